@@ -1,0 +1,193 @@
+// The gateway's own routes on its base host: landing page, session API, join links, health.
+
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { GatewayContext } from './context.js';
+import { readCookie } from './cookie-header.js';
+import { GatewayError, errorBody, errorPage, escapeHtml, toGatewayError } from './errors.js';
+import { landingPage } from './landing-page.js';
+import { type Participant, type Session } from './session.js';
+
+/** Largest JSON body the API reads. */
+const MAX_API_BODY = 64 * 1024;
+
+/** Name of the gateway-host cookie that remembers a browser's participant in one session. */
+export function gatewayCookieName(sessionId: string): string {
+  return `cobrowse_${sessionId}`;
+}
+
+/** A path on the same host that is safe to redirect to (no scheme, no `//host`). */
+export function isSafeLocalPath(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') && !/[\u0000-\u001f]/.test(path);
+}
+
+function bearer(c: Context): string | null {
+  const auth = c.req.header('authorization') ?? '';
+  const m = /^Bearer\s+(\S+)$/i.exec(auth);
+  return m?.[1] ?? null;
+}
+
+/** Describes a session for the API. */
+function sessionView(gw: GatewayContext, session: Session) {
+  return {
+    id: session.id,
+    url: session.currentUrl,
+    startUrl: session.startUrl.href,
+    createdAt: new Date(session.createdAt).toISOString(),
+    expiresAt: new Date(session.expiresAt).toISOString(),
+    participants: [...session.participants.values()].map((p) => ({
+      id: p.id,
+      name: p.name,
+      role: p.role,
+      connected: p.connections > 0,
+      joinedAt: new Date(p.joinedAt).toISOString(),
+    })),
+    links: inviteLinks(gw, session),
+  };
+}
+
+function inviteLinks(gw: GatewayContext, session: Session): { hostUrl: string; joinUrl: string; observeUrl: string } {
+  const base = gw.mapper.gatewayOrigin;
+  return { hostUrl: `${base}/j/${session.invites.host}`, joinUrl: `${base}/j/${session.invites.controller}`, observeUrl: `${base}/j/${session.invites.observer}` };
+}
+
+/** Parses the URL a session should start at; throws BAD_REQUEST or SITE_NOT_ALLOWED. */
+export function parseStartUrl(gw: GatewayContext, raw: unknown): URL {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new GatewayError('BAD_REQUEST', 400, 'The body needs a "url" string, e.g. {"url": "https://example.com/"}.');
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new GatewayError('BAD_REQUEST', 400, `"url" is not an absolute URL: ${JSON.stringify(raw).slice(0, 200)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new GatewayError('BAD_REQUEST', 400, '"url" must start with http:// or https://.');
+  }
+  if (!gw.allowlist.allows(url)) {
+    throw new GatewayError('SITE_NOT_ALLOWED', 403, `${url.origin} is not on this gateway's list of allowed sites.`);
+  }
+  return url;
+}
+
+/** Builds the Hono app that serves the gateway host. */
+export function createGatewayApp(gw: GatewayContext): Hono {
+  const app = new Hono();
+
+  const requireApiKey = (c: Context): void => {
+    if (gw.apiKey && bearer(c) !== gw.apiKey) {
+      throw new GatewayError('UNAUTHORIZED', 401, 'This gateway needs an API key: send "Authorization: Bearer <key>".');
+    }
+  };
+  const sessionForAdmin = (c: Context): Session => {
+    const session = gw.registry.get(c.req.param('id') ?? '');
+    const token = bearer(c);
+    if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'No live session has this id.');
+    if (!token || (token !== session.adminToken && token !== gw.apiKey)) {
+      throw new GatewayError('UNAUTHORIZED', 401, 'Send the session\'s adminToken (or the API key) as "Authorization: Bearer <token>".');
+    }
+    return session;
+  };
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', sessions: gw.registry.size }));
+
+  app.get('/', (c) => {
+    const nonce = crypto.randomUUID();
+    c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`);
+    c.header('Cache-Control', 'no-store');
+    return c.html(landingPage(gw.sites, Boolean(gw.apiKey), nonce));
+  });
+
+  app.post('/api/sessions', async (c) => {
+    requireApiKey(c);
+    const text = await c.req.text();
+    if (text.length > MAX_API_BODY) throw new GatewayError('PAYLOAD_TOO_LARGE', 413, `The body is larger than ${MAX_API_BODY} bytes.`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new GatewayError('BAD_REQUEST', 400, 'The body must be JSON like {"url": "https://example.com/"}.');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new GatewayError('BAD_REQUEST', 400, 'The body must be a JSON object like {"url": "https://example.com/"}.');
+    }
+    const url = parseStartUrl(gw, (body as Record<string, unknown>).url);
+    const session = gw.registry.create(url);
+    gw.log.info('session created', { sessionId: session.id, origin: url.origin });
+    return c.json({ id: session.id, ...inviteLinks(gw, session), expiresAt: new Date(session.expiresAt).toISOString(), adminToken: session.adminToken }, 201);
+  });
+
+  app.get('/api/sessions/:id', (c) => c.json(sessionView(gw, sessionForAdmin(c))));
+
+  app.delete('/api/sessions/:id', (c) => {
+    const session = sessionForAdmin(c);
+    gw.registry.end(session.id, 'The host ended the session.');
+    gw.log.info('session ended by API', { sessionId: session.id });
+    return c.body(null, 204);
+  });
+
+  // Join link: makes (or finds) this browser's participant, then hands it to the proxied host.
+  app.get('/j/:invite', (c) => {
+    const invite = c.req.param('invite');
+    const existing = findInvitedParticipant(gw, invite, c.req.header('cookie'));
+    const { session, participant } = existing ?? gw.registry.join(invite);
+    const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
+    c.header('Set-Cookie', `${gatewayCookieName(session.id)}=${participant.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=604800${secure}`);
+    c.header('Cache-Control', 'no-store');
+    const current = new URL(session.currentUrl);
+    const label = session.origins.labelFor(current.origin) ?? 'o1';
+    const to = participant.role === 'host' ? `${current.pathname}${current.search}` : '/__cobrowse/view';
+    return c.redirect(enterUrl(gw, session, participant, label, to), 302);
+  });
+
+  // A proxied host without the participant cookie sends the browser here for a fresh ticket.
+  app.get('/t/:sessionId', (c) => {
+    const session = gw.registry.get(c.req.param('sessionId'));
+    if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+    const token = readCookie(c.req.header('cookie'), gatewayCookieName(session.id));
+    const found = token ? gw.registry.participantByToken(token, session.id) : null;
+    if (!found) throw new GatewayError('NOT_A_PARTICIPANT', 403, 'You are not a participant of this session. Ask the host for a join link.');
+    const label = c.req.query('host') ?? '';
+    const to = c.req.query('to') ?? '/';
+    if (!session.origins.originOf(label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+    if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on the proxied site.');
+    c.header('Cache-Control', 'no-store');
+    return c.redirect(enterUrl(gw, session, found.participant, label, to), 302);
+  });
+
+  app.get('/blocked', (c) => {
+    const target = c.req.query('url') ?? '';
+    const err = new GatewayError('SITE_NOT_ALLOWED', 403, 'This site is not allowed on this cobrowsing gateway.');
+    return c.html(errorPage(err).replace('</body>', `<p>The page tried to open <code>${escapeHtml(target.slice(0, 500))}</code>.</p></body>`), 403);
+  });
+
+  app.notFound((c) => {
+    throw new GatewayError('NOT_FOUND', 404, `Nothing is served at ${c.req.path}.`);
+  });
+
+  app.onError((err, c) => {
+    const gerr = toGatewayError(err);
+    if (gerr.status >= 500) gw.log.error('gateway route failed', { path: c.req.path, code: gerr.code, cause: String(gerr.cause ?? err) });
+    const wantsJson = c.req.path.startsWith('/api/') || (c.req.header('accept') ?? '').includes('application/json');
+    return new Response(wantsJson ? errorBody(gerr) : errorPage(gerr), {
+      status: gerr.status,
+      headers: { 'content-type': wantsJson ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  });
+
+  return app;
+}
+
+function findInvitedParticipant(gw: GatewayContext, invite: string, cookieHeader: string | undefined): { session: Session; participant: Participant } | null {
+  const granted = gw.registry.invite(invite);
+  if (!granted) return null;
+  const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
+  const found = token ? gw.registry.participantByToken(token, granted.session.id) : null;
+  return found && found.participant.role === granted.role ? found : null;
+}
+
+function enterUrl(gw: GatewayContext, session: Session, participant: Participant, label: string, to: string): string {
+  const ticket = gw.registry.issueTicket(session, participant, label);
+  return `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent(to)}`;
+}

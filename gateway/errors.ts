@@ -1,0 +1,55 @@
+// The one error type of the gateway: a stable code, an HTTP status and a message for the user.
+
+/** Stable error codes; clients and tests match on these, never on messages. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'SITE_NOT_ALLOWED'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_LIMIT'
+  | 'PARTICIPANT_LIMIT'
+  | 'NOT_A_PARTICIPANT'
+  | 'TICKET_INVALID'
+  | 'UNKNOWN_HOST'
+  | 'UPSTREAM_FAILED'
+  | 'UPSTREAM_TIMEOUT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL';
+
+/** An error the gateway turns into a response in one place (see respondWithError). */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GatewayError';
+  }
+}
+
+/** Converts anything thrown into a GatewayError; unknown errors become INTERNAL with a bland message. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError('INTERNAL', 500, 'The gateway failed to handle this request.', { cause: err });
+}
+
+/** JSON body of an error response, as the API documents it. */
+export function errorBody(err: GatewayError): string {
+  return JSON.stringify({ error: { code: err.code, message: err.message } });
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+}
+
+/** A small self-contained HTML page that explains an error to a person. */
+export function errorPage(err: GatewayError): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(err.message)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#eee;padding:0 .3em}</style></head><body><h1>${escapeHtml(err.message)}</h1><p>Error code <code>${err.code}</code> (HTTP ${err.status}).</p></body></html>`;
+}

@@ -1,0 +1,140 @@
+// Which headers cross the gateway, and how URLs in them are mapped. Pure functions only.
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and others that never cross the proxy. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** Request headers the gateway replaces or must not forward. */
+const REQUEST_DROP = new Set(['host', 'cookie', 'origin', 'referer', 'accept-encoding', 'content-length', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']);
+
+/** Response headers the gateway consumes or must not relay to the browser. */
+const RESPONSE_DROP = new Set(['set-cookie', 'set-cookie2', 'strict-transport-security', 'alt-svc', 'public-key-pins', 'public-key-pins-report-only', 'expect-ct', 'content-length']);
+
+/** Maps a URL seen by the browser back to the real site; null when it is not of this session. */
+export type ToRealUrl = (url: URL) => URL | null;
+/** Maps a real URL to the URL the browser should see (a proxied host, or the gateway's "not allowed" page). */
+export type ToBrowserUrl = (url: URL) => string;
+
+function hopByHopNames(connection: string | undefined): Set<string> {
+  const names = new Set(HOP_BY_HOP);
+  for (const token of (connection ?? '').split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+function mapBrowserUrl(value: string, toReal: ToRealUrl): URL | null {
+  try {
+    return toReal(new URL(value));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Headers for the upstream request: hop-by-hop and gateway-only headers dropped, Host set by the
+ * client library from the target, Origin and Referer rebuilt for the real site, cookies from the
+ * session's jar only (the browser's Cookie header carries gateway cookies and never goes upstream).
+ */
+export function upstreamRequestHeaders(incoming: Readonly<Record<string, string>>, toReal: ToRealUrl, jarCookie: string): Record<string, string> {
+  const drop = hopByHopNames(incoming.connection);
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (!drop.has(name) && !REQUEST_DROP.has(name)) out[name] = value;
+  }
+  const origin = incoming.origin;
+  if (origin !== undefined) {
+    const real = origin === 'null' ? null : mapBrowserUrl(origin, toReal);
+    out.origin = real ? real.origin : 'null';
+  }
+  const referer = incoming.referer;
+  if (referer !== undefined) {
+    const real = mapBrowserUrl(referer, toReal);
+    if (real) out.referer = real.href;
+  }
+  if (jarCookie) out.cookie = jarCookie;
+  out['accept-encoding'] = 'gzip, deflate, br';
+  return out;
+}
+
+/** Raw upstream response headers as undici gives them. */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** Response headers for the browser, and the Set-Cookie values for the session's jar. */
+export interface DownstreamHeaders {
+  headers: [string, string][];
+  setCookies: string[];
+}
+
+function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
+  const m = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2\s*$/i.exec(value);
+  if (!m || !m[3]) return value;
+  try {
+    return `${m[1]}${toBrowser(new URL(m[3], base))}`;
+  } catch {
+    return value;
+  }
+}
+
+function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
+  return value.replace(/<([^>]*)>/g, (whole, ref: string) => {
+    try {
+      return `<${toBrowser(new URL(ref, base))}>`;
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/**
+ * Headers for the browser: hop-by-hop, HSTS, Alt-Svc and framing headers dropped, Set-Cookie
+ * taken out for the jar, and URLs in Location, Content-Location, Refresh and Link mapped.
+ */
+export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl): DownstreamHeaders {
+  const connection = raw.connection;
+  const drop = hopByHopNames(Array.isArray(connection) ? connection.join(',') : connection);
+  const headers: [string, string][] = [];
+  const setCookies: string[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const values = Array.isArray(value) ? value : [value];
+    if (lower === 'set-cookie') {
+      setCookies.push(...values);
+      continue;
+    }
+    if (drop.has(lower) || RESPONSE_DROP.has(lower)) continue;
+    for (const v of values) {
+      switch (lower) {
+        case 'location':
+        case 'content-location':
+          try {
+            headers.push([lower, toBrowser(new URL(v, requestUrl))]);
+          } catch {
+            headers.push([lower, v]);
+          }
+          break;
+        case 'refresh':
+          headers.push([lower, mapRefresh(v, requestUrl, toBrowser)]);
+          break;
+        case 'link':
+          headers.push([lower, mapLink(v, requestUrl, toBrowser)]);
+          break;
+        default:
+          headers.push([lower, v]);
+      }
+    }
+  }
+  return { headers, setCookies };
+}

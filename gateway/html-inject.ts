@@ -1,0 +1,97 @@
+// Streams an HTML document and inserts the sync script as the first element of <head>.
+// It reads only the document's prologue (BOM, comments, doctype, <html>) and passes the rest
+// through untouched, so the first bytes leave as soon as <head> has been seen.
+
+import { Transform, type TransformCallback } from 'node:stream';
+import { OWN_NODE_MARKER } from '../protocol/messages.js';
+
+/** How much prologue is buffered while looking for <head> before inserting anyway. */
+const MAX_PROLOGUE = 64 * 1024;
+
+type Scan = { kind: 'insert-at'; index: number } | { kind: 'need-more' };
+
+/** Finds where the script goes in `text` (latin1, so indexes are byte offsets). */
+export function findInjectionPoint(text: string, final: boolean): Scan {
+  let i = 0;
+  if (text.startsWith('\u00ef\u00bb\u00bf')) i = 3;
+  for (;;) {
+    while (i < text.length && /[\t\n\f\r ]/.test(text[i]!)) i++;
+    if (i >= text.length) return final ? { kind: 'insert-at', index: text.length } : { kind: 'need-more' };
+    if (text[i] !== '<') return { kind: 'insert-at', index: i };
+    const rest = text.slice(i, i + 6).toLowerCase();
+    if (!final && rest.length < 6 && !text.slice(i).includes('>')) return { kind: 'need-more' };
+    if (rest.startsWith('<!--')) {
+      const end = text.indexOf('-->', i + 4);
+      if (end === -1) return final ? { kind: 'insert-at', index: i } : { kind: 'need-more' };
+      i = end + 3;
+      continue;
+    }
+    const isHtml = /^<html[\s>/]/.test(rest) || (rest === '<html' && final);
+    const isHead = /^<head[\s>/]/.test(rest);
+    if (rest.startsWith('<!') || rest.startsWith('<?') || isHtml || isHead) {
+      const end = tagEnd(text, i + 1);
+      if (end === -1) return final ? { kind: 'insert-at', index: text.length } : { kind: 'need-more' };
+      if (isHead) return { kind: 'insert-at', index: end + 1 };
+      i = end + 1;
+      continue;
+    }
+    return { kind: 'insert-at', index: i };
+  }
+}
+
+/** Index of the `>` closing the tag that starts before `from`, skipping quoted attribute values. */
+function tagEnd(text: string, from: number): number {
+  let quote = '';
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '>') return i;
+  }
+  return -1;
+}
+
+/** A Transform that inserts `snippet` at the start of <head> (created implicitly when absent). */
+export class HeadInjector extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private injected = false;
+
+  constructor(private readonly snippet: Buffer) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.injected) {
+      done(null, chunk);
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.tryInject(this.pendingBytes >= MAX_PROLOGUE);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.injected) this.tryInject(true);
+    done();
+  }
+
+  private tryInject(final: boolean): void {
+    const buf = Buffer.concat(this.pending);
+    const scan = findInjectionPoint(buf.toString('latin1'), final);
+    if (scan.kind === 'need-more') return;
+    this.injected = true;
+    this.pending = [];
+    this.push(buf.subarray(0, scan.index));
+    this.push(this.snippet);
+    if (scan.index < buf.length) this.push(buf.subarray(scan.index));
+  }
+}
+
+/** The tag that loads the sync script; `nonce` is set when the page has a CSP. */
+export function injectionSnippet(nonce: string | null): Buffer {
+  const nonceAttr = nonce ? ` nonce="${nonce}"` : '';
+  return Buffer.from(`<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}></script>`, 'latin1');
+}

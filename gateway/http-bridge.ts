@@ -1,0 +1,216 @@
+// The bridge between uWS's HttpResponse/HttpRequest and streams: reads a request (headers copied
+// synchronously, body as a Node stream with flow control) and writes a response with backpressure.
+
+import { STATUS_CODES } from 'node:http';
+import { Readable } from 'node:stream';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+
+/** A request as copied out of uWS while its HttpRequest was still valid. */
+export interface IncomingRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  /** Header values by lowercase name; repeated headers are joined as HTTP says. */
+  headers: Record<string, string>;
+  remoteAddress: string;
+}
+
+/** Response headers that the bridge writes itself or that must never be relayed. */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
+
+/** One HTTP exchange on a uWS response: abort tracking, body reading and backpressured writing. */
+export class Exchange {
+  readonly request: IncomingRequest;
+  readonly abort = new AbortController();
+  private done = false;
+  private headWritten = false;
+  private onWritableOnce: ((offset: number) => boolean) | null = null;
+
+  // Lifetime rule: construct synchronously inside the uWS handler, before any await; it copies
+  // the request and registers onAborted/onWritable, which uWS requires before returning.
+  constructor(
+    readonly res: HttpResponse,
+    req: HttpRequest,
+  ) {
+    const headers: Record<string, string> = {};
+    req.forEach((key, value) => {
+      const prev = headers[key];
+      headers[key] = prev === undefined ? value : `${prev}${key === 'cookie' ? '; ' : ', '}${value}`;
+    });
+    const query = req.getQuery();
+    this.request = {
+      method: req.getCaseSensitiveMethod().toUpperCase(),
+      url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
+      headers,
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    };
+    res.onAborted(() => {
+      this.done = true;
+      this.abort.abort();
+      const waiter = this.onWritableOnce;
+      this.onWritableOnce = null;
+      waiter?.(0);
+    });
+    res.onWritable((offset) => {
+      const waiter = this.onWritableOnce;
+      if (!waiter) return true;
+      this.onWritableOnce = null;
+      return waiter(offset);
+    });
+  }
+
+  /** True once the client went away or the response was ended. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /**
+   * The request body as a stream, or null for methods without one. Must be called synchronously
+   * in the uWS handler (uWS delivers data right after it returns). Pauses the socket when the
+   * consumer is slow; errors with PAYLOAD_TOO_LARGE past `maxBytes`.
+   */
+  readBody(maxBytes: number): Readable | null {
+    const { method, headers } = this.request;
+    const hasBody = headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
+    if (method === 'GET' || method === 'HEAD' || !hasBody) return null;
+    const res = this.res;
+    let received = 0;
+    const body = new Readable({
+      read: () => {
+        if (!this.done) res.resume();
+      },
+    });
+    res.onData((chunk, isLast) => {
+      received += chunk.byteLength;
+      if (received > maxBytes) {
+        body.destroy(Object.assign(new Error(`request body larger than ${maxBytes} bytes`), { code: 'PAYLOAD_TOO_LARGE' }));
+        return;
+      }
+      // Lifetime rule: uWS neuters `chunk` when this callback returns, so copy it.
+      if (!body.push(Buffer.from(chunk.slice(0)))) res.pause();
+      if (isLast) body.push(null);
+    });
+    return body;
+  }
+
+  /** Ends the response with a complete body (small responses: pages, JSON, errors). */
+  sendComplete(status: number, headers: Iterable<[string, string]>, body: string | Uint8Array): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      this.writeHead(status, headers);
+      if (this.request.method === 'HEAD') this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+      else this.res.end(body);
+    });
+  }
+
+  /**
+   * Streams a response body with backpressure. With a known `length` the response carries
+   * Content-Length, otherwise it is chunked. Stops (and closes `body`) when the client aborts.
+   */
+  async sendStream(status: number, headers: Iterable<[string, string]>, body: AsyncIterable<Uint8Array> | null, length: number | null): Promise<void> {
+    if (this.done) return;
+    const noBody = body === null || this.request.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+    if (noBody) {
+      this.done = true;
+      this.res.cork(() => {
+        this.writeHead(status, headers);
+        if (status === 204 || status === 304) this.res.endWithoutBody();
+        else this.res.endWithoutBody(length ?? 0);
+      });
+      if (body && Symbol.asyncIterator in body) await drain(body);
+      return;
+    }
+    this.res.cork(() => this.writeHead(status, headers));
+    if (length !== null) await this.streamKnownLength(body, length);
+    else await this.streamChunked(body);
+  }
+
+  /**
+   * Answers with an error: a complete response while nothing was sent yet, otherwise (a body
+   * already streaming) the connection is closed so that the client sees a truncated response.
+   */
+  fail(status: number, headers: Iterable<[string, string]>, body: string): void {
+    if (this.done) return;
+    if (this.headWritten) {
+      this.done = true;
+      this.res.close();
+      return;
+    }
+    this.sendComplete(status, headers, body);
+  }
+
+  private writeHead(status: number, headers: Iterable<[string, string]>): void {
+    this.headWritten = true;
+    this.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+    for (const [name, value] of headers) {
+      if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, value);
+    }
+  }
+
+  private async streamChunked(body: AsyncIterable<Uint8Array>): Promise<void> {
+    for await (const chunk of body) {
+      if (this.done) return;
+      let ok = true;
+      this.res.cork(() => {
+        ok = this.res.write(chunk);
+      });
+      if (!ok) await new Promise<void>((resolve) => this.waitWritable(() => (resolve(), true)));
+    }
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => this.res.end());
+  }
+
+  private async streamKnownLength(body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
+    let sent = 0;
+    for await (const chunk of body) {
+      if (this.done) return;
+      const startOffset = this.res.getWriteOffset();
+      let result: [boolean, boolean] = [true, false];
+      this.res.cork(() => {
+        result = this.res.tryEnd(chunk, length);
+      });
+      sent += chunk.byteLength;
+      if (result[1]) {
+        this.done = true;
+        return;
+      }
+      if (!result[0]) {
+        // Lifetime rule: uWS kept only part of the chunk; resend the rest from the offset it reports.
+        await new Promise<void>((resolve) => {
+          const retry = (offset: number): boolean => {
+            if (this.done) {
+              resolve();
+              return true;
+            }
+            const [ok, finished] = this.res.tryEnd(chunk.subarray(offset - startOffset), length);
+            if (finished) this.done = true;
+            if (ok || finished) resolve();
+            else this.waitWritable(retry);
+            return ok;
+          };
+          this.waitWritable(retry);
+        });
+      }
+    }
+    if (!this.done && sent < length) {
+      // The upstream body ended short of its Content-Length: close rather than hang.
+      this.done = true;
+      this.res.close();
+    }
+  }
+
+  private waitWritable(handler: (offset: number) => boolean): void {
+    if (this.done) {
+      handler(0);
+      return;
+    }
+    this.onWritableOnce = handler;
+  }
+}
+
+async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+  const it = body[Symbol.asyncIterator]();
+  await it.return?.();
+}

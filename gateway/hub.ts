@@ -1,0 +1,227 @@
+// The hub: one uWS topic per session. The host's live page sends snapshots and mutations; the hub
+// validates them, stamps sequence numbers, records them in the session's checkpoint and
+// broadcasts them to every follower. Roles are enforced here, not in the browser.
+
+import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import { type ClientMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage, encodeMessage, parseClientMessage } from '../protocol/messages.js';
+import type { GatewayContext } from './context.js';
+import type { Participant, Session } from './session.js';
+
+/** Per-socket state kept in uWS's user data. */
+export interface SocketData {
+  session: Session;
+  participant: Participant;
+  label: string;
+  mode: 'live' | 'mirror' | null;
+  /** Token bucket for the message rate limit. */
+  tokens: number;
+  refilledAt: number;
+}
+
+/** Message rate a socket may sustain, and the burst above it. */
+const RATE_PER_SECOND = 200;
+const RATE_BURST = 400;
+/** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
+const MAX_BACKPRESSURE = 4 * 1024 * 1024;
+
+function topicOf(session: Session): string {
+  return `session/${session.id}`;
+}
+
+/** Tracks the sockets of every session and routes their messages. */
+export class Hub {
+  private readonly sockets = new Map<string, Set<WebSocket<SocketData>>>();
+  /** The host page whose DOM is mirrored, per session id (the newest live connection wins). */
+  private readonly liveSocket = new Map<string, WebSocket<SocketData>>();
+  private app: TemplatedApp | null = null;
+
+  constructor(private readonly gw: GatewayContext) {}
+
+  /** Number of open sockets (all sessions). */
+  get connectionCount(): number {
+    let n = 0;
+    for (const set of this.sockets.values()) n += set.size;
+    return n;
+  }
+
+  /** The uWS behavior for the hub's WebSocket route; `authenticate` runs in the upgrade. */
+  behavior(app: TemplatedApp, authenticate: (host: string, cookie: string) => Omit<SocketData, 'mode' | 'tokens' | 'refilledAt'> | null): WebSocketBehavior<SocketData> {
+    this.app = app;
+    return {
+      maxPayloadLength: MAX_MESSAGE_BYTES,
+      maxBackpressure: MAX_BACKPRESSURE,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 60,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        // Lifetime rule: req is only valid synchronously; read every header before anything else.
+        const host = req.getHeader('host');
+        const cookie = req.getHeader('cookie');
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const auth = authenticate(host, cookie);
+        if (!auth) {
+          res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end('{"error":{"code":"NOT_A_PARTICIPANT","message":"Join the session first."}}');
+          return;
+        }
+        const data: SocketData = { ...auth, mode: null, tokens: RATE_BURST, refilledAt: Date.now() };
+        res.upgrade(data, key, protocol, extensions, context);
+      },
+      open: (ws) => this.onOpen(ws),
+      message: (ws, message) => this.onMessage(ws, Buffer.from(message).toString('utf8')),
+      close: (ws) => this.onClose(ws),
+    };
+  }
+
+  /** Tells every socket of an ended session why, then closes them. */
+  endSession(session: Session, reason: string): void {
+    const set = this.sockets.get(session.id);
+    if (!set) return;
+    const msg = encodeMessage({ type: 'ended', reason });
+    for (const ws of [...set]) {
+      ws.cork(() => {
+        ws.send(msg);
+        ws.end(4000, 'session ended');
+      });
+    }
+    this.sockets.delete(session.id);
+    this.liveSocket.delete(session.id);
+  }
+
+  private send(ws: WebSocket<SocketData>, message: ServerMessage): void {
+    ws.send(encodeMessage(message));
+  }
+
+  private onOpen(ws: WebSocket<SocketData>): void {
+    const { session, participant } = ws.getUserData();
+    if (session.ended) {
+      ws.end(4000, 'session ended');
+      return;
+    }
+    let set = this.sockets.get(session.id);
+    if (!set) this.sockets.set(session.id, (set = new Set()));
+    set.add(ws);
+    participant.connections++;
+    session.touch();
+    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, sessionId: session.id, participantId: participant.id, role: participant.role });
+  }
+
+  private onClose(ws: WebSocket<SocketData>): void {
+    const { session, participant } = ws.getUserData();
+    this.sockets.get(session.id)?.delete(ws);
+    participant.connections = Math.max(0, participant.connections - 1);
+    if (this.liveSocket.get(session.id) === ws) this.liveSocket.delete(session.id);
+  }
+
+  private allowRate(data: SocketData): boolean {
+    const now = Date.now();
+    data.tokens = Math.min(RATE_BURST, data.tokens + ((now - data.refilledAt) / 1000) * RATE_PER_SECOND);
+    data.refilledAt = now;
+    if (data.tokens < 1) return false;
+    data.tokens -= 1;
+    return true;
+  }
+
+  private reject(ws: WebSocket<SocketData>, code: string, message: string, close: boolean): void {
+    const { session, participant } = ws.getUserData();
+    this.gw.log.warn('hub message rejected', { sessionId: session.id, participantId: participant.id, role: participant.role, code, message });
+    this.send(ws, { type: 'error', code, message });
+    if (close) ws.end(4400, code);
+  }
+
+  private onMessage(ws: WebSocket<SocketData>, text: string): void {
+    const data = ws.getUserData();
+    if (!this.allowRate(data)) {
+      this.reject(ws, 'RATE_LIMITED', `more than ${RATE_PER_SECOND} messages per second`, true);
+      return;
+    }
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      this.reject(ws, 'BAD_MESSAGE', parsed.error, true);
+      return;
+    }
+    data.session.touch();
+    this.dispatch(ws, parsed.value);
+  }
+
+  private dispatch(ws: WebSocket<SocketData>, msg: ClientMessage): void {
+    const data = ws.getUserData();
+    const { session } = data;
+    switch (msg.type) {
+      case 'hello': {
+        if (msg.mode === 'live') {
+          if (data.participant.role !== 'host') {
+            this.reject(ws, 'FORBIDDEN', 'only the host runs the live page', true);
+            return;
+          }
+          data.mode = 'live';
+          this.liveSocket.set(session.id, ws);
+          return;
+        }
+        data.mode = 'mirror';
+        const replay = session.checkpoint.replayFrom(msg.lastSeq);
+        ws.cork(() => {
+          if (replay.length === 0) this.send(ws, { type: 'waiting-for-host' });
+          for (const m of replay) ws.send(m);
+          // Same tick as the replay: no broadcast can fall between the two.
+          ws.subscribe(topicOf(session));
+        });
+        return;
+      }
+      case 'snapshot': {
+        if (!this.isLiveHost(ws)) return this.dropFollowerInput(ws, msg.type);
+        const pageUrl = this.checkPageUrl(session, data.label, msg.url);
+        if (!pageUrl) {
+          this.reject(ws, 'BAD_MESSAGE', 'snapshot url is not a page of this session', false);
+          return;
+        }
+        session.currentUrl = pageUrl;
+        this.publish(session, session.checkpoint.recordSnapshot(msg.url, msg.title, msg.viewport, msg.tree));
+        return;
+      }
+      case 'mutations': {
+        if (!this.isLiveHost(ws)) return this.dropFollowerInput(ws, msg.type);
+        const encoded = session.checkpoint.recordMutations(msg.batch);
+        if (encoded === null) {
+          this.send(ws, { type: 'request-snapshot' });
+          return;
+        }
+        this.publish(session, encoded);
+        if (session.checkpoint.wantsSnapshot) this.send(ws, { type: 'request-snapshot' });
+        return;
+      }
+      default: {
+        const unhandled: never = msg;
+        throw new Error(`unhandled message ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  private isLiveHost(ws: WebSocket<SocketData>): boolean {
+    const data = ws.getUserData();
+    return data.mode === 'live' && data.participant.role === 'host' && this.liveSocket.get(data.session.id) === ws;
+  }
+
+  private dropFollowerInput(ws: WebSocket<SocketData>, type: string): void {
+    const { session, participant } = ws.getUserData();
+    this.gw.log.warn('dropped message from a participant who is not the live host', { sessionId: session.id, participantId: participant.id, role: participant.role, type });
+  }
+
+  /** The real URL of a page the host reports, or null when it is not on this session's proxied host. */
+  private checkPageUrl(session: Session, label: string, reported: string): string | null {
+    let url: URL;
+    try {
+      url = new URL(reported);
+    } catch {
+      return null;
+    }
+    const host = this.gw.mapper.parseHost(url.host);
+    if (!host || host.sessionId !== session.id || host.label !== label) return null;
+    return this.gw.mapper.toRealUrl(url, session.id, session.origins)?.href ?? null;
+  }
+
+  private publish(session: Session, encoded: string): void {
+    this.app?.publish(topicOf(session), encoded);
+  }
+}

@@ -1,0 +1,103 @@
+// Requests on a proxied host (<label>--<session>.<base>): the reserved /__cobrowse/ paths, the
+// participant check, role rules, then the proxy pipeline.
+
+import { isSafeLocalPath } from './api.js';
+import type { GatewayContext } from './context.js';
+import { readCookie } from './cookie-header.js';
+import { GatewayError, errorPage, toGatewayError } from './errors.js';
+import type { Exchange } from './http-bridge.js';
+import { MAX_REQUEST_BODY, proxyRequest } from './proxy.js';
+import type { Participant, Session } from './session.js';
+import type { ProxiedHost } from './url-mapper.js';
+import { viewPage } from './view-page.js';
+
+/** Host-only cookie on each proxied host that carries the participant token; never sent upstream. */
+export const PARTICIPANT_COOKIE = '__cobrowse';
+
+/** Reserved path prefix on proxied hosts; the real site's paths under it are not reachable. */
+export const RESERVED_PREFIX = '/__cobrowse/';
+
+/** The participant behind a request's cookie on a proxied host of `sessionId`. */
+export function participantFromCookie(gw: GatewayContext, cookieHeader: string | undefined, sessionId: string): { session: Session; participant: Participant } | null {
+  const token = readCookie(cookieHeader, PARTICIPANT_COOKIE);
+  return token ? gw.registry.participantByToken(token, sessionId) : null;
+}
+
+function isDocumentNavigation(headers: Record<string, string>): boolean {
+  const dest = headers['sec-fetch-dest'];
+  if (dest !== undefined) return dest === 'document';
+  return (headers.accept ?? '').includes('text/html');
+}
+
+const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
+
+function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {
+  exchange.sendComplete(302, [['location', location], ...NO_STORE, ['referrer-policy', 'no-referrer'], ...extra], '');
+}
+
+/** Serves one request on a proxied host; every error becomes a clear page or JSON answer. */
+export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, host: ProxiedHost): Promise<void> {
+  // Lifetime rule: the body must be claimed synchronously, before the first await.
+  const body = exchange.readBody(MAX_REQUEST_BODY);
+  try {
+    await route(gw, exchange, host, body);
+  } catch (err) {
+    body?.destroy();
+    const gerr = toGatewayError(err);
+    if (gerr.status >= 500) gw.log.warn('proxied request failed', { sessionId: host.sessionId, code: gerr.code, cause: String(gerr.cause ?? '') });
+    const html = (exchange.request.headers.accept ?? '').includes('text/html');
+    exchange.fail(gerr.status, [['content-type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'], ...NO_STORE], html ? errorPage(gerr) : JSON.stringify({ error: { code: gerr.code, message: gerr.message } }));
+  }
+}
+
+async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, body: ReturnType<Exchange['readBody']>): Promise<void> {
+  const { request } = exchange;
+  const url = new URL(request.url, 'http://path.invalid');
+  if (url.pathname === '/__cobrowse/inject.js') {
+    exchange.sendComplete(200, [['content-type', 'text/javascript; charset=utf-8'], ['cache-control', 'no-cache'], ['x-content-type-options', 'nosniff']], gw.injectBundle);
+    return;
+  }
+  const session = gw.registry.get(host.sessionId);
+  if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+  if (!session.origins.originOf(host.label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+  const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
+
+  if (url.pathname === '/__cobrowse/enter') {
+    const redeemed = gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
+    if (!redeemed) throw new GatewayError('TICKET_INVALID', 403, 'This entry link has expired or was already used. Open your join link again.');
+    const to = url.searchParams.get('to') ?? '/';
+    if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on this site.');
+    redirect(exchange, to, [['set-cookie', `${PARTICIPANT_COOKIE}=${redeemed.participant.token}; Path=/; HttpOnly; SameSite=Lax${secure}`]]);
+    return;
+  }
+
+  const found = participantFromCookie(gw, request.headers.cookie, session.id);
+  if (!found) {
+    if (request.method === 'GET' && isDocumentNavigation(request.headers)) {
+      const to = `${url.pathname}${url.search}`;
+      redirect(exchange, `${gw.mapper.gatewayOrigin}/t/${session.id}?host=${encodeURIComponent(host.label)}&to=${encodeURIComponent(to)}`);
+      return;
+    }
+    throw new GatewayError('NOT_A_PARTICIPANT', 401, 'You are not a participant of this session. Open a join link first.');
+  }
+  const { participant } = found;
+
+  if (url.pathname === '/__cobrowse/view') {
+    exchange.sendComplete(200, [['content-type', 'text/html; charset=utf-8'], ...NO_STORE], viewPage(participant.role));
+    return;
+  }
+  if (url.pathname.startsWith(RESERVED_PREFIX)) throw new GatewayError('NOT_FOUND', 404, `Nothing is served at ${url.pathname}.`);
+
+  if (participant.role !== 'host') {
+    // Followers see the host's page through the mirror; they only load its assets (read-only).
+    if (request.method === 'GET' && isDocumentNavigation(request.headers)) {
+      redirect(exchange, '/__cobrowse/view');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      gw.log.warn('blocked a follower request that could change state', { sessionId: session.id, participantId: participant.id, role: participant.role, method: request.method });
+      throw new GatewayError('FORBIDDEN', 403, "Only the host's page sends requests that change things on the site.");
+    }
+  }
+  await proxyRequest(gw, exchange, session, host.label, body);
+}

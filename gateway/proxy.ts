@@ -1,0 +1,125 @@
+// The proxy pipeline for one request on a proxied host, as named passes:
+//   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
+//   mapResponseHeaders -> streamBody (HTML decoded and injected; everything else piped as is).
+
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { errors as undiciErrors } from 'undici';
+import type { GatewayContext } from './context.js';
+import { GatewayError } from './errors.js';
+import { type RawHeaders, downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js';
+import type { Exchange } from './http-bridge.js';
+import { HeadInjector, injectionSnippet } from './html-inject.js';
+import type { Session } from './session.js';
+
+/** Largest request body (uploads included) the gateway forwards. */
+export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
+
+/** Maps a real URL to what the browser should load: the proxied host, or the "not allowed" page. */
+export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): string {
+  if (gw.allowlist.allows(real)) {
+    const mapped = gw.mapper.toProxiedUrl(real, session.id, session.origins);
+    if (mapped) return mapped;
+  }
+  return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
+}
+
+function resolveTarget(session: Session, label: string, path: string): URL {
+  const origin = session.origins.originOf(label);
+  if (!origin) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+  return new URL(path, origin);
+}
+
+function checkAllowed(gw: GatewayContext, target: URL): void {
+  if (!gw.allowlist.allows(target)) {
+    throw new GatewayError('SITE_NOT_ALLOWED', 403, `${target.origin} is not on this gateway's list of allowed sites.`);
+  }
+}
+
+function isHtml(headers: RawHeaders): boolean {
+  const type = String(headers['content-type'] ?? '').toLowerCase();
+  return type.startsWith('text/html') || type.startsWith('application/xhtml+xml');
+}
+
+function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
+  switch (encoding.trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return 'unsupported';
+  }
+}
+
+function upstreamError(err: unknown, target: URL): GatewayError {
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
+  }
+  if ((err as { code?: string }).code === 'PAYLOAD_TOO_LARGE') {
+    return new GatewayError('PAYLOAD_TOO_LARGE', 413, `The request body is larger than ${MAX_REQUEST_BODY} bytes.`, { cause: err });
+  }
+  return new GatewayError('UPSTREAM_FAILED', 502, `${target.origin} could not be reached.`, { cause: err });
+}
+
+/**
+ * Proxies one request of a participant to the session's origin `label`. The request body must
+ * have been taken (exchange.readBody) synchronously by the caller.
+ */
+export async function proxyRequest(gw: GatewayContext, exchange: Exchange, session: Session, label: string, body: Readable | null): Promise<void> {
+  const { request } = exchange;
+  const target = resolveTarget(session, label, request.url);
+  checkAllowed(gw, target);
+
+  const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
+  const jarCookie = await session.jar.cookieHeader(target);
+  const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
+
+  let upstream: Awaited<ReturnType<typeof gw.agent.request>>;
+  const started = performance.now();
+  try {
+    upstream = await gw.agent.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: request.method as 'GET',
+      headers,
+      body,
+      signal: exchange.abort.signal,
+    });
+  } catch (err) {
+    body?.destroy();
+    throw upstreamError(err, target);
+  }
+
+  const raw = upstream.headers as RawHeaders;
+  const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
+  if (mapped.setCookies.length > 0) {
+    const { refused } = await session.jar.store(mapped.setCookies, target);
+    if (refused > 0) gw.log.debug('cookies refused by jar', { sessionId: session.id, origin: target.origin, refused });
+  }
+  session.touch();
+  gw.log.debug('proxied', { sessionId: session.id, method: request.method, origin: target.origin, status: upstream.statusCode, ms: Math.round(performance.now() - started) });
+
+  const encoding = String(raw['content-encoding'] ?? '');
+  const decoder = isHtml(raw) ? decoderFor(encoding) : 'unsupported';
+  if (decoder === 'unsupported' || request.method === 'HEAD') {
+    const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
+    await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
+    return;
+  }
+
+  const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
+  const injector = new HeadInjector(injectionSnippet(null));
+  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, injector] : [injector];
+  const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
+    if (err && !exchange.finished) gw.log.warn('html stream failed', { sessionId: session.id, origin: target.origin, error: err.message });
+  });
+  await exchange.sendStream(upstream.statusCode, headersOut, out, null);
+}

@@ -1,0 +1,120 @@
+// Live mode, in the host's page: a snapshot when the DOM is ready, then mutation batches.
+
+import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
+import { NodeIds, isOwnNode, serializeNode } from './serializer.js';
+
+type Send = (message: ClientMessage) => void;
+
+function isInsideScript(node: Node): boolean {
+  const parent = node.parentNode;
+  return parent !== null && parent.nodeType === Node.ELEMENT_NODE && (parent as Element).localName === 'script';
+}
+
+function hasAncestorIn(node: Node, set: ReadonlySet<Node>): boolean {
+  for (let p = node.parentNode; p; p = p.parentNode) if (set.has(p)) return true;
+  return false;
+}
+
+function nextMirroredSibling(node: Node, ids: NodeIds): number | null {
+  for (let s = node.nextSibling; s; s = s.nextSibling) {
+    if (isOwnNode(s)) continue;
+    const id = ids.known(s);
+    if (id !== undefined) return id;
+  }
+  return null;
+}
+
+/** Turns a list of MutationRecords into wire mutations against the ids the followers know. */
+export function diffRecords(records: readonly MutationRecord[], ids: NodeIds): Mutation[] {
+  const added = new Set<Node>();
+  const removed: Node[] = [];
+  const attrs = new Map<Element, Set<string>>();
+  const texts = new Set<Node>();
+  for (const r of records) {
+    if (r.type === 'childList') {
+      for (const n of Array.from(r.removedNodes)) {
+        added.delete(n);
+        if (ids.known(n) !== undefined) removed.push(n);
+      }
+      for (const n of Array.from(r.addedNodes)) added.add(n);
+    } else if (r.type === 'attributes' && r.attributeName) {
+      const el = r.target as Element;
+      let names = attrs.get(el);
+      if (!names) attrs.set(el, (names = new Set()));
+      names.add(r.attributeName);
+    } else if (r.type === 'characterData') {
+      texts.add(r.target);
+    }
+  }
+
+  const batch: Mutation[] = [];
+  const seenRemoved = new Set<number>();
+  for (const n of removed) {
+    const id = ids.known(n);
+    if (id === undefined || seenRemoved.has(id)) continue;
+    seenRemoved.add(id);
+    batch.push({ k: 'remove', id });
+  }
+
+  const top = [...added].filter((n) => n.isConnected && n.ownerDocument === document && !isOwnNode(n) && !isInsideScript(n) && !hasAncestorIn(n, added));
+  top.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  // Last first: each node's next sibling is then already known to the followers.
+  for (let i = top.length - 1; i >= 0; i--) {
+    const n = top[i]!;
+    const parent = n.parentNode;
+    const parentId = parent ? ids.known(parent) : undefined;
+    if (parentId === undefined) continue;
+    const before = nextMirroredSibling(n, ids);
+    const node = serializeNode(n, ids);
+    if (node) batch.push({ k: 'add', parent: parentId, before, node });
+  }
+
+  const inAdded = (n: Node) => added.has(n) || hasAncestorIn(n, added);
+  for (const [el, names] of attrs) {
+    const id = ids.known(el);
+    if (id === undefined || !el.isConnected || inAdded(el)) continue;
+    for (const name of names) batch.push({ k: 'attr', id, name, value: el.getAttribute(name) });
+  }
+  for (const n of texts) {
+    const id = ids.known(n);
+    if (id === undefined || !n.isConnected || inAdded(n) || isInsideScript(n)) continue;
+    batch.push({ k: 'text', id, v: n.textContent ?? '' });
+  }
+  return batch;
+}
+
+/** Records the host's document and sends it through `send`. */
+export class Recorder {
+  private readonly ids = new NodeIds();
+  private observer: MutationObserver | null = null;
+  private ready = false;
+
+  constructor(private readonly send: Send) {}
+
+  /** Starts once the document is parsed; sends the first snapshot then. */
+  start(): void {
+    const begin = () => {
+      this.ready = true;
+      this.snapshot();
+      this.observer = new MutationObserver((records) => this.flush(records));
+      this.observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    };
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
+    else begin();
+  }
+
+  /** Sends a full snapshot of the current document (on start, reconnect, or the hub's request). */
+  snapshot(): void {
+    if (!this.ready) return;
+    this.observer?.takeRecords();
+    const tree = serializeNode(document, this.ids);
+    if (!tree) return;
+    this.send({ type: 'snapshot', url: location.href, title: document.title, viewport: { w: innerWidth, h: innerHeight }, tree });
+  }
+
+  private flush(records: MutationRecord[]): void {
+    const batch = diffRecords(records, this.ids);
+    if (batch.length > MAX_BATCH) this.snapshot();
+    else if (batch.length > 0) this.send({ type: 'mutations', batch });
+  }
+}

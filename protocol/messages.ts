@@ -1,0 +1,249 @@
+// The one wire protocol between the gateway hub and the injected script. Both sides import this
+// module; no other file declares a message shape.
+
+/** Bumped on every incompatible change of a message below. */
+export const PROTOCOL_VERSION = 1;
+
+/** Attribute on the follower view page's <html> that starts the bundle in mirror mode. */
+export const VIEW_PAGE_MARKER = 'data-cobrowse-view';
+
+/** Attribute on elements the gateway adds to a page; they are never mirrored. */
+export const OWN_NODE_MARKER = 'data-cobrowse';
+
+/** Largest WebSocket message the hub accepts (a snapshot of a big page fits). */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/** Deepest node tree a snapshot or mutation may carry. */
+export const MAX_TREE_DEPTH = 512;
+
+/** Most mutations in one batch. */
+export const MAX_BATCH = 10_000;
+
+/** What a participant may do in a session; enforced by the gateway. */
+export type Role = 'host' | 'controller' | 'observer';
+
+/** A DOM node as sent over the wire, with the stable id the host assigned to it. */
+export type SerializedNode =
+  | { t: 'doc'; id: number; c: SerializedNode[] }
+  | { t: 'dt'; id: number; name: string; pub: string; sys: string }
+  | { t: 'el'; id: number; tag: string; ns?: 'svg' | 'math'; a: Record<string, string>; c: SerializedNode[] }
+  | { t: 'txt'; id: number; v: string }
+  | { t: 'cm'; id: number; v: string };
+
+/** One change of the host's DOM; ids refer to nodes of earlier snapshots or mutations. */
+export type Mutation =
+  | { k: 'add'; parent: number; before: number | null; node: SerializedNode }
+  | { k: 'remove'; id: number }
+  | { k: 'attr'; id: number; name: string; value: string | null }
+  | { k: 'text'; id: number; v: string };
+
+/** Host viewport size in CSS pixels. */
+export interface Viewport {
+  w: number;
+  h: number;
+}
+
+/** Messages a browser sends to the hub. */
+export type ClientMessage =
+  | { type: 'hello'; v: number; mode: 'live' | 'mirror'; lastSeq?: number }
+  | { type: 'snapshot'; url: string; title: string; viewport: Viewport; tree: SerializedNode }
+  | { type: 'mutations'; batch: Mutation[] };
+
+/** Messages the hub sends to a browser. */
+export type ServerMessage =
+  | { type: 'welcome'; v: number; sessionId: string; participantId: string; role: Role }
+  | { type: 'snapshot'; seq: number; url: string; title: string; viewport: Viewport; tree: SerializedNode }
+  | { type: 'mutations'; seq: number; batch: Mutation[] }
+  | { type: 'request-snapshot' }
+  | { type: 'waiting-for-host' }
+  | { type: 'ended'; reason: string }
+  | { type: 'error'; code: string; message: string };
+
+/** Outcome of validating one message. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff;
+}
+function isStr(v: unknown): v is string {
+  return typeof v === 'string';
+}
+
+class Invalid extends Error {}
+
+function fail(path: string, what: string): never {
+  throw new Invalid(`${path}: ${what}`);
+}
+
+const TAG_NAME = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
+const ATTR_NAME = /^[^\s"'>/=\u0000-\u001f]+$/;
+
+function checkNode(v: unknown, path: string, depth: number): SerializedNode {
+  if (depth > MAX_TREE_DEPTH) fail(path, `tree deeper than ${MAX_TREE_DEPTH}`);
+  if (!isObj(v)) fail(path, 'expected a node object');
+  if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+  switch (v.t) {
+    case 'doc':
+    case 'el': {
+      if (!Array.isArray(v.c)) fail(`${path}.c`, 'expected an array of children');
+      const children = v.c as unknown[];
+      for (let i = 0; i < children.length; i++) checkNode(children[i], `${path}.c[${i}]`, depth + 1);
+      if (v.t === 'el') {
+        if (!isStr(v.tag) || !TAG_NAME.test(v.tag)) fail(`${path}.tag`, 'expected a tag name');
+        if (v.ns !== undefined && v.ns !== 'svg' && v.ns !== 'math') fail(`${path}.ns`, 'expected svg or math');
+        if (!isObj(v.a)) fail(`${path}.a`, 'expected an attribute map');
+        for (const [name, value] of Object.entries(v.a)) {
+          if (!ATTR_NAME.test(name)) fail(`${path}.a`, `bad attribute name ${JSON.stringify(name)}`);
+          if (!isStr(value)) fail(`${path}.a.${name}`, 'expected a string');
+        }
+      }
+      return v as SerializedNode;
+    }
+    case 'dt':
+      if (!isStr(v.name) || !isStr(v.pub) || !isStr(v.sys)) fail(path, 'doctype needs name, pub and sys strings');
+      return v as SerializedNode;
+    case 'txt':
+    case 'cm':
+      if (!isStr(v.v)) fail(`${path}.v`, 'expected a string');
+      return v as SerializedNode;
+    default:
+      return fail(`${path}.t`, 'unknown node type');
+  }
+}
+
+function checkMutation(v: unknown, path: string): Mutation {
+  if (!isObj(v)) fail(path, 'expected a mutation object');
+  switch (v.k) {
+    case 'add':
+      if (!isId(v.parent)) fail(`${path}.parent`, 'expected a node id');
+      if (v.before !== null && !isId(v.before)) fail(`${path}.before`, 'expected a node id or null');
+      checkNode(v.node, `${path}.node`, 0);
+      return v as Mutation;
+    case 'remove':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      return v as Mutation;
+    case 'attr':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (!isStr(v.name) || !ATTR_NAME.test(v.name)) fail(`${path}.name`, 'expected an attribute name');
+      if (v.value !== null && !isStr(v.value)) fail(`${path}.value`, 'expected a string or null');
+      return v as Mutation;
+    case 'text':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (!isStr(v.v)) fail(`${path}.v`, 'expected a string');
+      return v as Mutation;
+    default:
+      return fail(`${path}.k`, 'unknown mutation kind');
+  }
+}
+
+function checkViewport(v: unknown): Viewport {
+  if (!isObj(v)) fail('viewport', 'expected {w, h}');
+  for (const key of ['w', 'h'] as const) {
+    const n = v[key];
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 100_000) fail(`viewport.${key}`, 'expected a size in pixels');
+  }
+  return v as unknown as Viewport;
+}
+
+function checkClientMessage(v: unknown): ClientMessage {
+  if (!isObj(v)) fail('message', 'expected a JSON object');
+  const type = v.type as ClientMessage['type'];
+  switch (type) {
+    case 'hello':
+      if (v.v !== PROTOCOL_VERSION) fail('v', `protocol version ${String(v.v)} is not ${PROTOCOL_VERSION}`);
+      if (v.mode !== 'live' && v.mode !== 'mirror') fail('mode', 'expected live or mirror');
+      if (v.lastSeq !== undefined && !isId(v.lastSeq)) fail('lastSeq', 'expected a sequence number');
+      return v as ClientMessage;
+    case 'snapshot':
+      if (!isStr(v.url) || v.url.length > 8192) fail('url', 'expected a URL string');
+      if (!isStr(v.title) || v.title.length > 4096) fail('title', 'expected a string');
+      checkViewport(v.viewport);
+      checkNode(v.tree, 'tree', 0);
+      if ((v.tree as SerializedNode).t !== 'doc') fail('tree.t', 'a snapshot starts at a document');
+      return v as ClientMessage;
+    case 'mutations': {
+      if (!Array.isArray(v.batch)) fail('batch', 'expected an array');
+      const batch = v.batch as unknown[];
+      if (batch.length > MAX_BATCH) fail('batch', `more than ${MAX_BATCH} mutations`);
+      for (let i = 0; i < batch.length; i++) checkMutation(batch[i], `batch[${i}]`);
+      return v as ClientMessage;
+    }
+    default: {
+      const unknownType: never = type;
+      return fail('type', `unknown message type ${JSON.stringify(unknownType)}`);
+    }
+  }
+}
+
+function checkServerMessage(v: unknown): ServerMessage {
+  if (!isObj(v)) fail('message', 'expected a JSON object');
+  const type = v.type as ServerMessage['type'];
+  switch (type) {
+    case 'welcome':
+      if (!isStr(v.sessionId) || !isStr(v.participantId)) fail('welcome', 'needs sessionId and participantId');
+      if (v.role !== 'host' && v.role !== 'controller' && v.role !== 'observer') fail('role', 'unknown role');
+      return v as ServerMessage;
+    case 'snapshot':
+      if (!isId(v.seq)) fail('seq', 'expected a sequence number');
+      if (!isStr(v.url) || !isStr(v.title)) fail('snapshot', 'needs url and title');
+      checkViewport(v.viewport);
+      checkNode(v.tree, 'tree', 0);
+      return v as ServerMessage;
+    case 'mutations': {
+      if (!isId(v.seq)) fail('seq', 'expected a sequence number');
+      if (!Array.isArray(v.batch)) fail('batch', 'expected an array');
+      const batch = v.batch as unknown[];
+      for (let i = 0; i < batch.length; i++) checkMutation(batch[i], `batch[${i}]`);
+      return v as ServerMessage;
+    }
+    case 'request-snapshot':
+    case 'waiting-for-host':
+      return v as ServerMessage;
+    case 'ended':
+      if (!isStr(v.reason)) fail('reason', 'expected a string');
+      return v as ServerMessage;
+    case 'error':
+      if (!isStr(v.code) || !isStr(v.message)) fail('error', 'needs code and message');
+      return v as ServerMessage;
+    default: {
+      const unknownType: never = type;
+      return fail('type', `unknown message type ${JSON.stringify(unknownType)}`);
+    }
+  }
+}
+
+function parseWith<T>(text: string, check: (v: unknown) => T): Parsed<T> {
+  if (text.length > MAX_MESSAGE_BYTES) return { ok: false, error: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'message is not valid JSON' };
+  }
+  try {
+    return { ok: true, value: check(data) };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, error: err.message };
+    throw err;
+  }
+}
+
+/** Parses and validates a message received by the hub. */
+export function parseClientMessage(text: string): Parsed<ClientMessage> {
+  return parseWith(text, checkClientMessage);
+}
+
+/** Parses and validates a message received by a browser. */
+export function parseServerMessage(text: string): Parsed<ServerMessage> {
+  return parseWith(text, checkServerMessage);
+}
+
+/** Serializes a message for the wire; typed so that only declared shapes go out. */
+export function encodeMessage(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
