@@ -75,9 +75,14 @@ export class Exchange {
     if (method === 'GET' || method === 'HEAD' || !hasBody) return null;
     const res = this.res;
     let received = 0;
+    let paused = false;
     const body = new Readable({
       read: () => {
-        if (!this.done) res.resume();
+        // uWS misbehaves when resume() is called on a socket that is not paused.
+        if (paused && !this.done) {
+          paused = false;
+          res.resume();
+        }
       },
     });
     res.onData((chunk, isLast) => {
@@ -87,7 +92,10 @@ export class Exchange {
         return;
       }
       // Lifetime rule: uWS neuters `chunk` when this callback returns, so copy it.
-      if (!body.push(Buffer.from(chunk.slice(0)))) res.pause();
+      if (!body.push(Buffer.from(chunk.slice(0))) && !isLast) {
+        paused = true;
+        res.pause();
+      }
       if (isLast) body.push(null);
     });
     return body;

@@ -43,8 +43,9 @@ function startMirror(): void {
   const status = document.getElementById('cobrowse-status');
   if (!frame) return;
   const mirror = new Mirror(frame);
+  let ended = false;
   const setStatus = (text: string) => {
-    if (status) status.textContent = text;
+    if (status && !ended) status.textContent = text;
   };
   const connection: HubConnection = new HubConnection('mirror', {
     onOpen: () => {},
@@ -75,7 +76,8 @@ function startMirror(): void {
             setStatus('waiting for the host to open the page…');
             return;
           case 'ended':
-            setStatus(message.reason);
+            setStatus(`The session has ended: ${message.reason}`);
+            ended = true;
             connection.stop();
             return;
           case 'error':

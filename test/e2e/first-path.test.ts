@@ -1,0 +1,128 @@
+// The foundation's end-to-end path in real Chromium: a host and followers in independent
+// browser profiles share the demo site through the gateway.
+
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { type TestGateway, createSession, startTestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let browser: Browser;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function waitForMirror(follower: Page, host: Page): Promise<void> {
+  const expected = await hostBody(host);
+  await expect.poll(() => mirrorBody(follower), { timeout: 10_000 }).toBe(expected);
+}
+
+describe('one cobrowsed page end to end', () => {
+  it('host and followers see the same demo page, and DOM changes reach every follower', async () => {
+    const session = await createSession(t, `${t.demoOrigin}/products`);
+
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    const hostUrl = new URL(host.page.url());
+    expect(hostUrl.hostname).toBe(`o1--${session.id}.localhost`);
+    expect(hostUrl.pathname).toBe('/products');
+    await expect.poll(() => host.page.locator('#items li').count()).toBe(3);
+    expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    // The stylesheet and the image came through the gateway too.
+    expect(await host.page.evaluate(`getComputedStyle(document.body).fontFamily`)).not.toBe('');
+
+    const follower = await newParticipant(browser);
+    await follower.page.goto(session.joinUrl);
+    expect(new URL(follower.page.url()).pathname).toBe('/__cobrowse/view');
+    await waitForMirror(follower.page, host.page);
+
+    await host.page.click('#add-item');
+    await host.page.click('#add-item');
+    await host.page.click('#toggle-note');
+    await expect.poll(() => host.page.locator('#items li').count()).toBe(5);
+    await waitForMirror(follower.page, host.page);
+    expect(await mirrorBody(follower.page)).toContain('Item 5');
+
+    // A late observer gets the current state from the hub's checkpoint, not from the host.
+    const observer = await newParticipant(browser, { width: 700, height: 500 });
+    await observer.page.goto(session.observeUrl);
+    await waitForMirror(observer.page, host.page);
+
+    // Full-page navigation by the host: followers get the new page.
+    await host.page.click('a[href="/about"]');
+    await host.page.waitForURL(/\/about$/);
+    await waitForMirror(follower.page, host.page);
+    await waitForMirror(observer.page, host.page);
+
+    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    expect(info.status).toBe(200);
+    const body = info.json<{ url: string; participants: { role: string; connected: boolean }[] }>();
+    expect(body.url).toBe(`${t.demoOrigin}/about`);
+    expect(body.participants.map((p) => p.role).sort()).toEqual(['controller', 'host', 'observer']);
+    expect(body.participants.every((p) => p.connected)).toBe(true);
+
+    expect([...host.errors, ...follower.errors, ...observer.errors]).toEqual([]);
+    await Promise.all([host.context.close(), follower.context.close(), observer.context.close()]);
+  });
+
+  it('a login by the host is a login for the session: followers see it, and the mirror loads with the session cookies', async () => {
+    const session = await createSession(t, `${t.demoOrigin}/login`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    await host.page.fill('#username', 'alice');
+    await host.page.fill('#password', 'demo');
+    await Promise.all([host.page.waitForURL(/\/account$/), host.page.click('#login-form button[type="submit"], #login-form [type="submit"]')]);
+    await expect(host.page.locator('#account-name').textContent()).resolves.toContain('alice');
+
+    const follower = await newParticipant(browser);
+    await follower.page.goto(session.joinUrl);
+    await waitForMirror(follower.page, host.page);
+    expect(await mirrorBody(follower.page)).toContain('Signed in as alice');
+
+    // The follower's own requests go through the same jar, but followers cannot change anything.
+    const proxied = new URL(follower.page.url()).origin;
+    const account = await follower.page.evaluate(async (u) => (await fetch(u)).text(), `${proxied}/account`);
+    expect(account).toContain('Signed in as alice');
+    const logout = await follower.page.evaluate(async (u) => (await fetch(u, { method: 'POST' })).status, `${proxied}/logout`);
+    expect(logout).toBe(403);
+
+    // The browser never holds the site's cookies: they stay in the gateway's jar.
+    const hostCookies = await host.context.cookies();
+    expect(hostCookies.map((c) => c.name).sort()).toEqual(['__cobrowse', `cobrowse_${session.id}`]);
+    expect(hostCookies.every((c) => c.httpOnly)).toBe(true);
+
+    // Ending the session ends it for everyone.
+    const del = await t.call('DELETE', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    expect(del.status).toBe(204);
+    await expect.poll(() => follower.page.textContent('#cobrowse-status')).toContain('ended');
+    const after = await host.page.goto(host.page.url());
+    expect(after?.status()).toBe(404);
+    await Promise.all([host.context.close(), follower.context.close()]);
+  });
+
+  it('the landing page starts a session and shows the three links', async () => {
+    const visitor = await newParticipant(browser);
+    await visitor.page.goto(`${t.gateway.url}/`);
+    await expect.poll(() => visitor.page.locator('#site option').count()).toBeGreaterThan(0);
+    await visitor.page.click('#start-button');
+    await expect.poll(() => visitor.page.getAttribute('#hostUrl', 'href')).toMatch(/\/j\//);
+    const links = await Promise.all(['#hostUrl', '#joinUrl', '#observeUrl'].map((s) => visitor.page.getAttribute(s, 'href')));
+    expect(new Set(links).size).toBe(3);
+    await visitor.page.goto(links[0]!);
+    await expect.poll(() => visitor.page.locator('#title').textContent()).toBe('Demo Shop');
+
+    await visitor.page.goto(`${t.gateway.url}/`);
+    await visitor.page.fill('#url', 'https://not-allowed.example.net/');
+    await visitor.page.click('#start-button');
+    await expect.poll(() => visitor.page.textContent('#error')).toContain('not on this gateway');
+    expect(visitor.errors).toEqual([]);
+    await visitor.context.close();
+  });
+});

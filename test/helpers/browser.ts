@@ -1,0 +1,44 @@
+// Real Chromium through playwright-core, with the flags this machine needs.
+
+import { existsSync } from 'node:fs';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+
+/** Where the test command expects Chromium (Debian's package). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Launches headless Chromium; fails with the exact install line when it is missing. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run "apt-get install -y chromium" (npm test does this when run as root).`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A fresh browser profile (its own cookies) with one page, errors collected. */
+export async function newParticipant(browser: Browser, viewport = { width: 1100, height: 800 }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  return { context, page, errors };
+}
+
+/** The normalized markup of the host page's <body>: scripts and gateway-owned nodes removed. */
+export function hostBody(page: Page): Promise<string> {
+  return page.evaluate(`(${normalizeSource})(document)`);
+}
+
+/** The same normalized markup read from the follower's mirror frame (read from the parent page: the frame runs no script). */
+export function mirrorBody(page: Page): Promise<string> {
+  return page.evaluate(`(${normalizeSource})(document.getElementById('cobrowse-mirror').contentDocument)`);
+}
+
+const normalizeSource = `(doc) => {
+  if (!doc || !doc.body) return '';
+  const body = doc.body.cloneNode(true);
+  for (const el of body.querySelectorAll('script, [data-cobrowse]')) el.remove();
+  return body.innerHTML.replace(/\\s+/g, ' ').trim();
+}`;
