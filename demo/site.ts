@@ -145,13 +145,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
   });
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string | Buffer,
-  headers: Record<string, string | string[]> = {},
-): void {
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string | string[]> = {}): void {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(buf.length), ...headers });
   res.end(buf);
@@ -307,11 +301,7 @@ ${items}
       case '/api/time':
         return send(res, 200, 'application/json', JSON.stringify({ now: Date.now() }), { 'Cache-Control': 'no-store' });
       default:
-        return html(
-          404,
-          'Not found',
-          `<h1>Not found</h1>\n<p>There is nothing at this address. <a href="/">Go home</a></p>`,
-        );
+        return html(404, 'Not found', `<h1>Not found</h1>\n<p>There is nothing at this address. <a href="/">Go home</a></p>`);
     }
   };
 

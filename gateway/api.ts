@@ -1,12 +1,12 @@
 // The gateway's own routes on its base host: landing page, session API, join links, health.
 
-import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { Hono } from 'hono';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
-import { GatewayError, errorBody, errorPage, escapeHtml, toGatewayError } from './errors.js';
+import { errorBody, errorPage, escapeHtml, GatewayError, toGatewayError } from './errors.js';
 import { landingPage } from './landing-page.js';
-import { type Participant, type Session } from './session.js';
+import type { Participant, Session } from './session.js';
 
 /** Largest JSON body the API reads. */
 const MAX_API_BODY = 64 * 1024;
@@ -48,7 +48,11 @@ function sessionView(gw: GatewayContext, session: Session) {
 
 function inviteLinks(gw: GatewayContext, session: Session): { hostUrl: string; joinUrl: string; observeUrl: string } {
   const base = gw.mapper.gatewayOrigin;
-  return { hostUrl: `${base}/j/${session.invites.host}`, joinUrl: `${base}/j/${session.invites.controller}`, observeUrl: `${base}/j/${session.invites.observer}` };
+  return {
+    hostUrl: `${base}/j/${session.invites.host}`,
+    joinUrl: `${base}/j/${session.invites.controller}`,
+    observeUrl: `${base}/j/${session.invites.observer}`,
+  };
 }
 
 /** Parses the URL a session should start at; throws BAD_REQUEST or SITE_NOT_ALLOWED. */
@@ -94,7 +98,10 @@ export function createGatewayApp(gw: GatewayContext): Hono {
 
   app.get('/', (c) => {
     const nonce = crypto.randomUUID();
-    c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`);
+    c.header(
+      'Content-Security-Policy',
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    );
     c.header('Cache-Control', 'no-store');
     return c.html(landingPage(gw.sites, Boolean(gw.apiKey), nonce));
   });

@@ -1,7 +1,7 @@
 // A session's replayable state: the latest snapshot plus the mutation batches since, with the
 // sequence numbers the hub stamped on them. Late joiners and reconnecting followers start here.
 
-import type { Mutation, ServerMessage, SerializedNode, Viewport } from '../protocol/messages.js';
+import type { Mutation, SerializedNode, ServerMessage, Viewport } from '../protocol/messages.js';
 
 type SnapshotMessage = Extract<ServerMessage, { type: 'snapshot' }>;
 type MutationsMessage = Extract<ServerMessage, { type: 'mutations' }>;

@@ -15,10 +15,31 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Request headers the gateway replaces or must not forward. */
-const REQUEST_DROP = new Set(['host', 'cookie', 'origin', 'referer', 'accept-encoding', 'content-length', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip']);
+const REQUEST_DROP = new Set([
+  'host',
+  'cookie',
+  'origin',
+  'referer',
+  'accept-encoding',
+  'content-length',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+]);
 
 /** Response headers the gateway consumes or must not relay to the browser. */
-const RESPONSE_DROP = new Set(['set-cookie', 'set-cookie2', 'strict-transport-security', 'alt-svc', 'public-key-pins', 'public-key-pins-report-only', 'expect-ct', 'content-length']);
+const RESPONSE_DROP = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'strict-transport-security',
+  'alt-svc',
+  'public-key-pins',
+  'public-key-pins-report-only',
+  'expect-ct',
+  'content-length',
+]);
 
 /** Maps a URL seen by the browser back to the real site; null when it is not of this session. */
 export type ToRealUrl = (url: URL) => URL | null;
@@ -79,7 +100,7 @@ export interface DownstreamHeaders {
 
 function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
   const m = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2\s*$/i.exec(value);
-  if (!m || !m[3]) return value;
+  if (!m?.[3]) return value;
   try {
     return `${m[1]}${toBrowser(new URL(m[3], base))}`;
   } catch {

@@ -1,9 +1,9 @@
 // The bridge between uWS's HttpResponse/HttpRequest and streams: reads a request (headers copied
 // synchronously, body as a Node stream with flow control) and writes a response with backpressure.
 
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 
 /** A request as copied out of uWS while its HttpRequest was still valid. */
 export interface IncomingRequest {
@@ -163,7 +163,14 @@ export class Exchange {
       this.res.cork(() => {
         ok = this.res.write(chunk);
       });
-      if (!ok) await new Promise<void>((resolve) => this.waitWritable(() => (resolve(), true)));
+      if (!ok) {
+        await new Promise<void>((resolve) =>
+          this.waitWritable(() => {
+            resolve();
+            return true;
+          }),
+        );
+      }
     }
     if (this.done) return;
     this.done = true;

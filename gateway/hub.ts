@@ -3,7 +3,7 @@
 // broadcasts them to every follower. Roles are enforced here, not in the browser.
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { type ClientMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage, encodeMessage, parseClientMessage } from '../protocol/messages.js';
+import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
 import type { GatewayContext } from './context.js';
 import type { Participant, Session } from './session.js';
 
@@ -45,7 +45,10 @@ export class Hub {
   }
 
   /** The uWS behavior for the hub's WebSocket route; `authenticate` runs in the upgrade. */
-  behavior(app: TemplatedApp, authenticate: (host: string, cookie: string) => Omit<SocketData, 'mode' | 'tokens' | 'refilledAt'> | null): WebSocketBehavior<SocketData> {
+  behavior(
+    app: TemplatedApp,
+    authenticate: (host: string, cookie: string) => Omit<SocketData, 'mode' | 'tokens' | 'refilledAt'> | null,
+  ): WebSocketBehavior<SocketData> {
     this.app = app;
     return {
       maxPayloadLength: MAX_MESSAGE_BYTES,
@@ -62,7 +65,10 @@ export class Hub {
         const extensions = req.getHeader('sec-websocket-extensions');
         const auth = authenticate(host, cookie);
         if (!auth) {
-          res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end('{"error":{"code":"NOT_A_PARTICIPANT","message":"Join the session first."}}');
+          res
+            .writeStatus('401 Unauthorized')
+            .writeHeader('content-type', 'application/json')
+            .end('{"error":{"code":"NOT_A_PARTICIPANT","message":"Join the session first."}}');
           return;
         }
         const data: SocketData = { ...auth, mode: null, tokens: RATE_BURST, refilledAt: Date.now() };
@@ -170,7 +176,10 @@ export class Hub {
         return;
       }
       case 'snapshot': {
-        if (!this.isLiveHost(ws)) return this.dropFollowerInput(ws, msg.type);
+        if (!this.isLiveHost(ws)) {
+          this.dropFollowerInput(ws, msg.type);
+          return;
+        }
         const pageUrl = this.checkPageUrl(session, data.label, msg.url);
         if (!pageUrl) {
           this.reject(ws, 'BAD_MESSAGE', 'snapshot url is not a page of this session', false);
@@ -181,7 +190,10 @@ export class Hub {
         return;
       }
       case 'mutations': {
-        if (!this.isLiveHost(ws)) return this.dropFollowerInput(ws, msg.type);
+        if (!this.isLiveHost(ws)) {
+          this.dropFollowerInput(ws, msg.type);
+          return;
+        }
         const encoded = session.checkpoint.recordMutations(msg.batch);
         if (encoded === null) {
           this.send(ws, { type: 'request-snapshot' });
@@ -205,7 +217,12 @@ export class Hub {
 
   private dropFollowerInput(ws: WebSocket<SocketData>, type: string): void {
     const { session, participant } = ws.getUserData();
-    this.gw.log.warn('dropped message from a participant who is not the live host', { sessionId: session.id, participantId: participant.id, role: participant.role, type });
+    this.gw.log.warn('dropped message from a participant who is not the live host', {
+      sessionId: session.id,
+      participantId: participant.id,
+      role: participant.role,
+      type,
+    });
   }
 
   /** The real URL of a page the host reports, or null when it is not on this session's proxied host. */

@@ -2,7 +2,7 @@
 
 import { applyOverrides, loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
-import { type CliArgs, USAGE, UsageError, parseArgs } from './cli-args.js';
+import { type CliArgs, parseArgs, USAGE, UsageError } from './cli-args.js';
 import { Logger } from './log.js';
 import { startGateway } from './server.js';
 

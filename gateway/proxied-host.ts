@@ -4,7 +4,7 @@
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
-import { GatewayError, errorPage, toGatewayError } from './errors.js';
+import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { MAX_REQUEST_BODY, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
@@ -18,7 +18,11 @@ export const PARTICIPANT_COOKIE = '__cobrowse';
 export const RESERVED_PREFIX = '/__cobrowse/';
 
 /** The participant behind a request's cookie on a proxied host of `sessionId`. */
-export function participantFromCookie(gw: GatewayContext, cookieHeader: string | undefined, sessionId: string): { session: Session; participant: Participant } | null {
+export function participantFromCookie(
+  gw: GatewayContext,
+  cookieHeader: string | undefined,
+  sessionId: string,
+): { session: Session; participant: Participant } | null {
   const token = readCookie(cookieHeader, PARTICIPANT_COOKIE);
   return token ? gw.registry.participantByToken(token, sessionId) : null;
 }
@@ -46,7 +50,11 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
     const gerr = toGatewayError(err);
     if (gerr.status >= 500) gw.log.warn('proxied request failed', { sessionId: host.sessionId, code: gerr.code, cause: String(gerr.cause ?? '') });
     const html = (exchange.request.headers.accept ?? '').includes('text/html');
-    exchange.fail(gerr.status, [['content-type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'], ...NO_STORE], html ? errorPage(gerr) : JSON.stringify({ error: { code: gerr.code, message: gerr.message } }));
+    exchange.fail(
+      gerr.status,
+      [['content-type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'], ...NO_STORE],
+      html ? errorPage(gerr) : JSON.stringify({ error: { code: gerr.code, message: gerr.message } }),
+    );
   }
 }
 
@@ -54,7 +62,15 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   const { request } = exchange;
   const url = new URL(request.url, 'http://path.invalid');
   if (url.pathname === '/__cobrowse/inject.js') {
-    exchange.sendComplete(200, [['content-type', 'text/javascript; charset=utf-8'], ['cache-control', 'no-cache'], ['x-content-type-options', 'nosniff']], gw.injectBundle);
+    exchange.sendComplete(
+      200,
+      [
+        ['content-type', 'text/javascript; charset=utf-8'],
+        ['cache-control', 'no-cache'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+      gw.injectBundle,
+    );
     return;
   }
   const session = gw.registry.get(host.sessionId);
@@ -95,7 +111,12 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      gw.log.warn('blocked a follower request that could change state', { sessionId: session.id, participantId: participant.id, role: participant.role, method: request.method });
+      gw.log.warn('blocked a follower request that could change state', {
+        sessionId: session.id,
+        participantId: participant.id,
+        role: participant.role,
+        method: request.method,
+      });
       throw new GatewayError('FORBIDDEN', 403, "Only the host's page sends requests that change things on the site.");
     }
   }

@@ -8,9 +8,9 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
-import { type RawHeaders, downstreamResponseHeaders, upstreamRequestHeaders } from './header-policy.js';
-import type { Exchange } from './http-bridge.js';
+import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { HeadInjector, injectionSnippet } from './html-inject.js';
+import type { Exchange } from './http-bridge.js';
 import type { Session } from './session.js';
 
 /** Largest request body (uploads included) the gateway forwards. */
@@ -105,7 +105,13 @@ export async function proxyRequest(gw: GatewayContext, exchange: Exchange, sessi
     if (refused > 0) gw.log.debug('cookies refused by jar', { sessionId: session.id, origin: target.origin, refused });
   }
   session.touch();
-  gw.log.debug('proxied', { sessionId: session.id, method: request.method, origin: target.origin, status: upstream.statusCode, ms: Math.round(performance.now() - started) });
+  gw.log.debug('proxied', {
+    sessionId: session.id,
+    method: request.method,
+    origin: target.origin,
+    status: upstream.statusCode,
+    ms: Math.round(performance.now() - started),
+  });
 
   const encoding = String(raw['content-encoding'] ?? '');
   const decoder = isHtml(raw) ? decoderFor(encoding) : 'unsupported';

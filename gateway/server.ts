@@ -1,16 +1,16 @@
 // Starts the gateway: uWS owns the port; each request is routed by its Host header to the
 // gateway's own Hono app, to a proxied host, or refused.
 
+import uWS from 'uWebSockets.js';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
-import uWS from 'uWebSockets.js';
 import type { GatewayConfig, SiteConfig } from '../config/schema.js';
 import { type DemoSite, startDemoSite } from '../demo/site.js';
 import { Allowlist, parseSitePattern } from './allowlist.js';
 import { createGatewayApp } from './api.js';
 import type { GatewayContext } from './context.js';
-import { GatewayError, errorPage } from './errors.js';
+import { errorPage, GatewayError } from './errors.js';
 import { Exchange } from './http-bridge.js';
 import { Hub } from './hub.js';
 import { Logger } from './log.js';
@@ -166,6 +166,10 @@ async function serveGatewayApp(gw: GatewayContext, exchange: Exchange, fetchHand
     body?.destroy();
     if (exchange.finished) return;
     gw.log.warn('gateway request failed', { path: request.url.split('?')[0], error: (err as Error).message });
-    exchange.fail(400, [['content-type', 'application/json; charset=utf-8']], JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } }));
+    exchange.fail(
+      400,
+      [['content-type', 'application/json; charset=utf-8']],
+      JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'The request could not be read.' } }),
+    );
   }
 }

@@ -1,6 +1,6 @@
 // The browser's WebSocket to the hub on its own proxied host, reconnecting with backoff.
 
-import { type ClientMessage, PROTOCOL_VERSION, type ServerMessage, encodeMessage, parseServerMessage } from '../protocol/messages.js';
+import { type ClientMessage, encodeMessage, PROTOCOL_VERSION, parseServerMessage, type ServerMessage } from '../protocol/messages.js';
 
 /** Close codes after which the browser does not reconnect. */
 const FINAL_CLOSE_CODES = new Set([4000, 4400]);
@@ -33,7 +33,13 @@ export class HubConnection {
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
-      ws.send(encodeMessage(this.lastSeq === undefined ? { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode } : { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode, lastSeq: this.lastSeq }));
+      ws.send(
+        encodeMessage(
+          this.lastSeq === undefined
+            ? { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode }
+            : { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode, lastSeq: this.lastSeq },
+        ),
+      );
       this.events.onStatus('connected');
       this.events.onOpen();
     };

@@ -1,7 +1,7 @@
 // Live mode, in the host's page: a snapshot when the DOM is ready, then mutation batches.
 
 import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
-import { NodeIds, isOwnNode, serializeNode } from './serializer.js';
+import { isOwnNode, NodeIds, serializeNode } from './serializer.js';
 
 type Send = (message: ClientMessage) => void;
 

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
-import { type TestGateway, createSession, startTestGateway } from '../helpers/gateway.js';
+import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 let browser: Browser;

@@ -80,7 +80,10 @@ export async function startTestGateway(config: Record<string, unknown> = {}, opt
 }
 
 /** Creates a session through the API and returns its JSON answer. */
-export async function createSession(t: TestGateway, url: string): Promise<{ id: string; hostUrl: string; joinUrl: string; observeUrl: string; expiresAt: string; adminToken: string }> {
+export async function createSession(
+  t: TestGateway,
+  url: string,
+): Promise<{ id: string; hostUrl: string; joinUrl: string; observeUrl: string; expiresAt: string; adminToken: string }> {
   const res = await t.call('POST', `${t.gateway.url}/api/sessions`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
   if (res.status !== 201) throw new Error(`POST /api/sessions answered ${res.status}: ${res.text}`);
   return res.json();

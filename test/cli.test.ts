@@ -1,0 +1,90 @@
+// The start command as a user runs it: bad configs and options give clear errors and exit
+// non-zero without a stack trace; a good config starts and serves.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'cobrowse-cli-'));
+
+function configFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['dist/gateway.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('start command', () => {
+  it.each([
+    ['a site that is not an origin', 'sites:\n  - url: https://example.com/path\n', 'sites[0].url'],
+    ['a misspelt key', 'sitez:\n  - url: https://example.com\n', 'sitez: unknown setting'],
+    ['a bad port', 'server:\n  port: 99999\nsites: [https://example.com]\n', 'server.port'],
+    ['a bad duration', 'sessions:\n  idleTimeout: soon\nsites: [https://example.com]\n', 'sessions.idleTimeout'],
+    ['broken YAML', 'sites:\n  - url: [unclosed\n', 'line '],
+    ['nothing to proxy', 'demo:\n  enabled: false\n', 'sites:'],
+  ])('rejects %s with the setting path and no stack trace', (_name, text, expected) => {
+    const file = configFile(`bad-${Math.random().toString(36).slice(2)}.yaml`, text);
+    const r = runCli(['--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Invalid configuration in ${file}`);
+    expect(r.stderr).toContain(expected);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a missing config file', () => {
+    const r = runCli(['--config', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('file not found');
+  });
+
+  it('rejects bad options and a bad PORT', () => {
+    expect(runCli(['--port', 'abc']).code).toBe(2);
+    expect(runCli(['--bogus']).stderr).toContain('unknown option');
+    const bad = runCli(['--config', 'gateway.config.yaml'], { PORT: 'eighty' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('PORT');
+  });
+
+  it('--check-config validates without starting, and --help prints usage', () => {
+    const ok = runCli(['--check-config', 'gateway.config.yaml']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('configuration is valid');
+    expect(runCli(['--help']).stdout).toContain('--config FILE');
+  });
+
+  it('starts on --port with the default config, serves the landing page, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['dist/gateway.js', '--config', 'gateway.config.yaml', '--port', '0'], {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += String(d);
+          const m = /open (http:\/\/localhost:\d+)\//.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+        setTimeout(() => reject(new Error(`no start line in ${out}`)), 10_000);
+      });
+      const port = new URL(url).port;
+      const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `localhost:${port}` } });
+      const html = await res.body.text();
+      expect(res.statusCode).toBe(200);
+      expect(html).toContain('Demo shop (bundled)');
+      expect(html).toContain('Example Domain');
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
