@@ -42,7 +42,7 @@ export function applyOverrides(config: GatewayConfig, overrides: ConfigOverrides
   let port = config.server.port;
   if (env.PORT !== undefined && env.PORT !== '') {
     const n = Number(env.PORT);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    if (!/^\d{1,5}$/.test(env.PORT) || n > 65535) {
       throw new ConfigError('environment', [{ path: 'PORT', message: `must be a port number, got ${JSON.stringify(env.PORT)}` }]);
     }
     port = n;

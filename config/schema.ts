@@ -114,7 +114,7 @@ function validatePublicUrl(v: unknown, c: Collector): string | null {
     return null;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') c.add('publicUrl', 'must start with http:// or https://');
-  if (url.pathname !== '/' || url.search || url.hash || url.username) {
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     c.add('publicUrl', 'must be an origin only (scheme, host and optional port), with no path, query or credentials');
   }
   if (/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname) || url.hostname.startsWith('[')) {

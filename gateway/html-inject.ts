@@ -13,7 +13,9 @@ type Scan = { kind: 'insert-at'; index: number } | { kind: 'need-more' };
 /** Finds where the script goes in `text` (latin1, so indexes are byte offsets). */
 export function findInjectionPoint(text: string, final: boolean): Scan {
   let i = 0;
-  if (text.startsWith('\u00ef\u00bb\u00bf')) i = 3;
+  const bom = '\u00ef\u00bb\u00bf';
+  if (text.startsWith(bom)) i = 3;
+  else if (!final && text.length < 3 && bom.startsWith(text)) return { kind: 'need-more' };
   for (;;) {
     while (i < text.length && /[\t\n\f\r ]/.test(text[i]!)) i++;
     if (i >= text.length) return final ? { kind: 'insert-at', index: text.length } : { kind: 'need-more' };

@@ -12,6 +12,7 @@ import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } fr
 import { HeadInjector, injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import type { Session } from './session.js';
+import { withPathOf } from './url-mapper.js';
 
 /** Largest request body (uploads included) the gateway forwards. */
 export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
@@ -28,7 +29,8 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
 function resolveTarget(session: Session, label: string, path: string): URL {
   const origin = session.origins.originOf(label);
   if (!origin) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
-  return new URL(path, origin);
+  const q = path.indexOf('?');
+  return q === -1 ? withPathOf(origin, path) : withPathOf(origin, path.slice(0, q), path.slice(q));
 }
 
 function checkAllowed(gw: GatewayContext, target: URL): void {

@@ -100,8 +100,20 @@ export class UrlMapper {
     if (!host || host.sessionId !== sessionId) return null;
     const origin = origins.originOf(host.label);
     if (!origin) return null;
-    return new URL(`${proxied.pathname}${proxied.search}${proxied.hash}`, origin);
+    return withPathOf(origin, proxied.pathname, proxied.search, proxied.hash);
   }
+}
+
+/**
+ * `origin` with the given path, query and fragment. Never `new URL(path, origin)`: a path such as
+ * `//evil.com/x` would be read as another host.
+ */
+export function withPathOf(origin: string, pathname: string, search = '', hash = ''): URL {
+  const url = new URL(origin);
+  url.pathname = pathname;
+  url.search = search;
+  url.hash = hash;
+  return url;
 }
 
 function stripPort(host: string): string {

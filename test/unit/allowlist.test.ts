@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Allowlist, type SitePattern, parseSitePattern, patternMatches } from '../../gateway/allowlist.js';
+import { Allowlist, parseSitePattern, patternMatches, type SitePattern } from '../../gateway/allowlist.js';
 
 function pattern(input: string): SitePattern {
   const parsed = parseSitePattern(input);
@@ -24,7 +24,10 @@ describe('parseSitePattern: accepted entries', () => {
     ['https://*.example.com', { text: 'https://*.example.com', scheme: 'https:', host: 'example.com', wildcard: true, port: '' }],
     ['https://*.Example.COM:443/', { text: 'https://*.example.com', scheme: 'https:', host: 'example.com', wildcard: true, port: '' }],
     ['http://*.example.com:8080', { text: 'http://*.example.com:8080', scheme: 'http:', host: 'example.com', wildcard: true, port: '8080' }],
-    ['https://x-1.a-b.example.com:65535', { text: 'https://x-1.a-b.example.com:65535', scheme: 'https:', host: 'x-1.a-b.example.com', wildcard: false, port: '65535' }],
+    [
+      'https://x-1.a-b.example.com:65535',
+      { text: 'https://x-1.a-b.example.com:65535', scheme: 'https:', host: 'x-1.a-b.example.com', wildcard: false, port: '65535' },
+    ],
     ['https://example.com:1', { text: 'https://example.com:1', scheme: 'https:', host: 'example.com', wildcard: false, port: '1' }],
   ])('%s', (input, expected) => {
     expect(parseSitePattern(input)).toEqual({ ok: true, value: expected });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigProblem, TOP_LEVEL_KEYS, parseDuration, validateConfig } from '../../config/schema.js';
+import { ConfigError, type ConfigProblem, parseDuration, TOP_LEVEL_KEYS, validateConfig } from '../../config/schema.js';
 
 function problemsOf(doc: unknown): ConfigProblem[] {
   try {

@@ -1,0 +1,321 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ClientMessage,
+  encodeMessage,
+  MAX_BATCH,
+  MAX_MESSAGE_BYTES,
+  MAX_TREE_DEPTH,
+  type Mutation,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  parseServerMessage,
+  type SerializedNode,
+  type ServerMessage,
+} from '../../protocol/messages.js';
+
+const TREE: SerializedNode = {
+  t: 'doc',
+  id: 0,
+  c: [
+    { t: 'dt', id: 1, name: 'html', pub: '', sys: '' },
+    {
+      t: 'el',
+      id: 2,
+      tag: 'html',
+      a: { lang: 'en' },
+      c: [
+        { t: 'el', id: 3, tag: 'head', a: {}, c: [{ t: 'cm', id: 4, v: ' comment ' }] },
+        {
+          t: 'el',
+          id: 5,
+          tag: 'body',
+          a: { class: 'main page', 'data-x': '"quoted" <b>', 'aria-label': '' },
+          c: [
+            { t: 'txt', id: 6, v: 'Hello ✓' },
+            { t: 'el', id: 7, tag: 'svg', ns: 'svg', a: { viewBox: '0 0 10 10', 'xlink:href': '#a' }, c: [] },
+            { t: 'el', id: 8, tag: 'math', ns: 'math', a: {}, c: [] },
+            { t: 'el', id: 9, tag: 'my-element', a: { '@click': 'x', ':bind': 'y' }, c: [] },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+const BATCH: Mutation[] = [
+  { k: 'add', parent: 5, before: null, node: { t: 'el', id: 10, tag: 'p', a: {}, c: [{ t: 'txt', id: 11, v: 'new' }] } },
+  { k: 'add', parent: 5, before: 6, node: { t: 'txt', id: 12, v: 'first' } },
+  { k: 'remove', id: 7 },
+  { k: 'attr', id: 2, name: 'class', value: 'dark' },
+  { k: 'attr', id: 2, name: 'lang', value: null },
+  { k: 'text', id: 6, v: 'Bye' },
+];
+
+const CLIENT_MESSAGES: ClientMessage[] = [
+  { type: 'hello', v: PROTOCOL_VERSION, mode: 'live' },
+  { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 0 },
+  { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 41 },
+  { type: 'snapshot', url: 'http://o1--abcdefghijklmnopqrstuvwxyz.localhost:8080/', title: 'Shop', viewport: { w: 1280, h: 800 }, tree: TREE },
+  { type: 'snapshot', url: '', title: '', viewport: { w: 0, h: 0 }, tree: { t: 'doc', id: 0, c: [] } },
+  { type: 'mutations', batch: BATCH },
+  { type: 'mutations', batch: [] },
+];
+
+const SERVER_MESSAGES: ServerMessage[] = [
+  { type: 'welcome', v: PROTOCOL_VERSION, sessionId: 'abcdefghijklmnopqrstuvwxyz', participantId: 'p0123456789ab', role: 'host' },
+  { type: 'welcome', v: PROTOCOL_VERSION, sessionId: 's', participantId: 'p', role: 'controller' },
+  { type: 'welcome', v: PROTOCOL_VERSION, sessionId: 's', participantId: 'p', role: 'observer' },
+  { type: 'snapshot', seq: 1, url: 'https://example.com/', title: 'Example', viewport: { w: 375.5, h: 667 }, tree: TREE },
+  { type: 'mutations', seq: 2, batch: BATCH },
+  { type: 'request-snapshot' },
+  { type: 'waiting-for-host' },
+  { type: 'ended', reason: 'The host ended the session.' },
+  { type: 'error', code: 'BAD_MESSAGE', message: 'tree.id: expected a node id' },
+];
+
+function clientError(message: unknown): string {
+  const parsed = parseClientMessage(typeof message === 'string' ? message : JSON.stringify(message));
+  if (parsed.ok) throw new Error(`expected ${JSON.stringify(message).slice(0, 200)} to be refused`);
+  return parsed.error;
+}
+
+function serverError(message: unknown): string {
+  const parsed = parseServerMessage(typeof message === 'string' ? message : JSON.stringify(message));
+  if (parsed.ok) throw new Error(`expected ${JSON.stringify(message).slice(0, 200)} to be refused`);
+  return parsed.error;
+}
+
+function chain(depth: number): SerializedNode {
+  let node: SerializedNode = { t: 'txt', id: depth, v: 'leaf' };
+  for (let d = depth - 1; d >= 0; d--) node = d === 0 ? { t: 'doc', id: 0, c: [node] } : { t: 'el', id: d, tag: 'div', a: {}, c: [node] };
+  return node;
+}
+
+function snapshotWith(tree: unknown): Record<string, unknown> {
+  return { type: 'snapshot', url: 'https://example.com/', title: 't', viewport: { w: 100, h: 100 }, tree };
+}
+
+function docWith(child: unknown): Record<string, unknown> {
+  return snapshotWith({ t: 'doc', id: 0, c: [child] });
+}
+
+describe('round trips', () => {
+  it.each(CLIENT_MESSAGES.map((m) => [m.type, m] as const))('client %s', (_type, message) => {
+    const text = encodeMessage(message);
+    expect(JSON.parse(text)).toEqual(message);
+    expect(parseClientMessage(text)).toEqual({ ok: true, value: message });
+  });
+
+  it.each(SERVER_MESSAGES.map((m) => [m.type, m] as const))('server %s', (_type, message) => {
+    const text = encodeMessage(message);
+    expect(parseServerMessage(text)).toEqual({ ok: true, value: message });
+  });
+});
+
+describe('refused input of any kind', () => {
+  it.each(['', 'not json', '{', '{"type":"hello",}', "{'type':'hello'}", 'undefined'])('invalid JSON %j', (text) => {
+    expect(parseClientMessage(text)).toEqual({ ok: false, error: 'message is not valid JSON' });
+    expect(parseServerMessage(text)).toEqual({ ok: false, error: 'message is not valid JSON' });
+  });
+
+  it.each(['null', '[]', '42', '"hello"', 'true'])('a JSON value that is not an object: %s', (text) => {
+    expect(clientError(text)).toMatch(/^message: /);
+    expect(serverError(text)).toMatch(/^message: /);
+  });
+
+  it('a message above MAX_MESSAGE_BYTES', () => {
+    const text = JSON.stringify({ type: 'mutations', batch: [], pad: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    expect(clientError(text)).toContain(String(MAX_MESSAGE_BYTES));
+  });
+
+  it.each([
+    {},
+    { type: 'welcome' },
+    { type: 'ended', reason: 'x' },
+    { type: 'HELLO', v: 1, mode: 'live' },
+    { type: 'toString' },
+    { type: '__proto__' },
+    { type: 1 },
+  ])('unknown client message type %j', (message) => {
+    expect(clientError(message)).toMatch(/^type: unknown message type/);
+  });
+
+  it.each([{}, { type: 'hello', v: 1, mode: 'live' }, { type: 'constructor' }])('unknown server message type %j', (message) => {
+    expect(serverError(message)).toMatch(/^type: unknown message type/);
+  });
+});
+
+describe('client message fields', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['version missing', { type: 'hello', mode: 'live' }, 'v'],
+    ['older version', { type: 'hello', v: PROTOCOL_VERSION - 1, mode: 'live' }, 'v'],
+    ['newer version', { type: 'hello', v: PROTOCOL_VERSION + 1, mode: 'live' }, 'v'],
+    ['version as string', { type: 'hello', v: String(PROTOCOL_VERSION), mode: 'live' }, 'v'],
+    ['bad mode', { type: 'hello', v: PROTOCOL_VERSION, mode: 'host' }, 'mode'],
+    ['missing mode', { type: 'hello', v: PROTOCOL_VERSION }, 'mode'],
+    ['negative lastSeq', { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: -1 }, 'lastSeq'],
+    ['fractional lastSeq', { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 1.5 }, 'lastSeq'],
+    ['string lastSeq', { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: '3' }, 'lastSeq'],
+    ['null lastSeq', { type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: null }, 'lastSeq'],
+    ['snapshot without url', { ...snapshotWith(TREE), url: undefined }, 'url'],
+    ['snapshot url too long', { ...snapshotWith(TREE), url: `https://a.com/${'x'.repeat(8192)}` }, 'url'],
+    ['snapshot title not a string', { ...snapshotWith(TREE), title: 5 }, 'title'],
+    ['snapshot title too long', { ...snapshotWith(TREE), title: 'x'.repeat(4097) }, 'title'],
+    ['viewport missing', { ...snapshotWith(TREE), viewport: undefined }, 'viewport'],
+    ['viewport negative', { ...snapshotWith(TREE), viewport: { w: -1, h: 10 } }, 'viewport.w'],
+    ['viewport huge', { ...snapshotWith(TREE), viewport: { w: 10, h: 100_001 } }, 'viewport.h'],
+    ['viewport string', { ...snapshotWith(TREE), viewport: { w: '10', h: 10 } }, 'viewport.w'],
+    ['tree missing', snapshotWith(undefined), 'tree'],
+    ['tree not a document', snapshotWith({ t: 'el', id: 0, tag: 'html', a: {}, c: [] }), 'tree.t'],
+    ['batch missing', { type: 'mutations' }, 'batch'],
+    ['batch not a list', { type: 'mutations', batch: {} }, 'batch'],
+  ])('%s -> %s', (_what, message, path) => {
+    expect(clientError(message).startsWith(`${path}: `)).toBe(true);
+  });
+});
+
+describe('node trees', () => {
+  it.each<[string, unknown, string]>([
+    ['unknown node type', { t: 'frame', id: 1 }, 'tree.c[0].t'],
+    ['missing node type', { id: 1, v: 'x' }, 'tree.c[0].t'],
+    ['node not an object', 'text', 'tree.c[0]'],
+    ['node null', null, 'tree.c[0]'],
+    ['negative id', { t: 'txt', id: -1, v: 'x' }, 'tree.c[0].id'],
+    ['fractional id', { t: 'txt', id: 1.5, v: 'x' }, 'tree.c[0].id'],
+    ['id too large', { t: 'txt', id: 2 ** 31, v: 'x' }, 'tree.c[0].id'],
+    ['id as string', { t: 'txt', id: '1', v: 'x' }, 'tree.c[0].id'],
+    ['missing id', { t: 'txt', v: 'x' }, 'tree.c[0].id'],
+    ['text value not a string', { t: 'txt', id: 1, v: 5 }, 'tree.c[0].v'],
+    ['comment value missing', { t: 'cm', id: 1 }, 'tree.c[0].v'],
+    ['doctype without sys', { t: 'dt', id: 1, name: 'html', pub: '' }, 'tree.c[0]'],
+    ['element without children', { t: 'el', id: 1, tag: 'div', a: {} }, 'tree.c[0].c'],
+    ['element without attributes', { t: 'el', id: 1, tag: 'div', c: [] }, 'tree.c[0].a'],
+    ['attributes as a list', { t: 'el', id: 1, tag: 'div', a: [], c: [] }, 'tree.c[0].a'],
+    ['tag <script>', { t: 'el', id: 1, tag: '<script>', a: {}, c: [] }, 'tree.c[0].tag'],
+    ['tag with a space', { t: 'el', id: 1, tag: 'a b', a: {}, c: [] }, 'tree.c[0].tag'],
+    ['tag with a slash', { t: 'el', id: 1, tag: 'a/b', a: {}, c: [] }, 'tree.c[0].tag'],
+    ['tag starting with a digit', { t: 'el', id: 1, tag: '1a', a: {}, c: [] }, 'tree.c[0].tag'],
+    ['empty tag', { t: 'el', id: 1, tag: '', a: {}, c: [] }, 'tree.c[0].tag'],
+    ['tag not a string', { t: 'el', id: 1, tag: 7, a: {}, c: [] }, 'tree.c[0].tag'],
+    ['unknown namespace', { t: 'el', id: 1, tag: 'x', ns: 'html', a: {}, c: [] }, 'tree.c[0].ns'],
+    ['attribute name with a space', { t: 'el', id: 1, tag: 'a', a: { 'href onclick': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with a double quote', { t: 'el', id: 1, tag: 'a', a: { 'a"b': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with a single quote', { t: 'el', id: 1, tag: 'a', a: { "a'b": 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with =', { t: 'el', id: 1, tag: 'a', a: { 'a=b': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with >', { t: 'el', id: 1, tag: 'a', a: { 'a>': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with /', { t: 'el', id: 1, tag: 'a', a: { '/a': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute name with a control character', { t: 'el', id: 1, tag: 'a', a: { 'a\u0001': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['empty attribute name', { t: 'el', id: 1, tag: 'a', a: { '': 'x' }, c: [] }, 'tree.c[0].a'],
+    ['attribute value a number', { t: 'el', id: 1, tag: 'a', a: { href: 5 }, c: [] }, 'tree.c[0].a.href'],
+    ['attribute value null', { t: 'el', id: 1, tag: 'a', a: { href: null }, c: [] }, 'tree.c[0].a.href'],
+    ['attribute value an object', { t: 'el', id: 1, tag: 'a', a: { href: {} }, c: [] }, 'tree.c[0].a.href'],
+    [
+      'bad grandchild',
+      {
+        t: 'el',
+        id: 1,
+        tag: 'div',
+        a: {},
+        c: [
+          { t: 'txt', id: 2, v: 'ok' },
+          { t: 'txt', id: -3, v: 'x' },
+        ],
+      },
+      'tree.c[0].c[1].id',
+    ],
+  ])('%s -> %s', (_what, child, path) => {
+    const error = clientError(docWith(child));
+    expect(error.startsWith(`${path}: `)).toBe(true);
+    const server = serverError({ ...docWith(child), type: 'snapshot', seq: 1 });
+    expect(server.startsWith(`${path}: `)).toBe(true);
+  });
+
+  it('refuses a bad document id', () => {
+    expect(clientError(snapshotWith({ t: 'doc', id: -1, c: [] }))).toMatch(/^tree\.id: /);
+  });
+
+  it(`accepts a tree ${MAX_TREE_DEPTH} levels below the root`, () => {
+    expect(parseClientMessage(JSON.stringify(snapshotWith(chain(MAX_TREE_DEPTH)))).ok).toBe(true);
+    expect(parseServerMessage(JSON.stringify({ ...snapshotWith(chain(MAX_TREE_DEPTH)), seq: 1 })).ok).toBe(true);
+  });
+
+  it(`refuses a tree ${MAX_TREE_DEPTH + 1} levels below the root`, () => {
+    const error = clientError(snapshotWith(chain(MAX_TREE_DEPTH + 1)));
+    expect(error).toMatch(/^tree(\.c\[0\])+: /);
+    expect(error).toContain(`deeper than ${MAX_TREE_DEPTH}`);
+    expect(error.split('.c[0]')).toHaveLength(MAX_TREE_DEPTH + 2);
+    expect(serverError({ ...snapshotWith(chain(MAX_TREE_DEPTH + 1)), seq: 1 })).toContain(`deeper than ${MAX_TREE_DEPTH}`);
+  });
+
+  it('refuses a too deep node added by a mutation', () => {
+    const node = (chain(MAX_TREE_DEPTH + 1) as { c: SerializedNode[] }).c[0];
+    const deeper: SerializedNode = { t: 'el', id: 9999, tag: 'div', a: {}, c: [node!] };
+    expect(clientError({ type: 'mutations', batch: [{ k: 'add', parent: 1, before: null, node: deeper }] })).toMatch(
+      /^batch\[0\]\.node(\.c\[0\])+: tree deeper/,
+    );
+  });
+});
+
+describe('mutation batches', () => {
+  it.each<[string, unknown, string]>([
+    ['not an object', 'remove', 'batch[1]'],
+    ['null', null, 'batch[1]'],
+    ['unknown kind', { k: 'move', id: 1 }, 'batch[1].k'],
+    ['missing kind', { id: 1 }, 'batch[1].k'],
+    ['add without parent', { k: 'add', before: null, node: { t: 'txt', id: 1, v: '' } }, 'batch[1].parent'],
+    ['add with negative parent', { k: 'add', parent: -1, before: null, node: { t: 'txt', id: 1, v: '' } }, 'batch[1].parent'],
+    ['add without before', { k: 'add', parent: 1, node: { t: 'txt', id: 1, v: '' } }, 'batch[1].before'],
+    ['add with fractional before', { k: 'add', parent: 1, before: 0.5, node: { t: 'txt', id: 1, v: '' } }, 'batch[1].before'],
+    ['add without node', { k: 'add', parent: 1, before: null }, 'batch[1].node'],
+    ['add with bad tag', { k: 'add', parent: 1, before: null, node: { t: 'el', id: 2, tag: '<script>', a: {}, c: [] } }, 'batch[1].node.tag'],
+    [
+      'add with bad attribute name',
+      { k: 'add', parent: 1, before: null, node: { t: 'el', id: 2, tag: 'img', a: { 'src onerror': 'x' }, c: [] } },
+      'batch[1].node.a',
+    ],
+    ['remove with string id', { k: 'remove', id: '1' }, 'batch[1].id'],
+    ['remove with fractional id', { k: 'remove', id: 2.5 }, 'batch[1].id'],
+    ['attr with bad name', { k: 'attr', id: 1, name: 'on click', value: 'x' }, 'batch[1].name'],
+    ['attr with quote in name', { k: 'attr', id: 1, name: 'a"', value: 'x' }, 'batch[1].name'],
+    ['attr with numeric value', { k: 'attr', id: 1, name: 'title', value: 3 }, 'batch[1].value'],
+    ['attr without value', { k: 'attr', id: 1, name: 'title' }, 'batch[1].value'],
+    ['attr with negative id', { k: 'attr', id: -5, name: 'title', value: 'x' }, 'batch[1].id'],
+    ['text with numeric value', { k: 'text', id: 1, v: 3 }, 'batch[1].v'],
+    ['text without id', { k: 'text', v: 'x' }, 'batch[1].id'],
+  ])('%s -> %s', (_what, mutation, path) => {
+    const batch = [{ k: 'remove', id: 1 }, mutation];
+    expect(clientError({ type: 'mutations', batch }).startsWith(`${path}: `)).toBe(true);
+    expect(serverError({ type: 'mutations', seq: 3, batch }).startsWith(`${path}: `)).toBe(true);
+  });
+
+  it(`accepts a batch of exactly MAX_BATCH (${MAX_BATCH}) mutations`, () => {
+    const batch = Array.from({ length: MAX_BATCH }, (_, i) => ({ k: 'remove', id: i }));
+    expect(parseClientMessage(JSON.stringify({ type: 'mutations', batch })).ok).toBe(true);
+  });
+
+  it('refuses a batch of MAX_BATCH + 1 mutations', () => {
+    const batch = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ k: 'remove', id: i }));
+    const error = clientError({ type: 'mutations', batch });
+    expect(error.startsWith('batch: ')).toBe(true);
+    expect(error).toContain(String(MAX_BATCH));
+  });
+});
+
+describe('server message fields', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['welcome without sessionId', { type: 'welcome', v: 1, participantId: 'p', role: 'host' }, 'welcome'],
+    ['welcome with numeric participantId', { type: 'welcome', v: 1, sessionId: 's', participantId: 1, role: 'host' }, 'welcome'],
+    ['welcome with unknown role', { type: 'welcome', v: 1, sessionId: 's', participantId: 'p', role: 'admin' }, 'role'],
+    ['snapshot without seq', { ...snapshotWith(TREE) }, 'seq'],
+    ['snapshot with negative seq', { ...snapshotWith(TREE), seq: -1 }, 'seq'],
+    ['snapshot without title', { ...snapshotWith(TREE), seq: 1, title: undefined }, 'snapshot'],
+    ['snapshot with bad viewport', { ...snapshotWith(TREE), seq: 1, viewport: { w: 1 } }, 'viewport.h'],
+    ['mutations with fractional seq', { type: 'mutations', seq: 1.5, batch: [] }, 'seq'],
+    ['mutations without batch', { type: 'mutations', seq: 1 }, 'batch'],
+    ['ended without reason', { type: 'ended' }, 'reason'],
+    ['error without code', { type: 'error', message: 'x' }, 'error'],
+    ['error with numeric message', { type: 'error', code: 'X', message: 1 }, 'error'],
+  ])('%s -> %s', (_what, message, path) => {
+    expect(serverError(message).startsWith(`${path}: `)).toBe(true);
+  });
+});
