@@ -8,6 +8,8 @@ export interface SiteConfig {
   url: string;
   name: string;
   pattern: SitePattern;
+  /** CSS selectors whose elements are masked in the host's browser before anything is sent. */
+  mask: string[];
 }
 
 /** The validated configuration the gateway runs on. */
@@ -137,7 +139,7 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       c.add(path, 'must be a mapping with url: and optional name:');
       return;
     }
-    c.unknownKeys(raw, path, ['url', 'name']);
+    c.unknownKeys(raw, path, ['url', 'name', 'mask']);
     if (typeof raw.url !== 'string' || raw.url === '') {
       c.add(`${path}.url`, 'is required: an origin such as https://example.com or a pattern such as https://*.example.com');
       return;
@@ -151,7 +153,17 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       c.add(`${path}.name`, 'must be a non-empty string');
       return;
     }
-    sites.push({ url: parsed.value.text, name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text, pattern: parsed.value });
+    const mask: string[] = [];
+    if (raw.mask !== undefined) {
+      if (!Array.isArray(raw.mask)) c.add(`${path}.mask`, 'must be a list of CSS selectors');
+      else
+        raw.mask.forEach((sel: unknown, j: number) => {
+          if (typeof sel !== 'string' || sel.trim() === '' || /[{}<>]/.test(sel))
+            c.add(`${path}.mask[${j}]`, `must be a CSS selector such as .card-number, got ${JSON.stringify(sel)}`);
+          else mask.push(sel.trim());
+        });
+    }
+    sites.push({ url: parsed.value.text, name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text, pattern: parsed.value, mask });
   });
   return sites;
 }

@@ -286,6 +286,11 @@ ${items}
           'Account',
           `<h1>Your account</h1>
 <p id="account-name">Signed in as ${escapeHtml(user)}</p>
+<p class="private" id="card-on-file">Card on file: 4111 1111 1111 1111, expires 12/29</p>
+<form id="profile"><label>Phone <input id="phone" name="phone" value="+1 555 0100"></label>
+<label>Card number <input id="card" name="card" autocomplete="cc-number"></label>
+<label>Note <textarea id="note-field" name="note"></textarea></label>
+<label><input type="checkbox" id="newsletter" name="newsletter"> Newsletter</label></form>
 <p><a href="/products">Continue shopping</a></p>`,
         );
       case '/logout':

@@ -4,6 +4,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { OWN_NODE_MARKER } from '../protocol/messages.js';
+import { escapeHtml } from './errors.js';
 
 /** How much prologue is buffered while looking for <head> before inserting anyway. */
 const MAX_PROLOGUE = 64 * 1024;
@@ -92,8 +93,14 @@ export class HeadInjector extends Transform {
   }
 }
 
-/** The tag that loads the sync script; `nonce` is set when the page has a CSP. */
-export function injectionSnippet(nonce: string | null): Buffer {
+/** The tag that loads the sync script; `nonce` is set when the page has a CSP, `mask` lists the site's masked selectors. */
+export function injectionSnippet(nonce: string | null, mask: readonly string[] = []): Buffer {
+  return Buffer.from(injectionTag(nonce, mask), 'utf8');
+}
+
+/** The same tag as text, for pages the gateway writes itself. */
+export function injectionTag(nonce: string | null, mask: readonly string[] = []): string {
   const nonceAttr = nonce ? ` nonce="${nonce}"` : '';
-  return Buffer.from(`<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}></script>`, 'latin1');
+  const maskAttr = mask.length > 0 ? ` data-mask="${escapeHtml(JSON.stringify(mask))}"` : '';
+  return `<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}${maskAttr}></script>`;
 }

@@ -95,6 +95,17 @@ export class Hub {
     this.liveSocket.delete(session.id);
   }
 
+  /** Closes one participant's sockets with a code that makes the browser reconnect; returns how many. */
+  disconnect(sessionId: string, participantId: string): number {
+    let n = 0;
+    for (const ws of [...(this.sockets.get(sessionId) ?? [])]) {
+      if (ws.getUserData().participant.id !== participantId) continue;
+      ws.end(1012, 'reconnect');
+      n++;
+    }
+    return n;
+  }
+
   private send(ws: WebSocket<SocketData>, message: ServerMessage): void {
     ws.send(encodeMessage(message));
   }
@@ -201,6 +212,26 @@ export class Hub {
         }
         this.publish(session, encoded);
         if (session.checkpoint.wantsSnapshot) this.send(ws, { type: 'request-snapshot' });
+        return;
+      }
+      case 'input': {
+        const { participant } = data;
+        if (participant.role === 'observer') {
+          this.gw.log.warn('dropped input from an observer', {
+            sessionId: session.id,
+            participantId: participant.id,
+            role: participant.role,
+            kind: msg.event.kind,
+          });
+          this.send(ws, { type: 'error', code: 'FORBIDDEN', message: 'Observers cannot act on the page.' });
+          return;
+        }
+        const live = this.liveSocket.get(session.id);
+        if (!live) {
+          this.send(ws, { type: 'error', code: 'NO_HOST', message: "The host's page is not open right now." });
+          return;
+        }
+        live.send(encodeMessage({ type: 'input', from: participant.id, event: msg.event }));
         return;
       }
       default: {

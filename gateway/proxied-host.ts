@@ -6,7 +6,7 @@ import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
-import { MAX_REQUEST_BODY, proxyRequest } from './proxy.js';
+import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
 import type { ProxiedHost } from './url-mapper.js';
 import { viewPage } from './view-page.js';
@@ -99,7 +99,22 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   const { participant } = found;
 
   if (url.pathname === '/__cobrowse/view') {
-    exchange.sendComplete(200, [['content-type', 'text/html; charset=utf-8'], ...NO_STORE], viewPage(participant.role));
+    exchange.sendComplete(
+      200,
+      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE],
+      viewPage(participant.role, maskSelectorsFor(gw, session, host.label)),
+    );
+    return;
+  }
+  if (url.pathname === '/__cobrowse/go' && participant.role === 'host') {
+    // Navigation requested by a participant with control, resolved for the host's page.
+    let real: URL;
+    try {
+      real = new URL(url.searchParams.get('url') ?? '');
+    } catch {
+      throw new GatewayError('BAD_REQUEST', 400, 'The "url" parameter must be an absolute URL.');
+    }
+    redirect(exchange, browserUrlFor(gw, session, real));
     return;
   }
   if (url.pathname.startsWith(RESERVED_PREFIX)) throw new GatewayError('NOT_FOUND', 404, `Nothing is served at ${url.pathname}.`);

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
+import { patternMatches } from './allowlist.js';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
@@ -24,6 +25,14 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
     if (mapped) return mapped;
   }
   return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
+}
+
+/** The mask selectors configured for the site a session's origin label belongs to. */
+export function maskSelectorsFor(gw: GatewayContext, session: Session, label: string): string[] {
+  const origin = session.origins.originOf(label);
+  if (!origin) return [];
+  const url = new URL(origin);
+  return gw.sites.find((s) => patternMatches(s.pattern, url))?.mask ?? [];
 }
 
 function resolveTarget(session: Session, label: string, path: string): URL {
@@ -124,7 +133,7 @@ export async function proxyRequest(gw: GatewayContext, exchange: Exchange, sessi
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
-  const injector = new HeadInjector(injectionSnippet(null));
+  const injector = new HeadInjector(injectionSnippet(null, maskSelectorsFor(gw, session, label)));
   const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, injector] : [injector];
   const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
     if (err && !exchange.finished) gw.log.warn('html stream failed', { sessionId: session.id, origin: target.origin, error: err.message });

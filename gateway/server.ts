@@ -69,7 +69,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   if (demo) {
     const parsed = parseSitePattern(demo.origin);
     if (!parsed.ok) throw new Error(`demo origin ${demo.origin}: ${parsed.error}`);
-    sites.unshift({ url: parsed.value.text, name: 'Demo shop (bundled)', pattern: parsed.value });
+    sites.unshift({ url: parsed.value.text, name: 'Demo shop (bundled)', pattern: parsed.value, mask: ['.private'] });
   }
 
   const app = uWS.App();

@@ -1,10 +1,14 @@
-// Entry of the injected bundle. In the host's page it records the live DOM; on the follower
-// view page it renders the mirror. It never throws into the site's page.
+// Entry of the injected bundle. In the host's page it records the live DOM and applies remote
+// input; on the follower view page it renders the mirror and sends the follower's input. It
+// never throws into the site's page.
 
-import { type ServerMessage, VIEW_PAGE_MARKER } from '../protocol/messages.js';
+import { type Role, type ServerMessage, VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
+import { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
+import { attachMirrorControls, fitMirror } from './mirror-controls.js';
 import { Recorder } from './recorder.js';
+import { applyRemoteInput } from './remote-input.js';
 
 declare global {
   interface Window {
@@ -20,16 +24,32 @@ function report(err: unknown): void {
   }
 }
 
-function startLive(): void {
+/** Mask selectors the gateway put on the script tag for this site. */
+function maskSelectors(script: HTMLOrSVGScriptElement | null): string[] {
+  try {
+    const raw = script instanceof HTMLScriptElement ? script.dataset.mask : undefined;
+    const parsed: unknown = raw ? JSON.parse(raw) : [];
+    return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function startLive(masker: Masker): void {
   let connection: HubConnection;
   const recorder = new Recorder((message) => {
     connection.send(message);
-  });
+  }, masker);
   connection = new HubConnection('live', {
     onOpen: () => recorder.snapshot(),
     onMessage: (message: ServerMessage) => {
-      if (message.type === 'request-snapshot') recorder.snapshot();
-      else if (message.type === 'error') report(`${message.code}: ${message.message}`);
+      try {
+        if (message.type === 'request-snapshot') recorder.snapshot();
+        else if (message.type === 'input') applyRemoteInput(message.event, recorder.ids);
+        else if (message.type === 'error') report(`${message.code}: ${message.message}`);
+      } catch (err) {
+        report(err);
+      }
     },
     onStatus: () => {},
   });
@@ -38,15 +58,34 @@ function startLive(): void {
   recorder.start();
 }
 
-function startMirror(): void {
+function navigationBar(send: (url: string | 'back' | 'forward' | 'reload') => void): void {
+  const bar = document.getElementById('cobrowse-nav');
+  const form = document.getElementById('cobrowse-go') as HTMLFormElement | null;
+  const input = document.getElementById('cobrowse-url') as HTMLInputElement | null;
+  if (!bar || !form || !input) return;
+  bar.hidden = false;
+  for (const action of ['back', 'forward', 'reload'] as const) {
+    document.getElementById(`cobrowse-${action}`)?.addEventListener('click', () => send(action));
+  }
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (input.value.trim()) send(input.value.trim());
+  });
+}
+
+function startMirror(masker: Masker): void {
   const frame = document.getElementById('cobrowse-mirror') as HTMLIFrameElement | null;
+  const stage = document.getElementById('cobrowse-stage');
   const status = document.getElementById('cobrowse-status');
-  if (!frame) return;
-  const mirror = new Mirror(frame);
+  const urlField = document.getElementById('cobrowse-url') as HTMLInputElement | null;
+  if (!frame || !stage) return;
   let ended = false;
+  let role: Role | null = null;
   const setStatus = (text: string) => {
     if (status && !ended) status.textContent = text;
   };
+  const mirror = new Mirror(frame, (viewport) => fitMirror(frame, stage, viewport));
+  addEventListener('resize', () => fitMirror(frame, stage, mirror.viewport));
   const connection: HubConnection = new HubConnection('mirror', {
     onOpen: () => {},
     onStatus: (s) => {
@@ -56,12 +95,25 @@ function startMirror(): void {
       try {
         switch (message.type) {
           case 'welcome':
+            if (role === null) {
+              role = message.role;
+              attachMirrorControls(frame, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus);
+              if (role !== 'observer') {
+                navigationBar((what) =>
+                  connection.send({
+                    type: 'input',
+                    event: what === 'back' || what === 'forward' || what === 'reload' ? { kind: 'history', action: what } : { kind: 'navigate', url: what },
+                  }),
+                );
+              }
+            }
             setStatus('waiting for the host’s page…');
             return;
           case 'snapshot':
-            mirror.applySnapshot(message.tree, message.url);
+            mirror.applySnapshot(message.tree, message.url, message.viewport);
             connection.lastSeq = message.seq;
             document.title = message.title ? `${message.title} · cobrowsing` : 'Cobrowsing';
+            if (urlField && document.activeElement !== urlField) urlField.value = message.url;
             setStatus('live');
             return;
           case 'mutations':
@@ -84,6 +136,7 @@ function startMirror(): void {
             setStatus(`error: ${message.message}`);
             return;
           case 'request-snapshot':
+          case 'input':
             return;
           default: {
             const unknown: never = message;
@@ -96,22 +149,18 @@ function startMirror(): void {
       }
     },
   });
-  // Followers never navigate the mirror themselves: links and forms stay inert.
-  const block = (ev: Event) => ev.preventDefault();
-  const doc = frame.contentDocument;
-  doc?.addEventListener('click', block, true);
-  doc?.addEventListener('submit', block, true);
   window.__cobrowse = { mode: 'mirror', connection };
   connection.connect();
 }
 
 try {
   if (!window.__cobrowse) {
+    const masker = new Masker(maskSelectors(document.currentScript));
     if (document.documentElement.hasAttribute(VIEW_PAGE_MARKER)) {
-      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startMirror, { once: true });
-      else startMirror();
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => startMirror(masker), { once: true });
+      else startMirror(masker);
     } else if (window.top === window) {
-      startLive();
+      startLive(masker);
     }
   }
 } catch (err) {

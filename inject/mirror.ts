@@ -1,6 +1,6 @@
 // Follower mode: rebuilds the host's DOM inside a sandboxed, script-free iframe and applies diffs.
 
-import { type Mutation, OWN_NODE_MARKER, type SerializedNode } from '../protocol/messages.js';
+import { type FormState, type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
@@ -27,7 +27,26 @@ export class Mirror {
   private readonly nodes = new Map<number, Node>();
   private readonly idOf = new WeakMap<Node, number>();
 
-  constructor(private readonly frame: HTMLIFrameElement) {}
+  /** The host's window size, which the mirror frame is laid out at. */
+  viewport: Viewport = { w: 1024, h: 768 };
+  /** Scroll offsets applied from the host, per node id, to tell them from the follower's own scrolling. */
+  readonly appliedScroll = new Map<number, ScrollPos>();
+  private pendingScroll: { id: number; pos: ScrollPos }[] = [];
+
+  constructor(
+    private readonly frame: HTMLIFrameElement,
+    private readonly onViewport: (viewport: Viewport) => void = () => {},
+  ) {}
+
+  /** The mirrored node with this id. */
+  nodeById(id: number): Node | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** The id of a mirrored node, if it is one. */
+  idOfNode(node: Node): number | undefined {
+    return this.idOf.get(node);
+  }
 
   private get doc(): Document {
     const doc = this.frame.contentDocument;
@@ -35,13 +54,17 @@ export class Mirror {
     return doc;
   }
 
-  /** Replaces the whole mirror with a snapshot taken at `url`. */
-  applySnapshot(tree: SerializedNode, url: string): void {
+  /** Replaces the whole mirror with a snapshot taken at `url` in a window of `viewport`. */
+  applySnapshot(tree: SerializedNode, url: string, viewport: Viewport): void {
     const doc = this.doc;
     this.nodes.clear();
+    this.appliedScroll.clear();
+    this.pendingScroll = [];
+    this.setViewport(viewport);
     while (doc.firstChild) doc.removeChild(doc.firstChild);
     if (tree.t !== 'doc') throw new MirrorDivergence('snapshot does not start at a document');
     this.nodes.set(tree.id, doc);
+    this.idOf.set(doc, tree.id);
     for (const child of tree.c) {
       const built = this.build(child, doc);
       if (built) doc.appendChild(built);
@@ -57,11 +80,31 @@ export class Mirror {
       head.insertBefore(style, head.firstChild);
       head.insertBefore(base, head.firstChild);
     }
+    this.restoreScroll();
+  }
+
+  private setViewport(viewport: Viewport): void {
+    this.viewport = viewport;
+    this.onViewport(viewport);
   }
 
   /** Applies one batch of mutations; throws MirrorDivergence when an id is unknown. */
   applyMutations(batch: readonly Mutation[]): void {
     for (const m of batch) this.apply(m);
+    this.restoreScroll();
+  }
+
+  /** Scroll offsets are applied after the batch's DOM changes, when the content is there to scroll. */
+  private restoreScroll(): void {
+    const pending = this.pendingScroll;
+    this.pendingScroll = [];
+    for (const { id, pos } of pending) {
+      const node = this.nodes.get(id);
+      if (!node) continue;
+      this.appliedScroll.set(id, pos);
+      if (node.nodeType === Node.DOCUMENT_NODE) this.frame.contentWindow?.scrollTo(pos.x, pos.y);
+      else (node as Element).scrollTo?.(pos.x, pos.y);
+    }
   }
 
   /** The number of nodes the mirror tracks (for tests and diagnostics). */
@@ -100,6 +143,16 @@ export class Mirror {
       case 'text':
         this.node(m.id).textContent = m.v;
         return;
+      case 'value':
+        applyFormState(this.node(m.id), m);
+        return;
+      case 'scroll':
+        this.node(m.id);
+        this.pendingScroll.push({ id: m.id, pos: { x: m.x, y: m.y } });
+        return;
+      case 'viewport':
+        this.setViewport({ w: m.w, h: m.h });
+        return;
       default: {
         const unknown: never = m;
         throw new MirrorDivergence(`unknown mutation ${JSON.stringify(unknown)}`);
@@ -137,6 +190,8 @@ export class Mirror {
           const built = this.build(child, doc);
           if (built) el.appendChild(built);
         }
+        if (s.f) applyFormState(el, s.f);
+        if (s.sc) this.pendingScroll.push({ id: s.id, pos: s.sc });
         node = el;
         break;
       }
@@ -149,6 +204,12 @@ export class Mirror {
     this.idOf.set(node, s.id);
     return node;
   }
+}
+
+function applyFormState(node: Node, state: FormState): void {
+  const el = node as HTMLInputElement;
+  if (state.checked !== undefined && 'checked' in el) el.checked = state.checked;
+  if (state.value !== undefined && 'value' in el && el.value !== state.value) el.value = state.value;
 }
 
 function setAttr(el: Element, name: string, value: string): void {

@@ -1,7 +1,8 @@
 // Live mode, in the host's page: a snapshot when the DOM is ready, then mutation batches.
 
 import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
-import { isOwnNode, NodeIds, serializeNode } from './serializer.js';
+import type { Masker } from './masking.js';
+import { formStateOf, isOwnNode, NodeIds, serializeNode } from './serializer.js';
 
 type Send = (message: ClientMessage) => void;
 
@@ -25,7 +26,7 @@ function nextMirroredSibling(node: Node, ids: NodeIds): number | null {
 }
 
 /** Turns a list of MutationRecords into wire mutations against the ids the followers know. */
-export function diffRecords(records: readonly MutationRecord[], ids: NodeIds): Mutation[] {
+export function diffRecords(records: readonly MutationRecord[], ids: NodeIds, masker: Masker): Mutation[] {
   const added = new Set<Node>();
   const removed: Node[] = [];
   const attrs = new Map<Element, Set<string>>();
@@ -65,7 +66,7 @@ export function diffRecords(records: readonly MutationRecord[], ids: NodeIds): M
     const parentId = parent ? ids.known(parent) : undefined;
     if (parentId === undefined) continue;
     const before = nextMirroredSibling(n, ids);
-    const node = serializeNode(n, ids);
+    const node = serializeNode(n, ids, masker);
     if (node) batch.push({ k: 'add', parent: parentId, before, node });
   }
 
@@ -73,23 +74,34 @@ export function diffRecords(records: readonly MutationRecord[], ids: NodeIds): M
   for (const [el, names] of attrs) {
     const id = ids.known(el);
     if (id === undefined || !el.isConnected || inAdded(el)) continue;
-    for (const name of names) batch.push({ k: 'attr', id, name, value: el.getAttribute(name) });
+    for (const name of names) {
+      const value = el.getAttribute(name);
+      batch.push({ k: 'attr', id, name, value: value === null ? null : masker.attribute(el, name, value) });
+    }
   }
   for (const n of texts) {
     const id = ids.known(n);
     if (id === undefined || !n.isConnected || inAdded(n) || isInsideScript(n)) continue;
-    batch.push({ k: 'text', id, v: n.textContent ?? '' });
+    batch.push({ k: 'text', id, v: masker.text(n, n.textContent ?? '') });
   }
   return batch;
 }
 
+/** How often scroll positions are sent at most. */
+const SCROLL_INTERVAL_MS = 50;
+
 /** Records the host's document and sends it through `send`. */
 export class Recorder {
-  private readonly ids = new NodeIds();
+  readonly ids = new NodeIds();
   private observer: MutationObserver | null = null;
   private ready = false;
+  private readonly dirtyScroll = new Set<Node>();
+  private scrollTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly send: Send) {}
+  constructor(
+    private readonly send: Send,
+    private readonly masker: Masker,
+  ) {}
 
   /** Starts once the document is parsed; sends the first snapshot then. */
   start(): void {
@@ -98,6 +110,11 @@ export class Recorder {
       this.snapshot();
       this.observer = new MutationObserver((records) => this.flush(records));
       this.observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+      const onValue = (ev: Event) => this.guard(() => this.valueChanged(ev.target));
+      document.addEventListener('input', onValue, true);
+      document.addEventListener('change', onValue, true);
+      document.addEventListener('scroll', (ev) => this.guard(() => this.scrolled(ev.target)), true);
+      addEventListener('resize', () => this.guard(() => this.sendBatch([{ k: 'viewport', w: innerWidth, h: innerHeight }])));
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
     else begin();
@@ -107,14 +124,62 @@ export class Recorder {
   snapshot(): void {
     if (!this.ready) return;
     this.observer?.takeRecords();
-    const tree = serializeNode(document, this.ids);
+    const tree = serializeNode(document, this.ids, this.masker);
     if (!tree) return;
     this.send({ type: 'snapshot', url: location.href, title: document.title, viewport: { w: innerWidth, h: innerHeight }, tree });
+    if (scrollX !== 0 || scrollY !== 0) this.sendBatch([{ k: 'scroll', id: this.ids.idOf(document), x: scrollX, y: scrollY }]);
+  }
+
+  /** Sends the current value of a control now (after a remote input changed it). */
+  valueChanged(target: EventTarget | null): void {
+    if (!(target instanceof Element)) return;
+    const id = this.ids.known(target);
+    const state = formStateOf(target, this.masker);
+    if (id === undefined || !state) return;
+    this.sendBatch([{ k: 'value', id, ...state }]);
+  }
+
+  private scrolled(target: EventTarget | null): void {
+    const node = target instanceof Document || target instanceof Element ? target : null;
+    if (!node || this.ids.known(node) === undefined) return;
+    this.dirtyScroll.add(node);
+    if (this.scrollTimer === null) this.scrollTimer = setTimeout(() => this.guard(() => this.flushScroll()), SCROLL_INTERVAL_MS);
+  }
+
+  private flushScroll(): void {
+    this.scrollTimer = null;
+    const batch: Mutation[] = [];
+    for (const node of this.dirtyScroll) {
+      const id = this.ids.known(node);
+      if (id === undefined) continue;
+      if (node instanceof Document) batch.push({ k: 'scroll', id, x: scrollX, y: scrollY });
+      else batch.push({ k: 'scroll', id, x: (node as Element).scrollLeft, y: (node as Element).scrollTop });
+    }
+    this.dirtyScroll.clear();
+    this.sendBatch(batch);
+  }
+
+  /** Sends state changes after any pending DOM mutations, so that followers apply them in order. */
+  private sendBatch(batch: Mutation[]): void {
+    if (!this.ready || batch.length === 0) return;
+    const pending = this.observer?.takeRecords() ?? [];
+    if (pending.length > 0) this.flush(pending);
+    this.send({ type: 'mutations', batch });
   }
 
   private flush(records: MutationRecord[]): void {
-    const batch = diffRecords(records, this.ids);
-    if (batch.length > MAX_BATCH) this.snapshot();
-    else if (batch.length > 0) this.send({ type: 'mutations', batch });
+    this.guard(() => {
+      const batch = diffRecords(records, this.ids, this.masker);
+      if (batch.length > MAX_BATCH) this.snapshot();
+      else if (batch.length > 0) this.send({ type: 'mutations', batch });
+    });
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      console.debug('[cobrowse]', err);
+    }
   }
 }

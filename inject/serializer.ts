@@ -1,6 +1,7 @@
 // Turns the host's DOM into wire nodes with stable ids (the same node keeps its id while it lives).
 
-import { OWN_NODE_MARKER, type SerializedNode } from '../protocol/messages.js';
+import { type FormState, OWN_NODE_MARKER, type SerializedNode } from '../protocol/messages.js';
+import type { Masker } from './masking.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
@@ -9,6 +10,7 @@ const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
 export class NodeIds {
   private next = 1;
   private readonly ids = new WeakMap<Node, number>();
+  private readonly nodes = new Map<number, WeakRef<Node>>();
 
   /** The node's id, assigning a new one when it has none. */
   idOf(node: Node): number {
@@ -17,7 +19,13 @@ export class NodeIds {
       id = this.next++;
       this.ids.set(node, id);
     }
+    this.nodes.set(id, new WeakRef(node));
     return id;
+  }
+
+  /** The live node with this id, if it still exists. */
+  node(id: number): Node | undefined {
+    return this.nodes.get(id)?.deref();
   }
 
   /** The node's id if it was ever serialized. */
@@ -31,12 +39,30 @@ export function isOwnNode(node: Node): boolean {
   return node.nodeType === Node.ELEMENT_NODE && (node as Element).hasAttribute(OWN_NODE_MARKER);
 }
 
+/** Live state of a form control, masked; undefined for elements that are not controls. */
+export function formStateOf(el: Element, masker: Masker): FormState | undefined {
+  switch (el.localName) {
+    case 'input': {
+      const input = el as HTMLInputElement;
+      if (input.type === 'checkbox' || input.type === 'radio') return { checked: input.checked };
+      if (input.type === 'file') return undefined;
+      return { value: masker.controlValue(el, input.value) };
+    }
+    case 'textarea':
+      return { value: masker.controlValue(el, (el as HTMLTextAreaElement).value) };
+    case 'select':
+      return { value: masker.controlValue(el, (el as HTMLSelectElement).value) };
+    default:
+      return undefined;
+  }
+}
+
 /** Serializes `node` and its subtree; returns null for nodes that are not mirrored. */
-export function serializeNode(node: Node, ids: NodeIds): SerializedNode | null {
+export function serializeNode(node: Node, ids: NodeIds, masker: Masker): SerializedNode | null {
   if (isOwnNode(node)) return null;
   switch (node.nodeType) {
     case Node.DOCUMENT_NODE:
-      return { t: 'doc', id: ids.idOf(node), c: serializeChildren(node, ids) };
+      return { t: 'doc', id: ids.idOf(node), c: serializeChildren(node, ids, masker) };
     case Node.DOCUMENT_TYPE_NODE: {
       const dt = node as DocumentType;
       return { t: 'dt', id: ids.idOf(node), name: dt.name, pub: dt.publicId, sys: dt.systemId };
@@ -44,16 +70,20 @@ export function serializeNode(node: Node, ids: NodeIds): SerializedNode | null {
     case Node.ELEMENT_NODE: {
       const el = node as Element;
       const a: Record<string, string> = {};
-      for (const attr of Array.from(el.attributes)) a[attr.name] = attr.value;
+      for (const attr of Array.from(el.attributes)) a[attr.name] = masker.attribute(el, attr.name, attr.value);
       const ns = el.namespaceURI === SVG_NS ? 'svg' : el.namespaceURI === MATH_NS ? 'math' : undefined;
       const tag = ns ? el.tagName : el.tagName.toLowerCase();
       // Script text is never sent: followers must not run the site's code.
-      const c = tag === 'script' ? [] : serializeChildren(el instanceof HTMLTemplateElement ? el.content : el, ids);
-      return ns ? { t: 'el', id: ids.idOf(node), tag, ns, a, c } : { t: 'el', id: ids.idOf(node), tag, a, c };
+      const c = tag === 'script' ? [] : serializeChildren(el instanceof HTMLTemplateElement ? el.content : el, ids, masker);
+      const out: SerializedNode = ns ? { t: 'el', id: ids.idOf(node), tag, ns, a, c } : { t: 'el', id: ids.idOf(node), tag, a, c };
+      const f = formStateOf(el, masker);
+      if (f) out.f = f;
+      if (el.scrollTop !== 0 || el.scrollLeft !== 0) out.sc = { x: el.scrollLeft, y: el.scrollTop };
+      return out;
     }
     case Node.TEXT_NODE:
     case Node.CDATA_SECTION_NODE:
-      return { t: 'txt', id: ids.idOf(node), v: node.textContent ?? '' };
+      return { t: 'txt', id: ids.idOf(node), v: masker.text(node, node.textContent ?? '') };
     case Node.COMMENT_NODE:
       return { t: 'cm', id: ids.idOf(node), v: node.textContent ?? '' };
     default:
@@ -61,10 +91,10 @@ export function serializeNode(node: Node, ids: NodeIds): SerializedNode | null {
   }
 }
 
-function serializeChildren(parent: Node, ids: NodeIds): SerializedNode[] {
+function serializeChildren(parent: Node, ids: NodeIds, masker: Masker): SerializedNode[] {
   const out: SerializedNode[] = [];
   for (let child = parent.firstChild; child; child = child.nextSibling) {
-    const s = serializeNode(child, ids);
+    const s = serializeNode(child, ids, masker);
     if (s) out.push(s);
   }
   return out;

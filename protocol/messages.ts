@@ -26,16 +26,52 @@ export type Role = 'host' | 'controller' | 'observer';
 export type SerializedNode =
   | { t: 'doc'; id: number; c: SerializedNode[] }
   | { t: 'dt'; id: number; name: string; pub: string; sys: string }
-  | { t: 'el'; id: number; tag: string; ns?: 'svg' | 'math'; a: Record<string, string>; c: SerializedNode[] }
+  | { t: 'el'; id: number; tag: string; ns?: 'svg' | 'math'; a: Record<string, string>; c: SerializedNode[]; f?: FormState; sc?: ScrollPos }
   | { t: 'txt'; id: number; v: string }
   | { t: 'cm'; id: number; v: string };
 
-/** One change of the host's DOM; ids refer to nodes of earlier snapshots or mutations. */
+/** Live state of a form control (masked in the host's page before it is sent). */
+export interface FormState {
+  value?: string;
+  checked?: boolean;
+}
+
+/** A scroll offset in CSS pixels. */
+export interface ScrollPos {
+  x: number;
+  y: number;
+}
+
+/**
+ * One change of the host's page; ids refer to nodes of earlier snapshots or mutations. `value`
+ * carries form state, `scroll` the scroll offset of an element or (with the document's id) of
+ * the window, `viewport` the host's window size.
+ */
 export type Mutation =
   | { k: 'add'; parent: number; before: number | null; node: SerializedNode }
   | { k: 'remove'; id: number }
   | { k: 'attr'; id: number; name: string; value: string | null }
-  | { k: 'text'; id: number; v: string };
+  | { k: 'text'; id: number; v: string }
+  | ({ k: 'value'; id: number } & FormState)
+  | ({ k: 'scroll'; id: number } & ScrollPos)
+  | ({ k: 'viewport' } & Viewport);
+
+/** Keyboard modifiers held during a remote input. */
+export interface Modifiers {
+  alt: boolean;
+  ctrl: boolean;
+  shift: boolean;
+  meta: boolean;
+}
+
+/** What a participant with control does to the host's page; applied there, once. */
+export type RemoteInput =
+  | { kind: 'click'; target: number; x: number; y: number }
+  | ({ kind: 'value'; target: number } & FormState)
+  | ({ kind: 'key'; target: number | null; key: string; code: string } & Modifiers)
+  | ({ kind: 'scroll'; target: number } & ScrollPos)
+  | { kind: 'navigate'; url: string }
+  | { kind: 'history'; action: 'back' | 'forward' | 'reload' };
 
 /** Host viewport size in CSS pixels. */
 export interface Viewport {
@@ -47,7 +83,8 @@ export interface Viewport {
 export type ClientMessage =
   | { type: 'hello'; v: number; mode: 'live' | 'mirror'; lastSeq?: number }
   | { type: 'snapshot'; url: string; title: string; viewport: Viewport; tree: SerializedNode }
-  | { type: 'mutations'; batch: Mutation[] };
+  | { type: 'mutations'; batch: Mutation[] }
+  | { type: 'input'; event: RemoteInput };
 
 /** Messages the hub sends to a browser. */
 export type ServerMessage =
@@ -55,6 +92,7 @@ export type ServerMessage =
   | { type: 'snapshot'; seq: number; url: string; title: string; viewport: Viewport; tree: SerializedNode }
   | { type: 'mutations'; seq: number; batch: Mutation[] }
   | { type: 'request-snapshot' }
+  | { type: 'input'; from: string; event: RemoteInput }
   | { type: 'waiting-for-host' }
   | { type: 'ended'; reason: string }
   | { type: 'error'; code: string; message: string };
@@ -101,6 +139,14 @@ function checkNode(v: unknown, path: string, depth: number): SerializedNode {
           if (!ATTR_NAME.test(name)) fail(`${path}.a`, `bad attribute name ${JSON.stringify(name)}`);
           if (!isStr(value)) fail(`${path}.a.${name}`, 'expected a string');
         }
+        if (v.f !== undefined) {
+          if (!isObj(v.f)) fail(`${path}.f`, 'expected form state');
+          checkFormState(v.f, `${path}.f`);
+        }
+        if (v.sc !== undefined) {
+          if (!isObj(v.sc)) fail(`${path}.sc`, 'expected a scroll offset');
+          checkXY(v.sc, `${path}.sc`);
+        }
       }
       return v as SerializedNode;
     }
@@ -113,6 +159,53 @@ function checkNode(v: unknown, path: string, depth: number): SerializedNode {
       return v as SerializedNode;
     default:
       return fail(`${path}.t`, 'unknown node type');
+  }
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1e7;
+}
+
+function checkFormState(v: Obj, path: string): void {
+  if (v.value !== undefined && (!isStr(v.value) || v.value.length > 1_000_000)) fail(`${path}.value`, 'expected a string');
+  if (v.checked !== undefined && typeof v.checked !== 'boolean') fail(`${path}.checked`, 'expected true or false');
+}
+
+function checkXY(v: Obj, path: string): void {
+  if (!isNum(v.x) || !isNum(v.y)) fail(path, 'expected numeric x and y');
+}
+
+function checkRemoteInput(v: unknown, path: string): RemoteInput {
+  if (!isObj(v)) fail(path, 'expected an input object');
+  const kind = v.kind as RemoteInput['kind'];
+  switch (kind) {
+    case 'click':
+      if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+      checkXY(v, path);
+      return v as RemoteInput;
+    case 'value':
+      if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+      checkFormState(v, path);
+      return v as RemoteInput;
+    case 'key':
+      if (v.target !== null && !isId(v.target)) fail(`${path}.target`, 'expected a node id or null');
+      if (!isStr(v.key) || v.key.length > 32 || !isStr(v.code) || v.code.length > 32) fail(path, 'expected key and code strings');
+      for (const m of ['alt', 'ctrl', 'shift', 'meta']) if (typeof v[m] !== 'boolean') fail(`${path}.${m}`, 'expected true or false');
+      return v as RemoteInput;
+    case 'scroll':
+      if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+      checkXY(v, path);
+      return v as RemoteInput;
+    case 'navigate':
+      if (!isStr(v.url) || v.url.length > 8192) fail(`${path}.url`, 'expected a URL string');
+      return v as RemoteInput;
+    case 'history':
+      if (v.action !== 'back' && v.action !== 'forward' && v.action !== 'reload') fail(`${path}.action`, 'expected back, forward or reload');
+      return v as RemoteInput;
+    default: {
+      const unknownKind: never = kind;
+      return fail(`${path}.kind`, `unknown input kind ${JSON.stringify(unknownKind)}`);
+    }
   }
 }
 
@@ -135,6 +228,17 @@ function checkMutation(v: unknown, path: string): Mutation {
     case 'text':
       if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
       if (!isStr(v.v)) fail(`${path}.v`, 'expected a string');
+      return v as Mutation;
+    case 'value':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      checkFormState(v, path);
+      return v as Mutation;
+    case 'scroll':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      checkXY(v, path);
+      return v as Mutation;
+    case 'viewport':
+      checkViewport(v);
       return v as Mutation;
     default:
       return fail(`${path}.k`, 'unknown mutation kind');
@@ -173,6 +277,9 @@ function checkClientMessage(v: unknown): ClientMessage {
       for (let i = 0; i < batch.length; i++) checkMutation(batch[i], `batch[${i}]`);
       return v as ClientMessage;
     }
+    case 'input':
+      checkRemoteInput(v.event, 'event');
+      return v as ClientMessage;
     default: {
       const unknownType: never = type;
       return fail('type', `unknown message type ${JSON.stringify(unknownType)}`);
@@ -203,6 +310,10 @@ function checkServerMessage(v: unknown): ServerMessage {
     }
     case 'request-snapshot':
     case 'waiting-for-host':
+      return v as ServerMessage;
+    case 'input':
+      if (!isStr(v.from)) fail('from', 'expected a participant id');
+      checkRemoteInput(v.event, 'event');
       return v as ServerMessage;
     case 'ended':
       if (!isStr(v.reason)) fail('reason', 'expected a string');

@@ -131,7 +131,7 @@ describe('join flow and proxied hosts', () => {
     const host = await t.join(s.hostUrl);
     const page = await t.call('GET', `${host.proxiedOrigin}/`, { headers: { cookie: host.cookie } });
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse><\/script>/);
+    expect(page.text).toMatch(/<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]"><\/script>/);
     expect(page.headers['set-cookie']).toBeUndefined();
     const bundle = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/inject.js`);
     expect(bundle.status).toBe(200);
@@ -211,6 +211,19 @@ describe('hub roles and validation', () => {
     late.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
     await expect.poll(() => late.messages.filter((m) => (m as { type: string }).type === 'snapshot').length).toBe(1);
     expect(late.messages.find((m) => (m as { type: string }).type === 'snapshot')).toMatchObject({ title: 'Home' });
+
+    // Input: an observer's is dropped at the server whatever its client sends; a controller's reaches the host.
+    const obs2 = await open(obsP.proxiedOrigin, obsP.cookie);
+    obs2.ws.send(JSON.stringify({ type: 'input', event: { kind: 'click', target: 2, x: 1, y: 1 } }));
+    await expect.poll(() => obs2.messages.some((m) => (m as { code?: string }).code === 'FORBIDDEN')).toBe(true);
+    expect(t.logs.some((l) => l.msg === 'dropped input from an observer' && l.participantId !== undefined)).toBe(true);
+    const ctlP = await t.join(s.joinUrl);
+    const ctl = await open(ctlP.proxiedOrigin, ctlP.cookie);
+    ctl.ws.send(JSON.stringify({ type: 'input', event: { kind: 'navigate', url: '/about' } }));
+    await expect.poll(() => host.messages.filter((m) => (m as { type: string }).type === 'input')).toHaveLength(1);
+    expect(host.messages.find((m) => (m as { type: string }).type === 'input')).toMatchObject({ event: { kind: 'navigate', url: '/about' } });
+    obs2.ws.close();
+    ctl.ws.close();
 
     host.ws.send('{"type":"mutations","batch":[{"k":"explode"}]}');
     expect(await host.closed).toBe(4400);

@@ -38,7 +38,11 @@ export async function newParticipant(
   return { context, page, errors };
 }
 
-/** The normalized markup of the host page's <body>: scripts and gateway-owned nodes removed. */
+/**
+ * The normalized markup of the host page's <body>: scripts and gateway-owned nodes removed, and
+ * what the demo site's masking rules hide (hidden, password and cc-* values, `.private` text)
+ * replaced the same way on both sides.
+ */
 export function hostBody(page: Page): Promise<string> {
   return page.evaluate(`(${normalizeSource})(document)`);
 }
@@ -52,5 +56,10 @@ const normalizeSource = `(doc) => {
   if (!doc || !doc.body) return '';
   const body = doc.body.cloneNode(true);
   for (const el of body.querySelectorAll('script, [data-cobrowse]')) el.remove();
+  for (const el of body.querySelectorAll('input[type=hidden], input[type=password], [autocomplete^=cc-]')) el.setAttribute('value', '(masked)');
+  for (const el of body.querySelectorAll('.private')) {
+    const walker = el.ownerDocument.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) n.nodeValue = n.nodeValue.replace(/\\S/g, '•');
+  }
   return body.innerHTML.replace(/\\s+/g, ' ').trim();
 }`;

@@ -58,7 +58,9 @@ describe('validateConfig: valid configurations', () => {
       server: { host: '127.0.0.1', port: 8080 },
       publicUrl: null,
       sessions: { idleTimeoutSeconds: 1800, maxSessions: 1000, maxParticipants: 50 },
-      sites: [{ url: 'https://example.com', name: 'https://example.com', pattern: expect.objectContaining({ host: 'example.com', wildcard: false }) }],
+      sites: [
+        { url: 'https://example.com', name: 'https://example.com', pattern: expect.objectContaining({ host: 'example.com', wildcard: false }), mask: [] },
+      ],
       demo: { enabled: false, port: 0 },
     });
   });
@@ -160,6 +162,8 @@ describe('validateConfig: every error names its setting path', () => {
     ['site empty url', 'sites[0].url', { sites: [''] }],
     ['second site has a path', 'sites[1].url', { sites: ['https://a.com', 'https://b.com/path'] }],
     ['second site bad pattern', 'sites[1].url', { sites: ['https://a.com', { url: 'https://*.com' }] }],
+    ['mask not a list', 'sites[0].mask', { sites: [{ url: 'https://a.com', mask: '.x' }] }],
+    ['mask entry not a selector', 'sites[0].mask[1]', { sites: [{ url: 'https://a.com', mask: ['.ok', '} body {'] }] }],
     ['site empty name', 'sites[0].name', { sites: [{ url: 'https://a.com', name: '  ' }] }],
     ['site name a number', 'sites[0].name', { sites: [{ url: 'https://a.com', name: 3 }] }],
   ])('%s -> %s', (_what, path, doc) => {

@@ -1,0 +1,140 @@
+// Follower side of control: what a participant does in the mirror is turned into RemoteInput for
+// the host's page. Observers' mirrors are inert. The mirror is scaled to fit the follower's window.
+
+import type { RemoteInput, Role, Viewport } from '../protocol/messages.js';
+import { looksLikeCardNumber, type Masker } from './masking.js';
+import type { Mirror } from './mirror.js';
+
+/** Keys that do something besides typing text; sent as key input (typing travels as values). */
+const ACTION_KEYS = new Set(['Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home', 'End']);
+
+type SendInput = (input: RemoteInput) => void;
+
+/** Lays the mirror frame out at the host's viewport and scales it to fit the stage. */
+export function fitMirror(frame: HTMLIFrameElement, stage: HTMLElement, viewport: Viewport): number {
+  const scale = Math.min(stage.clientWidth / Math.max(1, viewport.w), stage.clientHeight / Math.max(1, viewport.h));
+  frame.style.width = `${viewport.w}px`;
+  frame.style.height = `${viewport.h}px`;
+  frame.style.transformOrigin = '0 0';
+  frame.style.transform = `scale(${scale})`;
+  return scale;
+}
+
+function isTextControl(el: Element): el is HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement {
+  return el.localName === 'input' || el.localName === 'textarea' || el.localName === 'select';
+}
+
+/** Wires the mirror document for a participant of `role`; returns a function that detaches it. */
+export function attachMirrorControls(
+  frame: HTMLIFrameElement,
+  mirror: Mirror,
+  role: Role,
+  masker: Masker,
+  send: SendInput,
+  notice: (text: string) => void,
+): () => void {
+  const doc = frame.contentDocument;
+  if (!doc) return () => {};
+  const canControl = role === 'host' || role === 'controller';
+  const listeners: [EventTarget, string, EventListener][] = [];
+  const on = (target: EventTarget, type: string, fn: (ev: Event) => void) => {
+    const wrapped: EventListener = (ev) => {
+      try {
+        fn(ev);
+      } catch (err) {
+        console.debug('[cobrowse]', err);
+      }
+    };
+    target.addEventListener(type, wrapped, true);
+    listeners.push([target, type, wrapped]);
+  };
+  const targetId = (ev: Event): number | undefined => {
+    for (let n = ev.target as Node | null; n; n = n.parentNode) {
+      const id = mirror.idOfNode(n);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  };
+
+  on(doc, 'submit', (ev) => ev.preventDefault());
+  on(doc, 'click', (ev) => {
+    ev.preventDefault();
+    if (!canControl) return;
+    const el = ev.target as Element;
+    const id = targetId(ev);
+    // The mirror's events and nodes come from the frame's realm: no instanceof checks here.
+    const mouse = ev as MouseEvent;
+    if (id === undefined || typeof mouse.clientX !== 'number') return;
+    const rect = el.getBoundingClientRect?.() ?? { left: 0, top: 0 };
+    send({ kind: 'click', target: id, x: mouse.clientX - rect.left, y: mouse.clientY - rect.top });
+  });
+  if (!canControl) {
+    // Observers watch: nothing they type or pick changes the mirror's controls.
+    for (const type of ['beforeinput', 'keydown', 'mousedown', 'paste', 'drop']) on(doc, type, (ev) => ev.preventDefault());
+    return () => detach(listeners);
+  }
+
+  const sendValue = (el: Element) => {
+    const id = mirror.idOfNode(el);
+    if (id === undefined || !isTextControl(el)) return;
+    if (el.localName === 'input' && ((el as HTMLInputElement).type === 'checkbox' || (el as HTMLInputElement).type === 'radio')) return;
+    if (masker.masksControl(el) || looksLikeCardNumber(el.value)) {
+      notice('This field is private: only the host can fill it in.');
+      return;
+    }
+    send({ kind: 'value', target: id, value: el.value });
+  };
+  on(doc, 'beforeinput', (ev) => {
+    const el = ev.target as Element;
+    if (isTextControl(el) && masker.masksControl(el)) {
+      ev.preventDefault();
+      notice('This field is private: only the host can fill it in.');
+    }
+  });
+  on(doc, 'input', (ev) => {
+    if ((ev as InputEvent).isComposing) return;
+    sendValue(ev.target as Element);
+  });
+  on(doc, 'change', (ev) => sendValue(ev.target as Element));
+  on(doc, 'compositionend', (ev) => sendValue(ev.target as Element));
+  on(doc, 'keydown', (ev) => {
+    const k = ev as KeyboardEvent;
+    if (!ACTION_KEYS.has(k.key) || k.isComposing) return;
+    const id = targetId(ev);
+    const inField = isTextControl(ev.target as Element);
+    if (k.key === 'Enter' || k.key === 'Tab' || !inField) ev.preventDefault();
+    send({ kind: 'key', target: id ?? null, key: k.key, code: k.code, alt: k.altKey, ctrl: k.ctrlKey, shift: k.shiftKey, meta: k.metaKey });
+  });
+  let scrollTimer: ReturnType<typeof setTimeout> | null = null;
+  const dirty = new Set<number>();
+  on(doc, 'scroll', (ev) => {
+    const target = ev.target as Node;
+    const id = mirror.idOfNode(target);
+    if (id === undefined) return;
+    const el = target.nodeType === Node.DOCUMENT_NODE ? null : (target as Element);
+    const x = el ? el.scrollLeft : (frame.contentWindow?.scrollX ?? 0);
+    const y = el ? el.scrollTop : (frame.contentWindow?.scrollY ?? 0);
+    const applied = mirror.appliedScroll.get(id);
+    // The echo of a scroll the host applied is not sent back.
+    if (applied && Math.abs(applied.x - x) < 1 && Math.abs(applied.y - y) < 1) return;
+    dirty.add(id);
+    if (scrollTimer !== null) return;
+    scrollTimer = setTimeout(() => {
+      scrollTimer = null;
+      for (const d of dirty) {
+        const node = d === mirror.idOfNode(doc) ? null : (mirror.nodeById(d) as Element | undefined);
+        if (node === undefined) continue;
+        const sx = node ? node.scrollLeft : (frame.contentWindow?.scrollX ?? 0);
+        const sy = node ? node.scrollTop : (frame.contentWindow?.scrollY ?? 0);
+        mirror.appliedScroll.set(d, { x: sx, y: sy });
+        send({ kind: 'scroll', target: d, x: sx, y: sy });
+      }
+      dirty.clear();
+    }, 50);
+  });
+  return () => detach(listeners);
+}
+
+function detach(listeners: [EventTarget, string, EventListener][]): void {
+  for (const [target, type, fn] of listeners) target.removeEventListener(type, fn, true);
+}

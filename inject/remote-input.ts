@@ -1,0 +1,132 @@
+// Applies, in the host's page, what a participant with control did in the mirror. Each input is
+// applied once, here; its effects reach every follower as ordinary diffs.
+
+import type { FormState, Modifiers, RemoteInput } from '../protocol/messages.js';
+import type { NodeIds } from './serializer.js';
+
+/** Where remote navigation goes when the URL is not on this page's own host. */
+export const GO_PATH = '/__cobrowse/go';
+
+function nativeSetter(el: Element, prop: 'value' | 'checked'): ((v: unknown) => void) | undefined {
+  const proto = Object.getPrototypeOf(el) as object;
+  return Object.getOwnPropertyDescriptor(proto, prop)?.set;
+}
+
+function setFormState(el: Element, state: FormState): void {
+  if (state.checked !== undefined && el instanceof HTMLInputElement) {
+    if (el.checked !== state.checked) el.click();
+    return;
+  }
+  if (state.value === undefined) return;
+  if (!(el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement)) return;
+  if (el.value === state.value) return;
+  // The prototype's setter, so that frameworks that track the value property see the change.
+  const setter = nativeSetter(el, 'value');
+  if (setter) setter.call(el, state.value);
+  else el.value = state.value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+function mouse(type: string, x: number, y: number): MouseEventInit & { bubbles: true } {
+  return {
+    bubbles: true,
+    cancelable: true,
+    composed: true,
+    clientX: x,
+    clientY: y,
+    button: 0,
+    buttons: type.endsWith('down') ? 1 : 0,
+    view: window,
+  } as MouseEventInit & {
+    bubbles: true;
+  };
+}
+
+function click(el: Element, offsetX: number, offsetY: number): void {
+  const rect = el.getBoundingClientRect();
+  const x = rect.left + offsetX;
+  const y = rect.top + offsetY;
+  el.dispatchEvent(new PointerEvent('pointerdown', { ...mouse('pointerdown', x, y), pointerType: 'mouse', isPrimary: true }));
+  el.dispatchEvent(new MouseEvent('mousedown', mouse('mousedown', x, y)));
+  if (el instanceof HTMLElement && el.tabIndex >= 0) el.focus({ preventScroll: true });
+  el.dispatchEvent(new PointerEvent('pointerup', { ...mouse('pointerup', x, y), pointerType: 'mouse', isPrimary: true }));
+  el.dispatchEvent(new MouseEvent('mouseup', mouse('mouseup', x, y)));
+  // click() runs the element's activation behaviour: links navigate, buttons submit, boxes toggle.
+  if (el instanceof HTMLElement) el.click();
+  else el.dispatchEvent(new MouseEvent('click', mouse('click', x, y)));
+}
+
+function key(target: Element | null, k: string, code: string, mods: Modifiers): void {
+  const el = target ?? document.activeElement ?? document.body;
+  const init: KeyboardEventInit = {
+    key: k,
+    code,
+    altKey: mods.alt,
+    ctrlKey: mods.ctrl,
+    shiftKey: mods.shift,
+    metaKey: mods.meta,
+    bubbles: true,
+    cancelable: true,
+    composed: true,
+  };
+  const proceed = el.dispatchEvent(new KeyboardEvent('keydown', init));
+  el.dispatchEvent(new KeyboardEvent('keyup', init));
+  if (!proceed || k !== 'Enter') return;
+  // Synthetic key events have no default action; Enter in a single-line field submits its form.
+  if (el instanceof HTMLInputElement && el.form && !['button', 'checkbox', 'radio', 'reset', 'file', 'color'].includes(el.type)) el.form.requestSubmit();
+  else if (el instanceof HTMLAnchorElement || el instanceof HTMLButtonElement) el.click();
+}
+
+function navigate(url: string): void {
+  let target: URL;
+  try {
+    target = new URL(url, location.href);
+  } catch {
+    return;
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
+  if (target.host === location.host) location.assign(target.href);
+  // Any other URL is resolved by the gateway: a proxied host when the site is allowed.
+  else location.assign(`${GO_PATH}?url=${encodeURIComponent(target.href)}`);
+}
+
+/** Applies one remote input to the live page; returns the element whose value it changed, if any. */
+export function applyRemoteInput(input: RemoteInput, ids: NodeIds): Element | null {
+  switch (input.kind) {
+    case 'click': {
+      const el = ids.node(input.target);
+      if (el instanceof Element && el.isConnected) click(el, input.x, input.y);
+      return null;
+    }
+    case 'value': {
+      const el = ids.node(input.target);
+      if (!(el instanceof Element) || !el.isConnected) return null;
+      setFormState(el, input);
+      return el;
+    }
+    case 'key': {
+      const el = input.target === null ? null : ids.node(input.target);
+      key(el instanceof Element && el.isConnected ? el : null, input.key, input.code, input);
+      return null;
+    }
+    case 'scroll': {
+      const node = ids.node(input.target);
+      if (node instanceof Document) window.scrollTo(input.x, input.y);
+      else if (node instanceof Element) node.scrollTo(input.x, input.y);
+      return null;
+    }
+    case 'navigate':
+      navigate(input.url);
+      return null;
+    case 'history':
+      if (input.action === 'back') history.back();
+      else if (input.action === 'forward') history.forward();
+      else location.reload();
+      return null;
+    default: {
+      const unknown: never = input;
+      throw new Error(`unknown input ${JSON.stringify(unknown)}`);
+    }
+  }
+}

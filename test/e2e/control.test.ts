@@ -1,0 +1,195 @@
+// Control, masking, scroll, scaling and reconnects, with real browsers in independent profiles.
+
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+let browser: Browser;
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function converge(follower: Page, host: Page): Promise<void> {
+  const expected = await hostBody(host);
+  await expect.poll(() => mirrorBody(follower), { timeout: 10_000 }).toBe(expected);
+}
+
+function mirrorValue(page: Page, selector: string): Promise<string | boolean | null> {
+  return page.evaluate(
+    ([sel]) => {
+      const el = (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentDocument?.querySelector(sel ?? '') as HTMLInputElement | null;
+      if (!el) return null;
+      return el.type === 'checkbox' ? el.checked : el.value;
+    },
+    [selector],
+  );
+}
+
+/** Records every WebSocket frame a page sends or receives. */
+function recordFrames(page: Page, into: string[]): void {
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => into.push(String(f.payload)));
+    ws.on('framereceived', (f) => into.push(String(f.payload)));
+  });
+}
+
+async function startShared(path: string) {
+  const session = await createSession(t, `${t.demoOrigin}${path}`);
+  const host = await newParticipant(browser);
+  await host.page.goto(session.hostUrl);
+  const controller = await newParticipant(browser);
+  await controller.page.goto(session.joinUrl);
+  await converge(controller.page, host.page);
+  return { session, host, controller };
+}
+
+describe('control from the mirror', () => {
+  it('a controller clicks and navigates the host page; an observer cannot', async () => {
+    const { session, host, controller } = await startShared('/products');
+    const mirror = controller.page.frameLocator('#cobrowse-mirror');
+    await mirror.locator('#add-item').click();
+    await expect.poll(() => host.page.locator('#items li').count()).toBe(4);
+    await converge(controller.page, host.page);
+
+    const observer = await newParticipant(browser);
+    await observer.page.goto(session.observeUrl);
+    await converge(observer.page, host.page);
+    await observer.page.frameLocator('#cobrowse-mirror').locator('#add-item').click();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await host.page.locator('#items li').count()).toBe(4);
+    expect(await observer.page.isHidden('#cobrowse-nav')).toBe(true);
+
+    // Navigation by the controller: a link in the mirror, then the address bar, then Back.
+    await mirror.locator('nav a[href="/about"]').click();
+    await host.page.waitForURL(/\/about$/);
+    await converge(controller.page, host.page);
+    await controller.page.fill('#cobrowse-url', '/products?sort=price');
+    await controller.page.press('#cobrowse-url', 'Enter');
+    await host.page.waitForURL(/\/products\?sort=price$/);
+    await converge(controller.page, host.page);
+    await controller.page.click('#cobrowse-back');
+    await host.page.waitForURL(/\/about$/);
+    await converge(observer.page, host.page);
+
+    expect([...host.errors, ...controller.errors, ...observer.errors]).toEqual([]);
+    await Promise.all([host.context.close(), controller.context.close(), observer.context.close()]);
+  });
+
+  it('typing by a controller reaches the host page; the form POST is submitted once, by the host', async () => {
+    const { host, controller } = await startShared('/login');
+    const mirror = controller.page.frameLocator('#cobrowse-mirror');
+    await mirror.locator('#username').pressSequentially('bob', { delay: 20 });
+    await expect.poll(() => host.page.inputValue('#username')).toBe('bob');
+    await host.page.fill('#password', 'demo');
+    await expect.poll(() => mirrorValue(controller.page, '#password')).toBe('••••••••');
+
+    // The controller cannot type into the masked field.
+    await mirror.locator('#password').pressSequentially('xyz');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await host.page.inputValue('#password')).toBe('demo');
+
+    const postsBefore = t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length;
+    await mirror.locator('#username').press('Enter');
+    await host.page.waitForURL(/\/account$/);
+    await converge(controller.page, host.page);
+    expect(t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length - postsBefore).toBe(1);
+    expect(await mirrorBody(controller.page)).toContain('Signed in as bob');
+
+    // A checkbox and a textarea through the mirror.
+    await mirror.locator('#newsletter').click();
+    await expect.poll(() => host.page.isChecked('#newsletter')).toBe(true);
+    await expect.poll(() => mirrorValue(controller.page, '#newsletter')).toBe(true);
+    await mirror.locator('#note-field').fill('call me after 5');
+    await expect.poll(() => host.page.inputValue('#note-field')).toBe('call me after 5');
+    await Promise.all([host.context.close(), controller.context.close()]);
+  });
+});
+
+describe('masking', () => {
+  it('no masked value ever reaches the gateway or a follower', async () => {
+    const frames: string[] = [];
+    const session = await createSession(t, `${t.demoOrigin}/login`);
+    const host = await newParticipant(browser);
+    recordFrames(host.page, frames);
+    await host.page.goto(session.hostUrl);
+    const follower = await newParticipant(browser);
+    recordFrames(follower.page, frames);
+    await follower.page.goto(session.joinUrl);
+    await converge(follower.page, host.page);
+
+    const secrets = ['Hunter2-Secret', '4242 4242 4242 4242', '5555555555554444', '4111 1111 1111 1111', '4111111111111111'];
+    await host.page.fill('#username', 'carol');
+    await host.page.locator('#password').pressSequentially('Hunter2-Secret', { delay: 5 });
+    await expect.poll(() => mirrorValue(follower.page, '#password')).toBe('••••••••');
+    await host.page.fill('#password', 'demo');
+    await Promise.all([host.page.waitForURL(/\/account$/), host.page.click('#login-form [type="submit"]')]);
+    await host.page.locator('#card').pressSequentially('4242 4242 4242 4242', { delay: 5 });
+    await host.page.fill('#phone', '5555555555554444');
+    await converge(follower.page, host.page);
+    await expect.poll(() => mirrorValue(follower.page, '#card')).toBe('••••••••');
+    await expect.poll(() => mirrorValue(follower.page, '#phone')).toBe('••••••••');
+    expect(await mirrorBody(follower.page)).not.toContain('4111');
+
+    // A late joiner's snapshot is masked too.
+    const late = await newParticipant(browser);
+    recordFrames(late.page, frames);
+    await late.page.goto(session.observeUrl);
+    await expect.poll(() => mirrorValue(late.page, '#card')).toBe('••••••••');
+
+    const logText = JSON.stringify(t.logs);
+    expect(frames.length).toBeGreaterThan(5);
+    for (const secret of secrets) {
+      for (const frame of frames) expect(frame.includes(secret), `frame leaks ${secret}`).toBe(false);
+      expect(logText.includes(secret), `log leaks ${secret}`).toBe(false);
+    }
+    await Promise.all([host.context.close(), follower.context.close(), late.context.close()]);
+  });
+});
+
+describe('scroll, scaling and reconnects', () => {
+  it('scroll goes both ways, and a smaller follower window sees the host layout scaled to fit', async () => {
+    const session = await createSession(t, `${t.demoOrigin}/products`);
+    const host = await newParticipant(browser, { width: 900, height: 300 });
+    await host.page.goto(session.hostUrl);
+    for (let i = 0; i < 25; i++) await host.page.click('#add-item');
+    const follower = await newParticipant(browser, { width: 450, height: 400 });
+    await follower.page.goto(session.joinUrl);
+    await converge(follower.page, host.page);
+
+    const frameStyle = await follower.page.evaluate(() => {
+      const f = document.getElementById('cobrowse-mirror') as HTMLIFrameElement;
+      return { width: f.style.width, transform: f.style.transform };
+    });
+    expect(frameStyle.width).toBe('900px');
+    expect(frameStyle.transform).toBe('scale(0.5)');
+
+    await host.page.evaluate(() => window.scrollTo(0, 400));
+    const mirrorScroll = () => follower.page.evaluate(() => (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentWindow?.scrollY ?? -1);
+    await expect.poll(mirrorScroll).toBe(400);
+
+    await follower.page.evaluate(() => (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentWindow?.scrollTo(0, 120));
+    await expect.poll(() => host.page.evaluate(() => window.scrollY)).toBe(120);
+    await Promise.all([host.context.close(), follower.context.close()]);
+  });
+
+  it('a follower whose socket the server drops reconnects and resumes from its last sequence number', async () => {
+    const { session, host, controller } = await startShared('/products');
+    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    const followerId = info.json<{ participants: { id: string; role: string }[] }>().participants.find((p) => p.role === 'controller')?.id ?? '';
+    expect(t.gateway.hub.disconnect(session.id, followerId)).toBe(1);
+    await host.page.click('#add-item');
+    await host.page.click('#add-item');
+    await converge(controller.page, host.page);
+    expect(await mirrorBody(controller.page)).toContain('Item 5');
+    await Promise.all([host.context.close(), controller.context.close()]);
+  });
+});
