@@ -17,7 +17,7 @@ export interface GatewayConfig {
   server: { host: string; port: number };
   /** Base URL of the gateway as browsers reach it; proxied hosts are subdomains of its host. */
   publicUrl: string | null;
-  sessions: { idleTimeoutSeconds: number; maxSessions: number; maxParticipants: number };
+  sessions: { idleTimeoutSeconds: number; hostGracePeriodSeconds: number; maxSessions: number; maxParticipants: number };
   sites: SiteConfig[];
   demo: { enabled: boolean; port: number };
 }
@@ -179,12 +179,19 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
   const host = server.host === undefined ? '127.0.0.1' : server.host;
   if (typeof host !== 'string' || host === '') c.add('server.host', 'must be an address to listen on, such as 127.0.0.1 or 0.0.0.0');
 
-  const sessions = c.section(root, 'sessions', ['idleTimeout', 'maxSessions', 'maxParticipants']);
+  const sessions = c.section(root, 'sessions', ['idleTimeout', 'hostGracePeriod', 'maxSessions', 'maxParticipants']);
   let idle = 30 * 60;
   if (sessions.idleTimeout !== undefined) {
     const d = parseDuration(sessions.idleTimeout);
     if (d === null) c.add('sessions.idleTimeout', `must be a duration such as 30m, 90s or 2h, got ${JSON.stringify(sessions.idleTimeout)}`);
     else idle = d;
+  }
+
+  let grace = 15;
+  if (sessions.hostGracePeriod !== undefined) {
+    const d = parseDuration(sessions.hostGracePeriod);
+    if (d === null) c.add('sessions.hostGracePeriod', `must be a duration such as 15s or 1m, got ${JSON.stringify(sessions.hostGracePeriod)}`);
+    else grace = d;
   }
 
   const demo = c.section(root, 'demo', ['enabled', 'port']);
@@ -193,6 +200,7 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
     publicUrl: validatePublicUrl(root.publicUrl, c),
     sessions: {
       idleTimeoutSeconds: idle,
+      hostGracePeriodSeconds: grace,
       maxSessions: c.positiveInt(sessions.maxSessions, 'sessions.maxSessions', 1000),
       maxParticipants: c.positiveInt(sessions.maxParticipants, 'sessions.maxParticipants', 50),
     },

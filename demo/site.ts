@@ -67,6 +67,29 @@ const APP_JS = `"use strict";
       note.toggleAttribute("hidden");
     });
   }
+  var view = document.getElementById("spa-view");
+  if (view) {
+    var render = function () {
+      var tab = location.pathname.split("/")[2] || "overview";
+      view.textContent = "";
+      var h = document.createElement("h2");
+      h.textContent = tab === "details" ? "Details" : tab === "reviews" ? "Reviews" : "Overview";
+      view.appendChild(h);
+      var p = document.createElement("p");
+      p.id = "spa-text";
+      p.textContent = "This is the " + h.textContent.toLowerCase() + " tab, rendered by script.";
+      view.appendChild(p);
+    };
+    document.addEventListener("click", function (ev) {
+      var a = ev.target.closest && ev.target.closest("a[data-route]");
+      if (!a) return;
+      ev.preventDefault();
+      history.pushState(null, "", a.getAttribute("href"));
+      render();
+    });
+    window.addEventListener("popstate", render);
+    render();
+  }
 })();
 `;
 
@@ -254,6 +277,18 @@ ${items}
           `\n<script src="/static/app.js" defer></script>`,
         );
       }
+      case '/app':
+      case '/app/overview':
+      case '/app/details':
+      case '/app/reviews':
+        return html(
+          200,
+          'App',
+          `<h1>Single-page app</h1>
+<p><a data-route href="/app/overview">Overview</a> · <a data-route href="/app/details">Details</a> · <a data-route href="/app/reviews">Reviews</a></p>
+<section id="spa-view"></section>
+<script src="/static/app.js" defer></script>`,
+        );
       case '/about':
         return html(
           200,

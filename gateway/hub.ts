@@ -34,8 +34,12 @@ export class Hub {
   /** The host page whose DOM is mirrored, per session id (the newest live connection wins). */
   private readonly liveSocket = new Map<string, WebSocket<SocketData>>();
   private app: TemplatedApp | null = null;
+  private readonly handoffTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor(private readonly gw: GatewayContext) {}
+  constructor(
+    private readonly gw: GatewayContext,
+    private readonly hostGraceMs: number,
+  ) {}
 
   /** Number of open sockets (all sessions). */
   get connectionCount(): number {
@@ -93,6 +97,7 @@ export class Hub {
     }
     this.sockets.delete(session.id);
     this.liveSocket.delete(session.id);
+    this.cancelHandoff(session.id);
   }
 
   /** Closes one participant's sockets with a code that makes the browser reconnect; returns how many. */
@@ -128,7 +133,44 @@ export class Hub {
     const { session, participant } = ws.getUserData();
     this.sockets.get(session.id)?.delete(ws);
     participant.connections = Math.max(0, participant.connections - 1);
-    if (this.liveSocket.get(session.id) === ws) this.liveSocket.delete(session.id);
+    if (this.liveSocket.get(session.id) === ws) {
+      this.liveSocket.delete(session.id);
+      if (!session.ended) this.scheduleHandoff(session);
+    }
+  }
+
+  /** The host's page is gone: unless it comes back within the grace period, a controller takes over. */
+  private scheduleHandoff(session: Session): void {
+    this.cancelHandoff(session.id);
+    const timer = setTimeout(() => {
+      this.handoffTimers.delete(session.id);
+      this.promoteSuccessor(session);
+    }, this.hostGraceMs);
+    timer.unref();
+    this.handoffTimers.set(session.id, timer);
+  }
+
+  private cancelHandoff(sessionId: string): void {
+    const timer = this.handoffTimers.get(sessionId);
+    if (timer) clearTimeout(timer);
+    this.handoffTimers.delete(sessionId);
+  }
+
+  /** Promotes the longest-connected controller to host; it loads the current page live. */
+  private promoteSuccessor(session: Session): void {
+    if (session.ended || this.liveSocket.has(session.id)) return;
+    const candidates = [...session.participants.values()].filter((p) => p.role === 'controller' && p.connections > 0).sort((a, b) => a.joinedAt - b.joinedAt);
+    const next = candidates[0];
+    const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
+    if (!next || !url) {
+      this.gw.log.warn('host left and no connected controller can take over', { sessionId: session.id });
+      return;
+    }
+    for (const p of session.participants.values()) if (p.role === 'host') p.role = 'controller';
+    next.role = 'host';
+    this.gw.log.info('host handed over', { sessionId: session.id, participantId: next.id, role: next.role });
+    const msg = encodeMessage({ type: 'promoted', url });
+    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant === next) ws.send(msg);
   }
 
   private allowRate(data: SocketData): boolean {
@@ -169,11 +211,13 @@ export class Hub {
       case 'hello': {
         if (msg.mode === 'live') {
           if (data.participant.role !== 'host') {
-            this.reject(ws, 'FORBIDDEN', 'only the host runs the live page', true);
+            // A former host (another participant was promoted) goes back to following.
+            this.reject(ws, 'NOT_HOST', 'only the host runs the live page', true);
             return;
           }
           data.mode = 'live';
           this.liveSocket.set(session.id, ws);
+          this.cancelHandoff(session.id);
           return;
         }
         data.mode = 'mirror';
@@ -204,6 +248,15 @@ export class Hub {
         if (!this.isLiveHost(ws)) {
           this.dropFollowerInput(ws, msg.type);
           return;
+        }
+        for (const m of msg.batch) {
+          if (m.k !== 'location') continue;
+          const pageUrl = this.checkPageUrl(session, data.label, m.url);
+          if (!pageUrl) {
+            this.reject(ws, 'BAD_MESSAGE', 'location url is not a page of this session', false);
+            return;
+          }
+          session.currentUrl = pageUrl;
         }
         const encoded = session.checkpoint.recordMutations(msg.batch);
         if (encoded === null) {

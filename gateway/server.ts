@@ -99,7 +99,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     injectBundle,
     log,
   };
-  const hub = new Hub(gw);
+  const hub = new Hub(gw, config.sessions.hostGracePeriodSeconds * 1000);
   registry.onEnd((session, reason) => hub.endSession(session, reason));
   const gatewayApp = createGatewayApp(gw);
 

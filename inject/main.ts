@@ -4,11 +4,12 @@
 
 import { type Role, type ServerMessage, VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
+import { restoreFormState, saveFormState } from './form-restore.js';
 import { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
 import { attachMirrorControls, fitMirror } from './mirror-controls.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput } from './remote-input.js';
+import { applyRemoteInput, setFormState } from './remote-input.js';
 
 declare global {
   interface Window {
@@ -46,6 +47,7 @@ function startLive(masker: Masker): void {
       try {
         if (message.type === 'request-snapshot') recorder.snapshot();
         else if (message.type === 'input') applyRemoteInput(message.event, recorder.ids);
+        else if (message.type === 'error' && message.code === 'NOT_HOST') location.assign('/__cobrowse/view');
         else if (message.type === 'error') report(`${message.code}: ${message.message}`);
       } catch (err) {
         report(err);
@@ -54,6 +56,15 @@ function startLive(masker: Masker): void {
     onStatus: () => {},
   });
   window.__cobrowse = { mode: 'live', connection };
+  const restore = () => {
+    try {
+      restoreFormState(document, location.href, sessionStorage, setFormState);
+    } catch (err) {
+      report(err);
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', restore, { once: true });
+  else restore();
   connection.connect();
   recorder.start();
 }
@@ -123,6 +134,7 @@ function startMirror(masker: Masker): void {
             }
             mirror.applyMutations(message.batch);
             connection.lastSeq = message.seq;
+            if (urlField && document.activeElement !== urlField) urlField.value = mirror.url;
             return;
           case 'waiting-for-host':
             setStatus('waiting for the host to open the page…');
@@ -135,6 +147,15 @@ function startMirror(masker: Masker): void {
           case 'error':
             setStatus(`error: ${message.message}`);
             return;
+          case 'promoted': {
+            // This participant is the host now: load the page live, carrying the form state over.
+            const doc = frame.contentDocument;
+            if (doc) saveFormState(doc, message.url, sessionStorage);
+            ended = true;
+            connection.stop();
+            location.assign(message.url);
+            return;
+          }
           case 'request-snapshot':
           case 'input':
             return;

@@ -32,6 +32,9 @@ export class Mirror {
   /** Scroll offsets applied from the host, per node id, to tell them from the follower's own scrolling. */
   readonly appliedScroll = new Map<number, ScrollPos>();
   private pendingScroll: { id: number; pos: ScrollPos }[] = [];
+  private base: HTMLBaseElement | null = null;
+  /** URL of the host's page as its browser shows it. */
+  url = '';
 
   constructor(
     private readonly frame: HTMLIFrameElement,
@@ -61,6 +64,7 @@ export class Mirror {
     this.appliedScroll.clear();
     this.pendingScroll = [];
     this.setViewport(viewport);
+    this.url = url;
     while (doc.firstChild) doc.removeChild(doc.firstChild);
     if (tree.t !== 'doc') throw new MirrorDivergence('snapshot does not start at a document');
     this.nodes.set(tree.id, doc);
@@ -73,6 +77,7 @@ export class Mirror {
     if (head) {
       const base = doc.createElement('base');
       base.setAttribute('href', url);
+      this.base = base;
       base.setAttribute(OWN_NODE_MARKER, '');
       const style = doc.createElement('style');
       style.textContent = MIRROR_STYLE;
@@ -152,6 +157,10 @@ export class Mirror {
         return;
       case 'viewport':
         this.setViewport({ w: m.w, h: m.h });
+        return;
+      case 'location':
+        this.url = m.url;
+        this.base?.setAttribute('href', m.url);
         return;
       default: {
         const unknown: never = m;

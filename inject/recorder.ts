@@ -115,6 +115,7 @@ export class Recorder {
       document.addEventListener('change', onValue, true);
       document.addEventListener('scroll', (ev) => this.guard(() => this.scrolled(ev.target)), true);
       addEventListener('resize', () => this.guard(() => this.sendBatch([{ k: 'viewport', w: innerWidth, h: innerHeight }])));
+      this.watchLocation();
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
     else begin();
@@ -137,6 +138,27 @@ export class Recorder {
     const state = formStateOf(target, this.masker);
     if (id === undefined || !state) return;
     this.sendBatch([{ k: 'value', id, ...state }]);
+  }
+
+  /** Single-page-app route changes: history API calls, back/forward and hash changes. */
+  private watchLocation(): void {
+    let last = location.href;
+    const check = () =>
+      this.guard(() => {
+        if (location.href === last) return;
+        last = location.href;
+        this.sendBatch([{ k: 'location', url: last }]);
+      });
+    for (const name of ['pushState', 'replaceState'] as const) {
+      const original = history[name];
+      history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
+        const result = original.apply(this, args);
+        check();
+        return result;
+      };
+    }
+    addEventListener('popstate', check);
+    addEventListener('hashchange', check);
   }
 
   private scrolled(target: EventTarget | null): void {

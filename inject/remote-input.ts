@@ -12,7 +12,8 @@ function nativeSetter(el: Element, prop: 'value' | 'checked'): ((v: unknown) => 
   return Object.getOwnPropertyDescriptor(proto, prop)?.set;
 }
 
-function setFormState(el: Element, state: FormState): void {
+/** Sets a control's value or checked state as a user would, firing input and change events. */
+export function setFormState(el: Element, state: FormState): void {
   if (state.checked !== undefined && el instanceof HTMLInputElement) {
     if (el.checked !== state.checked) el.click();
     return;

@@ -54,7 +54,8 @@ export type Mutation =
   | { k: 'text'; id: number; v: string }
   | ({ k: 'value'; id: number } & FormState)
   | ({ k: 'scroll'; id: number } & ScrollPos)
-  | ({ k: 'viewport' } & Viewport);
+  | ({ k: 'viewport' } & Viewport)
+  | { k: 'location'; url: string };
 
 /** Keyboard modifiers held during a remote input. */
 export interface Modifiers {
@@ -93,6 +94,7 @@ export type ServerMessage =
   | { type: 'mutations'; seq: number; batch: Mutation[] }
   | { type: 'request-snapshot' }
   | { type: 'input'; from: string; event: RemoteInput }
+  | { type: 'promoted'; url: string }
   | { type: 'waiting-for-host' }
   | { type: 'ended'; reason: string }
   | { type: 'error'; code: string; message: string };
@@ -240,6 +242,9 @@ function checkMutation(v: unknown, path: string): Mutation {
     case 'viewport':
       checkViewport(v);
       return v as Mutation;
+    case 'location':
+      if (!isStr(v.url) || v.url.length > 8192) fail(`${path}.url`, 'expected a URL string');
+      return v as Mutation;
     default:
       return fail(`${path}.k`, 'unknown mutation kind');
   }
@@ -310,6 +315,9 @@ function checkServerMessage(v: unknown): ServerMessage {
     }
     case 'request-snapshot':
     case 'waiting-for-host':
+      return v as ServerMessage;
+    case 'promoted':
+      if (!isStr(v.url)) fail('url', 'expected a URL string');
       return v as ServerMessage;
     case 'input':
       if (!isStr(v.from)) fail('from', 'expected a participant id');

@@ -193,3 +193,59 @@ describe('scroll, scaling and reconnects', () => {
     await Promise.all([host.context.close(), controller.context.close()]);
   });
 });
+
+describe('single-page apps and host handoff', () => {
+  it('a route change by history.pushState reaches followers and the session URL', async () => {
+    const { session, host, controller } = await startShared('/app');
+    await host.page.click('a[href="/app/details"]');
+    await expect.poll(() => host.page.textContent('#spa-text')).toContain('details');
+    await converge(controller.page, host.page);
+    await expect.poll(() => controller.page.inputValue('#cobrowse-url')).toMatch(/\/app\/details$/);
+    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    expect(info.json<{ url: string }>().url).toBe(`${t.demoOrigin}/app/details`);
+    // Back in the host's history is a route change too.
+    await controller.page.click('#cobrowse-back');
+    await expect.poll(() => host.page.textContent('#spa-text')).toContain('overview');
+    await converge(controller.page, host.page);
+    await Promise.all([host.context.close(), controller.context.close()]);
+  });
+});
+
+describe('host handoff', () => {
+  it('when the host leaves, a controller takes over the live page with its form state; observers keep mirroring', async () => {
+    const short = await startTestGateway({ sessions: { hostGracePeriod: '1s' } });
+    try {
+      const session = await createSession(short, `${short.demoOrigin}/login`);
+      const host = await newParticipant(browser);
+      await host.page.goto(session.hostUrl);
+      const controller = await newParticipant(browser);
+      await controller.page.goto(session.joinUrl);
+      const observer = await newParticipant(browser);
+      await observer.page.goto(session.observeUrl);
+      await converge(controller.page, host.page);
+      await controller.page.frameLocator('#cobrowse-mirror').locator('#username').fill('dana');
+      await expect.poll(() => host.page.inputValue('#username')).toBe('dana');
+      await converge(observer.page, host.page);
+
+      await host.context.close();
+      // The controller's browser now runs the page live, with the typed value restored.
+      await controller.page.waitForURL(/\/login$/, { timeout: 10_000 });
+      await expect.poll(() => controller.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+      await expect.poll(() => controller.page.inputValue('#username')).toBe('dana');
+      await converge(observer.page, controller.page);
+      await controller.page.fill('#password', 'demo');
+      await Promise.all([controller.page.waitForURL(/\/account$/), controller.page.click('#login-form [type="submit"]')]);
+      await converge(observer.page, controller.page);
+      expect(await mirrorBody(observer.page)).toContain('Signed in as dana');
+
+      const info = await short.call('GET', `${short.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+      const roles = info.json<{ participants: { role: string; connected: boolean }[] }>().participants;
+      expect(roles.filter((p) => p.role === 'host')).toHaveLength(1);
+      expect(roles.find((p) => p.role === 'host')?.connected).toBe(true);
+      expect(short.logs.some((l) => l.msg === 'host handed over')).toBe(true);
+      await Promise.all([controller.context.close(), observer.context.close()]);
+    } finally {
+      await short.close();
+    }
+  });
+});
