@@ -40,7 +40,7 @@ describe('parseConfigText', () => {
     const config = parseConfigText(MINIMAL, 'min.yaml');
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.publicUrl).toBeNull();
-    expect(config.sessions).toEqual({ idleTimeoutSeconds: 1800, maxSessions: 1000, maxParticipants: 50 });
+    expect(config.sessions).toEqual({ idleTimeoutSeconds: 1800, hostGracePeriodSeconds: 15, maxSessions: 1000, maxParticipants: 50 });
     expect(config.sites.map((s) => s.url)).toEqual(['https://example.com']);
     expect(config.demo).toEqual({ enabled: false, port: 0 });
   });
@@ -49,7 +49,7 @@ describe('parseConfigText', () => {
     const config = parseConfigText(FULL, 'full.yaml');
     expect(config.server).toEqual({ host: '0.0.0.0', port: 9000 });
     expect(config.publicUrl).toBe('https://cobrowse.example.com');
-    expect(config.sessions).toEqual({ idleTimeoutSeconds: 45, maxSessions: 5, maxParticipants: 4 });
+    expect(config.sessions).toEqual({ idleTimeoutSeconds: 45, hostGracePeriodSeconds: 15, maxSessions: 5, maxParticipants: 4 });
     expect(config.sites.map((s) => [s.url, s.name])).toEqual([
       ['https://example.com', 'Example Domain'],
       ['https://*.example.org', 'https://*.example.org'],

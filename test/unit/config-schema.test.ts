@@ -57,7 +57,7 @@ describe('validateConfig: valid configurations', () => {
     expect(validateConfig(minimal, 'test.yaml')).toEqual({
       server: { host: '127.0.0.1', port: 8080 },
       publicUrl: null,
-      sessions: { idleTimeoutSeconds: 1800, maxSessions: 1000, maxParticipants: 50 },
+      sessions: { idleTimeoutSeconds: 1800, hostGracePeriodSeconds: 15, maxSessions: 1000, maxParticipants: 50 },
       sites: [
         { url: 'https://example.com', name: 'https://example.com', pattern: expect.objectContaining({ host: 'example.com', wildcard: false }), mask: [] },
       ],
@@ -84,7 +84,7 @@ describe('validateConfig: valid configurations', () => {
     );
     expect(config.server).toEqual({ host: '0.0.0.0', port: 9000 });
     expect(config.publicUrl).toBe('https://cobrowse.example.com');
-    expect(config.sessions).toEqual({ idleTimeoutSeconds: 7200, maxSessions: 10, maxParticipants: 3 });
+    expect(config.sessions).toEqual({ idleTimeoutSeconds: 7200, hostGracePeriodSeconds: 15, maxSessions: 10, maxParticipants: 3 });
     expect(config.sites.map((s) => [s.url, s.name])).toEqual([
       ['https://example.com', 'Example'],
       ['https://*.shop.example:8443', 'https://*.shop.example:8443'],
@@ -116,6 +116,8 @@ describe('validateConfig: valid configurations', () => {
 
   it('accepts an idleTimeout given as a number of seconds', () => {
     expect(validateConfig({ ...minimal, sessions: { idleTimeout: 90 } }, 't').sessions.idleTimeoutSeconds).toBe(90);
+    expect(validateConfig({ ...minimal, sessions: { hostGracePeriod: '2m' } }, 't').sessions.hostGracePeriodSeconds).toBe(120);
+    expect(() => validateConfig({ ...minimal, sessions: { hostGracePeriod: 'later' } }, 't')).toThrow(/sessions\.hostGracePeriod/);
   });
 
   it('lists the top-level keys', () => {
