@@ -1,30 +1,70 @@
-// One server-side cookie jar per session: upstream Set-Cookie goes in, Cookie headers come out.
+// One server-side cookie jar per session: upstream Set-Cookie goes in, Cookie headers come out,
+// and the page's document.cookie reads and writes it (never HttpOnly cookies).
 
-import { CookieJar, MemoryCookieStore } from 'tough-cookie';
+import { type Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie';
+
+/** Limits one session's jar keeps to. */
+export interface JarLimits {
+  maxCookies: number;
+  maxBytes: number;
+}
+
+/** Default limits: generous for real sites, bounded for the gateway. */
+export const DEFAULT_JAR_LIMITS: JarLimits = { maxCookies: 3000, maxBytes: 1024 * 1024 };
+
+/** What happened to a batch of cookies. */
+export interface StoreResult {
+  stored: number;
+  refused: number;
+  evicted: number;
+}
 
 /** The cookies one session has collected from the sites it browses. */
 export class SessionCookieJar {
-  private readonly jar = new CookieJar(new MemoryCookieStore(), {
-    rejectPublicSuffixes: true,
-    allowSpecialUseDomain: true,
-    looseMode: false,
-    prefixSecurity: 'strict',
-  });
+  private readonly jar: CookieJar;
+
+  /**
+   * `store` is the tough-cookie Store the jar keeps its cookies in (memory by default; the
+   * scale-out back end supplies another). `onChange` runs after every change.
+   */
+  constructor(
+    private readonly limits: JarLimits = DEFAULT_JAR_LIMITS,
+    private readonly onChange: () => void = () => {},
+    private readonly onLimit: (evicted: number, limits: JarLimits) => void = () => {},
+    store: Store = new MemoryCookieStore(),
+  ) {
+    this.jar = new CookieJar(store, { rejectPublicSuffixes: true, allowSpecialUseDomain: true, looseMode: false, prefixSecurity: 'strict' });
+  }
 
   /** Stores the Set-Cookie headers of a response to `url`; malformed or refused cookies are skipped and counted. */
-  async store(setCookies: readonly string[], url: URL): Promise<{ stored: number; refused: number }> {
+  async store(setCookies: readonly string[], url: URL): Promise<StoreResult> {
+    return this.set(setCookies, url, true);
+  }
+
+  /** Stores one `document.cookie = ...` assignment made by a page at `url` (HttpOnly refused). */
+  async setFromScript(assignment: string, url: URL): Promise<StoreResult> {
+    return this.set([assignment], url, false);
+  }
+
+  private async set(headers: readonly string[], url: URL, http: boolean): Promise<StoreResult> {
     let stored = 0;
     let refused = 0;
-    for (const header of setCookies) {
+    for (const header of headers) {
+      if (header.length > 8192) {
+        refused++;
+        continue;
+      }
       try {
-        const cookie = await this.jar.setCookie(header, url.href, { ignoreError: false });
+        const cookie = await this.jar.setCookie(header, url.href, { http, ignoreError: false });
         if (cookie) stored++;
         else refused++;
       } catch {
         refused++;
       }
     }
-    return { stored, refused };
+    const evicted = stored > 0 ? await this.enforceLimits() : 0;
+    if (stored > 0 || evicted > 0) this.onChange();
+    return { stored, refused, evicted };
   }
 
   /** The Cookie header value for a request to `url`, or '' when the jar has none for it. */
@@ -32,8 +72,50 @@ export class SessionCookieJar {
     return this.jar.getCookieString(url.href);
   }
 
+  /** What document.cookie shows on a page at `url`: the cookies a script may see. */
+  async scriptCookies(url: URL): Promise<string> {
+    return this.jar.getCookieString(url.href, { http: false });
+  }
+
+  /** Every cookie, for the API and persistence (values included: never log this). */
+  async all(): Promise<Cookie[]> {
+    return (await this.jar.store.getAllCookies?.()) ?? [];
+  }
+
+  /** The jar as JSON that `SessionCookieJar.restore` reads back. */
+  async serialize(): Promise<string> {
+    return JSON.stringify(await this.jar.serialize());
+  }
+
+  /** Replaces the jar's content with a serialized one. */
+  async restore(serialized: string): Promise<void> {
+    const other = await CookieJar.deserialize(serialized);
+    await this.jar.removeAllCookies();
+    for (const cookie of (await other.store.getAllCookies?.()) ?? []) await this.jar.store.putCookie(cookie);
+  }
+
   /** Forgets every cookie (the session ended). */
   async clear(): Promise<void> {
     await this.jar.removeAllCookies();
+  }
+
+  private async enforceLimits(): Promise<number> {
+    const cookies = await this.all();
+    let bytes = cookies.reduce((n, c) => n + c.key.length + c.value.length, 0);
+    if (cookies.length <= this.limits.maxCookies && bytes <= this.limits.maxBytes) return 0;
+    // Oldest first, as browsers evict.
+    const created = (c: Cookie) => (c.creation instanceof Date ? c.creation.getTime() : 0);
+    cookies.sort((a, b) => created(a) - created(b));
+    let count = cookies.length;
+    let evicted = 0;
+    for (const c of cookies) {
+      if (count <= this.limits.maxCookies && bytes <= this.limits.maxBytes) break;
+      await this.jar.store.removeCookie(c.domain ?? '', c.path ?? '/', c.key);
+      count--;
+      bytes -= c.key.length + c.value.length;
+      evicted++;
+    }
+    this.onLimit(evicted, this.limits);
+    return evicted;
   }
 }

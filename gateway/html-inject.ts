@@ -93,14 +93,15 @@ export class HeadInjector extends Transform {
   }
 }
 
-/** The tag that loads the sync script; `nonce` is set when the page has a CSP, `mask` lists the site's masked selectors. */
-export function injectionSnippet(nonce: string | null, mask: readonly string[] = []): Buffer {
-  return Buffer.from(injectionTag(nonce, mask), 'utf8');
+/** The tag that loads the sync script; `nonce` is set when the page has a CSP, `mask` lists the site's masked selectors, `cookies` is what document.cookie starts with. */
+export function injectionSnippet(nonce: string | null, mask: readonly string[] = [], cookies: string | null = null): Buffer {
+  return Buffer.from(injectionTag(nonce, mask, cookies), 'utf8');
 }
 
 /** The same tag as text, for pages the gateway writes itself. */
-export function injectionTag(nonce: string | null, mask: readonly string[] = []): string {
+export function injectionTag(nonce: string | null, mask: readonly string[] = [], cookies: string | null = null): string {
   const nonceAttr = nonce ? ` nonce="${nonce}"` : '';
   const maskAttr = mask.length > 0 ? ` data-mask="${escapeHtml(JSON.stringify(mask))}"` : '';
-  return `<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}${maskAttr}></script>`;
+  const cookieAttr = cookies !== null ? ` data-cookies="${escapeHtml(cookies)}"` : '';
+  return `<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}${maskAttr}${cookieAttr}></script>`;
 }

@@ -100,6 +100,12 @@ export class Hub {
     this.cancelHandoff(session.id);
   }
 
+  /** Tells every live page of the session that its cookie jar changed (document.cookie refreshes). */
+  notifyCookiesChanged(session: Session): void {
+    const msg = encodeMessage({ type: 'cookies-changed' });
+    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().mode === 'live') ws.send(msg);
+  }
+
   /** Closes one participant's sockets with a code that makes the browser reconnect; returns how many. */
   disconnect(sessionId: string, participantId: string): number {
     let n = 0;

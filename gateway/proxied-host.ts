@@ -1,6 +1,7 @@
 // Requests on a proxied host (<label>--<session>.<base>): the reserved /__cobrowse/ paths, the
 // participant check, role rules, then the proxy pipeline.
 
+import type { Readable } from 'node:stream';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
@@ -8,7 +9,7 @@ import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
-import type { ProxiedHost } from './url-mapper.js';
+import { type ProxiedHost, withPathOf } from './url-mapper.js';
 import { viewPage } from './view-page.js';
 
 /** Host-only cookie on each proxied host that carries the participant token; never sent upstream. */
@@ -56,6 +57,46 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
       html ? errorPage(gerr) : JSON.stringify({ error: { code: gerr.code, message: gerr.message } }),
     );
   }
+}
+
+/** Largest document.cookie assignment accepted. */
+const MAX_COOKIE_ASSIGNMENT = 8192;
+
+/**
+ * document.cookie for the host's page: GET reads the script-visible cookies for `?path=`, POST
+ * stores one assignment (HttpOnly refused) before answering, so the page's next request has it.
+ */
+async function serveScriptCookies(
+  exchange: Exchange,
+  session: Session,
+  participant: Participant,
+  label: string,
+  url: URL,
+  body: Readable | null,
+): Promise<void> {
+  const origin = session.origins.originOf(label);
+  const path = url.searchParams.get('path') ?? '/';
+  if (!origin || !path.startsWith('/')) throw new GatewayError('BAD_REQUEST', 400, 'The "path" parameter must be a path on this site.');
+  const pageUrl = withPathOf(origin, path);
+  if (exchange.request.method === 'POST') {
+    if (participant.role !== 'host') throw new GatewayError('FORBIDDEN', 403, "Only the host's page sets cookies.");
+    const assignment = body ? await readText(body, MAX_COOKIE_ASSIGNMENT) : '';
+    await session.jar.setFromScript(assignment, pageUrl);
+  } else if (exchange.request.method !== 'GET') {
+    throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
+  }
+  exchange.sendComplete(200, [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE], await session.jar.scriptCookies(pageUrl));
+}
+
+async function readText(body: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new GatewayError('PAYLOAD_TOO_LARGE', 413, `The cookie is larger than ${max} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, body: ReturnType<Exchange['readBody']>): Promise<void> {
@@ -106,6 +147,10 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     );
     return;
   }
+  if (url.pathname === '/__cobrowse/cookies') {
+    await serveScriptCookies(exchange, session, participant, host.label, url, body);
+    return;
+  }
   if (url.pathname === '/__cobrowse/go' && participant.role === 'host') {
     // Navigation requested by a participant with control, resolved for the host's page.
     let real: URL;
@@ -135,5 +180,5 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       throw new GatewayError('FORBIDDEN', 403, "Only the host's page sends requests that change things on the site.");
     }
   }
-  await proxyRequest(gw, exchange, session, host.label, body);
+  await proxyRequest(gw, exchange, session, participant, host.label, body);
 }

@@ -12,7 +12,7 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { HeadInjector, injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
-import type { Session } from './session.js';
+import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 
 /** Largest request body (uploads included) the gateway forwards. */
@@ -33,6 +33,17 @@ export function maskSelectorsFor(gw: GatewayContext, session: Session, label: st
   if (!origin) return [];
   const url = new URL(origin);
   return gw.sites.find((s) => patternMatches(s.pattern, url))?.mask ?? [];
+}
+
+/** One upstream identity per session: the host's User-Agent and Accept-Language for everyone's requests. */
+function applyUpstreamIdentity(session: Session, participant: Participant, headers: Record<string, string>): void {
+  if (participant.role === 'host') {
+    session.upstreamIdentity = { userAgent: headers['user-agent'], acceptLanguage: headers['accept-language'] };
+    return;
+  }
+  const { userAgent, acceptLanguage } = session.upstreamIdentity;
+  if (userAgent !== undefined) headers['user-agent'] = userAgent;
+  if (acceptLanguage !== undefined) headers['accept-language'] = acceptLanguage;
 }
 
 function resolveTarget(session: Session, label: string, path: string): URL {
@@ -84,7 +95,14 @@ function upstreamError(err: unknown, target: URL): GatewayError {
  * Proxies one request of a participant to the session's origin `label`. The request body must
  * have been taken (exchange.readBody) synchronously by the caller.
  */
-export async function proxyRequest(gw: GatewayContext, exchange: Exchange, session: Session, label: string, body: Readable | null): Promise<void> {
+export async function proxyRequest(
+  gw: GatewayContext,
+  exchange: Exchange,
+  session: Session,
+  participant: Participant,
+  label: string,
+  body: Readable | null,
+): Promise<void> {
   const { request } = exchange;
   const target = resolveTarget(session, label, request.url);
   checkAllowed(gw, target);
@@ -92,6 +110,7 @@ export async function proxyRequest(gw: GatewayContext, exchange: Exchange, sessi
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   const jarCookie = await session.jar.cookieHeader(target);
   const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
+  applyUpstreamIdentity(session, participant, headers);
 
   let upstream: Awaited<ReturnType<typeof gw.agent.request>>;
   const started = performance.now();
@@ -133,7 +152,7 @@ export async function proxyRequest(gw: GatewayContext, exchange: Exchange, sessi
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
-  const injector = new HeadInjector(injectionSnippet(null, maskSelectorsFor(gw, session, label)));
+  const injector = new HeadInjector(injectionSnippet(null, maskSelectorsFor(gw, session, label), await session.jar.scriptCookies(target)));
   const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, injector] : [injector];
   const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
     if (err && !exchange.finished) gw.log.warn('html stream failed', { sessionId: session.id, origin: target.origin, error: err.message });

@@ -101,6 +101,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   };
   const hub = new Hub(gw, config.sessions.hostGracePeriodSeconds * 1000);
   registry.onEnd((session, reason) => hub.endSession(session, reason));
+  registry.onJarChange((session) => hub.notifyCookiesChanged(session));
+  registry.onJarLimit((session, evicted, limits) =>
+    log.warn('cookie jar limit reached: oldest cookies evicted', { sessionId: session.id, evicted, maxCookies: limits.maxCookies, maxBytes: limits.maxBytes }),
+  );
   const gatewayApp = createGatewayApp(gw);
 
   app.ws(

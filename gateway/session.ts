@@ -2,7 +2,7 @@
 
 import type { Role } from '../protocol/messages.js';
 import { Checkpoint } from './checkpoint.js';
-import { SessionCookieJar } from './cookie-jar.js';
+import { type JarLimits, SessionCookieJar } from './cookie-jar.js';
 import { GatewayError } from './errors.js';
 import { newParticipantId, newSecret, newSessionId } from './tokens.js';
 import { OriginTable } from './url-mapper.js';
@@ -25,7 +25,9 @@ export class Session {
   readonly adminToken = newSecret();
   readonly invites: Record<Role, string> = { host: newSecret(), controller: newSecret(), observer: newSecret() };
   readonly origins = new OriginTable();
-  readonly jar = new SessionCookieJar();
+  readonly jar: SessionCookieJar;
+  /** The host's User-Agent and Accept-Language: every participant's requests go upstream with them. */
+  upstreamIdentity: { userAgent?: string; acceptLanguage?: string } = {};
   readonly checkpoint = new Checkpoint();
   readonly participants = new Map<string, Participant>();
   lastActivity = Date.now();
@@ -37,7 +39,9 @@ export class Session {
     readonly id: string,
     readonly startUrl: URL,
     readonly idleTimeoutMs: number,
+    jar?: SessionCookieJar,
   ) {
+    this.jar = jar ?? new SessionCookieJar();
     this.currentUrl = startUrl.href;
     this.origins.labelFor(startUrl.origin);
   }
@@ -55,6 +59,10 @@ export class Session {
 
 /** What a Session's end is reported with. */
 export type SessionEndListener = (session: Session, reason: string) => void;
+/** Called when a session's cookie jar changed. */
+export type JarChangeListener = (session: Session) => void;
+/** Called when a session's jar evicted cookies to stay within its limits. */
+export type JarLimitListener = (session: Session, evicted: number, limits: JarLimits) => void;
 
 interface Ticket {
   sessionId: string;
@@ -69,6 +77,7 @@ export interface RegistryLimits {
   maxSessions: number;
   maxParticipants: number;
   ticketTtlMs: number;
+  jar?: JarLimits;
 }
 
 /** Every live session of this gateway process, with lookups by invite, participant token and ticket. */
@@ -78,6 +87,8 @@ export class SessionRegistry {
   private readonly tokens = new Map<string, { sessionId: string; participantId: string }>();
   private readonly tickets = new Map<string, Ticket>();
   private readonly endListeners: SessionEndListener[] = [];
+  private readonly jarListeners: JarChangeListener[] = [];
+  private readonly jarLimitListeners: JarLimitListener[] = [];
 
   constructor(private readonly limits: RegistryLimits) {}
 
@@ -91,12 +102,32 @@ export class SessionRegistry {
     this.endListeners.push(listener);
   }
 
+  /** Calls `listener` whenever a session's cookie jar changes. */
+  onJarChange(listener: JarChangeListener): void {
+    this.jarListeners.push(listener);
+  }
+
+  /** Calls `listener` whenever a session's jar evicts cookies to stay within its limits. */
+  onJarLimit(listener: JarLimitListener): void {
+    this.jarLimitListeners.push(listener);
+  }
+
   /** Creates a session starting at `url` (already checked against the allowlist). */
   create(url: URL): Session {
     if (this.sessions.size >= this.limits.maxSessions) {
       throw new GatewayError('SESSION_LIMIT', 503, `This gateway already runs its maximum of ${this.limits.maxSessions} sessions.`);
     }
-    const session = new Session(newSessionId(), url, this.limits.idleTimeoutMs);
+    let session: Session | undefined;
+    const jar = new SessionCookieJar(
+      this.limits.jar,
+      () => {
+        if (session) for (const l of this.jarListeners) l(session);
+      },
+      (evicted, limits) => {
+        if (session) for (const l of this.jarLimitListeners) l(session, evicted, limits);
+      },
+    );
+    session = new Session(newSessionId(), url, this.limits.idleTimeoutMs, jar);
     this.sessions.set(session.id, session);
     for (const role of ['host', 'controller', 'observer'] as const) {
       this.invites.set(session.invites[role], { sessionId: session.id, role });

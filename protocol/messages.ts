@@ -95,6 +95,7 @@ export type ServerMessage =
   | { type: 'request-snapshot' }
   | { type: 'input'; from: string; event: RemoteInput }
   | { type: 'promoted'; url: string }
+  | { type: 'cookies-changed' }
   | { type: 'waiting-for-host' }
   | { type: 'ended'; reason: string }
   | { type: 'error'; code: string; message: string };
@@ -315,6 +316,7 @@ function checkServerMessage(v: unknown): ServerMessage {
     }
     case 'request-snapshot':
     case 'waiting-for-host':
+    case 'cookies-changed':
       return v as ServerMessage;
     case 'promoted':
       if (!isStr(v.url)) fail('url', 'expected a URL string');
