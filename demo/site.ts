@@ -340,6 +340,25 @@ ${items}
         return send(res, 200, 'image/png', logo, { 'Cache-Control': 'no-cache' });
       case '/api/time':
         return send(res, 200, 'application/json', JSON.stringify({ now: Date.now() }), { 'Cache-Control': 'no-store' });
+      case '/api/echo':
+        return send(
+          res,
+          200,
+          'application/json',
+          JSON.stringify({
+            cookie: req.headers.cookie ?? '',
+            userAgent: req.headers['user-agent'] ?? '',
+            acceptLanguage: req.headers['accept-language'] ?? '',
+          }),
+          { 'Cache-Control': 'no-store' },
+        );
+      case '/api/set-cookie': {
+        const q = new URLSearchParams(search);
+        const name = (q.get('name') ?? '').replace(/[^A-Za-z0-9_-]/g, '');
+        const value = (q.get('value') ?? '').replace(/[^A-Za-z0-9_-]/g, '');
+        if (!name) return send(res, 400, 'text/plain; charset=utf-8', 'name required\n');
+        return send(res, 200, 'application/json', '{"ok":true}', { 'Cache-Control': 'no-store', 'Set-Cookie': `${name}=${value}; Path=/; SameSite=Lax` });
+      }
       default:
         return html(404, 'Not found', `<h1>Not found</h1>\n<p>There is nothing at this address. <a href="/">Go home</a></p>`);
     }

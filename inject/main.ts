@@ -4,6 +4,7 @@
 
 import { type Role, type ServerMessage, VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
+import { type CookieShim, installCookieShim } from './cookie-shim.js';
 import { restoreFormState, saveFormState } from './form-restore.js';
 import { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
@@ -36,7 +37,7 @@ function maskSelectors(script: HTMLOrSVGScriptElement | null): string[] {
   }
 }
 
-function startLive(masker: Masker): void {
+function startLive(masker: Masker, cookies: CookieShim | null): void {
   let connection: HubConnection;
   const recorder = new Recorder((message) => {
     connection.send(message);
@@ -46,6 +47,7 @@ function startLive(masker: Masker): void {
     onMessage: (message: ServerMessage) => {
       try {
         if (message.type === 'request-snapshot') recorder.snapshot();
+        else if (message.type === 'cookies-changed') cookies?.refresh();
         else if (message.type === 'input') applyRemoteInput(message.event, recorder.ids);
         else if (message.type === 'error' && message.code === 'NOT_HOST') location.assign('/__cobrowse/view');
         else if (message.type === 'error') report(`${message.code}: ${message.message}`);
@@ -158,6 +160,7 @@ function startMirror(masker: Masker): void {
           }
           case 'request-snapshot':
           case 'input':
+          case 'cookies-changed':
             return;
           default: {
             const unknown: never = message;
@@ -176,12 +179,14 @@ function startMirror(masker: Masker): void {
 
 try {
   if (!window.__cobrowse) {
-    const masker = new Masker(maskSelectors(document.currentScript));
+    const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+    const masker = new Masker(maskSelectors(script));
     if (document.documentElement.hasAttribute(VIEW_PAGE_MARKER)) {
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => startMirror(masker), { once: true });
       else startMirror(masker);
-    } else if (window.top === window) {
-      startLive(masker);
+    } else {
+      const cookies = installCookieShim(script?.dataset.cookies);
+      if (window.top === window) startLive(masker, cookies);
     }
   }
 } catch (err) {
