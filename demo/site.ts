@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
+import { FRAME_HTML, toneWav, WIDGETS_BODY, WIDGETS_JS } from './widgets.js';
 
 /** A running demo site. */
 export interface DemoSite {
@@ -225,6 +226,7 @@ ${message}<form id="login-form" method="post" action="/login">
 export function startDemoSite(options: { host?: string; port?: number } = {}): Promise<DemoSite> {
   const host = options.host ?? '127.0.0.1';
   const logo = makeLogo();
+  const tone = toneWav();
   const sessions = new Map<string, string>();
 
   const renderLogin = (res: ServerResponse, status: number, username?: string, error?: string): void => {
@@ -336,6 +338,14 @@ ${items}
         return send(res, 200, 'text/css; charset=utf-8', CSS, { 'Cache-Control': 'no-cache' });
       case '/static/app.js':
         return send(res, 200, 'text/javascript; charset=utf-8', APP_JS, { 'Cache-Control': 'no-cache' });
+      case '/widgets':
+        return html(200, 'Widgets', WIDGETS_BODY, '\n<script src="/static/widgets.js" defer></script>');
+      case '/widgets/frame':
+        return send(res, 200, HTML, FRAME_HTML, { 'Cache-Control': 'no-store' });
+      case '/static/widgets.js':
+        return send(res, 200, 'text/javascript; charset=utf-8', WIDGETS_JS, { 'Cache-Control': 'no-cache' });
+      case '/static/tone.wav':
+        return send(res, 200, 'audio/wav', tone, { 'Cache-Control': 'no-cache' });
       case '/static/logo.png':
         return send(res, 200, 'image/png', logo, { 'Cache-Control': 'no-cache' });
       case '/api/time':

@@ -12,7 +12,8 @@ const STYLE = `html,body{margin:0;height:100%;overflow:hidden;font:14px/1.4 syst
 #cobrowse-go{display:flex;flex:1;min-width:0}#cobrowse-url{flex:1;min-width:0;font:inherit;border-radius:4px;border:0;padding:.15rem .4rem}
 #cobrowse-bar :focus-visible{outline:2px solid #91a7ff;outline-offset:1px}
 #cobrowse-stage{position:absolute;top:36px;left:0;right:0;bottom:0;overflow:hidden;background:#e9ecf2}
-#cobrowse-mirror{border:0;display:block;background:#fff;width:100%;height:100%}`;
+#cobrowse-mirror{border:0;display:block;background:#fff;width:100%;height:100%}
+#cobrowse-focus{position:absolute;pointer-events:none;border:2px solid #4c6ef5;border-radius:4px;box-shadow:0 0 0 3px #4c6ef540}#cobrowse-focus[hidden]{display:none}`;
 
 /** Renders the follower page for a participant of the given role, with the site's mask selectors. */
 export function viewPage(role: string, mask: readonly string[]): string {
@@ -22,5 +23,5 @@ ${injectionTag(null, mask)}</head>
 <body><div id="cobrowse-bar"><strong>Cobrowsing</strong><span id="cobrowse-role">${role === 'observer' ? 'observer' : 'with control'}</span>
 <nav id="cobrowse-nav" aria-label="Navigate the shared page" hidden><button type="button" id="cobrowse-back" aria-label="Back">&#8592;</button><button type="button" id="cobrowse-forward" aria-label="Forward">&#8594;</button><button type="button" id="cobrowse-reload" aria-label="Reload">&#8635;</button><form id="cobrowse-go"><input id="cobrowse-url" aria-label="Address" autocomplete="off" spellcheck="false"></form></nav>
 <span id="cobrowse-status" role="status" aria-live="polite">connecting…</span></div>
-<div id="cobrowse-stage"><iframe id="cobrowse-mirror" title="The host's page" sandbox="allow-same-origin"></iframe></div></body></html>`;
+<div id="cobrowse-stage"><iframe id="cobrowse-mirror" title="The host's page" sandbox="allow-same-origin"></iframe><div id="cobrowse-focus" hidden></div></div></body></html>`;
 }

@@ -8,7 +8,7 @@ import { type CookieShim, installCookieShim } from './cookie-shim.js';
 import { restoreFormState, saveFormState } from './form-restore.js';
 import { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
-import { attachMirrorControls, fitMirror } from './mirror-controls.js';
+import { attachMirrorControls, drawFocus, fitMirror } from './mirror-controls.js';
 import { Recorder } from './recorder.js';
 import { applyRemoteInput, setFormState } from './remote-input.js';
 
@@ -97,8 +97,26 @@ function startMirror(masker: Masker): void {
   const setStatus = (text: string) => {
     if (status && !ended) status.textContent = text;
   };
-  const mirror = new Mirror(frame, (viewport) => fitMirror(frame, stage, viewport));
-  addEventListener('resize', () => fitMirror(frame, stage, mirror.viewport));
+  const focusBox = document.getElementById('cobrowse-focus');
+  let scale = 1;
+  const wire = (doc: Document) => {
+    if (role) attachMirrorControls(doc, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus);
+  };
+  const mirror = new Mirror(
+    frame,
+    (viewport) => {
+      scale = fitMirror(frame, stage, viewport);
+    },
+    wire,
+  );
+  const showFocus = () => {
+    if (focusBox) drawFocus(frame, focusBox, mirror, scale);
+  };
+  addEventListener('resize', () => {
+    scale = fitMirror(frame, stage, mirror.viewport);
+    showFocus();
+  });
+  frame.contentDocument?.addEventListener('scroll', showFocus, true);
   const connection: HubConnection = new HubConnection('mirror', {
     onOpen: () => {},
     onStatus: (s) => {
@@ -110,7 +128,8 @@ function startMirror(masker: Masker): void {
           case 'welcome':
             if (role === null) {
               role = message.role;
-              attachMirrorControls(frame, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus);
+              const top = frame.contentDocument;
+              if (top) wire(top);
               if (role !== 'observer') {
                 navigationBar((what) =>
                   connection.send({
@@ -128,6 +147,7 @@ function startMirror(masker: Masker): void {
             document.title = message.title ? `${message.title} · cobrowsing` : 'Cobrowsing';
             if (urlField && document.activeElement !== urlField) urlField.value = message.url;
             setStatus('live');
+            showFocus();
             return;
           case 'mutations':
             if (connection.lastSeq === undefined || message.seq !== connection.lastSeq + 1) {
@@ -136,6 +156,7 @@ function startMirror(masker: Masker): void {
             }
             mirror.applyMutations(message.batch);
             connection.lastSeq = message.seq;
+            showFocus();
             if (urlField && document.activeElement !== urlField) urlField.value = mirror.url;
             return;
           case 'waiting-for-host':

@@ -24,17 +24,25 @@ function isTextControl(el: Element): el is HTMLInputElement | HTMLTextAreaElemen
   return el.localName === 'input' || el.localName === 'textarea' || el.localName === 'select';
 }
 
-/** Wires the mirror document for a participant of `role`; returns a function that detaches it. */
-export function attachMirrorControls(
-  frame: HTMLIFrameElement,
-  mirror: Mirror,
-  role: Role,
-  masker: Masker,
-  send: SendInput,
-  notice: (text: string) => void,
-): () => void {
-  const doc = frame.contentDocument;
-  if (!doc) return () => {};
+/** Draws the host's focus as an outline over the mirror (the mirror frame itself never has focus). */
+export function drawFocus(frame: HTMLIFrameElement, box: HTMLElement, mirror: Mirror, scale: number): void {
+  const node = mirror.focusedId === null ? undefined : mirror.nodeById(mirror.focusedId);
+  const el = node as Element | undefined;
+  if (!el || el.ownerDocument !== frame.contentDocument || typeof el.getBoundingClientRect !== 'function' || !el.isConnected) {
+    box.hidden = true;
+    return;
+  }
+  const r = el.getBoundingClientRect();
+  box.hidden = false;
+  box.style.left = `${r.left * scale - 2}px`;
+  box.style.top = `${r.top * scale - 2}px`;
+  box.style.width = `${r.width * scale + 4}px`;
+  box.style.height = `${r.height * scale + 4}px`;
+}
+
+/** Wires one mirror document (the top one or a mirrored iframe's) for a participant of `role`; returns a function that detaches it. */
+export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, masker: Masker, send: SendInput, notice: (text: string) => void): () => void {
+  const win = doc.defaultView;
   const canControl = role === 'host' || role === 'controller';
   const listeners: [EventTarget, string, EventListener][] = [];
   const on = (target: EventTarget, type: string, fn: (ev: Event) => void) => {
@@ -49,7 +57,7 @@ export function attachMirrorControls(
     listeners.push([target, type, wrapped]);
   };
   const targetId = (ev: Event): number | undefined => {
-    for (let n = ev.target as Node | null; n; n = n.parentNode) {
+    for (let n = (ev.composedPath()[0] ?? ev.target) as Node | null; n; n = n.parentNode ?? (n as ShadowRoot).host ?? null) {
       const id = mirror.idOfNode(n);
       if (id !== undefined) return id;
     }
@@ -60,7 +68,7 @@ export function attachMirrorControls(
   on(doc, 'click', (ev) => {
     ev.preventDefault();
     if (!canControl) return;
-    const el = ev.target as Element;
+    const el = (ev.composedPath()[0] ?? ev.target) as Element;
     const id = targetId(ev);
     // The mirror's events and nodes come from the frame's realm: no instanceof checks here.
     const mouse = ev as MouseEvent;
@@ -112,8 +120,8 @@ export function attachMirrorControls(
     const id = mirror.idOfNode(target);
     if (id === undefined) return;
     const el = target.nodeType === Node.DOCUMENT_NODE ? null : (target as Element);
-    const x = el ? el.scrollLeft : (frame.contentWindow?.scrollX ?? 0);
-    const y = el ? el.scrollTop : (frame.contentWindow?.scrollY ?? 0);
+    const x = el ? el.scrollLeft : (win?.scrollX ?? 0);
+    const y = el ? el.scrollTop : (win?.scrollY ?? 0);
     const applied = mirror.appliedScroll.get(id);
     // The echo of a scroll the host applied is not sent back.
     if (applied && Math.abs(applied.x - x) < 1 && Math.abs(applied.y - y) < 1) return;
@@ -124,8 +132,8 @@ export function attachMirrorControls(
       for (const d of dirty) {
         const node = d === mirror.idOfNode(doc) ? null : (mirror.nodeById(d) as Element | undefined);
         if (node === undefined) continue;
-        const sx = node ? node.scrollLeft : (frame.contentWindow?.scrollX ?? 0);
-        const sy = node ? node.scrollTop : (frame.contentWindow?.scrollY ?? 0);
+        const sx = node ? node.scrollLeft : (win?.scrollX ?? 0);
+        const sy = node ? node.scrollTop : (win?.scrollY ?? 0);
         mirror.appliedScroll.set(d, { x: sx, y: sy });
         send({ kind: 'scroll', target: d, x: sx, y: sy });
       }

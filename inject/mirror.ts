@@ -1,6 +1,7 @@
 // Follower mode: rebuilds the host's DOM inside a sandboxed, script-free iframe and applies diffs.
 
-import { type FormState, type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
+import { type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
+import { applyAdoptedSheets, applyCanvasFrame, applyFormState, applyMediaState, applySelection, applyStyleText } from './mirror-effects.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
@@ -14,6 +15,8 @@ export function isSafeAttribute(tag: string, name: string, value: string): boole
   const lower = name.toLowerCase();
   if (lower.startsWith('on')) return false;
   if (lower === 'srcdoc') return false;
+  // Mirrored frames are filled from the host's DOM; loading their real page would run nothing but could diverge.
+  if ((tag === 'iframe' || tag === 'frame') && lower === 'src') return false;
   if (tag === 'meta' && lower === 'http-equiv') return false;
   if (URL_ATTRS.has(lower) && /^\s*(javascript|vbscript):/i.test(value)) return false;
   return true;
@@ -36,9 +39,15 @@ export class Mirror {
   /** URL of the host's page as its browser shows it. */
   url = '';
 
+  private pendingFrames: { el: HTMLIFrameElement; doc: SerializedNode }[] = [];
+  /** Id of the element focused in the host's page, or null. */
+  focusedId: number | null = null;
+
   constructor(
     private readonly frame: HTMLIFrameElement,
     private readonly onViewport: (viewport: Viewport) => void = () => {},
+    /** Called with each mirrored iframe's document when it is (re)built, so controls can attach to it. */
+    private readonly onFrameDocument: (doc: Document) => void = () => {},
   ) {}
 
   /** The mirrored node with this id. */
@@ -65,27 +74,57 @@ export class Mirror {
     this.pendingScroll = [];
     this.setViewport(viewport);
     this.url = url;
+    this.pendingFrames = [];
+    this.focusedId = null;
     while (doc.firstChild) doc.removeChild(doc.firstChild);
     if (tree.t !== 'doc') throw new MirrorDivergence('snapshot does not start at a document');
+    this.base = this.fillDocument(doc, tree, url);
+    this.fillFrames();
+    this.restoreScroll();
+  }
+
+  /** Builds a serialized document into `doc` (the mirror's or a mirrored iframe's); returns its <base>. */
+  private fillDocument(doc: Document, tree: SerializedNode, url: string): HTMLBaseElement | null {
+    while (doc.firstChild) doc.removeChild(doc.firstChild);
+    if (tree.t !== 'doc') throw new MirrorDivergence('expected a document');
     this.nodes.set(tree.id, doc);
     this.idOf.set(doc, tree.id);
     for (const child of tree.c) {
       const built = this.build(child, doc);
       if (built) doc.appendChild(built);
     }
+    if (tree.as) applyAdoptedSheets(doc, tree.as);
     const head = doc.head ?? doc.documentElement?.insertBefore(doc.createElement('head'), doc.documentElement.firstChild);
-    if (head) {
-      const base = doc.createElement('base');
-      base.setAttribute('href', url);
-      this.base = base;
-      base.setAttribute(OWN_NODE_MARKER, '');
-      const style = doc.createElement('style');
-      style.textContent = MIRROR_STYLE;
-      style.setAttribute(OWN_NODE_MARKER, '');
-      head.insertBefore(style, head.firstChild);
-      head.insertBefore(base, head.firstChild);
+    if (!head) return null;
+    const base = doc.createElement('base');
+    base.setAttribute('href', url);
+    base.setAttribute(OWN_NODE_MARKER, '');
+    const style = doc.createElement('style');
+    style.textContent = MIRROR_STYLE;
+    style.setAttribute(OWN_NODE_MARKER, '');
+    head.insertBefore(style, head.firstChild);
+    head.insertBefore(base, head.firstChild);
+    return base;
+  }
+
+  /** Mirrored iframes get their documents once they are in the tree (only then do they have one). */
+  private fillFrames(): void {
+    const pending = this.pendingFrames;
+    this.pendingFrames = [];
+    for (const { el, doc } of pending) this.fillFrame(el, doc);
+  }
+
+  private fillFrame(el: HTMLIFrameElement, tree: SerializedNode | null): void {
+    const doc = el.contentDocument;
+    if (!doc) return;
+    if (doc.documentElement) this.forget(doc);
+    if (!tree) {
+      while (doc.firstChild) doc.removeChild(doc.firstChild);
+      return;
     }
-    this.restoreScroll();
+    const hostSrc = el.getAttribute('data-cobrowse-src');
+    this.fillDocument(doc, tree, hostSrc ? new URL(hostSrc, this.url).href : this.url);
+    this.onFrameDocument(doc);
   }
 
   private setViewport(viewport: Viewport): void {
@@ -96,6 +135,7 @@ export class Mirror {
   /** Applies one batch of mutations; throws MirrorDivergence when an id is unknown. */
   applyMutations(batch: readonly Mutation[]): void {
     for (const m of batch) this.apply(m);
+    this.fillFrames();
     this.restoreScroll();
   }
 
@@ -162,6 +202,36 @@ export class Mirror {
         this.url = m.url;
         this.base?.setAttribute('href', m.url);
         return;
+      case 'shadow': {
+        const host = this.node(m.id) as Element;
+        this.attachShadowRoot(host, m.root);
+        return;
+      }
+      case 'css':
+        applyStyleText(this.node(m.id), m.text);
+        return;
+      case 'adopted':
+        applyAdoptedSheets(this.node(m.id), m.sheets);
+        return;
+      case 'frame':
+        this.fillFrame(this.node(m.id) as HTMLIFrameElement, m.doc);
+        return;
+      case 'media':
+        applyMediaState(this.node(m.id), m);
+        return;
+      case 'canvas':
+        applyCanvasFrame(this.node(m.id), m.data);
+        return;
+      case 'focus':
+        this.focusedId = m.id !== null && this.nodes.has(m.id) ? m.id : null;
+        return;
+      case 'selection': {
+        const anchor = m.range ? this.nodes.get(m.range.a) : undefined;
+        const focus = m.range ? this.nodes.get(m.range.f) : undefined;
+        const doc = anchor?.ownerDocument ?? this.doc;
+        applySelection(doc, m.range && anchor && focus ? { anchor, ao: m.range.ao, focus, fo: m.range.fo } : null);
+        return;
+      }
       default: {
         const unknown: never = m;
         throw new MirrorDivergence(`unknown mutation ${JSON.stringify(unknown)}`);
@@ -169,16 +239,43 @@ export class Mirror {
     }
   }
 
+  private attachShadowRoot(host: Element, tree: SerializedNode): void {
+    if (tree.t !== 'sr') return;
+    let root: ShadowRoot;
+    try {
+      root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+    } catch {
+      return; // An element that cannot host a shadow root here; its light DOM still shows.
+    }
+    if (host.shadowRoot) this.forget(root);
+    while (root.firstChild) root.removeChild(root.firstChild);
+    this.nodes.set(tree.id, root);
+    this.idOf.set(root, tree.id);
+    for (const child of tree.c) {
+      const built = this.build(child, host.ownerDocument);
+      if (built) root.appendChild(built);
+    }
+    if (tree.as) applyAdoptedSheets(root, tree.as);
+  }
+
   private forget(n: Node): void {
     const id = this.idOf.get(n);
     if (id !== undefined && this.nodes.get(id) === n) this.nodes.delete(id);
     for (let c = n.firstChild; c; c = c.nextSibling) this.forget(c);
+    if (n.nodeType !== Node.ELEMENT_NODE) return;
+    const el = n as Element;
+    if (el.shadowRoot) this.forget(el.shadowRoot);
+    if (el.localName === 'iframe') {
+      const inner = (el as HTMLIFrameElement).contentDocument;
+      if (inner) this.forget(inner);
+    }
   }
 
   private build(s: SerializedNode, doc: Document): Node | null {
     let node: Node;
     switch (s.t) {
       case 'doc':
+      case 'sr':
         return null;
       case 'dt':
         node = doc.implementation.createDocumentType(s.name || 'html', s.pub, s.sys);
@@ -201,6 +298,14 @@ export class Mirror {
         }
         if (s.f) applyFormState(el, s.f);
         if (s.sc) this.pendingScroll.push({ id: s.id, pos: s.sc });
+        if (s.sr) this.attachShadowRoot(el, s.sr);
+        if (s.css !== undefined) applyStyleText(el, s.css);
+        if (s.m) applyMediaState(el, s.m);
+        if (s.tag === 'iframe') {
+          const src = s.a.src;
+          if (src) el.setAttribute('data-cobrowse-src', src);
+          if (s.cd) this.pendingFrames.push({ el: el as HTMLIFrameElement, doc: s.cd });
+        }
         node = el;
         break;
       }
@@ -213,12 +318,6 @@ export class Mirror {
     this.idOf.set(node, s.id);
     return node;
   }
-}
-
-function applyFormState(node: Node, state: FormState): void {
-  const el = node as HTMLInputElement;
-  if (state.checked !== undefined && 'checked' in el) el.checked = state.checked;
-  if (state.value !== undefined && 'value' in el && el.value !== state.value) el.value = state.value;
 }
 
 function setAttr(el: Element, name: string, value: string): void {

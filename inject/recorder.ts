@@ -1,121 +1,66 @@
-// Live mode, in the host's page: a snapshot when the DOM is ready, then mutation batches.
+// Live mode, in the host's page: a snapshot when the DOM is ready, then batches of changes:
+// DOM mutations (document, open shadow roots, same-origin iframes), form values, scroll,
+// viewport, route changes, CSSOM, media state, canvas frames, focus and selection.
 
 import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
+import { diffRecords } from './diff.js';
 import type { Masker } from './masking.js';
-import { formStateOf, isOwnNode, NodeIds, serializeNode } from './serializer.js';
+import { installPageHooks } from './page-hooks.js';
+import { adoptedTexts, formStateOf, frameDocument, mediaStateOf, NodeIds, type SerializeContext, serializeNode, sheetText } from './serializer.js';
 
 type Send = (message: ClientMessage) => void;
 
-function isInsideScript(node: Node): boolean {
-  const parent = node.parentNode;
-  return parent !== null && parent.nodeType === Node.ELEMENT_NODE && (parent as Element).localName === 'script';
-}
-
-function hasAncestorIn(node: Node, set: ReadonlySet<Node>): boolean {
-  for (let p = node.parentNode; p; p = p.parentNode) if (set.has(p)) return true;
-  return false;
-}
-
-function nextMirroredSibling(node: Node, ids: NodeIds): number | null {
-  for (let s = node.nextSibling; s; s = s.nextSibling) {
-    if (isOwnNode(s)) continue;
-    const id = ids.known(s);
-    if (id !== undefined) return id;
-  }
-  return null;
-}
-
-/** Turns a list of MutationRecords into wire mutations against the ids the followers know. */
-export function diffRecords(records: readonly MutationRecord[], ids: NodeIds, masker: Masker): Mutation[] {
-  const added = new Set<Node>();
-  const removed: Node[] = [];
-  const attrs = new Map<Element, Set<string>>();
-  const texts = new Set<Node>();
-  for (const r of records) {
-    if (r.type === 'childList') {
-      for (const n of Array.from(r.removedNodes)) {
-        added.delete(n);
-        if (ids.known(n) !== undefined) removed.push(n);
-      }
-      for (const n of Array.from(r.addedNodes)) added.add(n);
-    } else if (r.type === 'attributes' && r.attributeName) {
-      const el = r.target as Element;
-      let names = attrs.get(el);
-      if (!names) attrs.set(el, (names = new Set()));
-      names.add(r.attributeName);
-    } else if (r.type === 'characterData') {
-      texts.add(r.target);
-    }
-  }
-
-  const batch: Mutation[] = [];
-  const seenRemoved = new Set<number>();
-  for (const n of removed) {
-    const id = ids.known(n);
-    if (id === undefined || seenRemoved.has(id)) continue;
-    seenRemoved.add(id);
-    batch.push({ k: 'remove', id });
-  }
-
-  const top = [...added].filter((n) => n.isConnected && n.ownerDocument === document && !isOwnNode(n) && !isInsideScript(n) && !hasAncestorIn(n, added));
-  top.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
-  // Last first: each node's next sibling is then already known to the followers.
-  for (let i = top.length - 1; i >= 0; i--) {
-    const n = top[i]!;
-    const parent = n.parentNode;
-    const parentId = parent ? ids.known(parent) : undefined;
-    if (parentId === undefined) continue;
-    const before = nextMirroredSibling(n, ids);
-    const node = serializeNode(n, ids, masker);
-    if (node) batch.push({ k: 'add', parent: parentId, before, node });
-  }
-
-  const inAdded = (n: Node) => added.has(n) || hasAncestorIn(n, added);
-  for (const [el, names] of attrs) {
-    const id = ids.known(el);
-    if (id === undefined || !el.isConnected || inAdded(el)) continue;
-    for (const name of names) {
-      const value = el.getAttribute(name);
-      batch.push({ k: 'attr', id, name, value: value === null ? null : masker.attribute(el, name, value) });
-    }
-  }
-  for (const n of texts) {
-    const id = ids.known(n);
-    if (id === undefined || !n.isConnected || inAdded(n) || isInsideScript(n)) continue;
-    batch.push({ k: 'text', id, v: masker.text(n, n.textContent ?? '') });
-  }
-  return batch;
-}
-
 /** How often scroll positions are sent at most. */
 const SCROLL_INTERVAL_MS = 50;
+/** How often canvases are sampled and playing media re-synced. */
+const TICK_MS = 1000;
+/** Largest canvas frame sent. */
+const MAX_CANVAS_FRAME = 2 * 1024 * 1024;
+const OBSERVE: MutationObserverInit = { subtree: true, childList: true, attributes: true, characterData: true };
 
 /** Records the host's document and sends it through `send`. */
 export class Recorder {
   readonly ids = new NodeIds();
-  private observer: MutationObserver | null = null;
+  private readonly observer: MutationObserver;
+  private readonly ctx: SerializeContext;
   private ready = false;
+  private readonly roots = new Set<Document | ShadowRoot>();
+  private readonly watchedFrames = new WeakSet<HTMLIFrameElement>();
+  private readonly adoptedRoots = new Set<Document | ShadowRoot>();
   private readonly dirtyScroll = new Set<Node>();
   private scrollTimer: ReturnType<typeof setTimeout> | null = null;
+  private pendingStyle = new Map<string, () => Mutation | null>();
+  private canvasFrames = new WeakMap<HTMLCanvasElement, string>();
+  private lastLocation = location.href;
+  private selectionTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly send: Send,
     private readonly masker: Masker,
-  ) {}
+  ) {
+    this.observer = new MutationObserver((records) => this.flush(records));
+    this.ctx = {
+      ids: this.ids,
+      masker,
+      cssChanged: new WeakSet(),
+      observeRoot: (root, frame) => this.observeRoot(root, frame),
+    };
+  }
 
   /** Starts once the document is parsed; sends the first snapshot then. */
   start(): void {
+    installPageHooks({
+      sheetChanged: (sheet) => this.sheetChanged(sheet),
+      adoptedChanged: (root) => this.queueStyle(`adopted:${this.ids.known(root) ?? -1}`, () => this.adoptedMutation(root), root),
+      shadowAttached: (host, root) => queueMicrotask(() => this.guard(() => this.shadowAttached(host, root))),
+      locationMaybeChanged: () => this.guard(() => this.locationChanged()),
+    });
     const begin = () => {
       this.ready = true;
+      this.observeRoot(document);
       this.snapshot();
-      this.observer = new MutationObserver((records) => this.flush(records));
-      this.observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-      const onValue = (ev: Event) => this.guard(() => this.valueChanged(ev.target));
-      document.addEventListener('input', onValue, true);
-      document.addEventListener('change', onValue, true);
-      document.addEventListener('scroll', (ev) => this.guard(() => this.scrolled(ev.target)), true);
       addEventListener('resize', () => this.guard(() => this.sendBatch([{ k: 'viewport', w: innerWidth, h: innerHeight }])));
-      this.watchLocation();
+      setInterval(() => this.guard(() => this.tick()), TICK_MS);
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
     else begin();
@@ -124,45 +69,142 @@ export class Recorder {
   /** Sends a full snapshot of the current document (on start, reconnect, or the hub's request). */
   snapshot(): void {
     if (!this.ready) return;
-    this.observer?.takeRecords();
-    const tree = serializeNode(document, this.ids, this.masker);
+    this.observer.takeRecords();
+    this.canvasFrames = new WeakMap();
+    const tree = serializeNode(document, this.ctx);
     if (!tree) return;
     this.send({ type: 'snapshot', url: location.href, title: document.title, viewport: { w: innerWidth, h: innerHeight }, tree });
-    if (scrollX !== 0 || scrollY !== 0) this.sendBatch([{ k: 'scroll', id: this.ids.idOf(document), x: scrollX, y: scrollY }]);
+    const after: Mutation[] = [];
+    if (scrollX !== 0 || scrollY !== 0) after.push({ k: 'scroll', id: this.ids.idOf(document), x: scrollX, y: scrollY });
+    const focus = this.focusMutation();
+    if (focus.id !== null) after.push(focus);
+    after.push(...this.canvasMutations());
+    this.sendBatch(after);
   }
 
-  /** Sends the current value of a control now (after a remote input changed it). */
+  /** Sends the current value of a control now. */
   valueChanged(target: EventTarget | null): void {
-    if (!(target instanceof Element)) return;
-    const id = this.ids.known(target);
-    const state = formStateOf(target, this.masker);
+    // Nodes of same-origin iframes belong to other realms: check node types, not instanceof.
+    if (!target || (target as Node).nodeType !== Node.ELEMENT_NODE) return;
+    const el = target as Element;
+    const id = this.ids.known(el);
+    const state = formStateOf(el, this.masker);
     if (id === undefined || !state) return;
     this.sendBatch([{ k: 'value', id, ...state }]);
   }
 
-  /** Single-page-app route changes: history API calls, back/forward and hash changes. */
-  private watchLocation(): void {
-    let last = location.href;
-    const check = () =>
-      this.guard(() => {
-        if (location.href === last) return;
-        last = location.href;
-        this.sendBatch([{ k: 'location', url: last }]);
-      });
-    for (const name of ['pushState', 'replaceState'] as const) {
-      const original = history[name];
-      history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
-        const result = original.apply(this, args);
-        check();
-        return result;
-      };
+  private observeRoot(root: Document | ShadowRoot, frame?: HTMLIFrameElement): void {
+    if (frame && !this.watchedFrames.has(frame)) {
+      this.watchedFrames.add(frame);
+      frame.addEventListener('load', () => this.guard(() => this.frameLoaded(frame)));
     }
-    addEventListener('popstate', check);
-    addEventListener('hashchange', check);
+    if (this.roots.has(root)) return;
+    this.roots.add(root);
+    this.observer.observe(root, OBSERVE);
+    // Events inside shadow roots and frames do not all reach the top document: listen on each root.
+    const real = (ev: Event) => ev.composedPath()[0] ?? ev.target;
+    const onValue = (ev: Event) => this.guard(() => this.valueChanged(real(ev)));
+    root.addEventListener('input', onValue, true);
+    root.addEventListener('change', onValue, true);
+    root.addEventListener('scroll', (ev) => this.guard(() => this.scrolled(ev.target)), true);
+    const onMedia = (ev: Event) => this.guard(() => this.mediaChanged(real(ev)));
+    for (const type of ['play', 'pause', 'seeked', 'ratechange', 'volumechange']) root.addEventListener(type, onMedia, true);
+    const onFocus = () => queueMicrotask(() => this.guard(() => this.sendBatch([this.focusMutation()])));
+    root.addEventListener('focusin', onFocus, true);
+    root.addEventListener('focusout', onFocus, true);
+    if (root.nodeType === Node.DOCUMENT_NODE) {
+      root.addEventListener('selectionchange', () => this.guard(() => this.selectionChanged()));
+    }
+  }
+
+  private frameLoaded(frame: HTMLIFrameElement): void {
+    const id = this.ids.known(frame);
+    if (id === undefined || !frame.isConnected) return;
+    const doc = frameDocument(frame);
+    if (doc) this.observeRoot(doc, frame);
+    this.sendBatch([{ k: 'frame', id, doc: doc ? serializeNode(doc, this.ctx) : null }]);
+  }
+
+  private shadowAttached(host: Element, root: ShadowRoot): void {
+    const id = this.ids.known(host);
+    if (id === undefined || !this.ready) return;
+    const serialized = serializeNode(root, this.ctx);
+    if (serialized) this.sendBatch([{ k: 'shadow', id, root: serialized }]);
+  }
+
+  private sheetChanged(sheet: CSSStyleSheet): void {
+    this.ctx.cssChanged.add(sheet);
+    const owner = sheet.ownerNode;
+    if (owner instanceof Element) {
+      this.queueStyle(`css:${this.ids.known(owner) ?? -1}`, () => {
+        const id = this.ids.known(owner);
+        const text = sheetText(sheet);
+        return id === undefined || text === null ? null : { k: 'css', id, text };
+      });
+      return;
+    }
+    for (const root of this.adoptedRoots) {
+      if ((root.adoptedStyleSheets ?? []).includes(sheet)) this.queueStyle(`adopted:${this.ids.known(root) ?? -1}`, () => this.adoptedMutation(root));
+    }
+  }
+
+  private adoptedMutation(root: Document | ShadowRoot): Mutation | null {
+    const id = this.ids.known(root);
+    return id === undefined ? null : { k: 'adopted', id, sheets: adoptedTexts(root) };
+  }
+
+  /** Style changes come in bursts (a framework inserting hundreds of rules): one mutation per target per task. */
+  private queueStyle(key: string, make: () => Mutation | null, adoptedRoot?: Document | ShadowRoot): void {
+    if (adoptedRoot) this.adoptedRoots.add(adoptedRoot);
+    const first = this.pendingStyle.size === 0;
+    this.pendingStyle.set(key, make);
+    if (!first) return;
+    setTimeout(() =>
+      this.guard(() => {
+        const makers = [...this.pendingStyle.values()];
+        this.pendingStyle = new Map();
+        this.sendBatch(makers.map((m) => m()).filter((m): m is Mutation => m !== null));
+      }),
+    );
+  }
+
+  private locationChanged(): void {
+    if (location.href === this.lastLocation) return;
+    this.lastLocation = location.href;
+    this.sendBatch([{ k: 'location', url: location.href }]);
+  }
+
+  private mediaChanged(target: EventTarget | null): void {
+    const el = target as HTMLMediaElement | null;
+    if (!el || (el.localName !== 'video' && el.localName !== 'audio')) return;
+    const id = this.ids.known(el);
+    if (id !== undefined) this.sendBatch([{ k: 'media', id, ...mediaStateOf(el) }]);
+  }
+
+  private focusMutation(): Mutation & { k: 'focus' } {
+    let el: Element | null = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    const id = el && el !== document.body ? this.ids.known(el) : undefined;
+    return { k: 'focus', id: id ?? null };
+  }
+
+  private selectionChanged(): void {
+    if (this.selectionTimer !== null) return;
+    this.selectionTimer = setTimeout(() => {
+      this.selectionTimer = null;
+      this.guard(() => {
+        const sel = document.getSelection();
+        const a = sel?.anchorNode ? this.ids.known(sel.anchorNode) : undefined;
+        const f = sel?.focusNode ? this.ids.known(sel.focusNode) : undefined;
+        const range = sel && !sel.isCollapsed && a !== undefined && f !== undefined ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null;
+        this.sendBatch([{ k: 'selection', range }]);
+      });
+    }, 100);
   }
 
   private scrolled(target: EventTarget | null): void {
-    const node = target instanceof Document || target instanceof Element ? target : null;
+    const type = (target as Node | null)?.nodeType;
+    const node = type === Node.DOCUMENT_NODE || type === Node.ELEMENT_NODE ? (target as Node) : null;
     if (!node || this.ids.known(node) === undefined) return;
     this.dirtyScroll.add(node);
     if (this.scrollTimer === null) this.scrollTimer = setTimeout(() => this.guard(() => this.flushScroll()), SCROLL_INTERVAL_MS);
@@ -174,24 +216,62 @@ export class Recorder {
     for (const node of this.dirtyScroll) {
       const id = this.ids.known(node);
       if (id === undefined) continue;
-      if (node instanceof Document) batch.push({ k: 'scroll', id, x: scrollX, y: scrollY });
-      else batch.push({ k: 'scroll', id, x: (node as Element).scrollLeft, y: (node as Element).scrollTop });
+      if (node.nodeType === Node.DOCUMENT_NODE) {
+        const win = (node as Document).defaultView;
+        batch.push({ k: 'scroll', id, x: win?.scrollX ?? 0, y: win?.scrollY ?? 0 });
+      } else batch.push({ k: 'scroll', id, x: (node as Element).scrollLeft, y: (node as Element).scrollTop });
     }
     this.dirtyScroll.clear();
     this.sendBatch(batch);
   }
 
+  /** Canvas frames that changed since last sent, and the clock of playing media (kept within 0.5 s). */
+  private tick(): void {
+    for (const root of this.roots) {
+      const gone = 'host' in root ? !root.host.isConnected : root !== document && !root.defaultView;
+      if (gone) this.roots.delete(root);
+    }
+    const batch = this.canvasMutations();
+    for (const root of this.roots) {
+      for (const el of Array.from(root.querySelectorAll('video, audio')) as HTMLMediaElement[]) {
+        const id = this.ids.known(el);
+        if (id !== undefined && !el.paused) batch.push({ k: 'media', id, ...mediaStateOf(el) });
+      }
+    }
+    this.sendBatch(batch);
+  }
+
+  private canvasMutations(): Mutation[] {
+    const out: Mutation[] = [];
+    for (const root of this.roots) {
+      for (const canvas of Array.from(root.querySelectorAll('canvas')) as HTMLCanvasElement[]) {
+        const id = this.ids.known(canvas);
+        if (id === undefined || canvas.width === 0 || canvas.height === 0) continue;
+        let data: string;
+        try {
+          data = canvas.toDataURL('image/webp', 0.7);
+        } catch {
+          continue; // A canvas tainted by a cross-origin image cannot be read.
+        }
+        if (data.length > MAX_CANVAS_FRAME || this.canvasFrames.get(canvas) === data) continue;
+        this.canvasFrames.set(canvas, data);
+        out.push({ k: 'canvas', id, data });
+      }
+    }
+    return out;
+  }
+
   /** Sends state changes after any pending DOM mutations, so that followers apply them in order. */
   private sendBatch(batch: Mutation[]): void {
     if (!this.ready || batch.length === 0) return;
-    const pending = this.observer?.takeRecords() ?? [];
+    const pending = this.observer.takeRecords();
     if (pending.length > 0) this.flush(pending);
     this.send({ type: 'mutations', batch });
   }
 
   private flush(records: MutationRecord[]): void {
     this.guard(() => {
-      const batch = diffRecords(records, this.ids, this.masker);
+      const batch = diffRecords(records, this.ctx);
       if (batch.length > MAX_BATCH) this.snapshot();
       else if (batch.length > 0) this.send({ type: 'mutations', batch });
     });

@@ -1,6 +1,6 @@
 // Turns the host's DOM into wire nodes with stable ids (the same node keeps its id while it lives).
 
-import { type FormState, OWN_NODE_MARKER, type SerializedNode } from '../protocol/messages.js';
+import { type FormState, type MediaState, OWN_NODE_MARKER, type SerializedNode } from '../protocol/messages.js';
 import type { Masker } from './masking.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -39,6 +39,16 @@ export function isOwnNode(node: Node): boolean {
   return node.nodeType === Node.ELEMENT_NODE && (node as Element).hasAttribute(OWN_NODE_MARKER);
 }
 
+/** What serialization needs besides the node: ids, masking, and hooks for new roots. */
+export interface SerializeContext {
+  ids: NodeIds;
+  masker: Masker;
+  /** Called for every shadow root and same-origin iframe document met, so it can be observed. */
+  observeRoot(root: Document | ShadowRoot, frame?: HTMLIFrameElement): void;
+  /** Style sheets changed through the CSSOM since they were parsed. */
+  cssChanged: WeakSet<CSSStyleSheet>;
+}
+
 /** Live state of a form control, masked; undefined for elements that are not controls. */
 export function formStateOf(el: Element, masker: Masker): FormState | undefined {
   switch (el.localName) {
@@ -57,12 +67,57 @@ export function formStateOf(el: Element, masker: Masker): FormState | undefined 
   }
 }
 
+/** Playback state of a <video> or <audio>. */
+export function mediaStateOf(el: HTMLMediaElement): MediaState {
+  return { paused: el.paused, time: el.currentTime || 0, rate: el.playbackRate, volume: el.volume, muted: el.muted };
+}
+
+/** The rules of a style sheet as text; null when the browser will not tell (cross-origin sheet). */
+export function sheetText(sheet: CSSStyleSheet): string | null {
+  try {
+    return Array.from(sheet.cssRules, (r) => r.cssText).join('\n');
+  } catch {
+    return null;
+  }
+}
+
+/** The texts of a document's or shadow root's adopted style sheets. */
+export function adoptedTexts(root: Document | ShadowRoot): string[] {
+  const sheets = root.adoptedStyleSheets ?? [];
+  return sheets.map((s) => sheetText(s) ?? '');
+}
+
+/** The same-origin document inside an iframe, or null. */
+export function frameDocument(el: HTMLIFrameElement): Document | null {
+  try {
+    const doc = el.contentDocument;
+    return doc?.documentElement ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Serializes `node` and its subtree; returns null for nodes that are not mirrored. */
-export function serializeNode(node: Node, ids: NodeIds, masker: Masker): SerializedNode | null {
+export function serializeNode(node: Node, ctx: SerializeContext): SerializedNode | null {
   if (isOwnNode(node)) return null;
+  const { ids, masker } = ctx;
   switch (node.nodeType) {
-    case Node.DOCUMENT_NODE:
-      return { t: 'doc', id: ids.idOf(node), c: serializeChildren(node, ids, masker) };
+    case Node.DOCUMENT_NODE: {
+      const doc = node as Document;
+      const out: SerializedNode = { t: 'doc', id: ids.idOf(node), c: serializeChildren(node, ctx) };
+      const adopted = adoptedTexts(doc);
+      if (adopted.length > 0) out.as = adopted;
+      return out;
+    }
+    case Node.DOCUMENT_FRAGMENT_NODE: {
+      const root = node as ShadowRoot;
+      if (!('host' in root)) return null;
+      ctx.observeRoot(root);
+      const out: SerializedNode = { t: 'sr', id: ids.idOf(node), c: serializeChildren(node, ctx) };
+      const adopted = adoptedTexts(root);
+      if (adopted.length > 0) out.as = adopted;
+      return out;
+    }
     case Node.DOCUMENT_TYPE_NODE: {
       const dt = node as DocumentType;
       return { t: 'dt', id: ids.idOf(node), name: dt.name, pub: dt.publicId, sys: dt.systemId };
@@ -74,11 +129,33 @@ export function serializeNode(node: Node, ids: NodeIds, masker: Masker): Seriali
       const ns = el.namespaceURI === SVG_NS ? 'svg' : el.namespaceURI === MATH_NS ? 'math' : undefined;
       const tag = ns ? el.tagName : el.tagName.toLowerCase();
       // Script text is never sent: followers must not run the site's code.
-      const c = tag === 'script' ? [] : serializeChildren(el instanceof HTMLTemplateElement ? el.content : el, ids, masker);
+      const c = tag === 'script' ? [] : serializeChildren(el.localName === 'template' ? (el as HTMLTemplateElement).content : el, ctx);
       const out: SerializedNode = ns ? { t: 'el', id: ids.idOf(node), tag, ns, a, c } : { t: 'el', id: ids.idOf(node), tag, a, c };
       const f = formStateOf(el, masker);
       if (f) out.f = f;
       if (el.scrollTop !== 0 || el.scrollLeft !== 0) out.sc = { x: el.scrollLeft, y: el.scrollTop };
+      if (el.shadowRoot) {
+        const sr = serializeNode(el.shadowRoot, ctx);
+        if (sr) out.sr = sr;
+      }
+      if (el.localName === 'iframe') {
+        const doc = frameDocument(el as HTMLIFrameElement);
+        if (doc) {
+          ctx.observeRoot(doc, el as HTMLIFrameElement);
+          const cd = serializeNode(doc, ctx);
+          if (cd) out.cd = cd;
+        } else {
+          ctx.observeRoot(el.ownerDocument, el as HTMLIFrameElement);
+        }
+      }
+      if (el.localName === 'style') {
+        const sheet = (el as HTMLStyleElement).sheet;
+        if (sheet && ctx.cssChanged.has(sheet)) {
+          const text = sheetText(sheet);
+          if (text !== null) out.css = text;
+        }
+      }
+      if (el.localName === 'video' || el.localName === 'audio') out.m = mediaStateOf(el as HTMLMediaElement);
       return out;
     }
     case Node.TEXT_NODE:
@@ -91,10 +168,10 @@ export function serializeNode(node: Node, ids: NodeIds, masker: Masker): Seriali
   }
 }
 
-function serializeChildren(parent: Node, ids: NodeIds, masker: Masker): SerializedNode[] {
+function serializeChildren(parent: Node, ctx: SerializeContext): SerializedNode[] {
   const out: SerializedNode[] = [];
   for (let child = parent.firstChild; child; child = child.nextSibling) {
-    const s = serializeNode(child, ids, masker);
+    const s = serializeNode(child, ctx);
     if (s) out.push(s);
   }
   return out;

@@ -24,9 +24,29 @@ export type Role = 'host' | 'controller' | 'observer';
 
 /** A DOM node as sent over the wire, with the stable id the host assigned to it. */
 export type SerializedNode =
-  | { t: 'doc'; id: number; c: SerializedNode[] }
+  | { t: 'doc'; id: number; c: SerializedNode[]; as?: string[] }
+  | { t: 'sr'; id: number; c: SerializedNode[]; as?: string[] }
   | { t: 'dt'; id: number; name: string; pub: string; sys: string }
-  | { t: 'el'; id: number; tag: string; ns?: 'svg' | 'math'; a: Record<string, string>; c: SerializedNode[]; f?: FormState; sc?: ScrollPos }
+  | {
+      t: 'el';
+      id: number;
+      tag: string;
+      ns?: 'svg' | 'math';
+      a: Record<string, string>;
+      c: SerializedNode[];
+      /** Form state of a control. */
+      f?: FormState;
+      /** Scroll offset of a scrolled element. */
+      sc?: ScrollPos;
+      /** Open shadow root. */
+      sr?: SerializedNode;
+      /** Document of a same-origin iframe. */
+      cd?: SerializedNode;
+      /** Rules of a <style> changed through the CSSOM. */
+      css?: string;
+      /** State of a <video> or <audio>. */
+      m?: MediaState;
+    }
   | { t: 'txt'; id: number; v: string }
   | { t: 'cm'; id: number; v: string };
 
@@ -34,6 +54,23 @@ export type SerializedNode =
 export interface FormState {
   value?: string;
   checked?: boolean;
+}
+
+/** Playback state of a media element; `time` in seconds. */
+export interface MediaState {
+  paused: boolean;
+  time: number;
+  rate: number;
+  volume: number;
+  muted: boolean;
+}
+
+/** A text selection between two text or element nodes. */
+export interface SelectionRange {
+  a: number;
+  ao: number;
+  f: number;
+  fo: number;
 }
 
 /** A scroll offset in CSS pixels. */
@@ -55,7 +92,15 @@ export type Mutation =
   | ({ k: 'value'; id: number } & FormState)
   | ({ k: 'scroll'; id: number } & ScrollPos)
   | ({ k: 'viewport' } & Viewport)
-  | { k: 'location'; url: string };
+  | { k: 'location'; url: string }
+  | { k: 'shadow'; id: number; root: SerializedNode }
+  | { k: 'css'; id: number; text: string }
+  | { k: 'adopted'; id: number; sheets: string[] }
+  | { k: 'frame'; id: number; doc: SerializedNode | null }
+  | ({ k: 'media'; id: number } & MediaState)
+  | { k: 'canvas'; id: number; data: string }
+  | { k: 'focus'; id: number | null }
+  | { k: 'selection'; range: SelectionRange | null };
 
 /** Keyboard modifiers held during a remote input. */
 export interface Modifiers {
@@ -130,10 +175,12 @@ function checkNode(v: unknown, path: string, depth: number): SerializedNode {
   if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
   switch (v.t) {
     case 'doc':
+    case 'sr':
     case 'el': {
       if (!Array.isArray(v.c)) fail(`${path}.c`, 'expected an array of children');
       const children = v.c as unknown[];
       for (let i = 0; i < children.length; i++) checkNode(children[i], `${path}.c[${i}]`, depth + 1);
+      if (v.as !== undefined) checkSheets(v.as, `${path}.as`);
       if (v.t === 'el') {
         if (!isStr(v.tag) || !TAG_NAME.test(v.tag)) fail(`${path}.tag`, 'expected a tag name');
         if (v.ns !== undefined && v.ns !== 'svg' && v.ns !== 'math') fail(`${path}.ns`, 'expected svg or math');
@@ -150,6 +197,10 @@ function checkNode(v: unknown, path: string, depth: number): SerializedNode {
           if (!isObj(v.sc)) fail(`${path}.sc`, 'expected a scroll offset');
           checkXY(v.sc, `${path}.sc`);
         }
+        if (v.sr !== undefined && checkNode(v.sr, `${path}.sr`, depth + 1).t !== 'sr') fail(`${path}.sr`, 'expected a shadow root');
+        if (v.cd !== undefined && checkNode(v.cd, `${path}.cd`, depth + 1).t !== 'doc') fail(`${path}.cd`, 'expected a document');
+        if (v.css !== undefined && !isStr(v.css)) fail(`${path}.css`, 'expected a string');
+        if (v.m !== undefined) checkMedia(v.m, `${path}.m`);
       }
       return v as SerializedNode;
     }
@@ -212,6 +263,16 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
   }
 }
 
+function checkSheets(v: unknown, path: string): void {
+  if (!Array.isArray(v) || v.length > 1000 || !v.every(isStr)) fail(path, 'expected a list of style sheet texts');
+}
+
+function checkMedia(v: unknown, path: string): void {
+  if (!isObj(v)) fail(path, 'expected media state');
+  if (typeof v.paused !== 'boolean' || typeof v.muted !== 'boolean') fail(path, 'expected paused and muted booleans');
+  if (!isNum(v.time) || !isNum(v.rate) || !isNum(v.volume)) fail(path, 'expected numeric time, rate and volume');
+}
+
 function checkMutation(v: unknown, path: string): Mutation {
   if (!isObj(v)) fail(path, 'expected a mutation object');
   switch (v.k) {
@@ -245,6 +306,40 @@ function checkMutation(v: unknown, path: string): Mutation {
       return v as Mutation;
     case 'location':
       if (!isStr(v.url) || v.url.length > 8192) fail(`${path}.url`, 'expected a URL string');
+      return v as Mutation;
+    case 'shadow':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (checkNode(v.root, `${path}.root`, 0).t !== 'sr') fail(`${path}.root`, 'expected a shadow root');
+      return v as Mutation;
+    case 'css':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (!isStr(v.text)) fail(`${path}.text`, 'expected a string');
+      return v as Mutation;
+    case 'adopted':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      checkSheets(v.sheets, `${path}.sheets`);
+      return v as Mutation;
+    case 'frame':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (v.doc !== null && checkNode(v.doc, `${path}.doc`, 0).t !== 'doc') fail(`${path}.doc`, 'expected a document or null');
+      return v as Mutation;
+    case 'media':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      checkMedia(v, path);
+      return v as Mutation;
+    case 'canvas':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      if (!isStr(v.data) || !/^data:image\/(png|jpeg|webp);base64,/.test(v.data)) fail(`${path}.data`, 'expected an image data URL');
+      return v as Mutation;
+    case 'focus':
+      if (v.id !== null && !isId(v.id)) fail(`${path}.id`, 'expected a node id or null');
+      return v as Mutation;
+    case 'selection':
+      if (v.range !== null) {
+        if (!isObj(v.range)) fail(`${path}.range`, 'expected a range or null');
+        const r = v.range;
+        if (!isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(`${path}.range`, 'expected node ids and offsets');
+      }
       return v as Mutation;
     default:
       return fail(`${path}.k`, 'unknown mutation kind');

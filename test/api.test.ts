@@ -131,7 +131,7 @@ describe('join flow and proxied hosts', () => {
     const host = await t.join(s.hostUrl);
     const page = await t.call('GET', `${host.proxiedOrigin}/`, { headers: { cookie: host.cookie } });
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]"><\/script>/);
+    expect(page.text).toMatch(/<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]" data-cookies="[^"]*"><\/script>/);
     expect(page.headers['set-cookie']).toBeUndefined();
     const bundle = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/inject.js`);
     expect(bundle.status).toBe(200);
