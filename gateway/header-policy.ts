@@ -108,6 +108,14 @@ function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
   }
 }
 
+function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
+  try {
+    return new URL(toBrowser(new URL(value))).origin;
+  } catch {
+    return value;
+  }
+}
+
 function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
   return value.replace(/<([^>]*)>/g, (whole, ref: string) => {
     try {
@@ -121,8 +129,10 @@ function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
 /**
  * Headers for the browser: hop-by-hop, HSTS, Alt-Svc and framing headers dropped, Set-Cookie
  * taken out for the jar, and URLs in Location, Content-Location, Refresh and Link mapped.
+ * `sessionOrigin` is the browser's Origin when it is another proxied host of the same session:
+ * CORS answers are then made credentialed for it (the site's own CORS decision is kept).
  */
-export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl): DownstreamHeaders {
+export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl, sessionOrigin?: string): DownstreamHeaders {
   const connection = raw.connection;
   const drop = hopByHopNames(Array.isArray(connection) ? connection.join(',') : connection);
   const headers: [string, string][] = [];
@@ -152,10 +162,22 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         case 'link':
           headers.push([lower, mapLink(v, requestUrl, toBrowser)]);
           break;
+        case 'access-control-allow-origin':
+          // CORS answers name the real origin that asked; the browser asked from its proxied host.
+          // Between a session's own hosts requests carry the participant cookie, so they are credentialed.
+          headers.push([lower, sessionOrigin && v !== 'null' ? sessionOrigin : v === '*' || v === 'null' ? v : mapOrigin(v, toBrowser)]);
+          break;
+        case 'access-control-allow-credentials':
+          if (!sessionOrigin) headers.push([lower, v]);
+          break;
         default:
           headers.push([lower, v]);
       }
     }
+  }
+  if (sessionOrigin && headers.some(([name]) => name === 'access-control-allow-origin')) {
+    headers.push(['access-control-allow-credentials', 'true']);
+    if (!headers.some(([name, v]) => name === 'vary' && /\borigin\b/i.test(v))) headers.push(['vary', 'Origin']);
   }
   return { headers, setCookies };
 }

@@ -93,15 +93,34 @@ export class HeadInjector extends Transform {
   }
 }
 
-/** The tag that loads the sync script; `nonce` is set when the page has a CSP, `mask` lists the site's masked selectors, `cookies` is what document.cookie starts with. */
-export function injectionSnippet(nonce: string | null, mask: readonly string[] = [], cookies: string | null = null): Buffer {
-  return Buffer.from(injectionTag(nonce, mask, cookies), 'utf8');
+/** What the injected tag carries to the page's runtime. */
+export interface SnippetOptions {
+  /** CSP nonce, when the page has a policy. */
+  nonce?: string | null;
+  /** The site's masked selectors. */
+  mask?: readonly string[];
+  /** What document.cookie starts with (script-visible cookies of the page). */
+  cookies?: string | null;
+  /** The page's real origin and the session's real -> proxied origin table (URL runtime). */
+  origin?: string;
+  origins?: Record<string, string>;
+  /** Proxied origins whose hosts do not hold the participant's cookie yet. */
+  enter?: readonly string[];
+}
+
+/** The tag that loads the sync script, as bytes for the HTML stream. */
+export function injectionSnippet(options: SnippetOptions = {}): Buffer {
+  return Buffer.from(injectionTag(options), 'utf8');
 }
 
 /** The same tag as text, for pages the gateway writes itself. */
-export function injectionTag(nonce: string | null, mask: readonly string[] = [], cookies: string | null = null): string {
-  const nonceAttr = nonce ? ` nonce="${nonce}"` : '';
-  const maskAttr = mask.length > 0 ? ` data-mask="${escapeHtml(JSON.stringify(mask))}"` : '';
-  const cookieAttr = cookies !== null ? ` data-cookies="${escapeHtml(cookies)}"` : '';
-  return `<script src="/__cobrowse/inject.js" ${OWN_NODE_MARKER}${nonceAttr}${maskAttr}${cookieAttr}></script>`;
+export function injectionTag(options: SnippetOptions = {}): string {
+  const attrs: string[] = [`src="/__cobrowse/inject.js"`, OWN_NODE_MARKER];
+  if (options.nonce) attrs.push(`nonce="${escapeHtml(options.nonce)}"`);
+  if (options.mask && options.mask.length > 0) attrs.push(`data-mask="${escapeHtml(JSON.stringify(options.mask))}"`);
+  if (options.cookies !== undefined && options.cookies !== null) attrs.push(`data-cookies="${escapeHtml(options.cookies)}"`);
+  if (options.origin) attrs.push(`data-origin="${escapeHtml(options.origin)}"`);
+  if (options.origins) attrs.push(`data-origins="${escapeHtml(JSON.stringify(options.origins))}"`);
+  if (options.enter && options.enter.length > 0) attrs.push(`data-enter="${escapeHtml(JSON.stringify(options.enter))}"`);
+  return `<script ${attrs.join(' ')}></script>`;
 }

@@ -59,6 +59,27 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
   }
 }
 
+/**
+ * The participant cookie: host-only, HttpOnly, SameSite=Lax. All proxied hosts of a gateway are
+ * one site for browsers (subdomains of the base host), so the cookie also goes with a page's
+ * credentialed requests to the session's other hosts.
+ */
+function participantCookie(gw: GatewayContext, token: string): string {
+  return `${PARTICIPANT_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax${gw.mapper.scheme === 'https:' ? '; Secure' : ''}`;
+}
+
+function proxiedOriginFor(gw: GatewayContext, session: Session, origin: string): string {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return '';
+  }
+  if (!gw.allowlist.allows(url)) return '';
+  const label = session.origins.labelFor(url.origin);
+  return label ? gw.mapper.proxiedOrigin({ label, sessionId: session.id }) : '';
+}
+
 /** Largest document.cookie assignment accepted. */
 const MAX_COOKIE_ASSIGNMENT = 8192;
 
@@ -117,18 +138,23 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   const session = gw.registry.get(host.sessionId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
   if (!session.origins.originOf(host.label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
-  const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
 
   if (url.pathname === '/__cobrowse/enter') {
     const redeemed = gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
     if (!redeemed) throw new GatewayError('TICKET_INVALID', 403, 'This entry link has expired or was already used. Open your join link again.');
     const to = url.searchParams.get('to') ?? '/';
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on this site.');
-    redirect(exchange, to, [['set-cookie', `${PARTICIPANT_COOKIE}=${redeemed.participant.token}; Path=/; HttpOnly; SameSite=Lax${secure}`]]);
+    redeemed.participant.enteredLabels.add(host.label);
+    redirect(exchange, to, [['set-cookie', participantCookie(gw, redeemed.participant.token)]]);
     return;
   }
 
   const found = participantFromCookie(gw, request.headers.cookie, session.id);
+  if (!found && request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+    // CORS preflights never carry cookies: proxied without the session's jar, for the browser's CORS check only.
+    await proxyRequest(gw, exchange, session, null, host.label, body);
+    return;
+  }
   if (!found) {
     if (request.method === 'GET' && isDocumentNavigation(request.headers)) {
       const to = `${url.pathname}${url.search}`;
@@ -146,6 +172,37 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       viewPage(participant.role, maskSelectorsFor(gw, session, host.label)),
     );
     return;
+  }
+  if (url.pathname === '/__cobrowse/cross-enter') {
+    // A hidden frame of the host's page: hands this participant's identity to another origin of the session.
+    const label = url.searchParams.get('label') ?? '';
+    if (!session.origins.originOf(label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+    const ticket = gw.registry.issueTicket(session, participant, label);
+    redirect(
+      exchange,
+      `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent('/__cobrowse/entered')}`,
+    );
+    return;
+  }
+  if (url.pathname === '/__cobrowse/entered') {
+    exchange.sendComplete(200, [['content-type', 'text/html; charset=utf-8'], ...NO_STORE], '<!DOCTYPE html><title>entered</title>');
+    return;
+  }
+  if (url.pathname.startsWith('/__cobrowse/blocked-origin/')) {
+    // Where the URL runtime sends requests to origins outside the allowlist: they end here.
+    throw new GatewayError('SITE_NOT_ALLOWED', 403, 'This site is not allowed on this cobrowsing gateway.');
+  }
+  if (url.pathname === '/__cobrowse/map') {
+    // The URL runtime met an origin the page had not linked to: its proxied origin, or '' when not allowed.
+    exchange.sendComplete(
+      200,
+      [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE],
+      proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? ''),
+    );
+    return;
+  }
+  if (exchange.request.headers['service-worker'] === 'script') {
+    throw new GatewayError('FORBIDDEN', 403, 'Service workers are disabled while cobrowsing.');
   }
   if (url.pathname === '/__cobrowse/cookies') {
     await serveScriptCookies(exchange, session, participant, host.label, url, body);

@@ -17,6 +17,8 @@ export interface Participant {
   joinedAt: number;
   /** Open WebSocket connections of this participant. */
   connections: number;
+  /** Origin labels whose proxied host holds this participant's cookie. */
+  enteredLabels: Set<string>;
 }
 
 /** A cobrowsing session: who is in it, which origins it reaches, its cookies and live state. */
@@ -170,6 +172,7 @@ export class SessionRegistry {
       token: newSecret(),
       joinedAt: Date.now(),
       connections: 0,
+      enteredLabels: new Set(),
     };
     session.participants.set(participant.id, participant);
     this.tokens.set(participant.token, { sessionId: session.id, participantId: participant.id });

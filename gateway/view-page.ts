@@ -19,7 +19,7 @@ const STYLE = `html,body{margin:0;height:100%;overflow:hidden;font:14px/1.4 syst
 export function viewPage(role: string, mask: readonly string[]): string {
   return `<!DOCTYPE html><html lang="en" ${VIEW_PAGE_MARKER}="${role}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Cobrowsing</title><style>${STYLE}</style>
-${injectionTag(null, mask)}</head>
+${injectionTag({ mask })}</head>
 <body><div id="cobrowse-bar"><strong>Cobrowsing</strong><span id="cobrowse-role">${role === 'observer' ? 'observer' : 'with control'}</span>
 <nav id="cobrowse-nav" aria-label="Navigate the shared page" hidden><button type="button" id="cobrowse-back" aria-label="Back">&#8592;</button><button type="button" id="cobrowse-forward" aria-label="Forward">&#8594;</button><button type="button" id="cobrowse-reload" aria-label="Reload">&#8635;</button><form id="cobrowse-go"><input id="cobrowse-url" aria-label="Address" autocomplete="off" spellcheck="false"></form></nav>
 <span id="cobrowse-status" role="status" aria-live="polite">connecting…</span></div>

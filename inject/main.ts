@@ -11,6 +11,7 @@ import { Mirror, MirrorDivergence } from './mirror.js';
 import { attachMirrorControls, drawFocus, fitMirror } from './mirror-controls.js';
 import { Recorder } from './recorder.js';
 import { applyRemoteInput, setFormState } from './remote-input.js';
+import { installUrlRuntime, UrlRuntime } from './url-runtime.js';
 
 declare global {
   interface Window {
@@ -35,6 +36,27 @@ function maskSelectors(script: HTMLOrSVGScriptElement | null): string[] {
   } catch {
     return [];
   }
+}
+
+/** The URL runtime, when the gateway embedded the origin table (proxied pages). */
+function installRuntime(script: HTMLScriptElement | null): void {
+  const origin = script?.dataset.origin;
+  if (!origin) return;
+  let table: Record<string, string> = {};
+  try {
+    table = JSON.parse(script?.dataset.origins ?? '{}') as Record<string, string>;
+  } catch (err) {
+    report(err);
+  }
+  let enter: string[] = [];
+  try {
+    enter = JSON.parse(script?.dataset.enter ?? '[]') as string[];
+  } catch (err) {
+    report(err);
+  }
+  const runtime = new UrlRuntime(table, origin, enter);
+  installUrlRuntime(runtime);
+  runtime.enterAll();
 }
 
 function startLive(masker: Masker, cookies: CookieShim | null): void {
@@ -207,6 +229,7 @@ try {
       else startMirror(masker);
     } else {
       const cookies = installCookieShim(script?.dataset.cookies);
+      installRuntime(script);
       if (window.top === window) startLive(masker, cookies);
     }
   }

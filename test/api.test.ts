@@ -89,7 +89,7 @@ describe('join flow and proxied hosts', () => {
     const first = await t.call('GET', s.hostUrl);
     expect(first.status).toBe(302);
     const enter = new URL(String(first.headers.location));
-    expect(enter.hostname).toBe(`o1--${s.id}.localhost`);
+    expect(enter.hostname).toBe(`o1--${s.id}.cobrowse.localhost`);
     expect(enter.pathname).toBe('/__cobrowse/enter');
     const gatewayCookie = String(first.headers['set-cookie']);
     expect(gatewayCookie).toMatch(/HttpOnly/);
@@ -108,7 +108,7 @@ describe('join flow and proxied hosts', () => {
 
   it('sends a navigation without the cookie back through the gateway host, and refuses other requests', async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
-    const origin = `http://o1--${s.id}.localhost:${t.gateway.port}`;
+    const origin = `http://o1--${s.id}.cobrowse.localhost:${t.gateway.port}`;
     const nav = await t.call('GET', `${origin}/products?a=1`, { headers: { accept: 'text/html', 'sec-fetch-dest': 'document' } });
     expect(nav.status).toBe(302);
     expect(nav.headers.location).toBe(`${t.gateway.url}/t/${s.id}?host=o1&to=${encodeURIComponent('/products?a=1')}`);
@@ -131,7 +131,9 @@ describe('join flow and proxied hosts', () => {
     const host = await t.join(s.hostUrl);
     const page = await t.call('GET', `${host.proxiedOrigin}/`, { headers: { cookie: host.cookie } });
     expect(page.status).toBe(200);
-    expect(page.text).toMatch(/<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]" data-cookies="[^"]*"><\/script>/);
+    expect(page.text).toMatch(
+      /<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]" data-cookies="[^"]*" data-origin="http:\/\/127\.0\.0\.1:\d+" data-origins="[^"]*"><\/script>/,
+    );
     expect(page.headers['set-cookie']).toBeUndefined();
     const bundle = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/inject.js`);
     expect(bundle.status).toBe(200);
@@ -156,7 +158,7 @@ describe('join flow and proxied hosts', () => {
     const res = await t.call('GET', `http://evil.example.org:${t.gateway.port}/`);
     expect(res.status).toBe(404);
     expect(res.text).toContain('UNKNOWN_HOST');
-    const fake = await t.call('GET', `http://o1--aaaaaaaaaaaaaaaaaaaaaaaaaa.localhost:${t.gateway.port}/`, { headers: { accept: 'text/html' } });
+    const fake = await t.call('GET', `http://o1--aaaaaaaaaaaaaaaaaaaaaaaaaa.cobrowse.localhost:${t.gateway.port}/`, { headers: { accept: 'text/html' } });
     expect(fake.status).toBe(404);
   });
 
@@ -185,7 +187,7 @@ describe('hub roles and validation', () => {
 
   it('refuses a socket without a participant cookie', async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
-    await expect(open(`http://o1--${s.id}.localhost:${t.gateway.port}`, null)).rejects.toThrow(/401/);
+    await expect(open(`http://o1--${s.id}.cobrowse.localhost:${t.gateway.port}`, null)).rejects.toThrow(/401/);
   });
 
   it('broadcasts the host snapshot, drops an observer snapshot, and closes on a malformed message', async () => {

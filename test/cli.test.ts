@@ -68,18 +68,23 @@ describe('start command', () => {
         let out = '';
         child.stdout.on('data', (d) => {
           out += String(d);
-          const m = /open (http:\/\/localhost:\d+)\//.exec(out);
+          const m = /open (http:\/\/cobrowse\.localhost:\d+)\//.exec(out);
           if (m?.[1]) resolve(m[1]);
         });
         child.on('exit', (code) => reject(new Error(`exited ${code}`)));
         setTimeout(() => reject(new Error(`no start line in ${out}`)), 10_000);
       });
       const port = new URL(url).port;
-      const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `localhost:${port}` } });
+      const res = await request(`http://127.0.0.1:${port}/`, { headers: { host: `cobrowse.localhost:${port}` } });
       const html = await res.body.text();
       expect(res.statusCode).toBe(200);
       expect(html).toContain('Demo shop (bundled)');
       expect(html).toContain('Example Domain');
+      // localhost typed by hand goes to the canonical gateway host.
+      const alias = await request(`http://127.0.0.1:${port}/api?x=1`, { headers: { host: `localhost:${port}` } });
+      await alias.body.dump();
+      expect(alias.statusCode).toBe(302);
+      expect(alias.headers.location).toBe(`http://cobrowse.localhost:${port}/api?x=1`);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -31,7 +31,7 @@ describe('one cobrowsed page end to end', () => {
     const host = await newParticipant(browser);
     await host.page.goto(session.hostUrl);
     const hostUrl = new URL(host.page.url());
-    expect(hostUrl.hostname).toBe(`o1--${session.id}.localhost`);
+    expect(hostUrl.hostname).toBe(`o1--${session.id}.cobrowse.localhost`);
     expect(hostUrl.pathname).toBe('/products');
     await expect.poll(() => host.page.locator('#items li').count()).toBe(3);
     expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');

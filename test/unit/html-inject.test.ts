@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findInjectionPoint, HeadInjector, injectionSnippet } from '../../gateway/html-inject.js';
 
 const BOM = '\u00ef\u00bb\u00bf';
-const SNIPPET = injectionSnippet(null);
+const SNIPPET = injectionSnippet();
 
 function startInjector(snippet: Buffer = SNIPPET): { injector: HeadInjector; output: Buffer[]; finished: Promise<Buffer> } {
   const injector = new HeadInjector(snippet);
@@ -30,11 +30,23 @@ function splitAt(buf: Buffer, ...cuts: number[]): Buffer[] {
 
 describe('injectionSnippet', () => {
   it('loads the bundle and carries the own-node marker', () => {
-    expect(injectionSnippet(null).toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
+    expect(injectionSnippet().toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
   });
 
   it('adds the nonce when given', () => {
-    expect(injectionSnippet('r4nd0m').toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse nonce="r4nd0m"></script>');
+    expect(injectionSnippet({ nonce: 'r4nd0m' }).toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse nonce="r4nd0m"></script>');
+  });
+
+  it('escapes what it carries for the runtime', () => {
+    const tag = injectionSnippet({
+      mask: ['.a"b'],
+      cookies: 'x=<1>',
+      origin: 'https://a.example',
+      origins: { 'https://a.example': 'http://o1--s.localhost' },
+    }).toString('utf8');
+    expect(tag).toBe(
+      '<script src="/__cobrowse/inject.js" data-cobrowse data-mask="[&quot;.a\\&quot;b&quot;]" data-cookies="x=&lt;1&gt;" data-origin="https://a.example" data-origins="{&quot;https://a.example&quot;:&quot;http://o1--s.localhost&quot;}"></script>',
+    );
   });
 });
 
