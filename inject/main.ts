@@ -145,77 +145,107 @@ function startMirror(masker: Masker): void {
       if (s !== 'connected') setStatus(s === 'closed' ? 'disconnected' : `${s}…`);
     },
     onMessage: (message: ServerMessage) => {
-      try {
-        switch (message.type) {
-          case 'welcome':
-            if (role === null) {
-              role = message.role;
-              const top = frame.contentDocument;
-              if (top) wire(top);
-              if (role !== 'observer') {
-                navigationBar((what) =>
-                  connection.send({
-                    type: 'input',
-                    event: what === 'back' || what === 'forward' || what === 'reload' ? { kind: 'history', action: what } : { kind: 'navigate', url: what },
-                  }),
-                );
-              }
-            }
-            setStatus('waiting for the host’s page…');
-            return;
-          case 'snapshot':
-            mirror.applySnapshot(message.tree, message.url, message.viewport);
-            connection.lastSeq = message.seq;
-            document.title = message.title ? `${message.title} · cobrowsing` : 'Cobrowsing';
-            if (urlField && document.activeElement !== urlField) urlField.value = message.url;
-            setStatus('live');
-            showFocus();
-            return;
-          case 'mutations':
-            if (connection.lastSeq === undefined || message.seq !== connection.lastSeq + 1) {
-              connection.resync();
-              return;
-            }
-            mirror.applyMutations(message.batch);
-            connection.lastSeq = message.seq;
-            showFocus();
-            if (urlField && document.activeElement !== urlField) urlField.value = mirror.url;
-            return;
-          case 'waiting-for-host':
-            setStatus('waiting for the host to open the page…');
-            return;
-          case 'ended':
-            setStatus(`The session has ended: ${message.reason}`);
-            ended = true;
-            connection.stop();
-            return;
-          case 'error':
-            setStatus(`error: ${message.message}`);
-            return;
-          case 'promoted': {
-            // This participant is the host now: load the page live, carrying the form state over.
-            const doc = frame.contentDocument;
-            if (doc) saveFormState(doc, message.url, sessionStorage);
-            ended = true;
-            connection.stop();
-            location.assign(message.url);
-            return;
-          }
-          case 'request-snapshot':
-          case 'input':
-          case 'cookies-changed':
-            return;
-          default: {
-            const unknown: never = message;
-            report(unknown);
-          }
-        }
-      } catch (err) {
-        if (err instanceof MirrorDivergence) connection.resync();
-        else report(err);
-      }
+      // Messages are handled in order; a snapshot of another origin waits until the follower
+      // holds its identity there (the mirror loads that origin's assets).
+      queue = queue.then(() => handle(message)).catch(report);
     },
   });
+  let queue: Promise<void> = Promise.resolve();
+  const entered = new Map<string, Promise<void>>();
+  const enterOrigin = (url: string): Promise<void> => {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return Promise.resolve();
+    }
+    if (origin === location.origin) return Promise.resolve();
+    let pending = entered.get(origin);
+    if (!pending) {
+      pending = new Promise<void>((resolve) => {
+        const hidden = document.createElement('iframe');
+        hidden.hidden = true;
+        hidden.addEventListener('load', () => resolve(), { once: true });
+        setTimeout(resolve, 5000);
+        hidden.src = `/__cobrowse/cross-enter?label=${encodeURIComponent(new URL(origin).hostname.split('--')[0] ?? '')}`;
+        document.body.appendChild(hidden);
+      });
+      entered.set(origin, pending);
+    }
+    return pending;
+  };
+  const handle = async (message: ServerMessage): Promise<void> => {
+    try {
+      switch (message.type) {
+        case 'welcome':
+          if (role === null) {
+            role = message.role;
+            const top = frame.contentDocument;
+            if (top) wire(top);
+            if (role !== 'observer') {
+              navigationBar((what) =>
+                connection.send({
+                  type: 'input',
+                  event: what === 'back' || what === 'forward' || what === 'reload' ? { kind: 'history', action: what } : { kind: 'navigate', url: what },
+                }),
+              );
+            }
+          }
+          setStatus('waiting for the host’s page…');
+          return;
+        case 'snapshot':
+          await enterOrigin(message.url);
+          mirror.applySnapshot(message.tree, message.url, message.viewport);
+          connection.lastSeq = message.seq;
+          document.title = message.title ? `${message.title} · cobrowsing` : 'Cobrowsing';
+          if (urlField && document.activeElement !== urlField) urlField.value = message.url;
+          setStatus('live');
+          showFocus();
+          return;
+        case 'mutations':
+          if (connection.lastSeq === undefined || message.seq !== connection.lastSeq + 1) {
+            connection.resync();
+            return;
+          }
+          mirror.applyMutations(message.batch);
+          connection.lastSeq = message.seq;
+          showFocus();
+          if (urlField && document.activeElement !== urlField) urlField.value = mirror.url;
+          return;
+        case 'waiting-for-host':
+          setStatus('waiting for the host to open the page…');
+          return;
+        case 'ended':
+          setStatus(`The session has ended: ${message.reason}`);
+          ended = true;
+          connection.stop();
+          return;
+        case 'error':
+          setStatus(`error: ${message.message}`);
+          return;
+        case 'promoted': {
+          // This participant is the host now: load the page live, carrying the form state over.
+          const doc = frame.contentDocument;
+          if (doc) saveFormState(doc, message.url, sessionStorage);
+          ended = true;
+          connection.stop();
+          location.assign(message.url);
+          return;
+        }
+        case 'request-snapshot':
+        case 'input':
+        case 'cookies-changed':
+          return;
+        default: {
+          const unknown: never = message;
+          report(unknown);
+        }
+      }
+    } catch (err) {
+      if (err instanceof MirrorDivergence) connection.resync();
+      else report(err);
+    }
+  };
   window.__cobrowse = { mode: 'mirror', connection };
   connection.connect();
 }

@@ -158,6 +158,33 @@ function wrapUrlProperty(proto: object, prop: string, map: (u: string) => string
   });
 }
 
+/** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
+function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null {
+  const cache = new WeakMap<object, Window>();
+  return (w) => {
+    if (!w || w === window) return w;
+    let wrapped = cache.get(w);
+    if (!wrapped) {
+      const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
+        typeof targetOrigin === 'string'
+          ? w.postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
+          : w.postMessage(message, targetOrigin as WindowPostMessageOptions);
+      wrapped = new Proxy(w, {
+        get(target, prop) {
+          if (prop === 'postMessage') return post;
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+        set(target, prop, value) {
+          return Reflect.set(target, prop, value);
+        },
+      });
+      cache.set(w, wrapped);
+    }
+    return wrapped;
+  };
+}
+
 /** Element properties and attributes that hold a URL the browser loads or navigates to. */
 const URL_PROPERTIES: [string, string][] = [
   ['HTMLAnchorElement', 'href'],
@@ -236,14 +263,34 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     return setAttribute.call(this, name, URL_ATTRIBUTES.has(name.toLowerCase()) && !this.localName.includes('-') ? map(String(value)) : value);
   };
 
-  // postMessage target origins name real origins; the browser only knows the proxied ones. Only
-  // calls through this window's own postMessage can be mapped (another origin's window object
-  // gives the browser's native function).
+  // postMessage target origins name real origins; the browser only knows the proxied ones. The
+  // window objects a page posts to (its own, its opener, frames, event sources) are handed out
+  // wrapped, so that their postMessage maps the target origin.
   const postMessage = window.postMessage.bind(window);
   window.postMessage = ((message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
     typeof targetOrigin === 'string'
       ? postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
       : postMessage(message, targetOrigin as WindowPostMessageOptions)) as typeof window.postMessage;
+  const wrapWindow = windowWrapper(runtime);
+  const openerDesc = Object.getOwnPropertyDescriptor(window, 'opener');
+  if (openerDesc?.get && window.opener) {
+    const getOpener = openerDesc.get;
+    Object.defineProperty(window, 'opener', { configurable: true, get: () => wrapWindow(getOpener.call(window) as Window | null), set: openerDesc.set });
+  }
+  for (const [proto, prop] of [
+    [MessageEvent.prototype, 'source'],
+    [HTMLIFrameElement.prototype, 'contentWindow'],
+  ] as const) {
+    const desc = Object.getOwnPropertyDescriptor(proto, prop);
+    if (!desc?.get) continue;
+    const get = desc.get;
+    Object.defineProperty(proto, prop, {
+      configurable: true,
+      get(this: unknown) {
+        return wrapWindow(get.call(this) as Window | null);
+      },
+    });
+  }
   const originDesc = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'origin');
   if (originDesc?.get) {
     const getOrigin = originDesc.get;
