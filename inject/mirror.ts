@@ -1,6 +1,7 @@
 // Follower mode: rebuilds the host's DOM inside a sandboxed, script-free iframe and applies diffs.
 
 import { type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
+import { structureChecksum } from './checksum.js';
 import { applyAdoptedSheets, applyCanvasFrame, applyFormState, applyMediaState, applySelection, applyStyleText } from './mirror-effects.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -225,6 +226,11 @@ export class Mirror {
       case 'focus':
         this.focusedId = m.id !== null && this.nodes.has(m.id) ? m.id : null;
         return;
+      case 'check': {
+        const mine = structureChecksum(this.doc, (node) => this.idOf.get(node));
+        if (mine.n !== m.n || mine.hash !== m.hash) throw new MirrorDivergence(`mirror differs from the host's page (${mine.n} nodes, host ${m.n})`);
+        return;
+      }
       case 'selection': {
         const anchor = m.range ? this.nodes.get(m.range.a) : undefined;
         const focus = m.range ? this.nodes.get(m.range.f) : undefined;
@@ -292,9 +298,11 @@ export class Mirror {
         for (const [name, value] of Object.entries(s.a)) {
           if (isSafeAttribute(s.tag, name, value)) setAttr(el, name, value);
         }
+        // A template's children live in its content fragment, as the host's parser put them.
+        const into: Node = s.tag === 'template' && 'content' in el ? (el as HTMLTemplateElement).content : el;
         for (const child of s.c) {
           const built = this.build(child, doc);
-          if (built) el.appendChild(built);
+          if (built) into.appendChild(built);
         }
         if (s.f) applyFormState(el, s.f);
         if (s.sc) this.pendingScroll.push({ id: s.id, pos: s.sc });

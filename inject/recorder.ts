@@ -3,6 +3,7 @@
 // viewport, route changes, CSSOM, media state, canvas frames, focus and selection.
 
 import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
+import { structureChecksum } from './checksum.js';
 import { diffRecords } from './diff.js';
 import type { Masker } from './masking.js';
 import { installPageHooks } from './page-hooks.js';
@@ -16,6 +17,8 @@ const SCROLL_INTERVAL_MS = 50;
 const TICK_MS = 1000;
 /** Largest canvas frame sent. */
 const MAX_CANVAS_FRAME = 2 * 1024 * 1024;
+/** Ticks between structure checksums. */
+const CHECK_EVERY_TICKS = 3;
 const OBSERVE: MutationObserverInit = { subtree: true, childList: true, attributes: true, characterData: true };
 
 /** Records the host's document and sends it through `send`. */
@@ -226,6 +229,8 @@ export class Recorder {
   }
 
   /** Canvas frames that changed since last sent, and the clock of playing media (kept within 0.5 s). */
+  private ticks = 0;
+
   private tick(): void {
     for (const root of this.roots) {
       const gone = 'host' in root ? !root.host.isConnected : root !== document && !root.defaultView;
@@ -237,6 +242,13 @@ export class Recorder {
         const id = this.ids.known(el);
         if (id !== undefined && !el.paused) batch.push({ k: 'media', id, ...mediaStateOf(el) });
       }
+    }
+    // Every few seconds, when the structure changed: a checksum followers verify their mirror against.
+    if (++this.ticks % CHECK_EVERY_TICKS === 0) {
+      const pending = this.observer.takeRecords();
+      if (pending.length > 0) this.flush(pending);
+      // Sent even when unchanged: a follower's mirror can diverge without the host changing.
+      batch.push({ k: 'check', ...structureChecksum(document, (node) => this.ids.known(node)) });
     }
     this.sendBatch(batch);
   }

@@ -100,7 +100,9 @@ export type Mutation =
   | ({ k: 'media'; id: number } & MediaState)
   | { k: 'canvas'; id: number; data: string }
   | { k: 'focus'; id: number | null }
-  | { k: 'selection'; range: SelectionRange | null };
+  | { k: 'selection'; range: SelectionRange | null }
+  /** Structure checksum of the host's document; a follower whose mirror differs resyncs. */
+  | { k: 'check'; n: number; hash: number };
 
 /** Keyboard modifiers held during a remote input. */
 export interface Modifiers {
@@ -333,6 +335,10 @@ function checkMutation(v: unknown, path: string): Mutation {
       return v as Mutation;
     case 'focus':
       if (v.id !== null && !isId(v.id)) fail(`${path}.id`, 'expected a node id or null');
+      return v as Mutation;
+    case 'check':
+      if (!isId(v.n) || typeof v.hash !== 'number' || !Number.isInteger(v.hash) || v.hash < 0 || v.hash > 0xffffffff)
+        fail(path, 'expected a node count and a 32-bit hash');
       return v as Mutation;
     case 'selection':
       if (v.range !== null) {

@@ -103,4 +103,10 @@ describe('mirror fidelity', () => {
     await host.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await expect.poll(() => follower.evaluate(() => (document.getElementById('cobrowse-focus') as HTMLElement).hidden)).toBe(true);
   });
+
+  it('a follower whose mirror diverged from the host page notices it and resyncs', async () => {
+    await inMirror(follower, `doc.getElementById('selectable').remove()`);
+    expect(await inMirror(follower, `doc.getElementById('selectable')`)).toBeNull();
+    await expect.poll(() => inMirror(follower, `doc.getElementById('selectable')?.textContent`), { timeout: 10_000 }).toBe('Select this text');
+  });
 });

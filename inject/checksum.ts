@@ -1,0 +1,28 @@
+// A structure checksum of the mirrored part of a document (node ids, types and tags of the light
+// DOM, own nodes and script contents excluded), computed the same way by the host and the mirror.
+
+import { OWN_NODE_MARKER } from '../protocol/messages.js';
+
+/** Node count and FNV-1a hash of a document's structure as the given id lookup sees it. */
+export function structureChecksum(doc: Document, idOf: (node: Node) => number | undefined): { n: number; hash: number } {
+  let hash = 0x811c9dc5;
+  let n = 0;
+  const mix = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+  };
+  const walk = (node: Node) => {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+      if (child.nodeType === Node.ELEMENT_NODE && (child as Element).hasAttribute(OWN_NODE_MARKER)) continue;
+      const id = idOf(child);
+      if (id === undefined) continue;
+      n++;
+      mix(`${id}:${child.nodeType}:${child.nodeType === Node.ELEMENT_NODE ? (child as Element).localName : ''}|`);
+      if (child.nodeType === Node.ELEMENT_NODE && (child as Element).localName !== 'script') walk(child);
+    }
+  };
+  walk(doc);
+  return { n, hash };
+}
