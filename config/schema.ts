@@ -2,6 +2,7 @@
 // path (e.g. `sites[1].url`) and what is wrong with it.
 
 import { parseSitePattern, type SitePattern } from '../gateway/allowlist.js';
+import type { ControlPolicy } from '../protocol/messages.js';
 
 /** One allowed site as configured. */
 export interface SiteConfig {
@@ -10,6 +11,10 @@ export interface SiteConfig {
   pattern: SitePattern;
   /** CSS selectors whose elements are masked in the host's browser before anything is sent. */
   mask: string[];
+  /** Who may act on the host's page. */
+  control: ControlPolicy;
+  /** CSS selectors of elements only the host may use (a pay button, say). */
+  hostOnly: string[];
 }
 
 /** The validated configuration the gateway runs on. */
@@ -17,9 +22,163 @@ export interface GatewayConfig {
   server: { host: string; port: number };
   /** Base URL of the gateway as browsers reach it; proxied hosts are subdomains of its host. */
   publicUrl: string | null;
+  /** How many reverse proxies in front of the gateway append to X-Forwarded-For (0: none is trusted). */
+  trustProxy: number;
   sessions: { idleTimeoutSeconds: number; hostGracePeriodSeconds: number; maxSessions: number; maxParticipants: number };
   sites: SiteConfig[];
   demo: { enabled: boolean; port: number };
+  /** `format: auto` is pretty on a terminal and JSON otherwise; LOG_LEVEL and LOG_FORMAT override. */
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; format: 'auto' | 'json' | 'pretty' };
+  /** GET /metrics on the gateway host; its bearer token comes from METRICS_TOKEN. */
+  metrics: { enabled: boolean };
+  /** After SIGTERM, how long in-flight requests get to finish. */
+  shutdown: { deadlineSeconds: number };
+}
+
+/** One documented setting. The validator takes its known keys and defaults from these, and the config reference in README.md is generated from them. */
+export interface SettingSpec {
+  /** Dotted path; `sites[].url` is a key of every entry of the list. */
+  key: string;
+  type: string;
+  /** The default as written in YAML; undefined when computed (see defaultText) or required. */
+  default?: string | number | boolean;
+  /** The default in words, when it is not a plain value. */
+  defaultText?: string;
+  /** A valid value, as YAML. */
+  example: string;
+  description: string;
+}
+
+/** Every setting of the file, in the order of the reference. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: 'server.host',
+    type: 'string',
+    default: '127.0.0.1',
+    example: '0.0.0.0',
+    description: 'address to listen on (`0.0.0.0` for all); `--host` overrides it',
+  },
+  { key: 'server.port', type: 'integer 0-65535', default: 8080, example: '8080', description: 'port (`0`: any free port); `$PORT` and `--port` override it' },
+  {
+    key: 'publicUrl',
+    type: 'URL (origin)',
+    defaultText: '`http://cobrowse.localhost:<port>`',
+    example: 'https://cobrowse.example.com',
+    description: 'base URL browsers use; proxied hosts are its subdomains, and an `https:` URL makes every cookie `Secure`',
+  },
+  {
+    key: 'trustProxy',
+    type: 'integer >= 0',
+    default: 0,
+    example: '1',
+    description:
+      'reverse proxies in front of the gateway that append to `X-Forwarded-For`; the client address in logs is read from there (`0`: the socket address)',
+  },
+  {
+    key: 'sessions.idleTimeout',
+    type: 'duration',
+    default: '30m',
+    example: '2h',
+    description: 'a session nobody is connected to ends after this (`90s`, `2h`, or seconds)',
+  },
+  {
+    key: 'sessions.hostGracePeriod',
+    type: 'duration',
+    default: '15s',
+    example: '30s',
+    description: "how long the host's page may be gone before the longest-connected controller takes over",
+  },
+  { key: 'sessions.maxSessions', type: 'integer > 0', default: 1000, example: '200', description: 'sessions one process runs at once' },
+  { key: 'sessions.maxParticipants', type: 'integer > 0', default: 50, example: '10', description: 'participants per session' },
+  {
+    key: 'sites',
+    type: 'list',
+    defaultText: 'none',
+    example: '[https://example.com]',
+    description: 'the sites that may be proxied; an entry is a mapping, or just its `url`',
+  },
+  {
+    key: 'sites[].url',
+    type: 'origin or pattern',
+    defaultText: 'required',
+    example: 'https://*.example.com',
+    description: '`https://example.com`, or `https://*.example.com` (subdomains only)',
+  },
+  { key: 'sites[].name', type: 'string', defaultText: 'the url', example: 'Example shop', description: 'name on the landing page' },
+  {
+    key: 'sites[].mask',
+    type: 'list of CSS selectors',
+    defaultText: 'none',
+    example: '[.card-number, "#ssn"]',
+    description: "elements masked in the host's browser before anything is sent (password fields always are)",
+  },
+  {
+    key: 'sites[].control',
+    type: '`take`, `request` or `host-only`',
+    default: 'take',
+    example: 'request',
+    description: '`take`: participants with a control link act at once; `request`: they ask and the host grants; `host-only`: only the host acts',
+  },
+  {
+    key: 'sites[].hostOnly',
+    type: 'list of CSS selectors',
+    defaultText: 'none',
+    example: '["#pay-now", "form.checkout button"]',
+    description: 'elements only the host may click or fill in; a participant with control is refused and told why',
+  },
+  { key: 'demo.enabled', type: 'boolean', default: false, example: 'true', description: 'serve the bundled demo shop on loopback and allow it' },
+  { key: 'demo.port', type: 'integer 0-65535', default: 0, example: '4000', description: "the demo shop's port (`0`: any free port)" },
+  { key: 'log.level', type: '`debug`, `info`, `warn`, `error` or `silent`', default: 'info', example: 'debug', description: '`$LOG_LEVEL` overrides it' },
+  {
+    key: 'log.format',
+    type: '`auto`, `json` or `pretty`',
+    default: 'auto',
+    example: 'json',
+    description: '`auto`: readable lines on a terminal, one JSON object per line otherwise; `$LOG_FORMAT` overrides it',
+  },
+  {
+    key: 'metrics.enabled',
+    type: 'boolean',
+    default: true,
+    example: 'false',
+    description: 'serve `GET /metrics` (Prometheus text) on the gateway host; with `$METRICS_TOKEN` set it needs `Authorization: Bearer <token>`',
+  },
+  {
+    key: 'shutdown.deadline',
+    type: 'duration',
+    default: '10s',
+    example: '25s',
+    description: 'after SIGTERM, how long in-flight requests get to finish before the gateway closes them and exits',
+  },
+];
+
+/** The keys one level below `prefix` (`''` for the top level, `sites[]` for a site entry), as the validator accepts them. */
+export function settingKeys(prefix: string): string[] {
+  const keys: string[] = [];
+  for (const { key } of SETTINGS) {
+    const rest = prefix === '' ? key : key.startsWith(`${prefix}.`) ? key.slice(prefix.length + 1) : null;
+    const first = rest?.split('.')[0]?.replace('[]', '');
+    if (first && !keys.includes(first)) keys.push(first);
+  }
+  return keys;
+}
+
+/** The documented default of a setting (throws for a key the table lacks: a programming error). */
+function defaultOf<T extends string | number | boolean>(key: string): T {
+  const spec = SETTINGS.find((s) => s.key === key);
+  if (spec?.default === undefined) throw new Error(`config/schema.ts: no default for ${key}`);
+  return spec.default as T;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** The configuration reference as a Markdown table (README.md holds a copy; a test keeps them equal). */
+export function configReferenceMarkdown(): string {
+  const rows = SETTINGS.map((s) => {
+    const dflt = s.defaultText ?? (s.default === undefined ? '-' : `\`${String(s.default)}\``);
+    return `| \`${s.key}\` | ${cell(s.type)} | ${cell(dflt)} | \`${cell(s.example)}\` | ${cell(s.description)} |`;
+  });
+  return ['| key | type | default | example | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 /** One problem found in a configuration, located by its setting path. */
@@ -91,6 +250,29 @@ class Collector {
     this.add(path, `must be a whole number above 0, got ${JSON.stringify(v)}`);
     return fallback;
   }
+  wholeNumber(v: unknown, path: string, fallback: number): number {
+    if (v === undefined) return fallback;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    this.add(path, `must be a whole number (0 or more), got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  /** A duration setting in seconds; its default comes from SETTINGS. */
+  duration(v: unknown, path: string, examples: string): number {
+    const fallback = parseDuration(defaultOf(path)) ?? 0;
+    if (v === undefined) return fallback;
+    const d = parseDuration(v);
+    if (d !== null) return d;
+    this.add(path, `must be a duration such as ${examples}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  /** One of a fixed set of words; its default comes from SETTINGS. */
+  oneOf<T extends string>(v: unknown, path: string, choices: readonly T[]): T {
+    const fallback = defaultOf<T>(path);
+    if (v === undefined) return fallback;
+    if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
+    this.add(path, `must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
   bool(v: unknown, path: string, fallback: boolean): boolean {
     if (v === undefined) return fallback;
     if (typeof v === 'boolean') return v;
@@ -100,7 +282,7 @@ class Collector {
 }
 
 /** Names of the settings at the top level of the file. */
-export const TOP_LEVEL_KEYS = ['server', 'publicUrl', 'sessions', 'sites', 'demo'] as const;
+export const TOP_LEVEL_KEYS: readonly string[] = settingKeys('');
 
 function validatePublicUrl(v: unknown, c: Collector): string | null {
   if (v === undefined || v === null) return null;
@@ -139,7 +321,7 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       c.add(path, 'must be a mapping with url: and optional name:');
       return;
     }
-    c.unknownKeys(raw, path, ['url', 'name', 'mask']);
+    c.unknownKeys(raw, path, settingKeys('sites[]'));
     if (typeof raw.url !== 'string' || raw.url === '') {
       c.add(`${path}.url`, 'is required: an origin such as https://example.com or a pattern such as https://*.example.com');
       return;
@@ -153,19 +335,38 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       c.add(`${path}.name`, 'must be a non-empty string');
       return;
     }
-    const mask: string[] = [];
-    if (raw.mask !== undefined) {
-      if (!Array.isArray(raw.mask)) c.add(`${path}.mask`, 'must be a list of CSS selectors');
-      else
-        raw.mask.forEach((sel: unknown, j: number) => {
-          if (typeof sel !== 'string' || sel.trim() === '' || /[{}<>]/.test(sel))
-            c.add(`${path}.mask[${j}]`, `must be a CSS selector such as .card-number, got ${JSON.stringify(sel)}`);
-          else mask.push(sel.trim());
-        });
+    const mask = selectorList(raw.mask, `${path}.mask`, c);
+    const hostOnly = selectorList(raw.hostOnly, `${path}.hostOnly`, c);
+    let control: ControlPolicy = 'take';
+    if (raw.control !== undefined) {
+      if (raw.control === 'take' || raw.control === 'request' || raw.control === 'host-only') control = raw.control;
+      else c.add(`${path}.control`, `must be take, request or host-only, got ${JSON.stringify(raw.control)}`);
     }
-    sites.push({ url: parsed.value.text, name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text, pattern: parsed.value, mask });
+    sites.push({
+      url: parsed.value.text,
+      name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text,
+      pattern: parsed.value,
+      mask,
+      control,
+      hostOnly,
+    });
   });
   return sites;
+}
+
+function selectorList(v: unknown, path: string, c: Collector): string[] {
+  const out: string[] = [];
+  if (v === undefined) return out;
+  if (!Array.isArray(v)) {
+    c.add(path, 'must be a list of CSS selectors');
+    return out;
+  }
+  v.forEach((sel: unknown, j: number) => {
+    if (typeof sel !== 'string' || sel.trim() === '' || /[{}<>]/.test(sel))
+      c.add(`${path}[${j}]`, `must be a CSS selector such as .card-number, got ${JSON.stringify(sel)}`);
+    else out.push(sel.trim());
+  });
+  return out;
 }
 
 /** Validates a parsed YAML document; throws ConfigError listing every problem. */
@@ -175,37 +376,36 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
   if (doc !== null && doc !== undefined && !isObj(doc)) c.add('(top level)', 'must be a mapping of settings');
   c.unknownKeys(root, '', TOP_LEVEL_KEYS);
 
-  const server = c.section(root, 'server', ['host', 'port']);
-  const host = server.host === undefined ? '127.0.0.1' : server.host;
+  const server = c.section(root, 'server', settingKeys('server'));
+  const host = server.host === undefined ? defaultOf<string>('server.host') : server.host;
   if (typeof host !== 'string' || host === '') c.add('server.host', 'must be an address to listen on, such as 127.0.0.1 or 0.0.0.0');
 
-  const sessions = c.section(root, 'sessions', ['idleTimeout', 'hostGracePeriod', 'maxSessions', 'maxParticipants']);
-  let idle = 30 * 60;
-  if (sessions.idleTimeout !== undefined) {
-    const d = parseDuration(sessions.idleTimeout);
-    if (d === null) c.add('sessions.idleTimeout', `must be a duration such as 30m, 90s or 2h, got ${JSON.stringify(sessions.idleTimeout)}`);
-    else idle = d;
-  }
-
-  let grace = 15;
-  if (sessions.hostGracePeriod !== undefined) {
-    const d = parseDuration(sessions.hostGracePeriod);
-    if (d === null) c.add('sessions.hostGracePeriod', `must be a duration such as 15s or 1m, got ${JSON.stringify(sessions.hostGracePeriod)}`);
-    else grace = d;
-  }
-
-  const demo = c.section(root, 'demo', ['enabled', 'port']);
+  const sessions = c.section(root, 'sessions', settingKeys('sessions'));
+  const demo = c.section(root, 'demo', settingKeys('demo'));
+  const log = c.section(root, 'log', settingKeys('log'));
+  const metrics = c.section(root, 'metrics', settingKeys('metrics'));
+  const shutdown = c.section(root, 'shutdown', settingKeys('shutdown'));
   const config: GatewayConfig = {
-    server: { host: typeof host === 'string' ? host : '127.0.0.1', port: c.port(server.port, 'server.port', 8080) },
+    server: {
+      host: typeof host === 'string' ? host : defaultOf<string>('server.host'),
+      port: c.port(server.port, 'server.port', defaultOf('server.port')),
+    },
     publicUrl: validatePublicUrl(root.publicUrl, c),
+    trustProxy: c.wholeNumber(root.trustProxy, 'trustProxy', defaultOf('trustProxy')),
     sessions: {
-      idleTimeoutSeconds: idle,
-      hostGracePeriodSeconds: grace,
-      maxSessions: c.positiveInt(sessions.maxSessions, 'sessions.maxSessions', 1000),
-      maxParticipants: c.positiveInt(sessions.maxParticipants, 'sessions.maxParticipants', 50),
+      idleTimeoutSeconds: c.duration(sessions.idleTimeout, 'sessions.idleTimeout', '30m, 90s or 2h'),
+      hostGracePeriodSeconds: c.duration(sessions.hostGracePeriod, 'sessions.hostGracePeriod', '15s or 1m'),
+      maxSessions: c.positiveInt(sessions.maxSessions, 'sessions.maxSessions', defaultOf('sessions.maxSessions')),
+      maxParticipants: c.positiveInt(sessions.maxParticipants, 'sessions.maxParticipants', defaultOf('sessions.maxParticipants')),
     },
     sites: validateSites(root.sites, c),
-    demo: { enabled: c.bool(demo.enabled, 'demo.enabled', false), port: c.port(demo.port, 'demo.port', 0) },
+    demo: { enabled: c.bool(demo.enabled, 'demo.enabled', defaultOf('demo.enabled')), port: c.port(demo.port, 'demo.port', defaultOf('demo.port')) },
+    log: {
+      level: c.oneOf(log.level, 'log.level', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+      format: c.oneOf(log.format, 'log.format', ['auto', 'json', 'pretty'] as const),
+    },
+    metrics: { enabled: c.bool(metrics.enabled, 'metrics.enabled', defaultOf('metrics.enabled')) },
+    shutdown: { deadlineSeconds: c.duration(shutdown.deadline, 'shutdown.deadline', '10s or 1m') },
   };
   if (config.sites.length === 0 && !config.demo.enabled && c.problems.length === 0) {
     c.add('sites', 'lists no site, and the demo is off: nothing could be proxied (add a site, or set demo.enabled: true)');

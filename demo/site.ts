@@ -61,6 +61,12 @@ const APP_JS = `"use strict";
       count.textContent = String(items.querySelectorAll(".item").length);
     });
   }
+  var pay = document.getElementById("pay-now");
+  if (pay) {
+    pay.addEventListener("click", function () {
+      document.getElementById("paid").textContent = "Paid";
+    });
+  }
   var toggle = document.getElementById("toggle-note");
   var note = document.getElementById("note");
   if (toggle && note) {
@@ -274,6 +280,7 @@ export function startDemoSite(options: { host?: string; port?: number } = {}): P
 ${items}
 </ul>
 <p><button id="add-item">Add item</button> Items: <span id="count">${PRODUCTS.length}</span></p>
+<p><button id="pay-now">Pay now</button> <span id="paid"></span></p>
 <p><button id="toggle-note">Toggle note</button></p>
 <p id="note">Every click here happens for everyone in the session.</p>`,
           `\n<script src="/static/app.js" defer></script>`,

@@ -65,3 +65,8 @@ export class Allowlist {
     return this.patterns.some((p) => patternMatches(p, url));
   }
 }
+
+/** The first configured site whose pattern matches `url`'s origin. */
+export function siteFor<T extends { pattern: SitePattern }>(sites: readonly T[], url: URL): T | undefined {
+  return sites.find((s) => patternMatches(s.pattern, url));
+}

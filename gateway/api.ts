@@ -1,11 +1,13 @@
 // The gateway's own routes on its base host: landing page, session API, join links, health.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorBody, errorPage, escapeHtml, GatewayError, toGatewayError } from './errors.js';
 import { landingPage } from './landing-page.js';
+import type { Lifecycle } from './lifecycle.js';
 import type { Participant, Session } from './session.js';
 
 /** Largest JSON body the API reads. */
@@ -75,8 +77,22 @@ export function parseStartUrl(gw: GatewayContext, raw: unknown): URL {
   return url;
 }
 
+/** Compares two secrets in constant time. */
+function sameSecret(given: string | null, expected: string): boolean {
+  if (given === null) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** What the operational routes need beyond the gateway context. */
+export interface OpsOptions {
+  lifecycle?: Lifecycle;
+  /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  metricsToken?: string | null;
+}
+
 /** Builds the Hono app that serves the gateway host. */
-export function createGatewayApp(gw: GatewayContext): Hono {
+export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono {
   const app = new Hono();
 
   const requireApiKey = (c: Context): void => {
@@ -96,6 +112,25 @@ export function createGatewayApp(gw: GatewayContext): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', sessions: gw.registry.size }));
 
+  // Ready to take traffic: not while draining, nor while a dependency check (e.g. Redis) fails.
+  app.get('/readyz', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    if (!ops.lifecycle) return c.json({ status: 'ready', checks: {} });
+    const r = await ops.lifecycle.readiness();
+    return c.json({ status: r.ready ? 'ready' : r.state === 'running' ? 'not-ready' : r.state, checks: r.checks }, r.ready ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    if (!gw.metrics) throw new GatewayError('NOT_FOUND', 404, 'Metrics are turned off (metrics.enabled: false).');
+    if (ops.metricsToken && !sameSecret(bearer(c), ops.metricsToken)) {
+      gw.metrics.rejected('UNAUTHORIZED');
+      const error = { code: 'UNAUTHORIZED', message: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".' };
+      return c.json({ error }, 401, { 'WWW-Authenticate': 'Bearer realm="metrics"', 'Cache-Control': 'no-store' });
+    }
+    const { contentType, body } = await gw.metrics.render();
+    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  });
+
   app.get('/', (c) => {
     const nonce = crypto.randomUUID();
     c.header(
@@ -108,6 +143,11 @@ export function createGatewayApp(gw: GatewayContext): Hono {
 
   app.post('/api/sessions', async (c) => {
     requireApiKey(c);
+    if (ops.lifecycle?.draining) {
+      gw.metrics?.rejected('DRAINING');
+      c.header('Retry-After', '5');
+      return c.json({ error: { code: 'DRAINING', message: 'This gateway is shutting down and takes no new sessions: try again in a few seconds.' } }, 503);
+    }
     const text = await c.req.text();
     if (text.length > MAX_API_BODY) throw new GatewayError('PAYLOAD_TOO_LARGE', 413, `The body is larger than ${MAX_API_BODY} bytes.`);
     let body: unknown;
@@ -122,10 +162,14 @@ export function createGatewayApp(gw: GatewayContext): Hono {
     const url = parseStartUrl(gw, (body as Record<string, unknown>).url);
     const session = gw.registry.create(url);
     gw.log.info('session created', { sessionId: session.id, origin: url.origin });
+    gw.metrics?.sessionCreated();
     return c.json({ id: session.id, ...inviteLinks(gw, session), expiresAt: new Date(session.expiresAt).toISOString(), adminToken: session.adminToken }, 201);
   });
 
   app.get('/api/sessions/:id', (c) => c.json(sessionView(gw, sessionForAdmin(c))));
+
+  // The audit log: joins, leaves, control changes, navigations, blocked actions (never a masked value).
+  app.get('/api/sessions/:id/audit', (c) => c.json({ entries: sessionForAdmin(c).auditLog }));
 
   app.delete('/api/sessions/:id', (c) => {
     const session = sessionForAdmin(c);
@@ -139,6 +183,7 @@ export function createGatewayApp(gw: GatewayContext): Hono {
     const invite = c.req.param('invite');
     const existing = findInvitedParticipant(gw, invite, c.req.header('cookie'));
     const { session, participant } = existing ?? gw.registry.join(invite);
+    if (!existing) gw.log.info('participant joined', { sessionId: session.id, participantId: participant.id, role: participant.role });
     const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
     c.header('Set-Cookie', `${gatewayCookieName(session.id)}=${participant.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=604800${secure}`);
     c.header('Cache-Control', 'no-store');
@@ -175,7 +220,13 @@ export function createGatewayApp(gw: GatewayContext): Hono {
 
   app.onError((err, c) => {
     const gerr = toGatewayError(err);
-    if (gerr.status >= 500) gw.log.error('gateway route failed', { path: c.req.path, code: gerr.code, cause: String(gerr.cause ?? err) });
+    gw.metrics?.rejected(gerr.code);
+    if (gerr.status >= 500)
+      gw.log.error('gateway route failed', {
+        path: c.req.path.startsWith('/j/') ? '/j/:invite' : c.req.path,
+        code: gerr.code,
+        cause: String(gerr.cause ?? err),
+      });
     const wantsJson = c.req.path.startsWith('/api/') || (c.req.header('accept') ?? '').includes('application/json');
     return new Response(wantsJson ? errorBody(gerr) : errorPage(gerr), {
       status: gerr.status,

@@ -7,13 +7,22 @@ Options:
   --config FILE        config file (default: gateway.config.yaml)
   --port N             port to listen on (overrides server.port and $PORT; 0 = any free port)
   --host ADDR          address to listen on (overrides server.host)
-  --check-config FILE  validate FILE, print what is wrong, and exit
+  --check-config FILE  validate FILE, print what is wrong, and exit (0 valid, 1 not)
   --help               show this help
 
 Environment:
   PORT             port to listen on (overrides server.port)
   GATEWAY_API_KEY  when set, POST /api/sessions needs "Authorization: Bearer <key>"
-  LOG_LEVEL        debug, info, warn, error or silent (default info)
+  METRICS_TOKEN    when set, GET /metrics needs "Authorization: Bearer <token>"
+  LOG_LEVEL        debug, info, warn, error or silent (overrides log.level; default info)
+  LOG_FORMAT       json or pretty (overrides log.format; default: pretty on a terminal)
+
+Signals:
+  SIGTERM, SIGINT  stop taking new sessions, tell participants, let requests in flight
+                   finish (up to shutdown.deadline, default 10s), then exit 0;
+                   a second signal exits at once (128 + signal number)
+
+Every setting of the config file is described in README.md ("Configuration").
 `;
 
 /** A command-line mistake; its message says what is wrong. */

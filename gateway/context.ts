@@ -4,6 +4,7 @@ import type { Agent } from 'undici';
 import type { SiteConfig } from '../config/schema.js';
 import type { Allowlist } from './allowlist.js';
 import type { Logger } from './log.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { SessionRegistry } from './session.js';
 import type { UrlMapper } from './url-mapper.js';
 
@@ -21,4 +22,6 @@ export interface GatewayContext {
   /** The bundled browser script served at /__cobrowse/inject.js. */
   injectBundle: Uint8Array;
   log: Logger;
+  /** Prometheus metrics of this gateway; absent when `metrics.enabled` is false. */
+  metrics?: GatewayMetrics;
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'UPSTREAM_FAILED'
   | 'UPSTREAM_TIMEOUT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'DRAINING'
   | 'INTERNAL';
 
 /** An error the gateway turns into a response in one place (see respondWithError). */

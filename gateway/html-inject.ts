@@ -106,6 +106,8 @@ export interface SnippetOptions {
   origins?: Record<string, string>;
   /** Proxied origins whose hosts do not hold the participant's cookie yet. */
   enter?: readonly string[];
+  /** Selectors of elements only the host may use. */
+  hostOnly?: readonly string[];
 }
 
 /** The tag that loads the sync script, as bytes for the HTML stream. */
@@ -121,6 +123,7 @@ export function injectionTag(options: SnippetOptions = {}): string {
   if (options.cookies !== undefined && options.cookies !== null) attrs.push(`data-cookies="${escapeHtml(options.cookies)}"`);
   if (options.origin) attrs.push(`data-origin="${escapeHtml(options.origin)}"`);
   if (options.origins) attrs.push(`data-origins="${escapeHtml(JSON.stringify(options.origins))}"`);
+  if (options.hostOnly && options.hostOnly.length > 0) attrs.push(`data-host-only="${escapeHtml(JSON.stringify(options.hostOnly))}"`);
   if (options.enter && options.enter.length > 0) attrs.push(`data-enter="${escapeHtml(JSON.stringify(options.enter))}"`);
   return `<script ${attrs.join(' ')}></script>`;
 }

@@ -4,6 +4,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
+import type { LogFields } from './log.js';
 
 /** A request as copied out of uWS while its HttpRequest was still valid. */
 export interface IncomingRequest {
@@ -22,6 +23,13 @@ const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
 export class Exchange {
   readonly request: IncomingRequest;
   readonly abort = new AbortController();
+  /** Status of the response once its head was written (0 before). */
+  status = 0;
+  /** Body bytes received from the client and handed to uWS for it (for logs and metrics). */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Log fields the handlers learn (session, participant, content kind); the access log line carries them. */
+  readonly annotations: LogFields = {};
   private done = false;
   private headWritten = false;
   private onWritableOnce: ((offset: number) => boolean) | null = null;
@@ -87,6 +95,7 @@ export class Exchange {
     });
     res.onData((chunk, isLast) => {
       received += chunk.byteLength;
+      this.bytesIn = received;
       if (received > maxBytes) {
         body.destroy(Object.assign(new Error(`request body larger than ${maxBytes} bytes`), { code: 'PAYLOAD_TOO_LARGE' }));
         return;
@@ -108,7 +117,10 @@ export class Exchange {
     this.res.cork(() => {
       this.writeHead(status, headers);
       if (this.request.method === 'HEAD') this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-      else this.res.end(body);
+      else {
+        this.res.end(body);
+        this.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      }
     });
   }
 
@@ -150,6 +162,7 @@ export class Exchange {
 
   private writeHead(status: number, headers: Iterable<[string, string]>): void {
     this.headWritten = true;
+    this.status = status;
     this.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
     for (const [name, value] of headers) {
       if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, value);
@@ -163,6 +176,7 @@ export class Exchange {
       this.res.cork(() => {
         ok = this.res.write(chunk);
       });
+      this.bytesOut += chunk.byteLength;
       if (!ok) {
         await new Promise<void>((resolve) =>
           this.waitWritable(() => {
@@ -187,6 +201,7 @@ export class Exchange {
         result = this.res.tryEnd(chunk, length);
       });
       sent += chunk.byteLength;
+      this.bytesOut += chunk.byteLength;
       if (result[1]) {
         this.done = true;
         return;

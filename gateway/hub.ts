@@ -4,6 +4,7 @@
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
+import { type CollabIo, controlPolicyFor, handleCollab, mayAct, rosterMessage } from './collab.js';
 import type { GatewayContext } from './context.js';
 import type { Participant, Session } from './session.js';
 
@@ -91,7 +92,7 @@ export class Hub {
     const msg = encodeMessage({ type: 'ended', reason });
     for (const ws of [...set]) {
       ws.cork(() => {
-        ws.send(msg);
+        this.sendEncoded(ws, msg);
         ws.end(4000, 'session ended');
       });
     }
@@ -103,7 +104,7 @@ export class Hub {
   /** Tells every live page of the session that its cookie jar changed (document.cookie refreshes). */
   notifyCookiesChanged(session: Session): void {
     const msg = encodeMessage({ type: 'cookies-changed' });
-    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().mode === 'live') ws.send(msg);
+    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().mode === 'live') this.sendEncoded(ws, msg);
   }
 
   /** Closes one participant's sockets with a code that makes the browser reconnect; returns how many. */
@@ -117,8 +118,27 @@ export class Hub {
     return n;
   }
 
+  /** Sends `message` to every open socket of every session (e.g. the gateway is draining); returns how many. */
+  broadcast(message: ServerMessage): number {
+    const encoded = encodeMessage(message);
+    let n = 0;
+    for (const set of this.sockets.values()) {
+      for (const ws of set) {
+        this.sendEncoded(ws, encoded);
+        n++;
+      }
+    }
+    return n;
+  }
+
   private send(ws: WebSocket<SocketData>, message: ServerMessage): void {
-    ws.send(encodeMessage(message));
+    this.sendEncoded(ws, encodeMessage(message));
+  }
+
+  /** Sends an encoded message and counts it (type, bytes, backpressure). */
+  private sendEncoded(ws: WebSocket<SocketData>, encoded: string): void {
+    const status = ws.send(encoded);
+    this.gw.metrics?.wsSent(encoded, status);
   }
 
   private onOpen(ws: WebSocket<SocketData>): void {
@@ -132,13 +152,48 @@ export class Hub {
     set.add(ws);
     participant.connections++;
     session.touch();
-    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, sessionId: session.id, participantId: participant.id, role: participant.role });
+    const base = this.gw.mapper.gatewayOrigin;
+    const invites =
+      participant.role === 'host' ? { joinUrl: `${base}/j/${session.invites.controller}`, observeUrl: `${base}/j/${session.invites.observer}` } : undefined;
+    this.send(ws, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: session.id,
+      participantId: participant.id,
+      role: participant.role,
+      ...(invites ? { invites } : {}),
+    });
+    for (const entry of session.chat) this.send(ws, { type: 'chat', ...entry });
+    this.broadcastRoster(session);
+  }
+
+  private broadcastRoster(session: Session): void {
+    this.collabIo(session).broadcast(rosterMessage(session, controlPolicyFor(this.gw, session)));
+  }
+
+  /** How the collaboration module reaches this session's sockets. */
+  private collabIo(session: Session): CollabIo {
+    return {
+      broadcast: (message, except) => {
+        const encoded = encodeMessage(message);
+        for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant !== except) this.sendEncoded(ws, encoded);
+      },
+      sendTo: (participant, message) => {
+        const encoded = encodeMessage(message);
+        for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant === participant) this.sendEncoded(ws, encoded);
+      },
+      log: (msg, fields) => this.gw.log.info(msg, fields),
+    };
   }
 
   private onClose(ws: WebSocket<SocketData>): void {
     const { session, participant } = ws.getUserData();
     this.sockets.get(session.id)?.delete(ws);
     participant.connections = Math.max(0, participant.connections - 1);
+    if (!session.ended) {
+      if (participant.connections === 0) session.audit({ event: 'leave', participantId: participant.id, role: participant.role });
+      this.broadcastRoster(session);
+    }
     if (this.liveSocket.get(session.id) === ws) {
       this.liveSocket.delete(session.id);
       if (!session.ended) this.scheduleHandoff(session);
@@ -172,11 +227,21 @@ export class Hub {
       this.gw.log.warn('host left and no connected controller can take over', { sessionId: session.id });
       return;
     }
-    for (const p of session.participants.values()) if (p.role === 'host') p.role = 'controller';
+    this.handOver(session, next, url);
+  }
+
+  /** Makes `next` the host: it loads `url` live; the former host goes back to following. */
+  private handOver(session: Session, next: Participant, url: string): void {
+    const former = [...session.participants.values()].filter((p) => p.role === 'host');
+    for (const p of former) p.role = 'controller';
     next.role = 'host';
+    session.controlHolder = null;
+    session.audit({ event: 'handoff', participantId: next.id, role: next.role });
     this.gw.log.info('host handed over', { sessionId: session.id, participantId: next.id, role: next.role });
-    const msg = encodeMessage({ type: 'promoted', url });
-    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant === next) ws.send(msg);
+    const io = this.collabIo(session);
+    io.sendTo(next, { type: 'promoted', url });
+    for (const p of former) io.sendTo(p, { type: 'error', code: 'NOT_HOST', message: 'You passed the host role on.' });
+    this.broadcastRoster(session);
   }
 
   private allowRate(data: SocketData): boolean {
@@ -191,6 +256,7 @@ export class Hub {
   private reject(ws: WebSocket<SocketData>, code: string, message: string, close: boolean): void {
     const { session, participant } = ws.getUserData();
     this.gw.log.warn('hub message rejected', { sessionId: session.id, participantId: participant.id, role: participant.role, code, message });
+    this.gw.metrics?.rejected(code);
     this.send(ws, { type: 'error', code, message });
     if (close) ws.end(4400, code);
   }
@@ -207,6 +273,7 @@ export class Hub {
       return;
     }
     data.session.touch();
+    this.gw.metrics?.wsReceived(parsed.value.type);
     this.dispatch(ws, parsed.value);
   }
 
@@ -228,9 +295,10 @@ export class Hub {
         }
         data.mode = 'mirror';
         const replay = session.checkpoint.replayFrom(msg.lastSeq);
+        this.gw.metrics?.mirrorSynced(replay);
         ws.cork(() => {
           if (replay.length === 0) this.send(ws, { type: 'waiting-for-host' });
-          for (const m of replay) ws.send(m);
+          for (const m of replay) this.sendEncoded(ws, m);
           // Same tick as the replay: no broadcast can fall between the two.
           ws.subscribe(topicOf(session));
         });
@@ -246,6 +314,8 @@ export class Hub {
           this.reject(ws, 'BAD_MESSAGE', 'snapshot url is not a page of this session', false);
           return;
         }
+        if (session.currentUrl !== pageUrl)
+          session.audit({ event: 'navigate', participantId: data.participant.id, role: data.participant.role, detail: pageUrl });
         session.currentUrl = pageUrl;
         this.publish(session, session.checkpoint.recordSnapshot(msg.url, msg.title, msg.viewport, msg.tree));
         return;
@@ -262,6 +332,8 @@ export class Hub {
             this.reject(ws, 'BAD_MESSAGE', 'location url is not a page of this session', false);
             return;
           }
+          if (session.currentUrl !== pageUrl)
+            session.audit({ event: 'navigate', participantId: data.participant.id, role: data.participant.role, detail: pageUrl });
           session.currentUrl = pageUrl;
         }
         const encoded = session.checkpoint.recordMutations(msg.batch);
@@ -275,24 +347,66 @@ export class Hub {
       }
       case 'input': {
         const { participant } = data;
-        if (participant.role === 'observer') {
-          this.gw.log.warn('dropped input from an observer', {
+        if (!mayAct(session, participant, controlPolicyFor(this.gw, session))) {
+          session.audit({ event: 'blocked', participantId: participant.id, role: participant.role, detail: `input ${msg.event.kind}` });
+          this.gw.log.warn(participant.role === 'observer' ? 'dropped input from an observer' : 'dropped input from a participant without control', {
             sessionId: session.id,
             participantId: participant.id,
             role: participant.role,
             kind: msg.event.kind,
           });
-          this.send(ws, { type: 'error', code: 'FORBIDDEN', message: 'Observers cannot act on the page.' });
+          this.gw.metrics?.rejected('FORBIDDEN');
+          this.send(ws, {
+            type: 'error',
+            code: 'FORBIDDEN',
+            message: participant.role === 'observer' ? 'Observers cannot act on the page.' : 'You do not have control right now.',
+          });
           return;
+        }
+        if (participant.role === 'controller' && session.controlHolder !== participant.id && controlPolicyFor(this.gw, session) === 'take') {
+          session.controlHolder = participant.id;
+          session.audit({ event: 'control', participantId: participant.id, role: participant.role, detail: 'took control' });
+          this.broadcastRoster(session);
         }
         const live = this.liveSocket.get(session.id);
         if (!live) {
           this.send(ws, { type: 'error', code: 'NO_HOST', message: "The host's page is not open right now." });
           return;
         }
-        live.send(encodeMessage({ type: 'input', from: participant.id, event: msg.event }));
+        this.sendEncoded(live, encodeMessage({ type: 'input', from: participant.id, event: msg.event }));
         return;
       }
+      case 'presence':
+      case 'chat':
+      case 'name':
+      case 'highlight':
+        handleCollab(session, data.participant, msg, controlPolicyFor(this.gw, session), this.collabIo(session));
+        return;
+      case 'control': {
+        handleCollab(session, data.participant, msg, controlPolicyFor(this.gw, session), this.collabIo(session));
+        const target = msg.participantId ? session.participants.get(msg.participantId) : undefined;
+        if (msg.action === 'make-host' && data.participant.role === 'host' && target && target.role === 'controller' && target.connections > 0) {
+          const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
+          if (url) this.handOver(session, target, url);
+        }
+        return;
+      }
+      case 'input-refused': {
+        if (!this.isLiveHost(ws)) return;
+        const target = session.participants.get(msg.participantId);
+        if (!target) return;
+        session.audit({ event: 'blocked', participantId: target.id, role: target.role, detail: msg.reason });
+        this.collabIo(session).sendTo(target, { type: 'notice', text: msg.reason });
+        return;
+      }
+      case 'end':
+        if (data.participant.role !== 'host') {
+          this.reject(ws, 'FORBIDDEN', 'only the host ends the session', false);
+          return;
+        }
+        session.audit({ event: 'end', participantId: data.participant.id, role: data.participant.role });
+        this.gw.registry.end(session.id, 'The host ended the session.');
+        return;
       default: {
         const unhandled: never = msg;
         throw new Error(`unhandled message ${JSON.stringify(unhandled)}`);
@@ -307,6 +421,7 @@ export class Hub {
 
   private dropFollowerInput(ws: WebSocket<SocketData>, type: string): void {
     const { session, participant } = ws.getUserData();
+    this.gw.metrics?.rejected('NOT_HOST');
     this.gw.log.warn('dropped message from a participant who is not the live host', {
       sessionId: session.id,
       participantId: participant.id,
@@ -330,5 +445,6 @@ export class Hub {
 
   private publish(session: Session, encoded: string): void {
     this.app?.publish(topicOf(session), encoded);
+    this.gw.metrics?.wsPublished(encoded, this.app?.numSubscribers(topicOf(session)) ?? 0);
   }
 }

@@ -49,7 +49,9 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
   } catch (err) {
     body?.destroy();
     const gerr = toGatewayError(err);
-    if (gerr.status >= 500) gw.log.warn('proxied request failed', { sessionId: host.sessionId, code: gerr.code, cause: String(gerr.cause ?? '') });
+    gw.metrics?.rejected(gerr.code);
+    if (gerr.status >= 500)
+      gw.log.warn('proxied request failed', { ...exchange.annotations, sessionId: host.sessionId, code: gerr.code, cause: String(gerr.cause ?? '') });
     const html = (exchange.request.headers.accept ?? '').includes('text/html');
     exchange.fail(
       gerr.status,
@@ -164,6 +166,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     throw new GatewayError('NOT_A_PARTICIPANT', 401, 'You are not a participant of this session. Open a join link first.');
   }
   const { participant } = found;
+  Object.assign(exchange.annotations, { participantId: participant.id, role: participant.role });
 
   if (url.pathname === '/__cobrowse/view') {
     exchange.sendComplete(

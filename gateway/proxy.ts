@@ -6,12 +6,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
-import { patternMatches } from './allowlist.js';
+import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { HeadInjector, injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
+import { timeTransform } from './metrics.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 
@@ -27,17 +28,41 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
   return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
 }
 
+/** The browser's Origin when it is another proxied host of this session (credentialed CORS between them). */
+function sessionCorsOrigin(gw: GatewayContext, session: Session, origin: string | undefined): string | undefined {
+  if (!origin || origin === 'null') return undefined;
+  try {
+    const host = gw.mapper.parseHost(new URL(origin).host);
+    return host?.sessionId === session.id ? origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The session's origin table as real origin -> proxied origin, for the page's URL runtime. */
+export function proxiedOriginTable(gw: GatewayContext, session: Session): Record<string, string> {
+  const table: Record<string, string> = {};
+  for (const [label, origin] of session.origins.entries()) table[origin] = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
+  return table;
+}
+
+/** Proxied origins of the session whose hosts do not hold this participant's cookie yet. */
+function notEnteredOrigins(gw: GatewayContext, session: Session, participant: Participant): string[] {
+  return session.origins
+    .entries()
+    .filter(([label]) => !participant.enteredLabels.has(label))
+    .map(([label]) => gw.mapper.proxiedOrigin({ label, sessionId: session.id }));
+}
+
 /** The mask selectors configured for the site a session's origin label belongs to. */
 export function maskSelectorsFor(gw: GatewayContext, session: Session, label: string): string[] {
   const origin = session.origins.originOf(label);
-  if (!origin) return [];
-  const url = new URL(origin);
-  return gw.sites.find((s) => patternMatches(s.pattern, url))?.mask ?? [];
+  return origin ? (siteFor(gw.sites, new URL(origin))?.mask ?? []) : [];
 }
 
 /** One upstream identity per session: the host's User-Agent and Accept-Language for everyone's requests. */
-function applyUpstreamIdentity(session: Session, participant: Participant, headers: Record<string, string>): void {
-  if (participant.role === 'host') {
+function applyUpstreamIdentity(session: Session, participant: Participant | null, headers: Record<string, string>): void {
+  if (participant?.role === 'host') {
     session.upstreamIdentity = { userAgent: headers['user-agent'], acceptLanguage: headers['accept-language'] };
     return;
   }
@@ -55,6 +80,7 @@ function resolveTarget(session: Session, label: string, path: string): URL {
 
 function checkAllowed(gw: GatewayContext, target: URL): void {
   if (!gw.allowlist.allows(target)) {
+    gw.metrics?.rejected('SITE_NOT_ALLOWED');
     throw new GatewayError('SITE_NOT_ALLOWED', 403, `${target.origin} is not on this gateway's list of allowed sites.`);
   }
 }
@@ -99,16 +125,18 @@ export async function proxyRequest(
   gw: GatewayContext,
   exchange: Exchange,
   session: Session,
-  participant: Participant,
+  participant: Participant | null,
   label: string,
   body: Readable | null,
 ): Promise<void> {
   const { request } = exchange;
   const target = resolveTarget(session, label, request.url);
+  Object.assign(exchange.annotations, { participantId: participant?.id, role: participant?.role, origin: target.origin });
   checkAllowed(gw, target);
 
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
-  const jarCookie = await session.jar.cookieHeader(target);
+  // Without a participant (a CORS preflight) the jar is neither read nor written.
+  const jarCookie = participant ? await session.jar.cookieHeader(target) : '';
   const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
   applyUpstreamIdentity(session, participant, headers);
 
@@ -125,26 +153,29 @@ export async function proxyRequest(
     });
   } catch (err) {
     body?.destroy();
-    throw upstreamError(err, target);
+    const failure = upstreamError(err, target);
+    gw.metrics?.upstreamFailed(failure.code);
+    throw failure;
   }
 
   const raw = upstream.headers as RawHeaders;
-  const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
-  if (mapped.setCookies.length > 0) {
+  const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real), sessionCorsOrigin(gw, session, request.headers.origin));
+  if (mapped.setCookies.length > 0 && participant) {
     const { refused } = await session.jar.store(mapped.setCookies, target);
-    if (refused > 0) gw.log.debug('cookies refused by jar', { sessionId: session.id, origin: target.origin, refused });
+    if (refused > 0) {
+      gw.log.debug('cookies refused by jar', { sessionId: session.id, participantId: participant.id, role: participant.role, origin: target.origin, refused });
+    }
   }
   session.touch();
-  gw.log.debug('proxied', {
-    sessionId: session.id,
-    method: request.method,
-    origin: target.origin,
-    status: upstream.statusCode,
-    ms: Math.round(performance.now() - started),
-  });
+  // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
+  const upstreamSeconds = (performance.now() - started) / 1000;
+  exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
 
   const encoding = String(raw['content-encoding'] ?? '');
   const decoder = isHtml(raw) ? decoderFor(encoding) : 'unsupported';
+  const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : 'html';
+  exchange.annotations.kind = kind;
+  gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
   if (decoder === 'unsupported' || request.method === 'HEAD') {
     const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
     await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
@@ -152,10 +183,26 @@ export async function proxyRequest(
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
-  const injector = new HeadInjector(injectionSnippet(null, maskSelectorsFor(gw, session, label), await session.jar.scriptCookies(target)));
+  const injector = new HeadInjector(
+    injectionSnippet({
+      mask: maskSelectorsFor(gw, session, label),
+      cookies: await session.jar.scriptCookies(target),
+      origin: target.origin,
+      origins: proxiedOriginTable(gw, session),
+      enter: participant ? notEnteredOrigins(gw, session, participant) : [],
+      hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
+    }),
+  );
+  timeTransform(injector, (seconds) => {
+    exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
+    gw.metrics?.htmlRewritten(seconds);
+  });
   const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, injector] : [injector];
   const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
-    if (err && !exchange.finished) gw.log.warn('html stream failed', { sessionId: session.id, origin: target.origin, error: err.message });
+    if (err && !exchange.finished) {
+      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
+      gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
+    }
   });
   await exchange.sendStream(upstream.statusCode, headersOut, out, null);
 }

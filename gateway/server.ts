@@ -11,11 +11,14 @@ import { Allowlist, parseSitePattern } from './allowlist.js';
 import { createGatewayApp } from './api.js';
 import type { GatewayContext } from './context.js';
 import { errorPage, GatewayError } from './errors.js';
-import { Exchange } from './http-bridge.js';
+import { Exchange, type IncomingRequest } from './http-bridge.js';
 import { Hub } from './hub.js';
-import { Logger } from './log.js';
+import { Lifecycle, type ReadinessCheck } from './lifecycle.js';
+import { errorFields, Logger } from './log.js';
+import { GatewayMetrics, type HostKind } from './metrics.js';
 import { participantFromCookie, serveProxiedHost } from './proxied-host.js';
 import { SessionRegistry } from './session.js';
+import { guardSocketBehavior } from './socket-guard.js';
 import { UrlMapper } from './url-mapper.js';
 
 /** Options that do not come from the config file. */
@@ -23,6 +26,10 @@ export interface StartOptions {
   log?: Logger;
   /** GATEWAY_API_KEY; when set, creating sessions needs it. */
   apiKey?: string | null;
+  /** METRICS_TOKEN; when set, GET /metrics needs it as a bearer token. */
+  metricsToken?: string | null;
+  /** Dependencies GET /readyz checks, by name (e.g. `redis`); see Lifecycle.addReadinessCheck. */
+  readinessChecks?: Record<string, ReadinessCheck>;
   /** The browser bundle; read from dist/inject.js when not given. */
   injectBundle?: Uint8Array;
   /** How often idle sessions are swept, in ms. */
@@ -37,7 +44,34 @@ export interface RunningGateway {
   demo: DemoSite | null;
   context: GatewayContext;
   hub: Hub;
+  lifecycle: Lifecycle;
+  /**
+   * Graceful stop: refuses new sessions, tells every participant, waits up to `deadlineMs`
+   * (default `shutdown.deadline`) for in-flight requests, then closes everything.
+   */
+  shutdown(deadlineMs?: number): Promise<ShutdownReport>;
+  /** Immediate stop: ends every session and closes every connection now. */
   close(): Promise<void>;
+}
+
+/** How a graceful stop went. */
+export interface ShutdownReport {
+  /** True when every in-flight request finished before the deadline. */
+  drained: boolean;
+  /** Requests still in flight at the deadline, closed unfinished. */
+  cutOff: number;
+  ms: number;
+}
+
+/** What participants are told when the gateway starts draining. */
+export const DRAINING_MESSAGE = 'This cobrowsing gateway is restarting: the session will end in a few seconds.';
+
+/** Base host when no publicUrl is configured; browsers resolve every *.localhost to loopback. */
+export const DEFAULT_BASE_HOST = 'cobrowse.localhost';
+
+function isLoopbackAlias(hostHeader: string): boolean {
+  const host = hostHeader.replace(/:\d+$/, '').toLowerCase();
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 }
 
 /** Path of the built browser bundle, relative to the working directory. */
@@ -62,14 +96,14 @@ function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.
 
 /** Starts the gateway (and the demo site when enabled) and resolves once it listens. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const log = options.log ?? new Logger(Logger.levelFrom(process.env.LOG_LEVEL));
+  const log = options.log ?? new Logger(Logger.levelFrom(process.env.LOG_LEVEL || config.log.level));
   const injectBundle = options.injectBundle ?? readInjectBundle();
   const demo = config.demo.enabled ? await startDemoSite({ port: config.demo.port }) : null;
   const sites: SiteConfig[] = [...config.sites];
   if (demo) {
     const parsed = parseSitePattern(demo.origin);
     if (!parsed.ok) throw new Error(`demo origin ${demo.origin}: ${parsed.error}`);
-    sites.unshift({ url: parsed.value.text, name: 'Demo shop (bundled)', pattern: parsed.value, mask: ['.private'] });
+    sites.unshift({ url: parsed.value.text, name: 'Demo shop (bundled)', pattern: parsed.value, mask: ['.private'], control: 'take', hostOnly: ['#pay-now'] });
   }
 
   const app = uWS.App();
@@ -81,7 +115,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+  // Not bare `localhost`: under `cobrowse.localhost` the gateway and all proxied hosts are one
+  // site for browsers, so a session's hosts can make credentialed requests to each other.
+  const publicUrl = config.publicUrl ?? `http://${DEFAULT_BASE_HOST}:${port}`;
 
   const registry = new SessionRegistry({
     idleTimeoutMs: config.sessions.idleTimeoutSeconds * 1000,
@@ -98,43 +134,146 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     apiKey: options.apiKey ?? null,
     injectBundle,
     log,
+    metrics: config.metrics.enabled ? new GatewayMetrics() : undefined,
   };
   const hub = new Hub(gw, config.sessions.hostGracePeriodSeconds * 1000);
-  registry.onEnd((session, reason) => hub.endSession(session, reason));
+  const lifecycle = new Lifecycle();
+  for (const [name, check] of Object.entries(options.readinessChecks ?? {})) lifecycle.addReadinessCheck(name, check);
+  gw.metrics?.attach({
+    sessionsOpen: () => registry.size,
+    participantsConnected: () => {
+      const counts: Record<string, number> = {};
+      for (const session of registry.all()) for (const p of session.participants.values()) if (p.connections > 0) counts[p.role] = (counts[p.role] ?? 0) + 1;
+      return counts;
+    },
+    socketsOpen: () => hub.connectionCount,
+    requestsInFlight: () => lifecycle.requestsInFlight,
+    draining: () => lifecycle.draining,
+  });
+  registry.onEnd((session, reason) => {
+    hub.endSession(session, reason);
+    gw.metrics?.sessionEnded();
+    log.info('session ended', { sessionId: session.id, reason });
+  });
   registry.onJarChange((session) => hub.notifyCookiesChanged(session));
   registry.onJarLimit((session, evicted, limits) =>
     log.warn('cookie jar limit reached: oldest cookies evicted', { sessionId: session.id, evicted, maxCookies: limits.maxCookies, maxBytes: limits.maxBytes }),
   );
-  const gatewayApp = createGatewayApp(gw);
+  const metricsToken = options.metricsToken || null;
+  const gatewayApp = createGatewayApp(gw, { lifecycle, metricsToken });
 
   app.ws(
     '/__cobrowse/ws',
-    hub.behavior(app, (hostHeader, cookie) => {
-      const host = gw.mapper.parseHost(hostHeader);
-      if (!host) return null;
-      const found = participantFromCookie(gw, cookie, host.sessionId);
-      return found ? { ...found, label: host.label } : null;
-    }),
+    guardSocketBehavior(
+      gw,
+      hub.behavior(app, (hostHeader, cookie) => {
+        const host = gw.mapper.parseHost(hostHeader);
+        const found = host ? participantFromCookie(gw, cookie, host.sessionId) : null;
+        if (!host || !found) {
+          gw.metrics?.rejected('NOT_A_PARTICIPANT');
+          log.debug('hub connection refused: not a participant', { sessionId: host?.sessionId });
+          return null;
+        }
+        return { ...found, label: host.label };
+      }),
+    ),
   );
   app.any('/*', (res, req) => {
     const exchange = new Exchange(res, req);
+    const started = performance.now();
+    const ended = lifecycle.begin();
+    const accounting: { host: HostKind } = { host: 'unknown' };
+    let work: Promise<void>;
+    try {
+      work = routeRequest(exchange, accounting);
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    // Every handler answers its own errors; this is the net under them: one request never takes the process down.
+    void work
+      .catch((err: unknown) => {
+        log.error('request handler failed', {
+          ...exchange.annotations,
+          host: accounting.host,
+          path: loggablePath(accounting.host, exchange.request.url),
+          ...errorFields(err, true),
+        });
+        exchange.fail(
+          500,
+          [['content-type', 'application/json; charset=utf-8']],
+          '{"error":{"code":"INTERNAL","message":"The gateway failed to handle this request."}}',
+        );
+      })
+      .catch(() => {})
+      .finally(() => {
+        ended();
+        finishExchange(gw, exchange, accounting.host, started, config.trustProxy);
+      });
+  });
+
+  /** Routes one request by its Host header; `accounting.host` says where it went. */
+  function routeRequest(exchange: Exchange, accounting: { host: HostKind }): Promise<void> {
     const hostHeader = exchange.request.headers.host ?? '';
     if (gw.mapper.isGatewayHost(hostHeader)) {
-      void serveGatewayApp(gw, exchange, gatewayApp.fetch);
-      return;
+      accounting.host = 'gateway';
+      return serveGatewayApp(gw, exchange, gatewayApp.fetch);
+    }
+    if (!config.publicUrl && isLoopbackAlias(hostHeader)) {
+      // http://localhost:8080/ typed by hand: the canonical gateway host is cobrowse.localhost.
+      exchange.sendComplete(302, [['location', `${gw.mapper.gatewayOrigin}${exchange.request.url}`]], '');
+      return Promise.resolve();
     }
     const proxied = gw.mapper.parseHost(hostHeader);
     if (proxied) {
-      void serveProxiedHost(gw, exchange, proxied);
-      return;
+      accounting.host = 'proxied';
+      exchange.annotations.sessionId = proxied.sessionId;
+      return serveProxiedHost(gw, exchange, proxied);
     }
+    gw.metrics?.rejected('UNKNOWN_HOST');
     const err = new GatewayError('UNKNOWN_HOST', 404, 'This host is not served by the cobrowsing gateway.');
     exchange.sendComplete(err.status, [['content-type', 'text/html; charset=utf-8']], errorPage(err));
-  });
+    return Promise.resolve();
+  }
 
   const sweeper = setInterval(() => registry.sweep(), options.sweepIntervalMs ?? 10_000);
   sweeper.unref();
-  log.info('gateway listening', { url: publicUrl, port, demo: demo?.origin ?? null, sites: sites.length });
+  log.info('gateway listening', { url: publicUrl, port, demo: demo?.origin ?? null, sites: sites.length, metrics: Boolean(gw.metrics) });
+  if (gw.metrics && !metricsToken && config.publicUrl?.startsWith('https:')) {
+    log.warn('GET /metrics is open to anyone who reaches the gateway host: set METRICS_TOKEN');
+  }
+
+  let closing: Promise<void> | null = null;
+  const closeAll = (graceMs: number): Promise<void> =>
+    (closing ??= (async () => {
+      clearInterval(sweeper);
+      for (const session of [...registry.all()]) registry.end(session.id, 'The gateway is shutting down.');
+      uWS.us_listen_socket_close(listenSocket);
+      // Let the participants' sockets take the "ended" message and close cleanly before the rest is cut.
+      const until = performance.now() + graceMs;
+      while (hub.connectionCount > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+      (app as unknown as { close(): void }).close();
+      if (graceMs > 0) await gw.agent.close();
+      else await gw.agent.destroy();
+      await demo?.close();
+      gw.metrics?.close();
+      lifecycle.markStopped();
+    })());
+
+  let stopping: Promise<ShutdownReport> | null = null;
+  const shutdown = (deadlineMs = config.shutdown.deadlineSeconds * 1000): Promise<ShutdownReport> =>
+    (stopping ??= (async () => {
+      const t0 = performance.now();
+      lifecycle.startDraining();
+      const told = hub.broadcast({ type: 'error', code: 'DRAINING', message: DRAINING_MESSAGE });
+      log.info('draining: new sessions are refused', { deadlineMs, inFlight: lifecycle.requestsInFlight, sessions: registry.size, told });
+      const drained = await lifecycle.whenIdle(deadlineMs);
+      const cutOff = drained ? 0 : lifecycle.requestsInFlight;
+      if (!drained) log.warn('shutdown deadline passed: closing requests still in flight', { deadlineMs, cutOff });
+      await closeAll(drained ? Math.min(1000, Math.max(100, deadlineMs - (performance.now() - t0))) : 0);
+      const ms = Math.round(performance.now() - t0);
+      log.info('gateway stopped', { drained, cutOff, ms });
+      return { drained, cutOff, ms };
+    })());
 
   return {
     url: publicUrl,
@@ -142,15 +281,44 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     demo,
     context: gw,
     hub,
-    async close() {
-      clearInterval(sweeper);
-      for (const session of [...registry.all()]) registry.end(session.id, 'The gateway is shutting down.');
-      uWS.us_listen_socket_close(listenSocket);
-      (app as unknown as { close(): void }).close();
-      await gw.agent.close();
-      await demo?.close();
-    },
+    lifecycle,
+    shutdown,
+    close: () => closeAll(0),
   };
+}
+
+/** A request's path as it may be logged: no query string, no join-link secret, bounded length. */
+export function loggablePath(host: HostKind, url: string): string {
+  const path = url.split('?')[0] ?? '';
+  if (host === 'gateway' && path.startsWith('/j/')) return '/j/:invite';
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path;
+}
+
+/** The client's address: the socket's, or the X-Forwarded-For entry added by the nearest of `trustProxy` proxies. */
+export function clientAddress(request: IncomingRequest, trustProxy: number): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  if (trustProxy <= 0 || !forwarded) return request.remoteAddress;
+  const hops = forwarded.split(',').map((s) => s.trim());
+  return hops[Math.max(0, hops.length - trustProxy)] || request.remoteAddress;
+}
+
+/** Counts a finished exchange and writes its access-log line (debug). */
+function finishExchange(gw: GatewayContext, exchange: Exchange, host: HostKind, started: number, trustProxy: number): void {
+  gw.metrics?.httpExchange(host, exchange.bytesIn, exchange.bytesOut);
+  if (!gw.log.enabled('debug')) return;
+  const { request } = exchange;
+  gw.log.debug(exchange.annotations.kind ? 'proxied' : 'request', {
+    ...exchange.annotations,
+    host,
+    method: request.method,
+    path: loggablePath(host, request.url),
+    status: exchange.status || null,
+    bytes: exchange.bytesOut,
+    bytesIn: exchange.bytesIn || undefined,
+    ms: Math.round(performance.now() - started),
+    aborted: exchange.abort.signal.aborted || undefined,
+    client: clientAddress(request, trustProxy),
+  });
 }
 
 /** Runs a fetch-style handler (the Hono app) for one uWS exchange. */

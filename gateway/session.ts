@@ -19,7 +19,33 @@ export interface Participant {
   connections: number;
   /** Origin labels whose proxied host holds this participant's cookie. */
   enteredLabels: Set<string>;
+  /** Color of the participant's cursor and name. */
+  color: string;
 }
+
+/** One chat message, kept for the session's life (bounded). */
+export interface ChatEntry {
+  from: string;
+  name: string;
+  text: string;
+  at: number;
+}
+
+/** What the audit log records; never a masked value, a cookie or a token. */
+export interface AuditEntry {
+  at: string;
+  event: 'join' | 'leave' | 'control' | 'navigate' | 'blocked' | 'handoff' | 'end';
+  participantId?: string;
+  role?: Role;
+  detail?: string;
+}
+
+/** Colors given to participants in turn. */
+const COLORS = ['#e8590c', '#1c7ed6', '#2f9e44', '#ae3ec9', '#f08c00', '#0c8599', '#d6336c', '#5c7cfa'];
+
+/** Most chat messages and audit entries a session keeps. */
+export const MAX_CHAT_ENTRIES = 500;
+export const MAX_AUDIT_ENTRIES = 2000;
 
 /** A cobrowsing session: who is in it, which origins it reaches, its cookies and live state. */
 export class Session {
@@ -35,6 +61,10 @@ export class Session {
   lastActivity = Date.now();
   /** Real URL of the host's page, as last reported. */
   currentUrl: string;
+  /** Participant (not the host) who holds control under the request policy, or who took it last. */
+  controlHolder: string | null = null;
+  readonly chat: ChatEntry[] = [];
+  readonly auditLog: AuditEntry[] = [];
   ended = false;
 
   constructor(
@@ -46,6 +76,18 @@ export class Session {
     this.jar = jar ?? new SessionCookieJar();
     this.currentUrl = startUrl.href;
     this.origins.labelFor(startUrl.origin);
+  }
+
+  /** Records an audit event (bounded: the oldest entries go first). */
+  audit(entry: Omit<AuditEntry, 'at'>): void {
+    this.auditLog.push({ at: new Date().toISOString(), ...entry });
+    if (this.auditLog.length > MAX_AUDIT_ENTRIES) this.auditLog.splice(0, this.auditLog.length - MAX_AUDIT_ENTRIES);
+  }
+
+  /** Adds a chat message (bounded). */
+  addChat(entry: ChatEntry): void {
+    this.chat.push(entry);
+    if (this.chat.length > MAX_CHAT_ENTRIES) this.chat.splice(0, this.chat.length - MAX_CHAT_ENTRIES);
   }
 
   /** Marks the session as used now, postponing its idle expiry. */
@@ -173,9 +215,11 @@ export class SessionRegistry {
       joinedAt: Date.now(),
       connections: 0,
       enteredLabels: new Set(),
+      color: COLORS[(n - 1) % COLORS.length] ?? '#1c7ed6',
     };
     session.participants.set(participant.id, participant);
     this.tokens.set(participant.token, { sessionId: session.id, participantId: participant.id });
+    session.audit({ event: 'join', participantId: participant.id, role: participant.role });
     session.touch();
     return { session, participant };
   }

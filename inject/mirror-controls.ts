@@ -118,7 +118,7 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
   on(doc, 'scroll', (ev) => {
     const target = ev.target as Node;
     const id = mirror.idOfNode(target);
-    if (id === undefined) return;
+    if (id === undefined || !mirror.followScroll) return;
     const el = target.nodeType === Node.DOCUMENT_NODE ? null : (target as Element);
     const x = el ? el.scrollLeft : (win?.scrollX ?? 0);
     const y = el ? el.scrollTop : (win?.scrollY ?? 0);

@@ -41,6 +41,8 @@ export class Mirror {
   url = '';
 
   private pendingFrames: { el: HTMLIFrameElement; doc: SerializedNode }[] = [];
+  /** False while the follower scrolls on its own: the host's window scroll is then not applied. */
+  followScroll = true;
   /** Id of the element focused in the host's page, or null. */
   focusedId: number | null = null;
 
@@ -147,6 +149,7 @@ export class Mirror {
     for (const { id, pos } of pending) {
       const node = this.nodes.get(id);
       if (!node) continue;
+      if (!this.followScroll && node.nodeType === Node.DOCUMENT_NODE) continue;
       this.appliedScroll.set(id, pos);
       if (node.nodeType === Node.DOCUMENT_NODE) this.frame.contentWindow?.scrollTo(pos.x, pos.y);
       else (node as Element).scrollTo?.(pos.x, pos.y);

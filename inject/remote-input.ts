@@ -92,6 +92,18 @@ function navigate(url: string): void {
   else location.assign(`${GO_PATH}?url=${encodeURIComponent(target.href)}`);
 }
 
+/** Why a remote input is refused in this page (an element only the host may use), or null. */
+export function refusalFor(input: RemoteInput, ids: NodeIds, hostOnly: string): string | null {
+  if (!hostOnly || (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key')) return null;
+  const target = input.target === null ? document.activeElement : ids.node(input.target);
+  if (!target || target.nodeType !== Node.ELEMENT_NODE) return null;
+  try {
+    return (target as Element).closest(hostOnly) ? 'Only the host can use this part of the page.' : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Applies one remote input to the live page; returns the element whose value it changed, if any. */
 export function applyRemoteInput(input: RemoteInput, ids: NodeIds): Element | null {
   switch (input.kind) {

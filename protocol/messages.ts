@@ -132,11 +132,53 @@ export type ClientMessage =
   | { type: 'hello'; v: number; mode: 'live' | 'mirror'; lastSeq?: number }
   | { type: 'snapshot'; url: string; title: string; viewport: Viewport; tree: SerializedNode }
   | { type: 'mutations'; batch: Mutation[] }
-  | { type: 'input'; event: RemoteInput };
+  | { type: 'input'; event: RemoteInput }
+  | { type: 'presence'; cursor: CursorPos | null }
+  | { type: 'chat'; text: string }
+  | { type: 'name'; name: string }
+  | { type: 'control'; action: ControlAction; participantId?: string }
+  | ({ type: 'highlight' } & Highlight)
+  | { type: 'end' }
+  /** From the host's page: a remote input it did not apply (host-only element or URL). */
+  | { type: 'input-refused'; participantId: string; reason: string };
+
+/** Who may act on the host's page: only the host; participants who asked and were granted; anyone with control. */
+export type ControlPolicy = 'host-only' | 'request' | 'take';
+
+/** Control requests and decisions. */
+export type ControlAction = 'request' | 'release' | 'grant' | 'deny' | 'revoke' | 'make-host';
+
+/** A cursor anchored to an element: offset in CSS pixels from the element's top-left corner. */
+export interface CursorPos {
+  target: number;
+  x: number;
+  y: number;
+}
+
+/** A highlight drawn by a participant: a marked element or a laser-pointer dot. */
+export interface Highlight {
+  kind: 'mark' | 'laser';
+  target: number;
+  x: number;
+  y: number;
+}
+
+/** One participant as everyone sees them. */
+export interface RosterEntry {
+  id: string;
+  name: string;
+  color: string;
+  role: Role;
+  connected: boolean;
+}
+
+/** Longest chat message and display name. */
+export const MAX_CHAT_CHARS = 2000;
+export const MAX_NAME_CHARS = 60;
 
 /** Messages the hub sends to a browser. */
 export type ServerMessage =
-  | { type: 'welcome'; v: number; sessionId: string; participantId: string; role: Role }
+  | { type: 'welcome'; v: number; sessionId: string; participantId: string; role: Role; invites?: { joinUrl: string; observeUrl: string } }
   | { type: 'snapshot'; seq: number; url: string; title: string; viewport: Viewport; tree: SerializedNode }
   | { type: 'mutations'; seq: number; batch: Mutation[] }
   | { type: 'request-snapshot' }
@@ -145,7 +187,13 @@ export type ServerMessage =
   | { type: 'cookies-changed' }
   | { type: 'waiting-for-host' }
   | { type: 'ended'; reason: string }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | { type: 'roster'; participants: RosterEntry[]; controlHolder: string | null; policy: ControlPolicy }
+  | { type: 'presence'; from: string; cursor: CursorPos | null }
+  | { type: 'chat'; from: string; name: string; text: string; at: number }
+  | { type: 'control-request'; from: string; name: string }
+  | ({ type: 'highlight'; from: string } & Highlight)
+  | { type: 'notice'; text: string };
 
 /** Outcome of validating one message. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -275,6 +323,17 @@ function checkMedia(v: unknown, path: string): void {
   if (!isNum(v.time) || !isNum(v.rate) || !isNum(v.volume)) fail(path, 'expected numeric time, rate and volume');
 }
 
+function checkCursor(v: unknown, path: string): void {
+  if (!isObj(v) || !isId(v.target)) fail(path, 'expected a cursor {target, x, y}');
+  checkXY(v, path);
+}
+
+function checkHighlight(v: Obj, path: string): void {
+  if (v.kind !== 'mark' && v.kind !== 'laser') fail(`${path}.kind`, 'expected mark or laser');
+  if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+  checkXY(v, path);
+}
+
 function checkMutation(v: unknown, path: string): Mutation {
   if (!isObj(v)) fail(path, 'expected a mutation object');
   switch (v.k) {
@@ -387,6 +446,27 @@ function checkClientMessage(v: unknown): ClientMessage {
     case 'input':
       checkRemoteInput(v.event, 'event');
       return v as ClientMessage;
+    case 'presence':
+      if (v.cursor !== null) checkCursor(v.cursor, 'cursor');
+      return v as ClientMessage;
+    case 'chat':
+      if (!isStr(v.text) || v.text.trim() === '' || v.text.length > MAX_CHAT_CHARS) fail('text', `expected 1 to ${MAX_CHAT_CHARS} characters`);
+      return v as ClientMessage;
+    case 'name':
+      if (!isStr(v.name) || v.name.trim() === '' || v.name.length > MAX_NAME_CHARS) fail('name', `expected 1 to ${MAX_NAME_CHARS} characters`);
+      return v as ClientMessage;
+    case 'control':
+      if (!['request', 'release', 'grant', 'deny', 'revoke', 'make-host'].includes(v.action as string)) fail('action', 'unknown control action');
+      if (v.participantId !== undefined && !isStr(v.participantId)) fail('participantId', 'expected a participant id');
+      return v as ClientMessage;
+    case 'highlight':
+      checkHighlight(v, 'highlight');
+      return v as ClientMessage;
+    case 'end':
+      return v as ClientMessage;
+    case 'input-refused':
+      if (!isStr(v.participantId) || !isStr(v.reason) || v.reason.length > 500) fail('input-refused', 'needs participantId and a short reason');
+      return v as ClientMessage;
     default: {
       const unknownType: never = type;
       return fail('type', `unknown message type ${JSON.stringify(unknownType)}`);
@@ -421,6 +501,32 @@ function checkServerMessage(v: unknown): ServerMessage {
       return v as ServerMessage;
     case 'promoted':
       if (!isStr(v.url)) fail('url', 'expected a URL string');
+      return v as ServerMessage;
+    case 'roster':
+      if (!Array.isArray(v.participants)) fail('participants', 'expected a list');
+      for (const p of v.participants as unknown[]) {
+        if (!isObj(p) || !isStr(p.id) || !isStr(p.name) || !isStr(p.color) || !isStr(p.role) || typeof p.connected !== 'boolean')
+          fail('participants', 'bad roster entry');
+      }
+      if (v.controlHolder !== null && !isStr(v.controlHolder)) fail('controlHolder', 'expected a participant id or null');
+      if (v.policy !== 'host-only' && v.policy !== 'request' && v.policy !== 'take') fail('policy', 'unknown control policy');
+      return v as ServerMessage;
+    case 'presence':
+      if (!isStr(v.from)) fail('from', 'expected a participant id');
+      if (v.cursor !== null) checkCursor(v.cursor, 'cursor');
+      return v as ServerMessage;
+    case 'chat':
+      if (!isStr(v.from) || !isStr(v.name) || !isStr(v.text) || typeof v.at !== 'number') fail('chat', 'needs from, name, text and at');
+      return v as ServerMessage;
+    case 'control-request':
+      if (!isStr(v.from) || !isStr(v.name)) fail('control-request', 'needs from and name');
+      return v as ServerMessage;
+    case 'highlight':
+      if (!isStr(v.from)) fail('from', 'expected a participant id');
+      checkHighlight(v, 'highlight');
+      return v as ServerMessage;
+    case 'notice':
+      if (!isStr(v.text)) fail('text', 'expected a string');
       return v as ServerMessage;
     case 'input':
       if (!isStr(v.from)) fail('from', 'expected a participant id');

@@ -59,9 +59,20 @@ describe('validateConfig: valid configurations', () => {
       publicUrl: null,
       sessions: { idleTimeoutSeconds: 1800, hostGracePeriodSeconds: 15, maxSessions: 1000, maxParticipants: 50 },
       sites: [
-        { url: 'https://example.com', name: 'https://example.com', pattern: expect.objectContaining({ host: 'example.com', wildcard: false }), mask: [] },
+        {
+          url: 'https://example.com',
+          name: 'https://example.com',
+          pattern: expect.objectContaining({ host: 'example.com', wildcard: false }),
+          mask: [],
+          control: 'take',
+          hostOnly: [],
+        },
       ],
       demo: { enabled: false, port: 0 },
+      trustProxy: 0,
+      log: { level: 'info', format: 'auto' },
+      metrics: { enabled: true },
+      shutdown: { deadlineSeconds: 10 },
     });
   });
 
@@ -121,7 +132,7 @@ describe('validateConfig: valid configurations', () => {
   });
 
   it('lists the top-level keys', () => {
-    expect([...TOP_LEVEL_KEYS]).toEqual(['server', 'publicUrl', 'sessions', 'sites', 'demo']);
+    expect([...TOP_LEVEL_KEYS]).toEqual(['server', 'publicUrl', 'trustProxy', 'sessions', 'sites', 'demo', 'log', 'metrics', 'shutdown']);
   });
 });
 
@@ -166,6 +177,8 @@ describe('validateConfig: every error names its setting path', () => {
     ['second site bad pattern', 'sites[1].url', { sites: ['https://a.com', { url: 'https://*.com' }] }],
     ['mask not a list', 'sites[0].mask', { sites: [{ url: 'https://a.com', mask: '.x' }] }],
     ['mask entry not a selector', 'sites[0].mask[1]', { sites: [{ url: 'https://a.com', mask: ['.ok', '} body {'] }] }],
+    ['unknown control policy', 'sites[0].control', { sites: [{ url: 'https://a.com', control: 'anyone' }] }],
+    ['hostOnly not a list', 'sites[0].hostOnly', { sites: [{ url: 'https://a.com', hostOnly: '#pay' }] }],
     ['site empty name', 'sites[0].name', { sites: [{ url: 'https://a.com', name: '  ' }] }],
     ['site name a number', 'sites[0].name', { sites: [{ url: 'https://a.com', name: 3 }] }],
   ])('%s -> %s', (_what, path, doc) => {

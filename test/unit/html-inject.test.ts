@@ -217,7 +217,7 @@ describe('HeadInjector streaming', () => {
   });
 
   it('uses the nonce snippet it is given', async () => {
-    const snippet = injectionSnippet('abc');
+    const snippet = injectionSnippet({ nonce: 'abc' });
     const out = await inject([Buffer.from('<head></head>')], snippet);
     expect(out.toString('latin1')).toBe(`<head>${snippet.toString('latin1')}</head>`);
   });

@@ -1,0 +1,135 @@
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { GatewayMetrics, messageTypeOf, rejectionReason, timeTransform } from '../../gateway/metrics.js';
+
+describe('messageTypeOf', () => {
+  it.each([
+    ['{"type":"snapshot","seq":1}', 'snapshot'],
+    ['{"type":"waiting-for-host"}', 'waiting-for-host'],
+    ['{"type":"error","code":"X","message":"m"}', 'error'],
+    ['{"seq":1,"type":"snapshot"}', 'other'],
+    ['{"type":"Snapshot"}', 'other'],
+    [`{"type":"${'a'.repeat(40)}"}`, 'other'],
+    ['not json', 'other'],
+    ['', 'other'],
+  ])('%s -> %s', (encoded, type) => {
+    expect(messageTypeOf(encoded)).toBe(type);
+  });
+});
+
+describe('rejectionReason', () => {
+  it.each([
+    ['SITE_NOT_ALLOWED', 'not_allowed'],
+    ['SSRF_BLOCKED', 'ssrf'],
+    ['RATE_LIMITED', 'rate_limit'],
+    ['BAD_MESSAGE', 'bad_message'],
+    ['NOT_A_PARTICIPANT', 'not_a_participant'],
+    ['DRAINING', 'draining'],
+    ['UNAUTHORIZED', 'unauthorized'],
+  ])('%s is counted as %s', (code, reason) => {
+    expect(rejectionReason(code)).toBe(reason);
+  });
+
+  it.each(['SESSION_NOT_FOUND', 'NOT_FOUND', 'INTERNAL', 'UPSTREAM_FAILED', 'anything'])('%s is not a rejection', (code) => {
+    expect(rejectionReason(code)).toBeNull();
+  });
+});
+
+describe('timeTransform', () => {
+  it('reports the synchronous time of transform and flush once the stream ends, and passes the data through', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // Spin: CPU time the timer must see.
+      }
+    };
+    const upper = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        busy(5);
+        done(null, chunk.toString().toUpperCase());
+      },
+      flush(done) {
+        busy(5);
+        done(null, '!');
+      },
+    });
+    let seconds = -1;
+    timeTransform(upper, (s) => {
+      seconds = s;
+    });
+    const out: string[] = [];
+    await pipeline(
+      ['a', 'b', 'c'],
+      upper,
+      new Transform({
+        transform(chunk, _enc, done) {
+          out.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    expect(out.join('')).toBe('ABC!');
+    expect(seconds).toBeGreaterThanOrEqual(0.019);
+    expect(seconds).toBeLessThan(1);
+  });
+});
+
+describe('GatewayMetrics', () => {
+  it('keeps one registry per instance, so two gateways in one process do not collide', async () => {
+    const a = new GatewayMetrics();
+    const b = new GatewayMetrics();
+    try {
+      a.sessionCreated();
+      a.rejected('SITE_NOT_ALLOWED');
+      a.rejected('NOT_FOUND');
+      a.proxiedResponse(204, 'other', 0.02);
+      a.wsSent('{"type":"welcome","v":1}', 1);
+      a.wsSent('{"type":"snapshot","seq":3}', 0);
+      a.wsSent('{"type":"mutations","seq":4}', 2);
+      a.wsPublished('{"type":"mutations","seq":5}', 3);
+      a.wsClosedWith(1006);
+      a.wsClosedWith(4999);
+      a.mirrorSynced(['{"type":"snapshot","seq":1}', '{"type":"mutations","seq":2}']);
+      a.mirrorSynced(['{"type":"mutations","seq":2}']);
+      a.mirrorSynced([]);
+      a.attach({
+        sessionsOpen: () => 2,
+        participantsConnected: () => ({ host: 1, observer: 3 }),
+        socketsOpen: () => 5,
+        requestsInFlight: () => 1,
+        draining: () => true,
+      });
+      const text = (await a.render()).body;
+      for (const line of [
+        'cobrowse_sessions_created_total 1',
+        'cobrowse_sessions_open 2',
+        'cobrowse_participants_connected{role="host"} 1',
+        'cobrowse_participants_connected{role="controller"} 0',
+        'cobrowse_participants_connected{role="observer"} 3',
+        'cobrowse_ws_connections 5',
+        'cobrowse_draining 1',
+        'cobrowse_rejected_total{reason="not_allowed"} 1',
+        'cobrowse_rejected_total{reason="ssrf"} 0',
+        'cobrowse_proxied_requests_total{status_class="2xx",kind="other"} 1',
+        'cobrowse_upstream_latency_seconds_count{kind="other"} 1',
+        'cobrowse_ws_messages_total{direction="out",type="welcome"} 1',
+        'cobrowse_ws_messages_total{direction="out",type="mutations"} 4',
+        'cobrowse_ws_backpressure_total{outcome="buffered"} 1',
+        'cobrowse_ws_backpressure_total{outcome="dropped"} 1',
+        'cobrowse_ws_closed_total{reason="abnormal"} 1',
+        'cobrowse_ws_closed_total{reason="other"} 1',
+        'cobrowse_ws_mirror_syncs_total{kind="snapshot"} 1',
+        'cobrowse_ws_mirror_syncs_total{kind="tail"} 1',
+        'cobrowse_ws_mirror_syncs_total{kind="none"} 1',
+      ]) {
+        expect(text).toContain(line);
+      }
+      expect((await b.render()).body).toContain('cobrowse_sessions_created_total 0');
+      expect((await b.render()).body).toContain('cobrowse_sessions_open 0');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
