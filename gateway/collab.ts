@@ -125,7 +125,7 @@ function handleControl(session: Session, from: Participant, msg: Extract<ClientM
         refuse('Only the host grants control.');
         return;
       }
-      if (!target || target.role !== 'controller') {
+      if (target?.role !== 'controller') {
         refuse('Control can be given to participants with control links only.');
         return;
       }

@@ -21,7 +21,7 @@ export interface MetricsSources {
 export type HostKind = 'gateway' | 'proxied' | 'unknown';
 
 /** What a proxied response body is: HTML (decoded and rewritten) or anything else (piped). */
-export type ContentKind = 'html' | 'other';
+export type ContentKind = 'html' | 'css' | 'other';
 
 /** Error codes counted as rejections, and the reason label each one gets. */
 const REJECTION_REASONS: Record<string, string> = {

@@ -28,6 +28,18 @@ export function participantFromCookie(
   return token ? gw.registry.participantByToken(token, sessionId) : null;
 }
 
+/**
+ * Requests without the participant cookie that may be sent through the gateway host for a ticket:
+ * navigations (pages, frames) and no-cors subresources (images, styles, scripts) from a page of the
+ * same site. The gateway host knows the browser by its own cookie; CORS requests cannot follow.
+ */
+function canBounce(headers: Record<string, string>): boolean {
+  const mode = headers['sec-fetch-mode'];
+  if (mode === undefined) return isDocumentNavigation(headers);
+  const site = headers['sec-fetch-site'];
+  return mode === 'navigate' || (mode === 'no-cors' && (site === 'same-site' || site === 'same-origin'));
+}
+
 function isDocumentNavigation(headers: Record<string, string>): boolean {
   const dest = headers['sec-fetch-dest'];
   if (dest !== undefined) return dest === 'document';
@@ -158,7 +170,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     return;
   }
   if (!found) {
-    if (request.method === 'GET' && isDocumentNavigation(request.headers)) {
+    if (request.method === 'GET' && canBounce(request.headers)) {
       const to = `${url.pathname}${url.search}`;
       redirect(exchange, `${gw.mapper.gatewayOrigin}/t/${session.id}?host=${encodeURIComponent(host.label)}&to=${encodeURIComponent(to)}`);
       return;

@@ -10,9 +10,11 @@ import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
-import { HeadInjector, injectionSnippet } from './html-inject.js';
+import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import { timeTransform } from './metrics.js';
+import { CssRewriteStream } from './rewrite/css-rewriter.js';
+import { HtmlRewriteStream } from './rewrite/html-rewriter.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 
@@ -85,9 +87,35 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
   }
 }
 
-function isHtml(headers: RawHeaders): boolean {
+/** Which bodies the gateway rewrites: HTML (URLs in markup, the sync script) and CSS (url(), @import). */
+function contentKind(headers: RawHeaders): 'html' | 'css' | 'other' {
   const type = String(headers['content-type'] ?? '').toLowerCase();
-  return type.startsWith('text/html') || type.startsWith('application/xhtml+xml');
+  if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
+  if (type.startsWith('text/css')) return 'css';
+  return 'other';
+}
+
+function charsetOf(headers: RawHeaders): string | undefined {
+  const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(String(headers['content-type'] ?? ''));
+  return m?.[1]?.toLowerCase();
+}
+
+/**
+ * What a URL in a page or stylesheet becomes: relative URLs stay (each origin has its own proxied
+ * host, so they resolve there); absolute http(s) URLs go to their proxied host, or to the gateway's
+ * "not allowed" page; other schemes (data:, mailto:) stay.
+ */
+export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: string): string | null {
+  const trimmed = url.trim();
+  if (!/^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i.test(trimmed)) return null;
+  let real: URL;
+  try {
+    real = new URL(trimmed, base);
+  } catch {
+    return null;
+  }
+  if (real.protocol !== 'http:' && real.protocol !== 'https:') return null;
+  return browserUrlFor(gw, session, real);
 }
 
 function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
@@ -172,8 +200,9 @@ export async function proxyRequest(
   exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
 
   const encoding = String(raw['content-encoding'] ?? '');
-  const decoder = isHtml(raw) ? decoderFor(encoding) : 'unsupported';
-  const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : 'html';
+  const rewritten = contentKind(raw);
+  const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
+  const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
   exchange.annotations.kind = kind;
   gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
   if (decoder === 'unsupported' || request.method === 'HEAD') {
@@ -183,21 +212,28 @@ export async function proxyRequest(
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
-  const injector = new HeadInjector(
-    injectionSnippet({
-      mask: maskSelectorsFor(gw, session, label),
-      cookies: await session.jar.scriptCookies(target),
-      origin: target.origin,
-      origins: proxiedOriginTable(gw, session),
-      enter: participant ? notEnteredOrigins(gw, session, participant) : [],
-      hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
-    }),
-  );
-  timeTransform(injector, (seconds) => {
+  const mapUrl = (url: string) => markupUrl(gw, session, target, url);
+  const charset = charsetOf(raw);
+  const rewriter =
+    kind === 'css'
+      ? new CssRewriteStream(mapUrl, { charset })
+      : new HtmlRewriteStream({
+          mapUrl,
+          charset,
+          snippet: injectionSnippet({
+            mask: maskSelectorsFor(gw, session, label),
+            cookies: await session.jar.scriptCookies(target),
+            origin: target.origin,
+            origins: proxiedOriginTable(gw, session),
+            enter: participant ? notEnteredOrigins(gw, session, participant) : [],
+            hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
+          }),
+        });
+  timeTransform(rewriter, (seconds) => {
     exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
     gw.metrics?.htmlRewritten(seconds);
   });
-  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, injector] : [injector];
+  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, rewriter] : [rewriter];
   const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
     if (err && !exchange.finished) {
       const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };

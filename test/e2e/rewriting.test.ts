@@ -1,0 +1,173 @@
+// The rewriting proxy with real sites and a real browser: absolute URLs in markup and CSS go to
+// the session's proxied hosts (or the "not allowed" page), encodings and charsets are decoded,
+// ranges pass through, and the browser never contacts a real origin.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+// A 2x2 red PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+const FILE = Buffer.from(Array.from({ length: 1000 }, (_, i) => String.fromCharCode(65 + (i % 26))).join(''));
+
+let a: Server;
+let b: Server;
+let aOrigin = '';
+let bOrigin = '';
+let t: TestGateway;
+let browser: Browser;
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+function page(body: string): string {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>A</title><link rel="stylesheet" href="${bOrigin}/style.css"></head><body>${body}</body></html>`;
+}
+
+beforeAll(async () => {
+  a = createServer((req, res) => {
+    const html = (body: string | Buffer, headers: Record<string, string> = {}) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
+      res.end(body);
+    };
+    switch (req.url) {
+      case '/page':
+        return html(
+          page(`<h1 id="title">Page A</h1>
+<img id="img" src="${bOrigin}/img.png" srcset="${bOrigin}/img.png 1x, ${bOrigin}/img.png?2x 2x" alt="">
+<div id="bg" style="background-image: url('${bOrigin}/img.png'); width: 4px; height: 4px"></div>
+<a id="link" href="${bOrigin}/page2">to B</a> <a id="bad" href="https://not-allowed.example/x?y=1">away</a>
+<form id="form" action="${bOrigin}/submit" method="post"><button>go</button></form>`),
+        );
+      case '/gzip':
+        return html(gzipSync(page('<p id="enc">gzip page</p>')), { 'content-encoding': 'gzip' });
+      case '/br':
+        return html(brotliCompressSync(page('<p id="enc">brotli page</p>')), { 'content-encoding': 'br' });
+      case '/deflate':
+        return html(deflateSync(page('<p id="enc">deflate page</p>')), { 'content-encoding': 'deflate' });
+      case '/latin1':
+        res.writeHead(200, { 'content-type': 'text/html; charset=windows-1252' });
+        return res.end(Buffer.from('<!DOCTYPE html><html><head><title>L</title></head><body><p id="cafe">caf\xe9 \x80</p></body></html>', 'latin1'));
+      case '/file': {
+        const range = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '');
+        if (range) {
+          const [start, end] = [Number(range[1]), Number(range[2])];
+          res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end}/${FILE.length}`, 'accept-ranges': 'bytes' });
+          return res.end(FILE.subarray(start, end + 1));
+        }
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', 'content-length': String(FILE.length) });
+        return res.end(FILE);
+      }
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  b = createServer((req, res) => {
+    if (req.url?.startsWith('/img.png')) {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      return res.end(PNG);
+    }
+    if (req.url === '/style.css') {
+      res.writeHead(200, { 'content-type': 'text/css' });
+      return res.end(`@import url("${bOrigin}/more.css"); h1 { color: rgb(10, 20, 30); } #bg2 { background: url(${bOrigin}/img.png); }`);
+    }
+    if (req.url === '/more.css') {
+      res.writeHead(200, { 'content-type': 'text/css' });
+      return res.end('h1 { letter-spacing: 3px; }');
+    }
+    if (req.url === '/page2') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<!DOCTYPE html><html><head><title>B</title></head><body><h1 id="title">Page B</h1></body></html>');
+    }
+    res.writeHead(404).end();
+  });
+  aOrigin = await listen(a);
+  bOrigin = await listen(b);
+  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: aOrigin }, { url: bOrigin }] });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  a?.close();
+  b?.close();
+});
+
+describe('rewriting proxy', () => {
+  it('maps absolute URLs in markup and CSS to proxied hosts, and other sites to the "not allowed" page', async () => {
+    const session = await createSession(t, `${aOrigin}/page`);
+    const host = await newParticipant(browser);
+    const requested: string[] = [];
+    host.page.on('request', (r) => requested.push(r.url()));
+    await host.page.goto(session.hostUrl);
+    const o2 = new RegExp(`^http://o2--${session.id}\\.cobrowse\\.localhost:${t.gateway.port}/`);
+
+    await expect.poll(() => host.page.evaluate(() => (document.getElementById('img') as HTMLImageElement).naturalWidth)).toBe(2);
+    await expect.poll(() => host.page.evaluate(() => getComputedStyle(document.getElementById('title') as HTMLElement).color)).toBe('rgb(10, 20, 30)');
+    await expect.poll(() => host.page.evaluate(() => getComputedStyle(document.getElementById('title') as HTMLElement).letterSpacing)).toBe('3px');
+    expect(await host.page.getAttribute('#link', 'href')).toMatch(o2);
+    expect(await host.page.getAttribute('#form', 'action')).toMatch(o2);
+    expect(await host.page.getAttribute('#img', 'srcset')).toMatch(/^http:\/\/o2--.*\/img.png 1x, http:\/\/o2--.*\/img.png\?2x 2x$/);
+    expect(await host.page.getAttribute('#bad', 'href')).toBe(`${t.gateway.url}/blocked?url=${encodeURIComponent('https://not-allowed.example/x?y=1')}`);
+
+    // A follower's mirror loads the other origin's assets too.
+    const follower = await newParticipant(browser);
+    await follower.page.goto(session.joinUrl);
+    await expect.poll(() => mirrorBody(follower.page)).toContain('Page A');
+    await expect
+      .poll(() =>
+        follower.page.evaluate(
+          () =>
+            ((document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentDocument?.getElementById('img') as HTMLImageElement | null)?.naturalWidth,
+        ),
+      )
+      .toBe(2);
+
+    await Promise.all([host.page.waitForURL(o2), host.page.click('#link')]);
+    expect(await host.page.textContent('#title')).toBe('Page B');
+    await expect.poll(() => mirrorBody(follower.page)).toContain('Page B');
+
+    const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
+    expect(requested.filter((u) => !gatewayHost.test(u))).toEqual([]);
+    await Promise.all([host.context.close(), follower.context.close()]);
+  });
+
+  it('decodes gzip, deflate and br pages and keeps a windows-1252 page rendering the same', async () => {
+    const session = await createSession(t, `${aOrigin}/gzip`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    const origin = new URL(host.page.url()).origin;
+    for (const [path, text] of [
+      ['/gzip', 'gzip page'],
+      ['/br', 'brotli page'],
+      ['/deflate', 'deflate page'],
+    ]) {
+      await host.page.goto(`${origin}${path}`);
+      expect(await host.page.textContent('#enc')).toBe(text);
+      expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    }
+    await host.page.goto(`${origin}/latin1`);
+    expect(await host.page.textContent('#cafe')).toBe('café €');
+    expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    await host.context.close();
+  });
+
+  it('passes Range requests and their 206 answers through untouched', async () => {
+    const session = await createSession(t, `${aOrigin}/page`);
+    const host = await t.join(session.hostUrl);
+    const part = await t.call('GET', `${host.proxiedOrigin}/file`, { headers: { cookie: host.cookie, range: 'bytes=10-19' } });
+    expect(part.status).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 10-19/${FILE.length}`);
+    expect(part.text).toBe(FILE.subarray(10, 20).toString());
+    const whole = await t.call('GET', `${host.proxiedOrigin}/file`, { headers: { cookie: host.cookie } });
+    expect(whole.status).toBe(200);
+    expect(whole.headers['content-length']).toBe(String(FILE.length));
+    expect(whole.text).toBe(FILE.toString());
+  });
+});
