@@ -219,7 +219,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       return serveGatewayApp(gw, exchange, gatewayApp.fetch);
     }
     if (!config.publicUrl && isLoopbackAlias(hostHeader)) {
-      // http://localhost:8080/ typed by hand: the canonical gateway host is cobrowse.localhost.
+      // localhost or 127.0.0.1: API clients and health checks are served as they are; a browser
+      // is sent to the canonical gateway host (cobrowse.localhost), where its cookies belong.
+      if (/^\/(api|healthz|readyz|metrics)(\/|\?|$)/.test(exchange.request.url)) return serveGatewayApp(gw, exchange, gatewayApp.fetch);
       exchange.sendComplete(302, [['location', `${gw.mapper.gatewayOrigin}${exchange.request.url}`]], '');
       return Promise.resolve();
     }

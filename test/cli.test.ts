@@ -81,10 +81,14 @@ describe('start command', () => {
       expect(html).toContain('Demo shop (bundled)');
       expect(html).toContain('Example Domain');
       // localhost typed by hand goes to the canonical gateway host.
-      const alias = await request(`http://127.0.0.1:${port}/api?x=1`, { headers: { host: `localhost:${port}` } });
+      const alias = await request(`http://127.0.0.1:${port}/?x=1`, { headers: { host: `localhost:${port}` } });
       await alias.body.dump();
       expect(alias.statusCode).toBe(302);
-      expect(alias.headers.location).toBe(`http://cobrowse.localhost:${port}/api?x=1`);
+      expect(alias.headers.location).toBe(`http://cobrowse.localhost:${port}/?x=1`);
+      // API clients and health checks on localhost are answered directly.
+      const health = await request(`http://127.0.0.1:${port}/healthz`, { headers: { host: `127.0.0.1:${port}` } });
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
