@@ -15,6 +15,8 @@ export interface SiteConfig {
   control: ControlPolicy;
   /** CSS selectors of elements only the host may use (a pay button, say). */
   hostOnly: string[];
+  /** The site's names may resolve to private or loopback addresses (an intranet site). */
+  privateNetwork: boolean;
 }
 
 /** The validated configuration the gateway runs on. */
@@ -125,6 +127,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: 'none',
     example: '["#pay-now", "form.checkout button"]',
     description: 'elements only the host may click or fill in; a participant with control is refused and told why',
+  },
+  {
+    key: 'sites[].privateNetwork',
+    type: 'boolean',
+    default: false,
+    example: 'true',
+    description:
+      'the site is on a private network: its names may resolve to private, loopback or link-local addresses (otherwise such answers are refused, against SSRF); IP literals and `*.localhost` names are always taken as written',
   },
   { key: 'demo.enabled', type: 'boolean', default: false, example: 'true', description: 'serve the bundled demo shop on loopback and allow it' },
   { key: 'demo.port', type: 'integer 0-65535', default: 0, example: '4000', description: "the demo shop's port (`0`: any free port)" },
@@ -342,7 +352,9 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       if (raw.control === 'take' || raw.control === 'request' || raw.control === 'host-only') control = raw.control;
       else c.add(`${path}.control`, `must be take, request or host-only, got ${JSON.stringify(raw.control)}`);
     }
+    const privateNetwork = c.bool(raw.privateNetwork, `${path}.privateNetwork`, false);
     sites.push({
+      privateNetwork,
       url: parsed.value.text,
       name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text,
       pattern: parsed.value,

@@ -50,7 +50,12 @@ export function parseSitePattern(input: string): PatternResult {
 /** True when the origin (as URL.origin gives it) is allowed by the pattern. */
 export function patternMatches(pattern: SitePattern, origin: URL): boolean {
   if (origin.protocol !== pattern.scheme || origin.port !== pattern.port) return false;
-  const host = origin.hostname.toLowerCase();
+  return hostMatches(pattern, origin.hostname);
+}
+
+/** True when a host name (any port or scheme) falls under the pattern. */
+export function hostMatches(pattern: SitePattern, hostname: string): boolean {
+  const host = hostname.toLowerCase();
   return pattern.wildcard ? host.endsWith(`.${pattern.host}`) : host === pattern.host;
 }
 

@@ -77,6 +77,17 @@ export class SessionCookieJar {
     return this.jar.getCookieString(url.href, { http: false });
   }
 
+  /** When the first of the script-visible cookies for `url` expires (epoch ms), or null when none does. */
+  async scriptCookiesExpiry(url: URL): Promise<number | null> {
+    const cookies = await this.jar.getCookies(url.href, { http: false });
+    let first: number | null = null;
+    for (const c of cookies) {
+      const at = c.expiryTime();
+      if (at !== undefined && Number.isFinite(at) && (first === null || at < first)) first = at;
+    }
+    return first;
+  }
+
   /** Every cookie, for the API and persistence (values included: never log this). */
   async all(): Promise<Cookie[]> {
     return (await this.jar.store.getAllCookies?.()) ?? [];

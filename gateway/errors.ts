@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'PAYLOAD_TOO_LARGE'
   | 'DRAINING'
+  | 'SSRF_BLOCKED'
   | 'INTERNAL';
 
 /** An error the gateway turns into a response in one place (see respondWithError). */

@@ -101,6 +101,8 @@ export interface SnippetOptions {
   mask?: readonly string[];
   /** What document.cookie starts with (script-visible cookies of the page). */
   cookies?: string | null;
+  /** When the first of those cookies expires (epoch ms). */
+  cookiesExpire?: number | null;
   /** The page's real origin and the session's real -> proxied origin table (URL runtime). */
   origin?: string;
   origins?: Record<string, string>;
@@ -121,6 +123,7 @@ export function injectionTag(options: SnippetOptions = {}): string {
   if (options.nonce) attrs.push(`nonce="${escapeHtml(options.nonce)}"`);
   if (options.mask && options.mask.length > 0) attrs.push(`data-mask="${escapeHtml(JSON.stringify(options.mask))}"`);
   if (options.cookies !== undefined && options.cookies !== null) attrs.push(`data-cookies="${escapeHtml(options.cookies)}"`);
+  if (options.cookiesExpire) attrs.push(`data-cookies-expire="${options.cookiesExpire}"`);
   if (options.origin) attrs.push(`data-origin="${escapeHtml(options.origin)}"`);
   if (options.origins) attrs.push(`data-origins="${escapeHtml(JSON.stringify(options.origins))}"`);
   if (options.hostOnly && options.hostOnly.length > 0) attrs.push(`data-host-only="${escapeHtml(JSON.stringify(options.hostOnly))}"`);

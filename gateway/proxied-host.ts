@@ -120,7 +120,12 @@ async function serveScriptCookies(
   } else if (exchange.request.method !== 'GET') {
     throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
   }
-  exchange.sendComplete(200, [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE], await session.jar.scriptCookies(pageUrl));
+  const expires = await session.jar.scriptCookiesExpiry(pageUrl);
+  exchange.sendComplete(
+    200,
+    [['content-type', 'text/plain; charset=utf-8'], ['x-cobrowse-cookies-expire', String(expires ?? 0)], ...NO_STORE],
+    await session.jar.scriptCookies(pageUrl),
+  );
 }
 
 async function readText(body: Readable, max: number): Promise<string> {

@@ -139,6 +139,11 @@ function upstreamError(err: unknown, target: URL): GatewayError {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
     return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
   }
+  if ((err as { code?: string }).code === 'SSRF_BLOCKED') {
+    return new GatewayError('SSRF_BLOCKED', 403, `${target.hostname} resolves to an internal network address; the gateway refuses to connect there.`, {
+      cause: err,
+    });
+  }
   if ((err as { code?: string }).code === 'PAYLOAD_TOO_LARGE') {
     return new GatewayError('PAYLOAD_TOO_LARGE', 413, `The request body is larger than ${MAX_REQUEST_BODY} bytes.`, { cause: err });
   }
@@ -223,6 +228,7 @@ export async function proxyRequest(
           snippet: injectionSnippet({
             mask: maskSelectorsFor(gw, session, label),
             cookies: await session.jar.scriptCookies(target),
+            cookiesExpire: await session.jar.scriptCookiesExpiry(target),
             origin: target.origin,
             origins: proxiedOriginTable(gw, session),
             enter: participant ? notEnteredOrigins(gw, session, participant) : [],

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import type { GatewayConfig, SiteConfig } from '../config/schema.js';
 import { type DemoSite, startDemoSite } from '../demo/site.js';
-import { Allowlist, parseSitePattern } from './allowlist.js';
+import { Allowlist, hostMatches, parseSitePattern } from './allowlist.js';
 import { createGatewayApp } from './api.js';
 import type { GatewayContext } from './context.js';
 import { errorPage, GatewayError } from './errors.js';
@@ -19,6 +19,7 @@ import { GatewayMetrics, type HostKind } from './metrics.js';
 import { participantFromCookie, serveProxiedHost } from './proxied-host.js';
 import { SessionRegistry } from './session.js';
 import { guardSocketBehavior } from './socket-guard.js';
+import { guardedLookup } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
 
 /** Options that do not come from the config file. */
@@ -103,7 +104,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   if (demo) {
     const parsed = parseSitePattern(demo.origin);
     if (!parsed.ok) throw new Error(`demo origin ${demo.origin}: ${parsed.error}`);
-    sites.unshift({ url: parsed.value.text, name: 'Demo shop (bundled)', pattern: parsed.value, mask: ['.private'], control: 'take', hostOnly: ['#pay-now'] });
+    sites.unshift({
+      url: parsed.value.text,
+      name: 'Demo shop (bundled)',
+      pattern: parsed.value,
+      mask: ['.private'],
+      control: 'take',
+      hostOnly: ['#pay-now'],
+      privateNetwork: true,
+    });
   }
 
   const app = uWS.App();
@@ -130,7 +139,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     allowlist: new Allowlist(sites.map((s) => s.pattern)),
     sites,
     mapper: new UrlMapper(publicUrl),
-    agent: new Agent({ connections: 128, headersTimeout: 30_000, bodyTimeout: 60_000, keepAliveTimeout: 10_000 }),
+    agent: new Agent({
+      connections: 128,
+      headersTimeout: 30_000,
+      bodyTimeout: 60_000,
+      keepAliveTimeout: 10_000,
+      connect: { lookup: guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname))) },
+    }),
     apiKey: options.apiKey ?? null,
     injectBundle,
     log,

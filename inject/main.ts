@@ -67,7 +67,7 @@ try {
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => startMirror(masker), { once: true });
       else startMirror(masker);
     } else {
-      const cookies = installCookieShim(script?.dataset.cookies);
+      const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
       installRuntime(script);
       if (window.top === window) startLive(masker, cookies, hostOnlySelector(script));
     }

@@ -66,6 +66,7 @@ describe('validateConfig: valid configurations', () => {
           mask: [],
           control: 'take',
           hostOnly: [],
+          privateNetwork: false,
         },
       ],
       demo: { enabled: false, port: 0 },
