@@ -105,6 +105,21 @@ export class SessionCookieJar {
     for (const cookie of (await other.store.getAllCookies?.()) ?? []) await this.jar.store.putCookie(cookie);
   }
 
+  /** Forgets the cookies a site's page at `url` can see or set: its host's and its parent domains' (Clear-Site-Data). */
+  async clearSite(url: URL): Promise<number> {
+    const host = url.hostname.toLowerCase();
+    let removed = 0;
+    for (const c of await this.all()) {
+      const domain = (c.domain ?? '').toLowerCase();
+      if (domain && (host === domain || host.endsWith(`.${domain}`))) {
+        await this.jar.store.removeCookie(c.domain ?? '', c.path ?? '/', c.key);
+        removed++;
+      }
+    }
+    if (removed > 0) this.onChange();
+    return removed;
+  }
+
   /** Forgets every cookie (the session ended). */
   async clear(): Promise<void> {
     await this.jar.removeAllCookies();

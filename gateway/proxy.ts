@@ -2,12 +2,14 @@
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
 //   mapResponseHeaders -> streamBody (HTML decoded and injected; everything else piped as is).
 
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
+import { rewriteCsp } from './csp.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
@@ -28,6 +30,49 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
     if (mapped) return mapped;
   }
   return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
+}
+
+/**
+ * Rewrites the page's Content-Security-Policy headers in place (sources mapped, the injected script
+ * allowed); returns the nonce the script tag must carry, or null when the page has no policy.
+ */
+function applyCsp(gw: GatewayContext, session: Session, label: string, target: URL, headers: [string, string][]): string | null {
+  let nonce: string | null = null;
+  const base = new URL(gw.mapper.gatewayOrigin);
+  for (const h of headers) {
+    if (h[0] !== 'content-security-policy' && h[0] !== 'content-security-policy-report-only') continue;
+    nonce ??= randomBytes(16).toString('base64');
+    const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
+    h[1] = rewriteCsp(h[1], {
+      pageOrigin: target,
+      mapOrigin: (origin) => {
+        const url = new URL(origin);
+        return gw.allowlist.allows(url) ? (gw.mapper.toProxiedUrl(url, session.id, session.origins)?.replace(/\/$/, '') ?? null) : null;
+      },
+      proxiedWildcard: `${base.protocol}//*.${base.host}`,
+      nonce,
+      injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
+      insecureGateway: base.protocol === 'http:',
+    });
+  }
+  return nonce;
+}
+
+/**
+ * Clear-Site-Data: the site's cookies live in the session's jar, so "cookies" clears the jar's
+ * cookies of that site; the browser must not clear its own (they are the participant's identity).
+ */
+async function applyClearSiteData(session: Session, headers: [string, string][], target: URL): Promise<void> {
+  const i = headers.findIndex(([name]) => name === 'clear-site-data');
+  if (i === -1) return;
+  const entry = headers[i];
+  if (!entry) return;
+  const types = entry[1].split(',').map((t) => t.trim().toLowerCase());
+  const all = types.includes('"*"');
+  if (all || types.includes('"cookies"')) await session.jar.clearSite(target);
+  const rest = all ? ['"cache"', '"storage"'] : types.filter((t) => t !== '"cookies"');
+  if (rest.length > 0) entry[1] = rest.join(', ');
+  else headers.splice(i, 1);
 }
 
 /** The browser's Origin when it is another proxied host of this session (credentialed CORS between them). */
@@ -199,6 +244,8 @@ export async function proxyRequest(
       gw.log.debug('cookies refused by jar', { sessionId: session.id, participantId: participant.id, role: participant.role, origin: target.origin, refused });
     }
   }
+  if (participant) await applyClearSiteData(session, mapped.headers, target);
+  const nonce = applyCsp(gw, session, label, target, mapped.headers);
   session.touch();
   // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
   const upstreamSeconds = (performance.now() - started) / 1000;
@@ -226,6 +273,7 @@ export async function proxyRequest(
           mapUrl,
           charset,
           snippet: injectionSnippet({
+            nonce,
             mask: maskSelectorsFor(gw, session, label),
             cookies: await session.jar.scriptCookies(target),
             cookiesExpire: await session.jar.scriptCookiesExpiry(target),

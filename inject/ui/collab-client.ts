@@ -36,7 +36,8 @@ export class CollabClient {
   ) {
     const container = document.createElement('cobrowse-ui');
     container.setAttribute('data-cobrowse', '');
-    container.setAttribute('style', 'all:initial;position:static');
+    // Styles through the CSSOM everywhere in the UI: a site's CSP may forbid inline style attributes and elements.
+    container.style.cssText = 'all:initial;position:static';
     const overlayHost = document.createElement('div');
     const panelHost = document.createElement('div');
     container.append(overlayHost, panelHost);

@@ -19,6 +19,13 @@ const STYLE = `
 @keyframes fade{0%{opacity:1}70%{opacity:1}100%{opacity:0}}
 `;
 
+/** A constructed style sheet: CSP rules on inline styles do not apply to it. */
+export function constructedSheet(text: string): CSSStyleSheet {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(text);
+  return sheet;
+}
+
 /** The overlay layer, in its own shadow root (styles isolated; never mirrored). */
 export class Overlay {
   private readonly layer: HTMLDivElement;
@@ -32,11 +39,10 @@ export class Overlay {
     mode: 'live' | 'mirror',
   ) {
     const root = host.attachShadow({ mode: mode === 'live' ? 'closed' : 'open' });
-    const style = document.createElement('style');
-    style.textContent = STYLE;
+    root.adoptedStyleSheets = [constructedSheet(STYLE)];
     this.layer = document.createElement('div');
     this.layer.className = 'layer';
-    root.append(style, this.layer);
+    root.append(this.layer);
   }
 
   /** Names and colors of everyone, for labels. */
@@ -52,7 +58,8 @@ export class Overlay {
       const el = document.createElement('div');
       el.className = 'cursor';
       const color = this.roster.get(from)?.color ?? '#1c7ed6';
-      el.innerHTML = `<svg width="16" height="20" viewBox="0 0 16 20" aria-hidden="true"><path d="M1 1l13 9-6 1 3 7-3 1-3-7-4 4z" fill="${color}" stroke="#fff" stroke-width="1.2"/></svg><span class="label" style="background:${color}"></span>`;
+      el.innerHTML = `<svg width="16" height="20" viewBox="0 0 16 20" aria-hidden="true"><path d="M1 1l13 9-6 1 3 7-3 1-3-7-4 4z" fill="${color}" stroke="#fff" stroke-width="1.2"/></svg><span class="label"></span>`;
+      (el.querySelector('.label') as HTMLElement).style.background = color;
       this.layer.append(el);
       entry = { el, pos: null };
       this.cursors.set(from, entry);

@@ -4,6 +4,7 @@
 // leave and end.
 
 import type { ClientMessage, ControlPolicy, Role, RosterEntry } from '../../protocol/messages.js';
+import { constructedSheet } from './overlay.js';
 
 const NAME_KEY = 'cobrowse:name';
 
@@ -30,7 +31,7 @@ li.offline{opacity:.5}
 .chat-log{max-height:140px;overflow:auto;display:flex;flex-direction:column;gap:2px;border-top:1px solid #e9ecef;padding-top:6px}
 .chat-log b{font-weight:600}
 form{display:flex;gap:6px}input{flex:1;min-width:0;font:inherit;padding:3px 6px;border:1px solid #ced4da;border-radius:6px}
-.notice{color:#c92a2a}
+.notice{color:#c92a2a}.grow{flex:1}
 .request{background:#fff3bf;padding:4px 6px;border-radius:6px}
 `;
 
@@ -59,8 +60,7 @@ export class Panel {
   ) {
     // Closed in the site's page (its scripts cannot read the chat); open on the gateway's view page.
     this.root = host.attachShadow({ mode: options.mode === 'live' ? 'closed' : 'open' });
-    const style = document.createElement('style');
-    style.textContent = STYLE;
+    this.root.adoptedStyleSheets = [constructedSheet(STYLE)];
     this.panel = document.createElement('div');
     this.panel.className = 'panel';
     this.panel.setAttribute('role', 'complementary');
@@ -69,7 +69,7 @@ export class Panel {
 <div class="body"><div class="row" id="you"></div><ul id="roster" aria-label="Participants"></ul><div id="requests"></div><div class="row" id="control"></div>
 <div class="row" id="session"></div><p class="notice" id="notice" role="status" aria-live="polite" hidden></p>
 <div class="chat-log" id="chat" aria-label="Chat" aria-live="polite"></div><form id="chat-form"><input id="chat-input" aria-label="Message" maxlength="2000" placeholder="Message everyone"><button type="submit">Send</button></form></div>`;
-    this.root.append(style, this.panel);
+    this.root.append(this.panel);
     const toggle = this.$('toggle');
     toggle.addEventListener('click', () => {
       const collapsed = this.panel.classList.toggle('collapsed');
@@ -104,7 +104,7 @@ export class Panel {
 
   private renderYou(name: string | null): void {
     const you = this.$('you');
-    you.innerHTML = `<form id="name-form" style="flex:1"><input id="name-input" aria-label="Your name" maxlength="60" placeholder="Your name"><button type="submit">${name ? 'Rename' : 'Set name'}</button></form>`;
+    you.innerHTML = `<form id="name-form" class="grow"><input id="name-input" aria-label="Your name" maxlength="60" placeholder="Your name"><button type="submit">${name ? 'Rename' : 'Set name'}</button></form>`;
     const input = this.root.getElementById('name-input') as HTMLInputElement;
     input.value = name ?? '';
     this.root.getElementById('name-form')?.addEventListener('submit', (ev) => {
@@ -181,7 +181,8 @@ export class Panel {
     for (const p of this.roster) {
       const li = document.createElement('li');
       if (!p.connected) li.className = 'offline';
-      li.innerHTML = `<span class="swatch" style="background:${p.color}"></span><span class="name"></span><span class="role"></span>`;
+      li.innerHTML = '<span class="swatch"></span><span class="name"></span><span class="role"></span>';
+      (li.querySelector('.swatch') as HTMLElement).style.background = p.color;
       (li.querySelector('.name') as HTMLElement).textContent = `${p.name}${p.id === me?.id ? ' (you)' : ''}${p.id === this.holder ? ' · has control' : ''}`;
       (li.querySelector('.role') as HTMLElement).textContent = p.connected ? p.role : `${p.role}, away`;
       if (me?.role === 'host' && p.role === 'controller' && p.connected) {

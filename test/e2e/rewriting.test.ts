@@ -50,6 +50,21 @@ beforeAll(async () => {
         return html(brotliCompressSync(page('<p id="enc">brotli page</p>')), { 'content-encoding': 'br' });
       case '/deflate':
         return html(deflateSync(page('<p id="enc">deflate page</p>')), { 'content-encoding': 'deflate' });
+      case '/csp-strict':
+        return html(page(`<p id="csp">strict</p><script nonce="abc">document.getElementById('csp').textContent = 'site script ran';</script>`), {
+          'content-security-policy': "script-src 'nonce-abc' 'strict-dynamic'; object-src 'none'; base-uri 'none'",
+        });
+      case '/csp-self':
+        return html(page(`<p id="csp">self</p>`), { 'content-security-policy': "default-src 'self'; img-src 'self' data:" });
+      case '/setc':
+        res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': ['k1=v1; Path=/', 'k2=v2; Path=/'] });
+        return res.end('ok');
+      case '/clear':
+        res.writeHead(200, { 'content-type': 'text/plain', 'clear-site-data': '"cookies", "cache"' });
+        return res.end('cleared');
+      case '/cookies':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end(req.headers.cookie ?? '');
       case '/latin1':
         res.writeHead(200, { 'content-type': 'text/html; charset=windows-1252' });
         return res.end(Buffer.from('<!DOCTYPE html><html><head><title>L</title></head><body><p id="cafe">caf\xe9 \x80</p></body></html>', 'latin1'));
@@ -156,6 +171,41 @@ describe('rewriting proxy', () => {
     expect(await host.page.textContent('#cafe')).toBe('café €');
     expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
     await host.context.close();
+  });
+
+  it('keeps a strict Content-Security-Policy working: the site script and the sync script both run', async () => {
+    const session = await createSession(t, `${aOrigin}/csp-strict`);
+    const host = await newParticipant(browser);
+    const violations: string[] = [];
+    host.page.on('console', (m) => {
+      // The fixture's cross-origin stylesheet is refused by default-src 'self', as it is on the real site.
+      if (/Content Security Policy/i.test(m.text()) && !m.text().includes('/style.css')) violations.push(m.text());
+    });
+    await host.page.goto(session.hostUrl);
+    expect(await host.page.textContent('#csp')).toBe('site script ran');
+    await expect.poll(() => host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    const follower = await newParticipant(browser);
+    await follower.page.goto(session.joinUrl);
+    await expect.poll(() => mirrorBody(follower.page)).toContain('site script ran');
+
+    await host.page.goto(`${new URL(host.page.url()).origin}/csp-self`);
+    await expect.poll(() => host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    await expect.poll(() => mirrorBody(follower.page)).toContain('self');
+    expect(violations.map((v) => v.slice(0, 300))).toEqual([]);
+    await Promise.all([host.context.close(), follower.context.close()]);
+  });
+
+  it('Clear-Site-Data "cookies" clears the site cookies in the session jar, not the participant', async () => {
+    const session = await createSession(t, `${aOrigin}/setc`);
+    const host = await t.join(session.hostUrl);
+    const h = { cookie: host.cookie };
+    await t.call('GET', `${host.proxiedOrigin}/setc`, { headers: h });
+    expect((await t.call('GET', `${host.proxiedOrigin}/cookies`, { headers: h })).text).toBe('k1=v1; k2=v2');
+    const cleared = await t.call('GET', `${host.proxiedOrigin}/clear`, { headers: h });
+    expect(cleared.headers['clear-site-data']).toBe('"cache"');
+    const after = await t.call('GET', `${host.proxiedOrigin}/cookies`, { headers: h });
+    expect(after.status).toBe(200);
+    expect(after.text).toBe('');
   });
 
   it('passes Range requests and their 206 answers through untouched', async () => {

@@ -1,0 +1,92 @@
+// Content-Security-Policy of proxied pages: sources are mapped to the proxied hosts they stand
+// for, the injected script is allowed by a nonce, and the rest of the policy is kept.
+
+/** Maps a source origin (e.g. `https://cdn.example.com`) to the origin the browser uses, or null to keep it. */
+export type MapOrigin = (origin: string) => string | null;
+
+/** What rewriting a policy needs to know. */
+export interface CspContext {
+  /** The real origin of the page (its scheme fills scheme-less sources). */
+  pageOrigin: URL;
+  mapOrigin: MapOrigin;
+  /** A wildcard source covering every proxied host, e.g. `http://*.cobrowse.localhost:8080`. */
+  proxiedWildcard: string;
+  /** Nonce of the injected script tag. */
+  nonce: string;
+  /** Absolute URL of the injected script on the page's proxied host. */
+  injectScriptUrl: string;
+  /** True when the gateway is served over plain http (upgrade directives would break it). */
+  insecureGateway: boolean;
+}
+
+const FETCH_DIRECTIVES_WITH_SCRIPTS = ['script-src-elem', 'script-src', 'default-src'];
+const KEYWORD = /^'[^']*'$/;
+const SCHEME_ONLY = /^[a-z][a-z0-9+.-]*:$/i;
+
+function mapSource(source: string, ctx: CspContext): string[] {
+  if (KEYWORD.test(source) || SCHEME_ONLY.test(source) || source === '*') return [source];
+  const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([^/:]+)(?::(\d+|\*))?(\/.*)?$/i.exec(source);
+  if (!m) return [source];
+  const [, scheme, wildcard, host, port] = m;
+  if (wildcard) return [source, ctx.proxiedWildcard];
+  const proto = (scheme ?? ctx.pageOrigin.protocol.replace(':', '')).toLowerCase();
+  const httpish = proto === 'ws' ? 'http' : proto === 'wss' ? 'https' : proto;
+  if (httpish !== 'http' && httpish !== 'https') return [source];
+  const origin = `${httpish}://${host}${port && port !== '*' ? `:${port}` : ''}`;
+  let mapped: string | null;
+  try {
+    mapped = ctx.mapOrigin(new URL(origin).origin);
+  } catch {
+    mapped = null;
+  }
+  if (!mapped) return [source];
+  if (proto === 'ws' || proto === 'wss') return [mapped.replace(/^http/, 'ws')];
+  return [mapped];
+}
+
+/** The hub's WebSocket and the gateway's own endpoints live on the page's host. */
+function withSelf(sources: string[]): string[] {
+  return sources.includes("'self'") ? sources : sources.filter((s) => s !== "'none'").concat("'self'");
+}
+
+/** Rewrites one policy (a header value, possibly with several comma-separated policies). */
+export function rewriteCsp(value: string, ctx: CspContext): string {
+  return value
+    .split(',')
+    .map((policy) => rewritePolicy(policy, ctx))
+    .filter((p) => p !== '')
+    .join(', ');
+}
+
+function rewritePolicy(policy: string, ctx: CspContext): string {
+  const directives = policy
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((d) => d.split(/\s+/));
+  const names = new Set(directives.map((d) => (d[0] ?? '').toLowerCase()));
+  const scriptDirective = FETCH_DIRECTIVES_WITH_SCRIPTS.find((n) => names.has(n));
+  const out: string[] = [];
+  let connectFallback: string[] | null = null;
+  for (const [rawName, ...sources] of directives) {
+    const name = (rawName ?? '').toLowerCase();
+    if (ctx.insecureGateway && (name === 'upgrade-insecure-requests' || name === 'block-all-mixed-content')) continue;
+    if (name === 'report-uri' || name === 'report-to') continue;
+    let mapped = sources.flatMap((s) => mapSource(s, ctx));
+    if (name === scriptDirective || (name === 'script-src' && scriptDirective === 'script-src-elem')) {
+      mapped = mapped.filter((s) => s !== "'none'");
+      // A nonce where the policy already works with nonces or hashes; elsewhere a nonce would
+      // switch off the site's 'unsafe-inline', so the one script URL is allowed instead.
+      const usesNonces = mapped.some((s) => /^'(nonce-|sha(256|384|512)-|strict-dynamic')/.test(s));
+      mapped.push(usesNonces ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
+    }
+    if (name === 'connect-src') mapped = withSelf(mapped);
+    // Without a connect-src, connections fall back to default-src: spell it out with the page's own host.
+    if (name === 'default-src' && !names.has('connect-src')) {
+      connectFallback = withSelf(sources.flatMap((src) => mapSource(src, ctx)));
+    }
+    out.push([name, ...new Set(mapped)].join(' '));
+  }
+  if (connectFallback) out.push(['connect-src', ...new Set(connectFallback)].join(' '));
+  return out.join('; ');
+}
