@@ -5,6 +5,7 @@ import type { CursorPos, ServerMessage } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
 import type { CookieShim } from './cookie-shim.js';
 import { restoreFormState } from './form-restore.js';
+import { FrameBridge } from './frame-bridge.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
 import { applyRemoteInput, refusalFor, setFormState } from './remote-input.js';
@@ -29,6 +30,7 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
         if (message.type === 'request-snapshot') recorder.snapshot();
         else if (message.type === 'cookies-changed') cookies?.refresh();
         else if (message.type === 'input') {
+          if (frames.forward(message.event)) return;
           const refusal = refusalFor(message.event, recorder.ids, hostOnly);
           if (refusal) connection.send({ type: 'input-refused', participantId: message.from, reason: refusal });
           else applyRemoteInput(message.event, recorder.ids);
@@ -40,6 +42,8 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
     },
     onStatus: () => {},
   });
+  const frames = new FrameBridge(recorder, (batch) => recorder.sendChanges(batch));
+  recorder.onCrossFrame = (frame) => frames.register(frame);
   window.__cobrowse = { mode: 'live', connection };
   const restore = () => {
     try {

@@ -6,6 +6,7 @@ import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import type { HubConnection } from './connection.js';
 import { installCookieShim } from './cookie-shim.js';
 import { startMirror } from './follower.js';
+import { startFrameRecorder } from './frame-bridge.js';
 import { startLive } from './live.js';
 import { Masker } from './masking.js';
 import { report } from './report.js';
@@ -70,6 +71,7 @@ try {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
       installRuntime(script);
       if (window.top === window) startLive(masker, cookies, hostOnlySelector(script));
+      else startFrameRecorder(masker);
     }
   }
 } catch (err) {

@@ -151,7 +151,7 @@ export class Mirror {
       if (!node) continue;
       if (!this.followScroll && node.nodeType === Node.DOCUMENT_NODE) continue;
       this.appliedScroll.set(id, pos);
-      if (node.nodeType === Node.DOCUMENT_NODE) this.frame.contentWindow?.scrollTo(pos.x, pos.y);
+      if (node.nodeType === Node.DOCUMENT_NODE) (node as Document).defaultView?.scrollTo(pos.x, pos.y);
       else (node as Element).scrollTo?.(pos.x, pos.y);
     }
   }

@@ -23,7 +23,7 @@ const OBSERVE: MutationObserverInit = { subtree: true, childList: true, attribut
 
 /** Records the host's document and sends it through `send`. */
 export class Recorder {
-  readonly ids = new NodeIds();
+  readonly ids: NodeIds;
   private readonly observer: MutationObserver;
   private readonly ctx: SerializeContext;
   private ready = false;
@@ -37,10 +37,19 @@ export class Recorder {
   private lastLocation = location.href;
   private selectionTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** Called for every cross-origin frame met (on serialization and on each of its loads). */
+  onCrossFrame: (frame: HTMLIFrameElement) => void = () => {};
+
+  /**
+   * `frame` is set for the recorder of a cross-origin frame: its ids start at `frame.base`, and
+   * what belongs to the top page (viewport, location, focus, selection, checksums) is left out.
+   */
   constructor(
     private readonly send: Send,
     private readonly masker: Masker,
+    private readonly frame: { base: number } | null = null,
   ) {
+    this.ids = new NodeIds(frame?.base ?? 1);
     this.observer = new MutationObserver((records) => this.flush(records));
     this.ctx = {
       ids: this.ids,
@@ -56,13 +65,16 @@ export class Recorder {
       sheetChanged: (sheet) => this.sheetChanged(sheet),
       adoptedChanged: (root) => this.queueStyle(`adopted:${this.ids.known(root) ?? -1}`, () => this.adoptedMutation(root), root),
       shadowAttached: (host, root) => queueMicrotask(() => this.guard(() => this.shadowAttached(host, root))),
-      locationMaybeChanged: () => this.guard(() => this.locationChanged()),
+      locationMaybeChanged: () =>
+        this.guard(() => {
+          if (!this.frame) this.locationChanged();
+        }),
     });
     const begin = () => {
       this.ready = true;
       this.observeRoot(document);
       this.snapshot();
-      addEventListener('resize', () => this.guard(() => this.sendBatch([{ k: 'viewport', w: innerWidth, h: innerHeight }])));
+      if (!this.frame) addEventListener('resize', () => this.guard(() => this.sendBatch([{ k: 'viewport', w: innerWidth, h: innerHeight }])));
       setInterval(() => this.guard(() => this.tick()), TICK_MS);
     };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
@@ -80,7 +92,7 @@ export class Recorder {
     const after: Mutation[] = [];
     if (scrollX !== 0 || scrollY !== 0) after.push({ k: 'scroll', id: this.ids.idOf(document), x: scrollX, y: scrollY });
     const focus = this.focusMutation();
-    if (focus.id !== null) after.push(focus);
+    if (focus.id !== null && !this.frame) after.push(focus);
     after.push(...this.canvasMutations());
     this.sendBatch(after);
   }
@@ -100,6 +112,7 @@ export class Recorder {
     if (frame && !this.watchedFrames.has(frame)) {
       this.watchedFrames.add(frame);
       frame.addEventListener('load', () => this.guard(() => this.frameLoaded(frame)));
+      if (!frameDocument(frame)) this.onCrossFrame(frame);
     }
     if (this.roots.has(root)) return;
     this.roots.add(root);
@@ -112,6 +125,7 @@ export class Recorder {
     root.addEventListener('scroll', (ev) => this.guard(() => this.scrolled(ev.target)), true);
     const onMedia = (ev: Event) => this.guard(() => this.mediaChanged(real(ev)));
     for (const type of ['play', 'pause', 'seeked', 'ratechange', 'volumechange']) root.addEventListener(type, onMedia, true);
+    if (this.frame) return;
     const onFocus = () => queueMicrotask(() => this.guard(() => this.sendBatch([this.focusMutation()])));
     root.addEventListener('focusin', onFocus, true);
     root.addEventListener('focusout', onFocus, true);
@@ -126,6 +140,7 @@ export class Recorder {
     const doc = frameDocument(frame);
     if (doc) this.observeRoot(doc, frame);
     this.sendBatch([{ k: 'frame', id, doc: doc ? serializeNode(doc, this.ctx) : null }]);
+    if (!doc) this.onCrossFrame(frame);
   }
 
   private shadowAttached(host: Element, root: ShadowRoot): void {
@@ -244,7 +259,7 @@ export class Recorder {
       }
     }
     // Every few seconds, when the structure changed: a checksum followers verify their mirror against.
-    if (++this.ticks % CHECK_EVERY_TICKS === 0) {
+    if (!this.frame && ++this.ticks % CHECK_EVERY_TICKS === 0) {
       const pending = this.observer.takeRecords();
       if (pending.length > 0) this.flush(pending);
       // Sent even when unchanged: a follower's mirror can diverge without the host changing.
@@ -271,6 +286,11 @@ export class Recorder {
       }
     }
     return out;
+  }
+
+  /** Sends changes recorded elsewhere (a cross-origin frame's) after this page's pending ones. */
+  sendChanges(batch: Mutation[]): void {
+    this.sendBatch(batch);
   }
 
   /** Sends state changes after any pending DOM mutations, so that followers apply them in order. */

@@ -8,7 +8,13 @@ const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
 
 /** Assigns and remembers node ids for one page. */
 export class NodeIds {
-  private next = 1;
+  private next: number;
+
+  /** Ids start at `first`: a cross-origin frame's recorder gets a range of its own. */
+  constructor(first = 1) {
+    this.next = first;
+  }
+
   private readonly ids = new WeakMap<Node, number>();
   private readonly nodes = new Map<number, WeakRef<Node>>();
 

@@ -65,6 +65,8 @@ beforeAll(async () => {
       case '/cookies':
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end(req.headers.cookie ?? '');
+      case '/framed':
+        return html(page(`<p id="outer">outer page</p><iframe id="xframe" src="${bOrigin}/frame" width="300" height="100"></iframe>`));
       case '/latin1':
         res.writeHead(200, { 'content-type': 'text/html; charset=windows-1252' });
         return res.end(Buffer.from('<!DOCTYPE html><html><head><title>L</title></head><body><p id="cafe">caf\xe9 \x80</p></body></html>', 'latin1'));
@@ -94,6 +96,12 @@ beforeAll(async () => {
     if (req.url === '/more.css') {
       res.writeHead(200, { 'content-type': 'text/css' });
       return res.end('h1 { letter-spacing: 3px; }');
+    }
+    if (req.url === '/frame') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end(
+        '<!DOCTYPE html><html><head><title>F</title></head><body><p id="inner">Inside B</p><button id="inner-button">Change</button><script>document.getElementById("inner-button").addEventListener("click", function () { document.getElementById("inner").textContent = "Changed in B"; });</script></body></html>',
+      );
     }
     if (req.url === '/page2') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -206,6 +214,29 @@ describe('rewriting proxy', () => {
     const after = await t.call('GET', `${host.proxiedOrigin}/cookies`, { headers: h });
     expect(after.status).toBe(200);
     expect(after.text).toBe('');
+  });
+
+  it('mirrors a cross-origin frame of another allowed origin, and a controller acts inside it', async () => {
+    const session = await createSession(t, `${aOrigin}/framed`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    const inner = host.page.frameLocator('#xframe').locator('#inner');
+    await expect.poll(() => inner.textContent({ timeout: 2000 })).toBe('Inside B');
+    const ctl = await newParticipant(browser);
+    await ctl.page.goto(session.joinUrl);
+    const mirrored = () =>
+      ctl.page.evaluate(() => {
+        const doc = (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentDocument;
+        const nested = (doc?.getElementById('xframe') as HTMLIFrameElement | null)?.contentDocument;
+        return nested?.getElementById('inner')?.textContent ?? null;
+      });
+    await expect.poll(mirrored, { timeout: 10_000 }).toBe('Inside B');
+    await host.page.frameLocator('#xframe').locator('#inner-button').click();
+    await expect.poll(mirrored).toBe('Changed in B');
+    // The controller clicks inside the mirrored frame: applied in the host's frame.
+    await ctl.page.frameLocator('#cobrowse-mirror').frameLocator('#xframe').locator('#inner-button').click();
+    await expect.poll(() => inner.textContent()).toBe('Changed in B');
+    await Promise.all([host.context.close(), ctl.context.close()]);
   });
 
   it('passes Range requests and their 206 answers through untouched', async () => {

@@ -1,0 +1,116 @@
+// Cross-origin frames of the host's page (another proxied host of the session): the frame runs a
+// recorder of its own, with an id range the top page hands it, and reports through postMessage;
+// the top page forwards its snapshots and diffs to the hub and remote input back into it.
+
+import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNode } from '../protocol/messages.js';
+import type { Masker } from './masking.js';
+import { Recorder } from './recorder.js';
+import { applyRemoteInput } from './remote-input.js';
+import { report } from './report.js';
+
+/** Ids each cross-origin frame may use (its range starts at a multiple of this). */
+const FRAME_RANGE = 1_000_000;
+const TAG = '__cobrowse';
+
+// Captured before the URL runtime wraps them: the bridge compares real window objects.
+const sourceOf = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'source')?.get as (this: MessageEvent) => MessageEventSource | null;
+const contentWindowOf = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow')?.get as (this: HTMLIFrameElement) => Window | null;
+
+type FrameMessage =
+  | { [TAG]: 'frame-init'; base: number }
+  | { [TAG]: 'frame-snapshot'; tree: SerializedNode }
+  | { [TAG]: 'frame-mutations'; batch: Mutation[] }
+  | { [TAG]: 'frame-input'; event: RemoteInput };
+
+function isFrameMessage(data: unknown): data is FrameMessage {
+  return typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>)[TAG] === 'string';
+}
+
+/** The top page's side: registers cross-origin frames and relays between them and the hub. */
+export class FrameBridge {
+  private next = 0;
+  private readonly frames: { frame: HTMLIFrameElement; base: number }[] = [];
+
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly sendBatch: (batch: Mutation[]) => void,
+  ) {
+    addEventListener('message', (ev) => {
+      try {
+        this.received(ev);
+      } catch (err) {
+        report(err);
+      }
+    });
+  }
+
+  /** A cross-origin frame was met (serialized, or loaded again): hands it its id range. */
+  register(frame: HTMLIFrameElement): void {
+    let entry = this.frames.find((f) => f.frame === frame);
+    if (!entry) {
+      entry = { frame, base: ++this.next * FRAME_RANGE };
+      this.frames.push(entry);
+    }
+    contentWindowOf.call(frame)?.postMessage({ [TAG]: 'frame-init', base: entry.base }, '*');
+  }
+
+  /** Sends remote input aimed at a node of a cross-origin frame into that frame; false when it is not one. */
+  forward(event: RemoteInput): boolean {
+    const target = 'target' in event ? event.target : null;
+    if (typeof target !== 'number') return false;
+    const entry = this.frames.find((f) => target >= f.base && target < f.base + FRAME_RANGE);
+    if (!entry) return false;
+    contentWindowOf.call(entry.frame)?.postMessage({ [TAG]: 'frame-input', event }, '*');
+    return true;
+  }
+
+  private received(ev: MessageEvent): void {
+    if (!isFrameMessage(ev.data)) return;
+    const source = sourceOf.call(ev);
+    const entry = this.frames.find((f) => contentWindowOf.call(f.frame) === source);
+    if (!entry) return;
+    const frameId = this.recorder.ids.known(entry.frame);
+    if (frameId === undefined) return;
+    const data = ev.data;
+    if (data[TAG] === 'frame-snapshot') {
+      const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: [{ k: 'frame', id: frameId, doc: data.tree }] }));
+      if (checked.ok && checked.value.type === 'mutations') this.sendBatch(checked.value.batch);
+    } else if (data[TAG] === 'frame-mutations') {
+      const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: data.batch }));
+      if (!checked.ok || checked.value.type !== 'mutations') return;
+      // A frame may only speak about its own range of ids.
+      const inRange = (id: number) => id >= entry.base && id < entry.base + FRAME_RANGE;
+      const batch = checked.value.batch.filter((m) => ('id' in m && typeof m.id === 'number' ? inRange(m.id) : 'parent' in m ? inRange(m.parent) : false));
+      if (batch.length > 0) this.sendBatch(batch);
+    }
+  }
+}
+
+/** The frame's side: waits for its parent's id range, then records itself into the parent. */
+export function startFrameRecorder(masker: Masker): void {
+  let recorder: Recorder | null = null;
+  addEventListener('message', (ev) => {
+    try {
+      if (!isFrameMessage(ev.data) || sourceOf.call(ev) !== window.parent) return;
+      const data = ev.data;
+      if (data[TAG] === 'frame-init' && !recorder) {
+        const post = (message: FrameMessage) => window.parent.postMessage(message, '*');
+        recorder = new Recorder(
+          (message) => {
+            if (message.type === 'snapshot') post({ [TAG]: 'frame-snapshot', tree: message.tree });
+            else if (message.type === 'mutations') post({ [TAG]: 'frame-mutations', batch: message.batch });
+          },
+          masker,
+          { base: data.base },
+        );
+        recorder.start();
+      } else if (data[TAG] === 'frame-init' && recorder) {
+        recorder.snapshot();
+      } else if (data[TAG] === 'frame-input' && recorder) {
+        applyRemoteInput(data.event, recorder.ids);
+      }
+    } catch (err) {
+      report(err);
+    }
+  });
+}
