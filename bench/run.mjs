@@ -1,0 +1,41 @@
+// Entry point of `npm run bench`: builds dist/inject.js (the gateway serves it), bundles the bench's
+// TypeScript with esbuild into bench/tmp/dist (the gateway code included, dependencies external),
+// then runs bench/main.ts from there. esbuild rather than vite-node: the harness forks several
+// Node children, and each would otherwise pay vite-node's start-up and module runner.
+
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error('bench: node scripts/build.mjs failed');
+  process.exit(built.status ?? 1);
+}
+
+const outdir = resolve(root, 'bench/tmp/dist');
+await build({
+  entryPoints: {
+    main: 'bench/main.ts',
+    'children/origin': 'bench/children/origin.ts',
+    'children/gateway': 'bench/children/gateway.ts',
+    'children/http-proxy': 'bench/children/http-proxy.ts',
+    'children/uws-raw': 'bench/children/uws-raw.ts',
+    'children/followers': 'bench/children/followers.ts',
+  },
+  outdir,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(resolve(outdir, 'main.js')).href);
