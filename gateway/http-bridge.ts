@@ -193,7 +193,11 @@ export class Exchange {
 
   private async streamKnownLength(body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
     let sent = 0;
+    let completed = false;
     for await (const chunk of body) {
+      // Once the response is complete the loop still runs to the body's end: leaving it early
+      // would destroy the upstream stream (an AbortError per response, measured in bench/).
+      if (completed) continue;
       if (this.done) return;
       const startOffset = this.res.getWriteOffset();
       let result: [boolean, boolean] = [true, false];
@@ -204,7 +208,8 @@ export class Exchange {
       this.bytesOut += chunk.byteLength;
       if (result[1]) {
         this.done = true;
-        return;
+        completed = true;
+        continue;
       }
       if (!result[0]) {
         // Lifetime rule: uWS kept only part of the chunk; resend the rest from the offset it reports.

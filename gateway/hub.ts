@@ -22,6 +22,9 @@ export interface SocketData {
 /** Message rate a socket may sustain, and the burst above it. */
 const RATE_PER_SECOND = 200;
 const RATE_BURST = 400;
+/** The host's live page is the one socket that publishes a lot (a page that changes quickly). */
+const LIVE_RATE_PER_SECOND = 2000;
+const LIVE_RATE_BURST = 4000;
 /** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
 const MAX_BACKPRESSURE = 4 * 1024 * 1024;
 
@@ -246,7 +249,8 @@ export class Hub {
 
   private allowRate(data: SocketData): boolean {
     const now = Date.now();
-    data.tokens = Math.min(RATE_BURST, data.tokens + ((now - data.refilledAt) / 1000) * RATE_PER_SECOND);
+    const [rate, burst] = data.mode === 'live' ? [LIVE_RATE_PER_SECOND, LIVE_RATE_BURST] : [RATE_PER_SECOND, RATE_BURST];
+    data.tokens = Math.min(burst, data.tokens + ((now - data.refilledAt) / 1000) * rate);
     data.refilledAt = now;
     if (data.tokens < 1) return false;
     data.tokens -= 1;
@@ -264,7 +268,7 @@ export class Hub {
   private onMessage(ws: WebSocket<SocketData>, text: string): void {
     const data = ws.getUserData();
     if (!this.allowRate(data)) {
-      this.reject(ws, 'RATE_LIMITED', `more than ${RATE_PER_SECOND} messages per second`, true);
+      this.reject(ws, 'RATE_LIMITED', `more than ${data.mode === 'live' ? LIVE_RATE_PER_SECOND : RATE_PER_SECOND} messages per second`, true);
       return;
     }
     const parsed = parseClientMessage(text);
@@ -289,6 +293,7 @@ export class Hub {
             return;
           }
           data.mode = 'live';
+          data.tokens = LIVE_RATE_BURST;
           this.liveSocket.set(session.id, ws);
           this.cancelHandoff(session.id);
           return;

@@ -50,12 +50,22 @@ describe('hub limits', () => {
     expect(await host.closed).not.toBe(1000);
   });
 
-  it('closes a socket that sends faster than the rate limit', async () => {
-    const { host } = await liveHost(`${t.demoOrigin}/`);
-    for (let i = 0; i < 1000 && host.ws.readyState === WebSocket.OPEN; i++)
+  it('closes a socket that sends faster than the rate limit (the host page has a larger budget)', async () => {
+    const { s: session, host } = await liveHost(`${t.demoOrigin}/`);
+    const followerP = await t.join(session.joinUrl);
+    const follower = await connect(followerP.proxiedOrigin, followerP.cookie);
+    follower.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    for (let i = 0; i < 1000 && follower.ws.readyState === WebSocket.OPEN; i++)
+      follower.ws.send(JSON.stringify({ type: 'presence', cursor: { target: 3, x: i, y: 0 } }));
+    expect(await follower.closed).toBe(4400);
+    expect(follower.messages.some((m) => (m as { code?: string }).code === 'RATE_LIMITED')).toBe(true);
+    // 1000 batches at once are within the host's budget; 10000 are not.
+    for (let i = 0; i < 1000; i++) host.ws.send(JSON.stringify({ type: 'mutations', batch: [{ k: 'attr', id: 3, name: 'data-i', value: String(i) }] }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(host.ws.readyState).toBe(WebSocket.OPEN);
+    for (let i = 0; i < 10000 && host.ws.readyState === WebSocket.OPEN; i++)
       host.ws.send(JSON.stringify({ type: 'mutations', batch: [{ k: 'attr', id: 3, name: 'data-i', value: String(i) }] }));
     expect(await host.closed).toBe(4400);
-    expect(host.messages.some((m) => (m as { code?: string }).code === 'RATE_LIMITED')).toBe(true);
   });
 
   it('cuts off a follower that stops reading; it resyncs from the checkpoint when it comes back', async () => {
