@@ -314,14 +314,7 @@ export class Hub {
           this.dropFollowerInput(ws, msg.type);
           return;
         }
-        const pageUrl = this.checkPageUrl(session, data.label, msg.url);
-        if (!pageUrl) {
-          this.reject(ws, 'BAD_MESSAGE', 'snapshot url is not a page of this session', false);
-          return;
-        }
-        if (session.currentUrl !== pageUrl)
-          session.audit({ event: 'navigate', participantId: data.participant.id, role: data.participant.role, detail: pageUrl });
-        session.currentUrl = pageUrl;
+        if (!this.acceptPageUrl(ws, msg.url)) return;
         this.publish(session, session.checkpoint.recordSnapshot(msg.url, msg.title, msg.viewport, msg.tree));
         return;
       }
@@ -330,17 +323,7 @@ export class Hub {
           this.dropFollowerInput(ws, msg.type);
           return;
         }
-        for (const m of msg.batch) {
-          if (m.k !== 'location') continue;
-          const pageUrl = this.checkPageUrl(session, data.label, m.url);
-          if (!pageUrl) {
-            this.reject(ws, 'BAD_MESSAGE', 'location url is not a page of this session', false);
-            return;
-          }
-          if (session.currentUrl !== pageUrl)
-            session.audit({ event: 'navigate', participantId: data.participant.id, role: data.participant.role, detail: pageUrl });
-          session.currentUrl = pageUrl;
-        }
+        for (const m of msg.batch) if (m.k === 'location' && !this.acceptPageUrl(ws, m.url)) return;
         const encoded = session.checkpoint.recordMutations(msg.batch);
         if (encoded === null) {
           this.send(ws, { type: 'request-snapshot' });
@@ -433,6 +416,19 @@ export class Hub {
       role: participant.role,
       type,
     });
+  }
+
+  /** Takes the page URL the host reports as the session's current one (audited); false, and the message refused, when it is not a page of this session. */
+  private acceptPageUrl(ws: WebSocket<SocketData>, reported: string): boolean {
+    const { session, participant, label } = ws.getUserData();
+    const pageUrl = this.checkPageUrl(session, label, reported);
+    if (!pageUrl) {
+      this.reject(ws, 'BAD_MESSAGE', 'the page url is not a page of this session', false);
+      return false;
+    }
+    if (session.currentUrl !== pageUrl) session.audit({ event: 'navigate', participantId: participant.id, role: participant.role, detail: pageUrl });
+    session.currentUrl = pageUrl;
+    return true;
   }
 
   /** The real URL of a page the host reports, or null when it is not on this session's proxied host. */

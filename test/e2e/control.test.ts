@@ -2,7 +2,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { converge, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -17,11 +17,6 @@ afterAll(async () => {
   await browser?.close();
   await t?.close();
 });
-
-async function converge(follower: Page, host: Page): Promise<void> {
-  const expected = await hostBody(host);
-  await expect.poll(() => mirrorBody(follower), { timeout: 10_000 }).toBe(expected);
-}
 
 function mirrorValue(page: Page, selector: string): Promise<string | boolean | null> {
   return page.evaluate(

@@ -1,9 +1,9 @@
 // The foundation's end-to-end path in real Chromium: a host and followers in independent
 // browser profiles share the demo site through the gateway.
 
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { converge, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -18,11 +18,6 @@ afterAll(async () => {
   await browser?.close();
   await t?.close();
 });
-
-async function waitForMirror(follower: Page, host: Page): Promise<void> {
-  const expected = await hostBody(host);
-  await expect.poll(() => mirrorBody(follower), { timeout: 10_000 }).toBe(expected);
-}
 
 describe('one cobrowsed page end to end', () => {
   it('host and followers see the same demo page, and DOM changes reach every follower', async () => {
@@ -41,25 +36,25 @@ describe('one cobrowsed page end to end', () => {
     const follower = await newParticipant(browser);
     await follower.page.goto(session.joinUrl);
     expect(new URL(follower.page.url()).pathname).toBe('/__cobrowse/view');
-    await waitForMirror(follower.page, host.page);
+    await converge(follower.page, host.page);
 
     await host.page.click('#add-item');
     await host.page.click('#add-item');
     await host.page.click('#toggle-note');
     await expect.poll(() => host.page.locator('#items li').count()).toBe(5);
-    await waitForMirror(follower.page, host.page);
+    await converge(follower.page, host.page);
     expect(await mirrorBody(follower.page)).toContain('Item 5');
 
     // A late observer gets the current state from the hub's checkpoint, not from the host.
     const observer = await newParticipant(browser, { width: 700, height: 500 });
     await observer.page.goto(session.observeUrl);
-    await waitForMirror(observer.page, host.page);
+    await converge(observer.page, host.page);
 
     // Full-page navigation by the host: followers get the new page.
     await host.page.click('a[href="/about"]');
     await host.page.waitForURL(/\/about$/);
-    await waitForMirror(follower.page, host.page);
-    await waitForMirror(observer.page, host.page);
+    await converge(follower.page, host.page);
+    await converge(observer.page, host.page);
 
     const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
     expect(info.status).toBe(200);
@@ -83,7 +78,7 @@ describe('one cobrowsed page end to end', () => {
 
     const follower = await newParticipant(browser);
     await follower.page.goto(session.joinUrl);
-    await waitForMirror(follower.page, host.page);
+    await converge(follower.page, host.page);
     expect(await mirrorBody(follower.page)).toContain('Signed in as alice');
 
     // The follower's own requests go through the same jar, but followers cannot change anything.

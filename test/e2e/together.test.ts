@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoSite, startDemoSite } from '../../demo/site.js';
-import { hostBody, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { converge, launchBrowser, newParticipant } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const ARTIFACTS = 'test-artifacts/together';
@@ -19,11 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function converge(follower: Page, host: Page): Promise<void> {
-  const expected = await hostBody(host);
-  await expect.poll(() => mirrorBody(follower), { timeout: 10_000 }).toBe(expected);
-}
 
 /** Sends a hub message from a page, as its UI would. */
 function sendFrom(page: Page, message: unknown): Promise<void> {

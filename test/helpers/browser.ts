@@ -2,6 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Where the test command expects Chromium (Debian's package). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,6 +37,12 @@ export async function newParticipant(
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   return { context, page, errors };
+}
+
+/** Waits until the follower's mirror shows the host page's normalized body. */
+export async function converge(follower: Page, host: Page, timeout = 10_000): Promise<void> {
+  const expected = await hostBody(host);
+  await expect.poll(() => mirrorBody(follower), { timeout }).toBe(expected);
 }
 
 /**
