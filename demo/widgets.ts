@@ -14,7 +14,8 @@ export const WIDGETS_BODY = `<h1>Widgets</h1>
 <p class="adopted" id="adopted-text">Styled by an adopted sheet</p>
 <div id="inner-scroll" style="height:80px;overflow:auto;border:1px solid #ccc">${Array.from({ length: 30 }, (_, i) => `<p>Line ${i + 1}</p>`).join('')}</div>
 <p id="selectable">Select this text</p>
-<p><input id="focus-me" placeholder="Focus me"></p>`;
+<p><input id="focus-me" placeholder="Focus me"></p>
+<div id="editor" contenteditable="true" style="border:1px solid #ccc;padding:4px">Edit me</div>`;
 
 /** The page inside the iframe. */
 export const FRAME_HTML = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Frame</title></head>

@@ -97,7 +97,24 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
     if (isTextControl(el) && masker.masksControl(el)) {
       ev.preventDefault();
       notice('This field is private: only the host can fill it in.');
+      return;
     }
+    // In a contenteditable element the edit is made in the host's page; the mirror shows its result.
+    const editable = (el as HTMLElement).isContentEditable ? (el as HTMLElement) : null;
+    const id = editable ? mirror.idOfNode(editable.closest('[contenteditable]') ?? editable) : undefined;
+    if (!editable || id === undefined) return;
+    ev.preventDefault();
+    if (masker.insideMaskedRegion(editable)) {
+      notice('This field is private: only the host can fill it in.');
+      return;
+    }
+    const input = ev as InputEvent;
+    // Where the edit happens, as node ids and offsets: the host's caret is put there first.
+    const target = input.getTargetRanges()[0];
+    const a = target ? mirror.idOfNode(target.startContainer) : undefined;
+    const f = target ? mirror.idOfNode(target.endContainer) : undefined;
+    const range = target && a !== undefined && f !== undefined ? { a, ao: target.startOffset, f, fo: target.endOffset } : null;
+    send({ kind: 'edit', target: id, inputType: input.inputType, data: input.data, range });
   });
   on(doc, 'input', (ev) => {
     if ((ev as InputEvent).isComposing) return;

@@ -207,17 +207,32 @@ export class Recorder {
   }
 
   private selectionChanged(): void {
+    // A caret in an editable region moves with every keystroke and followers edit there: sent at once.
+    const sel = document.getSelection();
+    const editing =
+      !!sel?.isCollapsed &&
+      !!sel.anchorNode &&
+      !!(sel.anchorNode.nodeType === Node.ELEMENT_NODE ? (sel.anchorNode as HTMLElement) : sel.anchorNode.parentElement)?.isContentEditable;
+    if (editing) {
+      queueMicrotask(() => this.guard(() => this.sendSelection()));
+      return;
+    }
     if (this.selectionTimer !== null) return;
     this.selectionTimer = setTimeout(() => {
       this.selectionTimer = null;
-      this.guard(() => {
-        const sel = document.getSelection();
-        const a = sel?.anchorNode ? this.ids.known(sel.anchorNode) : undefined;
-        const f = sel?.focusNode ? this.ids.known(sel.focusNode) : undefined;
-        const range = sel && !sel.isCollapsed && a !== undefined && f !== undefined ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null;
-        this.sendBatch([{ k: 'selection', range }]);
-      });
+      this.guard(() => this.sendSelection());
     }, 100);
+  }
+
+  private sendSelection(): void {
+    const sel = document.getSelection();
+    const a = sel?.anchorNode ? this.ids.known(sel.anchorNode) : undefined;
+    const f = sel?.focusNode ? this.ids.known(sel.focusNode) : undefined;
+    const inEditable =
+      !!sel?.anchorNode &&
+      !!(sel.anchorNode.nodeType === Node.ELEMENT_NODE ? (sel.anchorNode as HTMLElement) : sel.anchorNode.parentElement)?.isContentEditable;
+    const shown = sel && (!sel.isCollapsed || inEditable) && a !== undefined && f !== undefined;
+    this.sendBatch([{ k: 'selection', range: shown ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null }]);
   }
 
   private scrolled(target: EventTarget | null): void {

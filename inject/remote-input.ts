@@ -79,6 +79,38 @@ function key(target: Element | null, k: string, code: string, mods: Modifiers): 
   else if (el instanceof HTMLAnchorElement || el instanceof HTMLButtonElement) el.click();
 }
 
+/** Edits a contenteditable element as typing would, where the participant's caret was (or at the end). */
+function edit(el: HTMLElement, inputType: string, data: string | null, at: { a: Node; ao: number; f: Node; fo: number } | null): void {
+  el.focus({ preventScroll: true });
+  const sel = document.getSelection();
+  const length = (n: Node) => (n.nodeType === Node.TEXT_NODE ? (n as Text).length : n.childNodes.length);
+  if (sel && at) sel.setBaseAndExtent(at.a, Math.min(at.ao, length(at.a)), at.f, Math.min(at.fo, length(at.f)));
+  else if (sel && (!sel.anchorNode || !el.contains(sel.anchorNode))) {
+    sel.selectAllChildren(el);
+    sel.collapseToEnd();
+  }
+  // execCommand edits as the user would: undo history, input events and the site's listeners all see it.
+  switch (inputType) {
+    case 'insertText':
+    case 'insertReplacementText':
+    case 'insertFromPaste':
+      if (data) document.execCommand('insertText', false, data);
+      return;
+    case 'insertParagraph':
+    case 'insertLineBreak':
+      document.execCommand(inputType, false);
+      return;
+    case 'deleteContentBackward':
+      document.execCommand('delete', false);
+      return;
+    case 'deleteContentForward':
+      document.execCommand('forwardDelete', false);
+      return;
+    default:
+      return;
+  }
+}
+
 function navigate(url: string): void {
   let target: URL;
   try {
@@ -94,7 +126,7 @@ function navigate(url: string): void {
 
 /** Why a remote input is refused in this page (an element only the host may use), or null. */
 export function refusalFor(input: RemoteInput, ids: NodeIds, hostOnly: string): string | null {
-  if (!hostOnly || (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key')) return null;
+  if (!hostOnly || (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key' && input.kind !== 'edit')) return null;
   const target = input.target === null ? document.activeElement : ids.node(input.target);
   if (!target || target.nodeType !== Node.ELEMENT_NODE) return null;
   try {
@@ -132,6 +164,16 @@ export function applyRemoteInput(input: RemoteInput, ids: NodeIds): Element | nu
     case 'navigate':
       navigate(input.url);
       return null;
+    case 'edit': {
+      const el = ids.node(input.target);
+      if (el instanceof HTMLElement && el.isConnected && el.isContentEditable) {
+        const a = input.range ? ids.node(input.range.a) : undefined;
+        const f = input.range ? ids.node(input.range.f) : undefined;
+        const at = input.range && a && f && el.contains(a) && el.contains(f) ? { a, ao: input.range.ao, f, fo: input.range.fo } : null;
+        edit(el, input.inputType, input.data, at);
+      }
+      return null;
+    }
     case 'history':
       if (input.action === 'back') history.back();
       else if (input.action === 'forward') history.forward();

@@ -119,7 +119,9 @@ export type RemoteInput =
   | ({ kind: 'key'; target: number | null; key: string; code: string } & Modifiers)
   | ({ kind: 'scroll'; target: number } & ScrollPos)
   | { kind: 'navigate'; url: string }
-  | { kind: 'history'; action: 'back' | 'forward' | 'reload' };
+  | { kind: 'history'; action: 'back' | 'forward' | 'reload' }
+  /** Editing in a contenteditable element: text inserted, or another input type (deleteContentBackward, insertParagraph...). */
+  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null };
 
 /** Host viewport size in CSS pixels. */
 export interface Viewport {
@@ -305,6 +307,15 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
       return v as RemoteInput;
     case 'history':
       if (v.action !== 'back' && v.action !== 'forward' && v.action !== 'reload') fail(`${path}.action`, 'expected back, forward or reload');
+      return v as RemoteInput;
+    case 'edit':
+      if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+      if (!isStr(v.inputType) || !/^[a-zA-Z]{1,40}$/.test(v.inputType)) fail(`${path}.inputType`, 'expected an input type');
+      if (v.data !== null && (!isStr(v.data) || v.data.length > 100_000)) fail(`${path}.data`, 'expected text or null');
+      if (v.range !== null) {
+        const r = v.range as Obj;
+        if (!isObj(r) || !isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(`${path}.range`, 'expected node ids and offsets or null');
+      }
       return v as RemoteInput;
     default: {
       const unknownKind: never = kind;

@@ -109,4 +109,14 @@ describe('mirror fidelity', () => {
     expect(await inMirror(follower, `doc.getElementById('selectable')`)).toBeNull();
     await expect.poll(() => inMirror(follower, `doc.getElementById('selectable')?.textContent`), { timeout: 10_000 }).toBe('Select this text');
   });
+
+  it('a controller types into a contenteditable element; the edit is made in the host page', async () => {
+    const mirror = follower.frameLocator('#cobrowse-mirror');
+    await mirror.locator('#editor').click();
+    await follower.keyboard.type(' and more', { delay: 120 });
+    await expect.poll(() => host.textContent('#editor')).toBe('Edit me and more');
+    await follower.keyboard.press('Backspace');
+    await expect.poll(() => host.textContent('#editor')).toBe('Edit me and mor');
+    await expect.poll(() => inMirror(follower, `doc.getElementById('editor').textContent`)).toBe('Edit me and mor');
+  });
 });
