@@ -21,6 +21,7 @@ import { SessionRegistry } from './session.js';
 import { guardSocketBehavior } from './socket-guard.js';
 import { guardedLookup } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
+import { SiteSockets } from './ws-relay.js';
 
 /** Options that do not come from the config file. */
 export interface StartOptions {
@@ -134,6 +135,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     maxParticipants: config.sessions.maxParticipants,
     ticketTtlMs: 60_000,
   });
+  // One SSRF guard for every upstream connection (HTTP through undici, the site's WebSockets through ws).
+  const upstreamLookup = guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)));
   const gw: GatewayContext = {
     registry,
     allowlist: new Allowlist(sites.map((s) => s.pattern)),
@@ -144,7 +147,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       headersTimeout: 30_000,
       bodyTimeout: 60_000,
       keepAliveTimeout: 10_000,
-      connect: { lookup: guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname))) },
+      connect: { lookup: upstreamLookup },
     }),
     apiKey: options.apiKey ?? null,
     injectBundle,
@@ -152,6 +155,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     metrics: config.metrics.enabled ? new GatewayMetrics() : undefined,
   };
   const hub = new Hub(gw, config.sessions.hostGracePeriodSeconds * 1000);
+  const siteSockets = new SiteSockets(gw, upstreamLookup);
   const lifecycle = new Lifecycle();
   for (const [name, check] of Object.entries(options.readinessChecks ?? {})) lifecycle.addReadinessCheck(name, check);
   gw.metrics?.attach({
@@ -167,6 +171,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   registry.onEnd((session, reason) => {
     hub.endSession(session, reason);
+    siteSockets.endSession(session.id);
     gw.metrics?.sessionEnded();
     log.info('session ended', { sessionId: session.id, reason });
   });
@@ -193,6 +198,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       }),
     ),
   );
+  // The site's own WebSockets: every other path (uWS matches the static hub route first).
+  app.ws('/*', siteSockets.behavior());
   app.any('/*', (res, req) => {
     const exchange = new Exchange(res, req);
     const started = performance.now();
@@ -264,6 +271,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     (closing ??= (async () => {
       clearInterval(sweeper);
       for (const session of [...registry.all()]) registry.end(session.id, 'The gateway is shutting down.');
+      siteSockets.close();
       uWS.us_listen_socket_close(listenSocket);
       // Let the participants' sockets take the "ended" message and close cleanly before the rest is cut.
       const until = performance.now() + graceMs;
