@@ -69,7 +69,18 @@ export function handleCollab(session: Session, from: Participant, msg: CollabMes
       io.broadcast({ type: 'presence', from: from.id, cursor: msg.cursor }, from);
       return;
     case 'highlight':
-      io.broadcast({ type: 'highlight', from: from.id, kind: msg.kind, target: msg.target, x: msg.x, y: msg.y }, from);
+      io.broadcast(
+        {
+          type: 'highlight',
+          from: from.id,
+          kind: msg.kind,
+          target: msg.target,
+          x: msg.x,
+          y: msg.y,
+          ...(msg.w !== undefined && msg.h !== undefined ? { w: msg.w, h: msg.h } : {}),
+        },
+        from,
+      );
       return;
     case 'chat': {
       const entry = { from: from.id, name: from.name, text: msg.text.trim(), at: Date.now() };

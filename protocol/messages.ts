@@ -157,12 +157,17 @@ export interface CursorPos {
   y: number;
 }
 
-/** A highlight drawn by a participant: a marked element or a laser-pointer dot. */
+/**
+ * A highlight drawn by a participant: a marked element, a laser-pointer dot, a click ripple, or an
+ * area (w by h pixels from x, y inside the target element).
+ */
 export interface Highlight {
-  kind: 'mark' | 'laser';
+  kind: 'mark' | 'laser' | 'ripple' | 'area';
   target: number;
   x: number;
   y: number;
+  w?: number;
+  h?: number;
 }
 
 /** One participant as everyone sees them. */
@@ -340,7 +345,8 @@ function checkCursor(v: unknown, path: string): void {
 }
 
 function checkHighlight(v: Obj, path: string): void {
-  if (v.kind !== 'mark' && v.kind !== 'laser') fail(`${path}.kind`, 'expected mark or laser');
+  if (v.kind !== 'mark' && v.kind !== 'laser' && v.kind !== 'ripple' && v.kind !== 'area') fail(`${path}.kind`, 'expected mark, laser, ripple or area');
+  if ((v.w !== undefined && !isNum(v.w)) || (v.h !== undefined && !isNum(v.h))) fail(path, 'expected numeric w and h');
   if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
   checkXY(v, path);
 }

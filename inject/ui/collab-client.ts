@@ -55,15 +55,53 @@ export class CollabClient {
       this.wired.add(doc);
       doc.addEventListener('mousemove', (ev) => this.moved(ev), true);
       doc.addEventListener('mouseleave', () => this.queue(null), true);
+      let pressed: { at: CursorPos; x: number; y: number } | null = null;
+      let dragged = false;
+      doc.addEventListener(
+        'mousedown',
+        (ev) => {
+          const at = ev.altKey ? this.surface.anchor(ev) : null;
+          pressed = at ? { at, x: ev.clientX, y: ev.clientY } : null;
+          dragged = false;
+        },
+        true,
+      );
+      doc.addEventListener(
+        'mouseup',
+        (ev) => {
+          // Alt+drag marks an area for everyone.
+          const start = pressed;
+          pressed = null;
+          if (!start || !ev.altKey) return;
+          const dx = ev.clientX - start.x;
+          const dy = ev.clientY - start.y;
+          if (Math.hypot(dx, dy) <= 8) return;
+          dragged = true;
+          this.highlight({
+            kind: 'area',
+            target: start.at.target,
+            x: start.at.x + Math.min(0, dx),
+            y: start.at.y + Math.min(0, dy),
+            w: Math.abs(dx),
+            h: Math.abs(dy),
+          });
+        },
+        true,
+      );
       doc.addEventListener(
         'click',
         (ev) => {
+          const at = this.surface.anchor(ev);
+          if (!ev.altKey) {
+            // Everyone sees where a participant clicks.
+            if (at) this.highlight({ kind: 'ripple', target: at.target, x: at.x, y: at.y });
+            return;
+          }
           // Alt+click marks an element for everyone instead of clicking it.
-          if (!ev.altKey) return;
           ev.preventDefault();
           ev.stopImmediatePropagation();
-          const at = this.surface.anchor(ev);
-          if (at) this.highlight({ kind: 'mark', target: at.target, x: at.x, y: at.y });
+          if (!dragged && at) this.highlight({ kind: 'mark', target: at.target, x: at.x, y: at.y });
+          dragged = false;
         },
         true,
       );

@@ -16,6 +16,9 @@ const STYLE = `
 .edge .label::before{content:'↗ '}
 .mark{position:absolute;border:3px solid;border-radius:6px;animation:fade 3s forwards}
 .laser{position:absolute;width:14px;height:14px;margin:-7px 0 0 -7px;border-radius:50%;animation:fade 1.2s forwards;box-shadow:0 0 8px 3px currentColor;background:currentColor}
+.ripple{position:absolute;width:36px;height:36px;margin:-18px 0 0 -18px;border-radius:50%;border:3px solid currentColor;animation:ripple .7s ease-out forwards}
+.area{position:absolute;border:3px dashed;border-radius:4px;background:#ffd43b22;animation:fade 4s forwards}
+@keyframes ripple{0%{transform:scale(.2);opacity:1}100%{transform:scale(1.3);opacity:0}}
 @keyframes fade{0%{opacity:1}70%{opacity:1}100%{opacity:0}}
 `;
 
@@ -88,14 +91,21 @@ export class Overlay {
       el.style.top = `${at.offsetY + at.rect.top * at.scale - 3}px`;
       el.style.width = `${at.rect.width * at.scale}px`;
       el.style.height = `${at.rect.height * at.scale}px`;
+    } else if (h.kind === 'area') {
+      el.className = 'area';
+      el.style.borderColor = color;
+      el.style.left = `${at.offsetX + (at.rect.left + h.x) * at.scale}px`;
+      el.style.top = `${at.offsetY + (at.rect.top + h.y) * at.scale}px`;
+      el.style.width = `${(h.w ?? 0) * at.scale}px`;
+      el.style.height = `${(h.h ?? 0) * at.scale}px`;
     } else {
-      el.className = 'laser';
+      el.className = h.kind;
       el.style.color = color;
       el.style.left = `${at.offsetX + (at.rect.left + h.x) * at.scale}px`;
       el.style.top = `${at.offsetY + (at.rect.top + h.y) * at.scale}px`;
     }
     this.layer.append(el);
-    setTimeout(() => el.remove(), h.kind === 'mark' ? 3000 : 1200);
+    setTimeout(() => el.remove(), { mark: 3000, area: 4000, laser: 1200, ripple: 700 }[h.kind]);
   }
 
   private removeCursor(id: string, el: HTMLDivElement): void {
