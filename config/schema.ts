@@ -17,6 +17,8 @@ export interface SiteConfig {
   hostOnly: string[];
   /** The site's names may resolve to private or loopback addresses (an intranet site). */
   privateNetwork: boolean;
+  /** Path patterns (`*` for any characters) only the host may open. */
+  hostOnlyUrls: string[];
 }
 
 /** The validated configuration the gateway runs on. */
@@ -127,6 +129,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultText: 'none',
     example: '["#pay-now", "form.checkout button"]',
     description: 'elements only the host may click or fill in; a participant with control is refused and told why',
+  },
+  {
+    key: 'sites[].hostOnlyUrls',
+    type: 'list of path patterns',
+    defaultText: 'none',
+    example: '["/checkout*", "/account/delete"]',
+    description:
+      'pages only the host may open: a participant with control following a link there, or typing it, is refused and told why (`*` matches any characters)',
   },
   {
     key: 'sites[].privateNetwork',
@@ -353,8 +363,19 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
       else c.add(`${path}.control`, `must be take, request or host-only, got ${JSON.stringify(raw.control)}`);
     }
     const privateNetwork = c.bool(raw.privateNetwork, `${path}.privateNetwork`, false);
+    const hostOnlyUrls: string[] = [];
+    if (raw.hostOnlyUrls !== undefined) {
+      if (!Array.isArray(raw.hostOnlyUrls)) c.add(`${path}.hostOnlyUrls`, 'must be a list of path patterns such as /checkout*');
+      else
+        raw.hostOnlyUrls.forEach((pattern: unknown, j: number) => {
+          if (typeof pattern !== 'string' || !pattern.startsWith('/'))
+            c.add(`${path}.hostOnlyUrls[${j}]`, `must be a path pattern starting with /, got ${JSON.stringify(pattern)}`);
+          else hostOnlyUrls.push(pattern);
+        });
+    }
     sites.push({
       privateNetwork,
+      hostOnlyUrls,
       url: parsed.value.text,
       name: typeof raw.name === 'string' ? raw.name.trim() : parsed.value.text,
       pattern: parsed.value,

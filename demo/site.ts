@@ -280,12 +280,14 @@ export function startDemoSite(options: { host?: string; port?: number } = {}): P
 ${items}
 </ul>
 <p><button id="add-item">Add item</button> Items: <span id="count">${PRODUCTS.length}</span></p>
-<p><button id="pay-now">Pay now</button> <span id="paid"></span></p>
+<p><button id="pay-now">Pay now</button> <span id="paid"></span> <a id="checkout-link" href="/checkout">Checkout</a></p>
 <p><button id="toggle-note">Toggle note</button></p>
 <p id="note">Every click here happens for everyone in the session.</p>`,
           `\n<script src="/static/app.js" defer></script>`,
         );
       }
+      case '/checkout':
+        return html(200, 'Checkout', '<h1 id="checkout-title">Checkout</h1>\n<p>Only the host opens this page when cobrowsing.</p>');
       case '/app':
       case '/app/overview':
       case '/app/details':

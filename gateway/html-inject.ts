@@ -110,6 +110,8 @@ export interface SnippetOptions {
   enter?: readonly string[];
   /** Selectors of elements only the host may use. */
   hostOnly?: readonly string[];
+  /** Path patterns only the host may open. */
+  hostOnlyUrls?: readonly string[];
 }
 
 /** The tag that loads the sync script, as bytes for the HTML stream. */
@@ -127,6 +129,7 @@ export function injectionTag(options: SnippetOptions = {}): string {
   if (options.origin) attrs.push(`data-origin="${escapeHtml(options.origin)}"`);
   if (options.origins) attrs.push(`data-origins="${escapeHtml(JSON.stringify(options.origins))}"`);
   if (options.hostOnly && options.hostOnly.length > 0) attrs.push(`data-host-only="${escapeHtml(JSON.stringify(options.hostOnly))}"`);
+  if (options.hostOnlyUrls && options.hostOnlyUrls.length > 0) attrs.push(`data-host-only-urls="${escapeHtml(JSON.stringify(options.hostOnlyUrls))}"`);
   if (options.enter && options.enter.length > 0) attrs.push(`data-enter="${escapeHtml(JSON.stringify(options.enter))}"`);
   return `<script ${attrs.join(' ')}></script>`;
 }

@@ -281,6 +281,7 @@ export async function proxyRequest(
             origins: proxiedOriginTable(gw, session),
             enter: participant ? notEnteredOrigins(gw, session, participant) : [],
             hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
+            hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
           }),
         });
   timeTransform(rewriter, (seconds) => {

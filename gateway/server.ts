@@ -112,6 +112,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       mask: ['.private'],
       control: 'take',
       hostOnly: ['#pay-now'],
+      hostOnlyUrls: ['/checkout*'],
       privateNetwork: true,
     });
   }

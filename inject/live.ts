@@ -8,12 +8,12 @@ import { restoreFormState } from './form-restore.js';
 import { FrameBridge } from './frame-bridge.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput, refusalFor, setFormState } from './remote-input.js';
+import { applyRemoteInput, type HostOnlyRules, refusalFor, setFormState } from './remote-input.js';
 import { report } from './report.js';
 import { CollabClient } from './ui/collab-client.js';
 
 /** Starts live mode in the host's page. */
-export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: string): void {
+export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: HostOnlyRules): void {
   let connection: HubConnection;
   let collab: CollabClient | null = null;
   // The welcome can arrive before the UI is mounted (DOMContentLoaded): kept and replayed then.

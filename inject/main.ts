@@ -9,6 +9,7 @@ import { startMirror } from './follower.js';
 import { startFrameRecorder } from './frame-bridge.js';
 import { startLive } from './live.js';
 import { Masker } from './masking.js';
+import type { HostOnlyRules } from './remote-input.js';
 import { report } from './report.js';
 import { installUrlRuntime, UrlRuntime } from './url-runtime.js';
 
@@ -29,14 +30,17 @@ function maskSelectors(script: HTMLOrSVGScriptElement | null): string[] {
   }
 }
 
-/** The site's host-only selectors, joined into one selector list ('' when none). */
-function hostOnlySelector(script: HTMLScriptElement | null): string {
-  try {
-    const parsed: unknown = JSON.parse(script?.dataset.hostOnly ?? '[]');
-    return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === 'string').join(',') : '';
-  } catch {
-    return '';
-  }
+/** What the site reserves for the host: element selectors and path patterns. */
+function hostOnlyRules(script: HTMLScriptElement | null): HostOnlyRules {
+  const list = (raw: string | undefined): string[] => {
+    try {
+      const parsed: unknown = JSON.parse(raw ?? '[]');
+      return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === 'string') : [];
+    } catch {
+      return [];
+    }
+  };
+  return { selector: list(script?.dataset.hostOnly).join(','), paths: list(script?.dataset.hostOnlyUrls) };
 }
 
 /** The URL runtime, when the gateway embedded the origin table (proxied pages). */
@@ -70,7 +74,7 @@ try {
     } else {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
       installRuntime(script);
-      if (window.top === window) startLive(masker, cookies, hostOnlySelector(script));
+      if (window.top === window) startLive(masker, cookies, hostOnlyRules(script));
       else startFrameRecorder(masker);
     }
   }

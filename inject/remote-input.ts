@@ -124,16 +124,50 @@ function navigate(url: string): void {
   else location.assign(`${GO_PATH}?url=${encodeURIComponent(target.href)}`);
 }
 
-/** Why a remote input is refused in this page (an element only the host may use), or null. */
-export function refusalFor(input: RemoteInput, ids: NodeIds, hostOnly: string): string | null {
-  if (!hostOnly || (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key' && input.kind !== 'edit')) return null;
+/** What only the host may use in this page: element selectors and path patterns. */
+export interface HostOnlyRules {
+  selector: string;
+  paths: readonly string[];
+}
+
+function pathPattern(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+}
+
+function hostOnlyPath(url: string, rules: HostOnlyRules): boolean {
+  if (rules.paths.length === 0) return false;
+  let target: URL;
+  try {
+    target = new URL(url, location.href);
+  } catch {
+    return false;
+  }
+  return target.origin === location.origin && rules.paths.some((p) => pathPattern(p).test(target.pathname));
+}
+
+/** Why a remote input is refused in this page (an element or a page only the host may use), or null. */
+export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRules): string | null {
+  if (input.kind === 'navigate') return hostOnlyPath(input.url, rules) ? 'Only the host can open this page.' : null;
+  if (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key' && input.kind !== 'edit') return null;
   const target = input.target === null ? document.activeElement : ids.node(input.target);
   if (!target || target.nodeType !== Node.ELEMENT_NODE) return null;
+  const el = target as Element;
   try {
-    return (target as Element).closest(hostOnly) ? 'Only the host can use this part of the page.' : null;
+    if (rules.selector && el.closest(rules.selector)) return 'Only the host can use this part of the page.';
   } catch {
-    return null;
+    // A selector this browser rejects: nothing is reserved by it.
   }
+  const link = el.closest('a[href]');
+  if (input.kind === 'click' && link && hostOnlyPath(link.getAttribute('href') ?? '', rules)) return 'Only the host can open this page.';
+  const form = (el as HTMLButtonElement).form ?? el.closest('form');
+  if ((input.kind === 'click' || input.kind === 'key') && form && hostOnlyPath(form.getAttribute('action') ?? location.href, rules))
+    return 'Only the host can send this form.';
+  return null;
 }
 
 /** Applies one remote input to the live page; returns the element whose value it changed, if any. */

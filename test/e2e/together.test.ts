@@ -92,6 +92,14 @@ describe('working together (anyone with control may act)', () => {
     await mirror.locator('#add-item').click();
     await expect.poll(() => host.page.locator('#items li').count()).toBe(4);
 
+    // A page only the host may open: neither a link in the mirror nor the address bar takes the controller there.
+    await mirror.locator('#checkout-link').click();
+    await expect.poll(() => ctl.page.locator('#notice').innerText()).toContain('Only the host can open this page');
+    await ctl.page.fill('#cobrowse-url', '/checkout');
+    await ctl.page.press('#cobrowse-url', 'Enter');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(new URL(host.page.url()).pathname).toBe('/products');
+
     await Promise.all([
       host.page.screenshot({ path: `${ARTIFACTS}/host.png` }),
       ctl.page.screenshot({ path: `${ARTIFACTS}/controller.png` }),

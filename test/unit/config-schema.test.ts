@@ -67,6 +67,7 @@ describe('validateConfig: valid configurations', () => {
           control: 'take',
           hostOnly: [],
           privateNetwork: false,
+          hostOnlyUrls: [],
         },
       ],
       demo: { enabled: false, port: 0 },
