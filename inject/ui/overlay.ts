@@ -115,8 +115,17 @@ export class Overlay {
 
   private place(el: HTMLDivElement, pos: CursorPos | null): void {
     const at = pos ? this.locate(pos.target) : null;
-    if (!pos || !at) {
+    if (!pos) {
       el.hidden = true;
+      return;
+    }
+    if (!at) {
+      // Pointing at something this page does not show (another page, a node gone): a marker on the edge.
+      const vp = this.viewport();
+      const index = [...this.cursors.values()].findIndex((c) => c.el === el);
+      el.hidden = false;
+      el.classList.add('edge');
+      el.style.transform = `translate(${vp.left + vp.width - 140}px, ${vp.top + 6 + Math.max(0, index) * 24}px)`;
       return;
     }
     const vp = this.viewport();
