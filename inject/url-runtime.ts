@@ -27,11 +27,17 @@ export class UrlRuntime {
     for (const origin of needsEntry) this.needsEntry.add(origin);
   }
 
+  /** True for a host of this session on the gateway (`o<n>--<session>.<base>`), already proxied. */
+  private isSessionHost(host: string): boolean {
+    const suffix = location.host.slice(location.host.indexOf('--'));
+    return /^o\d+--/.test(host) && host.slice(host.indexOf('--')) === suffix;
+  }
+
   /** True for another proxied host of this session (requests to it must carry the participant cookie). */
   isOtherSessionHost(url: string): boolean {
     try {
-      const origin = new URL(url, location.href).origin;
-      return origin !== location.origin && this.proxiedToReal.has(origin);
+      const target = new URL(url, location.href);
+      return target.origin !== location.origin && (this.proxiedToReal.has(target.origin) || this.isSessionHost(target.host));
     } catch {
       return false;
     }
@@ -93,7 +99,7 @@ export class UrlRuntime {
     const wsScheme = url.protocol === 'ws:' || url.protocol === 'wss:';
     if (!wsScheme && url.protocol !== 'http:' && url.protocol !== 'https:') return String(input);
     const httpOrigin = wsScheme ? `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}` : url.origin;
-    if (this.proxiedToReal.has(httpOrigin)) return String(input);
+    if (this.proxiedToReal.has(httpOrigin) || this.isSessionHost(url.host)) return String(input);
     const proxied = this.realToProxied.get(httpOrigin) ?? this.lookup(httpOrigin);
     // A base with a path (the "not allowed" endpoint) keeps it: the real path is appended.
     const mapped = new URL(

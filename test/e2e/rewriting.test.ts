@@ -233,6 +233,13 @@ describe('rewriting proxy', () => {
     await expect.poll(mirrored, { timeout: 10_000 }).toBe('Inside B');
     await host.page.frameLocator('#xframe').locator('#inner-button').click();
     await expect.poll(mirrored).toBe('Changed in B');
+    // The frame reloads in place: its new document is recorded and mirrored again.
+    await host.page.evaluate(() => {
+      const f = document.getElementById('xframe') as HTMLIFrameElement;
+      f.src = f.src;
+    });
+    await expect.poll(() => inner.textContent({ timeout: 2000 })).toBe('Inside B');
+    await expect.poll(mirrored).toBe('Inside B');
     // The controller clicks inside the mirrored frame: applied in the host's frame.
     await ctl.page.frameLocator('#cobrowse-mirror').frameLocator('#xframe').locator('#inner-button').click();
     await expect.poll(() => inner.textContent()).toBe('Changed in B');
