@@ -77,6 +77,22 @@ describe('working together (anyone with control may act)', () => {
       .click({ modifiers: ['Alt'] });
     await expect.poll(() => ctl.page.locator('.mark').count()).toBeGreaterThan(0);
 
+    // A click shows a ripple to the others; Alt+drag marks an area; Alt+move is a laser pointer.
+    await host.page.click('#toggle-note', { timeout: 3000 });
+    await expect.poll(() => obs.page.locator('.ripple').count()).toBeGreaterThan(0);
+    // (Dispatched in the mirror document: a real drag there starts the browser's own drag-and-drop.)
+    await ctl.page.evaluate(() => {
+      const doc = (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentDocument as Document;
+      const h1 = doc.querySelector('h1') as HTMLElement;
+      const r = h1.getBoundingClientRect();
+      const at = (x: number, y: number): MouseEventInit => ({ bubbles: true, cancelable: true, altKey: true, clientX: r.left + x, clientY: r.top + y });
+      h1.dispatchEvent(new MouseEvent('mousedown', at(5, 5)));
+      h1.dispatchEvent(new MouseEvent('mousemove', at(60, 20)));
+      h1.dispatchEvent(new MouseEvent('mouseup', at(150, 40)));
+    });
+    await expect.poll(() => obs.page.locator('.area').count()).toBeGreaterThan(0);
+    await expect.poll(() => obs.page.locator('.laser').count()).toBeGreaterThan(0);
+
     // Chat, and its history for a late joiner.
     await ctl.page.fill('#chat-input', 'Shall we add an item?');
     await ctl.page.press('#chat-input', 'Enter');
@@ -100,6 +116,16 @@ describe('working together (anyone with control may act)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(new URL(host.page.url()).pathname).toBe('/products');
 
+    // Scrolled away: the observer stops following and scrolls its mirror; the host's cursor shows on the edge.
+    await host.page.evaluate(() => {
+      for (let i = 0; i < 40; i++) (document.getElementById('add-item') as HTMLButtonElement).click();
+    });
+    await converge(obs.page, host.page);
+    await obs.page.click('#follow', { timeout: 3000 });
+    await host.page.mouse.move(300, 150);
+    await obs.page.evaluate(() => (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentWindow?.scrollTo(0, 5000));
+    await expect.poll(() => obs.page.locator('.cursor.edge').count()).toBeGreaterThan(0);
+
     await Promise.all([
       host.page.screenshot({ path: `${ARTIFACTS}/host.png` }),
       ctl.page.screenshot({ path: `${ARTIFACTS}/controller.png` }),
@@ -112,7 +138,39 @@ describe('working together (anyone with control may act)', () => {
     expect(entries.some((e) => e.event === 'control' && e.detail === 'took control')).toBe(true);
     expect(entries.some((e) => e.event === 'blocked' && e.detail?.includes('Only the host'))).toBe(true);
     expect(JSON.stringify(entries)).not.toMatch(/__cobrowse=|adminToken/);
+    // Leaving: the participant's view says so and the others see it away.
+    await late.page.click('text=Leave', { timeout: 3000 });
+    await expect.poll(() => late.page.textContent('body')).toContain('You left the cobrowsing session');
     await Promise.all([host.context.close(), ctl.context.close(), obs.context.close(), late.context.close()]);
+  });
+});
+
+describe('working together (only the host acts)', () => {
+  let t: TestGateway;
+  let site: DemoSite;
+  beforeAll(async () => {
+    site = await startDemoSite();
+    t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: site.origin, name: 'Shop', control: 'host-only' }] });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await site?.close();
+  });
+
+  it('refuses every participant input and every control request', async () => {
+    const session = await createSession(t, `${site.origin}/products`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    const ctl = await newParticipant(browser);
+    await ctl.page.goto(session.joinUrl);
+    await converge(ctl.page, host.page);
+    await expect.poll(() => ctl.page.locator('#control').innerText()).toContain('Only the host acts');
+    await ctl.page.frameLocator('#cobrowse-mirror').locator('#add-item').click();
+    await expect.poll(() => ctl.page.textContent('#cobrowse-status')).toContain('do not have control');
+    await sendFrom(ctl.page, { type: 'control', action: 'request' });
+    await expect.poll(() => ctl.page.locator('#notice').innerText()).toContain('only the host can act');
+    expect(await host.page.locator('#items li').count()).toBe(3);
+    await Promise.all([host.context.close(), ctl.context.close()]);
   });
 });
 
