@@ -14,13 +14,16 @@ import { machineInfo, renderMarkdown, renderText, type ScenarioTable } from './l
 import { cookieJar, htmlPages, staticAssets } from './scenarios/http.js';
 import { hubFanout } from './scenarios/hub.js';
 import { memory } from './scenarios/memory.js';
+import { sync } from './scenarios/sync.js';
 
-const SCENARIOS: Record<string, (bench: Bench) => Promise<ScenarioTable>> = {
+// A scenario returns one table, or several (sync: latency and snapshot).
+const SCENARIOS: Record<string, (bench: Bench) => Promise<ScenarioTable | ScenarioTable[]>> = {
   static: staticAssets,
   html: htmlPages,
   cookies: cookieJar,
   hub: hubFanout,
   memory,
+  sync,
 };
 
 const USAGE = `npm run bench [-- options]
@@ -149,7 +152,7 @@ async function main(): Promise<number> {
       const run = SCENARIOS[id]!;
       log(`scenario ${id}`);
       try {
-        tables.push(await run(bench));
+        tables.push(...[await run(bench)].flat());
       } catch (err) {
         failed = true;
         const message = err instanceof Error ? err.message : String(err);
