@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS as TEST_CHROMIUM_FLAGS } from '../../test/helpers/chromium-flags.js';
 import type { Bench } from '../lib/context.js';
 import { createSession, type Participant, redeemLink } from '../lib/gateway-session.js';
 import { pool } from '../lib/http.js';
@@ -28,14 +29,7 @@ const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The flags of test/helpers/browser.ts, plus no throttling of pages that are not in front. */
 const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+  ...TEST_CHROMIUM_FLAGS,
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
