@@ -13,7 +13,7 @@ interface SavedField extends FormState {
 /** A structural path from <html> to `el` (tag and position among same-tag siblings). */
 export function cssPath(el: Element): string {
   const parts: string[] = [];
-  for (let node: Element | null = el; node && node.parentElement; node = node.parentElement) {
+  for (let node: Element | null = el; node?.parentElement; node = node.parentElement) {
     const tag = node.localName;
     let index = 1;
     for (let sib = node.previousElementSibling; sib; sib = sib.previousElementSibling) if (sib.localName === tag) index++;

@@ -236,7 +236,8 @@ describe('rewriting proxy', () => {
     // The frame reloads in place: its new document is recorded and mirrored again.
     await host.page.evaluate(() => {
       const f = document.getElementById('xframe') as HTMLIFrameElement;
-      f.src = f.src;
+      const again = f.src;
+      f.src = again;
     });
     await expect.poll(() => inner.textContent({ timeout: 2000 })).toBe('Inside B');
     await expect.poll(mirrored).toBe('Inside B');
