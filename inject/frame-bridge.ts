@@ -8,8 +8,9 @@ import { Recorder } from './recorder.js';
 import { applyRemoteInput } from './remote-input.js';
 import { report } from './report.js';
 
-/** Ids each cross-origin frame may use (its range starts at a multiple of this). */
+/** Ids each cross-origin frame of the top page may use; a frame's own frames get a hundredth of its range. */
 const FRAME_RANGE = 1_000_000;
+const NESTED_FRAMES = 100;
 const TAG = '__cobrowse';
 
 // Captured before the URL runtime wraps them: the bridge compares real window objects.
@@ -17,7 +18,7 @@ const sourceOf = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'source
 const contentWindowOf = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow')?.get as (this: HTMLIFrameElement) => Window | null;
 
 type FrameMessage =
-  | { [TAG]: 'frame-init'; base: number }
+  | { [TAG]: 'frame-init'; base: number; range: number }
   | { [TAG]: 'frame-snapshot'; tree: SerializedNode }
   | { [TAG]: 'frame-mutations'; batch: Mutation[] }
   | { [TAG]: 'frame-input'; event: RemoteInput };
@@ -30,11 +31,18 @@ function isFrameMessage(data: unknown): data is FrameMessage {
 export class FrameBridge {
   private next = 0;
   private readonly frames: { frame: HTMLIFrameElement; base: number }[] = [];
+  private readonly range: number;
 
+  /**
+   * `space` is the id range this page hands out to its frames: the top page's ids are all below
+   * FRAME_RANGE; a frame hands out sub-ranges of the upper half of its own range.
+   */
   constructor(
     private readonly recorder: Recorder,
     private readonly sendBatch: (batch: Mutation[]) => void,
+    private readonly space: { base: number; range: number } = { base: 0, range: FRAME_RANGE * 2000 },
   ) {
+    this.range = space.base === 0 ? FRAME_RANGE : Math.floor(space.range / 2 / NESTED_FRAMES);
     addEventListener('message', (ev) => {
       try {
         this.received(ev);
@@ -48,17 +56,21 @@ export class FrameBridge {
   register(frame: HTMLIFrameElement): void {
     let entry = this.frames.find((f) => f.frame === frame);
     if (!entry) {
-      entry = { frame, base: ++this.next * FRAME_RANGE };
+      const slot = ++this.next;
+      const limit = this.space.base === 0 ? 2000 : NESTED_FRAMES;
+      if (slot >= limit) return;
+      const base = this.space.base === 0 ? slot * FRAME_RANGE : this.space.base + this.space.range / 2 + (slot - 1) * this.range;
+      entry = { frame, base };
       this.frames.push(entry);
     }
-    contentWindowOf.call(frame)?.postMessage({ [TAG]: 'frame-init', base: entry.base }, '*');
+    contentWindowOf.call(frame)?.postMessage({ [TAG]: 'frame-init', base: entry.base, range: this.range }, '*');
   }
 
   /** Sends remote input aimed at a node of a cross-origin frame into that frame; false when it is not one. */
   forward(event: RemoteInput): boolean {
     const target = 'target' in event ? event.target : null;
     if (typeof target !== 'number') return false;
-    const entry = this.frames.find((f) => target >= f.base && target < f.base + FRAME_RANGE);
+    const entry = this.frames.find((f) => target >= f.base && target < f.base + this.range);
     if (!entry) return false;
     contentWindowOf.call(entry.frame)?.postMessage({ [TAG]: 'frame-input', event }, '*');
     return true;
@@ -79,7 +91,7 @@ export class FrameBridge {
       const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: data.batch }));
       if (!checked.ok || checked.value.type !== 'mutations') return;
       // A frame may only speak about its own range of ids.
-      const inRange = (id: number) => id >= entry.base && id < entry.base + FRAME_RANGE;
+      const inRange = (id: number) => id >= entry.base && id < entry.base + this.range;
       const batch = checked.value.batch.filter((m) => ('id' in m && typeof m.id === 'number' ? inRange(m.id) : 'parent' in m ? inRange(m.parent) : false));
       if (batch.length > 0) this.sendBatch(batch);
     }
@@ -89,13 +101,14 @@ export class FrameBridge {
 /** The frame's side: waits for its parent's id range, then records itself into the parent. */
 export function startFrameRecorder(masker: Masker): void {
   let recorder: Recorder | null = null;
+  let nested: FrameBridge | null = null;
   addEventListener('message', (ev) => {
     try {
       if (!isFrameMessage(ev.data) || sourceOf.call(ev) !== window.parent) return;
       const data = ev.data;
       if (data[TAG] === 'frame-init' && !recorder) {
         const post = (message: FrameMessage) => window.parent.postMessage(message, '*');
-        recorder = new Recorder(
+        const own = new Recorder(
           (message) => {
             if (message.type === 'snapshot') post({ [TAG]: 'frame-snapshot', tree: message.tree });
             else if (message.type === 'mutations') post({ [TAG]: 'frame-mutations', batch: message.batch });
@@ -103,11 +116,15 @@ export function startFrameRecorder(masker: Masker): void {
           masker,
           { base: data.base },
         );
-        recorder.start();
+        recorder = own;
+        // This frame's own cross-origin frames: sub-ranges of its range, relayed up as its changes.
+        nested = new FrameBridge(own, (batch) => own.sendChanges(batch), { base: data.base, range: data.range });
+        own.onCrossFrame = (frame) => nested?.register(frame);
+        own.start();
       } else if (data[TAG] === 'frame-init' && recorder) {
         recorder.snapshot();
       } else if (data[TAG] === 'frame-input' && recorder) {
-        applyRemoteInput(data.event, recorder.ids);
+        if (!nested?.forward(data.event)) applyRemoteInput(data.event, recorder.ids);
       }
     } catch (err) {
       report(err);

@@ -65,6 +65,12 @@ beforeAll(async () => {
       case '/cookies':
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end(req.headers.cookie ?? '');
+      case '/nested':
+        return html(page(`<p id="outer">outer page</p><iframe id="xframe" src="${bOrigin}/frame-outer" width="400" height="200"></iframe>`));
+      case '/innermost':
+        return html(
+          '<!DOCTYPE html><html><head><title>I</title></head><body><p id="deep">Deep in A</p><button id="deep-button">Change</button><script>document.getElementById("deep-button").addEventListener("click", function () { document.getElementById("deep").textContent = "Changed deep"; });</script></body></html>',
+        );
       case '/framed':
         return html(page(`<p id="outer">outer page</p><iframe id="xframe" src="${bOrigin}/frame" width="300" height="100"></iframe>`));
       case '/latin1':
@@ -96,6 +102,12 @@ beforeAll(async () => {
     if (req.url === '/more.css') {
       res.writeHead(200, { 'content-type': 'text/css' });
       return res.end('h1 { letter-spacing: 3px; }');
+    }
+    if (req.url === '/frame-outer') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end(
+        `<!DOCTYPE html><html><head><title>O</title></head><body><p id="middle">B in the middle</p><iframe id="yframe" src="${aOrigin}/innermost"></iframe></body></html>`,
+      );
     }
     if (req.url === '/frame') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -244,6 +256,28 @@ describe('rewriting proxy', () => {
     // The controller clicks inside the mirrored frame: applied in the host's frame.
     await ctl.page.frameLocator('#cobrowse-mirror').frameLocator('#xframe').locator('#inner-button').click();
     await expect.poll(() => inner.textContent()).toBe('Changed in B');
+    await Promise.all([host.context.close(), ctl.context.close()]);
+  });
+
+  it('mirrors a cross-origin frame inside a cross-origin frame, and a controller acts two frames deep', async () => {
+    const session = await createSession(t, `${aOrigin}/nested`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    const deep = host.page.frameLocator('#xframe').frameLocator('#yframe').locator('#deep');
+    await expect.poll(() => deep.textContent({ timeout: 2000 })).toBe('Deep in A');
+    const ctl = await newParticipant(browser);
+    await ctl.page.goto(session.joinUrl);
+    const mirrored = () =>
+      ctl.page.evaluate(() => {
+        const top = (document.getElementById('cobrowse-mirror') as HTMLIFrameElement).contentDocument;
+        const middle = (top?.getElementById('xframe') as HTMLIFrameElement | null)?.contentDocument;
+        const inner = (middle?.getElementById('yframe') as HTMLIFrameElement | null)?.contentDocument;
+        return inner?.getElementById('deep')?.textContent ?? null;
+      });
+    await expect.poll(mirrored, { timeout: 10_000 }).toBe('Deep in A');
+    await ctl.page.frameLocator('#cobrowse-mirror').frameLocator('#xframe').frameLocator('#yframe').locator('#deep-button').click();
+    await expect.poll(() => deep.textContent({ timeout: 2000 })).toBe('Changed deep');
+    await expect.poll(mirrored).toBe('Changed deep');
     await Promise.all([host.context.close(), ctl.context.close()]);
   });
 
