@@ -103,12 +103,14 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
     const editable = (el as HTMLElement).isContentEditable ? (el as HTMLElement) : null;
     const id = editable ? mirror.idOfNode(editable.closest('[contenteditable]') ?? editable) : undefined;
     if (!editable || id === undefined) return;
-    ev.preventDefault();
+    if ((ev as InputEvent).inputType !== 'insertCompositionText') ev.preventDefault();
     if (masker.insideMaskedRegion(editable)) {
       notice('This field is private: only the host can fill it in.');
       return;
     }
     const input = ev as InputEvent;
+    // Composition (IME) cannot be cancelled: it is sent whole when it ends (compositionend below).
+    if (input.inputType === 'insertCompositionText') return;
     // Where the edit happens, as node ids and offsets: the host's caret is put there first.
     const target = input.getTargetRanges()[0];
     const a = target ? mirror.idOfNode(target.startContainer) : undefined;
@@ -121,7 +123,28 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
     sendValue(ev.target as Element);
   });
   on(doc, 'change', (ev) => sendValue(ev.target as Element));
-  on(doc, 'compositionend', (ev) => sendValue(ev.target as Element));
+  let composing: { target: number; range: { a: number; ao: number; f: number; fo: number } | null } | null = null;
+  on(doc, 'compositionstart', (ev) => {
+    const el = ev.target as HTMLElement;
+    const host = el.isContentEditable ? (el.closest('[contenteditable]') ?? el) : null;
+    const target = host ? mirror.idOfNode(host) : undefined;
+    if (target === undefined) return;
+    const sel = doc.getSelection();
+    const a = sel?.anchorNode ? mirror.idOfNode(sel.anchorNode) : undefined;
+    const f = sel?.focusNode ? mirror.idOfNode(sel.focusNode) : undefined;
+    composing = { target, range: sel && a !== undefined && f !== undefined ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null };
+  });
+  on(doc, 'compositionend', (ev) => {
+    const started = composing;
+    composing = null;
+    if (!started) {
+      sendValue(ev.target as Element);
+      return;
+    }
+    // The composed text is made in the host's page; its diff then replaces what the mirror composed.
+    const data = (ev as CompositionEvent).data;
+    if (data) send({ kind: 'edit', target: started.target, inputType: 'insertText', data, range: started.range });
+  });
   on(doc, 'keydown', (ev) => {
     const k = ev as KeyboardEvent;
     if (!ACTION_KEYS.has(k.key) || k.isComposing) return;

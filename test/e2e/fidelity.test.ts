@@ -119,4 +119,17 @@ describe('mirror fidelity', () => {
     await expect.poll(() => host.textContent('#editor')).toBe('Edit me and mor');
     await expect.poll(() => inMirror(follower, `doc.getElementById('editor').textContent`)).toBe('Edit me and mor');
   });
+
+  it('a controller composes text with an input method (IME) in a contenteditable element', async () => {
+    const mirror = follower.frameLocator('#cobrowse-mirror');
+    await mirror.locator('#editor').click();
+    await follower.keyboard.press('End');
+    const before = (await host.textContent('#editor')) ?? '';
+    const cdp = await follower.context().newCDPSession(follower);
+    await cdp.send('Input.imeSetComposition', { text: 'に', selectionStart: 1, selectionEnd: 1 });
+    await cdp.send('Input.imeSetComposition', { text: 'にほ', selectionStart: 2, selectionEnd: 2 });
+    await cdp.send('Input.insertText', { text: '日本' });
+    await expect.poll(() => host.textContent('#editor')).toBe(`${before}日本`);
+    await expect.poll(() => inMirror(follower, `doc.getElementById('editor').textContent`)).toBe(`${before}日本`);
+  });
 });
