@@ -2,6 +2,8 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { installMarkupMapping } from './markup-mapping.js';
+
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
 const MAP_ENDPOINT = '/__cobrowse/map';
 
@@ -264,6 +266,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     const C = w[ctor] as { prototype: object } | undefined;
     if (C) wrapUrlProperty(C.prototype, prop, map);
   }
+  installMarkupMapping(map);
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (name: string, value: string) {
     return setAttribute.call(this, name, URL_ATTRIBUTES.has(name.toLowerCase()) && !this.localName.includes('-') ? map(String(value)) : value);

@@ -65,6 +65,8 @@ beforeAll(async () => {
       case '/cookies':
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end(req.headers.cookie ?? '');
+      case '/docwrite':
+        return html(page(`<p id="dw-before">before</p><script>document.write('<img id="dw" src="' + '${bOrigin}' + '/img.png">');</script>`));
       case '/nested':
         return html(page(`<p id="outer">outer page</p><iframe id="xframe" src="${bOrigin}/frame-outer" width="400" height="200"></iframe>`));
       case '/innermost':
@@ -279,6 +281,15 @@ describe('rewriting proxy', () => {
     await expect.poll(() => deep.textContent({ timeout: 2000 })).toBe('Changed deep');
     await expect.poll(mirrored).toBe('Changed deep');
     await Promise.all([host.context.close(), ctl.context.close()]);
+  });
+
+  it('maps URLs in markup the page writes with document.write while it loads', async () => {
+    const session = await createSession(t, `${aOrigin}/docwrite`);
+    const host = await newParticipant(browser);
+    await host.page.goto(session.hostUrl);
+    expect(await host.page.getAttribute('#dw', 'src')).toMatch(new RegExp(`^http://o2--${session.id}\\.cobrowse\\.localhost:${t.gateway.port}/img.png$`));
+    await expect.poll(() => host.page.evaluate(() => (document.getElementById('dw') as HTMLImageElement).naturalWidth)).toBe(2);
+    await host.context.close();
   });
 
   it('passes Range requests and their 206 answers through untouched', async () => {

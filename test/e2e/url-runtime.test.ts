@@ -96,6 +96,41 @@ describe('URL runtime in the host page', () => {
     await host.context.close();
   });
 
+  it('maps URLs in markup written by script (innerHTML, insertAdjacentHTML) before the browser loads them', async () => {
+    const session = await createSession(t, `${t.demoOrigin}/`);
+    const host = await newParticipant(browser);
+    const requested: string[] = [];
+    host.page.on('request', (r) => requested.push(r.url()));
+    await host.page.goto(session.hostUrl);
+    const before = forbiddenRequests.length;
+    const result = await host.page.evaluate(
+      ([apiUrl, badUrl]) => {
+        const box = document.createElement('div');
+        document.body.appendChild(box);
+        box.innerHTML = `<img id="ih" src="${apiUrl}/pixel?ih"><a id="ia" href="${apiUrl}/x">x</a><img id="bad" src="${badUrl}/leak">`;
+        box.insertAdjacentHTML('beforeend', `<img id="adj" srcset="${apiUrl}/pixel?adj 1x, ${apiUrl}/pixel?adj2 2x">`);
+        return {
+          ih: (document.getElementById('ih') as HTMLImageElement).getAttribute('src'),
+          ia: (document.getElementById('ia') as HTMLAnchorElement).getAttribute('href'),
+          bad: (document.getElementById('bad') as HTMLImageElement).getAttribute('src'),
+          adj: (document.getElementById('adj') as HTMLImageElement).getAttribute('srcset'),
+        };
+      },
+      [apiOrigin, forbiddenOrigin],
+    );
+    const o2 = `http://o2--${session.id}.cobrowse.localhost:${t.gateway.port}`;
+    expect(result.ih).toBe(`${o2}/pixel?ih`);
+    expect(result.ia).toBe(`${o2}/x`);
+    expect(result.adj).toBe(`${o2}/pixel?adj 1x, ${o2}/pixel?adj2 2x`);
+    expect(result.bad).toMatch(/\/__cobrowse\/blocked-origin\//);
+    await expect.poll(() => apiRequests.some((r) => r.url === '/pixel?ih')).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(forbiddenRequests.length).toBe(before);
+    const gatewayHost = new RegExp(`^https?://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
+    expect(requested.filter((u) => !gatewayHost.test(u) && !u.startsWith('data:'))).toEqual([]);
+    await host.context.close();
+  });
+
   it('keeps postMessage origins working, and does not let the site register a service worker', async () => {
     const session = await createSession(t, `${t.demoOrigin}/`);
     const host = await newParticipant(browser);
