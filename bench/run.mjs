@@ -26,6 +26,7 @@ await build({
     'children/http-proxy': 'bench/children/http-proxy.ts',
     'children/uws-raw': 'bench/children/uws-raw.ts',
     'children/followers': 'bench/children/followers.ts',
+    'children/sync-followers': 'bench/children/sync-followers.ts',
   },
   outdir,
   bundle: true,

@@ -460,7 +460,7 @@ export async function sync(bench: Bench): Promise<ScenarioTable[]> {
       args: { origin: originUrl, maxSessions: 100, maxParticipants: maxWs + 20 },
     });
     cleanups.push({ what: 'gateway-sync', fn: () => gateway.stop() });
-    const followers = await startWorker('sync-followers', await buildFollowersChild(bench));
+    const followers = await startWorker('sync-followers', resolve(bench.childrenDir, 'sync-followers.js'));
     cleanups.push({ what: 'sync-followers', fn: () => followers.call('closeAll', undefined, 10_000).finally(() => followers.stop()) });
     const { port: echoPort } = await followers.call<{ port: number }>('echo');
     const chrome = await launchChromium(bench);
@@ -868,22 +868,4 @@ export async function sync(bench: Bench): Promise<ScenarioTable[]> {
     data: { settings: { rows: cfg.rows, runs: cfg.snapshotRuns }, htmlBytes, htmlGzip, counts, medians: snap, runs: snapshotRuns },
   };
   return [latency, snapshot];
-}
-
-/** Builds children/sync-followers.ts next to the other built children (bench/run.mjs builds those). */
-async function buildFollowersChild(bench: Bench): Promise<string> {
-  const outfile = resolve(bench.childrenDir, 'sync-followers.js');
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [resolve('bench/children/sync-followers.ts')],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
-  return outfile;
 }
