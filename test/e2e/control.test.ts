@@ -1,22 +1,12 @@
 // Control, masking, scroll, scaling and reconnects, with real browsers in independent profiles.
 
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { converge, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { converge, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { createSession, startTestGateway } from '../helpers/gateway.js';
+import { useGatewayAndBrowser } from '../helpers/suite.js';
 
-let t: TestGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  t = await startTestGateway();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+const env = useGatewayAndBrowser();
 
 function mirrorValue(page: Page, selector: string): Promise<string | boolean | null> {
   return page.evaluate(
@@ -38,10 +28,10 @@ function recordFrames(page: Page, into: string[]): void {
 }
 
 async function startShared(path: string) {
-  const session = await createSession(t, `${t.demoOrigin}${path}`);
-  const host = await newParticipant(browser);
+  const session = await createSession(env.t, `${env.t.demoOrigin}${path}`);
+  const host = await newParticipant(env.browser);
   await host.page.goto(session.hostUrl);
-  const controller = await newParticipant(browser);
+  const controller = await newParticipant(env.browser);
   await controller.page.goto(session.joinUrl);
   await converge(controller.page, host.page);
   return { session, host, controller };
@@ -55,7 +45,7 @@ describe('control from the mirror', () => {
     await expect.poll(() => host.page.locator('#items li').count()).toBe(4);
     await converge(controller.page, host.page);
 
-    const observer = await newParticipant(browser);
+    const observer = await newParticipant(env.browser);
     await observer.page.goto(session.observeUrl);
     await converge(observer.page, host.page);
     await observer.page.frameLocator('#cobrowse-mirror').locator('#add-item').click();
@@ -92,11 +82,11 @@ describe('control from the mirror', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await host.page.inputValue('#password')).toBe('demo');
 
-    const postsBefore = t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length;
+    const postsBefore = env.t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length;
     await mirror.locator('#username').press('Enter');
     await host.page.waitForURL(/\/account$/);
     await converge(controller.page, host.page);
-    expect(t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length - postsBefore).toBe(1);
+    expect(env.t.logs.filter((l) => l.msg === 'proxied' && l.method === 'POST').length - postsBefore).toBe(1);
     expect(await mirrorBody(controller.page)).toContain('Signed in as bob');
 
     // A checkbox and a textarea through the mirror.
@@ -112,11 +102,11 @@ describe('control from the mirror', () => {
 describe('masking', () => {
   it('no masked value ever reaches the gateway or a follower', async () => {
     const frames: string[] = [];
-    const session = await createSession(t, `${t.demoOrigin}/login`);
-    const host = await newParticipant(browser);
+    const session = await createSession(env.t, `${env.t.demoOrigin}/login`);
+    const host = await newParticipant(env.browser);
     recordFrames(host.page, frames);
     await host.page.goto(session.hostUrl);
-    const follower = await newParticipant(browser);
+    const follower = await newParticipant(env.browser);
     recordFrames(follower.page, frames);
     await follower.page.goto(session.joinUrl);
     await converge(follower.page, host.page);
@@ -135,12 +125,12 @@ describe('masking', () => {
     expect(await mirrorBody(follower.page)).not.toContain('4111');
 
     // A late joiner's snapshot is masked too.
-    const late = await newParticipant(browser);
+    const late = await newParticipant(env.browser);
     recordFrames(late.page, frames);
     await late.page.goto(session.observeUrl);
     await expect.poll(() => mirrorValue(late.page, '#card')).toBe('••••••••');
 
-    const logText = JSON.stringify(t.logs);
+    const logText = JSON.stringify(env.t.logs);
     expect(frames.length).toBeGreaterThan(5);
     for (const secret of secrets) {
       for (const frame of frames) expect(frame.includes(secret), `frame leaks ${secret}`).toBe(false);
@@ -152,11 +142,11 @@ describe('masking', () => {
 
 describe('scroll, scaling and reconnects', () => {
   it('scroll goes both ways, and a smaller follower window sees the host layout scaled to fit', async () => {
-    const session = await createSession(t, `${t.demoOrigin}/products`);
-    const host = await newParticipant(browser, { width: 900, height: 300 });
+    const session = await createSession(env.t, `${env.t.demoOrigin}/products`);
+    const host = await newParticipant(env.browser, { width: 900, height: 300 });
     await host.page.goto(session.hostUrl);
     for (let i = 0; i < 25; i++) await host.page.click('#add-item');
-    const follower = await newParticipant(browser, { width: 450, height: 400 });
+    const follower = await newParticipant(env.browser, { width: 450, height: 400 });
     await follower.page.goto(session.joinUrl);
     await converge(follower.page, host.page);
 
@@ -178,9 +168,9 @@ describe('scroll, scaling and reconnects', () => {
 
   it('a follower whose socket the server drops reconnects and resumes from its last sequence number', async () => {
     const { session, host, controller } = await startShared('/products');
-    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    const info = await env.t.call('GET', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
     const followerId = info.json<{ participants: { id: string; role: string }[] }>().participants.find((p) => p.role === 'controller')?.id ?? '';
-    expect(t.gateway.hub.disconnect(session.id, followerId)).toBe(1);
+    expect(env.t.gateway.hub.disconnect(session.id, followerId)).toBe(1);
     await host.page.click('#add-item');
     await host.page.click('#add-item');
     await converge(controller.page, host.page);
@@ -196,8 +186,8 @@ describe('single-page apps and host handoff', () => {
     await expect.poll(() => host.page.textContent('#spa-text')).toContain('details');
     await converge(controller.page, host.page);
     await expect.poll(() => controller.page.inputValue('#cobrowse-url')).toMatch(/\/app\/details$/);
-    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
-    expect(info.json<{ url: string }>().url).toBe(`${t.demoOrigin}/app/details`);
+    const info = await env.t.call('GET', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    expect(info.json<{ url: string }>().url).toBe(`${env.t.demoOrigin}/app/details`);
     // Back in the host's history is a route change too.
     await controller.page.click('#cobrowse-back');
     await expect.poll(() => host.page.textContent('#spa-text')).toContain('overview');
@@ -211,11 +201,11 @@ describe('host handoff', () => {
     const short = await startTestGateway({ sessions: { hostGracePeriod: '1s' } });
     try {
       const session = await createSession(short, `${short.demoOrigin}/login`);
-      const host = await newParticipant(browser);
+      const host = await newParticipant(env.browser);
       await host.page.goto(session.hostUrl);
-      const controller = await newParticipant(browser);
+      const controller = await newParticipant(env.browser);
       await controller.page.goto(session.joinUrl);
-      const observer = await newParticipant(browser);
+      const observer = await newParticipant(env.browser);
       await observer.page.goto(session.observeUrl);
       await converge(controller.page, host.page);
       await controller.page.frameLocator('#cobrowse-mirror').locator('#username').fill('dana');
@@ -223,7 +213,7 @@ describe('host handoff', () => {
       await converge(observer.page, host.page);
 
       await host.context.close();
-      // The controller's browser now runs the page live, with the typed value restored.
+      // The controller's env.browser now runs the page live, with the typed value restored.
       await controller.page.waitForURL(/\/login$/, { timeout: 10_000 });
       await expect.poll(() => controller.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
       await expect.poll(() => controller.page.inputValue('#username')).toBe('dana');

@@ -1,23 +1,9 @@
-// Session cookie jars seen from real browsers: one login for every participant, document.cookie
-// backed by the jar, no sharing between sessions, one upstream identity per session.
+import { describe, expect, it } from 'vitest';
+import { mirrorBody, newParticipant } from '../helpers/browser.js';
+import { createSession } from '../helpers/gateway.js';
+import { useGatewayAndBrowser } from '../helpers/suite.js';
 
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-let t: TestGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  t = await startTestGateway();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+const env = useGatewayAndBrowser();
 
 async function login(page: import('playwright-core').Page, name: string): Promise<void> {
   await page.goto(`${new URL(page.url()).origin}/login`);
@@ -28,8 +14,8 @@ async function login(page: import('playwright-core').Page, name: string): Promis
 
 describe('document.cookie backed by the session jar', () => {
   it('a cookie written by script is in the jar before the next request, and HttpOnly cookies stay invisible', async () => {
-    const session = await createSession(t, `${t.demoOrigin}/`);
-    const host = await newParticipant(browser);
+    const session = await createSession(env.t, `${env.t.demoOrigin}/`);
+    const host = await newParticipant(env.browser);
     await host.page.goto(session.hostUrl);
     await login(host.page, 'erin');
 
@@ -50,7 +36,7 @@ describe('document.cookie backed by the session jar', () => {
     await host.page.goto(`${new URL(host.page.url()).origin}/account`);
     expect(await host.page.textContent('#account-name')).toContain('erin');
 
-    // Deleting through document.cookie works as in a browser.
+    // Deleting through document.cookie works as in a env.browser.
     const afterDelete = await host.page.evaluate(() => {
       document.cookie = 'theme=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/';
       return document.cookie;
@@ -60,8 +46,8 @@ describe('document.cookie backed by the session jar', () => {
   });
 
   it('a jar change made by a response shows in document.cookie of the open page within a second', async () => {
-    const session = await createSession(t, `${t.demoOrigin}/`);
-    const host = await newParticipant(browser);
+    const session = await createSession(env.t, `${env.t.demoOrigin}/`);
+    const host = await newParticipant(env.browser);
     await host.page.goto(session.hostUrl);
     await host.page.waitForFunction('window.__cobrowse !== undefined');
     // A request from outside the page's own script (here: another tab of the host) changes the jar.
@@ -74,18 +60,18 @@ describe('document.cookie backed by the session jar', () => {
 
 describe('one jar per session', () => {
   it('a login is shared by every participant of the session and by nobody else', async () => {
-    const a = await createSession(t, `${t.demoOrigin}/`);
-    const hostA = await newParticipant(browser);
+    const a = await createSession(env.t, `${env.t.demoOrigin}/`);
+    const hostA = await newParticipant(env.browser);
     await hostA.page.goto(a.hostUrl);
     await login(hostA.page, 'frank');
 
     // A follower of A joins after the login and sees the logged-in page.
-    const followerA = await newParticipant(browser);
+    const followerA = await newParticipant(env.browser);
     await followerA.page.goto(a.joinUrl);
     await expect.poll(() => mirrorBody(followerA.page)).toContain('Signed in as frank');
 
-    // Session B on the same site is not logged in, even in the same browser profile.
-    const b = await createSession(t, `${t.demoOrigin}/account`);
+    // Session B on the same site is not logged in, even in the same env.browser profile.
+    const b = await createSession(env.t, `${env.t.demoOrigin}/account`);
     const hostB = await hostA.context.newPage();
     await hostB.goto(b.hostUrl);
     await hostB.waitForURL(/\/login$/);
@@ -97,11 +83,11 @@ describe('one jar per session', () => {
   });
 
   it("every participant's requests go upstream with the host's User-Agent and Accept-Language", async () => {
-    const session = await createSession(t, `${t.demoOrigin}/`);
-    const hostContext = await browser.newContext({ userAgent: 'HostBrowser/1.0', locale: 'fr-FR' });
+    const session = await createSession(env.t, `${env.t.demoOrigin}/`);
+    const hostContext = await env.browser.newContext({ userAgent: 'HostBrowser/1.0', locale: 'fr-FR' });
     const host = await hostContext.newPage();
     await host.goto(session.hostUrl);
-    const followerContext = await browser.newContext({ userAgent: 'FollowerBrowser/2.0', locale: 'de-DE' });
+    const followerContext = await env.browser.newContext({ userAgent: 'FollowerBrowser/2.0', locale: 'de-DE' });
     const follower = await followerContext.newPage();
     await follower.goto(session.observeUrl);
     const echo = await follower.evaluate(async () => (await fetch('/api/echo')).json());

@@ -1,29 +1,15 @@
-// The foundation's end-to-end path in real Chromium: a host and followers in independent
-// browser profiles share the demo site through the gateway.
+import { describe, expect, it } from 'vitest';
+import { converge, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { createSession } from '../helpers/gateway.js';
+import { useGatewayAndBrowser } from '../helpers/suite.js';
 
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { converge, launchBrowser, mirrorBody, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-let t: TestGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  t = await startTestGateway();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
+const env = useGatewayAndBrowser();
 
 describe('one cobrowsed page end to end', () => {
   it('host and followers see the same demo page, and DOM changes reach every follower', async () => {
-    const session = await createSession(t, `${t.demoOrigin}/products`);
+    const session = await createSession(env.t, `${env.t.demoOrigin}/products`);
 
-    const host = await newParticipant(browser);
+    const host = await newParticipant(env.browser);
     await host.page.goto(session.hostUrl);
     const hostUrl = new URL(host.page.url());
     expect(hostUrl.hostname).toBe(`o1--${session.id}.cobrowse.localhost`);
@@ -33,7 +19,7 @@ describe('one cobrowsed page end to end', () => {
     // The stylesheet and the image came through the gateway too.
     expect(await host.page.evaluate(`getComputedStyle(document.body).fontFamily`)).not.toBe('');
 
-    const follower = await newParticipant(browser);
+    const follower = await newParticipant(env.browser);
     await follower.page.goto(session.joinUrl);
     expect(new URL(follower.page.url()).pathname).toBe('/__cobrowse/view');
     await converge(follower.page, host.page);
@@ -46,7 +32,7 @@ describe('one cobrowsed page end to end', () => {
     expect(await mirrorBody(follower.page)).toContain('Item 5');
 
     // A late observer gets the current state from the hub's checkpoint, not from the host.
-    const observer = await newParticipant(browser, { width: 700, height: 500 });
+    const observer = await newParticipant(env.browser, { width: 700, height: 500 });
     await observer.page.goto(session.observeUrl);
     await converge(observer.page, host.page);
 
@@ -56,10 +42,10 @@ describe('one cobrowsed page end to end', () => {
     await converge(follower.page, host.page);
     await converge(observer.page, host.page);
 
-    const info = await t.call('GET', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    const info = await env.t.call('GET', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
     expect(info.status).toBe(200);
     const body = info.json<{ url: string; participants: { role: string; connected: boolean }[] }>();
-    expect(body.url).toBe(`${t.demoOrigin}/about`);
+    expect(body.url).toBe(`${env.t.demoOrigin}/about`);
     expect(body.participants.map((p) => p.role).sort()).toEqual(['controller', 'host', 'observer']);
     expect(body.participants.every((p) => p.connected)).toBe(true);
 
@@ -68,15 +54,15 @@ describe('one cobrowsed page end to end', () => {
   });
 
   it('a login by the host is a login for the session: followers see it, and the mirror loads with the session cookies', async () => {
-    const session = await createSession(t, `${t.demoOrigin}/login`);
-    const host = await newParticipant(browser);
+    const session = await createSession(env.t, `${env.t.demoOrigin}/login`);
+    const host = await newParticipant(env.browser);
     await host.page.goto(session.hostUrl);
     await host.page.fill('#username', 'alice');
     await host.page.fill('#password', 'demo');
     await Promise.all([host.page.waitForURL(/\/account$/), host.page.click('#login-form button[type="submit"], #login-form [type="submit"]')]);
     await expect(host.page.locator('#account-name').textContent()).resolves.toContain('alice');
 
-    const follower = await newParticipant(browser);
+    const follower = await newParticipant(env.browser);
     await follower.page.goto(session.joinUrl);
     await converge(follower.page, host.page);
     expect(await mirrorBody(follower.page)).toContain('Signed in as alice');
@@ -88,13 +74,13 @@ describe('one cobrowsed page end to end', () => {
     const logout = await follower.page.evaluate(async (u) => (await fetch(u, { method: 'POST' })).status, `${proxied}/logout`);
     expect(logout).toBe(403);
 
-    // The browser never holds the site's cookies: they stay in the gateway's jar.
+    // The env.browser never holds the site's cookies: they stay in the gateway's jar.
     const hostCookies = await host.context.cookies();
     expect(hostCookies.map((c) => c.name).sort()).toEqual(['__cobrowse', `cobrowse_${session.id}`]);
     expect(hostCookies.every((c) => c.httpOnly)).toBe(true);
 
     // Ending the session ends it for everyone.
-    const del = await t.call('DELETE', `${t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
+    const del = await env.t.call('DELETE', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } });
     expect(del.status).toBe(204);
     await expect.poll(() => follower.page.textContent('#cobrowse-status')).toContain('ended');
     const after = await host.page.goto(host.page.url());
@@ -103,8 +89,8 @@ describe('one cobrowsed page end to end', () => {
   });
 
   it('the landing page starts a session and shows the three links', async () => {
-    const visitor = await newParticipant(browser);
-    await visitor.page.goto(`${t.gateway.url}/`);
+    const visitor = await newParticipant(env.browser);
+    await visitor.page.goto(`${env.t.gateway.url}/`);
     await expect.poll(() => visitor.page.locator('#site option').count()).toBeGreaterThan(0);
     await visitor.page.click('#start-button');
     await expect.poll(() => visitor.page.getAttribute('#hostUrl', 'href')).toMatch(/\/j\//);
@@ -113,7 +99,7 @@ describe('one cobrowsed page end to end', () => {
     await visitor.page.goto(links[0]!);
     await expect.poll(() => visitor.page.locator('#title').textContent()).toBe('Demo Shop');
 
-    await visitor.page.goto(`${t.gateway.url}/`);
+    await visitor.page.goto(`${env.t.gateway.url}/`);
     await visitor.page.fill('#url', 'https://not-allowed.example.net/');
     await visitor.page.click('#start-button');
     await expect.poll(() => visitor.page.textContent('#error')).toContain('not on this gateway');
