@@ -19,11 +19,11 @@ export const PARTICIPANT_COOKIE = '__cobrowse';
 export const RESERVED_PREFIX = '/__cobrowse/';
 
 /** The participant behind a request's cookie on a proxied host of `sessionId`. */
-export function participantFromCookie(
+export async function participantFromCookie(
   gw: GatewayContext,
   cookieHeader: string | undefined,
   sessionId: string,
-): { session: Session; participant: Participant } | null {
+): Promise<{ session: Session; participant: Participant } | null> {
   const token = readCookie(cookieHeader, PARTICIPANT_COOKIE);
   return token ? gw.registry.participantByToken(token, sessionId) : null;
 }
@@ -154,21 +154,24 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     );
     return;
   }
-  const session = gw.registry.get(host.sessionId);
+  const session = await gw.registry.load(host.sessionId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-  if (!session.origins.originOf(host.label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+  if (!(await gw.registry.originOf(session, host.label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
 
   if (url.pathname === '/__cobrowse/enter') {
-    const redeemed = gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
+    const redeemed = await gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
     if (!redeemed) throw new GatewayError('TICKET_INVALID', 403, 'This entry link has expired or was already used. Open your join link again.');
     const to = url.searchParams.get('to') ?? '/';
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on this site.');
-    redeemed.participant.enteredLabels.add(host.label);
+    if (!redeemed.participant.enteredLabels.has(host.label)) {
+      redeemed.participant.enteredLabels.add(host.label);
+      session.saveParticipant(redeemed.participant);
+    }
     redirect(exchange, to, [['set-cookie', participantCookie(gw, redeemed.participant.token)]]);
     return;
   }
 
-  const found = participantFromCookie(gw, request.headers.cookie, session.id);
+  const found = await participantFromCookie(gw, request.headers.cookie, session.id);
   if (!found && request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
     // CORS preflights never carry cookies: proxied without the session's jar, for the browser's CORS check only.
     await proxyRequest(gw, exchange, session, null, host.label, body);
@@ -196,8 +199,8 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/cross-enter') {
     // A hidden frame of the host's page: hands this participant's identity to another origin of the session.
     const label = url.searchParams.get('label') ?? '';
-    if (!session.origins.originOf(label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
-    const ticket = gw.registry.issueTicket(session, participant, label);
+    if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+    const ticket = await gw.registry.issueTicket(session, participant, label);
     redirect(
       exchange,
       `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent('/__cobrowse/entered')}`,
