@@ -373,19 +373,28 @@ export class SessionRegistry implements SessionWriter {
   async sweep(now = Date.now()): Promise<number> {
     let ended = 0;
     for (const id of await this.backend.store.expiredSessions(now)) {
-      const state = await this.backend.store.loadSession(id);
-      const known = this.sessions.get(id);
-      const localLive = known ? [...known.participants.values()].some((p) => p.localConnections > 0) : false;
-      const remoteLive = state ? Object.values(state.connections).some((n) => n > 0) : false;
-      if (state && (localLive || remoteLive)) {
-        await this.backend.store.touch(id, now, state.record.idleTimeoutMs);
-        continue;
+      try {
+        if (await this.sweepOne(id, now)) ended++;
+      } catch (err) {
+        this.log.warn('idle check of a session failed', { sessionId: id, error: (err as Error).message });
       }
-      if (await this.end(id, 'The session ended after being idle.')) ended++;
     }
     // Replicas of sessions other nodes serve stay current even when a change notice was missed.
     if (this.shared) for (const session of this.sessions.values()) this.scheduleReload(session.id);
     return ended;
+  }
+
+  /** Ends one session past its idle expiry unless someone is connected to it on some node; true when it ended. */
+  private async sweepOne(id: string, now: number): Promise<boolean> {
+    const state = await this.backend.store.loadSession(id);
+    const known = this.sessions.get(id);
+    const localLive = known ? [...known.participants.values()].some((p) => p.localConnections > 0) : false;
+    const remoteLive = state ? Object.values(state.connections).some((n) => n > 0) : false;
+    if (state && (localLive || remoteLive)) {
+      await this.backend.store.touch(id, now, state.record.idleTimeoutMs);
+      return false;
+    }
+    return this.end(id, 'The session ended after being idle.');
   }
 
   // SessionWriter: how replicas write their changes.

@@ -19,65 +19,96 @@ function created(c: Cookie): number {
   return c.creation instanceof Date ? c.creation.getTime() : 0;
 }
 
+type Callback<T> = (error: Error | null, result?: T) => void;
+
+/** tough-cookie's CookieJar calls stores with a callback; other callers await the promise. */
+function settle<T>(work: Promise<T>, callback: unknown): Promise<T> {
+  if (typeof callback === 'function') {
+    const cb = callback as Callback<T>;
+    work.then(
+      (result) => cb(null, result),
+      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+  return work;
+}
+
 /** The cookie jar of one session, stored in the Redis hash `key`. */
 export class RedisCookieStore extends Store {
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
-    /** Runs after each write: the caller keeps the hash's expiry in line with the session's. */
-    private readonly afterWrite: () => void = () => {},
   ) {
     super();
     this.synchronous = false;
   }
 
-  override async findCookie(domain: string | null, path: string | null, key: string | null): Promise<Cookie | undefined> {
+  override findCookie(domain: string | null, path: string | null, key: string | null, callback?: unknown): Promise<Cookie | undefined> {
+    return settle(this.find(domain, path, key), callback);
+  }
+
+  override findCookies(domain: string | null, path: string | null, allowSpecialUseDomain?: unknown, callback?: unknown): Promise<Cookie[]> {
+    // As tough-cookie's MemoryCookieStore: false unless given, true when the callback takes its place.
+    const special = typeof allowSpecialUseDomain === 'boolean' ? allowSpecialUseDomain : typeof allowSpecialUseDomain === 'function';
+    const cb = typeof allowSpecialUseDomain === 'function' ? allowSpecialUseDomain : callback;
+    return settle(this.findAll(domain, path, special), cb);
+  }
+
+  override putCookie(cookie: Cookie, callback?: unknown): Promise<void> {
+    return settle(this.put(cookie), callback);
+  }
+
+  override updateCookie(_old: Cookie, cookie: Cookie, callback?: unknown): Promise<void> {
+    return settle(this.put(cookie), callback);
+  }
+
+  override removeCookie(domain: string, path: string, key: string, callback?: unknown): Promise<void> {
+    return settle(
+      this.redis.hdel(this.key, fieldOf(domain, path, key)).then(() => undefined),
+      callback,
+    );
+  }
+
+  override removeCookies(domain: string, path: string | null, callback?: unknown): Promise<void> {
+    return settle(this.removeMatching(domain, path), callback);
+  }
+
+  override removeAllCookies(callback?: unknown): Promise<void> {
+    return settle(
+      this.redis.del(this.key).then(() => undefined),
+      callback,
+    );
+  }
+
+  override getAllCookies(callback?: unknown): Promise<Cookie[]> {
+    const sorted = this.all().then((cookies) => cookies.sort((a, b) => created(a) - created(b) || (a.creationIndex ?? 0) - (b.creationIndex ?? 0)));
+    return settle(sorted, callback);
+  }
+
+  private async find(domain: string | null, path: string | null, key: string | null): Promise<Cookie | undefined> {
     if (domain == null || path == null || key == null) return undefined;
     const json = await this.redis.hget(this.key, fieldOf(domain, path, key));
     return json ? parseCookie(json) : undefined;
   }
 
-  override async findCookies(domain: string | null, path: string | null, allowSpecialUseDomain = false): Promise<Cookie[]> {
+  private async findAll(domain: string | null, path: string | null, allowSpecialUseDomain: boolean): Promise<Cookie[]> {
     if (!domain) return [];
     const domains = new Set(permuteDomain(domain, allowSpecialUseDomain) ?? [domain]);
-    const out: Cookie[] = [];
-    for (const cookie of await this.all()) {
-      if (!cookie.domain || !domains.has(cookie.domain)) continue;
-      if (path && !pathMatch(path, cookie.path ?? '/')) continue;
-      out.push(cookie);
-    }
-    return out;
+    return (await this.all()).filter((c) => c.domain && domains.has(c.domain) && (!path || pathMatch(path, c.path ?? '/')));
   }
 
-  override async putCookie(cookie: Cookie): Promise<void> {
+  private async put(cookie: Cookie): Promise<void> {
     const { domain, path, key } = cookie;
     if (domain == null || path == null || key == null) return;
     await this.redis.hset(this.key, fieldOf(domain, path, key), JSON.stringify(cookie.toJSON()));
-    this.afterWrite();
   }
 
-  override async updateCookie(_old: Cookie, cookie: Cookie): Promise<void> {
-    await this.putCookie(cookie);
-  }
-
-  override async removeCookie(domain: string, path: string, key: string): Promise<void> {
-    await this.redis.hdel(this.key, fieldOf(domain, path, key));
-  }
-
-  override async removeCookies(domain: string, path: string | null): Promise<void> {
+  private async removeMatching(domain: string, path: string | null): Promise<void> {
     const doomed = (await this.redis.hkeys(this.key)).filter((field) => {
       const [d, p] = field.split(SEP);
       return d === domain && (!path || p === path);
     });
     if (doomed.length > 0) await this.redis.hdel(this.key, ...doomed);
-  }
-
-  override async removeAllCookies(): Promise<void> {
-    await this.redis.del(this.key);
-  }
-
-  override async getAllCookies(): Promise<Cookie[]> {
-    return (await this.all()).sort((a, b) => created(a) - created(b) || (a.creationIndex ?? 0) - (b.creationIndex ?? 0));
   }
 
   private async all(): Promise<Cookie[]> {

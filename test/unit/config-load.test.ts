@@ -193,7 +193,7 @@ describe('applyOverrides', () => {
     expect(error.problems[0]?.message).toContain(JSON.stringify(value));
   });
 
-  it('takes REDIS_URL over the file, and keeps the file\'s when it is empty', () => {
+  it("takes REDIS_URL over the file, and keeps the file's when it is empty", () => {
     const withFile = { ...base, redis: 'redis://file:6379' };
     expect(applyOverrides(withFile, {}, {}).redis).toBe('redis://file:6379');
     expect(applyOverrides(withFile, {}, { REDIS_URL: '' }).redis).toBe('redis://file:6379');
