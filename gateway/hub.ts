@@ -316,11 +316,12 @@ export class Hub {
       chat: (entry, from) =>
         this.gw.registry.addChat(session, entry).then(
           () => this.fanout(session, { to: 'all' }, { type: 'chat', ...entry }),
+          // The bus may be down with the store: the sender hears of it from this node directly.
           () =>
-            this.fanout(
+            this.deliver(
               session,
               { to: 'participant', id: from.id },
-              { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Your message was not sent: try again in a moment.' },
+              encodeMessage({ type: 'error', code: 'STATE_UNAVAILABLE', message: 'Your message was not sent: try again in a moment.' }),
             ),
         ),
       log: (msg, fields) => this.gw.log.info(msg, fields),
