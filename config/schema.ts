@@ -102,7 +102,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     example: '30s',
     description: "how long the host's page may be gone before the longest-connected controller takes over",
   },
-  { key: 'sessions.maxSessions', type: 'integer > 0', default: 1000, example: '200', description: 'sessions one process runs at once' },
+  { key: 'sessions.maxSessions', type: 'integer > 0', default: 1000, example: '200', description: 'sessions at once (over every node when they share Redis)' },
   { key: 'sessions.maxParticipants', type: 'integer > 0', default: 50, example: '10', description: 'participants per session' },
   {
     key: 'sites',

@@ -100,11 +100,30 @@ function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.
   });
 }
 
+/**
+ * The bundled demo shop, when enabled. Nodes sharing Redis must agree on its origin: with a fixed
+ * `demo.port` a node that finds the port taken (another node on this machine serves it) uses it.
+ */
+async function startDemo(config: GatewayConfig, log: Logger): Promise<DemoSite | null> {
+  if (!config.demo.enabled) return null;
+  if (config.redis && config.demo.port === 0) {
+    log.warn('the demo shop runs on a random port while the state is shared: other nodes and restarts will not reach it; set demo.port');
+  }
+  try {
+    return await startDemoSite({ port: config.demo.port });
+  } catch (err) {
+    if (!config.redis || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    const origin = `http://127.0.0.1:${config.demo.port}`;
+    log.info('the demo shop port is taken: using the demo another node of this machine serves', { demo: origin });
+    return { origin, close: async () => {} };
+  }
+}
+
 /** Starts the gateway (and the demo site when enabled) and resolves once it listens. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? new Logger(Logger.levelFrom(process.env.LOG_LEVEL || config.log.level));
   const injectBundle = options.injectBundle ?? readInjectBundle();
-  const demo = config.demo.enabled ? await startDemoSite({ port: config.demo.port }) : null;
+  const demo = await startDemo(config, log);
   const sites: SiteConfig[] = [...config.sites];
   if (demo) {
     const parsed = parseSitePattern(demo.origin);
