@@ -136,10 +136,14 @@ describe('one session over three gateway nodes', () => {
   });
 
   it('a participant whose node is killed (-9) resumes on another node from its last seq, without a reload; a drained node loses nothing', async () => {
-    const session = await createSession('/products');
+    const session = await createSession('/login');
     lb.pin(0);
     const host = await newParticipant(browser);
     await host.page.goto(session.hostUrl);
+    await host.page.fill('#username', 'bob');
+    await host.page.fill('#password', 'demo');
+    await Promise.all([host.page.waitForURL(/\/account$/), host.page.click('#login-form [type="submit"]')]);
+    await host.page.goto(new URL('/products', host.page.url()).href);
     await expect.poll(() => host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
     lb.pin(1);
     const follower = await newParticipant(browser);
@@ -153,6 +157,10 @@ describe('one session over three gateway nodes', () => {
     await follower.page.evaluate('window.__notReloaded = true');
     await host.page.click('#add-item');
     await converge(follower.page, host.page);
+    // Acknowledged before the nodes go: a chat message (shown to its sender) and a login (in the jar).
+    await follower.page.fill('#chat-input', 'said before the crash');
+    await follower.page.press('#chat-input', 'Enter');
+    await expect.poll(() => follower.page.locator('#chat').innerText()).toContain('said before the crash');
 
     // kill -9 the follower's node: the balancer sends its reconnect to a node that is up.
     const killed = nodes[1]!;
@@ -180,6 +188,15 @@ describe('one session over three gateway nodes', () => {
     await converge(observer.page, host.page, 20_000);
     expect(await follower.page.evaluate('window.__notReloaded === true')).toBe(true);
 
+    // The login and the chat acknowledged before the nodes went are still the session's.
+    const proxied = new URL(follower.page.url()).origin;
+    const account = await follower.page.evaluate(async (u) => (await fetch(u, { cache: 'no-store' })).text(), `${proxied}/account`);
+    expect(account).toContain('Signed in as bob');
+    const late = await newParticipant(browser);
+    await late.page.goto(session.observeUrl);
+    await expect.poll(() => late.page.locator('#chat').innerText()).toContain('said before the crash');
+    await late.context.close();
+
     // A node started afterwards serves the same session (nothing lived only in the nodes that went).
     const fresh = await addNode();
     const info = await callNode(fresh.port, 'GET', `${gatewayUrl()}/api/sessions/${session.id}`, {
@@ -187,7 +204,7 @@ describe('one session over three gateway nodes', () => {
     });
     expect(info.status).toBe(200);
     const body = JSON.parse(info.text) as { participants: { role: string; connected: boolean }[] };
-    expect(body.participants.map((p) => `${p.role}:${p.connected}`).sort()).toEqual(['controller:true', 'host:true', 'observer:true']);
+    expect(body.participants.map((p) => `${p.role}:${p.connected}`).sort()).toEqual(['controller:true', 'host:true', 'observer:false', 'observer:true']);
     expect([...host.errors, ...follower.errors, ...observer.errors]).toEqual([]);
     await Promise.all([host.context.close(), follower.context.close(), observer.context.close()]);
   });
