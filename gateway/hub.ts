@@ -321,7 +321,11 @@ export class Hub {
             this.deliver(
               session,
               { to: 'participant', id: from.id },
-              encodeMessage({ type: 'error', code: 'STATE_UNAVAILABLE', message: 'Your message was not sent: try again in a moment.' }),
+              encodeMessage({
+                type: 'error',
+                code: 'CHAT_NOT_SENT',
+                message: 'Your message was not sent (the session store is not answering): try again in a moment.',
+              }),
             ),
         ),
       log: (msg, fields) => this.gw.log.info(msg, fields),

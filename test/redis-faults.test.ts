@@ -89,7 +89,7 @@ describe('Redis restarted mid-session', () => {
     expect(JSON.parse(created.text).error.code).toBe('STATE_UNAVAILABLE');
     const chatFrom = guest.messages.length;
     guest.send({ type: 'chat', text: 'said while Redis was down' });
-    expect((await guest.next('error', chatFrom)).code).toBe('STATE_UNAVAILABLE');
+    expect((await guest.next('error', chatFrom)).code).toBe('CHAT_NOT_SENT');
     const hostFrom = host.messages.length;
     host.send({ type: 'mutations', batch: [{ k: 'text', id: 4, v: 'two (not recorded)' }] });
     expect((await host.next('error', hostFrom)).code).toBe('STATE_UNAVAILABLE');
