@@ -173,6 +173,8 @@ describe('one session over three gateway nodes', () => {
     await expect.poll(() => host.page.locator('#items li').count()).toBe(6);
     await converge(follower.page, host.page, 20_000);
     expect(await follower.page.evaluate('window.__notReloaded === true')).toBe(true);
+    // The chat history came again with the new welcome: shown once, not twice.
+    expect((await follower.page.locator('#chat').innerText()).split('said before the crash').length - 1).toBe(1);
     const resumedAfter =
       (await metric(nodes[0]!, 'cobrowse_ws_mirror_syncs_total', 'kind="tail"')) + (await metric(nodes[2]!, 'cobrowse_ws_mirror_syncs_total', 'kind="tail"'));
     expect(resumedAfter).toBeGreaterThan(resumedBefore);
