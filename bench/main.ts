@@ -152,7 +152,12 @@ async function main(): Promise<number> {
       const run = SCENARIOS[id]!;
       log(`scenario ${id}`);
       try {
-        tables.push(...[await run(bench)].flat());
+        const produced = [await run(bench)].flat();
+        tables.push(...produced);
+        for (const t of produced.filter((t) => t.failedChecks?.length)) {
+          failed = true;
+          log(`scenario ${id} FAILED checks: ${t.failedChecks?.join('; ')}`);
+        }
       } catch (err) {
         failed = true;
         const message = err instanceof Error ? err.message : String(err);
