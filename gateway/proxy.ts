@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
+import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
 import { GatewayError } from './errors.js';
@@ -140,15 +141,29 @@ function contentKind(headers: RawHeaders): 'html' | 'css' | 'other' {
   return 'other';
 }
 
+/**
+ * Names the charset in Content-Type, so that the browser decodes the page as the gateway read it
+ * even when the injected script pushes the page's own <meta> past the browser's 1024-byte prescan.
+ */
+function withCharset(headers: [string, string][], charset: string | null): void {
+  const entry = headers.find(([name]) => name === 'content-type');
+  if (entry && charset) entry[1] = `${entry[1].replace(/;\s*$/, '')}; charset=${charset}`;
+}
+
 function charsetOf(headers: RawHeaders): string | undefined {
   const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(String(headers['content-type'] ?? ''));
   return m?.[1]?.toLowerCase();
 }
 
+/** `scheme://authority` (or `//authority`) at the start of a URL as written; the rest is kept as written. */
+const WRITTEN_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:)?[\\/]{2}[^\\/?#]*/i;
+
 /**
  * What a URL in a page or stylesheet becomes: relative URLs stay (each origin has its own proxied
  * host, so they resolve there); absolute http(s) URLs go to their proxied host, or to the gateway's
- * "not allowed" page; other schemes (data:, mailto:) stay.
+ * "not allowed" page; other schemes (data:, mailto:) stay. Only the scheme and authority are
+ * replaced: path, query and fragment stay as written, so that the browser encodes them with the
+ * document's charset as it would on the real site.
  */
 export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: string): string | null {
   const trimmed = url.trim();
@@ -160,7 +175,10 @@ export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: 
     return null;
   }
   if (real.protocol !== 'http:' && real.protocol !== 'https:') return null;
-  return browserUrlFor(gw, session, real);
+  const mapped = browserUrlFor(gw, session, real);
+  const authority = WRITTEN_AUTHORITY.exec(trimmed);
+  if (!authority || mapped.startsWith(`${gw.mapper.gatewayOrigin}/`)) return mapped;
+  return `${new URL(mapped).origin}${trimmed.slice(authority[0].length)}`;
 }
 
 function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
@@ -265,7 +283,21 @@ export async function proxyRequest(
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
   const mapUrl = (url: string) => markupUrl(gw, session, target, url);
-  const charset = charsetOf(raw);
+  const onStreamError = (err: Error | null) => {
+    if (err && !exchange.finished) {
+      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
+      gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
+    }
+  };
+  let source: Readable = decoder ? (pipeline as (...streams: unknown[]) => Readable)(upstream.body, decoder, () => {}) : upstream.body;
+  let charset = charsetOf(raw);
+  if (charset === undefined) {
+    // No charset in the header: the body's BOM or its own declaration, as the browser would find them.
+    const sniffed = await sniffCharset(source, kind === 'css' ? 'css' : 'html');
+    source = sniffed.body;
+    charset = sniffed.charset ?? undefined;
+    if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
+  }
   const rewriter =
     kind === 'css'
       ? new CssRewriteStream(mapUrl, { charset })
@@ -288,12 +320,6 @@ export async function proxyRequest(
     exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
     gw.metrics?.htmlRewritten(seconds);
   });
-  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, rewriter] : [rewriter];
-  const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
-    if (err && !exchange.finished) {
-      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
-      gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
-    }
-  });
+  const out = (pipeline as (...streams: unknown[]) => Readable)(source, rewriter, onStreamError);
   await exchange.sendStream(upstream.statusCode, headersOut, out, null);
 }
