@@ -54,6 +54,8 @@ function applyCsp(gw: GatewayContext, session: Session, label: string, target: U
       nonce,
       injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
       insecureGateway: base.protocol === 'http:',
+      gatewayOrigin: gw.mapper.gatewayOrigin,
+      entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
     });
   }
   return nonce;

@@ -2,7 +2,9 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
+import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
 const MAP_ENDPOINT = '/__cobrowse/map';
@@ -14,19 +16,21 @@ export class UrlRuntime {
   private readonly realToProxied: Table = new Map();
   private readonly proxiedToReal: Table = new Map();
   private readonly NativeXHR = XMLHttpRequest;
-  /** Proxied origins whose host does not hold this participant's cookie yet. */
-  private readonly needsEntry = new Set<string>();
-  private readonly entering = new Map<string, Promise<void>>();
+  /** The participant's cookie on the session's other hosts. */
+  readonly entry: HostEntry;
 
   constructor(
     table: Record<string, string>,
     /** The real origin of this page. */
     readonly realOrigin: string,
-    needsEntry: readonly string[] = [],
+    /** Proxied origins whose host does not hold this participant's cookie yet. */
+    notEntered: readonly string[] = [],
   ) {
     for (const [real, proxied] of Object.entries(table)) this.remember(real, proxied);
     this.remember(realOrigin, location.origin);
-    for (const origin of needsEntry) this.needsEntry.add(origin);
+    const entered = Object.values(table).filter((origin) => !notEntered.includes(origin));
+    this.entry = new HostEntry(this.NativeXHR, entered, (origin) => this.isSessionHost(new URL(origin).host));
+    for (const origin of notEntered) void this.entry.enter(origin);
   }
 
   /** True for a host of this session on the gateway (`o<n>--<session>.<base>`), already proxied. */
@@ -45,44 +49,11 @@ export class UrlRuntime {
     }
   }
 
-  /**
-   * Resolves once `url`'s proxied host holds this participant's cookie: a hidden frame on this
-   * host hands the identity over (a one-time ticket redirect), once per origin.
-   */
-  ensureEntered(url: string): Promise<void> {
-    let origin: string;
-    try {
-      origin = new URL(url, location.href).origin;
-    } catch {
-      return Promise.resolve();
-    }
-    if (!this.needsEntry.has(origin)) return Promise.resolve();
-    let pending = this.entering.get(origin);
-    if (!pending) {
-      const label = new URL(origin).hostname.split('--')[0] ?? '';
-      pending = new Promise<void>((resolve) => {
-        const frame = document.createElement('iframe');
-        frame.setAttribute('data-cobrowse', '');
-        frame.setAttribute('aria-hidden', 'true');
-        frame.style.display = 'none';
-        const done = () => {
-          this.needsEntry.delete(origin);
-          resolve();
-          setTimeout(() => frame.remove(), 0);
-        };
-        frame.addEventListener('load', done, { once: true });
-        setTimeout(done, 5000);
-        frame.src = `/__cobrowse/cross-enter?label=${encodeURIComponent(label)}`;
-        document.documentElement.appendChild(frame);
-      });
-      this.entering.set(origin, pending);
-    }
-    return pending;
-  }
-
-  /** Starts handing the identity to every origin that needs it. */
-  enterAll(): void {
-    for (const origin of [...this.needsEntry]) void this.ensureEntered(origin);
+  /** True for a URL the browser may use as it is: this session's hosts, the gateway's own host, other schemes. */
+  isOnGateway(url: URL): boolean {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'ws:' && url.protocol !== 'wss:') return true;
+    const base = location.host.slice(location.host.indexOf('.') + 1);
+    return url.host === base || this.proxiedToReal.has(url.origin) || this.isSessionHost(url.host);
   }
 
   private remember(real: string, proxied: string): void {
@@ -111,9 +82,25 @@ export class UrlRuntime {
     return mapped.href;
   }
 
-  /** The real origin behind a proxied one (for event.origin); unknown origins are returned as they are. */
+  /** The real origin behind a proxied one (for event.origin); origins that are not the session's are returned as they are. */
   realOriginOf(origin: string): string {
-    return this.proxiedToReal.get(origin) ?? origin;
+    const known = this.proxiedToReal.get(origin);
+    if (known !== undefined) return known;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return origin;
+    }
+    if (!this.isSessionHost(host)) return origin;
+    // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
+    const xhr = new this.NativeXHR();
+    xhr.open('GET', `${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.send();
+    const real = xhr.status === 200 ? xhr.responseText.trim() : '';
+    if (!real) return origin;
+    this.remember(real, origin);
+    return real;
   }
 
   /** The proxied origin for a postMessage target origin. */
@@ -134,22 +121,8 @@ export class UrlRuntime {
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
     const result = proxied || `${location.origin}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
     this.remember(origin, result);
-    if (proxied) this.needsEntry.add(proxied);
     return result;
   }
-}
-
-function wrapUrlArg<T extends object>(proto: T, name: string, index: number, map: (u: string) => string): void {
-  const original = (proto as Record<string, unknown>)[name];
-  if (typeof original !== 'function') return;
-  Object.defineProperty(proto, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: unknown, ...args: unknown[]) {
-      if (args[index] !== undefined && args[index] !== null) args[index] = map(String(args[index]));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    },
-  });
 }
 
 function wrapUrlProperty(proto: object, prop: string, map: (u: string) => string): void {
@@ -171,6 +144,7 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
   const cache = new WeakMap<object, Window>();
   return (w) => {
     if (!w || w === window) return w;
+    guardNavigations(w, runtime);
     let wrapped = cache.get(w);
     if (!wrapped) {
       const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
@@ -227,7 +201,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
     if (!runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
     // The other host identifies the participant by its cookie: the request is credentialed.
-    return runtime.ensureEntered(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
+    return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
   } as typeof fetch;
   const open = XMLHttpRequest.prototype.open;
   const send = XMLHttpRequest.prototype.send;
@@ -242,18 +216,41 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     const cross = crossTarget.get(this);
     if (!cross) return send.call(this, body);
     this.withCredentials = true;
-    if (!cross.async) return send.call(this, body);
-    void runtime.ensureEntered(cross.url).then(() => send.call(this, body));
+    if (!cross.async) {
+      runtime.entry.enterNow(cross.url);
+      return send.call(this, body);
+    }
+    void runtime.entry.enter(cross.url).then(() => send.call(this, body));
   };
-  wrapUrlArg(Navigator.prototype, 'sendBeacon', 0, map);
-  wrapUrlArg(window, 'open', 0, map);
+  const sendBeacon = Navigator.prototype.sendBeacon;
+  Navigator.prototype.sendBeacon = function (this: Navigator, url: string | URL, data?: BodyInit | null) {
+    const mapped = map(String(url));
+    runtime.entry.enterNow(mapped);
+    return sendBeacon.call(this, mapped, data);
+  };
+  const windowOpen = window.open;
+  window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
+    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, url === undefined || url === '' ? url : map(String(url)), ...rest);
+    if (opened) guardNavigations(opened, runtime);
+    return opened;
+  } as typeof window.open;
+  guardNavigations(window, runtime);
+  guardTargetedLinks(runtime);
 
   for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
     const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
     if (typeof Native !== 'function') continue;
     const isWs = name === 'WebSocket';
     const Wrapped = function (this: unknown, url: unknown, ...rest: unknown[]) {
-      return new Native(runtime.map(String(url), isWs), ...rest);
+      const mapped = runtime.map(String(url), isWs);
+      if (isWs || name === 'EventSource') {
+        // These cannot wait for the other host to get the participant cookie, and EventSource only
+        // sends cookies to another host when asked to.
+        const other = runtime.isOtherSessionHost(mapped.replace(/^ws/, 'http'));
+        if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
+        if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
+      }
+      return new Native(mapped, ...rest);
     } as unknown as { prototype: object };
     Wrapped.prototype = Native.prototype;
     for (const key of Object.getOwnPropertyNames(Native)) {
@@ -285,6 +282,12 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   if (openerDesc?.get && window.opener) {
     const getOpener = openerDesc.get;
     Object.defineProperty(window, 'opener', { configurable: true, get: () => wrapWindow(getOpener.call(window) as Window | null), set: openerDesc.set });
+  }
+  // A frame's `parent.postMessage(msg, realOrigin)`. (`top` is unforgeable: it cannot be wrapped.)
+  const parentDesc = Object.getOwnPropertyDescriptor(window, 'parent');
+  if (parentDesc?.get && window.parent !== window) {
+    const getParent = parentDesc.get;
+    Object.defineProperty(window, 'parent', { configurable: true, get: () => wrapWindow(getParent.call(window) as Window | null), set: parentDesc.set });
   }
   for (const [proto, prop] of [
     [MessageEvent.prototype, 'source'],
