@@ -15,11 +15,12 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
-import { timeTransform } from './metrics.js';
+import { type ContentKind, timeTransform } from './metrics.js';
 import { CssRewriteStream } from './rewrite/css-rewriter.js';
 import { HtmlRewriteStream } from './rewrite/html-rewriter.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
+import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
 /** Largest request body (uploads included) the gateway forwards. */
 export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
@@ -135,11 +136,15 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
   }
 }
 
-/** Which bodies the gateway rewrites: HTML (URLs in markup, the sync script) and CSS (url(), @import). */
-function contentKind(headers: RawHeaders): 'html' | 'css' | 'other' {
+/**
+ * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import)
+ * and the scripts of workers (the worker URL runtime in front).
+ */
+function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';
+  if (status === 200 && isWorkerScript(request.headers)) return 'worker';
   return 'other';
 }
 
@@ -272,7 +277,7 @@ export async function proxyRequest(
   exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
 
   const encoding = String(raw['content-encoding'] ?? '');
-  const rewritten = contentKind(raw);
+  const rewritten = contentKind(raw, request, upstream.statusCode);
   const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
   const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
   exchange.annotations.kind = kind;
@@ -292,6 +297,12 @@ export async function proxyRequest(
     }
   };
   let source: Readable = decoder ? (pipeline as (...streams: unknown[]) => Readable)(upstream.body, decoder, () => {}) : upstream.body;
+  if (kind === 'worker') {
+    const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
+    const out = (pipeline as (...streams: unknown[]) => Readable)(source, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
+    await exchange.sendStream(upstream.statusCode, headersOut, out, null);
+    return;
+  }
   let charset = charsetOf(raw);
   if (charset === undefined) {
     // No charset in the header: the body's BOM or its own declaration, as the browser would find them.

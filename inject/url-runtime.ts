@@ -5,6 +5,7 @@
 import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
+import { installNetworkHooks } from './network-hooks.js';
 
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
 const MAP_ENDPOINT = '/__cobrowse/map';
@@ -140,8 +141,32 @@ function wrapUrlProperty(proto: object, prop: string, map: (u: string) => string
 }
 
 /** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
+/**
+ * Another window's Location, as the page's script sees it: URLs assigned to it are mapped. (A
+ * frame's first about:blank document has no Navigation API events, so the guard does not see them.)
+ */
+function locationWrapper(runtime: UrlRuntime, cache: WeakMap<object, Location>, location: Location): Location {
+  let wrapped = cache.get(location);
+  if (!wrapped) {
+    const map = (u: unknown) => runtime.map(String(u));
+    wrapped = new Proxy(location, {
+      get(target, prop) {
+        if (prop === 'assign' || prop === 'replace') return (url: string | URL) => target[prop](map(url));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, prop === 'href' ? map(value) : value);
+      },
+    });
+    cache.set(location, wrapped);
+  }
+  return wrapped;
+}
+
 function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null {
   const cache = new WeakMap<object, Window>();
+  const locations = new WeakMap<object, Location>();
   return (w) => {
     if (!w || w === window) return w;
     guardNavigations(w, runtime);
@@ -154,11 +179,12 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
       wrapped = new Proxy(w, {
         get(target, prop) {
           if (prop === 'postMessage') return post;
+          if (prop === 'location') return locationWrapper(runtime, locations, target.location);
           const value = Reflect.get(target, prop) as unknown;
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
         set(target, prop, value) {
-          return Reflect.set(target, prop, value);
+          return Reflect.set(target, prop, prop === 'location' ? runtime.map(String(value)) : value);
         },
       });
       cache.set(w, wrapped);
@@ -195,33 +221,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
   const w = window as unknown as Record<string, unknown>;
 
-  const nativeFetch = window.fetch;
-  window.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
-    const url = map(input instanceof Request ? input.url : String(input));
-    const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
-    if (!runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
-    // The other host identifies the participant by its cookie: the request is credentialed.
-    return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
-  } as typeof fetch;
-  const open = XMLHttpRequest.prototype.open;
-  const send = XMLHttpRequest.prototype.send;
-  const crossTarget = new WeakMap<XMLHttpRequest, { url: string; async: boolean }>();
-  XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
-    const mapped = map(String(url));
-    if (runtime.isOtherSessionHost(mapped)) crossTarget.set(this, { url: mapped, async: rest[0] !== false });
-    else crossTarget.delete(this);
-    return (open as (...a: unknown[]) => void).call(this, method, mapped, ...rest);
-  } as typeof XMLHttpRequest.prototype.open;
-  XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
-    const cross = crossTarget.get(this);
-    if (!cross) return send.call(this, body);
-    this.withCredentials = true;
-    if (!cross.async) {
-      runtime.entry.enterNow(cross.url);
-      return send.call(this, body);
-    }
-    void runtime.entry.enter(cross.url).then(() => send.call(this, body));
-  };
+  installNetworkHooks(window, runtime);
   const sendBeacon = Navigator.prototype.sendBeacon;
   Navigator.prototype.sendBeacon = function (this: Navigator, url: string | URL, data?: BodyInit | null) {
     const mapped = map(String(url));
@@ -236,28 +236,6 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   } as typeof window.open;
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
-
-  for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
-    const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
-    if (typeof Native !== 'function') continue;
-    const isWs = name === 'WebSocket';
-    const Wrapped = function (this: unknown, url: unknown, ...rest: unknown[]) {
-      const mapped = runtime.map(String(url), isWs);
-      if (isWs || name === 'EventSource') {
-        // These cannot wait for the other host to get the participant cookie, and EventSource only
-        // sends cookies to another host when asked to.
-        const other = runtime.isOtherSessionHost(mapped.replace(/^ws/, 'http'));
-        if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
-        if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
-      }
-      return new Native(mapped, ...rest);
-    } as unknown as { prototype: object };
-    Wrapped.prototype = Native.prototype;
-    for (const key of Object.getOwnPropertyNames(Native)) {
-      if (!(key in Function.prototype)) Object.defineProperty(Wrapped, key, Object.getOwnPropertyDescriptor(Native, key) as PropertyDescriptor);
-    }
-    w[name] = Wrapped;
-  }
 
   for (const [ctor, prop] of URL_PROPERTIES) {
     const C = w[ctor] as { prototype: object } | undefined;

@@ -171,7 +171,8 @@ function sorted(o: Observation): Observation {
     url: o.url,
     frames: o.frames,
     popups: o.popups,
-    errors: [...o.errors].sort(),
+    // Chromium logs some refusals (X-Frame-Options) once or several times for one frame.
+    errors: [...new Set(o.errors)].sort(),
     requests: [...o.requests].sort(),
     sockets: [...o.sockets].sort(),
     downloads: [...o.downloads].sort(),

@@ -17,7 +17,7 @@ describe('prescanHtml', () => {
     ['content without the pragma is ignored', '<meta content="text/html; charset=gb2312">', null],
     ['meta in a comment is ignored', '<!-- <meta charset="gb2312"> --><meta charset="koi8-r">', 'koi8-r'],
     ['"<!-->" ends the comment', '<!--><meta charset="koi8-r">', 'koi8-r'],
-    ['inside another tag\'s attribute is ignored', '<div title="<meta charset=gb2312>"><meta charset=euc-kr>', 'euc-kr'],
+    ["inside another tag's attribute is ignored", '<div title="<meta charset=gb2312>"><meta charset=euc-kr>', 'euc-kr'],
     ['utf-16 declared means utf-8', '<meta charset="utf-16le">', 'utf-8'],
     ['x-user-defined means windows-1252', '<meta charset="x-user-defined">', 'windows-1252'],
     ['unknown label: keeps looking', '<meta charset="no-such"><meta charset="iso-8859-2">', 'iso-8859-2'],
