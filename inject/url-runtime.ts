@@ -2,6 +2,8 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { installCssMapping } from './css-mapping.js';
+import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
@@ -126,20 +128,6 @@ export class UrlRuntime {
   }
 }
 
-function wrapUrlProperty(proto: object, prop: string, map: (u: string) => string): void {
-  const desc = Object.getOwnPropertyDescriptor(proto, prop);
-  if (!desc?.set || !desc.get) return;
-  const { get, set } = desc;
-  Object.defineProperty(proto, prop, {
-    configurable: true,
-    enumerable: desc.enumerable ?? true,
-    get,
-    set(this: unknown, value: unknown) {
-      set.call(this, map(String(value)));
-    },
-  });
-}
-
 /** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
 /**
  * Another window's Location, as the page's script sees it: URLs assigned to it are mapped. (A
@@ -193,34 +181,9 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
   };
 }
 
-/** Element properties and attributes that hold a URL the browser loads or navigates to. */
-const URL_PROPERTIES: [string, string][] = [
-  ['HTMLAnchorElement', 'href'],
-  ['HTMLAreaElement', 'href'],
-  ['HTMLLinkElement', 'href'],
-  ['HTMLBaseElement', 'href'],
-  ['HTMLImageElement', 'src'],
-  ['HTMLScriptElement', 'src'],
-  ['HTMLIFrameElement', 'src'],
-  ['HTMLFrameElement', 'src'],
-  ['HTMLMediaElement', 'src'],
-  ['HTMLSourceElement', 'src'],
-  ['HTMLTrackElement', 'src'],
-  ['HTMLEmbedElement', 'src'],
-  ['HTMLInputElement', 'src'],
-  ['HTMLFormElement', 'action'],
-  ['HTMLButtonElement', 'formAction'],
-  ['HTMLInputElement', 'formAction'],
-  ['HTMLObjectElement', 'data'],
-  ['HTMLVideoElement', 'poster'],
-];
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', 'poster', 'xlink:href']);
-
 /** Installs the runtime in this window. */
 export function installUrlRuntime(runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
-  const w = window as unknown as Record<string, unknown>;
-
   installNetworkHooks(window, runtime);
   const sendBeacon = Navigator.prototype.sendBeacon;
   Navigator.prototype.sendBeacon = function (this: Navigator, url: string | URL, data?: BodyInit | null) {
@@ -237,15 +200,9 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
 
-  for (const [ctor, prop] of URL_PROPERTIES) {
-    const C = w[ctor] as { prototype: object } | undefined;
-    if (C) wrapUrlProperty(C.prototype, prop, map);
-  }
+  installElementUrls(map);
   installMarkupMapping(map);
-  const setAttribute = Element.prototype.setAttribute;
-  Element.prototype.setAttribute = function (name: string, value: string) {
-    return setAttribute.call(this, name, URL_ATTRIBUTES.has(name.toLowerCase()) && !this.localName.includes('-') ? map(String(value)) : value);
-  };
+  installCssMapping(map);
 
   // postMessage target origins name real origins; the browser only knows the proxied ones. The
   // window objects a page posts to (its own, its opener, frames, event sources) are handed out

@@ -63,8 +63,14 @@ describe('differential: the same page directly and through the gateway', () => {
     await suite.same({ path: '/postmessage', run: (page) => settle(page.frameLocator('#child').locator('#child-got'), /child got/) });
   });
 
-  it("a WebSocket echo on the other origin (the site sees its page's real Origin)", async () => {
-    await suite.same({ path: '/websocket', run: (page) => settle(page.locator('#ws-out'), /echo/) });
+  it("a WebSocket echo and an EventSource on the other origin (the site sees its page's real Origin)", async () => {
+    await suite.same({
+      path: '/websocket',
+      run: async (page) => {
+        await settle(page.locator('#ws-out'), /echo/);
+        await settle(page.locator('#es-out'), /hello/);
+      },
+    });
   });
 
   it('a strict CSP: nonce script runs, inline script and cross-origin connect refused alike', async () => {
@@ -88,6 +94,19 @@ describe('differential: the same page directly and through the gateway', () => {
   it('a page that builds its DOM from fetch() results (element properties and innerHTML)', async () => {
     await suite.same({
       path: '/fetch-dom',
+      run: async (page) => {
+        await page
+          .locator('body[data-done]')
+          .waitFor({ timeout: 8000 })
+          .catch(() => {});
+        await allImagesDone(page);
+      },
+    });
+  });
+
+  it('URLs script gives elements, styles and other APIs (srcset, setAttributeNS, CSSOM, srcdoc, fragments, Audio, history, worklets)', async () => {
+    await suite.same({
+      path: '/script-urls',
       run: async (page) => {
         await page
           .locator('body[data-done]')
