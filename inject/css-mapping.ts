@@ -15,8 +15,8 @@ function unescapeCss(s: string): string {
 
 /** `url` written back as the token it was read from: a string with the same quote, or an unquoted url(). */
 function written(url: string, quote: string): string {
-  const escape = (re: RegExp) => url.replace(re, (c) => (/[\n\r\f\t ]/.test(c) ? `\\${c.charCodeAt(0).toString(16)} ` : `\\${c}`));
-  return quote === '' ? escape(/[\\"'() \t\n\r\f]/g) : `${quote}${escape(quote === '"' ? /[\\"\n\r\f]/g : /[\\'\n\r\f]/g)}${quote}`;
+  const escaped = (re: RegExp) => url.replace(re, (c) => (/[\n\r\f\t ]/.test(c) ? `\\${c.charCodeAt(0).toString(16)} ` : `\\${c}`));
+  return quote === '' ? escaped(/[\\"'() \t\n\r\f]/g) : `${quote}${escaped(quote === '"' ? /[\\"\n\r\f]/g : /[\\'\n\r\f]/g)}${quote}`;
 }
 
 /** The end (exclusive) of the string starting with the quote at `i`. */
