@@ -179,6 +179,19 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     );
     return;
   }
+  if (url.pathname === '/__cobrowse/inject-worker.js') {
+    // The worker runtime, for the site's workers made from blob: URLs (the page starts them through a bootstrap).
+    exchange.sendComplete(
+      200,
+      [
+        ['content-type', 'text/javascript; charset=utf-8'],
+        ['cache-control', 'no-cache'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+      gw.workerBundle,
+    );
+    return;
+  }
   const session = gw.registry.get(host.sessionId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
   if (!session.origins.originOf(host.label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');

@@ -1,6 +1,7 @@
 // The proxy pipeline for one request on a proxied host, as named passes:
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
-//   mapResponseHeaders -> streamBody (HTML decoded and injected; everything else piped as is).
+//   mapResponseHeaders -> streamBody (HTML and CSS decoded, charset found, rewritten; worker scripts
+//   prefixed with the worker runtime; everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -293,7 +294,7 @@ export async function proxyRequest(
   const onStreamError = (err: Error | null) => {
     if (err && !exchange.finished) {
       const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
-      gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
+      gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
     }
   };
   let source: Readable = decoder ? (pipeline as (...streams: unknown[]) => Readable)(upstream.body, decoder, () => {}) : upstream.body;

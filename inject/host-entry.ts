@@ -37,7 +37,7 @@ export class HostEntry {
   private request(origin: string, sync: boolean): XMLHttpRequest {
     const label = new URL(origin).hostname.split('--')[0] ?? '';
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${CROSS_ENTER}?label=${encodeURIComponent(label)}&cors=1`, !sync);
+    xhr.open('GET', `${location.origin}${CROSS_ENTER}?label=${encodeURIComponent(label)}&cors=1`, !sync);
     xhr.withCredentials = true;
     return xhr;
   }

@@ -4,6 +4,9 @@
 
 import type { UrlRuntime } from './url-runtime.js';
 
+/** Where a proxied host serves the worker runtime (for workers made from blob: URLs). */
+const WORKER_RUNTIME = '/__cobrowse/inject-worker.js';
+
 /** The globals wrapped here; a window and a worker scope both have them. */
 type NetworkScope = typeof globalThis & { XMLHttpRequest: typeof XMLHttpRequest };
 
@@ -39,6 +42,7 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     }
     void runtime.entry.enter(cross.url).then(() => send.call(this, body));
   };
+  const bootstraps = new Map<string, string>();
   for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
     const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
     if (typeof Native !== 'function') continue;
@@ -52,6 +56,9 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
         if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
         if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
       }
+      if (mapped.startsWith('blob:') && (name === 'Worker' || name === 'SharedWorker')) {
+        return new Native(blobBootstrap(runtime, mapped, rest[0], bootstraps), ...rest);
+      }
       return new Native(mapped, ...rest);
     } as unknown as { prototype: object };
     Wrapped.prototype = Native.prototype;
@@ -60,4 +67,25 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     }
     w[name] = Wrapped;
   }
+}
+
+/**
+ * A worker made from a blob: URL runs code the gateway never served, so it gets no prelude: it is
+ * started from a bootstrap blob that sets the worker runtime up and then runs the original. One
+ * bootstrap per blob, so that SharedWorkers of the same blob still share one worker.
+ */
+function blobBootstrap(runtime: UrlRuntime, blobUrl: string, options: unknown, cache: Map<string, string>): string {
+  const module = typeof options === 'object' && options !== null && (options as WorkerOptions).type === 'module';
+  const key = `${module ? 'module' : 'classic'} ${blobUrl}`;
+  let url = cache.get(key);
+  if (!url) {
+    const blob = (text: string) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    const settings = `self.__cobrowseWorker=${JSON.stringify(runtime.workerSettings())};`;
+    const runtimeUrl = `${location.origin}${WORKER_RUNTIME}`;
+    url = module
+      ? blob(`import ${JSON.stringify(blob(settings))};import ${JSON.stringify(runtimeUrl)};import ${JSON.stringify(blobUrl)};`)
+      : blob(`${settings}importScripts(${JSON.stringify(runtimeUrl)},${JSON.stringify(blobUrl)});`);
+    cache.set(key, url);
+  }
+  return url;
 }

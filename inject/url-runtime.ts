@@ -38,7 +38,8 @@ export class UrlRuntime {
 
   /** True for a host of this session on the gateway (`o<n>--<session>.<base>`), already proxied. */
   private isSessionHost(host: string): boolean {
-    const suffix = location.host.slice(location.host.indexOf('--'));
+    const own = new URL(location.origin).host;
+    const suffix = own.slice(own.indexOf('--'));
     return /^o\d+--/.test(host) && host.slice(host.indexOf('--')) === suffix;
   }
 
@@ -55,8 +56,16 @@ export class UrlRuntime {
   /** True for a URL the browser may use as it is: this session's hosts, the gateway's own host, other schemes. */
   isOnGateway(url: URL): boolean {
     if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'ws:' && url.protocol !== 'wss:') return true;
-    const base = location.host.slice(location.host.indexOf('.') + 1);
+    const own = new URL(location.origin).host;
+    const base = own.slice(own.indexOf('.') + 1);
     return url.host === base || this.proxiedToReal.has(url.origin) || this.isSessionHost(url.host);
+  }
+
+  /** What a worker this page starts needs to run the same runtime (see inject/worker-main.ts). */
+  workerSettings(): { origin: string; origins: Record<string, string>; enter: string[] } {
+    const origins: Record<string, string> = {};
+    for (const [real, proxied] of this.realToProxied) if (!proxied.includes('/__cobrowse/')) origins[real] = proxied;
+    return { origin: this.realOrigin, origins, enter: Object.values(origins).filter((o) => this.entry.needs(o) !== null) };
   }
 
   private remember(real: string, proxied: string): void {
@@ -98,7 +107,7 @@ export class UrlRuntime {
     if (!this.isSessionHost(host)) return origin;
     // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const real = xhr.status === 200 ? xhr.responseText.trim() : '';
     if (!real) return origin;
@@ -119,7 +128,7 @@ export class UrlRuntime {
   private lookup(origin: string): string {
     // Rare (an origin the page had not linked to): one synchronous round trip, then cached.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
     const result = proxied || `${location.origin}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;

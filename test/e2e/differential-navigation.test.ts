@@ -50,12 +50,14 @@ describe('differential: frames and workers', () => {
     await suite.same({ path: '/frames' });
   });
 
-  it('dedicated and shared workers: importScripts and fetch to the other origin', async () => {
+  it('dedicated, shared and blob: workers (classic and module): importScripts and fetch to the other origin', async () => {
     await suite.same({
       path: '/workers',
       run: async (page) => {
         await settle(page.locator('#dedicated'), /lib loaded/);
         await settle(page.locator('#shared'), /lib loaded/);
+        await settle(page.locator('#blob'), /items/);
+        await settle(page.locator('#blob-module'), /items/);
       },
     });
   });

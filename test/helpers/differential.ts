@@ -157,7 +157,8 @@ async function runIn(context: BrowserContext, startUrl: string, scenario: Scenar
     frames,
     errors: rec.errors,
     requests: rec.requests
-      .filter((r) => !handedOff(r))
+      // blob: and data: URLs are read from memory, and blob: URLs are random: not requests to compare.
+      .filter((r) => !handedOff(r) && !/^(blob|data):/.test(r.url()))
       .map((r) => `${r.method()} ${r.resourceType()} ${r.url()}${r.postData() ? ` body=${r.postData()}` : ''}`),
     sockets: rec.sockets,
     downloads: await Promise.all(rec.downloads),
