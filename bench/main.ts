@@ -14,6 +14,7 @@ import { machineInfo, renderMarkdown, renderText, type ScenarioTable } from './l
 import { cookieJar, htmlPages, staticAssets } from './scenarios/http.js';
 import { hubFanout } from './scenarios/hub.js';
 import { memory } from './scenarios/memory.js';
+import { scaleOut } from './scenarios/scale.js';
 import { sync } from './scenarios/sync.js';
 
 // A scenario returns one table, or several (sync: latency and snapshot).
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (bench: Bench) => Promise<ScenarioTable | Scenar
   hub: hubFanout,
   memory,
   sync,
+  scale: scaleOut,
 };
 
 const USAGE = `npm run bench [-- options]
@@ -152,7 +154,12 @@ async function main(): Promise<number> {
       const run = SCENARIOS[id]!;
       log(`scenario ${id}`);
       try {
-        tables.push(...[await run(bench)].flat());
+        const produced = [await run(bench)].flat();
+        tables.push(...produced);
+        for (const t of produced.filter((t) => t.failedChecks?.length)) {
+          failed = true;
+          log(`scenario ${id} FAILED checks: ${t.failedChecks?.join('; ')}`);
+        }
       } catch (err) {
         failed = true;
         const message = err instanceof Error ? err.message : String(err);

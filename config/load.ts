@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { ConfigError, type GatewayConfig, validateConfig } from './schema.js';
+import { ConfigError, type GatewayConfig, validateConfig, validateRedisUrl } from './schema.js';
 
 /** Parses YAML text and validates it; `source` names the file in error messages. */
 export function parseConfigText(text: string, source: string): GatewayConfig {
@@ -37,7 +37,7 @@ export interface ConfigOverrides {
   host?: string;
 }
 
-/** Applies `--port`/`PORT` and `--host`; the command line wins over the environment. */
+/** Applies `--port`/`PORT`, `--host` and `REDIS_URL`; the command line wins over the environment. */
 export function applyOverrides(config: GatewayConfig, overrides: ConfigOverrides, env: NodeJS.ProcessEnv): GatewayConfig {
   let port = config.server.port;
   if (env.PORT !== undefined && env.PORT !== '') {
@@ -48,5 +48,11 @@ export function applyOverrides(config: GatewayConfig, overrides: ConfigOverrides
     port = n;
   }
   if (overrides.port !== undefined) port = overrides.port;
-  return { ...config, server: { host: overrides.host ?? config.server.host, port } };
+  let redis = config.redis;
+  if (env.REDIS_URL !== undefined && env.REDIS_URL !== '') {
+    const problems: { path: string; message: string }[] = [];
+    redis = validateRedisUrl(env.REDIS_URL, 'REDIS_URL', { add: (path, message) => problems.push({ path, message }) });
+    if (problems.length > 0) throw new ConfigError('environment', problems);
+  }
+  return { ...config, server: { host: overrides.host ?? config.server.host, port }, redis };
 }

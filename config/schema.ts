@@ -37,6 +37,8 @@ export interface GatewayConfig {
   metrics: { enabled: boolean };
   /** After SIGTERM, how long in-flight requests get to finish. */
   shutdown: { deadlineSeconds: number };
+  /** Shared state for several gateway nodes (`redis://` URL); null keeps everything in this process. `REDIS_URL` overrides it. */
+  redis: string | null;
 }
 
 /** One documented setting. The validator takes its known keys and defaults from these, and the config reference in README.md is generated from them. */
@@ -79,6 +81,14 @@ export const SETTINGS: readonly SettingSpec[] = [
       'reverse proxies in front of the gateway that append to `X-Forwarded-For`; the client address in logs is read from there (`0`: the socket address)',
   },
   {
+    key: 'redis',
+    type: 'URL',
+    defaultText: 'none (state in memory)',
+    example: 'redis://10.0.0.5:6379/0',
+    description:
+      'Redis that several gateway nodes share: sessions, cookie jars, checkpoints, chat and audit logs live there and the hub fans out through it (`redis://` or `rediss://`, optional user, password and database); `$REDIS_URL` overrides it',
+  },
+  {
     key: 'sessions.idleTimeout',
     type: 'duration',
     default: '30m',
@@ -92,7 +102,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     example: '30s',
     description: "how long the host's page may be gone before the longest-connected controller takes over",
   },
-  { key: 'sessions.maxSessions', type: 'integer > 0', default: 1000, example: '200', description: 'sessions one process runs at once' },
+  { key: 'sessions.maxSessions', type: 'integer > 0', default: 1000, example: '200', description: 'sessions at once (over every node when they share Redis)' },
   { key: 'sessions.maxParticipants', type: 'integer > 0', default: 50, example: '10', description: 'participants per session' },
   {
     key: 'sites',
@@ -327,6 +337,36 @@ function validatePublicUrl(v: unknown, c: Collector): string | null {
   return url.origin;
 }
 
+/** Checks a Redis URL (`redis://` or `rediss://`); `path` names where it came from in errors. */
+export function validateRedisUrl(v: unknown, path: string, c: { add(path: string, message: string): void }): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') {
+    c.add(path, 'must be a URL such as redis://127.0.0.1:6379');
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    c.add(path, `is not a URL: ${JSON.stringify(v.replace(/\/\/[^@/]*@/, '//***@'))}`);
+    return null;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    c.add(path, `must start with redis:// or rediss://, got ${JSON.stringify(url.protocol)}`);
+    return null;
+  }
+  if (!url.hostname) {
+    c.add(path, 'must name a host, such as redis://127.0.0.1:6379');
+    return null;
+  }
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,2}$/.test(db)) {
+    c.add(path, `names database ${JSON.stringify(db)}: the path must be a database number such as /0`);
+    return null;
+  }
+  return v;
+}
+
 function validateSites(v: unknown, c: Collector): SiteConfig[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
@@ -439,6 +479,7 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
     },
     metrics: { enabled: c.bool(metrics.enabled, 'metrics.enabled', defaultOf('metrics.enabled')) },
     shutdown: { deadlineSeconds: c.duration(shutdown.deadline, 'shutdown.deadline', '10s or 1m') },
+    redis: validateRedisUrl(root.redis, 'redis', c),
   };
   if (config.sites.length === 0 && !config.demo.enabled && c.problems.length === 0) {
     c.add('sites', 'lists no site, and the demo is off: nothing could be proxied (add a site, or set demo.enabled: true)');

@@ -100,8 +100,8 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
       throw new GatewayError('UNAUTHORIZED', 401, 'This gateway needs an API key: send "Authorization: Bearer <key>".');
     }
   };
-  const sessionForAdmin = (c: Context): Session => {
-    const session = gw.registry.get(c.req.param('id') ?? '');
+  const sessionForAdmin = async (c: Context): Promise<Session> => {
+    const session = await gw.registry.load(c.req.param('id') ?? '');
     const token = bearer(c);
     if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'No live session has this id.');
     if (!token || (token !== session.adminToken && token !== gw.apiKey)) {
@@ -110,7 +110,13 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     return session;
   };
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', sessions: gw.registry.size }));
+  // Live while the process runs; `sessions` counts every node's sessions, `state` says whether the session store answers.
+  app.get('/healthz', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    const problem = await gw.stateHealth();
+    const sessions = problem ? gw.registry.size : await gw.registry.count().catch(() => gw.registry.size);
+    return c.json({ status: problem ? 'degraded' : 'ok', sessions, state: problem ?? 'ok' });
+  });
 
   // Ready to take traffic: not while draining, nor while a dependency check (e.g. Redis) fails.
   app.get('/readyz', async (c) => {
@@ -160,29 +166,33 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
       throw new GatewayError('BAD_REQUEST', 400, 'The body must be a JSON object like {"url": "https://example.com/"}.');
     }
     const url = parseStartUrl(gw, (body as Record<string, unknown>).url);
-    const session = gw.registry.create(url);
+    const session = await gw.registry.create(url);
     gw.log.info('session created', { sessionId: session.id, origin: url.origin });
     gw.metrics?.sessionCreated();
     return c.json({ id: session.id, ...inviteLinks(gw, session), expiresAt: new Date(session.expiresAt).toISOString(), adminToken: session.adminToken }, 201);
   });
 
-  app.get('/api/sessions/:id', (c) => c.json(sessionView(gw, sessionForAdmin(c))));
+  app.get('/api/sessions/:id', async (c) => {
+    const session = await sessionForAdmin(c);
+    await gw.registry.refresh(session);
+    return c.json(sessionView(gw, session));
+  });
 
   // The audit log: joins, leaves, control changes, navigations, blocked actions (never a masked value).
-  app.get('/api/sessions/:id/audit', (c) => c.json({ entries: sessionForAdmin(c).auditLog }));
+  app.get('/api/sessions/:id/audit', async (c) => c.json({ entries: await gw.registry.auditOf(await sessionForAdmin(c)) }));
 
-  app.delete('/api/sessions/:id', (c) => {
-    const session = sessionForAdmin(c);
-    gw.registry.end(session.id, 'The host ended the session.');
+  app.delete('/api/sessions/:id', async (c) => {
+    const session = await sessionForAdmin(c);
+    await gw.registry.end(session.id, 'The host ended the session.');
     gw.log.info('session ended by API', { sessionId: session.id });
     return c.body(null, 204);
   });
 
   // Join link: makes (or finds) this browser's participant, then hands it to the proxied host.
-  app.get('/j/:invite', (c) => {
+  app.get('/j/:invite', async (c) => {
     const invite = c.req.param('invite');
-    const existing = findInvitedParticipant(gw, invite, c.req.header('cookie'));
-    const { session, participant } = existing ?? gw.registry.join(invite);
+    const existing = await findInvitedParticipant(gw, invite, c.req.header('cookie'));
+    const { session, participant } = existing ?? (await gw.registry.join(invite));
     if (!existing) gw.log.info('participant joined', { sessionId: session.id, participantId: participant.id, role: participant.role });
     const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
     c.header('Set-Cookie', `${gatewayCookieName(session.id)}=${participant.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=604800${secure}`);
@@ -190,22 +200,22 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const current = new URL(session.currentUrl);
     const label = session.origins.labelFor(current.origin) ?? 'o1';
     const to = participant.role === 'host' ? `${current.pathname}${current.search}` : '/__cobrowse/view';
-    return c.redirect(enterUrl(gw, session, participant, label, to), 302);
+    return c.redirect(await enterUrl(gw, session, participant, label, to), 302);
   });
 
   // A proxied host without the participant cookie sends the browser here for a fresh ticket.
-  app.get('/t/:sessionId', (c) => {
-    const session = gw.registry.get(c.req.param('sessionId'));
+  app.get('/t/:sessionId', async (c) => {
+    const session = await gw.registry.load(c.req.param('sessionId'));
     if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
     const token = readCookie(c.req.header('cookie'), gatewayCookieName(session.id));
-    const found = token ? gw.registry.participantByToken(token, session.id) : null;
+    const found = token ? await gw.registry.participantByToken(token, session.id) : null;
     if (!found) throw new GatewayError('NOT_A_PARTICIPANT', 403, 'You are not a participant of this session. Ask the host for a join link.');
     const label = c.req.query('host') ?? '';
     const to = c.req.query('to') ?? '/';
-    if (!session.origins.originOf(label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+    if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on the proxied site.');
     c.header('Cache-Control', 'no-store');
-    return c.redirect(enterUrl(gw, session, found.participant, label, to), 302);
+    return c.redirect(await enterUrl(gw, session, found.participant, label, to), 302);
   });
 
   app.get('/blocked', (c) => {
@@ -237,15 +247,19 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   return app;
 }
 
-function findInvitedParticipant(gw: GatewayContext, invite: string, cookieHeader: string | undefined): { session: Session; participant: Participant } | null {
-  const granted = gw.registry.invite(invite);
+async function findInvitedParticipant(
+  gw: GatewayContext,
+  invite: string,
+  cookieHeader: string | undefined,
+): Promise<{ session: Session; participant: Participant } | null> {
+  const granted = await gw.registry.invite(invite);
   if (!granted) return null;
   const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
-  const found = token ? gw.registry.participantByToken(token, granted.session.id) : null;
+  const found = token ? await gw.registry.participantByToken(token, granted.session.id) : null;
   return found && found.participant.role === granted.role ? found : null;
 }
 
-function enterUrl(gw: GatewayContext, session: Session, participant: Participant, label: string, to: string): string {
-  const ticket = gw.registry.issueTicket(session, participant, label);
+async function enterUrl(gw: GatewayContext, session: Session, participant: Participant, label: string, to: string): Promise<string> {
+  const ticket = await gw.registry.issueTicket(session, participant, label);
   return `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent(to)}`;
 }

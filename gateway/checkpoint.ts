@@ -1,25 +1,28 @@
-// A session's replayable state: the latest snapshot plus the mutation batches since, with the
-// sequence numbers the hub stamped on them. Late joiners and reconnecting followers start here.
+// A session's replayable state: the latest snapshot plus the mutation batches since, with their
+// sequence numbers. The embedded store records into one; every node keeps one per session it
+// serves as a replica (fed in seq order), from which late joiners and reconnecting followers start.
 
 import type { Mutation, SerializedNode, ServerMessage, Viewport } from '../protocol/messages.js';
+import type { CheckpointData, TailLimits } from './state/store.js';
 
 type SnapshotMessage = Extract<ServerMessage, { type: 'snapshot' }>;
-type MutationsMessage = Extract<ServerMessage, { type: 'mutations' }>;
 
 /** How much tail a checkpoint keeps before it asks the host for a fresh snapshot. */
-export interface CheckpointLimits {
-  maxTailBatches: number;
-  maxTailBytes: number;
-}
+export type CheckpointLimits = TailLimits;
 
 /** Default limits: a fresh snapshot is asked for past these. */
 export const DEFAULT_CHECKPOINT_LIMITS: CheckpointLimits = { maxTailBatches: 2000, maxTailBytes: 16 * 1024 * 1024 };
 
+interface Entry {
+  seq: number;
+  encoded: string;
+}
+
 /** Latest snapshot and tail of one session; `seq` grows by one per broadcast. */
 export class Checkpoint {
   private seq = 0;
-  private snapshot: { message: SnapshotMessage; encoded: string } | null = null;
-  private tail: { message: MutationsMessage; encoded: string }[] = [];
+  private snapshot: (Entry & { url: string | null }) | null = null;
+  private tail: Entry[] = [];
   private tailBytes = 0;
 
   constructor(private readonly limits: CheckpointLimits = DEFAULT_CHECKPOINT_LIMITS) {}
@@ -31,14 +34,16 @@ export class Checkpoint {
 
   /** Page URL of the latest snapshot, as the host's browser sees it. */
   get url(): string | null {
-    return this.snapshot?.message.url ?? null;
+    if (!this.snapshot) return null;
+    this.snapshot.url ??= (JSON.parse(this.snapshot.encoded) as SnapshotMessage).url;
+    return this.snapshot.url;
   }
 
   /** Records a new snapshot (dropping the old tail); returns the message to broadcast. */
   recordSnapshot(url: string, title: string, viewport: Viewport, tree: SerializedNode): string {
     const message: SnapshotMessage = { type: 'snapshot', seq: ++this.seq, url, title, viewport, tree };
     const encoded = JSON.stringify(message);
-    this.snapshot = { message, encoded };
+    this.snapshot = { seq: this.seq, encoded, url };
     this.tail = [];
     this.tailBytes = 0;
     return encoded;
@@ -47,10 +52,8 @@ export class Checkpoint {
   /** Records a mutation batch; null when there is no snapshot it could apply to. */
   recordMutations(batch: Mutation[]): string | null {
     if (!this.snapshot) return null;
-    const message: MutationsMessage = { type: 'mutations', seq: ++this.seq, batch };
-    const encoded = JSON.stringify(message);
-    this.tail.push({ message, encoded });
-    this.tailBytes += encoded.length;
+    const encoded = JSON.stringify({ type: 'mutations', seq: ++this.seq, batch });
+    this.push({ seq: this.seq, encoded });
     return encoded;
   }
 
@@ -65,10 +68,47 @@ export class Checkpoint {
    */
   replayFrom(lastSeq: number | undefined): string[] {
     if (!this.snapshot) return [];
-    const snapSeq = this.snapshot.message.seq;
-    if (lastSeq !== undefined && lastSeq >= snapSeq && lastSeq <= this.seq) {
-      return this.tail.filter((t) => t.message.seq > lastSeq).map((t) => t.encoded);
+    if (lastSeq !== undefined && lastSeq >= this.snapshot.seq && lastSeq <= this.seq) {
+      return this.tail.filter((t) => t.seq > lastSeq).map((t) => t.encoded);
     }
     return [this.snapshot.encoded, ...this.tail.map((t) => t.encoded)];
+  }
+
+  /** The checkpoint as the state store keeps it. */
+  data(): CheckpointData {
+    return { snapshot: this.snapshot?.encoded ?? null, snapSeq: this.snapshot?.seq ?? 0, lastSeq: this.seq, tail: this.tail.map((t) => t.encoded) };
+  }
+
+  /** Replaces the content with stored data (a node's replica of a shared checkpoint). */
+  load(data: CheckpointData): void {
+    this.seq = data.lastSeq;
+    this.snapshot = data.snapshot === null ? null : { seq: data.snapSeq, encoded: data.snapshot, url: null };
+    this.tail = [];
+    this.tailBytes = 0;
+    data.tail.forEach((encoded, i) => {
+      this.push({ seq: data.snapSeq + 1 + i, encoded });
+    });
+  }
+
+  /**
+   * Takes one message stamped by the state store into a replica. It must carry the next seq;
+   * returns false, changing nothing, when it does not follow on (the caller reloads).
+   */
+  apply(seq: number, encoded: string, isSnapshot: boolean): boolean {
+    if (seq !== this.seq + 1 || (!isSnapshot && !this.snapshot)) return false;
+    if (isSnapshot) {
+      this.snapshot = { seq, encoded, url: null };
+      this.tail = [];
+      this.tailBytes = 0;
+    } else {
+      this.push({ seq, encoded });
+    }
+    this.seq = seq;
+    return true;
+  }
+
+  private push(entry: Entry): void {
+    this.tail.push(entry);
+    this.tailBytes += entry.encoded.length;
   }
 }

@@ -14,12 +14,14 @@ Environment:
   PORT             port to listen on (overrides server.port)
   GATEWAY_API_KEY  when set, POST /api/sessions needs "Authorization: Bearer <key>"
   METRICS_TOKEN    when set, GET /metrics needs "Authorization: Bearer <token>"
+  REDIS_URL        shared state for several nodes, e.g. redis://10.0.0.5:6379 (overrides redis)
   LOG_LEVEL        debug, info, warn, error or silent (overrides log.level; default info)
   LOG_FORMAT       json or pretty (overrides log.format; default: pretty on a terminal)
 
 Signals:
   SIGTERM, SIGINT  stop taking new sessions, tell participants, let requests in flight
-                   finish (up to shutdown.deadline, default 10s), then exit 0;
+                   finish (up to shutdown.deadline, default 10s), then exit 0; with
+                   Redis the sessions go on: participants reconnect to another node;
                    a second signal exits at once (128 + signal number)
 
 Every setting of the config file is described in README.md ("Configuration").

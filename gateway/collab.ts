@@ -4,7 +4,7 @@
 import type { ClientMessage, ControlPolicy, RosterEntry, ServerMessage } from '../protocol/messages.js';
 import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
-import type { Participant, Session } from './session.js';
+import type { ChatEntry, Participant, Session } from './session.js';
 
 /** How the hub lets this module talk to a session's sockets. */
 export interface CollabIo {
@@ -12,6 +12,8 @@ export interface CollabIo {
   broadcast(message: ServerMessage, except?: Participant): void;
   /** To every socket of one participant. */
   sendTo(participant: Participant, message: ServerMessage): void;
+  /** Stores a chat message, then shows it to everyone (or tells `from` it was not sent). */
+  chat(entry: ChatEntry, from: Participant): Promise<void>;
   log(msg: string, fields: Record<string, string | number | boolean | null | undefined>): void;
 }
 
@@ -57,7 +59,7 @@ function findHost(session: Session): Participant | undefined {
 }
 
 function setHolder(session: Session, holder: Participant | null, by: Participant, io: CollabIo, policy: ControlPolicy): void {
-  session.controlHolder = holder?.id ?? null;
+  session.set({ controlHolder: holder?.id ?? null });
   session.audit({ event: 'control', participantId: by.id, role: by.role, detail: holder ? `control to ${holder.id}` : 'control back to the host' });
   io.broadcast(rosterMessage(session, policy));
 }
@@ -83,13 +85,12 @@ export function handleCollab(session: Session, from: Participant, msg: CollabMes
       );
       return;
     case 'chat': {
-      const entry = { from: from.id, name: from.name, text: msg.text.trim(), at: Date.now() };
-      session.addChat(entry);
-      io.broadcast({ type: 'chat', ...entry });
+      void io.chat({ from: from.id, name: from.name, text: msg.text.trim(), at: Date.now() }, from);
       return;
     }
     case 'name':
       from.name = msg.name.trim();
+      session.saveParticipant(from);
       io.broadcast(rosterMessage(session, policy));
       return;
     case 'control':

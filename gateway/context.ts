@@ -5,7 +5,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { Allowlist } from './allowlist.js';
 import type { Logger } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { SessionRegistry } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 import type { UrlMapper } from './url-mapper.js';
 
 /** The running gateway's shared parts. */
@@ -26,4 +26,6 @@ export interface GatewayContext {
   log: Logger;
   /** Prometheus metrics of this gateway; absent when `metrics.enabled` is false. */
   metrics?: GatewayMetrics;
+  /** Null while the session store answers, or what is wrong with it. */
+  stateHealth(): Promise<string | null>;
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'DRAINING'
   | 'SSRF_BLOCKED'
+  | 'STATE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** An error the gateway turns into a response in one place (see respondWithError). */

@@ -1,12 +1,17 @@
-// The hub: one uWS topic per session. The host's live page sends snapshots and mutations; the hub
-// validates them, stamps sequence numbers, records them in the session's checkpoint and
-// broadcasts them to every follower. Roles are enforced here, not in the browser.
+// The hub: one uWS topic per session on each node. The host's live page sends snapshots and
+// mutations; the hub validates them and has the state store stamp sequence numbers and record
+// them, and every node's feed hands them to its mirrors in order. Messages for particular
+// sockets (roster, chat, input for the live page) travel on the same bus, so a session can span
+// nodes. Roles are enforced here, not in the browser.
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
 import { type CollabIo, controlPolicyFor, handleCollab, mayAct, rosterMessage } from './collab.js';
 import type { GatewayContext } from './context.js';
+import { addressed, type FanoutTarget } from './hub-fanout.js';
+import { SessionFeed } from './hub-feed.js';
 import type { Participant, Session } from './session.js';
+import type { StateBackend } from './state/store.js';
 
 /** Per-socket state kept in uWS's user data. */
 export interface SocketData {
@@ -14,9 +19,14 @@ export interface SocketData {
   participant: Participant;
   label: string;
   mode: 'live' | 'mirror' | null;
+  /** This connection's id over every node: `<node>/<n>`. */
+  conn: string;
   /** Token bucket for the message rate limit. */
   tokens: number;
   refilledAt: number;
+  /** Messages are handled in order, after the session's feed is ready. */
+  queue: Promise<void>;
+  closed: boolean;
 }
 
 /** Message rate a socket may sustain, and the burst above it. */
@@ -27,23 +37,38 @@ const LIVE_RATE_PER_SECOND = 2000;
 const LIVE_RATE_BURST = 4000;
 /** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
 const MAX_BACKPRESSURE = 4 * 1024 * 1024;
+/** A session's feed stays this long after its last socket on this node closed (a reload comes back). */
+const FEED_LINGER_MS = 30_000;
 
 function topicOf(session: Session): string {
   return `session/${session.id}`;
 }
 
-/** Tracks the sockets of every session and routes their messages. */
+/** Tracks the sockets of every session on this node and routes their messages. */
 export class Hub {
   private readonly sockets = new Map<string, Set<WebSocket<SocketData>>>();
-  /** The host page whose DOM is mirrored, per session id (the newest live connection wins). */
+  /** The host page whose DOM is mirrored, per session id, when it is connected to this node. */
   private readonly liveSocket = new Map<string, WebSocket<SocketData>>();
+  private readonly feeds = new Map<string, { feed: SessionFeed; linger: ReturnType<typeof setTimeout> | null }>();
+  /** Sessions whose recorded stream missed a batch: their mutations wait for a fresh snapshot. */
+  private readonly needSnapshot = new Set<string>();
   private app: TemplatedApp | null = null;
   private readonly handoffTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private connCounter = 0;
 
   constructor(
     private readonly gw: GatewayContext,
+    private readonly backend: StateBackend,
     private readonly hostGraceMs: number,
-  ) {}
+  ) {
+    gw.registry.onReplicaChange((session) => this.replicaChanged(session));
+    // Messages published while the bus was away never arrive: every feed reloads its checkpoint,
+    // and live pages whose batches could not be recorded send a fresh snapshot.
+    backend.bus.onResubscribed(() => {
+      for (const { feed } of this.feeds.values()) void feed.reload().catch(() => {});
+      for (const id of this.needSnapshot) this.askForSnapshot(id);
+    });
+  }
 
   /** Number of open sockets (all sessions). */
   get connectionCount(): number {
@@ -55,7 +80,7 @@ export class Hub {
   /** The uWS behavior for the hub's WebSocket route; `authenticate` runs in the upgrade. */
   behavior(
     app: TemplatedApp,
-    authenticate: (host: string, cookie: string) => Omit<SocketData, 'mode' | 'tokens' | 'refilledAt'> | null,
+    authenticate: (host: string, cookie: string) => Promise<Pick<SocketData, 'session' | 'participant' | 'label'> | null>,
   ): WebSocketBehavior<SocketData> {
     this.app = app;
     return {
@@ -71,16 +96,38 @@ export class Hub {
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
-        const auth = authenticate(host, cookie);
-        if (!auth) {
-          res
-            .writeStatus('401 Unauthorized')
-            .writeHeader('content-type', 'application/json')
-            .end('{"error":{"code":"NOT_A_PARTICIPANT","message":"Join the session first."}}');
-          return;
-        }
-        const data: SocketData = { ...auth, mode: null, tokens: RATE_BURST, refilledAt: Date.now() };
-        res.upgrade(data, key, protocol, extensions, context);
+        let aborted = false;
+        // Lifetime rule: onAborted before the first await; after an abort, res must not be touched.
+        res.onAborted(() => {
+          aborted = true;
+        });
+        const refuse = (status: string, body: string) =>
+          res.cork(() => {
+            res.writeStatus(status).writeHeader('content-type', 'application/json').end(body);
+          });
+        authenticate(host, cookie).then(
+          (auth) => {
+            if (aborted) return;
+            if (!auth) {
+              refuse('401 Unauthorized', '{"error":{"code":"NOT_A_PARTICIPANT","message":"Join the session first."}}');
+              return;
+            }
+            const data: SocketData = {
+              ...auth,
+              mode: null,
+              conn: `${this.backend.bus.nodeId}/${++this.connCounter}`,
+              tokens: RATE_BURST,
+              refilledAt: Date.now(),
+              queue: Promise.resolve(),
+              closed: false,
+            };
+            res.cork(() => res.upgrade(data, key, protocol, extensions, context));
+          },
+          (err: unknown) => {
+            this.gw.log.warn('hub connection refused: the session store failed', { error: (err as Error).message });
+            if (!aborted) refuse('503 Service Unavailable', '{"error":{"code":"STATE_UNAVAILABLE","message":"Try again in a moment."}}');
+          },
+        );
       },
       open: (ws) => this.onOpen(ws),
       message: (ws, message) => this.onMessage(ws, Buffer.from(message).toString('utf8')),
@@ -88,9 +135,19 @@ export class Hub {
     };
   }
 
-  /** Tells every socket of an ended session why, then closes them. */
+  /** Tells this node's sockets of an ended session why, then closes them. */
   endSession(session: Session, reason: string): void {
     const set = this.sockets.get(session.id);
+    this.sockets.delete(session.id);
+    this.liveSocket.delete(session.id);
+    this.needSnapshot.delete(session.id);
+    this.cancelHandoff(session.id);
+    const entry = this.feeds.get(session.id);
+    if (entry) {
+      if (entry.linger) clearTimeout(entry.linger);
+      this.feeds.delete(session.id);
+      void entry.feed.close().catch(() => {});
+    }
     if (!set) return;
     const msg = encodeMessage({ type: 'ended', reason });
     for (const ws of [...set]) {
@@ -99,18 +156,14 @@ export class Hub {
         ws.end(4000, 'session ended');
       });
     }
-    this.sockets.delete(session.id);
-    this.liveSocket.delete(session.id);
-    this.cancelHandoff(session.id);
   }
 
-  /** Tells every live page of the session that its cookie jar changed (document.cookie refreshes). */
+  /** Tells every live page of the session, on any node, that its cookie jar changed (document.cookie refreshes). */
   notifyCookiesChanged(session: Session): void {
-    const msg = encodeMessage({ type: 'cookies-changed' });
-    for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().mode === 'live') this.sendEncoded(ws, msg);
+    this.fanout(session, { to: 'live-pages' }, { type: 'cookies-changed' });
   }
 
-  /** Closes one participant's sockets with a code that makes the browser reconnect; returns how many. */
+  /** Closes one participant's sockets on this node with a code that makes the browser reconnect; returns how many. */
   disconnect(sessionId: string, participantId: string): number {
     let n = 0;
     for (const ws of [...(this.sockets.get(sessionId) ?? [])]) {
@@ -121,7 +174,19 @@ export class Hub {
     return n;
   }
 
-  /** Sends `message` to every open socket of every session (e.g. the gateway is draining); returns how many. */
+  /** Closes every socket of this node with 1012 (the browsers reconnect, to another node); returns how many. */
+  disconnectAll(): number {
+    let n = 0;
+    for (const set of this.sockets.values()) {
+      for (const ws of [...set]) {
+        ws.end(1012, 'node restarting');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Sends `message` to every open socket of this node (e.g. the gateway is draining); returns how many. */
   broadcast(message: ServerMessage): number {
     const encoded = encodeMessage(message);
     let n = 0;
@@ -140,12 +205,63 @@ export class Hub {
 
   /** Sends an encoded message and counts it (type, bytes, backpressure). */
   private sendEncoded(ws: WebSocket<SocketData>, encoded: string): void {
+    if (ws.getUserData().closed) return;
     const status = ws.send(encoded);
     this.gw.metrics?.wsSent(encoded, status);
   }
 
+  /** Sends a message to some of the session's sockets, on whichever node they are. */
+  private fanout(session: Session, target: FanoutTarget, message: ServerMessage): void {
+    this.backend.bus
+      .publish(session.id, addressed(target, encodeMessage(message)))
+      .catch((err: unknown) =>
+        this.gw.log.warn('hub message not sent to the other nodes', { sessionId: session.id, type: message.type, error: (err as Error).message }),
+      );
+  }
+
+  /** Delivers an addressed message that came over the bus to this node's sockets. */
+  private deliver(session: Session, target: FanoutTarget, encoded: string): void {
+    const set = this.sockets.get(session.id);
+    if (!set) return;
+    if (target.to === 'live') {
+      const live = this.liveSocket.get(session.id);
+      if (live) this.sendEncoded(live, encoded);
+      return;
+    }
+    for (const ws of set) {
+      const data = ws.getUserData();
+      if (
+        target.to === 'all' ? data.participant.id !== target.except : target.to === 'participant' ? data.participant.id === target.id : data.mode === 'live'
+      ) {
+        this.sendEncoded(ws, encoded);
+      }
+    }
+  }
+
+  private feedOf(session: Session): SessionFeed {
+    const entry = this.feeds.get(session.id);
+    if (entry) {
+      if (entry.linger) clearTimeout(entry.linger);
+      entry.linger = null;
+      return entry.feed;
+    }
+    const feed = new SessionFeed(
+      session,
+      this.backend.store,
+      this.backend.bus,
+      {
+        sequenced: (s, encoded) => this.publishLocal(s, encoded),
+        addressed: (s, target, encoded) => this.deliver(s, target, encoded),
+      },
+      this.gw.log,
+    );
+    this.feeds.set(session.id, { feed, linger: null });
+    return feed;
+  }
+
   private onOpen(ws: WebSocket<SocketData>): void {
-    const { session, participant } = ws.getUserData();
+    const data = ws.getUserData();
+    const { session, participant } = data;
     if (session.ended) {
       ws.end(4000, 'session ended');
       return;
@@ -153,8 +269,22 @@ export class Hub {
     let set = this.sockets.get(session.id);
     if (!set) this.sockets.set(session.id, (set = new Set()));
     set.add(ws);
-    participant.connections++;
+    this.gw.registry.connectionChanged(session, participant, 1);
     session.touch();
+    const feed = this.feedOf(session);
+    // Every message of this socket waits for the feed: its subscription and replica are in place first.
+    data.queue = feed.ready.then(
+      () => this.welcome(ws),
+      (err: unknown) => {
+        this.gw.log.warn('session feed failed to start', { sessionId: session.id, error: (err as Error).message });
+        if (!data.closed) ws.end(1013, 'try again later');
+      },
+    );
+  }
+
+  private async welcome(ws: WebSocket<SocketData>): Promise<void> {
+    const data = ws.getUserData();
+    const { session, participant } = data;
     const base = this.gw.mapper.gatewayOrigin;
     const invites =
       participant.role === 'host' ? { joinUrl: `${base}/j/${session.invites.controller}`, observeUrl: `${base}/j/${session.invites.observer}` } : undefined;
@@ -166,7 +296,11 @@ export class Hub {
       role: participant.role,
       ...(invites ? { invites } : {}),
     });
-    for (const entry of session.chat) this.send(ws, { type: 'chat', ...entry });
+    const chat = await this.gw.registry.chatOf(session).catch(() => []);
+    if (data.closed) return;
+    ws.cork(() => {
+      for (const entry of chat) this.send(ws, { type: 'chat', ...entry });
+    });
     this.broadcastRoster(session);
   }
 
@@ -174,33 +308,73 @@ export class Hub {
     this.collabIo(session).broadcast(rosterMessage(session, controlPolicyFor(this.gw, session)));
   }
 
-  /** How the collaboration module reaches this session's sockets. */
+  /** How the collaboration module reaches this session's sockets, on every node. */
   private collabIo(session: Session): CollabIo {
     return {
-      broadcast: (message, except) => {
-        const encoded = encodeMessage(message);
-        for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant !== except) this.sendEncoded(ws, encoded);
-      },
-      sendTo: (participant, message) => {
-        const encoded = encodeMessage(message);
-        for (const ws of this.sockets.get(session.id) ?? []) if (ws.getUserData().participant === participant) this.sendEncoded(ws, encoded);
-      },
+      broadcast: (message, except) => this.fanout(session, except ? { to: 'all', except: except.id } : { to: 'all' }, message),
+      sendTo: (participant, message) => this.fanout(session, { to: 'participant', id: participant.id }, message),
+      chat: (entry, from) =>
+        this.gw.registry.addChat(session, entry).then(
+          () => this.fanout(session, { to: 'all' }, { type: 'chat', ...entry }),
+          // The bus may be down with the store: the sender hears of it from this node directly.
+          () =>
+            this.deliver(
+              session,
+              { to: 'participant', id: from.id },
+              encodeMessage({
+                type: 'error',
+                code: 'CHAT_NOT_SENT',
+                message: 'Your message was not sent (the session store is not answering): try again in a moment.',
+              }),
+            ),
+        ),
       log: (msg, fields) => this.gw.log.info(msg, fields),
     };
   }
 
   private onClose(ws: WebSocket<SocketData>): void {
-    const { session, participant } = ws.getUserData();
-    this.sockets.get(session.id)?.delete(ws);
-    participant.connections = Math.max(0, participant.connections - 1);
-    if (!session.ended) {
-      if (participant.connections === 0) session.audit({ event: 'leave', participantId: participant.id, role: participant.role });
-      this.broadcastRoster(session);
+    const data = ws.getUserData();
+    data.closed = true;
+    const { session, participant } = data;
+    const set = this.sockets.get(session.id);
+    set?.delete(ws);
+    if (set?.size === 0) {
+      this.sockets.delete(session.id);
+      const entry = this.feeds.get(session.id);
+      if (entry && !entry.linger) {
+        entry.linger = setTimeout(() => {
+          if (this.feeds.get(session.id) !== entry) return;
+          this.feeds.delete(session.id);
+          void entry.feed.close().catch(() => {});
+        }, FEED_LINGER_MS);
+        entry.linger.unref();
+      }
     }
+    if (session.ended) return;
+    this.gw.registry.connectionChanged(session, participant, -1);
+    if (participant.connections === 0) session.audit({ event: 'leave', participantId: participant.id, role: participant.role });
+    this.broadcastRoster(session);
     if (this.liveSocket.get(session.id) === ws) {
       this.liveSocket.delete(session.id);
-      if (!session.ended) this.scheduleHandoff(session);
+      if (session.live === data.conn) session.live = null;
+      this.backend.store
+        .releaseLive(session.id, data.conn)
+        .then((released) => {
+          if (released) this.gw.registry.announce(session);
+        })
+        .catch(() => {});
+      this.scheduleHandoff(session);
     }
+  }
+
+  /** Another node changed the session: a live page that lost its role here steps down; a host page gone elsewhere starts the grace period. */
+  private replicaChanged(session: Session): void {
+    const local = this.liveSocket.get(session.id);
+    if (local && session.live !== local.getUserData().conn) this.liveSocket.delete(session.id);
+    if (session.live === null && !this.liveSocket.has(session.id) && !this.handoffTimers.has(session.id) && session.checkpoint.lastSeq > 0) {
+      this.scheduleHandoff(session);
+    }
+    if (session.live !== null) this.cancelHandoff(session.id);
   }
 
   /** The host's page is gone: unless it comes back within the grace period, a controller takes over. */
@@ -208,7 +382,12 @@ export class Hub {
     this.cancelHandoff(session.id);
     const timer = setTimeout(() => {
       this.handoffTimers.delete(session.id);
-      this.promoteSuccessor(session);
+      void this.gw.registry
+        .refresh(session)
+        .then(() => this.promoteSuccessor(session))
+        .catch((err: unknown) =>
+          this.gw.log.warn('host handoff postponed: the session store failed', { sessionId: session.id, error: (err as Error).message }),
+        );
     }, this.hostGraceMs);
     timer.unref();
     this.handoffTimers.set(session.id, timer);
@@ -222,7 +401,7 @@ export class Hub {
 
   /** Promotes the longest-connected controller to host; it loads the current page live. */
   private promoteSuccessor(session: Session): void {
-    if (session.ended || this.liveSocket.has(session.id)) return;
+    if (session.ended || session.live !== null || this.liveSocket.has(session.id)) return;
     const candidates = [...session.participants.values()].filter((p) => p.role === 'controller' && p.connections > 0).sort((a, b) => a.joinedAt - b.joinedAt);
     const next = candidates[0];
     const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
@@ -230,15 +409,21 @@ export class Hub {
       this.gw.log.warn('host left and no connected controller can take over', { sessionId: session.id });
       return;
     }
+    // Across nodes, the node that holds the successor's socket makes the change (one promotion, not one per node).
+    if (this.gw.registry.shared && next.localConnections === 0) return;
     this.handOver(session, next, url);
   }
 
   /** Makes `next` the host: it loads `url` live; the former host goes back to following. */
   private handOver(session: Session, next: Participant, url: string): void {
     const former = [...session.participants.values()].filter((p) => p.role === 'host');
-    for (const p of former) p.role = 'controller';
+    for (const p of former) {
+      p.role = 'controller';
+      session.saveParticipant(p);
+    }
     next.role = 'host';
-    session.controlHolder = null;
+    session.saveParticipant(next);
+    session.set({ controlHolder: null });
     session.audit({ event: 'handoff', participantId: next.id, role: next.role });
     this.gw.log.info('host handed over', { sessionId: session.id, participantId: next.id, role: next.role });
     const io = this.collabIo(session);
@@ -265,20 +450,25 @@ export class Hub {
     if (close) ws.end(4400, code);
   }
 
-  private onMessage(ws: WebSocket<SocketData>, text: string): void {
+  /** Handles one message in order after the ones before; the promise rejects when handling failed (the socket guard logs it and closes the socket). */
+  private onMessage(ws: WebSocket<SocketData>, text: string): Promise<void> | undefined {
     const data = ws.getUserData();
     if (!this.allowRate(data)) {
       this.reject(ws, 'RATE_LIMITED', `more than ${data.mode === 'live' ? LIVE_RATE_PER_SECOND : RATE_PER_SECOND} messages per second`, true);
-      return;
+      return undefined;
     }
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       this.reject(ws, 'BAD_MESSAGE', parsed.error, true);
-      return;
+      return undefined;
     }
     data.session.touch();
     this.gw.metrics?.wsReceived(parsed.value.type);
-    this.dispatch(ws, parsed.value);
+    const run = data.queue.then(() => {
+      if (!data.closed && !data.session.ended) this.dispatch(ws, parsed.value);
+    });
+    data.queue = run.catch(() => {});
+    return run;
   }
 
   private dispatch(ws: WebSocket<SocketData>, msg: ClientMessage): void {
@@ -295,6 +485,7 @@ export class Hub {
           data.mode = 'live';
           data.tokens = LIVE_RATE_BURST;
           this.liveSocket.set(session.id, ws);
+          session.set({ live: data.conn });
           this.cancelHandoff(session.id);
           return;
         }
@@ -304,7 +495,7 @@ export class Hub {
         ws.cork(() => {
           if (replay.length === 0) this.send(ws, { type: 'waiting-for-host' });
           for (const m of replay) this.sendEncoded(ws, m);
-          // Same tick as the replay: no broadcast can fall between the two.
+          // Same tick as the replay, read from the replica the feed keeps: no broadcast can fall between the two.
           ws.subscribe(topicOf(session));
         });
         return;
@@ -315,7 +506,10 @@ export class Hub {
           return;
         }
         if (!this.acceptPageUrl(ws, msg.url)) return;
-        this.publish(session, session.checkpoint.recordSnapshot(msg.url, msg.title, msg.viewport, msg.tree));
+        this.needSnapshot.delete(session.id);
+        this.backend.store
+          .recordSnapshot(session.id, { url: msg.url, title: msg.title, viewport: msg.viewport, tree: msg.tree })
+          .catch((err: unknown) => this.recordFailed(ws, err));
         return;
       }
       case 'mutations': {
@@ -324,13 +518,16 @@ export class Hub {
           return;
         }
         for (const m of msg.batch) if (m.k === 'location' && !this.acceptPageUrl(ws, m.url)) return;
-        const encoded = session.checkpoint.recordMutations(msg.batch);
-        if (encoded === null) {
-          this.send(ws, { type: 'request-snapshot' });
+        if (this.needSnapshot.has(session.id)) {
+          // A batch before this one was lost: recording this one would leave mirrors wrong.
           return;
         }
-        this.publish(session, encoded);
-        if (session.checkpoint.wantsSnapshot) this.send(ws, { type: 'request-snapshot' });
+        this.backend.store.recordMutations(session.id, msg.batch).then(
+          (recorded) => {
+            if (recorded === null || recorded.wantsSnapshot) this.sendIfOpen(ws, { type: 'request-snapshot' });
+          },
+          (err: unknown) => this.recordFailed(ws, err),
+        );
         return;
       }
       case 'input': {
@@ -352,16 +549,15 @@ export class Hub {
           return;
         }
         if (participant.role === 'controller' && session.controlHolder !== participant.id && controlPolicyFor(this.gw, session) === 'take') {
-          session.controlHolder = participant.id;
+          session.set({ controlHolder: participant.id });
           session.audit({ event: 'control', participantId: participant.id, role: participant.role, detail: 'took control' });
           this.broadcastRoster(session);
         }
-        const live = this.liveSocket.get(session.id);
-        if (!live) {
+        if (!session.live && !this.liveSocket.has(session.id)) {
           this.send(ws, { type: 'error', code: 'NO_HOST', message: "The host's page is not open right now." });
           return;
         }
-        this.sendEncoded(live, encodeMessage({ type: 'input', from: participant.id, event: msg.event }));
+        this.fanout(session, { to: 'live' }, { type: 'input', from: participant.id, event: msg.event });
         return;
       }
       case 'presence':
@@ -393,13 +589,47 @@ export class Hub {
           return;
         }
         session.audit({ event: 'end', participantId: data.participant.id, role: data.participant.role });
-        this.gw.registry.end(session.id, 'The host ended the session.');
+        this.gw.registry.end(session.id, 'The host ended the session.').catch((err: unknown) => {
+          this.sendIfOpen(ws, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'The session could not be ended right now: try again in a moment.' });
+          this.gw.log.warn('session end failed', { sessionId: session.id, error: (err as Error).message });
+        });
         return;
       default: {
         const unhandled: never = msg;
         throw new Error(`unhandled message ${JSON.stringify(unhandled)}`);
       }
     }
+  }
+
+  private sendIfOpen(ws: WebSocket<SocketData>, message: ServerMessage): void {
+    if (!ws.getUserData().closed) this.send(ws, message);
+  }
+
+  /** A snapshot or batch could not be recorded: mirrors wait for a fresh snapshot, asked for once the store is back. */
+  private recordFailed(ws: WebSocket<SocketData>, err: unknown): void {
+    const { session } = ws.getUserData();
+    const first = !this.needSnapshot.has(session.id);
+    this.needSnapshot.add(session.id);
+    if (first) {
+      this.gw.log.warn('hub could not record the host page: waiting for the session store', { sessionId: session.id, error: (err as Error).message });
+      this.sendIfOpen(ws, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Followers may lag behind: the session store is not answering.' });
+      this.retrySnapshot(session.id, 1000);
+    }
+  }
+
+  /** Asks the live page for a snapshot until one is recorded (the store may take a while to come back). */
+  private retrySnapshot(sessionId: string, delayMs: number): void {
+    const timer = setTimeout(() => {
+      if (!this.needSnapshot.has(sessionId)) return;
+      this.askForSnapshot(sessionId);
+      this.retrySnapshot(sessionId, Math.min(delayMs * 2, 5000));
+    }, delayMs);
+    timer.unref();
+  }
+
+  private askForSnapshot(sessionId: string): void {
+    const live = this.liveSocket.get(sessionId);
+    if (live) this.sendIfOpen(live, { type: 'request-snapshot' });
   }
 
   private isLiveHost(ws: WebSocket<SocketData>): boolean {
@@ -426,8 +656,10 @@ export class Hub {
       this.reject(ws, 'BAD_MESSAGE', 'the page url is not a page of this session', false);
       return false;
     }
-    if (session.currentUrl !== pageUrl) session.audit({ event: 'navigate', participantId: participant.id, role: participant.role, detail: pageUrl });
-    session.currentUrl = pageUrl;
+    if (session.currentUrl !== pageUrl) {
+      session.audit({ event: 'navigate', participantId: participant.id, role: participant.role, detail: pageUrl });
+      session.set({ currentUrl: pageUrl });
+    }
     return true;
   }
 
@@ -444,7 +676,8 @@ export class Hub {
     return this.gw.mapper.toRealUrl(url, session.id, session.origins)?.href ?? null;
   }
 
-  private publish(session: Session, encoded: string): void {
+  /** Hands a recorded message to this node's mirrors of the session. */
+  private publishLocal(session: Session, encoded: string): void {
     this.app?.publish(topicOf(session), encoded);
     this.gw.metrics?.wsPublished(encoded, this.app?.numSubscribers(topicOf(session)) ?? 0);
   }

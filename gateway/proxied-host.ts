@@ -19,11 +19,11 @@ export const PARTICIPANT_COOKIE = '__cobrowse';
 export const RESERVED_PREFIX = '/__cobrowse/';
 
 /** The participant behind a request's cookie on a proxied host of `sessionId`. */
-export function participantFromCookie(
+export async function participantFromCookie(
   gw: GatewayContext,
   cookieHeader: string | undefined,
   sessionId: string,
-): { session: Session; participant: Participant } | null {
+): Promise<{ session: Session; participant: Participant } | null> {
   const token = readCookie(cookieHeader, PARTICIPANT_COOKIE);
   return token ? gw.registry.participantByToken(token, sessionId) : null;
 }
@@ -109,14 +109,14 @@ function sessionOriginOf(gw: GatewayContext, session: Session, origin: string | 
   }
 }
 
-function realOriginFor(gw: GatewayContext, session: Session, proxied: string): string {
+async function realOriginFor(gw: GatewayContext, session: Session, proxied: string): Promise<string> {
   let host: ProxiedHost | null;
   try {
     host = gw.mapper.parseHost(new URL(proxied).host);
   } catch {
     return '';
   }
-  return host?.sessionId === session.id ? (session.origins.originOf(host.label) ?? '') : '';
+  return host?.sessionId === session.id ? ((await gw.registry.originOf(session, host.label)) ?? '') : '';
 }
 
 /** Largest document.cookie assignment accepted. */
@@ -192,16 +192,19 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     );
     return;
   }
-  const session = gw.registry.get(host.sessionId);
+  const session = await gw.registry.load(host.sessionId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-  if (!session.origins.originOf(host.label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+  if (!(await gw.registry.originOf(session, host.label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
 
   if (url.pathname === '/__cobrowse/enter') {
-    const redeemed = gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
+    const redeemed = await gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
     if (!redeemed) throw new GatewayError('TICKET_INVALID', 403, 'This entry link has expired or was already used. Open your join link again.');
     const to = url.searchParams.get('to') ?? '/';
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on this site.');
-    redeemed.participant.enteredLabels.add(host.label);
+    if (!redeemed.participant.enteredLabels.has(host.label)) {
+      redeemed.participant.enteredLabels.add(host.label);
+      session.saveParticipant(redeemed.participant);
+    }
     const cookie: [string, string] = ['set-cookie', participantCookie(gw, redeemed.participant.token)];
     if (url.searchParams.get('cors') === '1') {
       // The URL runtime's XHR from another host of the session (see inject/host-entry.ts): the cookie, and CORS for that host only.
@@ -220,7 +223,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     return;
   }
 
-  const found = participantFromCookie(gw, request.headers.cookie, session.id);
+  const found = await participantFromCookie(gw, request.headers.cookie, session.id);
   if (!found && request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
     // CORS preflights never carry cookies: proxied without the session's jar, for the browser's CORS check only.
     await proxyRequest(gw, exchange, session, null, host.label, body);
@@ -255,8 +258,8 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/cross-enter') {
     // A hidden frame of the host's page: hands this participant's identity to another origin of the session.
     const label = url.searchParams.get('label') ?? '';
-    if (!session.origins.originOf(label)) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
-    const ticket = gw.registry.issueTicket(session, participant, label);
+    if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
+    const ticket = await gw.registry.issueTicket(session, participant, label);
     const cors = url.searchParams.get('cors') === '1' ? '&cors=1' : '';
     redirect(
       exchange,
@@ -279,7 +282,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     exchange.sendComplete(
       200,
       [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE],
-      proxied === null ? proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? '') : realOriginFor(gw, session, proxied),
+      proxied === null ? proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? '') : await realOriginFor(gw, session, proxied),
     );
     return;
   }

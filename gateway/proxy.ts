@@ -115,7 +115,7 @@ export function maskSelectorsFor(gw: GatewayContext, session: Session, label: st
 /** One upstream identity per session: the host's User-Agent and Accept-Language for everyone's requests. */
 function applyUpstreamIdentity(session: Session, participant: Participant | null, headers: Record<string, string>): void {
   if (participant?.role === 'host') {
-    session.upstreamIdentity = { userAgent: headers['user-agent'], acceptLanguage: headers['accept-language'] };
+    session.setUpstreamIdentity(headers['user-agent'], headers['accept-language']);
     return;
   }
   const { userAgent, acceptLanguage } = session.upstreamIdentity;

@@ -9,6 +9,7 @@ import type { GatewayConfig, SiteConfig } from '../config/schema.js';
 import { type DemoSite, startDemoSite } from '../demo/site.js';
 import { Allowlist, hostMatches, parseSitePattern } from './allowlist.js';
 import { createGatewayApp } from './api.js';
+import { DEFAULT_CHECKPOINT_LIMITS } from './checkpoint.js';
 import type { GatewayContext } from './context.js';
 import { errorPage, GatewayError } from './errors.js';
 import { Exchange, type IncomingRequest } from './http-bridge.js';
@@ -17,8 +18,11 @@ import { Lifecycle, type ReadinessCheck } from './lifecycle.js';
 import { errorFields, Logger } from './log.js';
 import { GatewayMetrics, type HostKind } from './metrics.js';
 import { participantFromCookie, serveProxiedHost } from './proxied-host.js';
-import { SessionRegistry } from './session.js';
+import { SessionRegistry } from './session-registry.js';
 import { guardSocketBehavior } from './socket-guard.js';
+import { memoryBackend } from './state/memory-store.js';
+import { connectRedis, type RedisBackend, redactRedisUrl } from './state/redis-backend.js';
+import type { StateBackend } from './state/store.js';
 import { guardedLookup } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
 import { readWorkerBundle } from './worker-prelude.js';
@@ -99,11 +103,30 @@ function listen(app: uWS.TemplatedApp, host: string, port: number): Promise<uWS.
   });
 }
 
+/**
+ * The bundled demo shop, when enabled. Nodes sharing Redis must agree on its origin: with a fixed
+ * `demo.port` a node that finds the port taken (another node on this machine serves it) uses it.
+ */
+async function startDemo(config: GatewayConfig, log: Logger): Promise<DemoSite | null> {
+  if (!config.demo.enabled) return null;
+  if (config.redis && config.demo.port === 0) {
+    log.warn('the demo shop runs on a random port while the state is shared: other nodes and restarts will not reach it; set demo.port');
+  }
+  try {
+    return await startDemoSite({ port: config.demo.port });
+  } catch (err) {
+    if (!config.redis || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    const origin = `http://127.0.0.1:${config.demo.port}`;
+    log.info('the demo shop port is taken: using the demo another node of this machine serves', { demo: origin });
+    return { origin, close: async () => {} };
+  }
+}
+
 /** Starts the gateway (and the demo site when enabled) and resolves once it listens. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? new Logger(Logger.levelFrom(process.env.LOG_LEVEL || config.log.level));
   const injectBundle = options.injectBundle ?? readInjectBundle();
-  const demo = config.demo.enabled ? await startDemoSite({ port: config.demo.port }) : null;
+  const demo = await startDemo(config, log);
   const sites: SiteConfig[] = [...config.sites];
   if (demo) {
     const parsed = parseSitePattern(demo.origin);
@@ -120,12 +143,25 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     });
   }
 
+  // Shared state first: a node that cannot reach its Redis must not take traffic.
+  let redis: RedisBackend | null = null;
+  if (config.redis) {
+    try {
+      redis = await connectRedis(config.redis, log, DEFAULT_CHECKPOINT_LIMITS);
+    } catch (err) {
+      await demo?.close();
+      throw err;
+    }
+  }
+  const backend: StateBackend = redis ?? memoryBackend();
+
   const app = uWS.App();
   let listenSocket: uWS.us_listen_socket;
   try {
     listenSocket = await listen(app, config.server.host, config.server.port);
   } catch (err) {
     await demo?.close();
+    await redis?.close();
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
@@ -133,12 +169,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // site for browsers, so a session's hosts can make credentialed requests to each other.
   const publicUrl = config.publicUrl ?? `http://${DEFAULT_BASE_HOST}:${port}`;
 
-  const registry = new SessionRegistry({
-    idleTimeoutMs: config.sessions.idleTimeoutSeconds * 1000,
-    maxSessions: config.sessions.maxSessions,
-    maxParticipants: config.sessions.maxParticipants,
-    ticketTtlMs: 60_000,
-  });
+  const registry = new SessionRegistry(
+    {
+      idleTimeoutMs: config.sessions.idleTimeoutSeconds * 1000,
+      maxSessions: config.sessions.maxSessions,
+      maxParticipants: config.sessions.maxParticipants,
+      ticketTtlMs: 60_000,
+    },
+    backend,
+    log,
+  );
   // One SSRF guard for every upstream connection (HTTP through undici, the site's WebSockets through ws).
   const upstreamLookup = guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)));
   const gw: GatewayContext = {
@@ -158,11 +198,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     workerBundle: options.workerBundle ?? readWorkerBundle(),
     log,
     metrics: config.metrics.enabled ? new GatewayMetrics() : undefined,
+    stateHealth: () => backend.store.health(),
   };
-  const hub = new Hub(gw, config.sessions.hostGracePeriodSeconds * 1000);
+  const hub = new Hub(gw, backend, config.sessions.hostGracePeriodSeconds * 1000);
   const siteSockets = new SiteSockets(gw, upstreamLookup);
   const lifecycle = new Lifecycle();
   for (const [name, check] of Object.entries(options.readinessChecks ?? {})) lifecycle.addReadinessCheck(name, check);
+  if (redis) lifecycle.addReadinessCheck('redis', () => backend.store.health());
   gw.metrics?.attach({
     sessionsOpen: () => registry.size,
     participantsConnected: () => {
@@ -191,9 +233,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     '/__cobrowse/ws',
     guardSocketBehavior(
       gw,
-      hub.behavior(app, (hostHeader, cookie) => {
+      hub.behavior(app, async (hostHeader, cookie) => {
         const host = gw.mapper.parseHost(hostHeader);
-        const found = host ? participantFromCookie(gw, cookie, host.sessionId) : null;
+        const found = host ? await participantFromCookie(gw, cookie, host.sessionId) : null;
         if (!host || !found) {
           gw.metrics?.rejected('NOT_A_PARTICIPANT');
           log.debug('hub connection refused: not a participant', { sessionId: host?.sessionId });
@@ -264,20 +306,50 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     return Promise.resolve();
   }
 
-  const sweeper = setInterval(() => registry.sweep(), options.sweepIntervalMs ?? 10_000);
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    registry
+      .sweep()
+      .catch((err: unknown) => log.warn('idle session sweep failed', { error: (err as Error).message }))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, options.sweepIntervalMs ?? 10_000);
   sweeper.unref();
-  log.info('gateway listening', { url: publicUrl, port, demo: demo?.origin ?? null, sites: sites.length, metrics: Boolean(gw.metrics) });
+  log.info('gateway listening', {
+    url: publicUrl,
+    port,
+    demo: demo?.origin ?? null,
+    sites: sites.length,
+    metrics: Boolean(gw.metrics),
+    state: config.redis ? redactRedisUrl(config.redis) : 'memory',
+    node: backend.bus.nodeId,
+  });
   if (gw.metrics && !metricsToken && config.publicUrl?.startsWith('https:')) {
     log.warn('GET /metrics is open to anyone who reaches the gateway host: set METRICS_TOKEN');
   }
 
   let closing: Promise<void> | null = null;
+  let listening = true;
+  const stopListening = () => {
+    if (!listening) return;
+    listening = false;
+    uWS.us_listen_socket_close(listenSocket);
+  };
   const closeAll = (graceMs: number): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(sweeper);
-      for (const session of [...registry.all()]) registry.end(session.id, 'The gateway is shutting down.');
+      if (redis) {
+        // Shared state: the sessions live on in Redis and on the other nodes; this node's
+        // participants reconnect (1012), through the load balancer, to another one.
+        hub.disconnectAll();
+      } else {
+        for (const session of [...registry.all()]) await registry.end(session.id, 'The gateway is shutting down.').catch(() => {});
+      }
       siteSockets.close();
-      uWS.us_listen_socket_close(listenSocket);
+      stopListening();
       // Let the participants' sockets take the "ended" message and close cleanly before the rest is cut.
       const until = performance.now() + graceMs;
       while (hub.connectionCount > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -285,6 +357,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       if (graceMs > 0) await gw.agent.close();
       else await gw.agent.destroy();
       await demo?.close();
+      await redis?.close([...registry.all()].map((s) => s.id));
       gw.metrics?.close();
       lifecycle.markStopped();
     })());
@@ -294,7 +367,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     (stopping ??= (async () => {
       const t0 = performance.now();
       lifecycle.startDraining();
-      const told = hub.broadcast({ type: 'error', code: 'DRAINING', message: DRAINING_MESSAGE });
+      // With shared state, new connections go to the other nodes at once; the sessions go on there.
+      if (redis) stopListening();
+      const told = redis ? 0 : hub.broadcast({ type: 'error', code: 'DRAINING', message: DRAINING_MESSAGE });
       log.info('draining: new sessions are refused', { deadlineMs, inFlight: lifecycle.requestsInFlight, sessions: registry.size, told });
       const drained = await lifecycle.whenIdle(deadlineMs);
       const cutOff = drained ? 0 : lifecycle.requestsInFlight;

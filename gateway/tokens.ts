@@ -30,3 +30,8 @@ export function newSecret(): string {
 export function newParticipantId(): string {
   return `p${randomBytes(6).toString('hex')}`;
 }
+
+/** Id of one gateway process (a node), unique per start; names its connections in shared state. */
+export function newNodeId(): string {
+  return `n${randomBytes(5).toString('hex')}`;
+}

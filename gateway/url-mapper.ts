@@ -2,12 +2,40 @@
 //   http://<label>--<session-id>.<base-host>[:port]/<original path>
 // The label names an origin in the session's OriginTable, so any origin fits in one DNS label.
 
+import { createHash } from 'node:crypto';
+
 /** Session ids: 26 base32 characters (130 random bits), lowercase so that they survive DNS. */
 export const SESSION_ID_PATTERN = /^[a-z2-7]{26}$/;
 
-const PROXIED_LABEL = /^(o[1-9][0-9]{0,3})--([a-z2-7]{26})$/;
+// `o<n>`: labels a session's table hands out in order (one process); `h<10 base32>`: labels
+// derived from the origin, so that nodes sharing a session name an origin alike without asking each other.
+const PROXIED_LABEL = /^(o[1-9][0-9]{0,3}|h[a-z2-7]{10})--([a-z2-7]{26})$/;
 
-/** Labels a session gives its origins, in order: o1, o2, ... */
+/** The label an origin gets in a hashed table: 50 bits of its SHA-256, base32. */
+export function hashedLabel(origin: string): string {
+  const digest = createHash('sha256').update(origin).digest();
+  let out = 'h';
+  let value = 0;
+  let bits = 0;
+  for (const byte of digest) {
+    value = ((value << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5 && out.length < 11) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length === 11) break;
+  }
+  return out;
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * The labels a session gives its origins: `sequential` (o1, o2, ... in the order met) or
+ * `hashed` (derived from the origin; used when several nodes share the session). `onAdd` hears
+ * of every origin this table labels itself (not of those taken in with `register`).
+ */
 export class OriginTable {
   private readonly byLabel = new Map<string, string>();
   private readonly byOrigin = new Map<string, string>();
@@ -15,15 +43,28 @@ export class OriginTable {
   /** Most origins one session may reach. */
   static readonly MAX_ORIGINS = 200;
 
+  constructor(
+    private readonly scheme: 'sequential' | 'hashed' = 'sequential',
+    private readonly onAdd: (label: string, origin: string) => void = () => {},
+  ) {}
+
   /** The label of `origin`, registering it when new; null when the table is full. */
   labelFor(origin: string): string | null {
     const known = this.byOrigin.get(origin);
     if (known) return known;
     if (this.byLabel.size >= OriginTable.MAX_ORIGINS) return null;
-    const label = `o${this.byLabel.size + 1}`;
+    const label = this.scheme === 'hashed' ? hashedLabel(origin) : `o${this.byLabel.size + 1}`;
+    if (this.byLabel.has(label)) return null;
+    this.register(label, origin);
+    this.onAdd(label, origin);
+    return label;
+  }
+
+  /** Takes in a pair labelled elsewhere (the stored table). */
+  register(label: string, origin: string): void {
+    if (this.byLabel.has(label)) return;
     this.byLabel.set(label, origin);
     this.byOrigin.set(origin, label);
-    return label;
   }
 
   /** The origin a label stands for, if registered. */

@@ -120,44 +120,52 @@ export class SiteSockets {
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     const query = req.getQuery();
     const h = Object.fromEntries(HANDSHAKE_HEADERS.map((name) => [name, req.getHeader(name)])) as Handshake;
+    const url = req.getUrl();
     const who: LogFields = {};
-    let relay: Relay;
-    try {
-      relay = this.admit(h, req.getUrl(), query ? `?${query}` : '', who);
-    } catch (err) {
-      this.refuse(res, err, who);
-      return;
-    }
+    let relay: Relay | null = null;
+    let aborted = false;
+    // Lifetime rule: onAborted before the first await; after an abort, res must not be touched.
     res.onAborted(() => {
+      aborted = true;
+      if (!relay) return;
       relay.gone = true;
       relay.upstream?.terminate();
       this.forget(relay);
     });
-    let set = this.bySession.get(relay.session.id);
-    if (!set) this.bySession.set(relay.session.id, (set = new Set()));
-    set.add(relay);
-    this.connect(relay, h)
+    this.admit(h, url, query ? `?${query}` : '', who)
+      .then((admitted) => {
+        relay = admitted;
+        if (aborted) throw new GatewayError('BAD_REQUEST', 400, 'The browser went away.');
+        let set = this.bySession.get(admitted.session.id);
+        if (!set) this.bySession.set(admitted.session.id, (set = new Set()));
+        set.add(admitted);
+        return this.connect(admitted, h);
+      })
       .then((upstream) => {
+        if (!relay) return;
         if (relay.gone) return upstream.close(1001);
         if (relay.session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended.');
-        res.cork(() => res.upgrade<RelayData>({ relay }, h['sec-websocket-key'], upstream.protocol, h['sec-websocket-extensions'], context));
+        const admitted = relay;
+        res.cork(() => res.upgrade<RelayData>({ relay: admitted }, h['sec-websocket-key'], upstream.protocol, h['sec-websocket-extensions'], context));
       })
       .catch((err: unknown) => {
-        relay.upstream?.terminate();
-        this.forget(relay);
-        if (!relay.gone) this.refuse(res, err, relay.fields);
+        if (relay) {
+          relay.upstream?.terminate();
+          this.forget(relay);
+        }
+        if (!aborted) this.refuse(res, err, relay?.fields ?? who);
       });
   }
 
   /** Who asks (written into `who` as it is learned) and where to; throws the GatewayError the handshake is refused with. */
-  private admit(h: Handshake, path: string, search: string, who: LogFields): Relay {
+  private async admit(h: Handshake, path: string, search: string, who: LogFields): Promise<Relay> {
     const { gw } = this;
     const host = gw.mapper.parseHost(h.host);
     if (!host) throw new GatewayError('UNKNOWN_HOST', 404, 'This host is not served by the cobrowsing gateway.');
     who.sessionId = host.sessionId;
-    const session = gw.registry.get(host.sessionId);
+    const session = await gw.registry.load(host.sessionId);
     if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-    const found = participantFromCookie(gw, h.cookie, session.id);
+    const found = await participantFromCookie(gw, h.cookie, session.id);
     if (!found) throw new GatewayError('NOT_A_PARTICIPANT', 401, 'You are not a participant of this session.');
     const { participant } = found;
     Object.assign(who, { participantId: participant.id, role: participant.role });
@@ -172,7 +180,7 @@ export class SiteSockets {
     }
     if (path.startsWith('/__cobrowse/blocked-origin/')) throw new GatewayError('SITE_NOT_ALLOWED', 403, 'This site is not allowed on this cobrowsing gateway.');
     if (path.startsWith(RESERVED_PREFIX)) throw new GatewayError('NOT_FOUND', 404, `Nothing is served at ${path}.`);
-    const origin = session.origins.originOf(host.label);
+    const origin = await gw.registry.originOf(session, host.label);
     if (!origin) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     const target = withPathOf(origin, path, search);
     who.origin = target.origin;

@@ -36,11 +36,11 @@ export class UrlRuntime {
     for (const origin of notEntered) void this.entry.enter(origin);
   }
 
-  /** True for a host of this session on the gateway (`o<n>--<session>.<base>`), already proxied. */
+  /** True for a host of this session on the gateway (`<label>--<session>.<base>`, label `o<n>` or `h<hash>`), already proxied. */
   private isSessionHost(host: string): boolean {
     const own = new URL(location.origin).host;
     const suffix = own.slice(own.indexOf('--'));
-    return /^o\d+--/.test(host) && host.slice(host.indexOf('--')) === suffix;
+    return /^(o\d+|h[a-z2-7]{10})--/.test(host) && host.slice(host.indexOf('--')) === suffix;
   }
 
   /** True for another proxied host of this session (requests to it must carry the participant cookie). */

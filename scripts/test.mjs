@@ -3,7 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const SYSTEM_PACKAGES = [{ binary: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' }];
+const SYSTEM_PACKAGES = [
+  { binary: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', pkg: 'chromium' },
+  // The Redis back end's tests start their own redis-server on a free loopback port.
+  { binary: process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server', pkg: 'redis-server' },
+];
 
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });

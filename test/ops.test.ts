@@ -18,6 +18,7 @@ import { Lifecycle } from '../gateway/lifecycle.js';
 import { Logger } from '../gateway/log.js';
 import { clientAddress, loggablePath } from '../gateway/server.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { callNode as call } from './helpers/hub-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cobrowse-ops-'));
 const METRICS_TOKEN = 'metrics-token-7f3a9c';
@@ -27,22 +28,6 @@ const POLL = { timeout: 5000 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: raw HTTP and WebSocket calls to a gateway on 127.0.0.1 with the right Host header.
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-async function call(port: number, method: string, url: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  const target = new URL(url);
-  const res = await request(`http://127.0.0.1:${port}${target.pathname}${target.search}`, {
-    method: method as 'GET',
-    headers: { host: target.host, ...opts.headers },
-    body: opts.body,
-  });
-  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
-}
 
 /** Follows a join link like a browser; returns the participant cookie and the proxied origin. */
 async function joinLink(port: number, link: string): Promise<{ cookie: string; token: string; origin: string }> {

@@ -1,6 +1,7 @@
 // Protocol-level followers: many `ws` clients in one process that say hello as mirrors and count
 // the mutation batches they receive, with the latency read from the stamp the host put in each
-// batch (CLOCK_MONOTONIC is shared by every process of the machine).
+// batch (CLOCK_MONOTONIC is shared by every process of the machine). Each client also checks
+// that the hub's sequenced messages (snapshots and batches) come with consecutive seqs.
 
 import WebSocket from 'ws';
 import { serveRpc, usage } from '../lib/child-rpc.js';
@@ -14,8 +15,16 @@ interface ConnectArgs {
 }
 
 const MARK = Buffer.from(STAMP_PREFIX);
+const SEQ_MARK = Buffer.from('"seq":');
+/** The hub puts `"seq":` right after the type, within the first bytes of a message. */
+const SEQ_WINDOW = 48;
 const sockets: WebSocket[] = [];
 let perClient = new Uint32Array(0);
+/** Per client: the last seq seen (kept across resets: the stream goes on between runs), and how many since the reset. */
+let lastSeq = new Float64Array(0);
+let seqCount = new Uint32Array(0);
+let seqGaps = 0;
+let firstGap: string | null = null;
 const hist = new Histogram();
 let runId = -1;
 let received = 0;
@@ -26,7 +35,23 @@ let others = 0;
 let closed = 0;
 const closeCodes: Record<string, number> = {};
 
+function checkSeq(index: number, data: Buffer): void {
+  const at = data.subarray(0, SEQ_WINDOW).indexOf(SEQ_MARK);
+  if (at < 0) return;
+  let j = at + SEQ_MARK.length;
+  let seq = 0;
+  while (data[j]! >= 48 && data[j]! <= 57) seq = seq * 10 + data[j++]! - 48;
+  const prev = lastSeq[index]!;
+  if (prev > 0 && seq !== prev + 1) {
+    seqGaps++;
+    firstGap ??= `client ${index}: seq ${seq} after ${prev}`;
+  }
+  lastSeq[index] = seq;
+  seqCount[index]!++;
+}
+
 function onMessage(index: number, data: Buffer): void {
+  checkSeq(index, data);
   const at = data.indexOf(MARK);
   if (at < 0) {
     if (data.subarray(0, 40).includes('"snapshot"')) snapshots++;
@@ -83,6 +108,10 @@ async function connect(raw: unknown): Promise<{ connected: number }> {
   const { url, clients, hello } = raw as ConnectArgs;
   const offset = sockets.length;
   perClient = new Uint32Array(offset + clients.length);
+  const seqs = new Float64Array(offset + clients.length);
+  seqs.set(lastSeq.subarray(0, offset));
+  lastSeq = seqs;
+  seqCount = new Uint32Array(offset + clients.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(50, clients.length) }, async () => {
     while (next < clients.length) {
@@ -107,22 +136,30 @@ serveRpc(
       snapshots = 0;
       others = 0;
       perClient.fill(0);
+      seqCount.fill(0);
+      seqGaps = 0;
+      firstGap = null;
       hist.reset();
       return null;
     },
     report: () => {
       let min = Number.POSITIVE_INFINITY;
       let max = 0;
+      let minSeq = Number.POSITIVE_INFINITY;
       for (let i = 0; i < sockets.length; i++) {
         const n = perClient[i] ?? 0;
         if (n < min) min = n;
         if (n > max) max = n;
+        minSeq = Math.min(minSeq, seqCount[i] ?? 0);
       }
       const open = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
       return {
         received,
         minPerClient: sockets.length ? min : 0,
         maxPerClient: max,
+        minSequencedPerClient: sockets.length ? minSeq : 0,
+        seqGaps,
+        firstGap,
         hist: hist.toSparse(),
         firstUs,
         lastUs,
@@ -140,6 +177,8 @@ serveRpc(
       await Promise.race([Promise.all(done), new Promise((resolve) => setTimeout(resolve, 3000))]);
       sockets.length = 0;
       perClient = new Uint32Array(0);
+      lastSeq = new Float64Array(0);
+      seqCount = new Uint32Array(0);
       return null;
     },
   },

@@ -1,5 +1,6 @@
 // The gateway under test, in a process of its own (the load generator runs elsewhere): started
-// exactly as the product starts it, with a silent logger, on port 0.
+// exactly as the product starts it, with a silent logger, on port 0. With `redis` it keeps its
+// state in that Redis and fans out through it; nodes of one cluster share `publicUrl`.
 
 import { readFileSync } from 'node:fs';
 import { validateConfig } from '../../config/schema.js';
@@ -11,6 +12,10 @@ interface Args {
   origin: string;
   maxSessions: number;
   maxParticipants: number;
+  /** `redis://` URL of the shared back end; absent: state in this process. */
+  redis?: string;
+  /** The base URL every node of a cluster answers for; absent: `http://cobrowse.localhost:<port>`. */
+  publicUrl?: string;
 }
 
 const args = childArgs<Args>();
@@ -20,6 +25,8 @@ const config = validateConfig(
     server: { host: '127.0.0.1', port: 0 },
     sessions: { maxSessions: args.maxSessions, maxParticipants: args.maxParticipants, idleTimeout: '2h' },
     sites: [{ url: args.origin, name: 'bench origin' }],
+    ...(args.redis ? { redis: args.redis } : {}),
+    ...(args.publicUrl ? { publicUrl: args.publicUrl } : {}),
   },
   'bench',
 );

@@ -2,7 +2,7 @@
 // success, failure, Ctrl-C or an uncaught error. Node children talk over IPC with a tiny RPC.
 
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 interface Tracked {
   child: ChildProcess;
@@ -214,6 +214,33 @@ export function procTreeCpuMs(pid: number): number | null {
       }
     }
     return total * 10; // CLK_TCK is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time (ms, ns resolution) of one process, all its threads, from /proc/<pid>/task/<tid>/schedstat
+ * (time on CPU); falls back to the 10 ms ticks of /proc/<pid>/stat. Null when the process is gone.
+ */
+export function procCpuMs(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e6;
+  } catch {
+    // no schedstat (kernel without CONFIG_SCHED_INFO) or the process is gone
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return null;
   }

@@ -17,6 +17,8 @@ export interface ScenarioTable {
   data: unknown;
   /** Set when the scenario could not run or failed its checks. */
   error?: string;
+  /** Checks that failed while the figures were taken (the figures are kept; the run exits 1). */
+  failedChecks?: string[];
 }
 
 export interface MachineInfo {
@@ -107,6 +109,7 @@ export function renderMarkdown(machine: MachineInfo, tables: ScenarioTable[], se
     out.push(`Baseline: ${t.baseline}.`);
     out.push('');
     if (t.error) out.push(`**Failed or skipped:** ${t.error}`, '');
+    if (t.failedChecks?.length) out.push(`**Failed checks:** ${t.failedChecks.join('; ')}`, '');
     if (t.rows.length > 0) out.push(mdTable(t.columns, t.rows));
     if (t.notes.length > 0) out.push('', ...t.notes.map((n) => `- ${n}`));
   }
@@ -120,6 +123,7 @@ export function renderText(tables: ScenarioTable[]): string {
   for (const t of tables) {
     out.push('', `== ${t.title}  (baseline: ${t.baseline})`);
     if (t.error) out.push(`   FAILED/SKIPPED: ${t.error}`);
+    if (t.failedChecks?.length) out.push(`   FAILED CHECKS: ${t.failedChecks.join('; ')}`);
     if (t.rows.length === 0) continue;
     const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

@@ -32,7 +32,7 @@ export class CollabClient {
 
   constructor(
     private readonly surface: CollabSurface,
-    private readonly send: (message: ClientMessage) => void,
+    private readonly send: (message: ClientMessage) => boolean,
   ) {
     const container = document.createElement('cobrowse-ui');
     container.setAttribute('data-cobrowse', '');
@@ -157,6 +157,10 @@ export class CollabClient {
         return true;
       case 'notice':
         this.panel.notice(message.text);
+        return true;
+      case 'error':
+        if (message.code !== 'CHAT_NOT_SENT') return false;
+        this.panel.chatNotSent(message.message);
         return true;
       default:
         return false;

@@ -38,7 +38,8 @@ form{display:flex;gap:6px}input{flex:1;min-width:0;font:inherit;padding:3px 6px;
 /** What the panel needs from its page. */
 export interface PanelOptions {
   mode: 'live' | 'mirror';
-  send(message: ClientMessage): void;
+  /** False when the message could not be sent (not connected). */
+  send(message: ClientMessage): boolean;
   /** Followers only: whether the mirror follows the host's scroll. */
   onFollow?(following: boolean): void;
   onLeave(): void;
@@ -53,6 +54,8 @@ export class Panel {
   private holder: string | null = null;
   private policy: ControlPolicy = 'take';
   private invites: { joinUrl: string; observeUrl: string } | null = null;
+  /** The last chat message sent, until the hub has stored it. */
+  private unsent = '';
 
   constructor(
     host: HTMLElement,
@@ -81,8 +84,13 @@ export class Panel {
       ev.preventDefault();
       const input = this.$('chat-input') as HTMLInputElement;
       const text = input.value.trim();
-      if (text) options.send({ type: 'chat', text });
-      input.value = '';
+      if (!text) return;
+      if (options.send({ type: 'chat', text })) {
+        this.unsent = text;
+        input.value = '';
+      } else {
+        this.notice('Not connected right now: your message is kept here, send it again in a moment.');
+      }
     });
   }
 
@@ -96,6 +104,8 @@ export class Panel {
   welcome(id: string, role: Role, invites: { joinUrl: string; observeUrl: string } | null): void {
     this.me = { id, role };
     this.invites = invites;
+    // The hub replays the whole chat history after every welcome (a reconnect included).
+    this.$('chat').replaceChildren();
     const saved = localStorage.getItem(NAME_KEY);
     if (saved) this.options.send({ type: 'name', name: saved });
     this.renderYou(saved);
@@ -124,6 +134,14 @@ export class Panel {
     this.render();
   }
 
+  /** The hub could not store the last message sent: it goes back into the input, with the reason. */
+  chatNotSent(reason: string): void {
+    const input = this.$('chat-input') as HTMLInputElement;
+    if (this.unsent && !input.value) input.value = this.unsent;
+    this.unsent = '';
+    this.notice(reason);
+  }
+
   /** A chat message (also the history replayed on join). */
   addChat(name: string, text: string): void {
     const line = document.createElement('div');
@@ -133,6 +151,7 @@ export class Panel {
     const log = this.$('chat');
     log.append(line);
     log.scrollTop = log.scrollHeight;
+    if (text === this.unsent) this.unsent = '';
   }
 
   /** A notice for this participant (refusals, decisions). */

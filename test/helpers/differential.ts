@@ -198,7 +198,7 @@ export function unmapper(t: TestGateway, sessionId: string): (text: string) => s
     const origins = t.gateway.context.registry.get(sessionId)?.origins.entries() ?? [];
     let out = text
       .replace(new RegExp(`http://${esc(gateway)}/blocked\\?url=([\\w.~!*'()%-]+)`, 'g'), (_, enc: string) => decodeURIComponent(enc))
-      .replace(new RegExp(`http://o\\d+--${sessionId}\\.${esc(gateway)}/__cobrowse/blocked-origin/([\\w.~!*'()%-]+)`, 'g'), (_, enc: string) =>
+      .replace(new RegExp(`http://[a-z0-9]+--${sessionId}\\.${esc(gateway)}/__cobrowse/blocked-origin/([\\w.~!*'()%-]+)`, 'g'), (_, enc: string) =>
         decodeURIComponent(enc),
       );
     for (const [label, origin] of [...origins].reverse()) {
@@ -225,7 +225,7 @@ function withoutGatewaySources(t: TestGateway, message: string, nonces: Set<stri
   const wildcard = gateway.replace('://', '://*.');
   let out = message
     .replaceAll(` ${wildcard}/__cobrowse/enter`, '')
-    .replace(new RegExp(` http://o\\d+--[a-z2-7]+\\.${esc(new URL(gateway).host)}/__cobrowse/inject\\.js`, 'g'), '')
+    .replace(new RegExp(` http://[a-z0-9]+--[a-z2-7]+\\.${esc(new URL(gateway).host)}/__cobrowse/inject\\.js`, 'g'), '')
     .replace(new RegExp(` ${esc(gateway)}(?=['" ;])`, 'g'), '');
   for (const nonce of nonces) out = out.replaceAll(` 'nonce-${nonce}'`, '');
   return out;

@@ -192,4 +192,19 @@ describe('applyOverrides', () => {
     expect(error.problems[0]?.path).toBe('PORT');
     expect(error.problems[0]?.message).toContain(JSON.stringify(value));
   });
+
+  it("takes REDIS_URL over the file, and keeps the file's when it is empty", () => {
+    const withFile = { ...base, redis: 'redis://file:6379' };
+    expect(applyOverrides(withFile, {}, {}).redis).toBe('redis://file:6379');
+    expect(applyOverrides(withFile, {}, { REDIS_URL: '' }).redis).toBe('redis://file:6379');
+    expect(applyOverrides(withFile, {}, { REDIS_URL: 'redis://env:6380/1' }).redis).toBe('redis://env:6380/1');
+    expect(applyOverrides(base, {}, { REDIS_URL: 'redis://env:6380' }).redis).toBe('redis://env:6380');
+  });
+
+  it.each(['127.0.0.1:6379', 'http://cache:6379', 'redis://cache:6379/x'])('refuses REDIS_URL=%j with a clear message', (value) => {
+    const error = configErrorOf(() => applyOverrides(base, {}, { REDIS_URL: value }));
+    expect(error.source).toBe('environment');
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]?.path).toBe('REDIS_URL');
+  });
 });

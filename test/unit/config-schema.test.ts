@@ -75,7 +75,19 @@ describe('validateConfig: valid configurations', () => {
       log: { level: 'info', format: 'auto' },
       metrics: { enabled: true },
       shutdown: { deadlineSeconds: 10 },
+      redis: null,
     });
+  });
+
+  it('takes a Redis URL and refuses anything that is not one', () => {
+    expect(validateConfig({ ...minimal, redis: 'redis://127.0.0.1:6379' }, 't').redis).toBe('redis://127.0.0.1:6379');
+    expect(validateConfig({ ...minimal, redis: 'rediss://user:pw@cache.internal:6380/2' }, 't').redis).toBe('rediss://user:pw@cache.internal:6380/2');
+    expect(validateConfig({ ...minimal, redis: null }, 't').redis).toBeNull();
+    expect(() => validateConfig({ ...minimal, redis: 'http://127.0.0.1:6379' }, 't')).toThrow(/redis: must start with redis:\/\/ or rediss:\/\//);
+    expect(() => validateConfig({ ...minimal, redis: 'localhost:6379' }, 't')).toThrow(/redis: must start with redis:/);
+    expect(() => validateConfig({ ...minimal, redis: 6379 }, 't')).toThrow(/redis: must be a URL/);
+    expect(() => validateConfig({ ...minimal, redis: 'redis://127.0.0.1:6379/cache' }, 't')).toThrow(/database "cache"/);
+    expect(() => validateConfig({ ...minimal, redis: 'not a url' }, 't')).toThrow(/redis: is not a URL/);
   });
 
   it('accepts the demo alone with no sites', () => {
@@ -134,7 +146,7 @@ describe('validateConfig: valid configurations', () => {
   });
 
   it('lists the top-level keys', () => {
-    expect([...TOP_LEVEL_KEYS]).toEqual(['server', 'publicUrl', 'trustProxy', 'sessions', 'sites', 'demo', 'log', 'metrics', 'shutdown']);
+    expect([...TOP_LEVEL_KEYS]).toEqual(['server', 'publicUrl', 'trustProxy', 'redis', 'sessions', 'sites', 'demo', 'log', 'metrics', 'shutdown']);
   });
 });
 

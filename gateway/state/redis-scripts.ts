@@ -1,0 +1,121 @@
+// The Lua scripts of the Redis store: each runs atomically in Redis, so that checks and writes
+// made by several nodes at once cannot interleave. Keys that belong to a session take the
+// remaining lifetime (PTTL) of the session's main hash, which `touch` extends.
+
+const KEEP_TTL = `
+local function keep_ttl(main, key)
+  local ttl = redis.call('PTTL', main)
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/** Script name -> Lua source (see RedisStore for the keys and arguments of each). */
+export const REDIS_SCRIPTS = {
+  // KEYS: sessions, session, origins, invite host, invite controller, invite observer
+  // ARGV: maxSessions, id, expiresAt, ttl, record, currentUrl, lastActivity, label, origin
+  create: `
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[2], 'record', ARGV[5], 'currentUrl', ARGV[6], 'lastActivity', ARGV[7])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[8], ARGV[9])
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+end
+redis.call('SET', KEYS[4], ARGV[2] .. '|host', 'PX', ARGV[4])
+redis.call('SET', KEYS[5], ARGV[2] .. '|controller', 'PX', ARGV[4])
+redis.call('SET', KEYS[6], ARGV[2] .. '|observer', 'PX', ARGV[4])
+return 1
+`,
+  // KEYS: session, participants, token   ARGV: participant id, participant JSON, maxParticipants, token value
+  join: `${KEEP_TTL}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[3]) then return 'full' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+keep_ttl(KEYS[1], KEYS[2])
+redis.call('SET', KEYS[3], ARGV[4])
+keep_ttl(KEYS[1], KEYS[3])
+return 'ok'
+`,
+  // KEYS: session, hash   ARGV: field, value, ... (written only while the session exists)
+  hsetx: `${KEEP_TTL}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV))
+if KEYS[2] ~= KEYS[1] then keep_ttl(KEYS[1], KEYS[2]) end
+return 1
+`,
+  // KEYS: session   ARGV: the connection (JSON) that must still be live
+  releaselive: `
+if redis.call('HGET', KEYS[1], 'live') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'live', 'null')
+  return 1
+end
+return 0
+`,
+  // KEYS: session, list   ARGV: entry JSON, most entries kept
+  append: `${KEEP_TTL}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+keep_ttl(KEYS[1], KEYS[2])
+return 1
+`,
+  // KEYS: the 9 session keys, sessions   ARGV: id, at, expiresAt, ttl, key prefix
+  touch: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'lastActivity', ARGV[2])
+redis.call('ZADD', KEYS[10], ARGV[3], ARGV[1])
+for i = 1, 9 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+local record = cjson.decode(redis.call('HGET', KEYS[1], 'record'))
+for _, token in pairs(record.invites) do redis.call('PEXPIRE', ARGV[5] .. 'inv:' .. token, ARGV[4]) end
+for _, json in ipairs(redis.call('HVALS', KEYS[2])) do
+  redis.call('PEXPIRE', ARGV[5] .. 'tok:' .. cjson.decode(json).token, ARGV[4])
+end
+return 1
+`,
+  // KEYS: checkpoint, tail, session   ARGV: message head, message rest, channel
+  snapshot: `
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local encoded = ARGV[1] .. seq .. ARGV[2]
+redis.call('HSET', KEYS[1], 'snap', encoded, 'snapSeq', seq, 'tailBytes', 0)
+redis.call('DEL', KEYS[2])
+local ttl = redis.call('PTTL', KEYS[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('PUBLISH', ARGV[3], 'S' .. seq .. '\\n' .. encoded)
+return seq
+`,
+  // KEYS: checkpoint, tail   ARGV: batch JSON, channel
+  mutations: `
+if not redis.call('HGET', KEYS[1], 'snapSeq') then return false end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local encoded = '{"type":"mutations","seq":' .. seq .. ',"batch":' .. ARGV[1] .. '}'
+local batches = redis.call('RPUSH', KEYS[2], encoded)
+local bytes = redis.call('HINCRBY', KEYS[1], 'tailBytes', #encoded)
+if batches == 1 then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
+redis.call('PUBLISH', ARGV[2], 'S' .. seq .. '\\n' .. encoded)
+return {seq, batches, bytes}
+`,
+  // KEYS: the 9 session keys, sessions   ARGV: id, key prefix
+  end: `
+local removed = redis.call('ZREM', KEYS[10], ARGV[1])
+if removed == 0 and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local json = redis.call('HGET', KEYS[1], 'record')
+if json then
+  for _, token in pairs(cjson.decode(json).invites) do redis.call('DEL', ARGV[2] .. 'inv:' .. token) end
+end
+for _, p in ipairs(redis.call('HVALS', KEYS[2])) do redis.call('DEL', ARGV[2] .. 'tok:' .. cjson.decode(p).token) end
+for i = 1, 9 do redis.call('DEL', KEYS[i]) end
+return 1
+`,
+  // KEYS: connections   ARGV: field prefix of one node ("<node>|")
+  dropnode: `
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, #ARGV[1]) == ARGV[1] then redis.call('HDEL', KEYS[1], field) end
+end
+return 1
+`,
+} as const;
