@@ -21,6 +21,8 @@ export interface GatewayContext {
   apiKey: string | null;
   /** The bundled browser script served at /__cobrowse/inject.js. */
   injectBundle: Uint8Array;
+  /** The worker URL runtime put in front of the site's worker scripts. */
+  workerBundle: Uint8Array;
   log: Logger;
   /** Prometheus metrics of this gateway; absent when `metrics.enabled` is false. */
   metrics?: GatewayMetrics;

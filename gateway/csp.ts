@@ -17,9 +17,25 @@ export interface CspContext {
   injectScriptUrl: string;
   /** True when the gateway is served over plain http (upgrade directives would break it). */
   insecureGateway: boolean;
+  /** The gateway host's origin: a request to a proxied host not entered yet goes there and back for a ticket. */
+  gatewayOrigin: string;
+  /** Source for the proxied hosts' ticket endpoint, which the page's script calls to enter another host. */
+  entrySource: string;
 }
 
 const FETCH_DIRECTIVES_WITH_SCRIPTS = ['script-src-elem', 'script-src', 'default-src'];
+/** Directives of no-cors loads and frames, which the gateway may send through its own host once (the ticket hand-off). */
+const HANDOFF_DIRECTIVES = new Set([
+  'default-src',
+  'img-src',
+  'media-src',
+  'style-src',
+  'style-src-elem',
+  'script-src',
+  'script-src-elem',
+  'frame-src',
+  'child-src',
+]);
 const KEYWORD = /^'[^']*'$/;
 const SCHEME_ONLY = /^[a-z][a-z0-9+.-]*:$/i;
 
@@ -44,9 +60,10 @@ function mapSource(source: string, ctx: CspContext): string[] {
   return [mapped];
 }
 
-/** The hub's WebSocket and the gateway's own endpoints live on the page's host. */
-function withSelf(sources: string[]): string[] {
-  return sources.includes("'self'") ? sources : sources.filter((s) => s !== "'none'").concat("'self'");
+/** The hub's WebSocket and the gateway's own endpoints live on the page's host; the other hosts' ticket endpoint is called too. */
+function connectSources(sources: string[], ctx: CspContext): string[] {
+  const own = sources.includes("'self'") ? sources : sources.filter((s) => s !== "'none'").concat("'self'");
+  return own.concat(ctx.entrySource);
 }
 
 /** Rewrites one policy (a header value, possibly with several comma-separated policies). */
@@ -80,11 +97,15 @@ function rewritePolicy(policy: string, ctx: CspContext): string {
       const usesNonces = mapped.some((s) => /^'(nonce-|sha(256|384|512)-|strict-dynamic')/.test(s));
       mapped.push(usesNonces ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
     }
-    if (name === 'connect-src') mapped = withSelf(mapped);
+    if (name === 'connect-src') mapped = connectSources(mapped, ctx);
     // Without a connect-src, connections fall back to default-src: spell it out with the page's own host.
     if (name === 'default-src' && !names.has('connect-src')) {
-      connectFallback = withSelf(sources.flatMap((src) => mapSource(src, ctx)));
+      connectFallback = connectSources(
+        sources.flatMap((src) => mapSource(src, ctx)),
+        ctx,
+      );
     }
+    if (HANDOFF_DIRECTIVES.has(name) && mapped.some((src) => src !== "'none'")) mapped.push(ctx.gatewayOrigin);
     out.push([name, ...new Set(mapped)].join(' '));
   }
   if (connectFallback) out.push(['connect-src', ...new Set(connectFallback)].join(' '));

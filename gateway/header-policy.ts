@@ -127,7 +127,8 @@ function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
 }
 
 /**
- * Headers for the browser: hop-by-hop, HSTS, Alt-Svc and framing headers dropped, Set-Cookie
+ * Headers for the browser: hop-by-hop, HSTS and Alt-Svc dropped (X-Frame-Options kept: each
+ * origin has a proxied host of its own, so it means what it means on the real site), Set-Cookie
  * taken out for the jar, and URLs in Location, Content-Location, Refresh and Link mapped.
  * `sessionOrigin` is the browser's Origin when it is another proxied host of the same session:
  * CORS answers are then made credentialed for it (the site's own CORS decision is kept).

@@ -20,8 +20,8 @@ export interface MetricsSources {
 /** Where an HTTP request landed. */
 export type HostKind = 'gateway' | 'proxied' | 'unknown';
 
-/** What a proxied response body is: HTML (decoded and rewritten) or anything else (piped). */
-export type ContentKind = 'html' | 'css' | 'other';
+/** What a proxied response body is: HTML or CSS (decoded and rewritten), a worker script (runtime in front) or anything else (piped). */
+export type ContentKind = 'html' | 'css' | 'worker' | 'other';
 
 /** Error codes counted as rejections, and the reason label each one gets. */
 const REJECTION_REASONS: Record<string, string> = {

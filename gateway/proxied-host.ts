@@ -46,6 +46,11 @@ function isDocumentNavigation(headers: Record<string, string>): boolean {
   return (headers.accept ?? '').includes('text/html');
 }
 
+/** A GET or HEAD in CORS mode: what a page sends without credentials to another origin (no cookie reached this host). */
+function isCredentiallessRead(request: Exchange['request']): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && request.headers['sec-fetch-mode'] === 'cors';
+}
+
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
 
 function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {
@@ -92,6 +97,26 @@ function proxiedOriginFor(gw: GatewayContext, session: Session, origin: string):
   if (!gw.allowlist.allows(url)) return '';
   const label = session.origins.labelFor(url.origin);
   return label ? gw.mapper.proxiedOrigin({ label, sessionId: session.id }) : '';
+}
+
+/** The browser's Origin when it is a proxied host of `session` (no other page may read the gateway's answers). */
+function sessionOriginOf(gw: GatewayContext, session: Session, origin: string | undefined): string | null {
+  if (!origin || origin === 'null') return null;
+  try {
+    return gw.mapper.parseHost(new URL(origin).host)?.sessionId === session.id ? new URL(origin).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+async function realOriginFor(gw: GatewayContext, session: Session, proxied: string): Promise<string> {
+  let host: ProxiedHost | null;
+  try {
+    host = gw.mapper.parseHost(new URL(proxied).host);
+  } catch {
+    return '';
+  }
+  return host?.sessionId === session.id ? ((await gw.registry.originOf(session, host.label)) ?? '') : '';
 }
 
 /** Largest document.cookie assignment accepted. */
@@ -154,6 +179,19 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     );
     return;
   }
+  if (url.pathname === '/__cobrowse/inject-worker.js') {
+    // The worker runtime, for the site's workers made from blob: URLs (the page starts them through a bootstrap).
+    exchange.sendComplete(
+      200,
+      [
+        ['content-type', 'text/javascript; charset=utf-8'],
+        ['cache-control', 'no-cache'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+      gw.workerBundle,
+    );
+    return;
+  }
   const session = await gw.registry.load(host.sessionId);
   if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
   if (!(await gw.registry.originOf(session, host.label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
@@ -167,13 +205,34 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       redeemed.participant.enteredLabels.add(host.label);
       session.saveParticipant(redeemed.participant);
     }
-    redirect(exchange, to, [['set-cookie', participantCookie(gw, redeemed.participant.token)]]);
+    const cookie: [string, string] = ['set-cookie', participantCookie(gw, redeemed.participant.token)];
+    if (url.searchParams.get('cors') === '1') {
+      // The URL runtime's XHR from another host of the session (see inject/host-entry.ts): the cookie, and CORS for that host only.
+      const origin = sessionOriginOf(gw, session, request.headers.origin);
+      const cors: [string, string][] = origin
+        ? [
+            ['access-control-allow-origin', origin],
+            ['access-control-allow-credentials', 'true'],
+            ['vary', 'Origin'],
+          ]
+        : [];
+      exchange.sendComplete(204, [cookie, ...NO_STORE, ...cors], '');
+      return;
+    }
+    redirect(exchange, to, [cookie]);
     return;
   }
 
   const found = await participantFromCookie(gw, request.headers.cookie, session.id);
   if (!found && request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
     // CORS preflights never carry cookies: proxied without the session's jar, for the browser's CORS check only.
+    await proxyRequest(gw, exchange, session, null, host.label, body);
+    return;
+  }
+  if (!found && isCredentiallessRead(request) && sessionOriginOf(gw, session, request.headers.origin)) {
+    // A CORS read without credentials from a page of the session (module scripts and fonts of
+    // another origin, `crossorigin="anonymous"`, fetch with credentials 'omit'): the browser would
+    // send the real site no cookies either, so it goes upstream without the session's jar.
     await proxyRequest(gw, exchange, session, null, host.label, body);
     return;
   }
@@ -201,9 +260,10 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     const label = url.searchParams.get('label') ?? '';
     if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     const ticket = await gw.registry.issueTicket(session, participant, label);
+    const cors = url.searchParams.get('cors') === '1' ? '&cors=1' : '';
     redirect(
       exchange,
-      `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent('/__cobrowse/entered')}`,
+      `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent('/__cobrowse/entered')}${cors}`,
     );
     return;
   }
@@ -216,11 +276,13 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     throw new GatewayError('SITE_NOT_ALLOWED', 403, 'This site is not allowed on this cobrowsing gateway.');
   }
   if (url.pathname === '/__cobrowse/map') {
-    // The URL runtime met an origin the page had not linked to: its proxied origin, or '' when not allowed.
+    // The URL runtime met an origin the page had not linked to: its proxied origin, or '' when not
+    // allowed; or (`?proxied=`) a host of this session it had not seen: the real origin behind it.
+    const proxied = url.searchParams.get('proxied');
     exchange.sendComplete(
       200,
       [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE],
-      proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? ''),
+      proxied === null ? proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? '') : await realOriginFor(gw, session, proxied),
     );
     return;
   }

@@ -1,6 +1,7 @@
 // The proxy pipeline for one request on a proxied host, as named passes:
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
-//   mapResponseHeaders -> streamBody (HTML decoded and injected; everything else piped as is).
+//   mapResponseHeaders -> streamBody (HTML and CSS decoded, charset found, rewritten; worker scripts
+//   prefixed with the worker runtime; everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -8,17 +9,19 @@ import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
+import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
 import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
-import { timeTransform } from './metrics.js';
+import { type ContentKind, timeTransform } from './metrics.js';
 import { CssRewriteStream } from './rewrite/css-rewriter.js';
 import { HtmlRewriteStream } from './rewrite/html-rewriter.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
+import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
 /** Largest request body (uploads included) the gateway forwards. */
 export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
@@ -53,6 +56,8 @@ function applyCsp(gw: GatewayContext, session: Session, label: string, target: U
       nonce,
       injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
       insecureGateway: base.protocol === 'http:',
+      gatewayOrigin: gw.mapper.gatewayOrigin,
+      entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
     });
   }
   return nonce;
@@ -132,12 +137,25 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
   }
 }
 
-/** Which bodies the gateway rewrites: HTML (URLs in markup, the sync script) and CSS (url(), @import). */
-function contentKind(headers: RawHeaders): 'html' | 'css' | 'other' {
+/**
+ * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import)
+ * and the scripts of workers (the worker URL runtime in front).
+ */
+function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';
+  if (status === 200 && isWorkerScript(request.headers)) return 'worker';
   return 'other';
+}
+
+/**
+ * Names the charset in Content-Type, so that the browser decodes the page as the gateway read it
+ * even when the injected script pushes the page's own <meta> past the browser's 1024-byte prescan.
+ */
+function withCharset(headers: [string, string][], charset: string | null): void {
+  const entry = headers.find(([name]) => name === 'content-type');
+  if (entry && charset) entry[1] = `${entry[1].replace(/;\s*$/, '')}; charset=${charset}`;
 }
 
 function charsetOf(headers: RawHeaders): string | undefined {
@@ -145,10 +163,15 @@ function charsetOf(headers: RawHeaders): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
+/** `scheme://authority` (or `//authority`) at the start of a URL as written; the rest is kept as written. */
+const WRITTEN_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:)?[\\/]{2}[^\\/?#]*/i;
+
 /**
  * What a URL in a page or stylesheet becomes: relative URLs stay (each origin has its own proxied
  * host, so they resolve there); absolute http(s) URLs go to their proxied host, or to the gateway's
- * "not allowed" page; other schemes (data:, mailto:) stay.
+ * "not allowed" page; other schemes (data:, mailto:) stay. Only the scheme and authority are
+ * replaced: path, query and fragment stay as written, so that the browser encodes them with the
+ * document's charset as it would on the real site.
  */
 export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: string): string | null {
   const trimmed = url.trim();
@@ -160,7 +183,10 @@ export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: 
     return null;
   }
   if (real.protocol !== 'http:' && real.protocol !== 'https:') return null;
-  return browserUrlFor(gw, session, real);
+  const mapped = browserUrlFor(gw, session, real);
+  const authority = WRITTEN_AUTHORITY.exec(trimmed);
+  if (!authority || mapped.startsWith(`${gw.mapper.gatewayOrigin}/`)) return mapped;
+  return `${new URL(mapped).origin}${trimmed.slice(authority[0].length)}`;
 }
 
 function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
@@ -252,7 +278,7 @@ export async function proxyRequest(
   exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
 
   const encoding = String(raw['content-encoding'] ?? '');
-  const rewritten = contentKind(raw);
+  const rewritten = contentKind(raw, request, upstream.statusCode);
   const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
   const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
   exchange.annotations.kind = kind;
@@ -265,7 +291,27 @@ export async function proxyRequest(
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
   const mapUrl = (url: string) => markupUrl(gw, session, target, url);
-  const charset = charsetOf(raw);
+  const onStreamError = (err: Error | null) => {
+    if (err && !exchange.finished) {
+      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
+      gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
+    }
+  };
+  let source: Readable = decoder ? (pipeline as (...streams: unknown[]) => Readable)(upstream.body, decoder, () => {}) : upstream.body;
+  if (kind === 'worker') {
+    const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
+    const out = (pipeline as (...streams: unknown[]) => Readable)(source, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
+    await exchange.sendStream(upstream.statusCode, headersOut, out, null);
+    return;
+  }
+  let charset = charsetOf(raw);
+  if (charset === undefined) {
+    // No charset in the header: the body's BOM or its own declaration, as the browser would find them.
+    const sniffed = await sniffCharset(source, kind === 'css' ? 'css' : 'html');
+    source = sniffed.body;
+    charset = sniffed.charset ?? undefined;
+    if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
+  }
   const rewriter =
     kind === 'css'
       ? new CssRewriteStream(mapUrl, { charset })
@@ -288,12 +334,6 @@ export async function proxyRequest(
     exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
     gw.metrics?.htmlRewritten(seconds);
   });
-  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, rewriter] : [rewriter];
-  const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
-    if (err && !exchange.finished) {
-      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
-      gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
-    }
-  });
+  const out = (pipeline as (...streams: unknown[]) => Readable)(source, rewriter, onStreamError);
   await exchange.sendStream(upstream.statusCode, headersOut, out, null);
 }

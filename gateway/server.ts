@@ -25,6 +25,7 @@ import { connectRedis, type RedisBackend, redactRedisUrl } from './state/redis-b
 import type { StateBackend } from './state/store.js';
 import { guardedLookup } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
+import { readWorkerBundle } from './worker-prelude.js';
 import { SiteSockets } from './ws-relay.js';
 
 /** Options that do not come from the config file. */
@@ -38,6 +39,8 @@ export interface StartOptions {
   readinessChecks?: Record<string, ReadinessCheck>;
   /** The browser bundle; read from dist/inject.js when not given. */
   injectBundle?: Uint8Array;
+  /** The worker runtime; read from dist/inject-worker.js when not given. */
+  workerBundle?: Uint8Array;
   /** How often idle sessions are swept, in ms. */
   sweepIntervalMs?: number;
 }
@@ -192,6 +195,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     }),
     apiKey: options.apiKey ?? null,
     injectBundle,
+    workerBundle: options.workerBundle ?? readWorkerBundle(),
     log,
     metrics: config.metrics.enabled ? new GatewayMetrics() : undefined,
     stateHealth: () => backend.store.health(),

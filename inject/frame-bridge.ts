@@ -16,6 +16,7 @@ const TAG = '__cobrowse';
 // Captured before the URL runtime wraps them: the bridge compares real window objects.
 const sourceOf = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'source')?.get as (this: MessageEvent) => MessageEventSource | null;
 const contentWindowOf = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow')?.get as (this: HTMLIFrameElement) => Window | null;
+const parentWindow: Window = window.parent;
 
 type FrameMessage =
   | { [TAG]: 'frame-init'; base: number; range: number }
@@ -25,6 +26,34 @@ type FrameMessage =
 
 function isFrameMessage(data: unknown): data is FrameMessage {
   return typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>)[TAG] === 'string';
+}
+
+const ownHandlers: ((ev: MessageEvent) => void)[] = [];
+
+/**
+ * Handles the bridge's own messages in this window before the site's listeners, which never see
+ * them (issue 3: a site's message listener got the bridge's messages mixed with its own). The
+ * listener is registered by the injected script, which runs before any of the site's scripts.
+ */
+function onFrameMessage(handler: (ev: MessageEvent) => void): void {
+  if (ownHandlers.length === 0) {
+    addEventListener(
+      'message',
+      (ev) => {
+        if (!isFrameMessage(ev.data)) return;
+        ev.stopImmediatePropagation();
+        for (const h of ownHandlers) {
+          try {
+            h(ev);
+          } catch (err) {
+            report(err);
+          }
+        }
+      },
+      true,
+    );
+  }
+  ownHandlers.push(handler);
 }
 
 /** The top page's side: registers cross-origin frames and relays between them and the hub. */
@@ -43,13 +72,7 @@ export class FrameBridge {
     private readonly space: { base: number; range: number } = { base: 0, range: FRAME_RANGE * 2000 },
   ) {
     this.range = space.base === 0 ? FRAME_RANGE : Math.floor(space.range / 2 / NESTED_FRAMES);
-    addEventListener('message', (ev) => {
-      try {
-        this.received(ev);
-      } catch (err) {
-        report(err);
-      }
-    });
+    onFrameMessage((ev) => this.received(ev));
   }
 
   /** A cross-origin frame was met (serialized, or loaded again): hands it its id range. */
@@ -102,12 +125,12 @@ export class FrameBridge {
 export function startFrameRecorder(masker: Masker): void {
   let recorder: Recorder | null = null;
   let nested: FrameBridge | null = null;
-  addEventListener('message', (ev) => {
+  onFrameMessage((ev) => {
     try {
-      if (!isFrameMessage(ev.data) || sourceOf.call(ev) !== window.parent) return;
+      if (!isFrameMessage(ev.data) || sourceOf.call(ev) !== parentWindow) return;
       const data = ev.data;
       if (data[TAG] === 'frame-init' && !recorder) {
-        const post = (message: FrameMessage) => window.parent.postMessage(message, '*');
+        const post = (message: FrameMessage) => parentWindow.postMessage(message, '*');
         const own = new Recorder(
           (message) => {
             if (message.type === 'snapshot') post({ [TAG]: 'frame-snapshot', tree: message.tree });

@@ -59,9 +59,7 @@ function installRuntime(script: HTMLScriptElement | null): void {
   } catch (err) {
     report(err);
   }
-  const runtime = new UrlRuntime(table, origin, enter);
-  installUrlRuntime(runtime);
-  runtime.enterAll();
+  installUrlRuntime(new UrlRuntime(table, origin, enter));
 }
 
 try {

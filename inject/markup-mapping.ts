@@ -1,6 +1,9 @@
-// Markup the site's script writes (innerHTML, outerHTML, insertAdjacentHTML, document.write):
+// Markup the site's script writes (innerHTML, outerHTML, insertAdjacentHTML, setHTMLUnsafe,
+// Range.createContextualFragment, document.write):
 // absolute URLs in it are mapped before the browser parses it live, since parsing alone starts
 // loading images and scripts. It is parsed first in an inert <template>, mapped, re-serialized.
+
+import { mapCssUrls } from './css-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
@@ -8,7 +11,8 @@ const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
 
 type MapUrl = (url: string) => string;
 
-function mapSrcset(value: string, map: MapUrl): string {
+/** Maps every candidate URL of a srcset value. */
+export function mapSrcset(value: string, map: MapUrl): string {
   return value
     .split(',')
     .map((candidate) => {
@@ -29,8 +33,25 @@ function mapTree(root: DocumentFragment, map: MapUrl): void {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, mapSrcset(value, map));
     }
+    const style = el.getAttribute('style');
+    if (style !== null && ABSOLUTE.test(style)) el.setAttribute('style', mapCssUrls(style, map));
+    if (el.localName === 'style' && ABSOLUTE.test(el.textContent ?? '')) el.textContent = mapCssUrls(el.textContent ?? '', map);
+    const srcdoc = el.getAttribute('srcdoc');
+    if (srcdoc !== null && ABSOLUTE.test(srcdoc)) el.setAttribute('srcdoc', mapMarkupWith(srcdoc, map));
     if (el.localName === 'template') mapTree((el as HTMLTemplateElement).content, map);
   }
+}
+
+let parseInto: ((template: HTMLTemplateElement, html: string) => void) | null = null;
+let serialize: ((template: HTMLTemplateElement) => string) | null = null;
+
+/** Markup with its absolute URLs mapped (parsed in an inert template with the native innerHTML). */
+export function mapMarkupWith(html: string, map: MapUrl): string {
+  if (!ABSOLUTE.test(html) || !parseInto || !serialize) return html;
+  const template = document.createElement('template');
+  parseInto(template, html);
+  mapTree(template.content, map);
+  return serialize(template);
 }
 
 /** Installs the mapping on every API that parses markup written by script. */
@@ -41,13 +62,9 @@ export function installMarkupMapping(map: MapUrl): void {
   if (!innerHTML?.set || !innerHTML.get) return;
   const setInner = innerHTML.set;
   const getInner = innerHTML.get;
-  const mapMarkup = (html: string): string => {
-    if (!ABSOLUTE.test(html)) return html;
-    const template = document.createElement('template');
-    setInner.call(template, html);
-    mapTree(template.content, map);
-    return getInner.call(template) as string;
-  };
+  parseInto = (template, html) => setInner.call(template, html);
+  serialize = (template) => getInner.call(template) as string;
+  const mapMarkup = (html: string): string => mapMarkupWith(html, map);
   const wrapSetter = (proto: object, desc: PropertyDescriptor | undefined, prop: string) => {
     if (!desc?.set || !desc.get) return;
     const set = desc.set;
@@ -56,7 +73,9 @@ export function installMarkupMapping(map: MapUrl): void {
       enumerable: desc.enumerable ?? true,
       get: desc.get,
       set(this: unknown, value: unknown) {
-        set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
+        // A <style>'s markup is its CSS text.
+        if (typeof value === 'string' && prop === 'innerHTML' && this instanceof HTMLStyleElement) set.call(this, mapCssUrls(value, map));
+        else set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
       },
     });
   };
@@ -67,6 +86,17 @@ export function installMarkupMapping(map: MapUrl): void {
   Element.prototype.insertAdjacentHTML = function (this: Element, position: InsertPosition, html: string) {
     return insertAdjacentHTML.call(this, position, mapMarkup(String(html)));
   };
+  const createContextualFragment = Range.prototype.createContextualFragment;
+  Range.prototype.createContextualFragment = function (this: Range, html: string) {
+    return createContextualFragment.call(this, mapMarkup(String(html)));
+  };
+  for (const proto of [Element.prototype, ShadowRoot.prototype] as { setHTMLUnsafe?: (html: string) => void }[]) {
+    const setHTMLUnsafe = proto.setHTMLUnsafe;
+    if (typeof setHTMLUnsafe !== 'function') continue;
+    proto.setHTMLUnsafe = function (this: Element, html: string) {
+      return setHTMLUnsafe.call(this, mapMarkup(String(html)));
+    };
+  }
   for (const name of ['write', 'writeln'] as const) {
     const original = Document.prototype[name];
     Document.prototype[name] = function (this: Document, ...text: string[]) {

@@ -2,7 +2,12 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { installCssMapping } from './css-mapping.js';
+import { installElementUrls } from './element-urls.js';
+import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
+import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
+import { installNetworkHooks } from './network-hooks.js';
 
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
 const MAP_ENDPOINT = '/__cobrowse/map';
@@ -14,25 +19,28 @@ export class UrlRuntime {
   private readonly realToProxied: Table = new Map();
   private readonly proxiedToReal: Table = new Map();
   private readonly NativeXHR = XMLHttpRequest;
-  /** Proxied origins whose host does not hold this participant's cookie yet. */
-  private readonly needsEntry = new Set<string>();
-  private readonly entering = new Map<string, Promise<void>>();
+  /** The participant's cookie on the session's other hosts. */
+  readonly entry: HostEntry;
 
   constructor(
     table: Record<string, string>,
     /** The real origin of this page. */
     readonly realOrigin: string,
-    needsEntry: readonly string[] = [],
+    /** Proxied origins whose host does not hold this participant's cookie yet. */
+    notEntered: readonly string[] = [],
   ) {
     for (const [real, proxied] of Object.entries(table)) this.remember(real, proxied);
     this.remember(realOrigin, location.origin);
-    for (const origin of needsEntry) this.needsEntry.add(origin);
+    const entered = Object.values(table).filter((origin) => !notEntered.includes(origin));
+    this.entry = new HostEntry(this.NativeXHR, entered, (origin) => this.isSessionHost(new URL(origin).host));
+    for (const origin of notEntered) void this.entry.enter(origin);
   }
 
-  /** True for a host of this session on the gateway (`o<n>--<session>.<base>`), already proxied. */
+  /** True for a host of this session on the gateway (`<label>--<session>.<base>`, label `o<n>` or `h<hash>`), already proxied. */
   private isSessionHost(host: string): boolean {
-    const suffix = location.host.slice(location.host.indexOf('--'));
-    return /^o\d+--/.test(host) && host.slice(host.indexOf('--')) === suffix;
+    const own = new URL(location.origin).host;
+    const suffix = own.slice(own.indexOf('--'));
+    return /^(o\d+|h[a-z2-7]{10})--/.test(host) && host.slice(host.indexOf('--')) === suffix;
   }
 
   /** True for another proxied host of this session (requests to it must carry the participant cookie). */
@@ -45,44 +53,19 @@ export class UrlRuntime {
     }
   }
 
-  /**
-   * Resolves once `url`'s proxied host holds this participant's cookie: a hidden frame on this
-   * host hands the identity over (a one-time ticket redirect), once per origin.
-   */
-  ensureEntered(url: string): Promise<void> {
-    let origin: string;
-    try {
-      origin = new URL(url, location.href).origin;
-    } catch {
-      return Promise.resolve();
-    }
-    if (!this.needsEntry.has(origin)) return Promise.resolve();
-    let pending = this.entering.get(origin);
-    if (!pending) {
-      const label = new URL(origin).hostname.split('--')[0] ?? '';
-      pending = new Promise<void>((resolve) => {
-        const frame = document.createElement('iframe');
-        frame.setAttribute('data-cobrowse', '');
-        frame.setAttribute('aria-hidden', 'true');
-        frame.style.display = 'none';
-        const done = () => {
-          this.needsEntry.delete(origin);
-          resolve();
-          setTimeout(() => frame.remove(), 0);
-        };
-        frame.addEventListener('load', done, { once: true });
-        setTimeout(done, 5000);
-        frame.src = `/__cobrowse/cross-enter?label=${encodeURIComponent(label)}`;
-        document.documentElement.appendChild(frame);
-      });
-      this.entering.set(origin, pending);
-    }
-    return pending;
+  /** True for a URL the browser may use as it is: this session's hosts, the gateway's own host, other schemes. */
+  isOnGateway(url: URL): boolean {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'ws:' && url.protocol !== 'wss:') return true;
+    const own = new URL(location.origin).host;
+    const base = own.slice(own.indexOf('.') + 1);
+    return url.host === base || this.proxiedToReal.has(url.origin) || this.isSessionHost(url.host);
   }
 
-  /** Starts handing the identity to every origin that needs it. */
-  enterAll(): void {
-    for (const origin of [...this.needsEntry]) void this.ensureEntered(origin);
+  /** What a worker this page starts needs to run the same runtime (see inject/worker-main.ts). */
+  workerSettings(): { origin: string; origins: Record<string, string>; enter: string[] } {
+    const origins: Record<string, string> = {};
+    for (const [real, proxied] of this.realToProxied) if (!proxied.includes('/__cobrowse/')) origins[real] = proxied;
+    return { origin: this.realOrigin, origins, enter: Object.values(origins).filter((o) => this.entry.needs(o) !== null) };
   }
 
   private remember(real: string, proxied: string): void {
@@ -111,9 +94,25 @@ export class UrlRuntime {
     return mapped.href;
   }
 
-  /** The real origin behind a proxied one (for event.origin); unknown origins are returned as they are. */
+  /** The real origin behind a proxied one (for event.origin); origins that are not the session's are returned as they are. */
   realOriginOf(origin: string): string {
-    return this.proxiedToReal.get(origin) ?? origin;
+    const known = this.proxiedToReal.get(origin);
+    if (known !== undefined) return known;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return origin;
+    }
+    if (!this.isSessionHost(host)) return origin;
+    // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
+    const xhr = new this.NativeXHR();
+    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.send();
+    const real = xhr.status === 200 ? xhr.responseText.trim() : '';
+    if (!real) return origin;
+    this.remember(real, origin);
+    return real;
   }
 
   /** The proxied origin for a postMessage target origin. */
@@ -129,48 +128,45 @@ export class UrlRuntime {
   private lookup(origin: string): string {
     // Rare (an origin the page had not linked to): one synchronous round trip, then cached.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
     const result = proxied || `${location.origin}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
     this.remember(origin, result);
-    if (proxied) this.needsEntry.add(proxied);
     return result;
   }
 }
 
-function wrapUrlArg<T extends object>(proto: T, name: string, index: number, map: (u: string) => string): void {
-  const original = (proto as Record<string, unknown>)[name];
-  if (typeof original !== 'function') return;
-  Object.defineProperty(proto, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: unknown, ...args: unknown[]) {
-      if (args[index] !== undefined && args[index] !== null) args[index] = map(String(args[index]));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    },
-  });
-}
-
-function wrapUrlProperty(proto: object, prop: string, map: (u: string) => string): void {
-  const desc = Object.getOwnPropertyDescriptor(proto, prop);
-  if (!desc?.set || !desc.get) return;
-  const { get, set } = desc;
-  Object.defineProperty(proto, prop, {
-    configurable: true,
-    enumerable: desc.enumerable ?? true,
-    get,
-    set(this: unknown, value: unknown) {
-      set.call(this, map(String(value)));
-    },
-  });
-}
-
 /** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
+/**
+ * Another window's Location, as the page's script sees it: URLs assigned to it are mapped. (A
+ * frame's first about:blank document has no Navigation API events, so the guard does not see them.)
+ */
+function locationWrapper(runtime: UrlRuntime, cache: WeakMap<object, Location>, location: Location): Location {
+  let wrapped = cache.get(location);
+  if (!wrapped) {
+    const map = (u: unknown) => runtime.map(String(u));
+    wrapped = new Proxy(location, {
+      get(target, prop) {
+        if (prop === 'assign' || prop === 'replace') return (url: string | URL) => target[prop](map(url));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, prop === 'href' ? map(value) : value);
+      },
+    });
+    cache.set(location, wrapped);
+  }
+  return wrapped;
+}
+
 function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null {
   const cache = new WeakMap<object, Window>();
+  const locations = new WeakMap<object, Location>();
   return (w) => {
     if (!w || w === window) return w;
+    guardNavigations(w, runtime);
     let wrapped = cache.get(w);
     if (!wrapped) {
       const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
@@ -180,11 +176,12 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
       wrapped = new Proxy(w, {
         get(target, prop) {
           if (prop === 'postMessage') return post;
+          if (prop === 'location') return locationWrapper(runtime, locations, target.location);
           const value = Reflect.get(target, prop) as unknown;
           return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
         set(target, prop, value) {
-          return Reflect.set(target, prop, value);
+          return Reflect.set(target, prop, prop === 'location' ? runtime.map(String(value)) : value);
         },
       });
       cache.set(w, wrapped);
@@ -193,84 +190,28 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
   };
 }
 
-/** Element properties and attributes that hold a URL the browser loads or navigates to. */
-const URL_PROPERTIES: [string, string][] = [
-  ['HTMLAnchorElement', 'href'],
-  ['HTMLAreaElement', 'href'],
-  ['HTMLLinkElement', 'href'],
-  ['HTMLBaseElement', 'href'],
-  ['HTMLImageElement', 'src'],
-  ['HTMLScriptElement', 'src'],
-  ['HTMLIFrameElement', 'src'],
-  ['HTMLFrameElement', 'src'],
-  ['HTMLMediaElement', 'src'],
-  ['HTMLSourceElement', 'src'],
-  ['HTMLTrackElement', 'src'],
-  ['HTMLEmbedElement', 'src'],
-  ['HTMLInputElement', 'src'],
-  ['HTMLFormElement', 'action'],
-  ['HTMLButtonElement', 'formAction'],
-  ['HTMLInputElement', 'formAction'],
-  ['HTMLObjectElement', 'data'],
-  ['HTMLVideoElement', 'poster'],
-];
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', 'poster', 'xlink:href']);
-
 /** Installs the runtime in this window. */
 export function installUrlRuntime(runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
-  const w = window as unknown as Record<string, unknown>;
-
-  const nativeFetch = window.fetch;
-  window.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
-    const url = map(input instanceof Request ? input.url : String(input));
-    const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
-    if (!runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
-    // The other host identifies the participant by its cookie: the request is credentialed.
-    return runtime.ensureEntered(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
-  } as typeof fetch;
-  const open = XMLHttpRequest.prototype.open;
-  const send = XMLHttpRequest.prototype.send;
-  const crossTarget = new WeakMap<XMLHttpRequest, { url: string; async: boolean }>();
-  XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+  installNetworkHooks(window, runtime);
+  const sendBeacon = Navigator.prototype.sendBeacon;
+  Navigator.prototype.sendBeacon = function (this: Navigator, url: string | URL, data?: BodyInit | null) {
     const mapped = map(String(url));
-    if (runtime.isOtherSessionHost(mapped)) crossTarget.set(this, { url: mapped, async: rest[0] !== false });
-    else crossTarget.delete(this);
-    return (open as (...a: unknown[]) => void).call(this, method, mapped, ...rest);
-  } as typeof XMLHttpRequest.prototype.open;
-  XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
-    const cross = crossTarget.get(this);
-    if (!cross) return send.call(this, body);
-    this.withCredentials = true;
-    if (!cross.async) return send.call(this, body);
-    void runtime.ensureEntered(cross.url).then(() => send.call(this, body));
+    runtime.entry.enterNow(mapped);
+    return sendBeacon.call(this, mapped, data);
   };
-  wrapUrlArg(Navigator.prototype, 'sendBeacon', 0, map);
-  wrapUrlArg(window, 'open', 0, map);
+  const windowOpen = window.open;
+  window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
+    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, url === undefined || url === '' ? url : map(String(url)), ...rest);
+    if (opened) guardNavigations(opened, runtime);
+    return opened;
+  } as typeof window.open;
+  guardNavigations(window, runtime);
+  guardTargetedLinks(runtime);
 
-  for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
-    const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
-    if (typeof Native !== 'function') continue;
-    const isWs = name === 'WebSocket';
-    const Wrapped = function (this: unknown, url: unknown, ...rest: unknown[]) {
-      return new Native(runtime.map(String(url), isWs), ...rest);
-    } as unknown as { prototype: object };
-    Wrapped.prototype = Native.prototype;
-    for (const key of Object.getOwnPropertyNames(Native)) {
-      if (!(key in Function.prototype)) Object.defineProperty(Wrapped, key, Object.getOwnPropertyDescriptor(Native, key) as PropertyDescriptor);
-    }
-    w[name] = Wrapped;
-  }
-
-  for (const [ctor, prop] of URL_PROPERTIES) {
-    const C = w[ctor] as { prototype: object } | undefined;
-    if (C) wrapUrlProperty(C.prototype, prop, map);
-  }
+  installElementUrls(map);
   installMarkupMapping(map);
-  const setAttribute = Element.prototype.setAttribute;
-  Element.prototype.setAttribute = function (name: string, value: string) {
-    return setAttribute.call(this, name, URL_ATTRIBUTES.has(name.toLowerCase()) && !this.localName.includes('-') ? map(String(value)) : value);
-  };
+  installCssMapping(map);
 
   // postMessage target origins name real origins; the browser only knows the proxied ones. The
   // window objects a page posts to (its own, its opener, frames, event sources) are handed out
@@ -285,6 +226,12 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   if (openerDesc?.get && window.opener) {
     const getOpener = openerDesc.get;
     Object.defineProperty(window, 'opener', { configurable: true, get: () => wrapWindow(getOpener.call(window) as Window | null), set: openerDesc.set });
+  }
+  // A frame's `parent.postMessage(msg, realOrigin)`. (`top` is unforgeable: it cannot be wrapped.)
+  const parentDesc = Object.getOwnPropertyDescriptor(window, 'parent');
+  if (parentDesc?.get && window.parent !== window) {
+    const getParent = parentDesc.get;
+    Object.defineProperty(window, 'parent', { configurable: true, get: () => wrapWindow(getParent.call(window) as Window | null), set: parentDesc.set });
   }
   for (const [proto, prop] of [
     [MessageEvent.prototype, 'source'],

@@ -1,4 +1,5 @@
-// Builds dist/gateway.js (Node, dependencies external) and dist/inject.js (browser, one IIFE file).
+// Builds dist/gateway.js (Node, dependencies external), dist/inject.js (browser, one IIFE file) and
+// dist/inject-worker.js (the prelude of the site's worker scripts).
 import { build } from 'esbuild';
 
 const started = Date.now();
@@ -12,6 +13,16 @@ const inject = await build({
   sourcemap: false,
   outfile: 'dist/inject.js',
   metafile: true,
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: ['inject/worker-main.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  outfile: 'dist/inject-worker.js',
   logLevel: 'warning',
 });
 await build({

@@ -9,36 +9,52 @@ const ctx = (insecureGateway = true): CspContext => ({
   nonce: 'N0NCE',
   injectScriptUrl: 'http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js',
   insecureGateway,
+  gatewayOrigin: 'http://cobrowse.localhost:8080',
+  entrySource: 'http://*.cobrowse.localhost:8080/__cobrowse/enter',
 });
 
 describe('rewriteCsp', () => {
   it.each([
     [
       "script-src 'self' https://cdn.example.net",
-      "script-src 'self' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js",
+      "script-src 'self' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080",
     ],
-    ["script-src 'nonce-abc' 'strict-dynamic'", "script-src 'nonce-abc' 'strict-dynamic' 'nonce-N0NCE'"],
-    ["script-src 'self' 'sha256-AAAA'", "script-src 'self' 'sha256-AAAA' 'nonce-N0NCE'"],
-    ["default-src 'none'", "default-src http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js; connect-src 'self'"],
+    ["script-src 'nonce-abc' 'strict-dynamic'", "script-src 'nonce-abc' 'strict-dynamic' 'nonce-N0NCE' http://cobrowse.localhost:8080"],
+    ["script-src 'self' 'sha256-AAAA'", "script-src 'self' 'sha256-AAAA' 'nonce-N0NCE' http://cobrowse.localhost:8080"],
+    [
+      "default-src 'none'",
+      "default-src http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
+    ],
     [
       "default-src 'self'; img-src cdn.example.net",
-      "default-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js; img-src http://o2--s.cobrowse.localhost:8080; connect-src 'self'",
+      "default-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080; img-src http://o2--s.cobrowse.localhost:8080 http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
     ],
-    ['img-src *.example.net data:', 'img-src *.example.net http://*.cobrowse.localhost:8080 data:'],
-    ['connect-src wss://cdn.example.net', "connect-src ws://o2--s.cobrowse.localhost:8080 'self'"],
-    ["script-src 'self'; upgrade-insecure-requests; report-uri /csp", "script-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js"],
+    ['img-src *.example.net data:', 'img-src *.example.net http://*.cobrowse.localhost:8080 data: http://cobrowse.localhost:8080'],
+    ['connect-src wss://cdn.example.net', "connect-src ws://o2--s.cobrowse.localhost:8080 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter"],
+    [
+      "script-src 'self'; upgrade-insecure-requests; report-uri /csp",
+      "script-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080",
+    ],
     ['frame-ancestors https://shop.example.com https://other.org', 'frame-ancestors http://o1--s.cobrowse.localhost:8080 https://other.org'],
   ])('%s', (input, expected) => {
     expect(rewriteCsp(input, ctx())).toBe(expected);
   });
 
   it('keeps upgrade-insecure-requests behind an https gateway, and rewrites every policy of a list', () => {
-    expect(rewriteCsp("upgrade-insecure-requests, img-src 'self'", ctx(false))).toBe("upgrade-insecure-requests, img-src 'self'");
+    expect(rewriteCsp("upgrade-insecure-requests, img-src 'self'", ctx(false))).toBe(
+      "upgrade-insecure-requests, img-src 'self' http://cobrowse.localhost:8080",
+    );
   });
 
   it("adds the script URL, not a nonce, where a nonce would switch off the site's 'unsafe-inline'", () => {
     expect(rewriteCsp("script-src 'unsafe-inline' https://cdn.example.net", ctx())).toBe(
-      "script-src 'unsafe-inline' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js",
+      "script-src 'unsafe-inline' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080",
+    );
+  });
+
+  it("lets the ticket hand-off through (the gateway's host once, its other hosts' entry), and adds nothing where 'none' allows nothing", () => {
+    expect(rewriteCsp("img-src 'none'; frame-src 'self'; object-src 'none'", ctx())).toBe(
+      "img-src 'none'; frame-src 'self' http://cobrowse.localhost:8080; object-src 'none'",
     );
   });
 });

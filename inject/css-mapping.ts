@@ -1,0 +1,183 @@
+// CSS the site's script writes (inline styles through element.style, setProperty and cssText, style
+// attributes, <style> text, constructed and inserted rules): absolute URLs in url(), @import and
+// image-set() go to the gateway before the browser loads them. A small tokenizer finds them:
+// comments, strings and escapes are read as CSS Syntax 3 reads them; everything else is copied.
+
+type MapUrl = (url: string) => string;
+
+const WS = /^[ \t\n\r\f]$/;
+
+function unescapeCss(s: string): string {
+  return s.replace(/\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?|\\([^\n\r\f0-9a-fA-F])/g, (_, hex: string | undefined, ch: string | undefined) =>
+    hex ? String.fromCodePoint(Math.min(Number.parseInt(hex, 16), 0x10ffff) || 0xfffd) : (ch ?? ''),
+  );
+}
+
+/** `url` written back as the token it was read from: a string with the same quote, or an unquoted url(). */
+function written(url: string, quote: string): string {
+  const escaped = (re: RegExp) => url.replace(re, (c) => (/[\n\r\f\t ]/.test(c) ? `\\${c.charCodeAt(0).toString(16)} ` : `\\${c}`));
+  return quote === '' ? escaped(/[\\"'() \t\n\r\f]/g) : `${quote}${escaped(quote === '"' ? /[\\"\n\r\f]/g : /[\\'\n\r\f]/g)}${quote}`;
+}
+
+/** The end (exclusive) of the string starting with the quote at `i`. */
+function stringEnd(css: string, i: number): number {
+  const q = css[i];
+  let j = i + 1;
+  while (j < css.length && css[j] !== q && css[j] !== '\n') j += css[j] === '\\' ? 2 : 1;
+  return Math.min(j + 1, css.length);
+}
+
+function isIdentBefore(css: string, i: number): boolean {
+  const c = css[i - 1];
+  return c !== undefined && /[\w-]/.test(c);
+}
+
+/** Maps the URLs of url(...), @import strings and image-set() strings in `css`. */
+export function mapCssUrls(css: string, map: MapUrl): string {
+  if (!/url\(|@import|image-set\(/i.test(css)) return css;
+  let out = '';
+  let copied = 0;
+  let imageSet = -1;
+  let depth = 0;
+  let importing = false;
+  const replace = (from: number, to: number, url: string, quote: string) => {
+    const mapped = map(url);
+    if (mapped === url) return;
+    out += css.slice(copied, from) + written(mapped, quote);
+    copied = to;
+  };
+  for (let i = 0; i < css.length; ) {
+    const c = css[i];
+    if (c === '/' && css[i + 1] === '*') {
+      const end = css.indexOf('*/', i + 2);
+      i = end === -1 ? css.length : end + 2;
+    } else if (c === '"' || c === "'") {
+      const end = stringEnd(css, i);
+      if (importing || (imageSet !== -1 && depth === imageSet)) replace(i, end, unescapeCss(css.slice(i + 1, end - 1)), c);
+      importing = false;
+      i = end;
+    } else if (c === '\\') {
+      i += 2;
+    } else if ((c === 'u' || c === 'U') && css.slice(i, i + 4).toLowerCase() === 'url(' && !isIdentBefore(css, i)) {
+      let j = i + 4;
+      while (j < css.length && WS.test(css[j] ?? '')) j++;
+      if (css[j] === '"' || css[j] === "'") {
+        const end = stringEnd(css, j);
+        let k = end;
+        while (k < css.length && WS.test(css[k] ?? '')) k++;
+        if (css[k] === ')') replace(j, end, unescapeCss(css.slice(j + 1, end - 1)), css[j] ?? '"');
+        i = k + 1;
+      } else {
+        let k = j;
+        while (k < css.length && css[k] !== ')') k += css[k] === '\\' ? 2 : 1;
+        let e = k;
+        while (e > j && WS.test(css[e - 1] ?? '')) e--;
+        replace(j, e, unescapeCss(css.slice(j, e)), '');
+        i = k + 1;
+      }
+      importing = false;
+    } else if (c === '@' && css.slice(i, i + 7).toLowerCase() === '@import') {
+      importing = true;
+      i += 7;
+    } else if (c === '(') {
+      depth++;
+      if (/(?:^|[^\w-])(?:-webkit-)?image-set$/i.test(css.slice(Math.max(0, i - 20), i))) imageSet = depth;
+      i++;
+    } else if (c === ')') {
+      if (depth === imageSet) imageSet = -1;
+      depth = Math.max(0, depth - 1);
+      i++;
+    } else {
+      if (importing && !WS.test(c ?? '')) importing = false;
+      i++;
+    }
+  }
+  return copied === 0 ? css : out + css.slice(copied);
+}
+
+/** True for a value that may hold a URL (the cheap test before the tokenizer). */
+function mayHoldUrl(value: unknown): value is string {
+  return typeof value === 'string' && /url\(|image-set\(/i.test(value);
+}
+
+/** Installs the mapping on every API through which script writes CSS. */
+export function installCssMapping(map: MapUrl): void {
+  const mapCss = (css: string) => mapCssUrls(css, map);
+  const decl = CSSStyleDeclaration.prototype;
+  const setProperty = decl.setProperty;
+  decl.setProperty = function (this: CSSStyleDeclaration, name: string, value: string | null, priority?: string) {
+    return setProperty.call(this, name, mayHoldUrl(value) ? mapCss(value) : value, priority);
+  };
+  const cssText = Object.getOwnPropertyDescriptor(decl, 'cssText');
+  if (cssText?.set && cssText.get) {
+    const set = cssText.set;
+    Object.defineProperty(decl, 'cssText', {
+      configurable: true,
+      enumerable: true,
+      get: cssText.get,
+      set(this: CSSStyleDeclaration, value: unknown) {
+        set.call(this, mayHoldUrl(value) ? mapCss(value) : value);
+      },
+    });
+  }
+  // element.style.backgroundImage = 'url(...)': Chromium's named CSS properties are not accessors
+  // that could be wrapped, so each element's declaration is handed out behind a proxy that maps them.
+  const proxies = new WeakMap<CSSStyleDeclaration, CSSStyleDeclaration>();
+  for (const C of [HTMLElement, SVGElement, typeof MathMLElement === 'undefined' ? null : MathMLElement]) {
+    const desc = C && Object.getOwnPropertyDescriptor(C.prototype, 'style');
+    if (!C || !desc?.get) continue;
+    const get = desc.get;
+    const setStyle = desc.set;
+    Object.defineProperty(C.prototype, 'style', {
+      configurable: true,
+      enumerable: desc.enumerable ?? true,
+      set(this: Element, value: unknown) {
+        setStyle?.call(this, mayHoldUrl(value) ? mapCss(value) : value);
+      },
+      get(this: Element) {
+        const style = get.call(this) as CSSStyleDeclaration;
+        let proxy = proxies.get(style);
+        if (!proxy) {
+          proxy = new Proxy(style, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop) as unknown;
+              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+            },
+            set(target, prop, value) {
+              return Reflect.set(target, prop, mayHoldUrl(value) ? mapCss(value) : value);
+            },
+          });
+          proxies.set(style, proxy);
+        }
+        return proxy;
+      },
+    });
+  }
+  const textContent = Object.getOwnPropertyDescriptor(Node.prototype, 'textContent');
+  if (textContent?.set && textContent.get) {
+    const set = textContent.set;
+    Object.defineProperty(Node.prototype, 'textContent', {
+      configurable: true,
+      enumerable: true,
+      get: textContent.get,
+      set(this: Node, value: unknown) {
+        set.call(this, this instanceof HTMLStyleElement && typeof value === 'string' ? mapCss(value) : value);
+      },
+    });
+  }
+  for (const proto of [CSSStyleSheet.prototype, CSSGroupingRule.prototype]) {
+    const insertRule = proto.insertRule as (rule: string, index?: number) => number;
+    proto.insertRule = function (this: CSSStyleSheet, rule: string, index?: number) {
+      return insertRule.call(this, mapCss(String(rule)), index);
+    };
+  }
+  const sheet = CSSStyleSheet.prototype;
+  const replace = sheet.replace;
+  const replaceSync = sheet.replaceSync;
+  sheet.replace = function (this: CSSStyleSheet, text: string) {
+    return replace.call(this, mapCss(String(text)));
+  };
+  sheet.replaceSync = function (this: CSSStyleSheet, text: string) {
+    return replaceSync.call(this, mapCss(String(text)));
+  };
+}

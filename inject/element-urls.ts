@@ -1,0 +1,111 @@
+// URLs the site's script gives elements and a few other objects (properties, setAttribute and
+// setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries): mapped to
+// the gateway before the browser loads or navigates to them.
+
+import { mapCssUrls } from './css-mapping.js';
+import { mapMarkupWith, mapSrcset } from './markup-mapping.js';
+
+type MapUrl = (url: string) => string;
+
+/** Element properties that hold a URL the browser loads or navigates to. */
+const URL_PROPERTIES: [string, string][] = [
+  ['HTMLAnchorElement', 'href'],
+  ['HTMLAreaElement', 'href'],
+  ['HTMLLinkElement', 'href'],
+  ['HTMLBaseElement', 'href'],
+  ['HTMLImageElement', 'src'],
+  ['HTMLScriptElement', 'src'],
+  ['HTMLIFrameElement', 'src'],
+  ['HTMLFrameElement', 'src'],
+  ['HTMLMediaElement', 'src'],
+  ['HTMLSourceElement', 'src'],
+  ['HTMLTrackElement', 'src'],
+  ['HTMLEmbedElement', 'src'],
+  ['HTMLInputElement', 'src'],
+  ['HTMLFormElement', 'action'],
+  ['HTMLButtonElement', 'formAction'],
+  ['HTMLInputElement', 'formAction'],
+  ['HTMLObjectElement', 'data'],
+  ['HTMLVideoElement', 'poster'],
+];
+/** Element properties that hold a list of candidate URLs. */
+const SRCSET_PROPERTIES: [string, string][] = [
+  ['HTMLImageElement', 'srcset'],
+  ['HTMLSourceElement', 'srcset'],
+  ['HTMLLinkElement', 'imageSrcset'],
+];
+const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', 'poster', 'xlink:href', 'background']);
+
+function wrapProperty(proto: object, prop: string, transform: (value: string) => string): void {
+  const desc = Object.getOwnPropertyDescriptor(proto, prop);
+  if (!desc?.set || !desc.get) return;
+  const { get, set } = desc;
+  Object.defineProperty(proto, prop, {
+    configurable: true,
+    enumerable: desc.enumerable ?? true,
+    get,
+    set(this: unknown, value: unknown) {
+      set.call(this, transform(String(value)));
+    },
+  });
+}
+
+/** The value an attribute of `el` should get, with its URLs mapped. */
+function mapAttribute(el: Element, name: string, value: string, map: MapUrl): string {
+  if (el.localName.includes('-')) return value;
+  const lower = name.toLowerCase();
+  if (URL_ATTRIBUTES.has(lower)) return map(value);
+  if (lower === 'srcset' || lower === 'imagesrcset') return mapSrcset(value, map);
+  if (lower === 'style') return mapCssUrls(value, map);
+  if (lower === 'srcdoc') return mapMarkupWith(value, map);
+  return value;
+}
+
+/** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs. */
+export function installElementUrls(map: MapUrl): void {
+  const w = window as unknown as Record<string, { prototype: object } | undefined>;
+  for (const [ctor, prop] of URL_PROPERTIES) {
+    const C = w[ctor];
+    if (C) wrapProperty(C.prototype, prop, map);
+  }
+  for (const [ctor, prop] of SRCSET_PROPERTIES) {
+    const C = w[ctor];
+    if (C) wrapProperty(C.prototype, prop, (v) => mapSrcset(v, map));
+  }
+  wrapProperty(HTMLIFrameElement.prototype, 'srcdoc', (v) => mapMarkupWith(v, map));
+
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
+    return setAttribute.call(this, name, mapAttribute(this, String(name), String(value), map));
+  };
+  const setAttributeNS = Element.prototype.setAttributeNS;
+  Element.prototype.setAttributeNS = function (this: Element, ns: string | null, name: string, value: string) {
+    const local = String(name).slice(String(name).indexOf(':') + 1);
+    const key = ns === 'http://www.w3.org/1999/xlink' && local === 'href' ? 'xlink:href' : local;
+    return setAttributeNS.call(this, ns, name, mapAttribute(this, key, String(value), map));
+  };
+
+  // new Audio(url) sets its src inside the constructor, past the property setter.
+  const NativeAudio = window.Audio;
+  const Audio = function (this: unknown, src?: string) {
+    return src === undefined ? new NativeAudio() : new NativeAudio(map(String(src)));
+  } as unknown as typeof window.Audio;
+  Audio.prototype = NativeAudio.prototype;
+  window.Audio = Audio;
+
+  const WorkletCtor = (window as unknown as { Worklet?: { prototype: { addModule(url: string, options?: unknown): Promise<void> } } }).Worklet;
+  if (WorkletCtor) {
+    const addModule = WorkletCtor.prototype.addModule;
+    WorkletCtor.prototype.addModule = function (this: unknown, url: string, options?: unknown) {
+      return addModule.call(this, map(String(url)), options);
+    };
+  }
+
+  // pushState/replaceState with an absolute URL of the page's real origin: same origin on the real site.
+  for (const name of ['pushState', 'replaceState'] as const) {
+    const original = History.prototype[name];
+    History.prototype[name] = function (this: History, data: unknown, unused: string, url?: string | URL | null) {
+      return original.call(this, data, unused, url === undefined || url === null ? url : map(String(url)));
+    };
+  }
+}

@@ -1,0 +1,91 @@
+// The network APIs of a page or a worker, wrapped so that the URLs the site's script builds go
+// to the gateway (`UrlRuntime.map`), and requests to the session's other hosts carry the
+// participant's cookie (credentialed, entered first).
+
+import type { UrlRuntime } from './url-runtime.js';
+
+/** Where a proxied host serves the worker runtime (for workers made from blob: URLs). */
+const WORKER_RUNTIME = '/__cobrowse/inject-worker.js';
+
+/** The globals wrapped here; a window and a worker scope both have them. */
+type NetworkScope = typeof globalThis & { XMLHttpRequest: typeof XMLHttpRequest };
+
+/** Wraps fetch, XMLHttpRequest, WebSocket, EventSource, Worker and SharedWorker of `scope`. */
+export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): void {
+  const map = (u: string) => runtime.map(u);
+  const w = scope as unknown as Record<string, unknown>;
+
+  const nativeFetch = scope.fetch;
+  scope.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+    const url = map(input instanceof Request ? input.url : String(input));
+    const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
+    if (!runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
+    // The other host identifies the participant by its cookie: the request is credentialed.
+    return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
+  } as typeof fetch;
+  const open = scope.XMLHttpRequest.prototype.open;
+  const send = scope.XMLHttpRequest.prototype.send;
+  const crossTarget = new WeakMap<XMLHttpRequest, { url: string; async: boolean }>();
+  scope.XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+    const mapped = map(String(url));
+    if (runtime.isOtherSessionHost(mapped)) crossTarget.set(this, { url: mapped, async: rest[0] !== false });
+    else crossTarget.delete(this);
+    return (open as (...a: unknown[]) => void).call(this, method, mapped, ...rest);
+  } as typeof scope.XMLHttpRequest.prototype.open;
+  scope.XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+    const cross = crossTarget.get(this);
+    if (!cross) return send.call(this, body);
+    this.withCredentials = true;
+    if (!cross.async) {
+      runtime.entry.enterNow(cross.url);
+      return send.call(this, body);
+    }
+    void runtime.entry.enter(cross.url).then(() => send.call(this, body));
+  };
+  const bootstraps = new Map<string, string>();
+  for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
+    const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
+    if (typeof Native !== 'function') continue;
+    const isWs = name === 'WebSocket';
+    const Wrapped = function (this: unknown, url: unknown, ...rest: unknown[]) {
+      const mapped = runtime.map(String(url), isWs);
+      if (isWs || name === 'EventSource') {
+        // These cannot wait for the other host to get the participant cookie, and EventSource only
+        // sends cookies to another host when asked to.
+        const other = runtime.isOtherSessionHost(mapped.replace(/^ws/, 'http'));
+        if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
+        if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
+      }
+      if (mapped.startsWith('blob:') && (name === 'Worker' || name === 'SharedWorker')) {
+        return new Native(blobBootstrap(runtime, mapped, rest[0], bootstraps), ...rest);
+      }
+      return new Native(mapped, ...rest);
+    } as unknown as { prototype: object };
+    Wrapped.prototype = Native.prototype;
+    for (const key of Object.getOwnPropertyNames(Native)) {
+      if (!(key in Function.prototype)) Object.defineProperty(Wrapped, key, Object.getOwnPropertyDescriptor(Native, key) as PropertyDescriptor);
+    }
+    w[name] = Wrapped;
+  }
+}
+
+/**
+ * A worker made from a blob: URL runs code the gateway never served, so it gets no prelude: it is
+ * started from a bootstrap blob that sets the worker runtime up and then runs the original. One
+ * bootstrap per blob, so that SharedWorkers of the same blob still share one worker.
+ */
+function blobBootstrap(runtime: UrlRuntime, blobUrl: string, options: unknown, cache: Map<string, string>): string {
+  const module = typeof options === 'object' && options !== null && (options as WorkerOptions).type === 'module';
+  const key = `${module ? 'module' : 'classic'} ${blobUrl}`;
+  let url = cache.get(key);
+  if (!url) {
+    const blob = (text: string) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    const settings = `self.__cobrowseWorker=${JSON.stringify(runtime.workerSettings())};`;
+    const runtimeUrl = `${location.origin}${WORKER_RUNTIME}`;
+    url = module
+      ? blob(`import ${JSON.stringify(blob(settings))};import ${JSON.stringify(runtimeUrl)};import ${JSON.stringify(blobUrl)};`)
+      : blob(`${settings}importScripts(${JSON.stringify(runtimeUrl)},${JSON.stringify(blobUrl)});`);
+    cache.set(key, url);
+  }
+  return url;
+}

@@ -1,0 +1,101 @@
+// The charset prescan (issue 3): BOM, <meta charset>, <meta http-equiv=content-type>, @charset,
+// as the WHATWG HTML prescan and CSS Syntax decide them, and the body read ahead without loss.
+
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { bomEncoding, charsetFromContent, encodingForLabel, peekBody, prescanCss, prescanHtml, sniffCharset } from '../../gateway/charset.js';
+
+const bytes = (s: string) => Buffer.from(s, 'latin1');
+
+describe('prescanHtml', () => {
+  const cases: [string, string, string | null][] = [
+    ['meta charset', '<!DOCTYPE html><meta charset="windows-1252"><title>x</title>', 'windows-1252'],
+    ['unquoted, uppercase', '<HTML><HEAD><META CHARSET=GB2312>', 'gbk'],
+    ['latin1 label', "<meta charset='latin1'>", 'windows-1252'],
+    ['http-equiv pragma', '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', 'gbk'],
+    ['content before http-equiv', '<meta content="text/html;charset=shift_jis" http-equiv=content-type>', 'shift_jis'],
+    ['content without the pragma is ignored', '<meta content="text/html; charset=gb2312">', null],
+    ['meta in a comment is ignored', '<!-- <meta charset="gb2312"> --><meta charset="koi8-r">', 'koi8-r'],
+    ['"<!-->" ends the comment', '<!--><meta charset="koi8-r">', 'koi8-r'],
+    ["inside another tag's attribute is ignored", '<div title="<meta charset=gb2312>"><meta charset=euc-kr>', 'euc-kr'],
+    ['utf-16 declared means utf-8', '<meta charset="utf-16le">', 'utf-8'],
+    ['x-user-defined means windows-1252', '<meta charset="x-user-defined">', 'windows-1252'],
+    ['unknown label: keeps looking', '<meta charset="no-such"><meta charset="iso-8859-2">', 'iso-8859-2'],
+    ['first of duplicate attributes wins', '<meta charset="iso-8859-2" charset="gb2312">', 'iso-8859-2'],
+    ['no declaration', '<!DOCTYPE html><html><head><title>t</title></head>', null],
+    ['past 1024 bytes', `<meta name="d" content="${'x'.repeat(1100)}"><meta charset="gb2312">`, null],
+    ['slash before attributes', '<meta/charset="iso-8859-5">', 'iso-8859-5'],
+    ['processing instruction and end tags skipped', '<?xml version="1.0"?></x a="<meta charset=gb2312>"><meta charset=iso-8859-7>', 'iso-8859-7'],
+  ];
+  for (const [name, html, expected] of cases) {
+    it(name, () => expect(prescanHtml(bytes(html))).toBe(expected));
+  }
+});
+
+describe('the other sources', () => {
+  it('reads a byte order mark', () => {
+    expect(bomEncoding(Buffer.from([0xef, 0xbb, 0xbf, 0x3c]))).toBe('utf-8');
+    expect(bomEncoding(Buffer.from([0xff, 0xfe, 0x3c, 0]))).toBe('utf-16le');
+    expect(bomEncoding(Buffer.from([0xfe, 0xff, 0, 0x3c]))).toBe('utf-16be');
+    expect(bomEncoding(bytes('<!DOCTYPE html>'))).toBe(null);
+  });
+
+  it('extracts a charset from a content value', () => {
+    expect(charsetFromContent('text/html; charset=gb2312')).toBe('gb2312');
+    expect(charsetFromContent('text/html; CHARSET = "big5"')).toBe('big5');
+    expect(charsetFromContent("text/html; charset='koi8-r';x")).toBe('koi8-r');
+    expect(charsetFromContent('text/html; charsetx; charset=utf-8')).toBe('utf-8');
+    expect(charsetFromContent('text/html; charset="unterminated')).toBe(null);
+    expect(charsetFromContent('text/html')).toBe(null);
+  });
+
+  it('reads a leading @charset rule only', () => {
+    expect(prescanCss(bytes('@charset "windows-1252"; a { }'))).toBe('windows-1252');
+    expect(prescanCss(bytes(' @charset "windows-1252";'))).toBe(null);
+    expect(prescanCss(bytes("@charset 'windows-1252';"))).toBe(null);
+    expect(prescanCss(bytes('@charset "utf-16be";'))).toBe('utf-8');
+  });
+
+  it('resolves labels to WHATWG encoding names', () => {
+    expect(encodingForLabel(' ISO-8859-1 ')).toBe('windows-1252');
+    expect(encodingForLabel('gb2312')).toBe('gbk');
+    expect(encodingForLabel('nonsense')).toBe(null);
+  });
+});
+
+describe('reading ahead of the body', () => {
+  async function all(stream: Readable): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it('gives back every byte, whether the head ends the body or not', async () => {
+    const parts = Array.from({ length: 50 }, (_, i) => Buffer.from(`chunk ${i};`));
+    const whole = Buffer.concat(parts);
+    const peeked = await peekBody(Readable.from(parts), 64);
+    expect(peeked.head.length).toBeGreaterThanOrEqual(64);
+    expect(await all(peeked.body)).toEqual(whole);
+    const small = await peekBody(Readable.from([Buffer.from('tiny')]));
+    expect(small.head.toString()).toBe('tiny');
+    expect((await all(small.body)).toString()).toBe('tiny');
+  });
+
+  it('decides on what arrived when the rest is slow, and loses nothing after', async () => {
+    async function* slow() {
+      yield Buffer.from('<meta charset="koi8-r">');
+      await new Promise((r) => setTimeout(r, 1500));
+      yield Buffer.from('<p>late</p>');
+    }
+    const started = Date.now();
+    const sniffed = await sniffCharset(slow(), 'html');
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(sniffed).toMatchObject({ charset: 'koi8-r', source: 'declaration' });
+    expect((await all(sniffed.body)).toString()).toBe('<meta charset="koi8-r"><p>late</p>');
+  });
+
+  it('a BOM wins over a declaration', async () => {
+    const sniffed = await sniffCharset(Readable.from([Buffer.from([0xef, 0xbb, 0xbf]), bytes('<meta charset="gb2312">')]), 'html');
+    expect(sniffed).toMatchObject({ charset: 'utf-8', source: 'bom' });
+  });
+});
