@@ -162,9 +162,8 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
     const el = target.nodeType === Node.DOCUMENT_NODE ? null : (target as Element);
     const x = el ? el.scrollLeft : (win?.scrollX ?? 0);
     const y = el ? el.scrollTop : (win?.scrollY ?? 0);
-    const applied = mirror.appliedScroll.get(id);
-    // The echo of a scroll the host applied is not sent back.
-    if (applied && Math.abs(applied.x - x) < 1 && Math.abs(applied.y - y) < 1) return;
+    // The echo of a scroll the host applied (clamped or not) is not sent back.
+    if (mirror.isAppliedScroll(id, x, y)) return;
     dirty.add(id);
     if (scrollTimer !== null) return;
     scrollTimer = setTimeout(() => {
@@ -174,6 +173,8 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
         if (node === undefined) continue;
         const sx = node ? node.scrollLeft : (win?.scrollX ?? 0);
         const sy = node ? node.scrollTop : (win?.scrollY ?? 0);
+        // Back where the host's scroll put it meanwhile: nothing to send.
+        if (mirror.isAppliedScroll(d, sx, sy)) continue;
         mirror.appliedScroll.set(d, { x: sx, y: sy });
         send({ kind: 'scroll', target: d, x: sx, y: sy });
       }

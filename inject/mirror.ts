@@ -35,6 +35,8 @@ export class Mirror {
   viewport: Viewport = { w: 1024, h: 768 };
   /** Scroll offsets applied from the host, per node id, to tell them from the follower's own scrolling. */
   readonly appliedScroll = new Map<number, ScrollPos>();
+  /** Where the browser put an applied scroll when the content was not tall enough for it yet (clamped). */
+  private readonly reachedScroll = new Map<number, ScrollPos>();
   private pendingScroll: { id: number; pos: ScrollPos }[] = [];
   private base: HTMLBaseElement | null = null;
   /** URL of the host's page as its browser shows it. */
@@ -74,6 +76,7 @@ export class Mirror {
     const doc = this.doc;
     this.nodes.clear();
     this.appliedScroll.clear();
+    this.reachedScroll.clear();
     this.pendingScroll = [];
     this.setViewport(viewport);
     this.url = url;
@@ -151,9 +154,25 @@ export class Mirror {
       if (!node) continue;
       if (!this.followScroll && node.nodeType === Node.DOCUMENT_NODE) continue;
       this.appliedScroll.set(id, pos);
-      if (node.nodeType === Node.DOCUMENT_NODE) (node as Document).defaultView?.scrollTo(pos.x, pos.y);
-      else (node as Element).scrollTo?.(pos.x, pos.y);
+      let reached: ScrollPos | null = null;
+      if (node.nodeType === Node.DOCUMENT_NODE) {
+        const win = (node as Document).defaultView;
+        win?.scrollTo(pos.x, pos.y);
+        if (win) reached = { x: win.scrollX, y: win.scrollY };
+      } else {
+        const el = node as Element;
+        el.scrollTo?.(pos.x, pos.y);
+        reached = { x: el.scrollLeft, y: el.scrollTop };
+      }
+      if (reached && (Math.abs(reached.x - pos.x) >= 1 || Math.abs(reached.y - pos.y) >= 1)) this.reachedScroll.set(id, reached);
+      else this.reachedScroll.delete(id);
     }
+  }
+
+  /** True when (x, y) is where the host's scroll put node `id` (its echo, not the follower's own scrolling). */
+  isAppliedScroll(id: number, x: number, y: number): boolean {
+    const near = (p: ScrollPos | undefined) => p !== undefined && Math.abs(p.x - x) < 1 && Math.abs(p.y - y) < 1;
+    return near(this.appliedScroll.get(id)) || near(this.reachedScroll.get(id));
   }
 
   /** The number of nodes the mirror tracks (for tests and diagnostics). */
