@@ -8,19 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRAWL_PAGES, CRAWL_STYLESHEETS, type CrawlSite, startCrawlSite } from './fixtures/crawl-site.js';
 import { createSession, startTestGateway, type TestGateway, type TestResponse } from './helpers/gateway.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 let site: CrawlSite;
 let t: TestGateway;
-
-beforeAll(async () => {
-  site = await startCrawlSite();
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: site.a }, { url: site.b }] });
-});
-
-afterAll(async () => {
-  await t?.close();
-  await site?.close();
-});
+let redis: TestRedis | null = null;
 
 function decodeEntities(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|quot|amp|lt|gt|apos);/gi, (_, e: string) => {
@@ -91,10 +83,25 @@ function headerUrls(res: TestResponse): Found[] {
 /** A real origin written anywhere a browser would read a URL (comments and script text taken out). */
 const REAL_HOST = /\/\/crawl-[abx]\.localhost/i;
 
-describe('crawl through the gateway', () => {
+// Both back ends: origin labels are o1, o2 in memory and derived from the origin (h...) with Redis.
+describe.each(['memory', 'redis'] as const)('crawl through the gateway (%s state)', (backend) => {
+  beforeAll(async () => {
+    site = await startCrawlSite();
+    if (backend === 'redis') redis = await startTestRedis();
+    t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: site.a }, { url: site.b }], ...(redis ? { redis: redis.url } : {}) });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await site?.close();
+    await redis?.close();
+    redis = null;
+  });
+
   it('every URL in every response of a 300-page site resolves to the gateway', async () => {
     const session = await createSession(t, `${site.a}/p/0`);
     const host = await t.join(session.hostUrl);
+    expect(new URL(host.proxiedOrigin).hostname.split('--')[0]).toMatch(backend === 'redis' ? /^h[a-z2-7]{10}$/ : /^o1$/);
     const gateway = new URL(t.gateway.url);
     const proxiedHost = new RegExp(`^([a-z0-9]+)--${session.id}\\.${gateway.hostname.replace(/\./g, '\\.')}:${gateway.port}$`);
     const start = `${host.proxiedOrigin}/p/0`;
