@@ -90,6 +90,7 @@ export function attachMirrorControls(doc: Document, mirror: Mirror, role: Role, 
       notice('This field is private: only the host can fill it in.');
       return;
     }
+    mirror.noteTypedValue(id, el.value);
     send({ kind: 'value', target: id, value: el.value });
   };
   on(doc, 'beforeinput', (ev) => {

@@ -27,6 +27,9 @@ export function isSafeAttribute(tag: string, name: string, value: string): boole
 export class MirrorDivergence extends Error {}
 
 /** The mirror of the host's document inside one iframe. */
+/** How long a field keeps what this follower typed against older values from the host's page. */
+const TYPED_VALUE_HOLD_MS = 1500;
+
 export class Mirror {
   private readonly nodes = new Map<number, Node>();
   private readonly idOf = new WeakMap<Node, number>();
@@ -35,6 +38,8 @@ export class Mirror {
   viewport: Viewport = { w: 1024, h: 768 };
   /** Scroll offsets applied from the host, per node id, to tell them from the follower's own scrolling. */
   readonly appliedScroll = new Map<number, ScrollPos>();
+  /** Values this follower typed into fields and sent, until the host's page reports them back. */
+  private readonly typedValues = new Map<number, { value: string; at: number; held?: ReturnType<typeof setTimeout> }>();
   /** Where the browser put an applied scroll when the content was not tall enough for it yet (clamped). */
   private readonly reachedScroll = new Map<number, ScrollPos>();
   private pendingScroll: { id: number; pos: ScrollPos }[] = [];
@@ -76,6 +81,8 @@ export class Mirror {
     const doc = this.doc;
     this.nodes.clear();
     this.appliedScroll.clear();
+    for (const typed of this.typedValues.values()) clearTimeout(typed.held);
+    this.typedValues.clear();
     this.reachedScroll.clear();
     this.pendingScroll = [];
     this.setViewport(viewport);
@@ -169,6 +176,12 @@ export class Mirror {
     }
   }
 
+  /** Notes a value this follower typed into field `id` and sent to the host's page. */
+  noteTypedValue(id: number, value: string): void {
+    clearTimeout(this.typedValues.get(id)?.held);
+    this.typedValues.set(id, { value, at: performance.now() });
+  }
+
   /** True when (x, y) is where the host's scroll put node `id` (its echo, not the follower's own scrolling). */
   isAppliedScroll(id: number, x: number, y: number): boolean {
     const near = (p: ScrollPos | undefined) => p !== undefined && Math.abs(p.x - x) < 1 && Math.abs(p.y - y) < 1;
@@ -211,9 +224,29 @@ export class Mirror {
       case 'text':
         this.node(m.id).textContent = m.v;
         return;
-      case 'value':
+      case 'value': {
+        const typed = this.typedValues.get(m.id);
+        if (typed && m.value !== undefined) {
+          // The host's page is behind this follower's typing (it reports an earlier value): applying
+          // it would undo the keys typed since, and send the mix back.
+          if (m.value === typed.value || performance.now() - typed.at > TYPED_VALUE_HOLD_MS) {
+            clearTimeout(typed.held);
+            this.typedValues.delete(m.id);
+          } else {
+            // Should the host's page keep another value (its script changed it), it is shown once the hold is over.
+            clearTimeout(typed.held);
+            typed.held = setTimeout(() => {
+              if (this.typedValues.get(m.id) !== typed) return;
+              this.typedValues.delete(m.id);
+              const node = this.nodes.get(m.id);
+              if (node) applyFormState(node, m);
+            }, TYPED_VALUE_HOLD_MS);
+            return;
+          }
+        }
         applyFormState(this.node(m.id), m);
         return;
+      }
       case 'scroll':
         this.node(m.id);
         this.pendingScroll.push({ id: m.id, pos: { x: m.x, y: m.y } });

@@ -69,6 +69,8 @@ shutdown: { deadline: 3s }
 }, 60_000);
 
 afterAll(async () => {
+  for (const [i, n] of nodes.entries())
+    for (const l of n.logs()) if (l.level !== 'info' || /host|live|hub/.test(String(l.msg))) console.log(i, JSON.stringify(l).slice(0, 300));
   await browser?.close();
   await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
   await lb?.close();
