@@ -1,11 +1,10 @@
 // The proxy pipeline for one request on a proxied host, as named passes:
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
-//   mapResponseHeaders -> streamBody (HTML decoded and injected; everything else piped as is).
+//   mapResponseHeaders -> streamBody (HTML and CSS decoded and rewritten, see rewritten-body.ts;
+//   everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
@@ -14,9 +13,9 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
-import { timeTransform } from './metrics.js';
-import { CssRewriteStream } from './rewrite/css-rewriter.js';
-import { HtmlRewriteStream } from './rewrite/html-rewriter.js';
+import { CssRewriter } from './rewrite/css-rewriter.js';
+import { HtmlRewriter } from './rewrite/html-rewriter.js';
+import { type ChunkRewriter, decodedBody, decoderFor, rewrittenBody } from './rewritten-body.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 
@@ -163,23 +162,6 @@ export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: 
   return browserUrlFor(gw, session, real);
 }
 
-function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
-  switch (encoding.trim().toLowerCase()) {
-    case '':
-    case 'identity':
-      return null;
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return 'unsupported';
-  }
-}
-
 function upstreamError(err: unknown, target: URL): GatewayError {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
     return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
@@ -264,14 +246,16 @@ export async function proxyRequest(
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
+  // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
   const mapUrl = (url: string) => markupUrl(gw, session, target, url);
   const charset = charsetOf(raw);
-  const rewriter =
+  const rewriter: ChunkRewriter =
     kind === 'css'
-      ? new CssRewriteStream(mapUrl, { charset })
-      : new HtmlRewriteStream({
+      ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
+      : new HtmlRewriter({
           mapUrl,
           charset,
+          relativeUrlsStay: true,
           snippet: injectionSnippet({
             nonce,
             mask: maskSelectorsFor(gw, session, label),
@@ -284,16 +268,19 @@ export async function proxyRequest(
             hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
           }),
         });
-  timeTransform(rewriter, (seconds) => {
-    exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
-    gw.metrics?.htmlRewritten(seconds);
-  });
-  const stages: NodeJS.ReadWriteStream[] = decoder ? [decoder, rewriter] : [rewriter];
-  const out = (pipeline as (...streams: unknown[]) => Readable)(upstream.body, ...stages, (err: Error | null) => {
-    if (err && !exchange.finished) {
+  const source = decoder ? decodedBody(upstream.body, decoder) : upstream.body;
+  const rewrittenStream = rewrittenBody(
+    source,
+    rewriter,
+    (seconds) => {
+      exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
+      gw.metrics?.htmlRewritten(seconds);
+    },
+    (err) => {
+      if (exchange.finished) return;
       const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
       gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
-    }
-  });
-  await exchange.sendStream(upstream.statusCode, headersOut, out, null);
+    },
+  );
+  await exchange.sendStream(upstream.statusCode, headersOut, rewrittenStream, null);
 }

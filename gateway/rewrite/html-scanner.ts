@@ -1,0 +1,484 @@
+// The HTML scanner: a scanner, not a parser. It follows the tokenizer states that decide where
+// markup is (data, tags, comments, raw text, script data and its escapes, CDATA in foreign
+// content), jumps between them with indexOf, tokenizes the attributes only of tags that may need
+// rewriting, and records its replacements as edits; every other byte stays where it is. Text is
+// bytes held as a latin1 string, so offsets are byte offsets for any ASCII-compatible charset.
+
+import { findInjectionPoint } from '../html-inject.js';
+import { CssScanner, MAX_TOKEN } from './css-scanner.js';
+import { Edits } from './edits.js';
+import { ATTR, bit } from './html-attribute-names.js';
+import { AttributeRewriter, FONT_BREAKOUT, FOREIGN_WANT, type HtmlMapUrl, STYLE } from './html-attributes.js';
+import {
+  BREAKOUT,
+  ForeignContent,
+  findTag,
+  TAG_INFO,
+  TAG_NAMES,
+  TO_FOREIGN,
+  TO_PLAIN,
+  TO_RAW,
+  TO_SCRIPT,
+  TO_STYLE,
+  tagInfo,
+  WANT_MASK,
+} from './html-elements.js';
+import { isAlpha, isWs, lowerName } from './html-syntax.js';
+import { LongTag, TagTokens } from './html-tag.js';
+import { type TextCodec, UTF8_CODEC } from './text-codec.js';
+
+/** How much prologue is read while looking for <head> before the snippet goes in anyway. */
+const MAX_PROLOGUE = 64 * 1024;
+const MAX_SRCDOC_DEPTH = 8;
+
+const BANG = 0x21;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+const LT = 0x3c;
+const GT = 0x3e;
+const QUESTION = 0x3f;
+
+const S_PROLOGUE = 0;
+const S_DATA = 1;
+const S_COMMENT = 2;
+const S_BOGUS = 3;
+const S_CDATA = 4;
+const S_RAW = 5;
+const S_SCRIPT = 6;
+const S_STYLE = 7;
+const S_LONG_TAG = 8;
+const S_PLAIN = 9;
+
+/** Index of `needle` in text[from, end), or -1. */
+function find(text: string, needle: string, from: number, end: number): number {
+  const k = text.indexOf(needle, from);
+  return k === -1 || k + needle.length > end ? -1 : k;
+}
+
+/** 1 if text[p...] is `name` (any case) followed by whitespace, '/' or '>', 0 if not, -1 if the text ends too early to tell. */
+function matchName(text: string, p: number, end: number, name: string): number {
+  const n = name.length;
+  for (let k = 0; k < n; k++) {
+    if (p + k >= end) return -1;
+    if ((text.charCodeAt(p + k) | 0x20) !== name.charCodeAt(k)) return 0;
+  }
+  if (p + n >= end) return -1;
+  const t = text.charCodeAt(p + n);
+  return isWs(t) || t === SLASH || t === GT ? 1 : 0;
+}
+
+/** Scans one document fed in pieces: `feed` gets the unconsumed tail of the last piece plus the next one. */
+export class HtmlScanner {
+  /** Set once anything was inserted or rewritten. */
+  changed = false;
+  private state: number;
+  private rawName = '';
+  private scriptSub = 0;
+  private holdPos = 0;
+  private edits = new Edits();
+  private readonly tag = new TagTokens();
+  private readonly longTag = new LongTag();
+  private readonly foreign = new ForeignContent();
+  private readonly attributes: AttributeRewriter;
+  private readonly styleText: CssScanner;
+
+  /** `snippet` (latin1-held bytes) goes at the start of <head>; `depth` counts srcdoc nesting. */
+  constructor(
+    private readonly mapUrl: HtmlMapUrl,
+    codec: TextCodec,
+    private readonly snippet: string | null,
+    private readonly depth: number,
+    private readonly relativeUrlsStay: boolean,
+  ) {
+    this.state = snippet === null ? S_DATA : S_PROLOGUE;
+    const styleContext = { tag: 'style', attr: '' };
+    this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
+    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html));
+  }
+
+  /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
+  feed(text: string, final: boolean, edits: Edits): number {
+    this.edits = edits;
+    let i = 0;
+    if (this.state === S_PROLOGUE) {
+      const at = this.prologue(text, final);
+      if (at < 0) return 0;
+      if (this.state === S_PROLOGUE) {
+        this.state = S_DATA;
+        this.run(text, 0, at, true);
+        edits.add(at, at, this.snippet!);
+        i = at;
+      }
+    }
+    i = this.run(text, i, text.length, final);
+    if (edits.length > 0) this.changed = true;
+    return i;
+  }
+
+  private run(text: string, i: number, end: number, final: boolean): number {
+    while (i < end) {
+      let r: number;
+      switch (this.state) {
+        case S_DATA:
+          r = this.data(text, i, end, final);
+          break;
+        case S_COMMENT:
+          r = this.comment(text, i, end, final);
+          break;
+        case S_BOGUS: {
+          const gt = find(text, '>', i, end);
+          if (gt === -1) r = end;
+          else {
+            this.state = S_DATA;
+            r = gt + 1;
+          }
+          break;
+        }
+        case S_CDATA:
+          r = this.cdata(text, i, end, final);
+          break;
+        case S_RAW:
+          r = this.rawEnd(text, i, end, final, this.rawName);
+          break;
+        case S_SCRIPT:
+          r = this.script(text, i, end, final);
+          break;
+        case S_STYLE:
+          r = this.style(text, i, end, final);
+          break;
+        case S_LONG_TAG:
+          r = this.longTagEnd(text, i, end);
+          break;
+        default:
+          r = end;
+      }
+      if (r < 0) return this.holdPos;
+      i = r;
+    }
+    return i;
+  }
+
+  private hold(p: number): number {
+    this.holdPos = p;
+    return -1;
+  }
+
+  private prologue(text: string, final: boolean): number {
+    const n = text.length;
+    const b0 = text.charCodeAt(0);
+    if (n < 2 && !final && (n === 0 || b0 === 0xfe || b0 === 0xff)) return -1;
+    const b1 = text.charCodeAt(1);
+    if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe)) {
+      this.state = S_PLAIN;
+      return 0;
+    }
+    if (n >= MAX_PROLOGUE) {
+      const head = text.slice(0, MAX_PROLOGUE);
+      const scan = findInjectionPoint(head, false);
+      if (scan.kind === 'insert-at') return scan.index;
+      const forced = findInjectionPoint(head, true);
+      return forced.kind === 'insert-at' ? forced.index : 0;
+    }
+    const scan = findInjectionPoint(text, final);
+    return scan.kind === 'insert-at' ? scan.index : -1;
+  }
+
+  private data(text: string, i: number, end: number, final: boolean): number {
+    for (;;) {
+      const lt = text.indexOf('<', i);
+      if (lt === -1 || lt >= end) return end;
+      if (lt + 1 >= end) return final ? end : this.hold(lt);
+      const c = text.charCodeAt(lt + 1);
+      let r: number;
+      if (isAlpha(c)) r = this.tagAt(text, lt, end, final, false);
+      else if (c === SLASH) {
+        if (lt + 2 >= end) return final ? end : this.hold(lt);
+        const c2 = text.charCodeAt(lt + 2);
+        if (isAlpha(c2)) r = this.tagAt(text, lt, end, final, true);
+        else if (c2 === GT) r = lt + 3;
+        else {
+          this.state = S_BOGUS;
+          return lt + 2;
+        }
+      } else if (c === BANG) r = this.markupDeclaration(text, lt, end, final);
+      else if (c === QUESTION) {
+        this.state = S_BOGUS;
+        return lt + 1;
+      } else r = lt + 1;
+      if (r < 0 || this.state !== S_DATA) return r;
+      i = r;
+    }
+  }
+
+  private markupDeclaration(text: string, lt: number, end: number, final: boolean): number {
+    if (text.charCodeAt(lt + 2) === DASH) {
+      if (lt + 3 >= end) return final ? this.enter(S_BOGUS, lt + 2) : this.hold(lt);
+      if (text.charCodeAt(lt + 3) === DASH) {
+        const p = lt + 4;
+        if (p >= end) return final ? this.enter(S_COMMENT, end) : this.hold(lt);
+        const c = text.charCodeAt(p);
+        if (c === GT) return p + 1;
+        if (c === DASH) {
+          if (p + 1 >= end) return final ? this.enter(S_COMMENT, end) : this.hold(lt);
+          if (text.charCodeAt(p + 1) === GT) return p + 2;
+        }
+        return this.enter(S_COMMENT, p);
+      }
+      return this.enter(S_BOGUS, lt + 2);
+    }
+    if (lt + 2 >= end) return final ? end : this.hold(lt);
+    if (text.charCodeAt(lt + 2) === 0x5b && this.foreign.active) {
+      const avail = Math.min(end - lt, 9);
+      if (text.startsWith('<![CDATA['.slice(0, avail), lt)) {
+        if (avail === 9) return this.enter(S_CDATA, lt + 9);
+        if (!final) return this.hold(lt);
+      }
+    }
+    return this.enter(S_BOGUS, lt + 2);
+  }
+
+  private enter(state: number, p: number): number {
+    this.state = state;
+    return p;
+  }
+
+  private comment(text: string, i: number, end: number, final: boolean): number {
+    let k = i;
+    for (;;) {
+      const d = find(text, '--', k, end);
+      if (d === -1) break;
+      const c = d + 2 < end ? text.charCodeAt(d + 2) : -1;
+      if (c === GT) return this.enter(S_DATA, d + 3);
+      if (c === BANG) {
+        const c2 = d + 3 < end ? text.charCodeAt(d + 3) : -1;
+        if (c2 === GT) return this.enter(S_DATA, d + 4);
+        if (c2 === -1) return final ? end : this.hold(d);
+      }
+      if (c === -1) return final ? end : this.hold(d);
+      k = d + 1;
+    }
+    if (!final && text.charCodeAt(end - 1) === DASH) return this.hold(end - 1);
+    return end;
+  }
+
+  private cdata(text: string, i: number, end: number, final: boolean): number {
+    const e = find(text, ']]>', i, end);
+    if (e !== -1) return this.enter(S_DATA, e + 3);
+    if (final) return end;
+    let p = end;
+    while (p > i && end - p < 2 && text.charCodeAt(p - 1) === 0x5d) p--;
+    return p < end ? this.hold(p) : end;
+  }
+
+  /** Position of the end tag `</name` in raw text, or where to stop: -1 with holdPos when more input is needed. */
+  private rawEnd(text: string, i: number, end: number, final: boolean, name: string): number {
+    let k = i;
+    for (;;) {
+      const lt = find(text, '</', k, end);
+      if (lt === -1) return !final && text.charCodeAt(end - 1) === LT ? this.hold(end - 1) : end;
+      const m = matchName(text, lt + 2, end, name);
+      if (m === 1) return this.enter(S_DATA, lt);
+      if (m < 0 && !final) return this.hold(lt);
+      k = lt + 2;
+    }
+  }
+
+  private style(text: string, i: number, end: number, final: boolean): number {
+    const r = this.rawEnd(text, i, end, final, 'style');
+    const found = this.state === S_DATA;
+    const regionEnd = r < 0 ? this.holdPos : r;
+    const consumed = this.styleText.scan(text, i, regionEnd, found || final, this.edits);
+    if (found || consumed === end) return regionEnd;
+    return this.hold(consumed);
+  }
+
+  /** Script data with its escaped and double-escaped states (HTML standard, "script data escaped state"); scriptSub is 0, 1 or 2. */
+  private script(text: string, i: number, end: number, final: boolean): number {
+    let k = i;
+    let dd = -2;
+    for (;;) {
+      if (this.scriptSub === 0) {
+        const lt = find(text, '<', k, end);
+        if (lt === -1) return end;
+        if (lt + 1 >= end) return final ? end : this.hold(lt);
+        const c = text.charCodeAt(lt + 1);
+        if (c === SLASH) {
+          const m = matchName(text, lt + 2, end, 'script');
+          if (m === 1) return this.enter(S_DATA, lt);
+          if (m < 0 && !final) return this.hold(lt);
+          k = lt + 2;
+        } else if (c === BANG) {
+          if (lt + 3 >= end) {
+            if (!final && (lt + 2 >= end || text.charCodeAt(lt + 2) === DASH)) return this.hold(lt);
+            k = lt + 2;
+          } else if (text.charCodeAt(lt + 2) === DASH && text.charCodeAt(lt + 3) === DASH) {
+            this.scriptSub = 1;
+            k = lt + 2;
+          } else k = lt + 2;
+        } else k = lt + 1;
+        continue;
+      }
+      if (dd !== -1 && dd < k) dd = find(text, '-->', k, end);
+      const lt = find(text, this.scriptSub === 1 ? '<' : '</', k, end);
+      if (dd !== -1 && (lt === -1 || dd < lt)) {
+        this.scriptSub = 0;
+        k = dd + 3;
+        continue;
+      }
+      if (lt === -1) {
+        if (final) return end;
+        let p = end;
+        if (text.charCodeAt(end - 1) === LT && end - 1 >= k) p = end - 1;
+        else while (p > k && end - p < 2 && text.charCodeAt(p - 1) === DASH) p--;
+        return p < end ? this.hold(p) : end;
+      }
+      if (lt + 1 >= end) return final ? end : this.hold(lt);
+      const c = text.charCodeAt(lt + 1);
+      if (c === SLASH) {
+        const m = matchName(text, lt + 2, end, 'script');
+        if (m === 1) {
+          if (this.scriptSub === 1) {
+            this.scriptSub = 0;
+            return this.enter(S_DATA, lt);
+          }
+          this.scriptSub = 1;
+          k = lt + 8;
+        } else if (m < 0 && !final) return this.hold(lt);
+        else k = lt + 2;
+      } else if (isAlpha(c)) {
+        const m = matchName(text, lt + 1, end, 'script');
+        if (m === 1) {
+          this.scriptSub = 2;
+          k = lt + 7;
+        } else if (m < 0 && !final) return this.hold(lt);
+        else k = lt + 1;
+      } else k = lt + 1;
+    }
+  }
+
+  /** A start or end tag at lt: where it ends, after acting on it; -1 (hold) when it is not complete yet. */
+  private tagAt(text: string, lt: number, end: number, final: boolean, isEnd: boolean): number {
+    const nameStart = lt + (isEnd ? 2 : 1);
+    const limit = Math.min(lt + MAX_TOKEN, end);
+    const tag = this.tag;
+    let r = -1;
+    if (tag.scanName(text, nameStart, limit)) {
+      if (!isEnd) r = this.startTag(text, nameStart, limit);
+      else {
+        const ne = tag.nameEnd;
+        r = text.charCodeAt(ne) === GT ? ne + 1 : tag.skip(text, limit);
+        if (r >= 0 && this.foreign.open) this.foreign.endTag(lowerName(text, nameStart, ne));
+      }
+    }
+    if (r >= 0) return r;
+    if (lt + MAX_TOKEN < end) return this.beginLongTag(text, lt, nameStart, isEnd);
+    return final ? end : this.hold(lt);
+  }
+
+  private startTag(text: string, nameStart: number, limit: number): number {
+    const tag = this.tag;
+    const t = findTag(text, nameStart, tag.nameEnd);
+    if (t < 0 && !this.foreign.active) {
+      if (text.charCodeAt(tag.nameEnd) === GT) return tag.nameEnd + 1;
+      // Only a style attribute can need rewriting here; the tag is tokenized again only if it has one.
+      const r = tag.skip(text, limit);
+      if (r >= 0 && tag.hasStyle) {
+        tag.parse(text, limit);
+        this.attributes.rewrite(text, tag, lowerName(text, nameStart, tag.nameEnd), false, STYLE, STYLE, this.edits);
+      }
+      return r;
+    }
+    const r = tag.parse(text, limit);
+    if (r >= 0) this.element(text, nameStart, t);
+    return r;
+  }
+
+  /** A parsed start tag of a known element (tag index t) or any element in foreign content. */
+  private element(text: string, nameStart: number, t: number): void {
+    const tag = this.tag;
+    const attributes = this.attributes;
+    const seen = tag.seen;
+    const fc = this.foreign;
+    let foreign = fc.active;
+    const name = t >= 0 ? TAG_NAMES[t]! : lowerName(text, nameStart, tag.nameEnd);
+    if (foreign && (BREAKOUT.has(name) || (name === 'font' && (seen & FONT_BREAKOUT) !== 0))) {
+      fc.breakOut();
+      foreign = fc.active;
+    }
+    const info = foreign || t < 0 ? 0 : TAG_INFO[t]!;
+    if (seen !== 0) {
+      const want = (foreign ? FOREIGN_WANT : info & WANT_MASK) | STYLE;
+      if ((seen & want) !== 0) attributes.rewrite(text, tag, name, foreign, seen, want, this.edits);
+    }
+    if (foreign) {
+      const encoding = name === 'annotation-xml' && (seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
+      fc.enter(name, tag.selfClosing, encoding);
+    } else if (info > WANT_MASK) this.enterHtml(name, info & ~WANT_MASK, tag.selfClosing);
+  }
+
+  private enterHtml(name: string, transition: number, selfClosing: boolean): void {
+    switch (transition) {
+      case TO_SCRIPT:
+        this.state = S_SCRIPT;
+        this.scriptSub = 0;
+        break;
+      case TO_STYLE:
+        this.state = S_STYLE;
+        break;
+      case TO_RAW:
+        this.state = S_RAW;
+        this.rawName = name;
+        break;
+      case TO_PLAIN:
+        this.state = S_PLAIN;
+        break;
+      case TO_FOREIGN:
+        this.foreign.enterRoot(name, selfClosing);
+    }
+  }
+
+  /** A tag longer than MAX_TOKEN: copied through as it is while a resumable tokenizer looks for its end. */
+  private beginLongTag(text: string, lt: number, nameStart: number, isEnd: boolean): number {
+    const stop = lt + MAX_TOKEN;
+    let j = nameStart;
+    while (j < stop) {
+      const c = text.charCodeAt(j);
+      if (c === GT || c === SLASH || isWs(c)) break;
+      j++;
+    }
+    this.longTag.begin(lowerName(text, nameStart, j), isEnd);
+    this.longTag.run(text, nameStart, stop);
+    this.state = S_LONG_TAG;
+    return stop;
+  }
+
+  private longTagEnd(text: string, i: number, end: number): number {
+    const long = this.longTag;
+    const gt = long.run(text, i, end);
+    if (gt < 0) return end;
+    this.state = S_DATA;
+    const name = long.name;
+    const fc = this.foreign;
+    if (long.isEnd) {
+      if (fc.open) fc.endTag(name);
+    } else {
+      if (fc.active && BREAKOUT.has(name)) fc.breakOut();
+      if (fc.active) fc.enter(name, long.selfClosing, '');
+      else {
+        const info = tagInfo(name);
+        if (info > WANT_MASK) this.enterHtml(name, info & ~WANT_MASK, long.selfClosing);
+      }
+    }
+    return gt + 1;
+  }
+
+  /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */
+  private rewriteSrcdoc(html: string): string | null {
+    if (this.depth >= MAX_SRCDOC_DEPTH) return null;
+    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay);
+    const text = Buffer.from(html, 'utf8').toString('latin1');
+    const edits = new Edits();
+    inner.feed(text, true, edits);
+    return inner.changed ? Buffer.from(edits.applyToString(text, 0, text.length), 'latin1').toString('utf8') : null;
+  }
+}
