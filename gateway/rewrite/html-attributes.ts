@@ -5,10 +5,9 @@
 
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
-import { ATTR as A, ATTR_NAMES, bit } from './html-attribute-names.js';
 import { decodeAttributeEntities } from './html-entities.js';
 import { isWs } from './html-syntax.js';
-import { ATTR_FIELDS, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
+import { ATTR as A, ATTR_FIELDS, ATTR_NAMES, bit, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
 import { refreshUrlSpan } from './meta-refresh.js';
 import { listMayHaveAbsolute, mayBeAbsolute } from './relative-url.js';
 import { rewriteSrcset } from './srcset.js';

@@ -3,7 +3,7 @@
 // foreign content ends ("parsing main inforeign") and where HTML starts again inside it.
 
 import { HTML_WANT } from './html-attributes.js';
-import { nameHash, nameKey, sameName } from './html-syntax.js';
+import { nameHash, nameKey, sameName } from './html-tag.js';
 
 /** Transitions in TAG_INFO's high bits: the element starts script data, <style> text, raw text, plaintext or SVG/MathML. */
 export const TO_SCRIPT = 1 << 24;

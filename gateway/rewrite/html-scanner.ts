@@ -5,9 +5,8 @@
 // bytes held as a latin1 string, so offsets are byte offsets for any ASCII-compatible charset.
 
 import { findInjectionPoint } from '../html-inject.js';
-import { CssScanner, MAX_TOKEN } from './css-scanner.js';
+import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
-import { ATTR, bit } from './html-attribute-names.js';
 import { AttributeRewriter, FONT_BREAKOUT, FOREIGN_WANT, type HtmlMapUrl, STYLE } from './html-attributes.js';
 import {
   BREAKOUT,
@@ -23,20 +22,31 @@ import {
   tagInfo,
   WANT_MASK,
 } from './html-elements.js';
-import { isAlpha, isWs, lowerName } from './html-syntax.js';
-import { LongTag, TagTokens } from './html-tag.js';
+import { TextEnd } from './html-raw-text.js';
+import { lowerName } from './html-syntax.js';
+import { ATTR, bit, LongTag, TagTokens } from './html-tag.js';
 import { type TextCodec, UTF8_CODEC } from './text-codec.js';
 
 /** How much prologue is read while looking for <head> before the snippet goes in anyway. */
 const MAX_PROLOGUE = 64 * 1024;
 const MAX_SRCDOC_DEPTH = 8;
 
+/** Longest tag held back across chunks; a longer one is copied through unmodified. */
+const MAX_TAG = 1 << 20;
+
 const BANG = 0x21;
 const DASH = 0x2d;
 const SLASH = 0x2f;
-const LT = 0x3c;
 const GT = 0x3e;
 const QUESTION = 0x3f;
+
+function isAlpha(c: number): boolean {
+  return (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+}
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x0c;
+}
 
 const S_PROLOGUE = 0;
 const S_DATA = 1;
@@ -49,34 +59,16 @@ const S_STYLE = 7;
 const S_LONG_TAG = 8;
 const S_PLAIN = 9;
 
-/** Index of `needle` in text[from, end), or -1. */
-function find(text: string, needle: string, from: number, end: number): number {
-  const k = text.indexOf(needle, from);
-  return k === -1 || k + needle.length > end ? -1 : k;
-}
-
-/** 1 if text[p...] is `name` (any case) followed by whitespace, '/' or '>', 0 if not, -1 if the text ends too early to tell. */
-function matchName(text: string, p: number, end: number, name: string): number {
-  const n = name.length;
-  for (let k = 0; k < n; k++) {
-    if (p + k >= end) return -1;
-    if ((text.charCodeAt(p + k) | 0x20) !== name.charCodeAt(k)) return 0;
-  }
-  if (p + n >= end) return -1;
-  const t = text.charCodeAt(p + n);
-  return isWs(t) || t === SLASH || t === GT ? 1 : 0;
-}
-
 /** Scans one document fed in pieces: `feed` gets the unconsumed tail of the last piece plus the next one. */
 export class HtmlScanner {
   /** Set once anything was inserted or rewritten. */
   changed = false;
   private state: number;
   private rawName = '';
-  private scriptSub = 0;
   private holdPos = 0;
   private edits = new Edits();
   private readonly tag = new TagTokens();
+  private readonly rest = new TextEnd();
   private readonly longTag = new LongTag();
   private readonly foreign = new ForeignContent();
   private readonly attributes: AttributeRewriter;
@@ -116,43 +108,45 @@ export class HtmlScanner {
   }
 
   private run(text: string, i: number, end: number, final: boolean): number {
+    const rest = this.rest;
     while (i < end) {
       let r: number;
-      switch (this.state) {
-        case S_DATA:
-          r = this.data(text, i, end, final);
-          break;
+      const state = this.state;
+      if (state === S_DATA) {
+        r = this.data(text, i, end, final);
+        if (r < 0) return this.holdPos;
+        i = r;
+        continue;
+      }
+      switch (state) {
         case S_COMMENT:
-          r = this.comment(text, i, end, final);
+          r = rest.comment(text, i, end, final);
           break;
-        case S_BOGUS: {
-          const gt = find(text, '>', i, end);
-          if (gt === -1) r = end;
-          else {
-            this.state = S_DATA;
-            r = gt + 1;
-          }
+        case S_BOGUS:
+          r = rest.bogus(text, i, end);
           break;
-        }
         case S_CDATA:
-          r = this.cdata(text, i, end, final);
+          r = rest.cdata(text, i, end, final);
           break;
         case S_RAW:
-          r = this.rawEnd(text, i, end, final, this.rawName);
+          r = rest.rawText(text, i, end, final, this.rawName);
           break;
         case S_SCRIPT:
-          r = this.script(text, i, end, final);
+          r = rest.script(text, i, end, final);
           break;
         case S_STYLE:
           r = this.style(text, i, end, final);
-          break;
+          if (r < 0) return this.holdPos;
+          i = r;
+          continue;
         case S_LONG_TAG:
-          r = this.longTagEnd(text, i, end);
-          break;
+          i = this.longTagEnd(text, i, end);
+          continue;
         default:
-          r = end;
+          return end;
       }
-      if (r < 0) return this.holdPos;
+      if (r < 0) return rest.holdPos;
+      if (rest.ended) this.state = S_DATA;
       i = r;
     }
     return i;
@@ -242,124 +236,21 @@ export class HtmlScanner {
     return p;
   }
 
-  private comment(text: string, i: number, end: number, final: boolean): number {
-    let k = i;
-    for (;;) {
-      const d = find(text, '--', k, end);
-      if (d === -1) break;
-      const c = d + 2 < end ? text.charCodeAt(d + 2) : -1;
-      if (c === GT) return this.enter(S_DATA, d + 3);
-      if (c === BANG) {
-        const c2 = d + 3 < end ? text.charCodeAt(d + 3) : -1;
-        if (c2 === GT) return this.enter(S_DATA, d + 4);
-        if (c2 === -1) return final ? end : this.hold(d);
-      }
-      if (c === -1) return final ? end : this.hold(d);
-      k = d + 1;
-    }
-    if (!final && text.charCodeAt(end - 1) === DASH) return this.hold(end - 1);
-    return end;
-  }
-
-  private cdata(text: string, i: number, end: number, final: boolean): number {
-    const e = find(text, ']]>', i, end);
-    if (e !== -1) return this.enter(S_DATA, e + 3);
-    if (final) return end;
-    let p = end;
-    while (p > i && end - p < 2 && text.charCodeAt(p - 1) === 0x5d) p--;
-    return p < end ? this.hold(p) : end;
-  }
-
-  /** Position of the end tag `</name` in raw text, or where to stop: -1 with holdPos when more input is needed. */
-  private rawEnd(text: string, i: number, end: number, final: boolean, name: string): number {
-    let k = i;
-    for (;;) {
-      const lt = find(text, '</', k, end);
-      if (lt === -1) return !final && text.charCodeAt(end - 1) === LT ? this.hold(end - 1) : end;
-      const m = matchName(text, lt + 2, end, name);
-      if (m === 1) return this.enter(S_DATA, lt);
-      if (m < 0 && !final) return this.hold(lt);
-      k = lt + 2;
-    }
-  }
-
   private style(text: string, i: number, end: number, final: boolean): number {
-    const r = this.rawEnd(text, i, end, final, 'style');
-    const found = this.state === S_DATA;
-    const regionEnd = r < 0 ? this.holdPos : r;
+    const rest = this.rest;
+    const r = rest.rawText(text, i, end, final, 'style');
+    const found = rest.ended;
+    if (found) this.state = S_DATA;
+    const regionEnd = r < 0 ? rest.holdPos : r;
     const consumed = this.styleText.scan(text, i, regionEnd, found || final, this.edits);
     if (found || consumed === end) return regionEnd;
     return this.hold(consumed);
   }
 
-  /** Script data with its escaped and double-escaped states (HTML standard, "script data escaped state"); scriptSub is 0, 1 or 2. */
-  private script(text: string, i: number, end: number, final: boolean): number {
-    let k = i;
-    let dd = -2;
-    for (;;) {
-      if (this.scriptSub === 0) {
-        const lt = find(text, '<', k, end);
-        if (lt === -1) return end;
-        if (lt + 1 >= end) return final ? end : this.hold(lt);
-        const c = text.charCodeAt(lt + 1);
-        if (c === SLASH) {
-          const m = matchName(text, lt + 2, end, 'script');
-          if (m === 1) return this.enter(S_DATA, lt);
-          if (m < 0 && !final) return this.hold(lt);
-          k = lt + 2;
-        } else if (c === BANG) {
-          if (lt + 3 >= end) {
-            if (!final && (lt + 2 >= end || text.charCodeAt(lt + 2) === DASH)) return this.hold(lt);
-            k = lt + 2;
-          } else if (text.charCodeAt(lt + 2) === DASH && text.charCodeAt(lt + 3) === DASH) {
-            this.scriptSub = 1;
-            k = lt + 2;
-          } else k = lt + 2;
-        } else k = lt + 1;
-        continue;
-      }
-      if (dd !== -1 && dd < k) dd = find(text, '-->', k, end);
-      const lt = find(text, this.scriptSub === 1 ? '<' : '</', k, end);
-      if (dd !== -1 && (lt === -1 || dd < lt)) {
-        this.scriptSub = 0;
-        k = dd + 3;
-        continue;
-      }
-      if (lt === -1) {
-        if (final) return end;
-        let p = end;
-        if (text.charCodeAt(end - 1) === LT && end - 1 >= k) p = end - 1;
-        else while (p > k && end - p < 2 && text.charCodeAt(p - 1) === DASH) p--;
-        return p < end ? this.hold(p) : end;
-      }
-      if (lt + 1 >= end) return final ? end : this.hold(lt);
-      const c = text.charCodeAt(lt + 1);
-      if (c === SLASH) {
-        const m = matchName(text, lt + 2, end, 'script');
-        if (m === 1) {
-          if (this.scriptSub === 1) {
-            this.scriptSub = 0;
-            return this.enter(S_DATA, lt);
-          }
-          this.scriptSub = 1;
-          k = lt + 8;
-        } else if (m < 0 && !final) return this.hold(lt);
-        else k = lt + 2;
-      } else if (isAlpha(c)) {
-        const m = matchName(text, lt + 1, end, 'script');
-        if (m === 1) {
-          this.scriptSub = 2;
-          k = lt + 7;
-        } else if (m < 0 && !final) return this.hold(lt);
-        else k = lt + 1;
-      } else k = lt + 1;
-    }
-  }
-
   /** A start or end tag at lt: where it ends, after acting on it; -1 (hold) when it is not complete yet. */
   private tagAt(text: string, lt: number, end: number, final: boolean, isEnd: boolean): number {
     const nameStart = lt + (isEnd ? 2 : 1);
-    const limit = Math.min(lt + MAX_TOKEN, end);
+    const limit = Math.min(lt + MAX_TAG, end);
     const tag = this.tag;
     let r = -1;
     if (tag.scanName(text, nameStart, limit)) {
@@ -371,7 +262,7 @@ export class HtmlScanner {
       }
     }
     if (r >= 0) return r;
-    if (lt + MAX_TOKEN < end) return this.beginLongTag(text, lt, nameStart, isEnd);
+    if (lt + MAX_TAG < end) return this.beginLongTag(text, lt, nameStart, isEnd);
     return final ? end : this.hold(lt);
   }
 
@@ -420,7 +311,7 @@ export class HtmlScanner {
     switch (transition) {
       case TO_SCRIPT:
         this.state = S_SCRIPT;
-        this.scriptSub = 0;
+        this.rest.startScript();
         break;
       case TO_STYLE:
         this.state = S_STYLE;
@@ -437,9 +328,9 @@ export class HtmlScanner {
     }
   }
 
-  /** A tag longer than MAX_TOKEN: copied through as it is while a resumable tokenizer looks for its end. */
+  /** A tag longer than MAX_TAG: copied through as it is while a resumable tokenizer looks for its end. */
   private beginLongTag(text: string, lt: number, nameStart: number, isEnd: boolean): number {
-    const stop = lt + MAX_TOKEN;
+    const stop = lt + MAX_TAG;
     let j = nameStart;
     while (j < stop) {
       const c = text.charCodeAt(j);

@@ -1,9 +1,116 @@
 // The tag tokenizer (HTML standard, "tag name" to "after attribute value (quoted)" states) over a
-// tag held whole: attribute offsets for tags whose attributes matter, only the end for the others,
-// and a resumable form for tags too long to hold.
+// tag held whole: the offsets of the attributes the rewriter knows (by id) for tags whose
+// attributes matter, only the end for the others, and a resumable form for tags too long to hold.
+// Everything the per-character loops use is in this file.
 
-import { attributeId, bit } from './html-attribute-names.js';
-import { C_ATTR_NAME_END, C_NAME_END, C_UNQUOTED_END, C_WS, CLASS, isWs, sameName } from './html-syntax.js';
+import { isWs } from './html-syntax.js';
+
+const C_WS = 1;
+const C_NAME_END = 2;
+const C_ATTR_NAME_END = 4;
+const C_UNQUOTED_END = 8;
+/** Character classes of the tag tokenizer, indexed by byte. */
+const CLASS = new Uint8Array(256);
+for (const c of [0x20, 0x0a, 0x09, 0x0d, 0x0c]) CLASS[c] = C_WS | C_NAME_END | C_ATTR_NAME_END | C_UNQUOTED_END;
+CLASS[0x2f] = C_NAME_END | C_ATTR_NAME_END;
+CLASS[0x3e] = C_NAME_END | C_ATTR_NAME_END | C_UNQUOTED_END;
+CLASS[0x3d] = C_ATTR_NAME_END;
+
+/** A cheap hash of a name from its length and first, second and last characters, case-folded; < 1024. */
+export function nameHash(text: string, s: number, e: number): number {
+  const second = e - s > 1 ? text.charCodeAt(s + 1) | 0x20 : 0;
+  return ((e - s) ^ ((text.charCodeAt(s) | 0x20) * 3) ^ (text.charCodeAt(e - 1) | 0x20) ^ (second << 1)) & 1023;
+}
+
+/** A key of a name from its length (up to 15) and first letter in either case; < 512. Names with different keys differ. */
+export function nameKey(text: string, s: number, e: number): number {
+  const n = e - s;
+  return (Math.min(n, 15) << 5) | (text.charCodeAt(s) & 31);
+}
+
+/** Whether text[s, e) is `lower` in any ASCII case. */
+export function sameName(text: string, s: number, e: number, lower: string): boolean {
+  if (e - s !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((text.charCodeAt(s + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Ids of the known attributes (0 stands for any other). */
+export const ATTR = {
+  HREF: 1,
+  SRC: 2,
+  SRCSET: 3,
+  IMAGESRCSET: 4,
+  ACTION: 5,
+  FORMACTION: 6,
+  POSTER: 7,
+  PING: 8,
+  DATA: 9,
+  BACKGROUND: 10,
+  XLINK_HREF: 11,
+  CONTENT: 12,
+  HTTP_EQUIV: 13,
+  REL: 14,
+  AS: 15,
+  INTEGRITY: 16,
+  SRCDOC: 17,
+  STYLE: 18,
+  ENCODING: 19,
+  COLOR: 20,
+  FACE: 21,
+  SIZE: 22,
+} as const;
+
+/** Lowercase attribute names by id. */
+export const ATTR_NAMES: readonly string[] = [
+  '',
+  'href',
+  'src',
+  'srcset',
+  'imagesrcset',
+  'action',
+  'formaction',
+  'poster',
+  'ping',
+  'data',
+  'background',
+  'xlink:href',
+  'content',
+  'http-equiv',
+  'rel',
+  'as',
+  'integrity',
+  'srcdoc',
+  'style',
+  'encoding',
+  'color',
+  'face',
+  'size',
+];
+
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 11;
+/** nameKey of some known name. */
+const KEYS = new Uint8Array(512);
+/** Attribute id by nameHash; the known names do not collide, which is checked here. */
+const BY_HASH = new Uint8Array(1024);
+for (let id = 1; id < ATTR_NAMES.length; id++) {
+  const name = ATTR_NAMES[id]!;
+  KEYS[nameKey(name, 0, name.length)] = 1;
+  const h = nameHash(name, 0, name.length);
+  if (BY_HASH[h] !== 0) throw new Error(`attribute name hash collision: ${name}`);
+  BY_HASH[h] = id;
+}
+
+/** Id of the attribute named text[s, e) in any case, or 0. */
+export function attributeId(text: string, s: number, e: number): number {
+  if (e - s < MIN_LENGTH || e - s > MAX_LENGTH || KEYS[nameKey(text, s, e)] === 0) return 0;
+  const id = BY_HASH[nameHash(text, s, e)]!;
+  return id !== 0 && sameName(text, s, e, ATTR_NAMES[id]!) ? id : 0;
+}
+
+/** The set bit of attribute id `id`. */
+export const bit = (id: number): number => 1 << id;
 
 const DQ = 0x22;
 const SQ = 0x27;
@@ -23,7 +130,7 @@ export const ATTR_FIELDS = 6;
 export class TagTokens {
   nameEnd = 0;
   selfClosing = false;
-  /** Number of attributes in `attrs`: those with a known name (html-attribute-names.ts), in order. */
+  /** Number of attributes in `attrs`: those with a known name (ATTR_NAMES), in order. */
   count = 0;
   /** ATTR_FIELDS numbers per attribute. */
   readonly attrs: number[] = [];
