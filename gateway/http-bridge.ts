@@ -141,9 +141,11 @@ export class Exchange {
       if (body && Symbol.asyncIterator in body) await drain(body);
       return;
     }
-    this.res.cork(() => this.writeHead(status, headers));
-    if (length !== null) await this.streamKnownLength(body, length);
-    else await this.streamChunked(body);
+    if (length !== null) await this.streamKnownLength(status, headers, body, length);
+    else {
+      this.res.cork(() => this.writeHead(status, headers));
+      await this.streamChunked(body);
+    }
   }
 
   /**
@@ -191,7 +193,8 @@ export class Exchange {
     this.res.cork(() => this.res.end());
   }
 
-  private async streamKnownLength(body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
+  /** The head goes out with the first chunk (one write instead of two). */
+  private async streamKnownLength(status: number, headers: Iterable<[string, string]>, body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
     let sent = 0;
     let completed = false;
     for await (const chunk of body) {
@@ -202,6 +205,7 @@ export class Exchange {
       const startOffset = this.res.getWriteOffset();
       let result: [boolean, boolean] = [true, false];
       this.res.cork(() => {
+        if (!this.headWritten) this.writeHead(status, headers);
         result = this.res.tryEnd(chunk, length);
       });
       sent += chunk.byteLength;
@@ -229,11 +233,18 @@ export class Exchange {
         });
       }
     }
-    if (!this.done && sent < length) {
+    if (this.done) return;
+    this.done = true;
+    if (sent < length) {
       // The upstream body ended short of its Content-Length: close rather than hang.
-      this.done = true;
       this.res.close();
+      return;
     }
+    // An empty body (Content-Length: 0): nothing went through tryEnd.
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead(status, headers);
+      this.res.end();
+    });
   }
 
   private waitWritable(handler: (offset: number) => boolean): void {

@@ -15,7 +15,7 @@ import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
-import { type ChunkRewriter, decodedBody, decoderFor, rewrittenBody } from './rewritten-body.js';
+import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 
@@ -269,18 +269,16 @@ export async function proxyRequest(
           }),
         });
   const source = decoder ? decodedBody(upstream.body, decoder) : upstream.body;
-  const rewrittenStream = rewrittenBody(
-    source,
-    rewriter,
-    (seconds) => {
+  const length = decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
+  await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
+    onDone: (seconds) => {
       exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
       gw.metrics?.htmlRewritten(seconds);
     },
-    (err) => {
+    onError: (err) => {
       if (exchange.finished) return;
       const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
       gw.log.warn('html stream failed', { ...who, origin: target.origin, error: err.message });
     },
-  );
-  await exchange.sendStream(upstream.statusCode, headersOut, rewrittenStream, null);
+  });
 }

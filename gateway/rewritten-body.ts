@@ -1,10 +1,12 @@
 // The body of an HTML or CSS response as the browser gets it: decoded when the origin compressed
 // it, then rewritten chunk by chunk as it arrives. No Transform or pipeline in between when the
 // body is not compressed: each upstream chunk goes through the rewriter and its pieces (slices of
-// the chunk where nothing changed) go straight to the client.
+// the chunk where nothing changed) go straight to the client; a page that arrives in one chunk
+// leaves in one write.
 
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Exchange } from './http-bridge.js';
 
 /** A rewriter fed chunk by chunk (HtmlRewriter, CssRewriter). */
 export interface ChunkRewriter {
@@ -35,32 +37,64 @@ export function decodedBody(body: Readable, decoder: NodeJS.ReadWriteStream): As
   return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, () => {});
 }
 
+/** What sendRewritten reports: the time spent in the rewriter once the body ended, or a failure of the body or the rewriter. */
+export interface RewriteHooks {
+  onDone(seconds: number): void;
+  onError(err: Error): void;
+}
+
 /**
- * `body` rewritten by `rewriter`, as pieces to send in order. `onDone` gets the time spent in the
- * rewriter (synchronous CPU work) once the body has ended; `onError` hears of a failure of the body
- * or the rewriter before it propagates. Stopping the iteration early closes `body`.
+ * Sends `body` rewritten by `rewriter`. When the whole body came in its first chunk (`length`, the
+ * upstream Content-Length of an unencoded body, tells), the response goes out complete with a
+ * Content-Length, in one write; otherwise it is sent chunked, each chunk as soon as it is rewritten.
  */
-export async function* rewrittenBody(
+export async function sendRewritten(
+  exchange: Exchange,
+  status: number,
+  headers: [string, string][],
   body: AsyncIterable<Buffer>,
   rewriter: ChunkRewriter,
-  onDone: (seconds: number) => void,
-  onError: (err: Error) => void,
-): AsyncGenerator<Buffer> {
+  length: number | null,
+  hooks: RewriteHooks,
+): Promise<void> {
+  const chunks = body[Symbol.asyncIterator]();
+  let ended = false;
   let ms = 0;
-  try {
-    for await (const chunk of body) {
-      const t = performance.now();
-      const pieces = rewriter.write(chunk);
-      ms += performance.now() - t;
-      for (const piece of pieces) yield piece;
-    }
+  const rewrite = (chunk: Buffer | null): Buffer[] => {
     const t = performance.now();
-    const pieces = rewriter.end();
-    ms += performance.now() - t;
-    onDone(ms / 1000);
-    for (const piece of pieces) yield piece;
+    try {
+      return chunk === null ? rewriter.end() : rewriter.write(chunk);
+    } finally {
+      ms += performance.now() - t;
+    }
+  };
+  const next = async (): Promise<Buffer | null> => {
+    const r = await chunks.next();
+    if (r.done) ended = true;
+    return r.done ? null : r.value;
+  };
+  async function* rest(first: Buffer | null): AsyncGenerator<Buffer> {
+    for (let chunk = first; chunk !== null; chunk = await next()) yield* rewrite(chunk);
+    const last = rewrite(null);
+    hooks.onDone(ms / 1000);
+    yield* last;
+  }
+  try {
+    const first = await next();
+    const bodyless = status === 204 || status === 304 || status < 200;
+    if (!bodyless && (first === null || (length !== null && first.length >= length))) {
+      const pieces = first === null ? rewrite(null) : [...rewrite(first), ...rewrite(null)];
+      hooks.onDone(ms / 1000);
+      exchange.sendComplete(status, headers, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      // The body's end, so that the upstream connection is free for the next request.
+      if (!ended) await next().catch(() => null);
+      return;
+    }
+    await exchange.sendStream(status, headers, rest(first), null);
   } catch (err) {
-    onError(err as Error);
+    hooks.onError(err as Error);
     throw err;
+  } finally {
+    if (!ended) await chunks.return?.();
   }
 }
