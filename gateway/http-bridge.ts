@@ -46,11 +46,17 @@ export class Exchange {
       headers[key] = prev === undefined ? value : `${prev}${key === 'cookie' ? '; ' : ', '}${value}`;
     });
     const query = req.getQuery();
+    // The address is copied now (res is gone once the exchange ends) and decoded only if read (logs).
+    const address = res.getRemoteAddressAsText();
+    let remoteAddress: string | null = null;
     this.request = {
       method: req.getCaseSensitiveMethod().toUpperCase(),
       url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
       headers,
-      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      get remoteAddress(): string {
+        remoteAddress ??= Buffer.from(address).toString();
+        return remoteAddress;
+      },
     };
     res.onAborted(() => {
       this.done = true;
