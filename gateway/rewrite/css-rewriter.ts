@@ -57,9 +57,10 @@ export class CssRewriter {
   private process(bytes: Buffer, final: boolean): Buffer[] {
     const edits = this.edits;
     edits.clear();
-    const consumed = this.scanner!.scan(bytes.toString('latin1'), 0, bytes.length, final, edits);
+    const text = bytes.toString('latin1');
+    const consumed = this.scanner!.scan(text, 0, bytes.length, final, edits);
     this.tail = consumed < bytes.length ? Buffer.from(bytes.subarray(consumed)) : null;
-    return edits.applyToBytes(bytes, consumed);
+    return edits.applyToBytes(bytes, text, consumed);
   }
 }
 

@@ -35,20 +35,25 @@ export class Edits {
     const n = this.reps.length;
     if (n === 0) return from === 0 && to === text.length ? text : text.slice(from, to);
     const spans = this.spans;
-    let out = '';
+    // join, not +=: Buffer.from would first have to flatten a rope of n pieces.
+    const parts: string[] = [];
     let at = from;
     for (let k = 0; k < n; k++) {
-      out += text.slice(at, spans[2 * k]!) + this.reps[k]!;
+      parts.push(text.slice(at, spans[2 * k]!), this.reps[k]!);
       at = spans[2 * k + 1]!;
     }
-    return out + text.slice(at, to);
+    parts.push(text.slice(at, to));
+    return parts.join('');
   }
 
-  /** bytes[0, to) with the edits applied, as Buffers to send in order (slices of `bytes` where nothing changed). */
-  applyToBytes(bytes: Buffer, to: number): Buffer[] {
+  /**
+   * bytes[0, to) with the edits applied, as Buffers to send in order: slices of `bytes` where
+   * nothing changed, or, past a few edits, one Buffer made from `text` (the same bytes held as latin1).
+   */
+  applyToBytes(bytes: Buffer, text: string, to: number): Buffer[] {
     const n = this.reps.length;
     if (n === 0) return to > 0 ? [to === bytes.length ? bytes : bytes.subarray(0, to)] : [];
-    if (2 * n + 1 > MAX_PIECES) return [this.joinBytes(bytes, to)];
+    if (2 * n + 1 > MAX_PIECES) return [Buffer.from(this.applyToString(text, 0, to), 'latin1')];
     const spans = this.spans;
     const out: Buffer[] = [];
     let at = 0;
@@ -60,25 +65,6 @@ export class Edits {
       at = spans[2 * k + 1]!;
     }
     if (to > at) out.push(bytes.subarray(at, to));
-    return out;
-  }
-
-  private joinBytes(bytes: Buffer, to: number): Buffer {
-    const n = this.reps.length;
-    const spans = this.spans;
-    let size = to;
-    for (let k = 0; k < n; k++) size += this.reps[k]!.length - (spans[2 * k + 1]! - spans[2 * k]!);
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    let pos = 0;
-    for (let k = 0; k < n; k++) {
-      const s = spans[2 * k]!;
-      if (s > at) pos += bytes.copy(out, pos, at, s);
-      const rep = this.reps[k]!;
-      if (rep.length > 0) pos += out.write(rep, pos, 'latin1');
-      at = spans[2 * k + 1]!;
-    }
-    if (to > at) bytes.copy(out, pos, at, to);
     return out;
   }
 }

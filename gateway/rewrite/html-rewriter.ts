@@ -54,9 +54,10 @@ export class HtmlRewriter {
     const bytes = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     const edits = this.edits;
     edits.clear();
-    const consumed = scanner.feed(bytes.toString('latin1'), false, edits);
+    const text = bytes.toString('latin1');
+    const consumed = scanner.feed(text, false, edits);
     this.tail = consumed < bytes.length ? Buffer.from(bytes.subarray(consumed)) : null;
-    return edits.applyToBytes(bytes, consumed);
+    return edits.applyToBytes(bytes, text, consumed);
   }
 
   /** Ends the document; returns the last bytes to send. */
@@ -67,8 +68,9 @@ export class HtmlRewriter {
     this.tail = null;
     const edits = this.edits;
     edits.clear();
-    const consumed = scanner.feed(bytes.toString('latin1'), true, edits);
-    return edits.applyToBytes(bytes, consumed);
+    const text = bytes.toString('latin1');
+    const consumed = scanner.feed(text, true, edits);
+    return edits.applyToBytes(bytes, text, consumed);
   }
 }
 

@@ -138,7 +138,7 @@ export class TagTokens {
   seen = 0;
   /** Index in `attrs` of the first attribute of each id in `seen` (the one that counts). */
   readonly first: number[] = new Array<number>(32).fill(0);
-  /** Whether the tag passed over by the last `skip` has an attribute named style. */
+  /** Whether the tag passed over by the last `skip` has a style attribute that may need rewriting. */
   hasStyle = false;
 
   /** Finds the end of the tag name starting at s; false if it does not end before `limit`. */
@@ -236,19 +236,21 @@ export class TagTokens {
   skip(text: string, limit: number): number {
     let j = this.nameEnd;
     let c = 0;
-    let style = false;
+    // The first style attribute is the one that counts: 0 before it, 1 at it, 2 after it.
+    let style = 0;
+    let styleMatters = false;
     for (;;) {
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
       c = text.charCodeAt(j);
       if (c === GT) {
-        this.hasStyle = style;
+        this.hasStyle = styleMatters;
         return j + 1;
       }
       if (c === SLASH) {
         if (j + 1 >= limit) return -1;
         if (text.charCodeAt(j + 1) === GT) {
-          this.hasStyle = style;
+          this.hasStyle = styleMatters;
           return j + 2;
         }
         j++;
@@ -256,10 +258,13 @@ export class TagTokens {
       }
       const ns = j++;
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_ATTR_NAME_END) === 0) j++;
-      if (j - ns === 5 && (c | 0x20) === 0x73 && sameName(text, ns, j, 'style')) style = true;
+      if (style === 0 && j - ns === 5 && (c | 0x20) === 0x73 && sameName(text, ns, j, 'style')) style = 1;
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
-      if (text.charCodeAt(j) !== EQ) continue;
+      if (text.charCodeAt(j) !== EQ) {
+        if (style === 1) style = 2;
+        continue;
+      }
       j++;
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
@@ -267,13 +272,31 @@ export class TagTokens {
       if (c === DQ || c === SQ) {
         const e = text.indexOf(c === DQ ? '"' : "'", j + 1);
         if (e < 0 || e >= limit) return -1;
+        if (style === 1) {
+          styleMatters = mayHoldCssUrl(text, j + 1, e);
+          style = 2;
+        }
         j = e + 1;
         continue;
       }
+      const vs = j;
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_UNQUOTED_END) === 0) j++;
       if (j >= limit) return -1;
+      if (style === 1) {
+        styleMatters = mayHoldCssUrl(text, vs, j);
+        style = 2;
+      }
     }
   }
+}
+
+/** Whether a raw style value may hold a url() or @import: a '(' or '@', or a character reference that could spell one. */
+function mayHoldCssUrl(text: string, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 0x28 || c === 0x40 || c === 0x26) return true;
+  }
+  return false;
 }
 
 const T_NAME = 0;
