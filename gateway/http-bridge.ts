@@ -13,6 +13,7 @@ export interface IncomingRequest {
   url: string;
   /** Header values by lowercase name; repeated headers are joined as HTTP says. */
   headers: Record<string, string>;
+  /** The client's address; '' when the exchange was told not to copy it. */
   remoteAddress: string;
 }
 
@@ -36,9 +37,11 @@ export class Exchange {
 
   // Lifetime rule: construct synchronously inside the uWS handler, before any await; it copies
   // the request and registers onAborted/onWritable, which uWS requires before returning.
+  // `copyAddress`: read the client address now (a getpeername call), for whoever logs it later.
   constructor(
     readonly res: HttpResponse,
     req: HttpRequest,
+    copyAddress = true,
   ) {
     const headers: Record<string, string> = {};
     req.forEach((key, value) => {
@@ -46,17 +49,11 @@ export class Exchange {
       headers[key] = prev === undefined ? value : `${prev}${key === 'cookie' ? '; ' : ', '}${value}`;
     });
     const query = req.getQuery();
-    // The address is copied now (res is gone once the exchange ends) and decoded only if read (logs).
-    const address = res.getRemoteAddressAsText();
-    let remoteAddress: string | null = null;
     this.request = {
       method: req.getCaseSensitiveMethod().toUpperCase(),
       url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
       headers,
-      get remoteAddress(): string {
-        remoteAddress ??= Buffer.from(address).toString();
-        return remoteAddress;
-      },
+      remoteAddress: copyAddress ? Buffer.from(res.getRemoteAddressAsText()).toString() : '',
     };
     res.onAborted(() => {
       this.done = true;
