@@ -2,20 +2,7 @@
 // string and records their replacements; every other byte is left where it is. It works on any
 // string whose ASCII characters are the CSS ones: Unicode text or bytes held as latin1.
 
-import {
-  badUrl,
-  comment,
-  cssEscapeUrl,
-  cssUnescape,
-  escapeEnd,
-  identStart,
-  isIdent,
-  isNewline,
-  isNonPrintable,
-  isWs,
-  KEYWORD_MAX,
-  keyword,
-} from './css-syntax.js';
+import { cssEscapeUrl, cssUnescape } from './css-escapes.js';
 import type { Edits } from './edits.js';
 import { mayBeAbsolute } from './relative-url.js';
 import type { TextCodec } from './text-codec.js';
@@ -26,6 +13,11 @@ export const MAX_TOKEN = 1 << 20;
 /** Maps one URL: the replacement, or null to leave it as it is. */
 export type CssMapUrl = (url: string) => string | null;
 
+const TAB = 0x09;
+const LF = 0x0a;
+const FF = 0x0c;
+const CR = 0x0d;
+const SPACE = 0x20;
 const DQUOTE = 0x22;
 const SQUOTE = 0x27;
 const LPAREN = 0x28;
@@ -37,6 +29,34 @@ const AT = 0x40;
 const BACKSLASH = 0x5c;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
+
+/** Longest function name the scanner looks for (-webkit-image-set). */
+const KEYWORD_MAX = 17;
+
+/** CSS whitespace. */
+function isWs(c: number): boolean {
+  return c === SPACE || c === LF || c === TAB || c === CR || c === FF;
+}
+
+/** CSS newline (LF, CR, FF). */
+function isNewline(c: number): boolean {
+  return c === LF || c === CR || c === FF;
+}
+
+/** ASCII hex digit. */
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+/** A character that may continue an identifier (escapes and non-ASCII included). */
+function isIdent(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === BACKSLASH || c >= 0x80;
+}
+
+/** A non-printable code point, which makes an unquoted url() a bad URL. */
+function isNonPrintable(c: number): boolean {
+  return c <= 0x08 || c === 0x0b || (c >= 0x0e && c <= 0x1f) || c === 0x7f;
+}
 
 const KIND_UNQUOTED = 0;
 
@@ -349,4 +369,62 @@ export class CssScanner {
     }
     return eof ? limit : -1;
   }
+}
+
+/** End of the comment whose `/*` is at p. */
+function comment(text: string, p: number, limit: number, eof: boolean): number {
+  const e = text.indexOf('*/', p + 2);
+  if (e >= 0 && e + 2 <= limit) return e + 2;
+  return eof ? limit : -1;
+}
+
+/** End of the escape whose backslash is at j. */
+function escapeEnd(text: string, j: number, limit: number, eof: boolean): number {
+  if (j + 1 >= limit) return eof ? limit : -1;
+  const c = text.charCodeAt(j + 1);
+  if (c === CR) {
+    if (j + 2 >= limit) return eof ? limit : -1;
+    return text.charCodeAt(j + 2) === LF ? j + 3 : j + 2;
+  }
+  if (!isHex(c)) return j + 2;
+  let k = j + 1;
+  while (k < limit && k - j <= 6 && isHex(text.charCodeAt(k))) k++;
+  if (k >= limit) return eof ? limit : -1;
+  const w = text.charCodeAt(k);
+  if (w === CR) {
+    if (k + 1 >= limit) return eof ? limit : -1;
+    return text.charCodeAt(k + 1) === LF ? k + 2 : k + 1;
+  }
+  return isWs(w) ? k + 1 : k;
+}
+
+/** End of a bad URL token (its remnants consumed up to `)`). */
+function badUrl(text: string, j: number, limit: number, eof: boolean): number {
+  while (j < limit) {
+    const c = text.charCodeAt(j);
+    if (c === RPAREN) return j + 1;
+    if (c === BACKSLASH && j + 1 < limit && !isNewline(text.charCodeAt(j + 1))) {
+      const e = escapeEnd(text, j, limit, eof);
+      if (e < 0) return -1;
+      j = e;
+    } else j++;
+  }
+  return eof ? limit : -1;
+}
+
+/** Start of the identifier right before the `(` at i, or -1 if it is too long to be a keyword. */
+function identStart(text: string, i: number, start: number): number {
+  let k = i;
+  while (k > start && i - k <= KEYWORD_MAX && isIdent(text.charCodeAt(k - 1))) k--;
+  return i - k > KEYWORD_MAX ? -1 : k;
+}
+
+/** 3 for url, 4 for image-set and -webkit-image-set, -1 otherwise. */
+function keyword(text: string, k: number, i: number): number {
+  const n = i - k;
+  if (n !== 3 && n !== 9 && n !== 17) return -1;
+  const name = text.slice(k, i).toLowerCase();
+  if (name === 'url') return 3;
+  if (name === 'image-set' || name === '-webkit-image-set') return 4;
+  return -1;
 }

@@ -6,8 +6,7 @@
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
-import { isWs } from './html-syntax.js';
-import { ATTR as A, ATTR_FIELDS, ATTR_NAMES, bit, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
+import { ATTR as A, ATTR_NAMES, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
 import { refreshUrlSpan } from './meta-refresh.js';
 import { listMayHaveAbsolute, mayBeAbsolute } from './relative-url.js';
 import { rewriteSrcset } from './srcset.js';
@@ -26,13 +25,19 @@ const DQ = 0x22;
 const SQ = 0x27;
 const SLASH = 0x2f;
 
+const bit = (id: number): number => 1 << id;
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x0c;
+}
+
 /** Attributes holding one URL, which the relativeUrlsStay check applies to. */
 const SINGLE_URL = bit(A.HREF) | bit(A.SRC) | bit(A.ACTION) | bit(A.FORMACTION) | bit(A.POSTER) | bit(A.DATA) | bit(A.BACKGROUND) | bit(A.XLINK_HREF);
 /** Attributes holding a list of URLs. */
 const URL_LIST = bit(A.SRCSET) | bit(A.IMAGESRCSET) | bit(A.PING);
 
 /** The style attribute, rewritten on every element. */
-export const STYLE = bit(A.STYLE);
+const STYLE = bit(A.STYLE);
 
 const TABLE_BACKGROUND = bit(A.BACKGROUND);
 /** URL attributes of HTML elements. */
@@ -66,9 +71,9 @@ export const HTML_WANT = new Map<string, number>([
   ['th', TABLE_BACKGROUND],
 ]);
 /** URL attributes of SVG and MathML elements. */
-export const FOREIGN_WANT = bit(A.HREF) | bit(A.XLINK_HREF);
+const FOREIGN_WANT = bit(A.HREF) | bit(A.XLINK_HREF);
 /** <font> with one of these leaves SVG/MathML content. */
-export const FONT_BREAKOUT = bit(A.COLOR) | bit(A.FACE) | bit(A.SIZE);
+const FONT_BREAKOUT = bit(A.COLOR) | bit(A.FACE) | bit(A.SIZE);
 
 const LINK_RELS = new Set([
   'stylesheet',
@@ -119,14 +124,29 @@ export class AttributeRewriter {
   }
 
   private valueAt(text: string, tag: TagTokens, k: number): string {
-    const raw = text.slice(tag.attrs[k * ATTR_FIELDS + 2]!, tag.attrs[k * ATTR_FIELDS + 3]!);
+    const raw = text.slice(tag.valueStart(k), tag.valueEnd(k));
     return decodeAttributeEntities(this.codec.decode(raw));
   }
 
-  /** Adds the edits for the attributes in `want` of a classified tag named `name`. */
-  rewrite(text: string, tag: TagTokens, name: string, foreign: boolean, seen: number, want: number, edits: Edits): void {
+  /** Adds the edits for a start tag named `name` whose element has the URL attributes `want` (foreign: an SVG/MathML element). */
+  rewriteElement(text: string, tag: TagTokens, name: string, foreign: boolean, want: number, edits: Edits): void {
+    const seen = tag.seen;
+    const wanted = (foreign ? FOREIGN_WANT : want) | STYLE;
+    if ((seen & wanted) !== 0) this.rewrite(text, tag, name, foreign, seen, wanted, edits);
+  }
+
+  /** Adds the edit for the style attribute of an element that has no URL attributes. */
+  rewriteStyle(text: string, tag: TagTokens, name: string, edits: Edits): void {
+    this.rewrite(text, tag, name, false, STYLE, STYLE, edits);
+  }
+
+  /** Whether a <font> start tag leaves SVG/MathML content (it has color, face or size). */
+  fontBreaksOut(tag: TagTokens): boolean {
+    return (tag.seen & FONT_BREAKOUT) !== 0;
+  }
+
+  private rewrite(text: string, tag: TagTokens, name: string, foreign: boolean, seen: number, want: number, edits: Edits): void {
     const first = tag.first;
-    const attrs = tag.attrs;
     const n = tag.count;
     let stylesheet = false;
     if (!foreign && name === 'link') {
@@ -147,9 +167,9 @@ export class AttributeRewriter {
     let reps: (string | null)[] | null = null;
     let dropIntegrity = false;
     for (let k = 0; k < n; k++) {
-      const id = attrs[k * ATTR_FIELDS + 5]!;
+      const id = tag.id(k);
       if (first[id] !== k || (want & bit(id)) === 0) continue;
-      if (this.relativeUrlsStay && !stylesheet && !this.mayChange(text, attrs, k, id)) continue;
+      if (this.relativeUrlsStay && !stylesheet && !this.mayChange(text, tag, k, id)) continue;
       const value = this.valueAt(text, tag, k);
       const rep = this.rewriteValue(id, value, name);
       if (!stylesheet) {
@@ -166,16 +186,16 @@ export class AttributeRewriter {
     for (let k = 0; k < n; k++) {
       const rep = reps?.[k];
       if (rep !== undefined && rep !== null) this.writeValue(tag, k, rep, edits);
-      else if (dropIntegrity && attrs[k * ATTR_FIELDS + 5] === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
+      else if (dropIntegrity && tag.id(k) === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
     }
   }
 
   /** False when a mapper that keeps relative URLs cannot change attribute k (of id `id`). */
-  private mayChange(text: string, attrs: number[], k: number, id: number): boolean {
-    const s = attrs[k * ATTR_FIELDS + 2]!;
-    const e = attrs[k * ATTR_FIELDS + 3]!;
-    if ((SINGLE_URL & bit(id)) !== 0) return mayBeAbsolute(text, s, e);
-    if ((URL_LIST & bit(id)) !== 0) return listMayHaveAbsolute(text.slice(s, e));
+  private mayChange(text: string, tag: TagTokens, k: number, id: number): boolean {
+    const s = tag.valueStart(k);
+    const e = tag.valueEnd(k);
+    if ((SINGLE_URL & (1 << id)) !== 0) return mayBeAbsolute(text, s, e);
+    if ((URL_LIST & (1 << id)) !== 0) return listMayHaveAbsolute(text.slice(s, e));
     return true;
   }
 
@@ -200,18 +220,16 @@ export class AttributeRewriter {
   }
 
   private writeValue(tag: TagTokens, k: number, value: string, edits: Edits): void {
-    const o = k * ATTR_FIELDS;
-    const attrs = tag.attrs;
-    const q = attrs[o + 4]!;
+    const q = tag.quote(k);
     if (q === Q_NONE) {
-      edits.add(attrs[o + 1]!, attrs[o + 1]!, `="${this.encode(value, DQ)}"`);
+      edits.add(tag.nameEndOf(k), tag.nameEndOf(k), `="${this.encode(value, DQ)}"`);
       return;
     }
     let raw: string;
     if (q !== Q_UNQUOTED) raw = this.encode(value, q);
     else if (NEEDS_QUOTES.test(value)) raw = `"${this.encode(value, DQ)}"`;
     else raw = this.encode(value, Q_UNQUOTED);
-    edits.add(attrs[o + 2]!, attrs[o + 3]!, raw);
+    edits.add(tag.valueStart(k), tag.valueEnd(k), raw);
   }
 
   private encode(value: string, quote: number): string {
@@ -223,11 +241,9 @@ export class AttributeRewriter {
 
   /** Removes attribute k with the whitespace before it (unless '/' follows, which must stay apart from an unquoted value). */
   private removeAttr(text: string, tag: TagTokens, k: number, edits: Edits): void {
-    const o = k * ATTR_FIELDS;
-    const attrs = tag.attrs;
-    const q = attrs[o + 4]!;
-    const end = q === Q_NONE ? attrs[o + 1]! : q === Q_UNQUOTED ? attrs[o + 3]! : attrs[o + 3]! + 1;
-    let start = attrs[o]!;
+    const q = tag.quote(k);
+    const end = q === Q_NONE ? tag.nameEndOf(k) : q === Q_UNQUOTED ? tag.valueEnd(k) : tag.valueEnd(k) + 1;
+    let start = tag.nameStartOf(k);
     const floor = edits.lastEnd;
     if (text.charCodeAt(end) !== SLASH) while (start > floor && isWs(text.charCodeAt(start - 1))) start--;
     edits.add(start, end, '');

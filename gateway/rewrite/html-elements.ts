@@ -3,16 +3,14 @@
 // foreign content ends ("parsing main inforeign") and where HTML starts again inside it.
 
 import { HTML_WANT } from './html-attributes.js';
-import { nameHash, nameKey, sameName } from './html-tag.js';
+import { NameTable } from './html-tag.js';
 
-/** Transitions in TAG_INFO's high bits: the element starts script data, <style> text, raw text, plaintext or SVG/MathML. */
-export const TO_SCRIPT = 1 << 24;
-export const TO_STYLE = 2 << 24;
-export const TO_RAW = 3 << 24;
-export const TO_PLAIN = 4 << 24;
-export const TO_FOREIGN = 5 << 24;
-/** TAG_INFO's low bits: the ids of the element's URL attributes. */
-export const WANT_MASK = (1 << 24) - 1;
+/** Where an element's start tag takes the tokenizer: script data, <style> text, raw text, plaintext or SVG/MathML (0: nowhere). */
+export const TO_SCRIPT = 1;
+export const TO_STYLE = 2;
+export const TO_RAW = 3;
+export const TO_PLAIN = 4;
+export const TO_FOREIGN = 5;
 
 const RAW_TEXT = ['textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript'];
 
@@ -30,41 +28,26 @@ const HTML_CLOSERS = new Set([
 const SVG_HTML_POINTS = new Set(['foreignobject', 'desc', 'title']);
 const MATH_TEXT_POINTS = new Set(['mi', 'mo', 'mn', 'ms', 'mtext']);
 
-const TAG_MAP = new Map<string, number>(HTML_WANT);
-TAG_MAP.set('script', (HTML_WANT.get('script') ?? 0) | TO_SCRIPT);
-TAG_MAP.set('style', TO_STYLE);
-TAG_MAP.set('plaintext', TO_PLAIN);
-TAG_MAP.set('svg', TO_FOREIGN);
-TAG_MAP.set('math', TO_FOREIGN);
-for (const name of RAW_TEXT) TAG_MAP.set(name, (HTML_WANT.get(name) ?? 0) | TO_RAW);
+const TRANSITIONS = new Map<string, number>([
+  ['script', TO_SCRIPT],
+  ['style', TO_STYLE],
+  ['plaintext', TO_PLAIN],
+  ['svg', TO_FOREIGN],
+  ['math', TO_FOREIGN],
+  ...RAW_TEXT.map((name) => [name, TO_RAW] as const),
+]);
+const KNOWN = [...new Set([...HTML_WANT.keys(), ...TRANSITIONS.keys()])];
 
-/** Lowercase names of the HTML elements the scanner knows, by tag index. */
-export const TAG_NAMES: readonly string[] = [...TAG_MAP.keys()];
-/** Wanted attribute ids | transition of each known element, by tag index. */
-export const TAG_INFO: readonly number[] = [...TAG_MAP.values()];
-const KNOWN_KEYS = new Uint8Array(512);
-const FIRST_BY_HASH = new Int16Array(1024).fill(-1);
-const NEXT_SAME_HASH = new Int16Array(TAG_NAMES.length).fill(-1);
-for (let t = 0; t < TAG_NAMES.length; t++) {
-  const name = TAG_NAMES[t]!;
-  const h = nameHash(name, 0, name.length);
-  NEXT_SAME_HASH[t] = FIRST_BY_HASH[h]!;
-  FIRST_BY_HASH[h] = t;
-  KNOWN_KEYS[nameKey(name, 0, name.length)] = 1;
-}
+/** The HTML elements the scanner knows, by tag index. */
+export const ELEMENTS = new NameTable(KNOWN);
+/** The URL attributes (ids as bits) of each known element, by tag index. */
+export const TAG_WANT: readonly number[] = KNOWN.map((name) => HTML_WANT.get(name) ?? 0);
+/** The transition (TO_*) of each known element, by tag index. */
+export const TAG_TRANSITION: readonly number[] = KNOWN.map((name) => TRANSITIONS.get(name) ?? 0);
 
-/** Tag index of the element named text[s, e) (any case), or -1 when the scanner need not know it. */
-export function findTag(text: string, s: number, e: number): number {
-  if (KNOWN_KEYS[nameKey(text, s, e)] === 0) return -1;
-  for (let t = FIRST_BY_HASH[nameHash(text, s, e)]!; t >= 0; t = NEXT_SAME_HASH[t]!) {
-    if (sameName(text, s, e, TAG_NAMES[t]!)) return t;
-  }
-  return -1;
-}
-
-/** TAG_INFO of a lowercase element name (0 for elements the scanner need not know). */
-export function tagInfo(name: string): number {
-  return TAG_MAP.get(name) ?? 0;
+/** The transition of a lowercase element name (0 for elements the scanner need not know). */
+export function tagTransition(name: string): number {
+  return TRANSITIONS.get(name) ?? 0;
 }
 
 /** Most open SVG/MathML elements and integration points tracked; deeper ones are not. */

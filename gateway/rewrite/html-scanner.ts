@@ -7,20 +7,19 @@
 import { findInjectionPoint } from '../html-inject.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
-import { AttributeRewriter, FONT_BREAKOUT, FOREIGN_WANT, type HtmlMapUrl, STYLE } from './html-attributes.js';
+import { AttributeRewriter, type HtmlMapUrl } from './html-attributes.js';
 import {
   BREAKOUT,
+  ELEMENTS,
   ForeignContent,
-  findTag,
-  TAG_INFO,
-  TAG_NAMES,
+  TAG_TRANSITION,
+  TAG_WANT,
   TO_FOREIGN,
   TO_PLAIN,
   TO_RAW,
   TO_SCRIPT,
   TO_STYLE,
-  tagInfo,
-  WANT_MASK,
+  tagTransition,
 } from './html-elements.js';
 import { TextEnd } from './html-raw-text.js';
 import { lowerName } from './html-syntax.js';
@@ -68,6 +67,11 @@ export class HtmlScanner {
   private holdPos = 0;
   private edits = new Edits();
   private readonly tag = new TagTokens();
+  // Tables read per tag are held here, not read as imports: vite-node (vitest, bench/rewriter-throughput.ts)
+  // turns every access to an imported binding into a getter call.
+  private readonly elements = ELEMENTS;
+  private readonly wants = TAG_WANT;
+  private readonly transitions = TAG_TRANSITION;
   private readonly rest = new TextEnd();
   private readonly longTag = new LongTag();
   private readonly foreign = new ForeignContent();
@@ -268,14 +272,14 @@ export class HtmlScanner {
 
   private startTag(text: string, nameStart: number, limit: number): number {
     const tag = this.tag;
-    const t = findTag(text, nameStart, tag.nameEnd);
+    const t = this.elements.find(text, nameStart, tag.nameEnd);
     if (t < 0 && !this.foreign.active) {
       if (text.charCodeAt(tag.nameEnd) === GT) return tag.nameEnd + 1;
       // Only a style attribute can need rewriting here; the tag is tokenized again only if it has one.
       const r = tag.skip(text, limit);
       if (r >= 0 && tag.hasStyle) {
         tag.parse(text, limit);
-        this.attributes.rewrite(text, tag, lowerName(text, nameStart, tag.nameEnd), false, STYLE, STYLE, this.edits);
+        this.attributes.rewriteStyle(text, tag, lowerName(text, nameStart, tag.nameEnd), this.edits);
       }
       return r;
     }
@@ -288,23 +292,20 @@ export class HtmlScanner {
   private element(text: string, nameStart: number, t: number): void {
     const tag = this.tag;
     const attributes = this.attributes;
-    const seen = tag.seen;
     const fc = this.foreign;
     let foreign = fc.active;
-    const name = t >= 0 ? TAG_NAMES[t]! : lowerName(text, nameStart, tag.nameEnd);
-    if (foreign && (BREAKOUT.has(name) || (name === 'font' && (seen & FONT_BREAKOUT) !== 0))) {
+    const name = t >= 0 ? this.elements.names[t]! : lowerName(text, nameStart, tag.nameEnd);
+    if (foreign && (BREAKOUT.has(name) || (name === 'font' && attributes.fontBreaksOut(tag)))) {
       fc.breakOut();
       foreign = fc.active;
     }
-    const info = foreign || t < 0 ? 0 : TAG_INFO[t]!;
-    if (seen !== 0) {
-      const want = (foreign ? FOREIGN_WANT : info & WANT_MASK) | STYLE;
-      if ((seen & want) !== 0) attributes.rewrite(text, tag, name, foreign, seen, want, this.edits);
-    }
+    const html = !foreign && t >= 0;
+    if (tag.count > 0) attributes.rewriteElement(text, tag, name, foreign, html ? this.wants[t]! : 0, this.edits);
     if (foreign) {
-      const encoding = name === 'annotation-xml' && (seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
+      const encoding =
+        name === 'annotation-xml' && (tag.seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
       fc.enter(name, tag.selfClosing, encoding);
-    } else if (info > WANT_MASK) this.enterHtml(name, info & ~WANT_MASK, tag.selfClosing);
+    } else if (html && this.transitions[t] !== 0) this.enterHtml(name, this.transitions[t]!, tag.selfClosing);
   }
 
   private enterHtml(name: string, transition: number, selfClosing: boolean): void {
@@ -356,8 +357,8 @@ export class HtmlScanner {
       if (fc.active && BREAKOUT.has(name)) fc.breakOut();
       if (fc.active) fc.enter(name, long.selfClosing, '');
       else {
-        const info = tagInfo(name);
-        if (info > WANT_MASK) this.enterHtml(name, info & ~WANT_MASK, long.selfClosing);
+        const transition = tagTransition(name);
+        if (transition !== 0) this.enterHtml(name, transition, long.selfClosing);
       }
     }
     return gt + 1;

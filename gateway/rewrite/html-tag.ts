@@ -1,7 +1,7 @@
 // The tag tokenizer (HTML standard, "tag name" to "after attribute value (quoted)" states) over a
 // tag held whole: the offsets of the attributes the rewriter knows (by id) for tags whose
 // attributes matter, only the end for the others, and a resumable form for tags too long to hold.
-// Everything the per-character loops use is in this file.
+// Everything the per-character loops use is in this file (see html-syntax.ts).
 
 import { isWs } from './html-syntax.js';
 
@@ -88,25 +88,41 @@ export const ATTR_NAMES: readonly string[] = [
   'size',
 ];
 
-const MIN_LENGTH = 2;
-const MAX_LENGTH = 11;
-/** nameKey of some known name. */
-const KEYS = new Uint8Array(512);
-/** Attribute id by nameHash; the known names do not collide, which is checked here. */
-const BY_HASH = new Uint8Array(1024);
-for (let id = 1; id < ATTR_NAMES.length; id++) {
-  const name = ATTR_NAMES[id]!;
-  KEYS[nameKey(name, 0, name.length)] = 1;
-  const h = nameHash(name, 0, name.length);
-  if (BY_HASH[h] !== 0) throw new Error(`attribute name hash collision: ${name}`);
-  BY_HASH[h] = id;
+/** Finds a name of a fixed list (lowercase) in scanned text, in any ASCII case. */
+export class NameTable {
+  /** nameKey of some listed name. */
+  private readonly keys = new Uint8Array(512);
+  private readonly firstByHash = new Int16Array(1024).fill(-1);
+  private readonly nextSameHash: Int16Array;
+
+  /** `names[i]` is found as i; '' entries are never found. */
+  constructor(readonly names: readonly string[]) {
+    this.nextSameHash = new Int16Array(names.length).fill(-1);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name === '') continue;
+      const h = nameHash(name, 0, name.length);
+      this.nextSameHash[i] = this.firstByHash[h]!;
+      this.firstByHash[h] = i;
+      this.keys[nameKey(name, 0, name.length)] = 1;
+    }
+  }
+
+  /** Index of the name text[s, e) (s < e), or -1. */
+  find(text: string, s: number, e: number): number {
+    if (this.keys[nameKey(text, s, e)] === 0) return -1;
+    for (let i = this.firstByHash[nameHash(text, s, e)]!; i >= 0; i = this.nextSameHash[i]!) {
+      if (sameName(text, s, e, this.names[i]!)) return i;
+    }
+    return -1;
+  }
 }
 
+const ATTRIBUTES = new NameTable(ATTR_NAMES);
+
 /** Id of the attribute named text[s, e) in any case, or 0. */
-export function attributeId(text: string, s: number, e: number): number {
-  if (e - s < MIN_LENGTH || e - s > MAX_LENGTH || KEYS[nameKey(text, s, e)] === 0) return 0;
-  const id = BY_HASH[nameHash(text, s, e)]!;
-  return id !== 0 && sameName(text, s, e, ATTR_NAMES[id]!) ? id : 0;
+function attributeId(text: string, s: number, e: number): number {
+  return Math.max(ATTRIBUTES.find(text, s, e), 0);
 }
 
 /** The set bit of attribute id `id`. */
@@ -124,7 +140,7 @@ export const Q_NONE = -1;
 export const Q_UNQUOTED = 0;
 
 /** Fields per attribute in TagTokens.attrs: name start, name end, value start, value end, quote, attribute id. */
-export const ATTR_FIELDS = 6;
+const ATTR_FIELDS = 6;
 
 /** One tag's tokens: where its name ends, whether it is self-closing, and the offsets of its known attributes. */
 export class TagTokens {
@@ -132,14 +148,44 @@ export class TagTokens {
   selfClosing = false;
   /** Number of attributes in `attrs`: those with a known name (ATTR_NAMES), in order. */
   count = 0;
-  /** ATTR_FIELDS numbers per attribute. */
-  readonly attrs: number[] = [];
+  /** ATTR_FIELDS numbers per attribute (read them with the methods below). */
+  private readonly attrs: number[] = [];
   /** The set of attribute ids in `attrs`. */
   seen = 0;
   /** Index in `attrs` of the first attribute of each id in `seen` (the one that counts). */
   readonly first: number[] = new Array<number>(32).fill(0);
   /** Whether the tag passed over by the last `skip` has a style attribute that may need rewriting. */
   hasStyle = false;
+
+  /** Attribute k's id. */
+  id(k: number): number {
+    return this.attrs[k * ATTR_FIELDS + 5]!;
+  }
+
+  /** Where attribute k's name starts. */
+  nameStartOf(k: number): number {
+    return this.attrs[k * ATTR_FIELDS]!;
+  }
+
+  /** Where attribute k's name ends. */
+  nameEndOf(k: number): number {
+    return this.attrs[k * ATTR_FIELDS + 1]!;
+  }
+
+  /** Where attribute k's value starts (inside its quotes). */
+  valueStart(k: number): number {
+    return this.attrs[k * ATTR_FIELDS + 2]!;
+  }
+
+  /** Where attribute k's value ends (before its closing quote). */
+  valueEnd(k: number): number {
+    return this.attrs[k * ATTR_FIELDS + 3]!;
+  }
+
+  /** Attribute k's quote: Q_NONE, Q_UNQUOTED, or the quote's character code. */
+  quote(k: number): number {
+    return this.attrs[k * ATTR_FIELDS + 4]!;
+  }
 
   /** Finds the end of the tag name starting at s; false if it does not end before `limit`. */
   scanName(text: string, s: number, limit: number): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cssUnescape } from '../../gateway/rewrite/css-syntax.js';
+import { cssUnescape } from '../../gateway/rewrite/css-escapes.js';
 import { decodeAttributeEntities } from '../../gateway/rewrite/html-entities.js';
 import { listMayHaveAbsolute, mayBeAbsolute } from '../../gateway/rewrite/relative-url.js';
 
