@@ -152,6 +152,45 @@ export class Exchange {
   }
 
   /**
+   * Streams a chunked body that comes as parts, each a few pieces written back to back: the head
+   * goes out with the first part and the end with the last, so a part costs one write. Stops when
+   * the client aborts (and closes `parts`).
+   */
+  async sendParts(status: number, headers: Iterable<[string, string]>, parts: AsyncIterable<{ pieces: readonly Uint8Array[]; last: boolean }>): Promise<void> {
+    if (this.done) return;
+    for await (const { pieces, last } of parts) {
+      if (this.done) return;
+      let ok = true;
+      this.res.cork(() => {
+        if (!this.headWritten) this.writeHead(status, headers);
+        for (const piece of pieces) {
+          ok = this.res.write(piece) && ok;
+          this.bytesOut += piece.byteLength;
+        }
+        if (last) {
+          this.done = true;
+          this.res.end();
+        }
+      });
+      if (last) return;
+      if (!ok) {
+        await new Promise<void>((resolve) =>
+          this.waitWritable(() => {
+            resolve();
+            return true;
+          }),
+        );
+      }
+    }
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead(status, headers);
+      this.res.end();
+    });
+  }
+
+  /**
    * Answers with an error: a complete response while nothing was sent yet, otherwise (a body
    * already streaming) the connection is closed so that the client sees a truncated response.
    */

@@ -73,11 +73,11 @@ export async function sendRewritten(
     if (r.done) ended = true;
     return r.done ? null : r.value;
   };
-  async function* rest(first: Buffer | null): AsyncGenerator<Buffer> {
-    for (let chunk = first; chunk !== null; chunk = await next()) yield* rewrite(chunk);
-    const last = rewrite(null);
+  async function* rest(first: Buffer | null): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
+    for (let chunk = first; chunk !== null; chunk = await next()) yield { pieces: rewrite(chunk), last: false };
+    const pieces = rewrite(null);
     hooks.onDone(ms / 1000);
-    yield* last;
+    yield { pieces, last: true };
   }
   try {
     const first = await next();
@@ -90,7 +90,8 @@ export async function sendRewritten(
       if (!ended) await next().catch(() => null);
       return;
     }
-    await exchange.sendStream(status, headers, rest(first), null);
+    if (bodyless) await exchange.sendStream(status, headers, null, null);
+    else await exchange.sendParts(status, headers, rest(first));
   } catch (err) {
     hooks.onError(err as Error);
     throw err;
