@@ -19,6 +19,10 @@ let slowClosed: Promise<void> = Promise.resolve();
 
 const PAGE = (o: string) => `<!DOCTYPE html><html><head><title>T</title></head><body><a id="x" href="${o}/next">next</a><img src="/rel.png"></body></html>`;
 
+const BIG = Buffer.from(
+  `<!DOCTYPE html><html><head><title>Big</title></head><body>${Array.from({ length: 3000 }, (_, i) => `<p class="row" data-i="${i}"><a href="/r/${i}">row ${i}</a> <img src="https://blocked.invalid/${i}.png"></p>`).join('\n')}</body></html>`,
+);
+
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const page = Buffer.from(PAGE(originUrl));
   switch (req.url) {
@@ -37,6 +41,17 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       const gz = gzipSync(page);
       res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': gz.length });
       res.end(gz);
+      return;
+    }
+    case '/big': {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      const parts = [BIG.subarray(0, 70_000), BIG.subarray(70_000, 150_001), BIG.subarray(150_001)];
+      const writeNext = (): void => {
+        const part = parts.shift();
+        if (part === undefined) res.end();
+        else res.write(part, () => setImmediate(writeNext));
+      };
+      writeNext();
       return;
     }
     case '/empty.png':
@@ -109,6 +124,16 @@ describe('rewritten bodies', () => {
     let text = String(first.value);
     for (let next = await reader.next(); !next.done; next = await reader.next()) text += String(next.value);
     expectRewritten(text);
+  });
+
+  it('streams a page of many chunks whole and rewritten', async () => {
+    const res = await get('/big');
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    const expected = BIG.toString()
+      .replace('<head>', `<head>${res.text.slice(res.text.indexOf('<script'), res.text.indexOf('</script>') + 9)}`)
+      .replace(/https:\/\/blocked\.invalid\/(\d+)\.png/g, (url) => `${t.gateway.url}/blocked?url=${encodeURIComponent(url)}`);
+    expect(res.text.length).toBe(expected.length);
+    expect(res.text === expected).toBe(true);
   });
 
   it('decodes a gzip page and sends it decoded', async () => {
