@@ -700,6 +700,23 @@ describe('HtmlRewriter with relativeUrlsStay', () => {
     }
   });
 
+  it('gives the same bytes as asking about every URL on random hostile documents', () => {
+    const random = mulberry32(777);
+    const extra = ['https&#58;//other.test/e', '&#47;/other.test/p', '\v//other.test/v', '/rel?a=1&amp;b=2', 'x.png 1x, //other.test/y 2x', 'java\nscript:x'];
+    const failures: string[] = [];
+    for (let d = 0; d < 300; d++) {
+      let text = '';
+      const tokens = 20 + Math.floor(random() * 100);
+      for (let k = 0; k < tokens; k++) {
+        const pool = random() < 0.15 ? extra : VOCABULARY;
+        text += pool[Math.floor(random() * pool.length)];
+      }
+      const asked = rewriteHtml(text, { mapUrl: absoluteOnly, snippet: SNIPPET });
+      if (rewriteHtml(text, { mapUrl: absoluteOnly, snippet: SNIPPET, relativeUrlsStay: true }) !== asked) failures.push(text);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('does not ask about URLs that cannot be absolute, and still asks about disguised ones', () => {
     const seen: string[] = [];
     const record = (url: string, context: HtmlUrlContext): string | null => {
