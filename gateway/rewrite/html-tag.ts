@@ -17,19 +17,19 @@ CLASS[0x3e] = C_NAME_END | C_ATTR_NAME_END | C_UNQUOTED_END;
 CLASS[0x3d] = C_ATTR_NAME_END;
 
 /** A cheap hash of a name from its length and first, second and last characters, case-folded; < 1024. */
-export function nameHash(text: string, s: number, e: number): number {
+function nameHash(text: string, s: number, e: number): number {
   const second = e - s > 1 ? text.charCodeAt(s + 1) | 0x20 : 0;
   return ((e - s) ^ ((text.charCodeAt(s) | 0x20) * 3) ^ (text.charCodeAt(e - 1) | 0x20) ^ (second << 1)) & 1023;
 }
 
 /** A key of a name from its length (up to 15) and first letter in either case; < 512. Names with different keys differ. */
-export function nameKey(text: string, s: number, e: number): number {
+function nameKey(text: string, s: number, e: number): number {
   const n = e - s;
   return (Math.min(n, 15) << 5) | (text.charCodeAt(s) & 31);
 }
 
 /** Whether text[s, e) is `lower` in any ASCII case. */
-export function sameName(text: string, s: number, e: number, lower: string): boolean {
+function sameName(text: string, s: number, e: number, lower: string): boolean {
   if (e - s !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) if ((text.charCodeAt(s + i) | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
