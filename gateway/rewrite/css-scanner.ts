@@ -1,6 +1,7 @@
 // The CSS URL scanner: finds url(...), @import strings and image-set() strings in a region of a
 // string and records their replacements; every other byte is left where it is. It works on any
-// string whose ASCII characters are the CSS ones: Unicode text or bytes held as latin1.
+// string whose ASCII characters are the CSS ones: Unicode text or bytes held as latin1. Its
+// token helpers are in this file so that the loops read no imported bindings (see html-syntax.ts).
 
 import { cssEscapeUrl, cssUnescape } from './css-escapes.js';
 import type { Edits } from './edits.js';
