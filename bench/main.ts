@@ -34,6 +34,7 @@ const USAGE = `npm run bench [-- options]
   --only=a,b       run only these scenarios: ${Object.keys(SCENARIOS).join(', ')}
   --runs=N         runs per figure (median reported)
   --no-nginx       skip the nginx baseline
+  --rewriter-throughput   only the HTML rewriter's throughput (bench/rewriter-throughput.ts, bundled)
   --help`;
 
 function settingsFor(full: boolean): Settings {

@@ -1,9 +1,14 @@
 // Throughput of HtmlRewriteStream against a plain PassThrough on realistic pages pushed in 16 KB
-// chunks, both measured in the same run. Run: npx vite-node bench/rewriter-throughput.ts
+// chunks, all measured in the same run: a URL-heavy page (every fifth link, every image and the
+// CSS point to other origins) and the bench origin's page (relative URLs only), each with every
+// URL handed to mapUrl and with relativeUrlsStay (as proxy.ts runs it).
+// Run: npx vite-node bench/rewriter-throughput.ts, or bundled as the gateway runs:
+// node bench/run.mjs --rewriter-throughput
 
 import { loadavg } from 'node:os';
 import { PassThrough, type Transform } from 'node:stream';
 import { HtmlRewriteStream } from '../gateway/rewrite/html-rewriter.js';
+import { htmlPage } from './lib/content.js';
 
 const CHUNK = 16 * 1024;
 const RUNS = 5;
@@ -99,30 +104,40 @@ function median(values: number[]): number {
 
 const snippet = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
 const rows: string[][] = [];
-for (const [label, size] of [
-  ['50 KB', 50 * 1024],
-  ['500 KB', 500 * 1024],
+for (const [label, doc] of [
+  ['URL-heavy 50 KB', page(50 * 1024)],
+  ['URL-heavy 500 KB', page(500 * 1024)],
+  ['bench origin 50 KB', htmlPage(50 * 1024, 'Bench page 50 KB')],
+  ['bench origin 500 KB', htmlPage(500 * 1024, 'Bench page 500 KB')],
 ] as const) {
-  const doc = page(size);
   const pieces = chunks(doc);
   const makeRewriter = (): Transform => new HtmlRewriteStream({ mapUrl, snippet });
+  const makeRelativeStay = (): Transform => new HtmlRewriteStream({ mapUrl, snippet, relativeUrlsStay: true });
   const makePassThrough = (): Transform => new PassThrough();
-  await measure(makeRewriter, pieces, doc.length);
-  await measure(makePassThrough, pieces, doc.length);
+  for (const make of [makeRewriter, makeRelativeStay, makePassThrough]) await measure(make, pieces, doc.length);
   const pass: { wall: number; cpu: number }[] = [];
   const rewrite: { wall: number; cpu: number }[] = [];
+  const relative: { wall: number; cpu: number }[] = [];
   for (let run = 0; run < RUNS; run++) {
     pass.push(await measure(makePassThrough, pieces, doc.length));
     rewrite.push(await measure(makeRewriter, pieces, doc.length));
+    relative.push(await measure(makeRelativeStay, pieces, doc.length));
   }
   const p = median(pass.map((m) => m.cpu));
   const r = median(rewrite.map((m) => m.cpu));
-  const pw = median(pass.map((m) => m.wall));
+  const rs = median(relative.map((m) => m.cpu));
   const rw = median(rewrite.map((m) => m.wall));
-  rows.push([`${label} (${doc.length} B)`, p.toFixed(0), r.toFixed(0), (r / p).toFixed(4), pw.toFixed(0), rw.toFixed(0), (rw / pw).toFixed(4)]);
+  rows.push([`${label} (${doc.length} B)`, p.toFixed(0), r.toFixed(0), (r / p).toFixed(4), rw.toFixed(0), rs.toFixed(0)]);
 }
 
-const header = ['page', 'PassThrough MB/cpu-s', 'HtmlRewriteStream MB/cpu-s', 'ratio', 'PassThrough MB/s wall', 'HtmlRewriteStream MB/s wall', 'ratio wall'];
+const header = [
+  'page',
+  'PassThrough MB/cpu-s',
+  'HtmlRewriteStream MB/cpu-s',
+  'ratio',
+  'HtmlRewriteStream MB/s wall',
+  'with relativeUrlsStay (as proxy.ts) MB/cpu-s',
+];
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
 const line = (cells: string[]): string => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
 console.log(

@@ -46,11 +46,13 @@ export type ToRealUrl = (url: URL) => URL | null;
 /** Maps a real URL to the URL the browser should see (a proxied host, or the gateway's "not allowed" page). */
 export type ToBrowserUrl = (url: URL) => string;
 
-function hopByHopNames(connection: string | undefined): Set<string> {
-  const names = new Set(HOP_BY_HOP);
-  for (const token of (connection ?? '').split(',')) {
+/** The headers a Connection header names (RFC 9110 7.6.1) besides the fixed hop-by-hop ones; null when none (the usual case). */
+function connectionNames(connection: string | undefined): Set<string> | null {
+  if (!connection) return null;
+  let names: Set<string> | null = null;
+  for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name) names.add(name);
+    if (name && !HOP_BY_HOP.has(name)) (names ??= new Set()).add(name);
   }
   return names;
 }
@@ -69,10 +71,10 @@ function mapBrowserUrl(value: string, toReal: ToRealUrl): URL | null {
  * session's jar only (the browser's Cookie header carries gateway cookies and never goes upstream).
  */
 export function upstreamRequestHeaders(incoming: Readonly<Record<string, string>>, toReal: ToRealUrl, jarCookie: string): Record<string, string> {
-  const drop = hopByHopNames(incoming.connection);
+  const drop = connectionNames(incoming.connection);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (!drop.has(name) && !REQUEST_DROP.has(name)) out[name] = value;
+    if (!HOP_BY_HOP.has(name) && !REQUEST_DROP.has(name) && !drop?.has(name)) out[name] = value;
   }
   const origin = incoming.origin;
   if (origin !== undefined) {
@@ -135,7 +137,7 @@ function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
  */
 export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl, sessionOrigin?: string): DownstreamHeaders {
   const connection = raw.connection;
-  const drop = hopByHopNames(Array.isArray(connection) ? connection.join(',') : connection);
+  const drop = connectionNames(Array.isArray(connection) ? connection.join(',') : connection);
   const headers: [string, string][] = [];
   const setCookies: string[] = [];
   for (const [name, value] of Object.entries(raw)) {
@@ -146,7 +148,7 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
       setCookies.push(...values);
       continue;
     }
-    if (drop.has(lower) || RESPONSE_DROP.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || RESPONSE_DROP.has(lower) || drop?.has(lower)) continue;
     for (const v of values) {
       switch (lower) {
         case 'location':

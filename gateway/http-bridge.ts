@@ -13,6 +13,7 @@ export interface IncomingRequest {
   url: string;
   /** Header values by lowercase name; repeated headers are joined as HTTP says. */
   headers: Record<string, string>;
+  /** The client's address; '' when the exchange was told not to copy it. */
   remoteAddress: string;
 }
 
@@ -36,9 +37,11 @@ export class Exchange {
 
   // Lifetime rule: construct synchronously inside the uWS handler, before any await; it copies
   // the request and registers onAborted/onWritable, which uWS requires before returning.
+  // `copyAddress`: read the client address now (a getpeername call), for whoever logs it later.
   constructor(
     readonly res: HttpResponse,
     req: HttpRequest,
+    copyAddress = true,
   ) {
     const headers: Record<string, string> = {};
     req.forEach((key, value) => {
@@ -50,7 +53,7 @@ export class Exchange {
       method: req.getCaseSensitiveMethod().toUpperCase(),
       url: query ? `${req.getUrl()}?${query}` : req.getUrl(),
       headers,
-      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      remoteAddress: copyAddress ? Buffer.from(res.getRemoteAddressAsText()).toString() : '',
     };
     res.onAborted(() => {
       this.done = true;
@@ -141,9 +144,50 @@ export class Exchange {
       if (body && Symbol.asyncIterator in body) await drain(body);
       return;
     }
-    this.res.cork(() => this.writeHead(status, headers));
-    if (length !== null) await this.streamKnownLength(body, length);
-    else await this.streamChunked(body);
+    if (length !== null) await this.streamKnownLength(status, headers, body, length);
+    else {
+      this.res.cork(() => this.writeHead(status, headers));
+      await this.streamChunked(body);
+    }
+  }
+
+  /**
+   * Streams a chunked body that comes as parts, each a few pieces written back to back: the head
+   * goes out with the first part and the end with the last, so a part costs one write. Stops when
+   * the client aborts (and closes `parts`).
+   */
+  async sendParts(status: number, headers: Iterable<[string, string]>, parts: AsyncIterable<{ pieces: readonly Uint8Array[]; last: boolean }>): Promise<void> {
+    if (this.done) return;
+    for await (const { pieces, last } of parts) {
+      if (this.done) return;
+      let ok = true;
+      this.res.cork(() => {
+        if (!this.headWritten) this.writeHead(status, headers);
+        for (const piece of pieces) {
+          ok = this.res.write(piece) && ok;
+          this.bytesOut += piece.byteLength;
+        }
+        if (last) {
+          this.done = true;
+          this.res.end();
+        }
+      });
+      if (last) return;
+      if (!ok) {
+        await new Promise<void>((resolve) =>
+          this.waitWritable(() => {
+            resolve();
+            return true;
+          }),
+        );
+      }
+    }
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead(status, headers);
+      this.res.end();
+    });
   }
 
   /**
@@ -191,7 +235,8 @@ export class Exchange {
     this.res.cork(() => this.res.end());
   }
 
-  private async streamKnownLength(body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
+  /** The head goes out with the first chunk (one write instead of two). */
+  private async streamKnownLength(status: number, headers: Iterable<[string, string]>, body: AsyncIterable<Uint8Array>, length: number): Promise<void> {
     let sent = 0;
     let completed = false;
     for await (const chunk of body) {
@@ -202,6 +247,7 @@ export class Exchange {
       const startOffset = this.res.getWriteOffset();
       let result: [boolean, boolean] = [true, false];
       this.res.cork(() => {
+        if (!this.headWritten) this.writeHead(status, headers);
         result = this.res.tryEnd(chunk, length);
       });
       sent += chunk.byteLength;
@@ -229,11 +275,18 @@ export class Exchange {
         });
       }
     }
-    if (!this.done && sent < length) {
+    if (this.done) return;
+    this.done = true;
+    if (sent < length) {
       // The upstream body ended short of its Content-Length: close rather than hang.
-      this.done = true;
       this.res.close();
+      return;
     }
+    // An empty body (Content-Length: 0): nothing went through tryEnd.
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead(status, headers);
+      this.res.end();
+    });
   }
 
   private waitWritable(handler: (offset: number) => boolean): void {

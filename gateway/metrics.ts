@@ -3,7 +3,6 @@
 // read the live state (sessions, participants, sockets) when scraped.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Transform } from 'node:stream';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Role } from '../protocol/messages.js';
 
@@ -65,36 +64,6 @@ const TYPE_PREFIX = /^\{"type":"([a-z-]{1,32})"/;
 /** The `type` of an encoded hub message (every one is JSON.stringify'd with `type` first). */
 export function messageTypeOf(encoded: string): string {
   return TYPE_PREFIX.exec(encoded)?.[1] ?? 'other';
-}
-
-/**
- * Times the synchronous work of a stream's transform and flush calls (its CPU time, whatever it
- * waits for) and reports the total once the stream has ended. Returns the same stream.
- */
-export function timeTransform<T extends Transform>(stream: T, onDone: (seconds: number) => void): T {
-  let totalMs = 0;
-  const transform = stream._transform.bind(stream);
-  stream._transform = (chunk, encoding, callback) => {
-    const t = performance.now();
-    try {
-      transform(chunk, encoding, callback);
-    } finally {
-      totalMs += performance.now() - t;
-    }
-  };
-  const flush = stream._flush?.bind(stream);
-  if (flush) {
-    stream._flush = (callback) => {
-      const t = performance.now();
-      try {
-        flush(callback);
-      } finally {
-        totalMs += performance.now() - t;
-      }
-    };
-  }
-  stream.once('end', () => onDone(totalMs / 1000));
-  return stream;
 }
 
 /** uWS `ws.send` results. */
@@ -279,7 +248,7 @@ export class GatewayMetrics {
     if (reason) this.rejections.inc({ reason });
   }
 
-  /** One HTML response was rewritten in `seconds` of CPU time (see timeTransform). */
+  /** One HTML response was rewritten in `seconds` of CPU time (see rewritten-body.ts). */
   htmlRewritten(seconds: number): void {
     this.rewriteTime.observe(seconds);
   }

@@ -1,12 +1,10 @@
 // The proxy pipeline for one request on a proxied host, as named passes:
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
-//   mapResponseHeaders -> streamBody (HTML and CSS decoded, charset found, rewritten; worker scripts
-//   prefixed with the worker runtime; everything else piped as is).
+//   mapResponseHeaders -> streamBody (HTML and CSS decoded, charset found and rewritten, see
+//   rewritten-body.ts; worker scripts prefixed with the worker runtime; everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { pipeline, type Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
@@ -16,9 +14,10 @@ import { GatewayError } from './errors.js';
 import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
-import { type ContentKind, timeTransform } from './metrics.js';
-import { CssRewriteStream } from './rewrite/css-rewriter.js';
-import { HtmlRewriteStream } from './rewrite/html-rewriter.js';
+import type { ContentKind } from './metrics.js';
+import { CssRewriter } from './rewrite/css-rewriter.js';
+import { HtmlRewriter } from './rewrite/html-rewriter.js';
+import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import type { Participant, Session } from './session.js';
 import { withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
@@ -189,23 +188,6 @@ export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: 
   return `${new URL(mapped).origin}${trimmed.slice(authority[0].length)}`;
 }
 
-function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
-  switch (encoding.trim().toLowerCase()) {
-    case '':
-    case 'identity':
-      return null;
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return 'unsupported';
-  }
-}
-
 function upstreamError(err: unknown, target: URL): GatewayError {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
     return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
@@ -290,6 +272,7 @@ export async function proxyRequest(
   }
 
   const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
+  // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
   const mapUrl = (url: string) => markupUrl(gw, session, target, url);
   const onStreamError = (err: Error | null) => {
     if (err && !exchange.finished) {
@@ -297,7 +280,7 @@ export async function proxyRequest(
       gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
     }
   };
-  let source: Readable = decoder ? (pipeline as (...streams: unknown[]) => Readable)(upstream.body, decoder, () => {}) : upstream.body;
+  let source: AsyncIterable<Buffer> = decoder ? decodedBody(upstream.body, decoder) : upstream.body;
   if (kind === 'worker') {
     const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
     const out = (pipeline as (...streams: unknown[]) => Readable)(source, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
@@ -312,12 +295,13 @@ export async function proxyRequest(
     charset = sniffed.charset ?? undefined;
     if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
   }
-  const rewriter =
+  const rewriter: ChunkRewriter =
     kind === 'css'
-      ? new CssRewriteStream(mapUrl, { charset })
-      : new HtmlRewriteStream({
+      ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
+      : new HtmlRewriter({
           mapUrl,
           charset,
+          relativeUrlsStay: true,
           snippet: injectionSnippet({
             nonce,
             mask: maskSelectorsFor(gw, session, label),
@@ -330,10 +314,12 @@ export async function proxyRequest(
             hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
           }),
         });
-  timeTransform(rewriter, (seconds) => {
-    exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
-    gw.metrics?.htmlRewritten(seconds);
+  const length = decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
+  await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
+    onDone: (seconds) => {
+      exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
+      gw.metrics?.htmlRewritten(seconds);
+    },
+    onError: (err) => onStreamError(err),
   });
-  const out = (pipeline as (...streams: unknown[]) => Readable)(source, rewriter, onStreamError);
-  await exchange.sendStream(upstream.statusCode, headersOut, out, null);
 }

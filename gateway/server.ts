@@ -248,7 +248,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // The site's own WebSockets: every other path (uWS matches the static hub route first).
   app.ws('/*', siteSockets.behavior());
   app.any('/*', (res, req) => {
-    const exchange = new Exchange(res, req);
+    // Only the debug access log reads the client address.
+    const exchange = new Exchange(res, req, log.enabled('debug'));
     const started = performance.now();
     const ended = lifecycle.begin();
     const accounting: { host: HostKind } = { host: 'unknown' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CssRewriteStream, rewriteCss } from '../../gateway/rewrite/css-rewriter.js';
+import { CssRewriter, CssRewriteStream, rewriteCss } from '../../gateway/rewrite/css-rewriter.js';
 
 const O2 = 'http://o2--sess.localhost/';
 
@@ -190,3 +190,40 @@ describe('CssRewriteStream', () => {
     expect((await stream([css], 'windows-1252')).toString('latin1')).toBe(`a{b:url(${O2}caf\\e9 .png)}`);
   });
 });
+
+describe('CssRewriter with relativeUrlsStay', () => {
+  const doc = Buffer.from(SAMPLE, 'utf8');
+  const absoluteOnly = (url: string): string | null => (/^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i.test(url.trim()) ? mapUrl(url.trim()) : null);
+
+  it('gives the same bytes as asking about every URL, without asking about relative ones', () => {
+    const seen: string[] = [];
+    const record = (url: string): string | null => {
+      seen.push(url);
+      return absoluteOnly(url);
+    };
+    const all = new CssRewriter(absoluteOnly);
+    const expected = Buffer.concat([...all.write(doc), ...all.end()]);
+    for (const cut of [1, 100, 333, doc.length - 5]) {
+      const some = new CssRewriter(record, { relativeUrlsStay: true });
+      const out = Buffer.concat([...some.write(doc.subarray(0, cut)), ...some.write(doc.subarray(cut)), ...some.end()]);
+      expect(out.equals(expected)).toBe(true);
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((url) => !/^\s*([a-z][a-z0-9+.-]*:|\/\/|\\)/i.test(url))).toEqual([]);
+  });
+
+  it('still asks about a URL whose escapes spell a scheme', () => {
+    const seen: string[] = [];
+    const record = (url: string): string | null => {
+      seen.push(url);
+      return absoluteOnly(url);
+    };
+    expect(rewriteCssStream('a{b:url(/x.png);c:url(\\68ttps://other.test/e.png)}', record)).toBe(`a{b:url(/x.png);c:url(${O2}e.png)}`);
+    expect(seen).toEqual(['https://other.test/e.png']);
+  });
+});
+
+function rewriteCssStream(css: string, map: (url: string) => string | null): string {
+  const rewriter = new CssRewriter(map, { relativeUrlsStay: true });
+  return Buffer.concat([...rewriter.write(Buffer.from(css)), ...rewriter.end()]).toString();
+}

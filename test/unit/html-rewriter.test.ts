@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeadInjector } from '../../gateway/html-inject.js';
-import { HtmlRewriteStream, type HtmlUrlContext, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { HtmlRewriter, HtmlRewriteStream, type HtmlUrlContext, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 
 const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
 const SNIP = SNIPPET.toString('latin1');
@@ -673,5 +673,102 @@ describe('HtmlRewriteStream limits and charsets', () => {
     const doc = Buffer.from('\ufeff<a href="https://other.test/a">', 'utf16le');
     expect((await stream([doc])).equals(doc)).toBe(true);
     expect((await stream([doc], { charset: 'utf-16le' })).equals(doc)).toBe(true);
+  });
+});
+
+/** A mapper like proxy.ts's markupUrl: whatever is not absolute stays. */
+function absoluteOnly(url: string): string | null {
+  return /^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i.test(url.trim()) ? mapUrl(url.trim()) : null;
+}
+
+describe('HtmlRewriter with relativeUrlsStay', () => {
+  const doc = Buffer.from(SAMPLE, 'utf8');
+
+  it('gives the same bytes as asking mapUrl about every URL, for any split', async () => {
+    const asked = await stream([doc], { map: absoluteOnly });
+    const random = mulberry32(4242);
+    for (let run = 0; run < 50; run++) {
+      const chunks = splitAt(doc, randomCuts(random, doc.length, 2 + (run % 4)));
+      const s = new HtmlRewriteStream({ mapUrl: absoluteOnly, snippet: SNIPPET, relativeUrlsStay: true });
+      const out: Buffer[] = [];
+      s.on('data', (chunk: Buffer) => out.push(chunk));
+      const finished = new Promise<void>((resolve) => s.on('end', resolve));
+      for (const chunk of chunks) s.write(chunk);
+      s.end();
+      await finished;
+      expect(Buffer.concat(out).equals(asked)).toBe(true);
+    }
+  });
+
+  it('gives the same bytes as asking about every URL on random hostile documents', () => {
+    const random = mulberry32(777);
+    const extra = ['https&#58;//other.test/e', '&#47;/other.test/p', '\v//other.test/v', '/rel?a=1&amp;b=2', 'x.png 1x, //other.test/y 2x', 'java\nscript:x'];
+    const failures: string[] = [];
+    for (let d = 0; d < 300; d++) {
+      let text = '';
+      const tokens = 20 + Math.floor(random() * 100);
+      for (let k = 0; k < tokens; k++) {
+        const pool = random() < 0.15 ? extra : VOCABULARY;
+        text += pool[Math.floor(random() * pool.length)];
+      }
+      const asked = rewriteHtml(text, { mapUrl: absoluteOnly, snippet: SNIPPET });
+      if (rewriteHtml(text, { mapUrl: absoluteOnly, snippet: SNIPPET, relativeUrlsStay: true }) !== asked) failures.push(text);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('does not ask about URLs that cannot be absolute, and still asks about disguised ones', () => {
+    const seen: string[] = [];
+    const record = (url: string, context: HtmlUrlContext): string | null => {
+      seen.push(`${context.tag}.${context.attr} ${url}`);
+      return absoluteOnly(url);
+    };
+    const html = [
+      '<a href="/x">1</a><img src="p.png" srcset="/a.png 1x, /b.png 2x"><a ping="/p /q" href="?x">2</a>',
+      '<a href="https&#58;//other.test/e">3</a><img src="\vhttps://other.test/v"><img srcset="/a 1x, //other.test/b 2x">',
+      '<link rel=stylesheet href="/s.css" integrity="x"><div style="b:url(/r.png);c:url(//other.test/c.png)"></div>',
+    ].join('');
+    const out = rewriteHtml(html, { mapUrl: record, relativeUrlsStay: true });
+    expect(out).toBe(rewriteHtml(html, { mapUrl: absoluteOnly }));
+    expect(out).toContain(`<link rel=stylesheet href="/s.css">`);
+    expect(seen).toEqual([
+      'a.href https://other.test/e',
+      'img.src \vhttps://other.test/v',
+      'img.srcset /a',
+      'img.srcset //other.test/b',
+      'link.href /s.css',
+      'div.style //other.test/c.png',
+    ]);
+  });
+});
+
+describe('HtmlRewriter output', () => {
+  it('hands on untouched bytes as slices of the input chunk', () => {
+    const rewriter = new HtmlRewriter({ mapUrl, snippet: SNIPPET });
+    const first = Buffer.from('<!DOCTYPE html><html><head><title>t</title>');
+    const second = Buffer.from('<p>text</p><a href="/rel">r</a><img src="x.png">');
+    const one = rewriter.write(first);
+    expect(Buffer.concat(one).toString()).toBe(`<!DOCTYPE html><html><head>${SNIP}<title>t</title>`);
+    expect(one[0]!.buffer).toBe(first.buffer);
+    expect(one[2]!.buffer).toBe(first.buffer);
+    const two = rewriter.write(second);
+    expect(two).toHaveLength(1);
+    expect(two[0]!.buffer).toBe(second.buffer);
+    expect(rewriter.end()).toEqual([]);
+  });
+
+  it('holds back a tag cut by the chunk end and sends it with the next chunk', () => {
+    const rewriter = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0) });
+    expect(Buffer.concat(rewriter.write(Buffer.from('<p>a</p><a href="https://oth'))).toString()).toBe('<p>a</p>');
+    expect(Buffer.concat(rewriter.write(Buffer.from('er.test/x">b</a>'))).toString()).toBe(`<a href="${O2}x">b</a>`);
+    expect(rewriter.end()).toEqual([]);
+  });
+
+  it('joins many edits of one chunk into one Buffer', () => {
+    const rewriter = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0) });
+    const html = Array.from({ length: 20 }, (_, i) => `<a href="https://other.test/${i}">${i}</a>`).join('');
+    const out = rewriter.write(Buffer.from(html));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.toString()).toBe(rewriteHtml(html, { mapUrl }));
   });
 });

@@ -1,7 +1,5 @@
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { GatewayMetrics, messageTypeOf, rejectionReason, timeTransform } from '../../gateway/metrics.js';
+import { GatewayMetrics, messageTypeOf, rejectionReason } from '../../gateway/metrics.js';
 
 describe('messageTypeOf', () => {
   it.each([
@@ -33,45 +31,6 @@ describe('rejectionReason', () => {
 
   it.each(['SESSION_NOT_FOUND', 'NOT_FOUND', 'INTERNAL', 'UPSTREAM_FAILED', 'anything'])('%s is not a rejection', (code) => {
     expect(rejectionReason(code)).toBeNull();
-  });
-});
-
-describe('timeTransform', () => {
-  it('reports the synchronous time of transform and flush once the stream ends, and passes the data through', async () => {
-    const busy = (ms: number) => {
-      const until = performance.now() + ms;
-      while (performance.now() < until) {
-        // Spin: CPU time the timer must see.
-      }
-    };
-    const upper = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        busy(5);
-        done(null, chunk.toString().toUpperCase());
-      },
-      flush(done) {
-        busy(5);
-        done(null, '!');
-      },
-    });
-    let seconds = -1;
-    timeTransform(upper, (s) => {
-      seconds = s;
-    });
-    const out: string[] = [];
-    await pipeline(
-      ['a', 'b', 'c'],
-      upper,
-      new Transform({
-        transform(chunk, _enc, done) {
-          out.push(String(chunk));
-          done();
-        },
-      }),
-    );
-    expect(out.join('')).toBe('ABC!');
-    expect(seconds).toBeGreaterThanOrEqual(0.019);
-    expect(seconds).toBeLessThan(1);
   });
 });
 

@@ -1,0 +1,57 @@
+// Spellings of URLs that a mapper keeping relative URLs as they are never changes. With the
+// rewriters' `relativeUrlsStay` option, a URL that cannot be absolute is left alone without being
+// decoded or handed to mapUrl. The checks read the raw text (before character references, CSS
+// escapes or charset decoding) and answer "maybe" whenever one of those could change the verdict.
+
+const LF = 0x0a;
+const TAB = 0x09;
+const VT = 0x0b;
+const FF = 0x0c;
+const CR = 0x0d;
+const SPACE = 0x20;
+const AMP = 0x26;
+const SLASH = 0x2f;
+const COLON = 0x3a;
+const BACKSLASH = 0x5c;
+
+/** Characters that may start an absolute URL somewhere in a list: a scheme's colon, `//`, a backslash, an escape, or what String.prototype.trim strips. */
+const MAYBE_ABSOLUTE_IN_LIST = /[:&\\\v\u0080-\uffff]|\/\//;
+
+function isSchemeChar(c: number): boolean {
+  const l = c | 0x20;
+  return (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+}
+
+/**
+ * Whether raw[s, e), one URL, may be absolute (a scheme, `//` or `\\` after trimming); false only
+ * when the decoded and trimmed URL certainly has none of them.
+ */
+export function mayBeAbsolute(raw: string, s: number, e: number): boolean {
+  let p = s;
+  let c = 0;
+  while (p < e) {
+    c = raw.charCodeAt(p);
+    if (c !== SPACE && c !== LF && c !== TAB && c !== CR && c !== FF) break;
+    p++;
+  }
+  if (p >= e) return false;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x7a) {
+    p++;
+    while (p < e && isSchemeChar(raw.charCodeAt(p))) p++;
+    if (p >= e) return false;
+    c = raw.charCodeAt(p);
+    return c === COLON || c === AMP || c === BACKSLASH;
+  }
+  if (c === SLASH) {
+    if (p + 1 >= e) return false;
+    const c2 = raw.charCodeAt(p + 1);
+    return c2 === SLASH || c2 === BACKSLASH || c2 === AMP;
+  }
+  return c === AMP || c === BACKSLASH || c === VT || c >= 0x80;
+}
+
+/** Whether some URL of a whitespace- or comma-separated list (srcset, ping) in `raw` may be absolute. */
+export function listMayHaveAbsolute(raw: string): boolean {
+  return MAYBE_ABSOLUTE_IN_LIST.test(raw);
+}

@@ -1,0 +1,43 @@
+// How scanned text relates to Unicode. The scanners hold bytes as latin1 strings (one character
+// per byte, so offsets are byte offsets for any ASCII-compatible charset); a codec turns a span of
+// such bytes into the Unicode a URL mapper sees, and a replacement back into bytes.
+
+/** Decoding of scanned spans and encoding of replacements for one charset. */
+export interface TextCodec {
+  decode(raw: string): string;
+  encode(text: string): string;
+  /** Non-ASCII characters must be written as escapes (the charset is not UTF-8). */
+  asciiOnly: boolean;
+}
+
+/** The codec for text that is already Unicode. */
+export const UNICODE_CODEC: TextCodec = { decode: (s) => s, encode: (s) => s, asciiOnly: false };
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** UTF-8 bytes held as latin1. */
+export const UTF8_CODEC: TextCodec = {
+  decode: (raw) => (NON_ASCII.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw),
+  encode: (text) => (NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text),
+  asciiOnly: false,
+};
+
+/** A codec for bytes held as a latin1 string in `charset` (default UTF-8); null if the charset is not ASCII-compatible. */
+export function byteCodec(charset?: string): TextCodec | null {
+  let encoding = 'utf-8';
+  if (charset) {
+    try {
+      encoding = new TextDecoder(charset.trim()).encoding;
+    } catch {
+      encoding = 'utf-8';
+    }
+  }
+  if (encoding.startsWith('utf-16') || encoding === 'replacement') return null;
+  if (encoding === 'utf-8') return UTF8_CODEC;
+  const decoder = new TextDecoder(encoding);
+  return {
+    decode: (raw) => (NON_ASCII.test(raw) ? decoder.decode(Buffer.from(raw, 'latin1')) : raw),
+    encode: (text) => text,
+    asciiOnly: true,
+  };
+}

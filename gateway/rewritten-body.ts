@@ -1,0 +1,101 @@
+// The body of an HTML or CSS response as the browser gets it: decoded when the origin compressed
+// it, then rewritten chunk by chunk as it arrives. No Transform or pipeline in between when the
+// body is not compressed: each upstream chunk goes through the rewriter and its pieces (slices of
+// the chunk where nothing changed) go straight to the client; a page that arrives in one chunk
+// leaves in one write.
+
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Exchange } from './http-bridge.js';
+
+/** A rewriter fed chunk by chunk (HtmlRewriter, CssRewriter). */
+export interface ChunkRewriter {
+  write(chunk: Buffer): Buffer[];
+  end(): Buffer[];
+}
+
+/** The decompressor for a Content-Encoding: null for none, 'unsupported' for one the gateway cannot decode. */
+export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
+  switch (encoding.trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return 'unsupported';
+  }
+}
+
+/** `body` through `decoder`; a failure of either fails the iteration (and stopping it early closes both). */
+export function decodedBody(body: Readable, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
+  return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, () => {});
+}
+
+/** What sendRewritten reports: the time spent in the rewriter once the body ended, or a failure of the body or the rewriter. */
+export interface RewriteHooks {
+  onDone(seconds: number): void;
+  onError(err: Error): void;
+}
+
+/**
+ * Sends `body` rewritten by `rewriter`. When the whole body came in its first chunk (`length`, the
+ * upstream Content-Length of an unencoded body, tells), the response goes out complete with a
+ * Content-Length, in one write; otherwise it is sent chunked, each chunk as soon as it is rewritten.
+ */
+export async function sendRewritten(
+  exchange: Exchange,
+  status: number,
+  headers: [string, string][],
+  body: AsyncIterable<Buffer>,
+  rewriter: ChunkRewriter,
+  length: number | null,
+  hooks: RewriteHooks,
+): Promise<void> {
+  const chunks = body[Symbol.asyncIterator]();
+  let ended = false;
+  let ms = 0;
+  const rewrite = (chunk: Buffer | null): Buffer[] => {
+    const t = performance.now();
+    try {
+      return chunk === null ? rewriter.end() : rewriter.write(chunk);
+    } finally {
+      ms += performance.now() - t;
+    }
+  };
+  const next = async (): Promise<Buffer | null> => {
+    const r = await chunks.next();
+    if (r.done) ended = true;
+    return r.done ? null : r.value;
+  };
+  async function* rest(first: Buffer | null): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
+    for (let chunk = first; chunk !== null; chunk = await next()) yield { pieces: rewrite(chunk), last: false };
+    const pieces = rewrite(null);
+    hooks.onDone(ms / 1000);
+    yield { pieces, last: true };
+  }
+  try {
+    const first = await next();
+    const bodyless = status === 204 || status === 304 || status < 200;
+    if (!bodyless && (first === null || (length !== null && first.length >= length))) {
+      const pieces = first === null ? rewrite(null) : [...rewrite(first), ...rewrite(null)];
+      hooks.onDone(ms / 1000);
+      exchange.sendComplete(status, headers, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      // The body's end, so that the upstream connection is free for the next request.
+      if (!ended) await next().catch(() => null);
+      return;
+    }
+    if (bodyless) await exchange.sendStream(status, headers, null, null);
+    else await exchange.sendParts(status, headers, rest(first));
+  } catch (err) {
+    hooks.onError(err as Error);
+    throw err;
+  } finally {
+    if (!ended) await chunks.return?.();
+  }
+}

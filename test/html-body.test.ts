@@ -1,0 +1,179 @@
+// How rewritten bodies leave the gateway, with a real gateway and a real origin: a page that
+// arrives whole goes out with a Content-Length, a streamed page goes out chunked as it comes (the
+// head before the origin has finished), bodiless answers stay bodiless, and a client that goes
+// away mid-page closes the upstream response.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+let origin: Server;
+let originUrl = '';
+let t: TestGateway;
+let host: { cookie: string; proxiedOrigin: string };
+let releaseStream: () => void = () => {};
+let slowClosed: Promise<void> = Promise.resolve();
+
+const PAGE = (o: string) => `<!DOCTYPE html><html><head><title>T</title></head><body><a id="x" href="${o}/next">next</a><img src="/rel.png"></body></html>`;
+
+const BIG = Buffer.from(
+  `<!DOCTYPE html><html><head><title>Big</title></head><body>${Array.from({ length: 3000 }, (_, i) => `<p class="row" data-i="${i}"><a href="/r/${i}">row ${i}</a> <img src="https://blocked.invalid/${i}.png"></p>`).join('\n')}</body></html>`,
+);
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  const page = Buffer.from(PAGE(originUrl));
+  switch (req.url) {
+    case '/whole':
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length });
+      res.end(page);
+      return;
+    case '/streamed': {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      const at = page.indexOf('<body>');
+      res.write(page.subarray(0, at));
+      releaseStream = () => res.end(page.subarray(at));
+      return;
+    }
+    case '/gzip': {
+      const gz = gzipSync(page);
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': gz.length });
+      res.end(gz);
+      return;
+    }
+    case '/big': {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      const parts = [BIG.subarray(0, 70_000), BIG.subarray(70_000, 150_001), BIG.subarray(150_001)];
+      const writeNext = (): void => {
+        const part = parts.shift();
+        if (part === undefined) res.end();
+        else res.write(part, () => setImmediate(writeNext));
+      };
+      writeNext();
+      return;
+    }
+    case '/empty.png':
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': 0 });
+      res.end();
+      return;
+    case '/not-modified':
+      res.writeHead(304, { 'content-type': 'text/html', etag: '"1"' });
+      res.end();
+      return;
+    case '/style.css': {
+      const css = Buffer.from(`a{background:url(${originUrl}/bg.png)} b{background:url(/rel.png)}`);
+      res.writeHead(200, { 'content-type': 'text/css', 'content-length': css.length });
+      res.end(css);
+      return;
+    }
+    case '/slow':
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write(`<!DOCTYPE html><html><head></head><body>${'<p>row</p>'.repeat(2000)}`);
+      slowClosed = new Promise((resolve) => res.on('close', () => resolve()));
+      return;
+    default:
+      res.writeHead(404).end();
+  }
+}
+
+beforeAll(async () => {
+  origin = createServer(serve);
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: originUrl }] });
+  const session = await createSession(t, `${originUrl}/whole`);
+  host = await t.join(session.hostUrl);
+});
+
+afterAll(async () => {
+  await t?.close();
+  origin?.close();
+});
+
+function get(path: string, headers: Record<string, string> = {}) {
+  return t.call('GET', `${host.proxiedOrigin}${path}`, { headers: { cookie: host.cookie, accept: 'text/html', ...headers } });
+}
+
+/** The page as the gateway must send it: the script first in <head>, the absolute link mapped. */
+function expectRewritten(text: string): void {
+  expect(text).toMatch(/^<!DOCTYPE html><html><head><script src="\/__cobrowse\/inject\.js"[^>]*><\/script><title>T<\/title><\/head><body>/);
+  expect(text).toContain(`<a id="x" href="${host.proxiedOrigin}/next">`);
+  expect(text).toContain('<img src="/rel.png">');
+}
+
+describe('rewritten bodies', () => {
+  it('sends a page that arrived whole in one answer with its Content-Length', async () => {
+    const res = await get('/whole');
+    expect(res.status).toBe(200);
+    expectRewritten(res.text);
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('streams a page that arrives in parts, chunked, sending the head before the origin has finished', async () => {
+    const res = await request(`http://127.0.0.1:${t.gateway.port}/streamed`, {
+      headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, accept: 'text/html' },
+    });
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    const reader = res.body[Symbol.asyncIterator]();
+    const first = await reader.next();
+    expect(String(first.value)).toContain('<script src="/__cobrowse/inject.js"');
+    releaseStream();
+    let text = String(first.value);
+    for (let next = await reader.next(); !next.done; next = await reader.next()) text += String(next.value);
+    expectRewritten(text);
+  });
+
+  it('streams a page of many chunks whole and rewritten', async () => {
+    const res = await get('/big');
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    const expected = BIG.toString()
+      .replace('<head>', `<head>${res.text.slice(res.text.indexOf('<script'), res.text.indexOf('</script>') + 9)}`)
+      .replace(/https:\/\/blocked\.invalid\/(\d+)\.png/g, (url) => `${t.gateway.url}/blocked?url=${encodeURIComponent(url)}`);
+    expect(res.text.length).toBe(expected.length);
+    expect(res.text === expected).toBe(true);
+  });
+
+  it('decodes a gzip page and sends it decoded', async () => {
+    const res = await get('/gzip');
+    expectRewritten(res.text);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-length']).toBeUndefined();
+  });
+
+  it('keeps a 304 answer without a body (no script injected)', async () => {
+    const res = await get('/not-modified', { 'if-none-match': '"1"' });
+    expect(res.status).toBe(304);
+    expect(res.text).toBe('');
+    expect(res.headers.etag).toBe('"1"');
+  });
+
+  it('passes an empty body through and ends the answer', async () => {
+    const res = await get('/empty.png', { accept: 'image/*' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    expect(res.headers['content-length']).toBe('0');
+  });
+
+  it('rewrites a stylesheet whole, keeping relative URLs', async () => {
+    const res = await get('/style.css', { accept: 'text/css' });
+    expect(res.text).toBe(`a{background:url(${host.proxiedOrigin}/bg.png)} b{background:url(/rel.png)}`);
+    expect(res.headers['content-length']).toBe(String(res.text.length));
+  });
+
+  it('closes the upstream response when the client goes away mid-page', async () => {
+    const controller = new AbortController();
+    const res = await request(`http://127.0.0.1:${t.gateway.port}/slow`, {
+      headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, accept: 'text/html' },
+      signal: controller.signal,
+    });
+    const reader = res.body[Symbol.asyncIterator]();
+    expect(String((await reader.next()).value)).toContain('<script src="/__cobrowse/inject.js"');
+    controller.abort();
+    await expect(Promise.race([slowClosed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 3000))])).resolves.toBe(
+      'closed',
+    );
+  });
+});
