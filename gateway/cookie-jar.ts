@@ -74,18 +74,21 @@ export class SessionCookieJar {
 
   /** What document.cookie shows on a page at `url`: the cookies a script may see. */
   async scriptCookies(url: URL): Promise<string> {
-    return this.jar.getCookieString(url.href, { http: false });
+    return (await this.scriptView(url)).cookies;
   }
 
-  /** When the first of the script-visible cookies for `url` expires (epoch ms), or null when none does. */
-  async scriptCookiesExpiry(url: URL): Promise<number | null> {
+  /**
+   * document.cookie for a page at `url` and when the first of those cookies expires (epoch ms, or
+   * null when none does), read from the store once.
+   */
+  async scriptView(url: URL): Promise<{ cookies: string; expires: number | null }> {
     const cookies = await this.jar.getCookies(url.href, { http: false });
-    let first: number | null = null;
+    let expires: number | null = null;
     for (const c of cookies) {
       const at = c.expiryTime();
-      if (at !== undefined && Number.isFinite(at) && (first === null || at < first)) first = at;
+      if (at !== undefined && Number.isFinite(at) && (expires === null || at < expires)) expires = at;
     }
-    return first;
+    return { cookies: cookies.map((c) => c.cookieString()).join('; '), expires };
   }
 
   /** Every cookie, for the API and persistence (values included: never log this). */

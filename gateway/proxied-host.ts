@@ -145,11 +145,11 @@ async function serveScriptCookies(
   } else if (exchange.request.method !== 'GET') {
     throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
   }
-  const expires = await session.jar.scriptCookiesExpiry(pageUrl);
+  const view = await session.jar.scriptView(pageUrl);
   exchange.sendComplete(
     200,
-    [['content-type', 'text/plain; charset=utf-8'], ['x-cobrowse-cookies-expire', String(expires ?? 0)], ...NO_STORE],
-    await session.jar.scriptCookies(pageUrl),
+    [['content-type', 'text/plain; charset=utf-8'], ['x-cobrowse-cookies-expire', String(view.expires ?? 0)], ...NO_STORE],
+    view.cookies,
   );
 }
 

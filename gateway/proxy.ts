@@ -90,6 +90,12 @@ function sessionCorsOrigin(gw: GatewayContext, session: Session, origin: string 
   }
 }
 
+/** document.cookie for the injected script, and when it must be read again. */
+async function scriptCookiesOf(session: Session, target: URL): Promise<{ cookies: string; cookiesExpire: number | null }> {
+  const view = await session.jar.scriptView(target);
+  return { cookies: view.cookies, cookiesExpire: view.expires };
+}
+
 /** The session's origin table as real origin -> proxied origin, for the page's URL runtime. */
 export function proxiedOriginTable(gw: GatewayContext, session: Session): Record<string, string> {
   const table: Record<string, string> = {};
@@ -305,8 +311,7 @@ export async function proxyRequest(
           snippet: injectionSnippet({
             nonce,
             mask: maskSelectorsFor(gw, session, label),
-            cookies: await session.jar.scriptCookies(target),
-            cookiesExpire: await session.jar.scriptCookiesExpiry(target),
+            ...(await scriptCookiesOf(session, target)),
             origin: target.origin,
             origins: proxiedOriginTable(gw, session),
             enter: participant ? notEnteredOrigins(gw, session, participant) : [],

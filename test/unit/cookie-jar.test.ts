@@ -58,6 +58,21 @@ describe('SessionCookieJar', () => {
     expect(await jar.setFromScript('evil=1; HttpOnly', site)).toMatchObject({ stored: 0 });
   });
 
+  it('reads document.cookie and its first expiry at once, never counting HttpOnly cookies', async () => {
+    const jar = new SessionCookieJar();
+    expect(await jar.scriptView(site)).toEqual({ cookies: '', expires: null });
+    const soon = Date.now() + 60_000;
+    await jar.store(
+      [`sid=secret; HttpOnly; Path=/; Expires=${new Date(soon - 30_000).toUTCString()}`, 'pref=1; Path=/; Max-Age=60', 'theme=dark; Path=/'],
+      site,
+    );
+    const view = await jar.scriptView(site);
+    expect(view.cookies).toBe('pref=1; theme=dark');
+    expect(view.cookies).toBe(await jar.scriptCookies(site));
+    expect(view.expires).toBeGreaterThan(soon - 2000);
+    expect(view.expires).toBeLessThanOrEqual(soon + 2000);
+  });
+
   it('evicts the oldest cookies past its limits and reports it', async () => {
     const reports: number[] = [];
     let changes = 0;
