@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'DRAINING'
   | 'SSRF_BLOCKED'
   | 'STATE_UNAVAILABLE'
+  | 'INTEGRITY_MISMATCH'
   | 'INTERNAL';
 
 /** An error the gateway turns into a response in one place (see respondWithError). */

@@ -4,7 +4,7 @@
 //   rewritten-body.ts; worker scripts prefixed with the worker runtime; everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
@@ -19,6 +19,7 @@ import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import type { Participant, Session } from './session.js';
+import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
@@ -222,7 +223,9 @@ export async function proxyRequest(
   body: Readable | null,
 ): Promise<void> {
   const { request } = exchange;
-  const target = resolveTarget(session, label, request.url);
+  // The integrity of a stylesheet the rewriter moved into its URL: checked here, never sent upstream.
+  const { target: requestTarget, integrity } = takeIntegrityMarker(request.url);
+  const target = resolveTarget(session, label, requestTarget);
   Object.assign(exchange.annotations, { participantId: participant?.id, role: participant?.role, origin: target.origin });
   checkAllowed(gw, target);
 
@@ -271,6 +274,20 @@ export async function proxyRequest(
   const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
   exchange.annotations.kind = kind;
   gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
+  let checked: Buffer | null = null;
+  if (integrity !== null && request.method !== 'HEAD' && upstream.statusCode >= 200 && upstream.statusCode < 300) {
+    const plain = decoderFor(encoding);
+    checked = await readChecked(plain === 'unsupported' ? null : plain ? decodedBody(upstream.body, plain) : upstream.body, integrity).catch((err: unknown) => {
+      upstream.body.destroy();
+      gw.log.warn('stylesheet refused: integrity', { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
+      throw err;
+    });
+    if (kind !== 'css') {
+      const headers = mapped.headers.filter(([name]) => !['content-encoding', 'content-length', 'content-md5', 'digest'].includes(name));
+      exchange.sendComplete(upstream.statusCode, headers, checked);
+      return;
+    }
+  }
   if (decoder === 'unsupported' || request.method === 'HEAD') {
     const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
     await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
@@ -286,7 +303,7 @@ export async function proxyRequest(
       gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
     }
   };
-  let source: AsyncIterable<Buffer> = decoder ? decodedBody(upstream.body, decoder) : upstream.body;
+  let source: AsyncIterable<Buffer> = checked ? Readable.from([checked]) : decoder ? decodedBody(upstream.body, decoder) : upstream.body;
   if (kind === 'worker') {
     const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
     const out = (pipeline as (...streams: unknown[]) => Readable)(source, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
@@ -319,7 +336,7 @@ export async function proxyRequest(
             hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
           }),
         });
-  const length = decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
+  const length = checked ? checked.length : decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
   await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
     onDone: (seconds) => {
       exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;

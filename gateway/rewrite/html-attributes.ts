@@ -3,6 +3,7 @@
 // srcdoc) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
+import { withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
@@ -183,10 +184,15 @@ export class AttributeRewriter {
       }
     }
     if (!stylesheet || (reps === null && !dropIntegrity)) return;
+    // The browser cannot check bytes the gateway changes: the metadata travels in the URL, and the
+    // gateway checks the site's bytes (see subresource-integrity.ts).
+    const integrity = dropIntegrity && (seen & bit(A.INTEGRITY)) !== 0 ? this.value(text, tag, A.INTEGRITY).trim() : '';
     for (let k = 0; k < n; k++) {
-      const rep = reps?.[k];
+      const id = tag.id(k);
+      let rep = reps?.[k];
+      if (integrity && id === A.HREF && first[id] === k) rep = withIntegrityMarker(rep ?? this.valueAt(text, tag, k), integrity);
       if (rep !== undefined && rep !== null) this.writeValue(tag, k, rep, edits);
-      else if (dropIntegrity && tag.id(k) === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
+      else if (dropIntegrity && id === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
     }
   }
 

@@ -170,22 +170,30 @@ describe('rewriteHtml: meta refresh, link and integrity', () => {
       '<meta property="og:image" content="https://other.test/og.png">',
     ],
     [
-      'stylesheet: mapped href drops integrity',
+      'stylesheet: mapped href: integrity moves into the URL for the gateway to check',
       '<link rel="stylesheet" href="https://other.test/s.css" integrity="sha384-x" crossorigin>',
-      `<link rel="stylesheet" href="${O2}s.css" crossorigin>`,
+      `<link rel="stylesheet" href="${O2}s.css?__cobrowse_sri=sha384-x" crossorigin>`,
     ],
     [
       'stylesheet: integrity before href, unquoted',
       '<link integrity=sha384-x rel=stylesheet href=https://other.test/s.css>',
-      `<link rel=stylesheet href=${O2}s.css>`,
+      `<link rel=stylesheet href="${O2}s.css?__cobrowse_sri=sha384-x">`,
     ],
-    ['stylesheet: relative href drops integrity too', '<link rel=stylesheet href="/s.css" integrity="sha384-x">', '<link rel=stylesheet href="/s.css">'],
+    [
+      'stylesheet: relative href: integrity moves into the URL too (query and fragment kept)',
+      '<link rel=stylesheet href="/s.css?v=2#top" integrity="sha256-a+b/c= sha384-x">',
+      '<link rel=stylesheet href="/s.css?v=2&amp;__cobrowse_sri=sha256-a%2Bb%2Fc%3D%20sha384-x#top">',
+    ],
     [
       'stylesheet: duplicate integrity attributes all go',
       '<link rel=stylesheet href="/s.css" integrity="a" INTEGRITY="b"/>',
-      '<link rel=stylesheet href="/s.css" />',
+      '<link rel=stylesheet href="/s.css?__cobrowse_sri=a" />',
     ],
-    ['stylesheet: removal keeps an unquoted value apart from />', '<link rel=stylesheet href=/s.css integrity="a"/>', '<link rel=stylesheet href=/s.css />'],
+    [
+      'stylesheet: removal keeps an unquoted value apart from />',
+      '<link rel=stylesheet href=/s.css integrity="a"/>',
+      '<link rel=stylesheet href="/s.css?__cobrowse_sri=a" />',
+    ],
     [
       'stylesheet: unmapped absolute href keeps integrity',
       '<link rel=stylesheet href="https://cdn.test/s.css" integrity="sha384-x">',
@@ -194,7 +202,7 @@ describe('rewriteHtml: meta refresh, link and integrity', () => {
     [
       'preload as=style drops integrity',
       '<link rel=preload as=style href="https://other.test/s.css" integrity="x">',
-      `<link rel=preload as=style href="${O2}s.css">`,
+      `<link rel=preload as=style href="${O2}s.css?__cobrowse_sri=x">`,
     ],
     [
       'script keeps integrity',
@@ -463,7 +471,7 @@ describe('HtmlRewriteStream on a sample with every construct', () => {
     for (const rewritten of [
       `content="30; url=${O2}refresh?a=1&amp;b=2"`,
       `<base href="${O2}base/">`,
-      `<link rel="stylesheet" href="${O2}main.css" crossorigin>`,
+      `<link rel="stylesheet" href="${O2}main.css?__cobrowse_sri=sha384-abc" crossorigin>`,
       `href="${blocked('https://blocked.test/hero.jpg')}"`,
       `imagesrcset="${O2}h1.jpg 1x, ${O2}h2.jpg 2x"`,
       `<script src="${O2}app.js" integrity="sha384-keep">`,
@@ -730,7 +738,7 @@ describe('HtmlRewriter with relativeUrlsStay', () => {
     ].join('');
     const out = rewriteHtml(html, { mapUrl: record, relativeUrlsStay: true });
     expect(out).toBe(rewriteHtml(html, { mapUrl: absoluteOnly }));
-    expect(out).toContain(`<link rel=stylesheet href="/s.css">`);
+    expect(out).toContain(`<link rel=stylesheet href="/s.css?__cobrowse_sri=x">`);
     expect(seen).toEqual([
       'a.href https://other.test/e',
       'img.src \vhttps://other.test/v',
