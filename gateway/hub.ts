@@ -205,6 +205,7 @@ export class Hub {
 
   /** Sends an encoded message and counts it (type, bytes, backpressure). */
   private sendEncoded(ws: WebSocket<SocketData>, encoded: string): void {
+    // Lifetime rule: after close, uWS throws on any use of the socket; async paths check `closed` first.
     if (ws.getUserData().closed) return;
     const status = ws.send(encoded);
     this.gw.metrics?.wsSent(encoded, status);
@@ -274,7 +275,7 @@ export class Hub {
     const feed = this.feedOf(session);
     // Every message of this socket waits for the feed: its subscription and replica are in place first.
     data.queue = feed.ready.then(
-      () => this.welcome(ws),
+      () => this.welcome(ws, data),
       (err: unknown) => {
         this.gw.log.warn('session feed failed to start', { sessionId: session.id, error: (err as Error).message });
         if (!data.closed) ws.end(1013, 'try again later');
@@ -282,8 +283,9 @@ export class Hub {
     );
   }
 
-  private async welcome(ws: WebSocket<SocketData>): Promise<void> {
-    const data = ws.getUserData();
+  private async welcome(ws: WebSocket<SocketData>, data: SocketData): Promise<void> {
+    // The feed may have taken a while: the socket may be gone, and must not be touched then.
+    if (data.closed) return;
     const { session, participant } = data;
     const base = this.gw.mapper.gatewayOrigin;
     const invites =
@@ -509,7 +511,7 @@ export class Hub {
         this.needSnapshot.delete(session.id);
         this.backend.store
           .recordSnapshot(session.id, { url: msg.url, title: msg.title, viewport: msg.viewport, tree: msg.tree })
-          .catch((err: unknown) => this.recordFailed(ws, err));
+          .catch((err: unknown) => this.recordFailed(ws, data, err));
         return;
       }
       case 'mutations': {
@@ -524,9 +526,9 @@ export class Hub {
         }
         this.backend.store.recordMutations(session.id, msg.batch).then(
           (recorded) => {
-            if (recorded === null || recorded.wantsSnapshot) this.sendIfOpen(ws, { type: 'request-snapshot' });
+            if (recorded === null || recorded.wantsSnapshot) this.sendIfOpen(ws, data, { type: 'request-snapshot' });
           },
-          (err: unknown) => this.recordFailed(ws, err),
+          (err: unknown) => this.recordFailed(ws, data, err),
         );
         return;
       }
@@ -590,7 +592,7 @@ export class Hub {
         }
         session.audit({ event: 'end', participantId: data.participant.id, role: data.participant.role });
         this.gw.registry.end(session.id, 'The host ended the session.').catch((err: unknown) => {
-          this.sendIfOpen(ws, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'The session could not be ended right now: try again in a moment.' });
+          this.sendIfOpen(ws, data, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'The session could not be ended right now: try again in a moment.' });
           this.gw.log.warn('session end failed', { sessionId: session.id, error: (err as Error).message });
         });
         return;
@@ -601,18 +603,19 @@ export class Hub {
     }
   }
 
-  private sendIfOpen(ws: WebSocket<SocketData>, message: ServerMessage): void {
-    if (!ws.getUserData().closed) this.send(ws, message);
+  /** Sends from an async path: the socket (whose user data is `data`) may have closed meanwhile. */
+  private sendIfOpen(ws: WebSocket<SocketData>, data: SocketData, message: ServerMessage): void {
+    if (!data.closed) this.send(ws, message);
   }
 
   /** A snapshot or batch could not be recorded: mirrors wait for a fresh snapshot, asked for once the store is back. */
-  private recordFailed(ws: WebSocket<SocketData>, err: unknown): void {
-    const { session } = ws.getUserData();
+  private recordFailed(ws: WebSocket<SocketData>, data: SocketData, err: unknown): void {
+    const { session } = data;
     const first = !this.needSnapshot.has(session.id);
     this.needSnapshot.add(session.id);
     if (first) {
       this.gw.log.warn('hub could not record the host page: waiting for the session store', { sessionId: session.id, error: (err as Error).message });
-      this.sendIfOpen(ws, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Followers may lag behind: the session store is not answering.' });
+      this.sendIfOpen(ws, data, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Followers may lag behind: the session store is not answering.' });
       this.retrySnapshot(session.id, 1000);
     }
   }
@@ -629,7 +632,8 @@ export class Hub {
 
   private askForSnapshot(sessionId: string): void {
     const live = this.liveSocket.get(sessionId);
-    if (live) this.sendIfOpen(live, { type: 'request-snapshot' });
+    // liveSocket only ever holds open sockets (onClose removes them).
+    if (live) this.send(live, { type: 'request-snapshot' });
   }
 
   private isLiveHost(ws: WebSocket<SocketData>): boolean {
