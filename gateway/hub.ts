@@ -2,7 +2,9 @@
 // mutations; the hub validates them and has the state store stamp sequence numbers and record
 // them, and every node's feed hands them to its mirrors in order. Messages for particular
 // sockets (roster, chat, input for the live page) travel on the same bus, so a session can span
-// nodes. Roles are enforced here, not in the browser.
+// nodes. Roles are enforced here, not in the browser. Handoff (hub-handoff.ts), recording
+// (hub-recording.ts), the feed (hub-feed.ts) and addressing (hub-fanout.ts) live apart; what stays
+// is the socket lifecycle and the one exhaustive switch over client messages (~600 lines).
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
@@ -10,6 +12,8 @@ import { type CollabIo, controlPolicyFor, handleCollab, mayAct, rosterMessage } 
 import type { GatewayContext } from './context.js';
 import { addressed, type FanoutTarget } from './hub-fanout.js';
 import { SessionFeed } from './hub-feed.js';
+import { HostHandoff } from './hub-handoff.js';
+import { StreamRecording } from './hub-recording.js';
 import type { Participant, Session } from './session.js';
 import type { StateBackend } from './state/store.js';
 
@@ -50,23 +54,35 @@ export class Hub {
   /** The host page whose DOM is mirrored, per session id, when it is connected to this node. */
   private readonly liveSocket = new Map<string, WebSocket<SocketData>>();
   private readonly feeds = new Map<string, { feed: SessionFeed; linger: ReturnType<typeof setTimeout> | null }>();
-  /** Sessions whose recorded stream missed a batch: their mutations wait for a fresh snapshot. */
-  private readonly needSnapshot = new Set<string>();
+  private readonly recording: StreamRecording;
   private app: TemplatedApp | null = null;
-  private readonly handoffTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly handoff: HostHandoff;
   private connCounter = 0;
 
   constructor(
     private readonly gw: GatewayContext,
     private readonly backend: StateBackend,
-    private readonly hostGraceMs: number,
+    hostGraceMs: number,
   ) {
+    this.handoff = new HostHandoff(
+      gw,
+      {
+        hasLocalLive: (id) => this.liveSocket.has(id),
+        collabIo: (session) => this.collabIo(session),
+        broadcastRoster: (session) => this.broadcastRoster(session),
+      },
+      hostGraceMs,
+    );
+    this.recording = new StreamRecording(backend.store, gw.log, {
+      tell: (ws, data, message) => this.sendIfOpen(ws, data, message),
+      askForSnapshot: (id) => this.askForSnapshot(id),
+    });
     gw.registry.onReplicaChange((session) => this.replicaChanged(session));
     // Messages published while the bus was away never arrive: every feed reloads its checkpoint,
     // and live pages whose batches could not be recorded send a fresh snapshot.
     backend.bus.onResubscribed(() => {
       for (const { feed } of this.feeds.values()) void feed.reload().catch(() => {});
-      for (const id of this.needSnapshot) this.askForSnapshot(id);
+      this.recording.resubscribed();
     });
   }
 
@@ -140,8 +156,8 @@ export class Hub {
     const set = this.sockets.get(session.id);
     this.sockets.delete(session.id);
     this.liveSocket.delete(session.id);
-    this.needSnapshot.delete(session.id);
-    this.cancelHandoff(session.id);
+    this.recording.forget(session.id);
+    this.handoff.cancel(session.id);
     const entry = this.feeds.get(session.id);
     if (entry) {
       if (entry.linger) clearTimeout(entry.linger);
@@ -365,7 +381,7 @@ export class Hub {
           if (released) this.gw.registry.announce(session);
         })
         .catch(() => {});
-      this.scheduleHandoff(session);
+      this.handoff.schedule(session);
     }
   }
 
@@ -373,65 +389,10 @@ export class Hub {
   private replicaChanged(session: Session): void {
     const local = this.liveSocket.get(session.id);
     if (local && session.live !== local.getUserData().conn) this.liveSocket.delete(session.id);
-    if (session.live === null && !this.liveSocket.has(session.id) && !this.handoffTimers.has(session.id) && session.checkpoint.lastSeq > 0) {
-      this.scheduleHandoff(session);
+    if (session.live === null && !this.liveSocket.has(session.id) && !this.handoff.pending(session.id) && session.checkpoint.lastSeq > 0) {
+      this.handoff.schedule(session);
     }
-    if (session.live !== null) this.cancelHandoff(session.id);
-  }
-
-  /** The host's page is gone: unless it comes back within the grace period, a controller takes over. */
-  private scheduleHandoff(session: Session): void {
-    this.cancelHandoff(session.id);
-    const timer = setTimeout(() => {
-      this.handoffTimers.delete(session.id);
-      void this.gw.registry
-        .refresh(session)
-        .then(() => this.promoteSuccessor(session))
-        .catch((err: unknown) =>
-          this.gw.log.warn('host handoff postponed: the session store failed', { sessionId: session.id, error: (err as Error).message }),
-        );
-    }, this.hostGraceMs);
-    timer.unref();
-    this.handoffTimers.set(session.id, timer);
-  }
-
-  private cancelHandoff(sessionId: string): void {
-    const timer = this.handoffTimers.get(sessionId);
-    if (timer) clearTimeout(timer);
-    this.handoffTimers.delete(sessionId);
-  }
-
-  /** Promotes the longest-connected controller to host; it loads the current page live. */
-  private promoteSuccessor(session: Session): void {
-    if (session.ended || session.live !== null || this.liveSocket.has(session.id)) return;
-    const candidates = [...session.participants.values()].filter((p) => p.role === 'controller' && p.connections > 0).sort((a, b) => a.joinedAt - b.joinedAt);
-    const next = candidates[0];
-    const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
-    if (!next || !url) {
-      this.gw.log.warn('host left and no connected controller can take over', { sessionId: session.id });
-      return;
-    }
-    // Across nodes, the node that holds the successor's socket makes the change (one promotion, not one per node).
-    if (this.gw.registry.shared && next.localConnections === 0) return;
-    this.handOver(session, next, url);
-  }
-
-  /** Makes `next` the host: it loads `url` live; the former host goes back to following. */
-  private handOver(session: Session, next: Participant, url: string): void {
-    const former = [...session.participants.values()].filter((p) => p.role === 'host');
-    for (const p of former) {
-      p.role = 'controller';
-      session.saveParticipant(p);
-    }
-    next.role = 'host';
-    session.saveParticipant(next);
-    session.set({ controlHolder: null });
-    session.audit({ event: 'handoff', participantId: next.id, role: next.role });
-    this.gw.log.info('host handed over', { sessionId: session.id, participantId: next.id, role: next.role });
-    const io = this.collabIo(session);
-    io.sendTo(next, { type: 'promoted', url });
-    for (const p of former) io.sendTo(p, { type: 'error', code: 'NOT_HOST', message: 'You passed the host role on.' });
-    this.broadcastRoster(session);
+    if (session.live !== null) this.handoff.cancel(session.id);
   }
 
   private allowRate(data: SocketData): boolean {
@@ -488,7 +449,7 @@ export class Hub {
           data.tokens = LIVE_RATE_BURST;
           this.liveSocket.set(session.id, ws);
           session.set({ live: data.conn });
-          this.cancelHandoff(session.id);
+          this.handoff.cancel(session.id);
           return;
         }
         data.mode = 'mirror';
@@ -508,10 +469,7 @@ export class Hub {
           return;
         }
         if (!this.acceptPageUrl(ws, msg.url)) return;
-        this.needSnapshot.delete(session.id);
-        this.backend.store
-          .recordSnapshot(session.id, { url: msg.url, title: msg.title, viewport: msg.viewport, tree: msg.tree })
-          .catch((err: unknown) => this.recordFailed(ws, data, err));
+        this.recording.snapshot(ws, data, { url: msg.url, title: msg.title, viewport: msg.viewport, tree: msg.tree });
         return;
       }
       case 'mutations': {
@@ -520,16 +478,7 @@ export class Hub {
           return;
         }
         for (const m of msg.batch) if (m.k === 'location' && !this.acceptPageUrl(ws, m.url)) return;
-        if (this.needSnapshot.has(session.id)) {
-          // A batch before this one was lost: recording this one would leave mirrors wrong.
-          return;
-        }
-        this.backend.store.recordMutations(session.id, msg.batch).then(
-          (recorded) => {
-            if (recorded === null || recorded.wantsSnapshot) this.sendIfOpen(ws, data, { type: 'request-snapshot' });
-          },
-          (err: unknown) => this.recordFailed(ws, data, err),
-        );
+        this.recording.mutations(ws, data, msg.batch);
         return;
       }
       case 'input': {
@@ -573,7 +522,7 @@ export class Hub {
         const target = msg.participantId ? session.participants.get(msg.participantId) : undefined;
         if (msg.action === 'make-host' && data.participant.role === 'host' && target && target.role === 'controller' && target.connections > 0) {
           const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
-          if (url) this.handOver(session, target, url);
+          if (url) this.handoff.handOver(session, target, url);
         }
         return;
       }
@@ -606,28 +555,6 @@ export class Hub {
   /** Sends from an async path: the socket (whose user data is `data`) may have closed meanwhile. */
   private sendIfOpen(ws: WebSocket<SocketData>, data: SocketData, message: ServerMessage): void {
     if (!data.closed) this.send(ws, message);
-  }
-
-  /** A snapshot or batch could not be recorded: mirrors wait for a fresh snapshot, asked for once the store is back. */
-  private recordFailed(ws: WebSocket<SocketData>, data: SocketData, err: unknown): void {
-    const { session } = data;
-    const first = !this.needSnapshot.has(session.id);
-    this.needSnapshot.add(session.id);
-    if (first) {
-      this.gw.log.warn('hub could not record the host page: waiting for the session store', { sessionId: session.id, error: (err as Error).message });
-      this.sendIfOpen(ws, data, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Followers may lag behind: the session store is not answering.' });
-      this.retrySnapshot(session.id, 1000);
-    }
-  }
-
-  /** Asks the live page for a snapshot until one is recorded (the store may take a while to come back). */
-  private retrySnapshot(sessionId: string, delayMs: number): void {
-    const timer = setTimeout(() => {
-      if (!this.needSnapshot.has(sessionId)) return;
-      this.askForSnapshot(sessionId);
-      this.retrySnapshot(sessionId, Math.min(delayMs * 2, 5000));
-    }, delayMs);
-    timer.unref();
   }
 
   private askForSnapshot(sessionId: string): void {
