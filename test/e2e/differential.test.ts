@@ -132,4 +132,18 @@ describe('differential: URLs given through the less common APIs', () => {
   it("rule declarations (rule.style.x, setProperty, cssText, rule.style = text), addRule, the typed OM's attributeStyleMap.set", async () => {
     await suite.same({ path: '/rule-styles', run: done });
   });
+
+  it('URL attributes through Attr nodes (value, nodeValue, textContent, setAttributeNode(NS), attributes.getNamedItem/setNamedItem)', async () => {
+    await suite.same({
+      path: '/attr-nodes',
+      run: async (page) => {
+        await done(page);
+        await allImagesDone(page);
+      },
+    });
+  });
+
+  it('ping lists of links and areas (property, attribute, markup): the pings go to the gateway', async () => {
+    await suite.same({ path: '/ping', run: done });
+  });
 });
