@@ -1,7 +1,10 @@
-// CSS the site's script writes (inline styles through element.style, setProperty and cssText, style
-// attributes, <style> text, constructed and inserted rules): absolute URLs in url(), @import and
+// CSS the site's script writes (inline styles and rule declarations through `.style`, setProperty
+// and cssText, the typed OM's attributeStyleMap, style attributes, constructed and inserted
+// rules; <style> text is in style-text-mapping.ts): absolute URLs in url(), @import and
 // image-set() go to the gateway before the browser loads them. A small tokenizer finds them:
 // comments, strings and escapes are read as CSS Syntax 3 reads them; everything else is copied.
+
+import { report } from './report.js';
 
 type MapUrl = (url: string) => string;
 
@@ -95,6 +98,28 @@ export function mapCssUrls(css: string, map: MapUrl): string {
   return copied === 0 ? css : out + css.slice(copied);
 }
 
+/** `transform(value)`, or `value` when the mapping fails: the page's own call is never the one that throws. */
+export function mapSafely(value: string, transform: (value: string) => string): string {
+  try {
+    return transform(value);
+  } catch (err) {
+    report(err);
+    return value;
+  }
+}
+
+/** The objects whose `style` is a declaration script may write URLs into. */
+const STYLE_OWNERS = [
+  'HTMLElement',
+  'SVGElement',
+  'MathMLElement',
+  'CSSStyleRule',
+  'CSSPageRule',
+  'CSSFontFaceRule',
+  'CSSKeyframeRule',
+  'CSSNestedDeclarations',
+];
+
 /** True for a value that may hold a URL (the cheap test before the tokenizer). */
 function mayHoldUrl(value: unknown): value is string {
   return typeof value === 'string' && /url\(|image-set\(/i.test(value);
@@ -102,7 +127,7 @@ function mayHoldUrl(value: unknown): value is string {
 
 /** Installs the mapping on every API through which script writes CSS. */
 export function installCssMapping(map: MapUrl): void {
-  const mapCss = (css: string) => mapCssUrls(css, map);
+  const mapCss = (css: string) => mapSafely(css, (text) => mapCssUrls(text, map));
   const decl = CSSStyleDeclaration.prototype;
   const setProperty = decl.setProperty;
   decl.setProperty = function (this: CSSStyleDeclaration, name: string, value: string | null, priority?: string) {
@@ -120,50 +145,56 @@ export function installCssMapping(map: MapUrl): void {
       },
     });
   }
-  // element.style.backgroundImage = 'url(...)': Chromium's named CSS properties are not accessors
-  // that could be wrapped, so each element's declaration is handed out behind a proxy that maps them.
+  // element.style.backgroundImage = 'url(...)' and rule.style.backgroundImage = ...: Chromium's
+  // named CSS properties are not accessors that could be wrapped, so each declaration is handed
+  // out behind a proxy that maps them.
   const proxies = new WeakMap<CSSStyleDeclaration, CSSStyleDeclaration>();
-  for (const C of [HTMLElement, SVGElement, typeof MathMLElement === 'undefined' ? null : MathMLElement]) {
-    const desc = C && Object.getOwnPropertyDescriptor(C.prototype, 'style');
-    if (!C || !desc?.get) continue;
+  const proxyOf = (style: CSSStyleDeclaration): CSSStyleDeclaration => {
+    let proxy = proxies.get(style);
+    if (!proxy) {
+      proxy = new Proxy(style, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+        set(target, prop, value) {
+          return Reflect.set(target, prop, mayHoldUrl(value) ? mapCss(value) : value);
+        },
+      });
+      proxies.set(style, proxy);
+    }
+    return proxy;
+  };
+  const w = window as unknown as Record<string, { prototype: object } | undefined>;
+  for (const name of STYLE_OWNERS) {
+    const proto = w[name]?.prototype;
+    const desc = proto && Object.getOwnPropertyDescriptor(proto, 'style');
+    if (!proto || !desc?.get) continue;
     const get = desc.get;
     const setStyle = desc.set;
-    Object.defineProperty(C.prototype, 'style', {
+    Object.defineProperty(proto, 'style', {
       configurable: true,
       enumerable: desc.enumerable ?? true,
-      set(this: Element, value: unknown) {
+      // `x.style = text` sets its cssText.
+      set(this: unknown, value: unknown) {
         setStyle?.call(this, mayHoldUrl(value) ? mapCss(value) : value);
       },
-      get(this: Element) {
-        const style = get.call(this) as CSSStyleDeclaration;
-        let proxy = proxies.get(style);
-        if (!proxy) {
-          proxy = new Proxy(style, {
-            get(target, prop) {
-              const value = Reflect.get(target, prop) as unknown;
-              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-            },
-            set(target, prop, value) {
-              return Reflect.set(target, prop, mayHoldUrl(value) ? mapCss(value) : value);
-            },
-          });
-          proxies.set(style, proxy);
-        }
-        return proxy;
+      get(this: unknown) {
+        const style = get.call(this) as unknown;
+        return style instanceof CSSStyleDeclaration ? proxyOf(style) : style;
       },
     });
   }
-  const textContent = Object.getOwnPropertyDescriptor(Node.prototype, 'textContent');
-  if (textContent?.set && textContent.get) {
-    const set = textContent.set;
-    Object.defineProperty(Node.prototype, 'textContent', {
-      configurable: true,
-      enumerable: true,
-      get: textContent.get,
-      set(this: Node, value: unknown) {
-        set.call(this, this instanceof HTMLStyleElement && typeof value === 'string' ? mapCss(value) : value);
-      },
-    });
+  // Typed OM: string values are parsed as CSS.
+  const StylePropertyMapCtor = (window as unknown as { StylePropertyMap?: { prototype: Record<'set' | 'append', (...a: unknown[]) => void> } })
+    .StylePropertyMap;
+  for (const method of ['set', 'append'] as const) {
+    const proto = StylePropertyMapCtor?.prototype;
+    const original = proto?.[method];
+    if (!proto || typeof original !== 'function') continue;
+    proto[method] = function (this: unknown, prop: unknown, ...values: unknown[]) {
+      return original.call(this, prop, ...values.map((v) => (mayHoldUrl(v) ? mapCss(v) : v)));
+    };
   }
   for (const proto of [CSSStyleSheet.prototype, CSSGroupingRule.prototype]) {
     const insertRule = proto.insertRule as (rule: string, index?: number) => number;
@@ -172,6 +203,14 @@ export function installCssMapping(map: MapUrl): void {
     };
   }
   const sheet = CSSStyleSheet.prototype;
+  const addRule = sheet.addRule;
+  sheet.addRule = function (this: CSSStyleSheet, selector?: string, style?: string, index?: number) {
+    return addRule.call(this, selector, typeof style === 'string' ? mapCss(style) : style, index);
+  };
+  const appendRule = CSSKeyframesRule.prototype.appendRule;
+  CSSKeyframesRule.prototype.appendRule = function (this: CSSKeyframesRule, rule: string) {
+    return appendRule.call(this, mapCss(String(rule)));
+  };
   const replace = sheet.replace;
   const replaceSync = sheet.replaceSync;
   sheet.replace = function (this: CSSStyleSheet, text: string) {

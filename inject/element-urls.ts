@@ -2,8 +2,10 @@
 // setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries): mapped to
 // the gateway before the browser loads or navigates to them.
 
+import { installAttrNodeUrls } from './attr-urls.js';
 import { mapCssUrls } from './css-mapping.js';
-import { mapMarkupWith, mapSrcset } from './markup-mapping.js';
+import { mapMarkupWith, mapSrcset, mapUrlList } from './markup-mapping.js';
+import { report } from './report.js';
 
 type MapUrl = (url: string) => string;
 
@@ -34,6 +36,11 @@ const SRCSET_PROPERTIES: [string, string][] = [
   ['HTMLSourceElement', 'srcset'],
   ['HTMLLinkElement', 'imageSrcset'],
 ];
+/** Element properties that hold a space-separated list of URLs. */
+const URL_LIST_PROPERTIES: [string, string][] = [
+  ['HTMLAnchorElement', 'ping'],
+  ['HTMLAreaElement', 'ping'],
+];
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', 'poster', 'xlink:href', 'background']);
 
 function wrapProperty(proto: object, prop: string, transform: (value: string) => string): void {
@@ -50,15 +57,25 @@ function wrapProperty(proto: object, prop: string, transform: (value: string) =>
   });
 }
 
-/** The value an attribute of `el` should get, with its URLs mapped. */
-function mapAttribute(el: Element, name: string, value: string, map: MapUrl): string {
+/** The value an attribute of `el` should get, with its URLs mapped (never throws: the value is kept then). */
+export function mapAttribute(el: Element, name: string, value: string, map: MapUrl): string {
   if (el.localName.includes('-')) return value;
   const lower = name.toLowerCase();
   if (URL_ATTRIBUTES.has(lower)) return map(value);
   if (lower === 'srcset' || lower === 'imagesrcset') return mapSrcset(value, map);
   if (lower === 'style') return mapCssUrls(value, map);
   if (lower === 'srcdoc') return mapMarkupWith(value, map);
+  if (lower === 'ping' && (el.localName === 'a' || el.localName === 'area')) return mapUrlList(value, map);
   return value;
+}
+
+function mapAttributeSafely(el: Element, name: string, value: string, map: MapUrl): string {
+  try {
+    return mapAttribute(el, name, value, map);
+  } catch (err) {
+    report(err);
+    return value;
+  }
 }
 
 /** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs. */
@@ -72,18 +89,24 @@ export function installElementUrls(map: MapUrl): void {
     const C = w[ctor];
     if (C) wrapProperty(C.prototype, prop, (v) => mapSrcset(v, map));
   }
+  for (const [ctor, prop] of URL_LIST_PROPERTIES) {
+    const C = w[ctor];
+    if (C) wrapProperty(C.prototype, prop, (v) => mapUrlList(v, map));
+  }
   wrapProperty(HTMLIFrameElement.prototype, 'srcdoc', (v) => mapMarkupWith(v, map));
 
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
-    return setAttribute.call(this, name, mapAttribute(this, String(name), String(value), map));
+    return setAttribute.call(this, name, mapAttributeSafely(this, String(name), String(value), map));
   };
   const setAttributeNS = Element.prototype.setAttributeNS;
   Element.prototype.setAttributeNS = function (this: Element, ns: string | null, name: string, value: string) {
     const local = String(name).slice(String(name).indexOf(':') + 1);
     const key = ns === 'http://www.w3.org/1999/xlink' && local === 'href' ? 'xlink:href' : local;
-    return setAttributeNS.call(this, ns, name, mapAttribute(this, key, String(value), map));
+    return setAttributeNS.call(this, ns, name, mapAttributeSafely(this, key, String(value), map));
   };
+
+  installAttrNodeUrls((el, name, value) => mapAttributeSafely(el, name, value, map));
 
   // new Audio(url) sets its src inside the constructor, past the property setter.
   const NativeAudio = window.Audio;

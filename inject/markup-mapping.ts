@@ -23,6 +23,11 @@ export function mapSrcset(value: string, map: MapUrl): string {
     .join(', ');
 }
 
+/** A space-separated URL list (`ping`) with each URL mapped. */
+export function mapUrlList(value: string, map: MapUrl): string {
+  return value.replace(/[^\t\n\f\r ]+/g, (url) => map(url));
+}
+
 function mapTree(root: DocumentFragment, map: MapUrl): void {
   for (const el of Array.from(root.querySelectorAll('*'))) {
     for (const name of URL_ATTRS) {
@@ -33,6 +38,8 @@ function mapTree(root: DocumentFragment, map: MapUrl): void {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, mapSrcset(value, map));
     }
+    const ping = el.localName === 'a' || el.localName === 'area' ? el.getAttribute('ping') : null;
+    if (ping !== null && ABSOLUTE.test(ping)) el.setAttribute('ping', mapUrlList(ping, map));
     const style = el.getAttribute('style');
     if (style !== null && ABSOLUTE.test(style)) el.setAttribute('style', mapCssUrls(style, map));
     if (el.localName === 'style' && ABSOLUTE.test(el.textContent ?? '')) el.textContent = mapCssUrls(el.textContent ?? '', map);

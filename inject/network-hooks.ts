@@ -2,9 +2,10 @@
 // to the gateway (`UrlRuntime.map`), and requests to the session's other hosts carry the
 // participant's cookie (credentialed, entered first).
 
+import { decodeDataUrl } from './data-url.js';
 import type { UrlRuntime } from './url-runtime.js';
 
-/** Where a proxied host serves the worker runtime (for workers made from blob: URLs). */
+/** Where a proxied host serves the worker runtime (for workers made from blob: and data: URLs). */
 const WORKER_RUNTIME = '/__cobrowse/inject-worker.js';
 
 /** The globals wrapped here; a window and a worker scope both have them. */
@@ -43,6 +44,7 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     void runtime.entry.enter(cross.url).then(() => send.call(this, body));
   };
   const bootstraps = new Map<string, string>();
+  const dataBlobs = new Map<string, string>();
   for (const name of ['WebSocket', 'EventSource', 'Worker', 'SharedWorker']) {
     const Native = w[name] as (new (...args: unknown[]) => object) | undefined;
     if (typeof Native !== 'function') continue;
@@ -56,8 +58,9 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
         if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
         if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
       }
-      if (mapped.startsWith('blob:') && (name === 'Worker' || name === 'SharedWorker')) {
-        return new Native(blobBootstrap(runtime, mapped, rest[0], bootstraps), ...rest);
+      if (name === 'Worker' || name === 'SharedWorker') {
+        const blobUrl = /^data:/i.test(mapped) ? blobOfData(mapped, dataBlobs) : mapped;
+        if (blobUrl.startsWith('blob:')) return new Native(blobBootstrap(runtime, blobUrl, rest[0], bootstraps), ...rest);
       }
       return new Native(mapped, ...rest);
     } as unknown as { prototype: object };
@@ -67,6 +70,23 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     }
     w[name] = Wrapped;
   }
+}
+
+/**
+ * A worker made from a data: URL runs in an opaque origin that could not even load the worker
+ * runtime with the participant's cookie: its script is started from a blob: with the same bytes
+ * instead (and then like any blob: worker). The difference the site's code can see: the worker's
+ * origin is the page's (its `location` is blob:, its requests say `Origin: <page>`, not `null`).
+ * One blob per data: URL, so that SharedWorkers of the same URL still share one worker.
+ */
+function blobOfData(dataUrl: string, cache: Map<string, string>): string {
+  let url = cache.get(dataUrl);
+  if (url === undefined) {
+    const body = decodeDataUrl(dataUrl);
+    url = body ? URL.createObjectURL(new Blob([body.bytes as BlobPart], { type: body.type })) : dataUrl;
+    cache.set(dataUrl, url);
+  }
+  return url;
 }
 
 /**

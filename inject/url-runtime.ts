@@ -8,6 +8,7 @@ import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
+import { installStyleTextMapping } from './style-text-mapping.js';
 
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
 const MAP_ENDPOINT = '/__cobrowse/map';
@@ -212,6 +213,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   installElementUrls(map);
   installMarkupMapping(map);
   installCssMapping(map);
+  installStyleTextMapping(map);
 
   // postMessage target origins name real origins; the browser only knows the proxied ones. The
   // window objects a page posts to (its own, its opener, frames, event sources) are handed out

@@ -61,6 +61,15 @@ describe('differential: frames and workers', () => {
       },
     });
   });
+
+  it('data: workers (percent-encoded, base64, module): importScripts and fetch to the other origin do not escape', async () => {
+    await suite.same({
+      path: '/data-workers',
+      run: async (page) => {
+        for (const id of ['#percent', '#base64', '#module']) await settle(page.locator(id), /items/);
+      },
+    });
+  });
 });
 
 describe('a location assignment to a site outside the allowlist', () => {

@@ -117,3 +117,33 @@ describe('differential: the same page directly and through the gateway', () => {
     });
   });
 });
+
+describe('differential: URLs given through the less common APIs', () => {
+  const done = (page: Page) =>
+    page
+      .locator('body[data-done]')
+      .waitFor({ timeout: 15000 })
+      .catch(() => {});
+
+  it('<style> text from text nodes (appendChild, append, data, nodeValue, appendData, innerText, insertAdjacentText, after, replaceChildren), SVG <style>', async () => {
+    await suite.same({ path: '/style-text', run: done });
+  });
+
+  it("rule declarations (rule.style.x, setProperty, cssText, rule.style = text), addRule, the typed OM's attributeStyleMap.set", async () => {
+    await suite.same({ path: '/rule-styles', run: done });
+  });
+
+  it('URL attributes through Attr nodes (value, nodeValue, textContent, setAttributeNode(NS), attributes.getNamedItem/setNamedItem)', async () => {
+    await suite.same({
+      path: '/attr-nodes',
+      run: async (page) => {
+        await done(page);
+        await allImagesDone(page);
+      },
+    });
+  });
+
+  it('ping lists of links and areas (property, attribute, markup): the pings go to the gateway', async () => {
+    await suite.same({ path: '/ping', run: done });
+  });
+});

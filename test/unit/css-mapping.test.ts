@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { mapCssUrls } from '../../inject/css-mapping.js';
+import { mapUrlList } from '../../inject/markup-mapping.js';
 
 const map = (url: string) => (url.startsWith('https://cdn.example/') ? url.replace('https://cdn.example/', 'http://o2--s.gw/') : url);
 
@@ -33,5 +34,11 @@ describe('mapCssUrls', () => {
     expect(mapCssUrls('a{b:url("https://cdn.example/x")}', (u) => (u.includes('cdn') ? 'http://o2--s.gw/"q".png' : u))).toBe(
       'a{b:url("http://o2--s.gw/\\"q\\".png")}',
     );
+  });
+});
+
+describe('mapUrlList', () => {
+  it('maps every URL of a ping list and keeps its separators', () => {
+    expect(mapUrlList(' https://cdn.example/p1\thttps://other.example/p2  /p3 ', map)).toBe(' http://o2--s.gw/p1\thttps://other.example/p2  /p3 ');
   });
 });
