@@ -4,11 +4,13 @@
 // same tick misses nothing. A gap (a message lost while the bus was away) reloads the stored
 // checkpoint and hands over what was missed, in order.
 
-import { Checkpoint } from './checkpoint.js';
 import { type FanoutTarget, parseBusMessage } from './hub-fanout.js';
 import type { Logger } from './log.js';
 import type { Session } from './session.js';
 import type { SessionBus, StateStore } from './state/store.js';
+
+/** How soon a failed checkpoint read is tried again. */
+const RELOAD_RETRY_MS = 1000;
 
 /** Where the feed hands messages on this node. */
 export interface FeedSinks {
@@ -20,7 +22,8 @@ export interface FeedSinks {
 /** The subscription and replica of one session on this node. */
 export class SessionFeed {
   private loaded = false;
-  private reloading = false;
+  /** The checkpoint read under way, if any (messages wait in `pending` meanwhile). */
+  private inflight: Promise<void> | null = null;
   private closed = false;
   private pending: string[] = [];
   /** Resolves once the replica holds the stored checkpoint and the subscription is in place. */
@@ -40,7 +43,7 @@ export class SessionFeed {
     // Subscribe first, then read: whatever is published in between is held in `pending`.
     await this.bus.subscribe(this.session.id, (message) => this.receive(message));
     await this.reload();
-    this.loaded = true;
+    if (!this.loaded) throw new Error('the checkpoint could not be read');
   }
 
   private receive(message: string): void {
@@ -54,7 +57,7 @@ export class SessionFeed {
       this.sinks.addressed(this.session, parsed.target, parsed.encoded);
       return;
     }
-    if (!this.loaded || this.reloading) {
+    if (!this.loaded || this.inflight) {
       this.pending.push(message);
       return;
     }
@@ -74,23 +77,34 @@ export class SessionFeed {
   }
 
   /** Reads the stored checkpoint into the replica and hands the mirrors what they have not had. */
-  async reload(): Promise<void> {
-    if (this.reloading) return;
-    this.reloading = true;
+  reload(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // One read at a time; callers during it wait for the same one.
+    this.inflight ??= this.readAndHandOver().finally(() => {
+      this.inflight = null;
+      // Messages that came during the read, or that still do not follow on: another read soon.
+      if (this.pending.length > 0 && !this.closed) setTimeout(() => void this.reload().catch(() => {}), 20).unref();
+    });
+    return this.inflight;
+  }
+
+  private async readAndHandOver(): Promise<void> {
     try {
       const data = await this.store.readCheckpoint(this.session.id);
       if (this.closed) return;
       const cp = this.session.checkpoint;
-      const had = cp.lastSeq;
-      if (data.lastSeq > had || !this.loaded) {
-        const fresh = new Checkpoint();
-        fresh.load(data);
-        const missed = this.loaded ? fresh.replayFrom(had) : [];
+      if (!this.loaded) {
         cp.load(data);
-        for (const encoded of missed) this.sinks.sequenced(this.session, encoded);
+      } else if (data.lastSeq > cp.lastSeq) {
+        const had = cp.lastSeq;
+        cp.load(data);
+        for (const encoded of cp.replayFrom(had)) this.sinks.sequenced(this.session, encoded);
       }
-    } finally {
-      this.reloading = false;
+      this.loaded = true;
+    } catch (err) {
+      // Messages wait in `pending` meanwhile; try again shortly while the feed is in use.
+      if (!this.closed) setTimeout(() => void this.reload().catch(() => {}), RELOAD_RETRY_MS).unref();
+      throw err;
     }
     const queued = this.pending;
     this.pending = [];

@@ -23,8 +23,8 @@ const RETRY_MAX_MS = 5000;
 
 /** The record path of the live pages of this node. */
 export class StreamRecording {
-  /** Sessions whose recorded stream missed a message: their batches wait for a fresh snapshot. */
-  private readonly needSnapshot = new Set<string>();
+  /** Sessions whose recorded stream missed a message: their batches wait for a fresh snapshot (the timer asks again). */
+  private readonly needSnapshot = new Map<string, ReturnType<typeof setTimeout> | null>();
 
   constructor(
     private readonly store: StateStore,
@@ -35,7 +35,9 @@ export class StreamRecording {
   /** Records a snapshot of the live page behind `ws`. */
   snapshot(ws: WebSocket<SocketData>, data: SocketData, snapshot: SnapshotInput): void {
     const id = data.session.id;
-    this.needSnapshot.delete(id);
+    // The batches after it go on the same connection, after it: they may be recorded at once. If
+    // it fails, failed() holds them back again (one retry timer: forget() cancelled the old one).
+    this.forget(id);
     this.store.recordSnapshot(id, snapshot).catch((err: unknown) => this.failed(ws, data, err));
   }
 
@@ -53,18 +55,20 @@ export class StreamRecording {
 
   /** The bus is back after an outage: live pages that lost a message send a snapshot now. */
   resubscribed(): void {
-    for (const id of this.needSnapshot) this.hub.askForSnapshot(id);
+    for (const id of this.needSnapshot.keys()) this.hub.askForSnapshot(id);
   }
 
-  /** The session ended. */
+  /** A snapshot was recorded, or the session ended (or its live page went): nothing to wait for. */
   forget(sessionId: string): void {
+    const timer = this.needSnapshot.get(sessionId);
+    if (timer) clearTimeout(timer);
     this.needSnapshot.delete(sessionId);
   }
 
   private failed(ws: WebSocket<SocketData>, data: SocketData, err: unknown): void {
     const id = data.session.id;
     if (this.needSnapshot.has(id)) return;
-    this.needSnapshot.add(id);
+    this.needSnapshot.set(id, null);
     this.log.warn('hub could not record the host page: waiting for the session store', { sessionId: id, error: (err as Error).message });
     this.hub.tell(ws, data, { type: 'error', code: 'STATE_UNAVAILABLE', message: 'Followers may lag behind: the session store is not answering.' });
     this.retry(id, RETRY_FIRST_MS);
@@ -73,10 +77,11 @@ export class StreamRecording {
   /** Asks the live page for a snapshot until one is recorded (the store may take a while to come back). */
   private retry(sessionId: string, delayMs: number): void {
     const timer = setTimeout(() => {
-      if (!this.needSnapshot.has(sessionId)) return;
+      if (this.needSnapshot.get(sessionId) !== timer) return;
       this.hub.askForSnapshot(sessionId);
       this.retry(sessionId, Math.min(delayMs * 2, RETRY_MAX_MS));
     }, delayMs);
     timer.unref();
+    this.needSnapshot.set(sessionId, timer);
   }
 }

@@ -31,6 +31,8 @@ export interface SocketData {
   /** Messages are handled in order, after the session's feed is ready. */
   queue: Promise<void>;
   closed: boolean;
+  /** Addressed messages that came before the welcome and the chat history, sent right after them; null once welcomed. */
+  early: string[] | null;
 }
 
 /** Message rate a socket may sustain, and the burst above it. */
@@ -136,6 +138,7 @@ export class Hub {
               refilledAt: Date.now(),
               queue: Promise.resolve(),
               closed: false,
+              early: [],
             };
             res.cork(() => res.upgrade(data, key, protocol, extensions, context));
           },
@@ -250,7 +253,8 @@ export class Hub {
       if (
         target.to === 'all' ? data.participant.id !== target.except : target.to === 'participant' ? data.participant.id === target.id : data.mode === 'live'
       ) {
-        this.sendEncoded(ws, encoded);
+        if (data.early) data.early.push(encoded);
+        else this.sendEncoded(ws, encoded);
       }
     }
   }
@@ -294,6 +298,11 @@ export class Hub {
       () => this.welcome(ws, data),
       (err: unknown) => {
         this.gw.log.warn('session feed failed to start', { sessionId: session.id, error: (err as Error).message });
+        // Not kept: the next socket of the session starts a fresh feed.
+        if (this.feeds.get(session.id)?.feed === feed) {
+          this.feeds.delete(session.id);
+          void feed.close().catch(() => {});
+        }
         if (!data.closed) ws.end(1013, 'try again later');
       },
     );
@@ -316,8 +325,14 @@ export class Hub {
     });
     const chat = await this.gw.registry.chatOf(session).catch(() => []);
     if (data.closed) return;
+    const history = chat.map((entry) => encodeMessage({ type: 'chat', ...entry }));
+    const shown = new Set(history);
+    const early = data.early ?? [];
+    data.early = null;
     ws.cork(() => {
-      for (const entry of chat) this.send(ws, { type: 'chat', ...entry });
+      for (const encoded of history) this.sendEncoded(ws, encoded);
+      // A chat message stored while the history was read came both ways: shown once.
+      for (const encoded of early) if (!shown.has(encoded)) this.sendEncoded(ws, encoded);
     });
     this.broadcastRoster(session);
   }

@@ -36,6 +36,8 @@ export class SessionRegistry implements SessionWriter {
   private readonly loading = new Map<string, Promise<Session | undefined>>();
   private readonly reloads = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly touchedAt = new Map<string, number>();
+  /** Sessions whose reload overlapped a write of this node: read again once the writes are in. */
+  private readonly reloadAfterWrites = new Set<string>();
   private readonly endListeners: SessionEndListener[] = [];
   private readonly jarListeners: JarChangeListener[] = [];
   private readonly jarLimitListeners: JarLimitListener[] = [];
@@ -185,6 +187,7 @@ export class SessionRegistry implements SessionWriter {
   /** Reloads a replica from the store now (another node changed it, or a lookup missed). */
   async refresh(session: Session): Promise<void> {
     if (!this.shared || session.ended) return;
+    const epoch = session.writeEpoch;
     let state: SessionState | null;
     try {
       state = await this.backend.store.loadSession(session.id);
@@ -193,6 +196,13 @@ export class SessionRegistry implements SessionWriter {
     }
     if (!state) {
       this.forget(session.id, 'The session has ended.');
+      return;
+    }
+    if (session.writesInFlight > 0 || session.writeEpoch !== epoch) {
+      // The read may predate a write of ours: take only what cannot undo it, and read again once our writes are in.
+      session.applyState(state, true);
+      this.reloadAfterWrites.add(session.id);
+      if (session.writesInFlight === 0) this.settled(session);
       return;
     }
     session.applyState(state);
@@ -344,7 +354,6 @@ export class SessionRegistry implements SessionWriter {
   /** Ends a session on every node: forgets it, clears its jar, tells listeners. */
   async end(id: string, reason: string): Promise<boolean> {
     const session = this.sessions.get(id);
-    if (session) await session.jar.clear().catch(() => {});
     let removed: boolean;
     try {
       removed = await this.backend.store.endSession(id);
@@ -363,6 +372,7 @@ export class SessionRegistry implements SessionWriter {
     session.ended = true;
     this.sessions.delete(id);
     this.touchedAt.delete(id);
+    this.reloadAfterWrites.delete(id);
     const reload = this.reloads.get(id);
     if (reload) clearTimeout(reload);
     this.reloads.delete(id);
@@ -426,9 +436,20 @@ export class SessionRegistry implements SessionWriter {
 
   /** Writes a change, then tells the other nodes to reload; a failed write is logged with the session. */
   private write(session: Session, change: () => Promise<void>): void {
+    session.writeEpoch++;
+    session.writesInFlight++;
     change()
       .then(() => this.announce(session))
-      .catch((err: unknown) => this.log.warn('session change not stored', { sessionId: session.id, error: (err as Error).message }));
+      .catch((err: unknown) => this.log.warn('session change not stored', { sessionId: session.id, error: (err as Error).message }))
+      .finally(() => {
+        session.writesInFlight--;
+        if (session.writesInFlight === 0) this.settled(session);
+      });
+  }
+
+  /** Every write of a replica is in: a reload that was held back for them runs now. */
+  private settled(session: Session): void {
+    if (this.reloadAfterWrites.delete(session.id)) this.scheduleReload(session.id);
   }
 
   /** Tells the other nodes to reload their replica of `session`. */

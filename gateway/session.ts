@@ -100,27 +100,40 @@ export class Session {
     this.lastActivity = record.createdAt;
   }
 
-  /** Takes the stored state into this replica, keeping the Participant objects sockets hold. */
-  applyState(state: SessionState): void {
+  /** Writes this replica has sent to the store and not heard back from. */
+  writesInFlight = 0;
+  /** Counts the writes this replica started (a reload that overlapped one may hold older values). */
+  writeEpoch = 0;
+
+  /**
+   * Takes the stored state into this replica, keeping the Participant objects sockets hold. With
+   * `additionsOnly`, only what cannot conflict with this node's own writes is taken: new origins,
+   * new participants and the other nodes' connection counts.
+   */
+  applyState(state: SessionState, additionsOnly = false): void {
+    for (const [label, origin] of state.origins) this.origins.register(label, origin);
+    for (const p of this.participants.values()) p.remoteConnections = state.connections[p.id] ?? 0;
+    for (const r of state.participants) {
+      if (this.participants.has(r.id)) continue;
+      const added = Participant.fromRecord(r);
+      added.remoteConnections = state.connections[r.id] ?? 0;
+      this.participants.set(r.id, added);
+    }
+    if (additionsOnly) return;
     const f = state.fields;
     this.currentUrl = f.currentUrl;
     this.controlHolder = f.controlHolder;
     this.lastActivity = Math.max(this.lastActivity, f.lastActivity);
     this.live = f.live;
     this.upstreamIdentity = { ...(f.userAgent ? { userAgent: f.userAgent } : {}), ...(f.acceptLanguage ? { acceptLanguage: f.acceptLanguage } : {}) };
-    for (const [label, origin] of state.origins) this.origins.register(label, origin);
     for (const r of state.participants) {
       const known = this.participants.get(r.id);
-      if (!known) {
-        this.participants.set(r.id, Participant.fromRecord(r));
-        continue;
-      }
+      if (!known) continue;
       known.name = r.name;
       known.role = r.role;
       known.color = r.color;
       for (const label of r.enteredLabels) known.enteredLabels.add(label);
     }
-    for (const p of this.participants.values()) p.remoteConnections = state.connections[p.id] ?? 0;
   }
 
   /** Changes fields of the session and writes them. */

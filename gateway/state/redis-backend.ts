@@ -115,6 +115,8 @@ export async function connectRedis(url: string, log: Logger, tailLimits: TailLim
     // caller answers with a clear error and nothing waits silently.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A script whose reply was lost may have run: sending it again would record a batch twice.
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   };
   const pub = new Redis(url, options);

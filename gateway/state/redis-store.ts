@@ -87,7 +87,8 @@ export class RedisStore implements StateStore {
   /** Removes this node's heartbeat and connection counts (a graceful stop). */
   async forgetNode(sessionIds: Iterable<string>): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const id of sessionIds) pipeline.call('cobrowse_dropnode', 1, this.keys.part(id, 'c'), `${this.nodeId}|`);
+    const scripted = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
+    for (const id of sessionIds) scripted.cobrowse_dropnode?.(1, this.keys.part(id, 'c'), `${this.nodeId}|`);
     pipeline.del(this.keys.node(this.nodeId));
     await pipeline.exec();
   }
@@ -163,7 +164,8 @@ export class RedisStore implements StateStore {
     for (const [field, count] of Object.entries(conns)) {
       const [node, participantId] = field.split('|') as [string, string];
       if (!alive.has(node)) dead.push(field);
-      else out[participantId] = (out[participantId] ?? 0) + Number(count);
+      // This node's own connections are counted where they are (Participant.localConnections).
+      else if (node !== this.nodeId) out[participantId] = (out[participantId] ?? 0) + Number(count);
     }
     if (dead.length > 0) await this.redis.hdel(this.keys.part(sessionId, 'c'), ...dead);
     return out;

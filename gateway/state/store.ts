@@ -46,7 +46,7 @@ export interface SessionState {
   participants: ParticipantRecord[];
   /** (label, origin) pairs of the session's origin table. */
   origins: [string, string][];
-  /** Open connections per participant id, over every live node. */
+  /** Open connections per participant id on the other live nodes (the loading node counts its own). */
   connections: Record<string, number>;
 }
 
