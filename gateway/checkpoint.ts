@@ -49,9 +49,10 @@ export class Checkpoint {
     return encoded;
   }
 
-  /** Records a mutation batch; null when there is no snapshot it could apply to. */
+  /** Records a mutation batch; null when there is no snapshot it could apply to, or the tail is past 4x its limits. */
   recordMutations(batch: Mutation[]): string | null {
     if (!this.snapshot) return null;
+    if (this.tail.length >= this.limits.maxTailBatches * 4 || this.tailBytes >= this.limits.maxTailBytes * 4) return null;
     const encoded = JSON.stringify({ type: 'mutations', seq: ++this.seq, batch });
     this.push({ seq: this.seq, encoded });
     return encoded;

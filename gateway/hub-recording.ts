@@ -47,6 +47,7 @@ export class StreamRecording {
     if (this.needSnapshot.has(id)) return;
     this.store.recordMutations(id, batch).then(
       (recorded) => {
+        if (recorded === null) this.holdBack(id);
         if (recorded === null || recorded.wantsSnapshot) this.hub.tell(ws, data, { type: 'request-snapshot' });
       },
       (err: unknown) => this.failed(ws, data, err),
@@ -63,6 +64,13 @@ export class StreamRecording {
     const timer = this.needSnapshot.get(sessionId);
     if (timer) clearTimeout(timer);
     this.needSnapshot.delete(sessionId);
+  }
+
+  /** Not recorded (no snapshot yet, or the tail is full): the next batches wait for a snapshot, asked for until it comes. */
+  private holdBack(sessionId: string): void {
+    if (this.needSnapshot.has(sessionId)) return;
+    this.needSnapshot.set(sessionId, null);
+    this.retry(sessionId, RETRY_FIRST_MS);
   }
 
   private failed(ws: WebSocket<SocketData>, data: SocketData, err: unknown): void {

@@ -7,11 +7,26 @@ import { SessionCookieJar } from '../gateway/cookie-jar.js';
 import { Logger } from '../gateway/log.js';
 import { memoryBackend } from '../gateway/state/memory-store.js';
 import { connectRedis } from '../gateway/state/redis-backend.js';
+import type { StateStore } from '../gateway/state/store.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, type HubClient, pageTree } from './helpers/hub-client.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 const backends = ['memory', 'redis'] as const;
+
+/** Stores a minimal session straight through a store (the jar and stream tests need one). */
+async function storedSession(store: StateStore, id: string): Promise<void> {
+  const record = {
+    id,
+    startUrl: 'https://a.example/',
+    createdAt: Date.now(),
+    adminToken: 't',
+    invites: { host: `h${id}`, controller: `c${id}`, observer: `o${id}` },
+    idleTimeoutMs: 60_000,
+  };
+  const fields = { currentUrl: record.startUrl, controlHolder: null, lastActivity: Date.now(), userAgent: null, acceptLanguage: null, live: null };
+  expect(await store.createSession({ record, fields, participants: [], origins: [['o1', 'https://a.example']], connections: {} }, 1000)).toBe(true);
+}
 
 describe.each(backends)('state back end: %s', (backend) => {
   let redis: TestRedis | null = null;
@@ -155,13 +170,41 @@ describe.each(backends)('state back end: %s', (backend) => {
     expect(JSON.parse(res.text)).toMatchObject({ status: 'ok', state: 'ok', sessions: expect.any(Number) });
   });
 
+  it('refuses batches past four times the tail limits until a snapshot, and recreates nothing of an ended session', async () => {
+    const limits = { maxTailBatches: 10, maxTailBytes: 1e6 };
+    const shared = backend === 'redis' && redis ? await connectRedis(redis.url, new Logger('silent'), limits, 'tailtest:') : null;
+    const { store } = shared ?? memoryBackend(limits);
+    const id = 'tailtestsessionaaaaaaaaaaa';
+    await storedSession(store, id);
+    expect(await store.recordMutations(id, [{ k: 'text', id: 1, v: 'x' }])).toBeNull();
+    await store.recordSnapshot(id, { url: 'http://h/', title: 't', viewport: { w: 1, h: 1 }, tree: { t: 'doc', id: 0, c: [] } });
+    const results = [];
+    for (let i = 0; i < 41; i++) results.push(await store.recordMutations(id, [{ k: 'text', id: 1, v: `v${i}` }]));
+    expect(results.slice(0, 10).every((r) => r && !r.wantsSnapshot)).toBe(true);
+    expect(results[10]?.wantsSnapshot).toBe(true);
+    expect(results[39]).not.toBeNull();
+    expect(results[40]).toBeNull();
+    expect((await store.readCheckpoint(id)).lastSeq).toBe(41);
+    await store.recordSnapshot(id, { url: 'http://h/', title: 't', viewport: { w: 1, h: 1 }, tree: { t: 'doc', id: 0, c: [] } });
+    expect((await store.recordMutations(id, [{ k: 'text', id: 1, v: 'after' }]))?.seq).toBe(43);
+
+    const jar = new SessionCookieJar(undefined, undefined, undefined, store.cookieStore(id));
+    expect(await store.endSession(id)).toBe(true);
+    await store.setConnections(id, 'p1', 2);
+    await jar.store(['late=1; Path=/'], new URL('https://a.example/'));
+    if (redis) expect(await redis.client().keys(`tailtest:*${id}*`)).toEqual([]);
+    expect(await store.loadSession(id)).toBeNull();
+    await shared?.close();
+  });
+
   it('keeps every cookie when two jars of one session (two nodes) set different cookies at once', async () => {
     const log = new Logger('silent');
     const a = backend === 'redis' && redis ? await connectRedis(redis.url, log, { maxTailBatches: 10, maxTailBytes: 1e6 }, 'jartest:') : null;
     const b = backend === 'redis' && redis ? await connectRedis(redis.url, log, { maxTailBatches: 10, maxTailBytes: 1e6 }, 'jartest:') : null;
     const mem = memoryBackend();
-    const storeA = a ? a.store.cookieStore('s1') : mem.store.cookieStore('none');
-    const storeB = b ? b.store.cookieStore('s1') : storeA;
+    await storedSession(a ? a.store : mem.store, 'jartestsessionaaaaaaaaaaa');
+    const storeA = a ? a.store.cookieStore('jartestsessionaaaaaaaaaaa') : mem.store.cookieStore('jartestsessionaaaaaaaaaaa');
+    const storeB = b ? b.store.cookieStore('jartestsessionaaaaaaaaaaa') : storeA;
     const jarA = new SessionCookieJar(undefined, undefined, undefined, storeA);
     const jarB = new SessionCookieJar(undefined, undefined, undefined, storeB);
     const url = new URL('https://shop.example.com/cart');

@@ -35,9 +35,11 @@ function settle<T>(work: Promise<T>, callback: unknown): Promise<T> {
 
 /** The cookie jar of one session, stored in the Redis hash `key`. */
 export class RedisCookieStore extends Store {
+  /** `write` stores one field of the hash, only while the session exists (so an ended session's jar is never recreated). */
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
+    private readonly write: (field: string, value: string) => Promise<void>,
   ) {
     super();
     this.synchronous = false;
@@ -100,7 +102,7 @@ export class RedisCookieStore extends Store {
   private async put(cookie: Cookie): Promise<void> {
     const { domain, path, key } = cookie;
     if (domain == null || path == null || key == null) return;
-    await this.redis.hset(this.key, fieldOf(domain, path, key), JSON.stringify(cookie.toJSON()));
+    await this.write(fieldOf(domain, path, key), JSON.stringify(cookie.toJSON()));
   }
 
   private async removeMatching(domain: string, path: string | null): Promise<void> {

@@ -85,9 +85,10 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('PUBLISH', ARGV[3], 'S' .. seq .. '\\n' .. encoded)
 return seq
 `,
-  // KEYS: checkpoint, tail   ARGV: batch JSON, channel
+  // KEYS: checkpoint, tail   ARGV: batch JSON, channel, most batches, most bytes (refused beyond)
   mutations: `
 if not redis.call('HGET', KEYS[1], 'snapSeq') then return false end
+if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) or tonumber(redis.call('HGET', KEYS[1], 'tailBytes') or '0') >= tonumber(ARGV[4]) then return false end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local encoded = '{"type":"mutations","seq":' .. seq .. ',"batch":' .. ARGV[1] .. '}'
 local batches = redis.call('RPUSH', KEYS[2], encoded)

@@ -24,6 +24,8 @@ import type {
 
 /** How long a node's heartbeat lasts: a node silent for this long counts as gone. */
 export const NODE_TTL_MS = 15_000;
+/** A tail this many times its limits refuses further batches until a snapshot (a page that ignores the requests cannot fill Redis). */
+export const TAIL_HARD_FACTOR = 4;
 /** Keys outlive the session's idle timeout by this much (the sweeper normally ends it first). */
 const KEY_GRACE_MS = 10 * 60_000;
 
@@ -229,7 +231,8 @@ export class RedisStore implements StateStore {
   async setConnections(sessionId: string, participantId: string, count: number): Promise<void> {
     const key = this.keys.part(sessionId, 'c');
     const field = `${this.nodeId}|${participantId}`;
-    if (count > 0) await this.redis.hset(key, field, String(count));
+    // Only while the session exists, with its expiry: a socket closing after the end recreates nothing.
+    if (count > 0) await this.run('hsetx', [this.keys.session(sessionId), key], [field, String(count)]);
     else await this.redis.hdel(key, field);
   }
 
@@ -259,7 +262,10 @@ export class RedisStore implements StateStore {
   }
 
   cookieStore(sessionId: string): RedisCookieStore {
-    return new RedisCookieStore(this.redis, this.keys.part(sessionId, 'jar'));
+    const jar = this.keys.part(sessionId, 'jar');
+    return new RedisCookieStore(this.redis, jar, async (field, value) => {
+      await this.run('hsetx', [this.keys.session(sessionId), jar], [field, value]);
+    });
   }
 
   async recordSnapshot(sessionId: string, snapshot: SnapshotInput): Promise<number> {
@@ -277,7 +283,11 @@ export class RedisStore implements StateStore {
 
   async recordMutations(sessionId: string, batch: Mutation[]): Promise<RecordedMutations | null> {
     const k = this.keys;
-    const result = await this.run('mutations', [k.part(sessionId, 'cp'), k.part(sessionId, 'tail')], [JSON.stringify(batch), k.channel(sessionId)]);
+    const result = await this.run(
+      'mutations',
+      [k.part(sessionId, 'cp'), k.part(sessionId, 'tail')],
+      [JSON.stringify(batch), k.channel(sessionId), this.tailLimits.maxTailBatches * TAIL_HARD_FACTOR, this.tailLimits.maxTailBytes * TAIL_HARD_FACTOR],
+    );
     if (!Array.isArray(result)) return null;
     const [seq, batches, bytes] = result as [number, number, number];
     return { seq, wantsSnapshot: batches > this.tailLimits.maxTailBatches || bytes > this.tailLimits.maxTailBytes };

@@ -138,7 +138,7 @@ export interface StateStore {
   cookieStore(sessionId: string): Store;
   /** Stamps the next seq on a snapshot, makes it the checkpoint (the tail restarts) and fans it out on the bus. */
   recordSnapshot(sessionId: string, snapshot: SnapshotInput): Promise<number>;
-  /** Stamps the next seq on a batch, appends it to the tail and fans it out; null when there is no snapshot yet. */
+  /** Stamps the next seq on a batch, appends it to the tail and fans it out; null (not recorded) when there is no snapshot yet or the tail is far past its limits. */
   recordMutations(sessionId: string, batch: Mutation[]): Promise<RecordedMutations | null>;
   readCheckpoint(sessionId: string): Promise<CheckpointData>;
   /** Deletes the session; true only for the one caller that removed it. */

@@ -127,6 +127,18 @@ describe('Checkpoint.replayFrom', () => {
   });
 });
 
+describe('Checkpoint hard limit', () => {
+  it('refuses batches past four times its limits until the next snapshot', () => {
+    const cp = new Checkpoint({ maxTailBatches: 2, maxTailBytes: 1_000_000 });
+    cp.recordSnapshot('http://a/', 't', VIEWPORT, TREE);
+    for (let i = 0; i < 8; i++) expect(cp.recordMutations(batch(i))).not.toBeNull();
+    expect(cp.recordMutations(batch(9))).toBeNull();
+    expect(cp.lastSeq).toBe(9);
+    cp.recordSnapshot('http://a/', 't', VIEWPORT, TREE);
+    expect(cp.recordMutations(batch(11))).not.toBeNull();
+  });
+});
+
 describe('Checkpoint.wantsSnapshot', () => {
   it('asks for a snapshot once the tail has more batches than allowed', () => {
     const cp = new Checkpoint({ maxTailBatches: 3, maxTailBytes: 1_000_000 });
