@@ -85,7 +85,21 @@ export class Hub {
     backend.bus.onResubscribed(() => {
       for (const { feed } of this.feeds.values()) void feed.reload().catch(() => {});
       this.recording.resubscribed();
+      this.reassert();
     });
+  }
+
+  /** After an outage, writes of this node may have been lost: its connection counts and live pages are written again. */
+  private reassert(): void {
+    for (const [id, set] of this.sockets) {
+      const session = this.gw.registry.get(id);
+      if (!session || session.ended) continue;
+      const participants = new Set<Participant>();
+      for (const ws of set) participants.add(ws.getUserData().participant);
+      for (const p of participants) this.gw.registry.connectionChanged(session, p, 0);
+      const live = this.liveSocket.get(id);
+      if (live) session.set({ live: live.getUserData().conn });
+    }
   }
 
   /** Number of open sockets (all sessions). */

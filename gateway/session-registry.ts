@@ -321,8 +321,8 @@ export class SessionRegistry implements SessionWriter {
     return participant ? { session, participant } : null;
   }
 
-  /** Counts one connection of a participant on this node opening (+1) or closing (-1). */
-  connectionChanged(session: Session, participant: Participant, delta: 1 | -1): void {
+  /** Counts one connection of a participant on this node opening (+1) or closing (-1); 0 writes the count again. */
+  connectionChanged(session: Session, participant: Participant, delta: 1 | 0 | -1): void {
     participant.localConnections = Math.max(0, participant.localConnections + delta);
     const count = participant.localConnections;
     this.write(session, () => this.backend.store.setConnections(session.id, participant.id, count));

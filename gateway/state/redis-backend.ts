@@ -56,11 +56,20 @@ class RedisBus implements SessionBus {
       const handler = channel.startsWith(prefix) ? this.handlers.get(channel.slice(prefix.length)) : undefined;
       if (handler) this.safely(() => handler(message));
     });
-    let connectedOnce = false;
+    // The bus is made after the first connect: only later 'ready' events are reconnections.
+    let connectedOnce = sub.status === 'ready';
     sub.on('ready', () => {
-      // ioredis re-subscribes every channel before 'ready' after a reconnect.
-      if (connectedOnce) for (const handler of this.resubscribedHandlers) this.safely(handler);
-      connectedOnce = true;
+      // ioredis has sent the re-subscriptions by 'ready' after a reconnect. The handlers write
+      // (reloads, re-asserted state): they run once the command connection is back too.
+      if (!connectedOnce) {
+        connectedOnce = true;
+        return;
+      }
+      const fire = () => {
+        for (const handler of this.resubscribedHandlers) this.safely(handler);
+      };
+      if (pub.status === 'ready') fire();
+      else pub.once('ready', fire);
     });
   }
 
@@ -149,6 +158,10 @@ export async function connectRedis(url: string, log: Logger, tailLimits: TailLim
   const bus = new RedisBus(nodeId, pub, sub, keys, log);
   await sub.subscribe(keys.events());
   await store.heartbeat();
+  // Back after an outage: tell the others at once that this node is alive (its counts count again).
+  pub.on('ready', () => {
+    store.heartbeat().catch(() => {});
+  });
   const beat = setInterval(() => {
     store.heartbeat().catch(() => {});
   }, HEARTBEAT_MS);
