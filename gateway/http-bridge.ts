@@ -174,12 +174,7 @@ export class Exchange {
       });
       if (last) return;
       if (!ok) {
-        await new Promise<void>((resolve) =>
-          this.waitWritable(() => {
-            resolve();
-            return true;
-          }),
-        );
+        await this.drained();
       }
     }
     if (this.done) return;
@@ -204,6 +199,16 @@ export class Exchange {
     this.sendComplete(status, headers, body);
   }
 
+  /** Resolves when uWS can take more of the body (after a write it could not take at once). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) =>
+      this.waitWritable(() => {
+        resolve();
+        return true;
+      }),
+    );
+  }
+
   private writeHead(status: number, headers: Iterable<[string, string]>): void {
     this.headWritten = true;
     this.status = status;
@@ -222,12 +227,7 @@ export class Exchange {
       });
       this.bytesOut += chunk.byteLength;
       if (!ok) {
-        await new Promise<void>((resolve) =>
-          this.waitWritable(() => {
-            resolve();
-            return true;
-          }),
-        );
+        await this.drained();
       }
     }
     if (this.done) return;
