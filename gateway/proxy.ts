@@ -17,6 +17,7 @@ import type { Exchange } from './http-bridge.js';
 import type { ContentKind } from './metrics.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
+import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
@@ -180,8 +181,9 @@ const WRITTEN_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:)?[\\/]{2}[^\\/?#]*/i;
  * document's charset as it would on the real site.
  */
 export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: string): string | null {
-  const trimmed = url.trim();
-  if (!/^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i.test(trimmed)) return null;
+  // As the browser reads it: `ht<LF>tps://x`, `/\x` and `<U+0001>//x` lead to other hosts too.
+  const trimmed = absoluteUrlForm(url);
+  if (trimmed === null) return null;
   let real: URL;
   try {
     real = new URL(trimmed, base);

@@ -20,11 +20,13 @@ export interface HtmlRewriteOptions {
   charset?: string;
   /** mapUrl keeps every URL that is not absolute (no scheme, not `//`): such URLs are not decoded nor passed to it. */
   relativeUrlsStay?: boolean;
+  /** With relativeUrlsStay: skip plain markup with html-fast-skip.ts (default true; false runs the tokenizer over every tag, the reference the fast path is tested against). */
+  fastPath?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function scannerFor(options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean }, codec: TextCodec): HtmlScanner {
+function scannerFor(options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean }, codec: TextCodec): HtmlScanner {
   const { mapUrl } = options;
   const safeMap: HtmlMapUrl = (url, context) => {
     try {
@@ -33,7 +35,14 @@ function scannerFor(options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; rela
       return null;
     }
   };
-  return new HtmlScanner(safeMap, codec, options.snippet ? options.snippet.toString('latin1') : null, 0, options.relativeUrlsStay ?? false);
+  return new HtmlScanner(
+    safeMap,
+    codec,
+    options.snippet ? options.snippet.toString('latin1') : null,
+    0,
+    options.relativeUrlsStay ?? false,
+    options.fastPath ?? true,
+  );
 }
 
 /** Rewrites an HTML document pushed in chunks (bytes in, bytes out); a token cut by a chunk's end waits for the next chunk. */
@@ -109,7 +118,7 @@ export class HtmlRewriteStream extends Transform {
 }
 
 /** Rewrites a whole document held as a string, as HtmlRewriteStream would (the snippet is optional here). */
-export function rewriteHtml(html: string, options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean }): string {
+export function rewriteHtml(html: string, options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean }): string {
   const scanner = scannerFor(options, UTF8_CODEC);
   const text = Buffer.from(html, 'utf8').toString('latin1');
   const edits = new Edits();

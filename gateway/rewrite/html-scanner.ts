@@ -21,6 +21,7 @@ import {
   TO_STYLE,
   tagTransition,
 } from './html-elements.js';
+import { skipPlainMarkup } from './html-fast-skip.js';
 import { TextEnd } from './html-raw-text.js';
 import { lowerName } from './html-syntax.js';
 import { ATTR, bit, LongTag, TagTokens } from './html-tag.js';
@@ -77,6 +78,9 @@ export class HtmlScanner {
   private readonly foreign = new ForeignContent();
   private readonly attributes: AttributeRewriter;
   private readonly styleText: CssScanner;
+  /** The fast path (html-fast-skip.ts) applies: the mapper keeps relative URLs. */
+  private readonly fast: boolean;
+  private readonly skipPlain = skipPlainMarkup;
 
   /** `snippet` (latin1-held bytes) goes at the start of <head>; `depth` counts srcdoc nesting. */
   constructor(
@@ -85,7 +89,9 @@ export class HtmlScanner {
     private readonly snippet: string | null,
     private readonly depth: number,
     private readonly relativeUrlsStay: boolean,
+    fastPath = true,
   ) {
+    this.fast = relativeUrlsStay && fastPath;
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
@@ -182,7 +188,10 @@ export class HtmlScanner {
   }
 
   private data(text: string, i: number, end: number, final: boolean): number {
+    // Not before the snippet's place (end < text.length): the prologue is scanned up to there only.
+    const fast = this.fast && end === text.length;
     for (;;) {
+      if (fast && !this.foreign.open) i = this.skipPlain(text, i);
       const lt = text.indexOf('<', i);
       if (lt === -1 || lt >= end) return end;
       if (lt + 1 >= end) return final ? end : this.hold(lt);
@@ -367,7 +376,7 @@ export class HtmlScanner {
   /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */
   private rewriteSrcdoc(html: string): string | null {
     if (this.depth >= MAX_SRCDOC_DEPTH) return null;
-    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay);
+    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay, this.fast);
     const text = Buffer.from(html, 'utf8').toString('latin1');
     const edits = new Edits();
     inner.feed(text, true, edits);

@@ -5,8 +5,6 @@
 
 const LF = 0x0a;
 const TAB = 0x09;
-const VT = 0x0b;
-const FF = 0x0c;
 const CR = 0x0d;
 const SPACE = 0x20;
 const AMP = 0x26;
@@ -23,32 +21,56 @@ function isSchemeChar(c: number): boolean {
 }
 
 /**
- * Whether raw[s, e), one URL, may be absolute (a scheme, `//` or `\\` after trimming); false only
- * when the decoded and trimmed URL certainly has none of them.
+ * Whether raw[s, e), one URL, may be absolute (a scheme, `//` or `\\` after the URL parser's
+ * clean-up); false only when the decoded and cleaned-up URL certainly has none of them. The URL
+ * parser strips leading and trailing C0 controls and spaces and removes every tab and newline, so
+ * `ht<LF>tps://x`, `/<TAB>/x` and `<U+0001>https://x` are absolute.
  */
 export function mayBeAbsolute(raw: string, s: number, e: number): boolean {
   let p = s;
   let c = 0;
   while (p < e) {
     c = raw.charCodeAt(p);
-    if (c !== SPACE && c !== LF && c !== TAB && c !== CR && c !== FF) break;
+    if (c > SPACE) break;
     p++;
   }
   if (p >= e) return false;
   const l = c | 0x20;
   if (l >= 0x61 && l <= 0x7a) {
     p++;
-    while (p < e && isSchemeChar(raw.charCodeAt(p))) p++;
+    while (p < e) {
+      const d = raw.charCodeAt(p);
+      if (!isSchemeChar(d) && d !== TAB && d !== LF && d !== CR) break;
+      p++;
+    }
     if (p >= e) return false;
     c = raw.charCodeAt(p);
     return c === COLON || c === AMP || c === BACKSLASH;
   }
   if (c === SLASH) {
-    if (p + 1 >= e) return false;
-    const c2 = raw.charCodeAt(p + 1);
+    p++;
+    while (p < e && isTabOrNewline(raw.charCodeAt(p))) p++;
+    if (p >= e) return false;
+    const c2 = raw.charCodeAt(p);
     return c2 === SLASH || c2 === BACKSLASH || c2 === AMP;
   }
-  return c === AMP || c === BACKSLASH || c === VT || c >= 0x80;
+  return c === AMP || c === BACKSLASH || c >= 0x80;
+}
+
+function isTabOrNewline(c: number): boolean {
+  return c === TAB || c === LF || c === CR;
+}
+
+/** Leading and trailing C0 controls and spaces, then every tab and newline: what the URL parser removes before it reads a URL. */
+const URL_TRIM = /^[\x00-\x20]+|[\x00-\x20]+$/g;
+const TAB_OR_NEWLINE = /[\t\n\r]/g;
+/** A scheme, or two slashes or backslashes in any mix (a path-absolute URL with a backslash is one to another host). */
+const ABSOLUTE_FORM = /^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i;
+
+/** `url` cleaned up as the URL parser does (see URL_TRIM) when it is absolute, or null when it is relative to the document. */
+export function absoluteUrlForm(url: string): string | null {
+  const clean = url.replace(URL_TRIM, '').replace(TAB_OR_NEWLINE, '');
+  return ABSOLUTE_FORM.test(clean) ? clean : null;
 }
 
 /** Whether some URL of a whitespace- or comma-separated list (srcset, ping) in `raw` may be absolute. */

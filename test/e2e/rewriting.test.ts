@@ -75,6 +75,20 @@ beforeAll(async () => {
         );
       case '/framed':
         return html(page(`<p id="outer">outer page</p><iframe id="xframe" src="${bOrigin}/frame" width="300" height="100"></iframe>`));
+      case '/spellings': {
+        // URLs the browser reads as absolute although they do not look it: the URL parser removes
+        // tabs and newlines anywhere and C0 controls around, and takes a backslash for a slash.
+        const host = bOrigin.slice('http://'.length);
+        return html(
+          page(`<img id="s1" src="ht&#10;tp://${host}/img.png?s1">
+<img id="s2" src="/&#9;/${host}/img.png?s2">
+<img id="s3" src="/\\${host}/img.png?s3">
+<img id="s4" src="&#1;http://${host}/img.png?s4">
+<img id="s5" src="\u0001//${host}/img.png?s5">
+<img id="s6" src="h\ttt\np://${host}/img.png?s6">
+<img id="s7" srcset="/\\${host}/img.png?s7 1x">`),
+        );
+      }
       case '/latin1':
         res.writeHead(200, { 'content-type': 'text/html; charset=windows-1252' });
         return res.end(Buffer.from('<!DOCTYPE html><html><head><title>L</title></head><body><p id="cafe">caf\xe9 \x80</p></body></html>', 'latin1'));
@@ -173,6 +187,22 @@ describe('rewriting proxy', () => {
     const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
     expect(requested.filter((u) => !gatewayHost.test(u))).toEqual([]);
     await Promise.all([host.context.close(), follower.context.close()]);
+  });
+
+  it('maps URLs the browser reads as absolute although they do not look it (tabs, newlines, C0 controls, backslashes)', async () => {
+    const session = await createSession(t, `${aOrigin}/spellings`);
+    const host = await newParticipant(browser);
+    const requested: string[] = [];
+    host.page.on('request', (r) => requested.push(r.url()));
+    await host.page.goto(session.hostUrl);
+    const o2 = `http://o2--${session.id}.cobrowse.localhost:${t.gateway.port}/img.png?`;
+    for (const id of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) {
+      await expect.poll(() => host.page.evaluate((i) => (document.getElementById(i) as HTMLImageElement).naturalWidth, id), { message: id }).toBe(2);
+      expect(await host.page.evaluate((i) => (document.getElementById(i) as HTMLImageElement).currentSrc, id)).toBe(`${o2}${id}`);
+    }
+    const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
+    expect(requested.filter((u) => !gatewayHost.test(u))).toEqual([]);
+    await host.context.close();
   });
 
   it('decodes gzip, deflate and br pages and keeps a windows-1252 page rendering the same', async () => {

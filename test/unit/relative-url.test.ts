@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cssUnescape } from '../../gateway/rewrite/css-escapes.js';
 import { decodeAttributeEntities } from '../../gateway/rewrite/html-entities.js';
-import { listMayHaveAbsolute, mayBeAbsolute } from '../../gateway/rewrite/relative-url.js';
+import { absoluteUrlForm, listMayHaveAbsolute, mayBeAbsolute } from '../../gateway/rewrite/relative-url.js';
 
 /** What proxy.ts's markupUrl treats as absolute (everything else it leaves as it is). */
 const ABSOLUTE = /^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i;
@@ -47,6 +47,15 @@ describe('mayBeAbsolute', () => {
     ['img/p0.png', false],
     ['java script:x', false],
     ['x_y:z', false],
+    // What the URL parser cleans up: tabs and newlines anywhere, C0 controls around.
+    ['ht\ntps://x', true],
+    ['h\tt\rtps://x', true],
+    ['/\n/x', true],
+    ['/\t\\x', true],
+    ['\u0001https://x', true],
+    ['\u001f//x', true],
+    ['\u0001/x', false],
+    ['/\n', false],
   ])('%j -> %s', (raw, expected) => {
     expect(may(raw)).toBe(expected);
   });
@@ -106,6 +115,36 @@ describe('mayBeAbsolute', () => {
       if (ABSOLUTE.test(raw.trim()) && !may(raw)) wrong.push(JSON.stringify(raw));
     }
     expect(wrong.slice(0, 10)).toEqual([]);
+  });
+});
+
+describe('absoluteUrlForm', () => {
+  it.each<[string, string | null]>([
+    ['https://x.test/a', 'https://x.test/a'],
+    ['  https://x.test/a  ', 'https://x.test/a'],
+    ['ht\ntps://x.test/a', 'https://x.test/a'],
+    ['\u0001https://x.test/\u0001', 'https://x.test/'],
+    ['/\t/x.test/a', '//x.test/a'],
+    ['/\\x.test/a', '/\\x.test/a'],
+    ['\\\\x.test', '\\\\x.test'],
+    ['\\/x.test', '\\/x.test'],
+    ['mailto:a@b', 'mailto:a@b'],
+    ['/a/b', null],
+    ['\u00a0https://x.test/', null],
+    ['a/b:c', null],
+    ['', null],
+  ])('%j -> %j', (url, form) => {
+    expect(absoluteUrlForm(url)).toBe(form);
+  });
+
+  it("agrees with the URL parser on which spellings leave the document's host", () => {
+    const base = 'http://o1--s.cobrowse.localhost/dir/page';
+    for (const url of ['ht\ntps://x.test/a', '/\t/x.test/a', '/\\x.test/a', '\u0001//x.test/', '\\\\x.test/', 'h\ttp:x.test', '/a', 'a:b', '\u00a0//x.test/']) {
+      const leaves = new URL(url, base).host !== 'o1--s.cobrowse.localhost' || new URL(url, base).protocol !== 'http:';
+      expect(absoluteUrlForm(url) !== null, JSON.stringify(url)).toBe(leaves);
+      // What mayBeAbsolute rules out is never absolute.
+      if (leaves) expect(mayBeAbsolute(url, 0, url.length), JSON.stringify(url)).toBe(true);
+    }
   });
 });
 

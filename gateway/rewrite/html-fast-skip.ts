@@ -1,0 +1,106 @@
+// The scanner's fast path: one native regular-expression run over the markup a rewriter that
+// keeps relative URLs is certain to leave alone, so that most of a page never reaches the tag
+// tokenizer (html-tag.ts). It skips text, and start and end tags of HTML content whose every
+// attribute is plainly harmless: a URL attribute whose value cannot be absolute, a style attribute
+// without `(`, `@` or a character reference, any other attribute with any value. It stops before
+// everything else, which the scanner then handles as before: comments and other `<!`/`<?`
+// markup, `<` that does not open a tag, tags that switch the tokenizer (script, style, raw text,
+// plaintext, SVG, MathML), tags whose meaning depends on several attributes (link, meta, base),
+// attributes it cannot judge cheaply (a value with a scheme's colon, `//`, a backslash, a
+// character reference, a non-ASCII byte), odd spellings (a quote or `<` in a name, `=` without a
+// value) and a tag that does not end in the text it was given. Stopping early is always safe: the
+// slow path is the reference, and test/unit/html-fast-skip.test.ts checks that both give the
+// same bytes on generated hostile markup at every chunk split.
+//
+// The grammar mirrors the HTML tokenizer's tag states over a latin1-held byte string: a tag name
+// runs to whitespace, `/` or `>`; attributes are separated by whitespace or `/`; a value follows
+// `=` (whitespace around it allowed) and is double-quoted, single-quoted or unquoted (up to
+// whitespace or `>`); the tag ends at the first `>` outside a quoted value.
+
+import { ATTR, ATTR_NAMES } from './html-tag.js';
+
+/** Start tags the fast path never skips: they change the tokenizer's state or are rewritten from several attributes. */
+const STOP_ELEMENTS = [
+  'script',
+  'style',
+  'textarea',
+  'title',
+  'xmp',
+  'iframe',
+  'noembed',
+  'noframes',
+  'noscript',
+  'plaintext',
+  'svg',
+  'math',
+  'link',
+  'meta',
+  'base',
+];
+
+/** Attributes whose value is one URL: relative-url.ts's mayBeAbsolute decides, from how the value starts. */
+const SINGLE_URL_ATTRIBUTES = [ATTR.HREF, ATTR.SRC, ATTR.ACTION, ATTR.FORMACTION, ATTR.POSTER, ATTR.DATA, ATTR.BACKGROUND, ATTR.XLINK_HREF].map(
+  (id) => ATTR_NAMES[id]!,
+);
+/** Attributes whose value is a URL list or a document: no scheme's colon, `//`, escape or `<` anywhere. */
+const LIST_ATTRIBUTES = [ATTR.SRCSET, ATTR.IMAGESRCSET, ATTR.PING, ATTR.CONTENT, ATTR.SRCDOC].map((id) => ATTR_NAMES[id]!);
+
+const WS = '\\t\\n\\f\\r ';
+/** An attribute name ends here (the lookahead after a listed name). */
+const NAME_END = `(?=[${WS}/>=])`;
+const EQ = `[${WS}]*=[${WS}]*`;
+/**
+ * A quoted URL that is certainly relative, as mayBeAbsolute judges it: after C0 controls and
+ * spaces, either letters and scheme characters (tabs and newlines among them are removed by the
+ * URL parser) up to the end or to a character that is not `:`, `&` or `\\`; or `/` (then tabs
+ * and newlines) not followed by `/`, `\\` or `&`; or any other first character but `&`, `\\` and
+ * non-ASCII.
+ */
+const singleUrlQuoted = (q: string): string =>
+  `${q}[\\x00-\\x20]*(?:[a-z][a-z0-9+.\\-\\t\\n\\r]*(?:[^${q}a-z0-9+.\\-\\t\\n\\r:&\\\\][^${q}]*)?|/[\\t\\n\\r]*(?:[^${q}/\\\\&\\t\\n\\r][^${q}]*)?|[^${q}\\x00-\\x20a-z/&\\\\\\x80-\\xff][^${q}]*)?${q}`;
+/** Characters a list value (or an unquoted URL) must not hold to be certainly relative: a scheme's colon, a character reference, a backslash, `<` (srcdoc markup), C0 controls and non-ASCII. */
+const URL_UNSAFE = ':&\\\\<\\x00-\\x08\\x0b\\x0e-\\x1f\\x80-\\xff';
+/** No `//` anywhere, also with tabs or newlines between the slashes. */
+const listQuoted = (q: string): string => `${q}(?![^${q}]*/[\\t\\n\\r]*/)[^${q}${URL_UNSAFE}]*${q}`;
+const URL_UNQUOTED = `(?!//)[^${WS}>"'=\`${URL_UNSAFE}]+`;
+/** A style attribute is rewritten only when its decoded value holds `(` or `@`. */
+const styleQuoted = (q: string): string => `${q}[^${q}(@&]*${q}`;
+const STYLE_UNQUOTED = `[^${WS}>"'=\`(@&]+`;
+const anyQuoted = (q: string): string => `${q}[^${q}]*${q}`;
+/** An unquoted value: it cannot start with a quote (that opens a quoted one, whose end may not be in the text yet). */
+const ANY_UNQUOTED = `[^${WS}>"'][^${WS}>]*`;
+/** An attribute name the fast path accepts (no quote, `<`, `=` or `:` in it). */
+const NAME = `[^${WS}/>"'<=:]+`;
+
+const names = (list: string[]): string => `(?:${list.map((n) => n.replace(':', '\\:')).join('|')})`;
+const SINGLE_URL_ATTR = `${names(SINGLE_URL_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${singleUrlQuoted('"')}|${singleUrlQuoted("'")}|${URL_UNQUOTED}))?`;
+const LIST_ATTR = `${names(LIST_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${listQuoted('"')}|${listQuoted("'")}|${URL_UNQUOTED}))?`;
+const urlNames = names([...SINGLE_URL_ATTRIBUTES, ...LIST_ATTRIBUTES]);
+const STYLE_ATTR = `style${NAME_END}(?:${EQ}(?:${styleQuoted('"')}|${styleQuoted("'")}|${STYLE_UNQUOTED}))?`;
+const OTHER_ATTR = `(?!(?:${urlNames}|style)${NAME_END})${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?`;
+const START_TAG = `<(?!(?:${STOP_ELEMENTS.join('|')})[${WS}/>])[a-z][^${WS}/>"'<=]*(?:[${WS}/]+(?:${SINGLE_URL_ATTR}|${LIST_ATTR}|${STYLE_ATTR}|${OTHER_ATTR})?)*>`;
+/** End tags are never rewritten; outside SVG/MathML they change nothing. */
+const END_TAG = `</[a-z][^${WS}/>"'<=]*(?:[${WS}/]+(?:${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?)?)*>`;
+
+/**
+ * Text and plain tags from lastIndex on (sticky, ASCII case-insensitive), at most RUN of them per
+ * match: an unbounded repetition grows the expression's backtracking stack with the page (it
+ * overflowed between 16 and 30 MB of markup here).
+ */
+const RUN = 2000;
+const PLAIN_MARKUP = new RegExp(`(?:[^<]+|${START_TAG}|${END_TAG}){0,${RUN}}`, 'iy');
+
+/**
+ * Where the plain markup of text starting at `i` ends (i itself when there is none), in HTML
+ * content (no SVG/MathML element open), for a rewriter that keeps relative URLs.
+ */
+export function skipPlainMarkup(text: string, i: number): number {
+  const re = PLAIN_MARKUP;
+  for (;;) {
+    re.lastIndex = i;
+    re.test(text);
+    const p = re.lastIndex;
+    if (p === i) return i;
+    i = p;
+  }
+}

@@ -1,0 +1,344 @@
+// The scanner's fast path (gateway/rewrite/html-fast-skip.ts) against the reference: the same
+// rewriter with the fast path off tokenizes every tag. On generated hostile markup both must give
+// the same bytes, whole and at every chunk split; and the fast path must really skip plain markup
+// (otherwise this file would compare the slow path with itself).
+
+import { describe, expect, it } from 'vitest';
+import { skipPlainMarkup } from '../../gateway/rewrite/html-fast-skip.js';
+import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+
+const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
+
+/** A mapper that keeps every relative URL (what relativeUrlsStay promises) and marks the absolute ones. */
+function mapUrl(url: string): string | null {
+  const u = url.trim();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || /^[/\\]{2}/.test(u)) return `http://mapped.test/${encodeURIComponent(u)}`;
+  return null;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TAGS = [
+  'a',
+  'A',
+  'img',
+  'IMG',
+  'div',
+  'li',
+  'p',
+  'br',
+  'span',
+  'x-card',
+  'image',
+  'form',
+  'button',
+  'input',
+  'object',
+  'video',
+  'table',
+  'td',
+  'font',
+  'area',
+  'source',
+  'embed',
+  'track',
+  'frame',
+  'body',
+  'html',
+  'head',
+  'template',
+  'script',
+  'SCRIPT',
+  'style',
+  'StYlE',
+  'textarea',
+  'title',
+  'xmp',
+  'iframe',
+  'noembed',
+  'noframes',
+  'noscript',
+  'plaintext',
+  'svg',
+  'math',
+  'link',
+  'LINK',
+  'meta',
+  'base',
+  'foreignObject',
+  'desc',
+  'annotation-xml',
+  'mi',
+  'scriptx',
+  'a"b',
+  "a'b",
+  'a<b',
+  'a=b',
+  'img/',
+];
+const ATTRS = [
+  'href',
+  'HREF',
+  'src',
+  'srcset',
+  'imagesrcset',
+  'style',
+  'STYLE',
+  'class',
+  'alt',
+  'data',
+  'data-id',
+  'action',
+  'formaction',
+  'poster',
+  'ping',
+  'background',
+  'xlink:href',
+  'srcdoc',
+  'content',
+  'http-equiv',
+  'rel',
+  'as',
+  'integrity',
+  'encoding',
+  'color',
+  'hrefx',
+  'x-href',
+  'on',
+  '"q',
+  "'q",
+  '<x',
+  '=y',
+  'a:b',
+  'style-x',
+];
+const VALUES = [
+  '/a',
+  'a.png',
+  '?q=1',
+  '#top',
+  '',
+  ' ',
+  '/products/7',
+  'img.png 1x, img@2x.png 2x',
+  '../up',
+  'a b c',
+  'https://allowed.test/x',
+  '//evil.test/y',
+  ' //evil.test',
+  '\\\\evil.test',
+  '/\\evil.test',
+  'http:x',
+  'javascript:alert(1)',
+  'java\tscript:x',
+  '/\t/evil.test',
+  '&#47;&#47;evil.test',
+  'https&colon;//x',
+  '&amp;',
+  'x&y',
+  'a > b',
+  'a<b',
+  "it's",
+  'say "hi"',
+  'color: red',
+  'background:url(https://allowed.test/bg.png)',
+  'background:url(/bg.png)',
+  '@import "x"',
+  'u\\72l(x)',
+  '<p>srcdoc <img src=https://allowed.test/i.png></p>',
+  '0; url=https://allowed.test/r',
+  'refresh',
+  'stylesheet',
+  'preload',
+  'style',
+  'sha256-abc',
+  'text/html',
+  'caf\u00e9',
+  '\u00e9:x',
+  'a\u000bb',
+  'x/',
+  'x//',
+  'a//b',
+  'md:flex hover:bg',
+  'data:image/png;base64,AAAA',
+  '\u00ff',
+  'ht\ntps://allowed.test/x',
+  'h\tttps://x',
+  '/\n/evil.test',
+  '/\t\\evil.test',
+  '\u0001https://allowed.test/',
+  '\u0001//evil.test',
+  '\u001f/x',
+  '/a?x=1&amp;y=2',
+  'a&b',
+  'A:b',
+  'a+b.c-d:x',
+  'a1+:x',
+  'x_y:z',
+  '/&#47;x',
+  'p&#58;x',
+  '1http://x',
+  '\u00a0https://x',
+  ' \t\nhttps://x',
+  '/\u00e9',
+  '?a=b:c',
+  '#x:y',
+  'a\\b',
+  'a/b:c',
+];
+const TEXTS = ['hello', ' ', '\n', 'a < b', '3<4', '<', '>', '&lt;', '&', '"', "'", 'x=y', '\u00e9', '<3', '< a', '<-', '</', '</3', '</ >', '</>'];
+const MARKUP = [
+  '<!-- c -->',
+  '<!-->',
+  '<!--->',
+  '<!-- <a href=//evil.test> -->',
+  '<!-- a --!>',
+  '<!x>',
+  '<!DOCTYPE html>',
+  '<?php x ?>',
+  '<![CDATA[ <a href=//evil.test> ]]>',
+  '<!--',
+  '-->',
+  ']]>',
+  '</script>',
+  '<!--<script>',
+  '</style>',
+  '</svg>',
+  '</math>',
+  '</foreignObject>',
+  '</p>',
+  '</br>',
+  '</a title=">">',
+  "</a title='>'>",
+  '</div >',
+  '</DIV/>',
+];
+
+function pick<T>(random: () => number, list: readonly T[]): T {
+  return list[Math.floor(random() * list.length)]!;
+}
+
+function attribute(random: () => number): string {
+  const name = pick(random, ATTRS);
+  const r = random();
+  if (r < 0.15) return name;
+  const value = pick(random, VALUES);
+  const eq = pick(random, ['=', '=', '=', ' = ', '\n=', '= ']);
+  if (r < 0.5) return `${name}${eq}"${value.replace(/"/g, '&quot;')}"`;
+  if (r < 0.75) return `${name}${eq}'${value.replace(/'/g, '&#39;')}'`;
+  if (r < 0.9) return `${name}${eq}${value.replace(/[\s>]/g, '')}`;
+  return `${name}${eq}"${value}"`;
+}
+
+function tag(random: () => number): string {
+  const name = pick(random, TAGS);
+  let out = `<${name}`;
+  const n = Math.floor(random() * 4);
+  for (let k = 0; k < n; k++) out += pick(random, [' ', ' ', '\n', '\t', '/', ' / ', '']) + attribute(random);
+  return out + pick(random, ['>', '>', '>', ' >', '/>', ' />', '\n>', '']);
+}
+
+function document(random: () => number, parts: number): string {
+  let out = random() < 0.5 ? '<!DOCTYPE html><html><head>' : '';
+  for (let k = 0; k < parts; k++) {
+    const r = random();
+    if (r < 0.45) out += tag(random);
+    else if (r < 0.6) out += `</${pick(random, TAGS)}${random() < 0.2 ? ` ${attribute(random)}` : ''}>`;
+    else if (r < 0.85) out += pick(random, TEXTS);
+    else out += pick(random, MARKUP);
+  }
+  return out;
+}
+
+function rewriteChunks(bytes: Buffer, cuts: number[], fastPath: boolean): Buffer {
+  const rewriter = new HtmlRewriter({ mapUrl, snippet: SNIPPET, relativeUrlsStay: true, fastPath });
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    out.push(...rewriter.write(bytes.subarray(at, cut)));
+    at = cut;
+  }
+  out.push(...rewriter.end());
+  return Buffer.concat(out);
+}
+
+describe('the HTML scanner fast path', () => {
+  it('skips text and plain tags, and stops before everything it must not judge', () => {
+    const plain = '<li class="card" data-id="7"><a href="/p/7"><img src="p.png" alt="x: y" width=120></a></li>\nText ';
+    expect(skipPlainMarkup(plain, 0)).toBe(plain.length);
+    for (const stop of [
+      '<a href="https://x.test/">',
+      '<a href="//x.test/">',
+      '<a href=" //x.test/">',
+      '<a href="java&#115;cript:x">',
+      '<img srcset="a.png 1x, //x.test/b.png 2x">',
+      '<div style="background:url(x.png)">',
+      '<div style="a&#40;">',
+      '<a HREF=http:x>',
+      '<script>',
+      '<STYLE>',
+      '<svg>',
+      '<link rel=stylesheet href=a.css>',
+      '<meta http-equiv=refresh content="0;url=/x">',
+      '<!-- c -->',
+      '<a b="c"d>',
+      '<a b=>',
+      '<a href="/x"',
+      '<a xlink:href="//x.test/">',
+      '<a a:b=c>',
+      '<a href="\u00e9:x">',
+      '<a href="ht\ntps://x.test/">',
+      '<a href="/\t/x.test/">',
+      '<a href="\u0001//x.test/">',
+    ]) {
+      expect(skipPlainMarkup(`ab${stop}`, 0), stop).toBe(2);
+    }
+    expect(skipPlainMarkup('<p class="md:flex" title=\'a > b\' data-x=a/b>z</p><br/>', 0)).toBe(54);
+  });
+
+  it('gives the bytes of the reference on generated hostile markup, whole and cut into random chunks', () => {
+    const random = mulberry32(20261201);
+    let skipped = 0;
+    for (let d = 0; d < 3000; d++) {
+      const html = document(random, 4 + Math.floor(random() * 40));
+      const bytes = Buffer.from(html, 'utf8');
+      const reference = rewriteChunks(bytes, [], false);
+      expect(rewriteChunks(bytes, [], true).toString('latin1'), html).toBe(reference.toString('latin1'));
+      const cuts: number[] = [];
+      for (let k = 0; k < 3; k++) cuts.push(Math.floor(random() * (bytes.length + 1)));
+      cuts.sort((a, b) => a - b);
+      expect(rewriteChunks(bytes, cuts, true).toString('latin1'), `${html} cut at ${cuts}`).toBe(reference.toString('latin1'));
+      // Without the snippet too (srcdoc documents and rewriteHtml take this way).
+      expect(rewriteHtml(html, { mapUrl, relativeUrlsStay: true }), html).toBe(rewriteHtml(html, { mapUrl, relativeUrlsStay: true, fastPath: false }));
+      if (skipPlainMarkup(bytes.toString('latin1'), 0) > 0) skipped++;
+    }
+    // The generator is not so hostile that the fast path never runs.
+    expect(skipped).toBeGreaterThan(300);
+  });
+
+  it('gives the bytes of the reference at every split of a document mixing plain and stopping markup', () => {
+    const random = mulberry32(7);
+    for (let d = 0; d < 12; d++) {
+      const html = document(random, 30);
+      const bytes = Buffer.from(html, 'utf8');
+      const reference = rewriteChunks(bytes, [], false).toString('latin1');
+      for (let cut = 0; cut <= bytes.length; cut++) expect(rewriteChunks(bytes, [cut], true).toString('latin1'), `${html} cut at ${cut}`).toBe(reference);
+    }
+  });
+
+  it('handles pages far larger than one run of the expression (a 20 MB page)', () => {
+    const card = '<li class="card"><a href="/p"><img src="p.png" alt="a b"></a><p>text text text</p></li>\n';
+    const page = `<html><head></head><body>${card.repeat(Math.ceil(20e6 / card.length))}<a href="https://x.test/">x</a></body></html>`;
+    const out = rewriteChunks(Buffer.from(page, 'latin1'), [], true).toString('latin1');
+    expect(out.endsWith(`<a href="${mapUrl('https://x.test/')}">x</a></body></html>`)).toBe(true);
+    expect(out.length).toBe(page.length + SNIPPET.length + mapUrl('https://x.test/')!.length - 'https://x.test/'.length);
+  });
+});
