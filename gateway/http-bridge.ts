@@ -145,10 +145,7 @@ export class Exchange {
       return;
     }
     if (length !== null) await this.streamKnownLength(status, headers, body, length);
-    else {
-      this.res.cork(() => this.writeHead(status, headers));
-      await this.streamChunked(body);
-    }
+    else await this.streamChunked(status, headers, body);
   }
 
   /**
@@ -218,21 +215,55 @@ export class Exchange {
     }
   }
 
-  private async streamChunked(body: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const chunk of body) {
-      if (this.done) return;
-      let ok = true;
-      this.res.cork(() => {
-        ok = this.res.write(chunk);
-      });
-      this.bytesOut += chunk.byteLength;
-      if (!ok) {
-        await this.drained();
+  /**
+   * A chunked body: the head goes out with the first chunk, and the end with the last one when
+   * the body ends before the event loop's next turn (a small body costs one write, not three).
+   * A chunk is held back no longer than that turn.
+   */
+  private async streamChunked(status: number, headers: Iterable<[string, string]>, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const it = body[Symbol.asyncIterator]();
+    let held: Uint8Array | null = null;
+    let next = it.next();
+    let ended = false;
+    try {
+      for (;;) {
+        let r: IteratorResult<Uint8Array> | typeof LATER = held === null ? await next : await settledSoon(next);
+        if (r === LATER) {
+          // The body goes on later: what is held leaves now.
+          if (!this.done && !this.writeChunk(status, headers, held, false)) await this.drained();
+          held = null;
+          r = await next;
+        }
+        if (this.done) return;
+        if (r.done) {
+          ended = true;
+          this.done = true;
+          this.writeChunk(status, headers, held, true);
+          return;
+        }
+        const ok = held === null || this.writeChunk(status, headers, held, false);
+        held = r.value;
+        next = it.next();
+        if (!ok) await this.drained();
       }
+    } finally {
+      // Stopped early (the client went, or the body failed): the body is closed, so is its upstream.
+      if (!ended) await it.return?.().catch(() => undefined);
     }
-    if (this.done) return;
-    this.done = true;
-    this.res.cork(() => this.res.end());
+  }
+
+  /** One write: the head when it has not gone yet, `chunk`, and the end when `last`; false when uWS could not take it all. */
+  private writeChunk(status: number, headers: Iterable<[string, string]>, chunk: Uint8Array | null, last: boolean): boolean {
+    let ok = true;
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead(status, headers);
+      if (chunk !== null) {
+        ok = this.res.write(chunk);
+        this.bytesOut += chunk.byteLength;
+      }
+      if (last) this.res.end();
+    });
+    return ok;
   }
 
   /** The head goes out with the first chunk (one write instead of two). */
@@ -296,6 +327,26 @@ export class Exchange {
     }
     this.onWritableOnce = handler;
   }
+}
+
+/** What settledSoon gives for a promise still pending at the event loop's next turn. */
+export const LATER = Symbol('later');
+
+/** What `p` settles to if it does so before the event loop's next turn, else LATER (p keeps running). */
+export function settledSoon<T>(p: Promise<T>): Promise<T | typeof LATER> {
+  return new Promise((resolve, reject) => {
+    const timer = setImmediate(() => resolve(LATER));
+    p.then(
+      (value) => {
+        clearImmediate(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearImmediate(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {

@@ -6,7 +6,7 @@
 
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Exchange } from './http-bridge.js';
+import { type Exchange, LATER, settledSoon } from './http-bridge.js';
 
 /** A rewriter fed chunk by chunk (HtmlRewriter, CssRewriter). */
 export interface ChunkRewriter {
@@ -73,8 +73,21 @@ export async function sendRewritten(
     if (r.done) ended = true;
     return r.done ? null : r.value;
   };
-  async function* rest(first: Buffer | null): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
-    for (let chunk = first; chunk !== null; chunk = await next()) yield { pieces: rewrite(chunk), last: false };
+  // The end goes out with the last part when the body ends before the event loop's next turn.
+  async function* rest(first: Buffer): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
+    let chunk: Buffer | null = first;
+    while (chunk !== null) {
+      const following = next();
+      const soon = await settledSoon(following);
+      if (soon === null) {
+        const pieces = [...rewrite(chunk), ...rewrite(null)];
+        hooks.onDone(ms / 1000);
+        yield { pieces, last: true };
+        return;
+      }
+      yield { pieces: rewrite(chunk), last: false };
+      chunk = soon === LATER ? await following : soon;
+    }
     const pieces = rewrite(null);
     hooks.onDone(ms / 1000);
     yield { pieces, last: true };
@@ -91,7 +104,7 @@ export async function sendRewritten(
       return;
     }
     if (bodyless) await exchange.sendStream(status, headers, null, null);
-    else await exchange.sendParts(status, headers, rest(first));
+    else if (first !== null) await exchange.sendParts(status, headers, rest(first));
   } catch (err) {
     hooks.onError(err as Error);
     throw err;

@@ -1,0 +1,151 @@
+// How bodies the gateway does not rewrite leave it when the origin streams them without a
+// Content-Length, with a real gateway and a real origin: a small answer goes out whole (head,
+// body and end in one write), a stream that comes in parts goes out part by part as it comes
+// (nothing held back waiting for the next part), a large download arrives byte for byte through
+// backpressure, and a client that goes away closes the upstream response.
+
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+let origin: Server;
+let originUrl = '';
+let t: TestGateway;
+let host: { cookie: string; proxiedOrigin: string };
+let nextEvent: () => void = () => {};
+let streamClosed: Promise<void> = Promise.resolve();
+
+const JSON_BODY = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+const BIG = Buffer.alloc(6 * 1024 * 1024);
+for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7919) & 0xff;
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  switch (req.url) {
+    case '/api/items':
+      // No Content-Length: node:http sends it chunked.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON_BODY);
+      return;
+    case '/events': {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      let n = 0;
+      const send = (): void => {
+        n++;
+        res.write(`data: event ${n}\n\n`);
+        if (n === 3) res.end();
+      };
+      send();
+      nextEvent = send;
+      streamClosed = new Promise((resolve) => res.on('close', () => resolve()));
+      return;
+    }
+    case '/download': {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let at = 0;
+      const writeMore = (): void => {
+        while (at < BIG.length) {
+          const part = BIG.subarray(at, at + 64 * 1024);
+          at += part.length;
+          if (!res.write(part)) {
+            res.once('drain', writeMore);
+            return;
+          }
+        }
+        res.end();
+      };
+      writeMore();
+      return;
+    }
+    case '/empty':
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end();
+      return;
+    default:
+      res.writeHead(404).end();
+  }
+}
+
+beforeAll(async () => {
+  origin = createServer(serve);
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: originUrl }] });
+  const session = await createSession(t, `${originUrl}/api/items`);
+  host = await t.join(session.hostUrl);
+});
+
+afterAll(async () => {
+  await t?.close();
+  origin?.close();
+});
+
+function open(path: string, signal?: AbortSignal) {
+  return request(`http://127.0.0.1:${t.gateway.port}${path}`, {
+    headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie },
+    signal,
+  });
+}
+
+describe('streamed bodies the gateway passes through', () => {
+  it('sends a small answer without a Content-Length whole and chunked', async () => {
+    const res = await open('/api/items');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(await res.body.text()).toBe(JSON_BODY);
+  });
+
+  it('ends an empty streamed answer', async () => {
+    const res = await open('/empty');
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe('');
+  });
+
+  it('hands each part of a stream on as it comes, not when the next one does', async () => {
+    const res = await open('/events');
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const reader = res.body[Symbol.asyncIterator]();
+    const readUntil = async (text: string): Promise<string> => {
+      let got = '';
+      while (!got.includes(text)) {
+        const r = await Promise.race([reader.next(), new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 3000))]);
+        if (r === 'late') return `${got} (nothing more within 3 s)`;
+        if (r.done) break;
+        got += String(r.value);
+      }
+      return got;
+    };
+    // The origin sends the second event only once the first has come through.
+    expect(await readUntil('event 1')).toContain('data: event 1');
+    nextEvent();
+    expect(await readUntil('event 2')).toContain('data: event 2');
+    nextEvent();
+    expect(await readUntil('event 3')).toContain('data: event 3');
+    expect((await reader.next()).done).toBe(true);
+  });
+
+  it('passes a 6 MB streamed download through byte for byte', async () => {
+    const res = await open('/download');
+    const hash = createHash('sha256');
+    let length = 0;
+    for await (const chunk of res.body) {
+      hash.update(chunk);
+      length += chunk.length;
+    }
+    expect(length).toBe(BIG.length);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(BIG).digest('hex'));
+  });
+
+  it('closes the upstream response when the client goes away mid-stream', async () => {
+    const controller = new AbortController();
+    const res = await open('/events', controller.signal);
+    const reader = res.body[Symbol.asyncIterator]();
+    expect(String((await reader.next()).value)).toContain('event 1');
+    controller.abort();
+    await expect(Promise.race([streamClosed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 3000))])).resolves.toBe(
+      'closed',
+    );
+  });
+});
