@@ -23,6 +23,7 @@ import {
 } from './html-elements.js';
 import { skipPlainMarkup } from './html-fast-skip.js';
 import { TextEnd } from './html-raw-text.js';
+import { ScriptText, scriptTextKind } from './html-script-text.js';
 import { lowerName } from './html-syntax.js';
 import { ATTR, bit, LongTag, TagTokens } from './html-tag.js';
 import { type TextCodec, UTF8_CODEC } from './text-codec.js';
@@ -81,6 +82,7 @@ export class HtmlScanner {
   /** The fast path (html-fast-skip.ts) applies: the mapper keeps relative URLs. */
   private readonly fast: boolean;
   private readonly skipPlain = skipPlainMarkup;
+  private readonly scriptText: ScriptText;
 
   /** `snippet` (latin1-held bytes) goes at the start of <head>; `depth` counts srcdoc nesting. */
   constructor(
@@ -96,6 +98,7 @@ export class HtmlScanner {
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
     this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html));
+    this.scriptText = new ScriptText(this.rest, mapUrl, codec);
   }
 
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
@@ -142,8 +145,11 @@ export class HtmlScanner {
           r = rest.rawText(text, i, end, final, this.rawName);
           break;
         case S_SCRIPT:
-          r = rest.script(text, i, end, final);
-          break;
+          r = this.scriptText.scan(text, i, end, final, this.edits);
+          if (r < 0) return this.scriptText.holdPos;
+          if (this.scriptText.ended) this.state = S_DATA;
+          i = r;
+          continue;
         case S_STYLE:
           r = this.style(text, i, end, final);
           if (r < 0) return this.holdPos;
@@ -314,7 +320,10 @@ export class HtmlScanner {
       const encoding =
         name === 'annotation-xml' && (tag.seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
       fc.enter(name, tag.selfClosing, encoding);
-    } else if (html && this.transitions[t] !== 0) this.enterHtml(name, this.transitions[t]!, tag.selfClosing);
+    } else if (html && this.transitions[t] !== 0) {
+      if (this.transitions[t] === TO_SCRIPT) this.scriptText.begin(scriptTextKind(text, tag, attributes));
+      this.enterHtml(name, this.transitions[t]!, tag.selfClosing);
+    }
   }
 
   private enterHtml(name: string, transition: number, selfClosing: boolean): void {

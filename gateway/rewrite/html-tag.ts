@@ -59,6 +59,7 @@ export const ATTR = {
   COLOR: 20,
   FACE: 21,
   SIZE: 22,
+  TYPE: 23,
 } as const;
 
 /** Lowercase attribute names by id. */
@@ -86,6 +87,7 @@ export const ATTR_NAMES: readonly string[] = [
   'color',
   'face',
   'size',
+  'type',
 ];
 
 /** Finds a name of a fixed list (lowercase) in scanned text, in any ASCII case. */

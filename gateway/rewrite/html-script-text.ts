@@ -1,0 +1,180 @@
+// The text of a <script> element in HTML: where it ends (html-raw-text.ts), and, for scripts the
+// browser runs (classic and module) or reads as an import map, the URLs in it, mapped as in
+// external scripts (js-imports.ts, import-map.ts). The text is copied through as it arrives until
+// the word `import` (or `export`, in a module) shows up; from there it is held until </script>,
+// then lexed whole (with the text before it as context) and edited. Import maps are held whole.
+
+import type { Edits } from './edits.js';
+import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
+import type { TextEnd } from './html-raw-text.js';
+import { ATTR, bit, type TagTokens } from './html-tag.js';
+import { rewriteImportMap } from './import-map.js';
+import { addScriptEdits, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
+import type { TextCodec } from './text-codec.js';
+
+/** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
+export const MAX_INLINE_SCRIPT = 1 << 20;
+
+/** What a script element's text is to the browser. */
+export const SCRIPT_DATA = 0;
+export const SCRIPT_CLASSIC = 1;
+export const SCRIPT_MODULE = 2;
+export const SCRIPT_IMPORT_MAP = 3;
+
+/** JavaScript MIME type essences (MIME Sniffing standard): a script with one of these as its type is a classic script. */
+const JS_TYPES = new Set([
+  'application/ecmascript',
+  'application/javascript',
+  'application/x-ecmascript',
+  'application/x-javascript',
+  'text/ecmascript',
+  'text/javascript',
+  'text/javascript1.0',
+  'text/javascript1.1',
+  'text/javascript1.2',
+  'text/javascript1.3',
+  'text/javascript1.4',
+  'text/javascript1.5',
+  'text/jscript',
+  'text/livescript',
+  'text/x-ecmascript',
+  'text/x-javascript',
+]);
+
+/** What the browser makes of a <script> start tag's text (HTML standard, "prepare the script element"): an external script's text is not run. */
+export function scriptTextKind(text: string, tag: TagTokens, attributes: AttributeRewriter): number {
+  if ((tag.seen & bit(ATTR.SRC)) !== 0) return SCRIPT_DATA;
+  if ((tag.seen & bit(ATTR.TYPE)) === 0) return SCRIPT_CLASSIC;
+  const type = attributes
+    .value(text, tag, ATTR.TYPE)
+    .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')
+    .toLowerCase();
+  if (type === '' || JS_TYPES.has(type)) return SCRIPT_CLASSIC;
+  if (type === 'module') return SCRIPT_MODULE;
+  if (type === 'importmap') return SCRIPT_IMPORT_MAP;
+  return SCRIPT_DATA;
+}
+
+/** Index of the first `word` wholly in text[i, stop), or -1. */
+function wordAt(text: string, word: string, i: number, stop: number): number {
+  const k = text.indexOf(word, i);
+  return k !== -1 && k + word.length <= stop ? k : -1;
+}
+
+/** The text of the current script element; one per scanner. */
+export class ScriptText {
+  /** The last scan found </script>. */
+  ended = false;
+  /** Where to hold from after a scan returned -1. */
+  holdPos = 0;
+  private kind = SCRIPT_DATA;
+  /** The script's text already sent on, before the held part (context for the lexer). */
+  private before = '';
+  private holding = false;
+  /** Where the search for </script> goes on, from the start of the held part. */
+  private resume = 0;
+  private readonly mapSpecifier: (url: string) => string | null;
+
+  constructor(
+    private readonly rest: TextEnd,
+    mapUrl: HtmlMapUrl,
+    private readonly codec: TextCodec,
+  ) {
+    const context = { tag: 'script', attr: '' };
+    this.mapSpecifier = (url) => mapUrl(url, context);
+  }
+
+  /** A <script> start tag was seen; its text is of `kind` (scriptTextKind). */
+  begin(kind: number): void {
+    this.kind = kind;
+    this.before = '';
+    this.holding = false;
+    this.resume = 0;
+  }
+
+  /** In script data: at the `<` of </script>, with the edits of the text added, or -1 (hold from `holdPos`). */
+  scan(text: string, i: number, end: number, final: boolean, edits: Edits): number {
+    const rest = this.rest;
+    if (this.kind === SCRIPT_DATA) {
+      const r = rest.script(text, i, end, final);
+      this.ended = rest.ended;
+      if (r < 0) this.holdPos = rest.holdPos;
+      return r;
+    }
+    const r = rest.script(text, this.holding ? i + this.resume : i, end, final);
+    this.ended = rest.ended;
+    // The script's text runs at least to `stop`; it is complete at </script> or at the end of the document.
+    const stop = r < 0 ? rest.holdPos : r;
+    const complete = this.ended || (final && r >= 0);
+    if (!this.holding) {
+      const from = this.kind === SCRIPT_IMPORT_MAP ? i : this.firstWord(text, i, stop);
+      if (from !== -1 && !complete) {
+        this.holding = true;
+        this.before += text.slice(i, from);
+        this.resume = stop - from;
+        return this.hold(from);
+      }
+      if (from === -1) {
+        if (complete) return this.done(r);
+        this.before += text.slice(i, stop);
+        if (this.before.length > MAX_INLINE_SCRIPT) this.kind = SCRIPT_DATA;
+        return r < 0 ? this.hold(stop) : r;
+      }
+    }
+    if (complete) {
+      this.rewrite(text, i, r, edits);
+      return this.done(r);
+    }
+    if (this.before.length + stop - i > MAX_INLINE_SCRIPT) {
+      // Too long to hold: sent on as it is.
+      this.kind = SCRIPT_DATA;
+      this.holding = false;
+      return r < 0 ? this.hold(stop) : r;
+    }
+    this.resume = stop - i;
+    return this.hold(i);
+  }
+
+  /** Where the held part starts: the first `import`/`export` of text[i, stop) (or i, when one runs into it from the text before), else -1. */
+  private firstWord(text: string, i: number, stop: number): number {
+    const module = this.kind === SCRIPT_MODULE;
+    const seam = `${this.before.slice(-5)}${text.slice(i, Math.min(i + 5, stop))}`;
+    if (mayHaveImports(seam, 0, seam.length, module)) return i;
+    const k = wordAt(text, 'import', i, stop);
+    const e = module ? wordAt(text, 'export', i, stop) : -1;
+    return k === -1 ? e : e === -1 ? k : Math.min(k, e);
+  }
+
+  /** Adds the edits of the script's text: what was sent on, then text[i, r). */
+  private rewrite(text: string, i: number, r: number, edits: Edits): void {
+    if (this.kind === SCRIPT_IMPORT_MAP) {
+      const mapped = rewriteImportMap(this.codec.decode(text.slice(i, r)), this.mapSpecifier);
+      if (mapped !== null) edits.add(i, r, mapped);
+      return;
+    }
+    const options: ScriptImportOptions = {
+      mapSpecifier: this.mapSpecifier,
+      codec: this.codec,
+      base: this.kind === SCRIPT_MODULE ? 'import.meta.url' : 'document.baseURI',
+    };
+    const source = `${this.before}${text.slice(i, r)}`;
+    const found = scriptImportEdits(source, options);
+    if (found === 'unparsed' || found.length === 0) return;
+    const offset = i - this.before.length;
+    // Edits come after an import word, so never in the text already sent on; checked all the same.
+    if (offset + found[0]!.s < i) return;
+    addScriptEdits(found, offset, edits);
+  }
+
+  private done(r: number): number {
+    this.kind = SCRIPT_DATA;
+    this.before = '';
+    this.holding = false;
+    return r;
+  }
+
+  private hold(p: number): number {
+    this.holdPos = p;
+    return -1;
+  }
+}

@@ -1,0 +1,35 @@
+// Which module specifiers name a URL of their own (HTML standard, "resolve a module specifier"):
+// shared by the gateway's script rewriter and the page's import() hook, so that both leave the
+// same specifiers to the browser (relative ones and bare names, which the import map resolves).
+
+/** The global the gateway's rewritten `import(expr)` calls: (specifier, base) => what to import. */
+export const IMPORT_HOOK = '__cobrowseImport';
+
+const PROBE_HOST = 'base.invalid';
+const PROBE = `https://${PROBE_HOST}/`;
+
+/**
+ * The URL a specifier names whatever the base: the specifier itself when it parses as an absolute
+ * URL, `//host/path` when it starts with `/` but names another host (`//x`, `/\x`, tabs in
+ * between), null for relative specifiers (same host) and bare names.
+ */
+export function absoluteSpecifier(specifier: string): string | null {
+  const c0 = specifier.charCodeAt(0);
+  // './' and '../' stay on the base's host; '.x' is a bare name.
+  if (c0 === 0x2e) return null;
+  if (c0 === 0x2f) {
+    let url: URL;
+    try {
+      url = new URL(specifier, PROBE);
+    } catch {
+      return null;
+    }
+    return url.host === PROBE_HOST ? null : `//${url.host}${url.pathname}${url.search}${url.hash}`;
+  }
+  try {
+    new URL(specifier);
+    return specifier;
+  } catch {
+    return null;
+  }
+}

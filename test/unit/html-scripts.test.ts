@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { MAX_INLINE_SCRIPT } from '../../gateway/rewrite/html-script-text.js';
+import { rewriteImportMap } from '../../gateway/rewrite/import-map.js';
+
+const O2 = 'http://o2--sess.localhost';
+const BLOCKED = (url: string) => `http://localhost/blocked?url=${encodeURIComponent(url)}`;
+const HOOK = '(globalThis.__cobrowseImport||(s=>s))(';
+
+/** Like the proxy's markupUrl: the scheme and authority replaced, the rest kept as written. */
+function mapUrl(url: string): string | null {
+  const m = /^(?:https?:)?\/\/([^/?#]*)/i.exec(url.trim());
+  if (!m) return null;
+  if (m[1] === 'cdn.test') return `${O2}${url.trim().slice(m[0].length)}`;
+  return BLOCKED(new URL(url, 'https://page.test/').href);
+}
+
+const rw = (html: string) => rewriteHtml(html, { mapUrl, relativeUrlsStay: true });
+
+/** The document rewritten in pieces cut at `cuts`. */
+function chunked(html: string, cuts: number[], charset?: string): string {
+  const bytes = Buffer.from(html, 'utf8');
+  const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, charset });
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    out.push(...r.write(bytes.subarray(at, cut)));
+    at = cut;
+  }
+  out.push(...r.end());
+  return Buffer.concat(out).toString('utf8');
+}
+
+const PAGE = [
+  '<!doctype html><html><head>',
+  '<script type="importmap">{"imports":{"lib":"https://cdn.test/lib.js","https://cdn.test/x/":"./local/x/","app":"./app.js"},',
+  '"scopes":{"https://cdn.test/":{"dep":"https://evil.test/dep.js"}}}</script>',
+  '<script type="module">import a from "https://cdn.test/a.js"; import("https://cdn.test/b.js"); import(name); // import("https://cdn.test/no.js")\n</script>',
+  '<script>window.x = 1; import("https://cdn.test/c.js").then(() => import(u));</script>',
+  '<script type="text/javascript">var s = "no import here";</script>',
+  '<script type="text/template">import("https://cdn.test/tpl.js")</script>',
+  '<script type="module" src="https://cdn.test/ext.js">import("https://cdn.test/ignored.js")</script>',
+  '<script type="module">export * from "https://cdn.test/re.js"; </script>',
+  '</head><body><p>import("https://cdn.test/text.js")</p></body></html>',
+].join('\n');
+
+const EXPECTED = [
+  '<!doctype html><html><head>',
+  `<script type="importmap">{"imports":{"lib":"${O2}/lib.js","${O2}/x/":"./local/x/","app":"./app.js"},"scopes":{"${O2}/":{"dep":"${BLOCKED('https://evil.test/dep.js')}"}}}</script>`,
+  `<script type="module">import a from "${O2}/a.js"; import("${O2}/b.js"); import(${HOOK}name,import.meta.url)); // import("https://cdn.test/no.js")\n</script>`,
+  `<script>window.x = 1; import("${O2}/c.js").then(() => import(${HOOK}u,document.baseURI)));</script>`,
+  '<script type="text/javascript">var s = "no import here";</script>',
+  '<script type="text/template">import("https://cdn.test/tpl.js")</script>',
+  `<script type="module" src="${O2}/ext.js">import("https://cdn.test/ignored.js")</script>`,
+  `<script type="module">export * from "${O2}/re.js"; </script>`,
+  '</head><body><p>import("https://cdn.test/text.js")</p></body></html>',
+].join('\n');
+
+describe('inline scripts in HTML', () => {
+  it('rewrites module scripts, classic scripts with import() and import maps; leaves data blocks and external scripts’ text', () => {
+    expect(rw(PAGE)).toBe(EXPECTED);
+  });
+
+  it('gives the same bytes for every way of cutting the document into chunks', () => {
+    const bytes = Buffer.byteLength(PAGE);
+    for (let cut = 1; cut < bytes; cut++) expect(chunked(PAGE, [cut]), `cut at ${cut}`).toBe(EXPECTED);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    for (let n = 0; n < 200; n++) {
+      const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => 1 + Math.floor(random() * (bytes - 1))).sort((a, b) => a - b);
+      expect(chunked(PAGE, [...new Set(cuts)]), `cuts ${cuts}`).toBe(EXPECTED);
+    }
+  });
+
+  it('sends a classic script on as it arrives until an import word appears', () => {
+    const head = `<script>${'var a = 1;\n'.repeat(2000)}`;
+    const html = `${head}import("https://cdn.test/late.js")</script>`;
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true });
+    const first = Buffer.concat(r.write(Buffer.from(head))).toString();
+    expect(first.length).toBeGreaterThan(head.length - 16);
+    const rest = Buffer.concat([...r.write(Buffer.from(html.slice(head.length))), ...r.end()]).toString();
+    expect(first + rest).toBe(`${head}import("${O2}/late.js")</script>`);
+  });
+
+  it('keeps the script escape states: a </script> inside <!-- <script> does not end it', () => {
+    const html = '<script type="module"><!-- <script> </script> import("https://cdn.test/a.js") --></script><p>x</p>';
+    expect(rw(html)).toBe(`<script type="module"><!-- <script> </script> import("https://cdn.test/a.js") --></script><p>x</p>`);
+    const plain = '<script type="module">import("https://cdn.test/a.js") </script><script>import(u)</script>';
+    expect(rw(plain)).toBe(`<script type="module">import("${O2}/a.js") </script><script>import(${HOOK}u,document.baseURI))</script>`);
+  });
+
+  it('rewrites a script the document ends in (no </script>), whole', () => {
+    const html = '<p>x</p><script type="module">import "https://cdn.test/a.js"; import(u)';
+    const expected = `<p>x</p><script type="module">import "${O2}/a.js"; import(${HOOK}u,import.meta.url))`;
+    expect(rw(html)).toBe(expected);
+    for (let cut = 1; cut < html.length; cut++) expect(chunked(html, [cut])).toBe(expected);
+    expect(chunked('<script>import(', [10])).toBe('<script>import(');
+  });
+
+  it('copies a script longer than the limit through as it is', () => {
+    const long = `<script type="module">import "https://cdn.test/a.js";${' '.repeat(MAX_INLINE_SCRIPT + 100_000)}</script><img src="https://cdn.test/i.png">`;
+    const cuts = Array.from({ length: 18 }, (_, i) => (i + 1) * 64 * 1024);
+    const out = chunked(long, cuts);
+    // (compared as booleans: a diff of megabytes would take the reporter minutes)
+    expect(out.length).toBe(long.length - 'https://cdn.test'.length + O2.length);
+    expect(out === long.replace('https://cdn.test/i.png', `${O2}/i.png`)).toBe(true);
+    // Within the limit, the same script is rewritten.
+    const short = long.replace(' '.repeat(200_000), '');
+    expect(chunked(short, cuts).startsWith(`<script type="module">import "${O2}/a.js";`)).toBe(true);
+  });
+
+  it('decodes the script with the page charset', () => {
+    const html = '<meta charset="windows-1252"><script type="module">import "https://cdn.test/caf\xe9.js"; const \xe9 = 1;</script>';
+    const bytes = Buffer.from(html, 'latin1');
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, charset: 'windows-1252' });
+    const out = Buffer.concat([...r.write(bytes), ...r.end()]).toString('latin1');
+    expect(out).toBe(`<meta charset="windows-1252"><script type="module">import "${O2}/caf\\u00e9.js"; const \xe9 = 1;</script>`);
+  });
+});
+
+describe('rewriteImportMap', () => {
+  it('maps URL keys, scope prefixes and addresses; keeps bare names and relative URLs', () => {
+    const map = JSON.stringify({
+      imports: { react: 'https://cdn.test/react.js', 'https://cdn.test/old/': 'https://cdn.test/new/', '/rel/': './rel/' },
+      scopes: { '//cdn.test/scope/': { react: '//cdn.test/react2.js' } },
+    });
+    expect(JSON.parse(rewriteImportMap(map, mapUrl)!)).toEqual({
+      imports: { react: `${O2}/react.js`, [`${O2}/old/`]: `${O2}/new/`, '/rel/': './rel/' },
+      scopes: { [`${O2}/scope/`]: { react: `${O2}/react2.js` } },
+    });
+    expect(rewriteImportMap(JSON.stringify({ imports: { a: './a.js' } }), mapUrl)).toBeNull();
+    expect(rewriteImportMap('{not json', mapUrl)).toBeNull();
+    expect(rewriteImportMap('[1]', mapUrl)).toBeNull();
+  });
+
+  it('moves integrity entries into the marked addresses, for the gateway to check', () => {
+    const map = JSON.stringify({
+      imports: { a: 'https://cdn.test/a.js' },
+      integrity: { 'https://cdn.test/a.js': 'sha384-AAA', 'https://cdn.test/b.js': 'sha384-BBB', bare: 'sha384-CCC' },
+    });
+    expect(JSON.parse(rewriteImportMap(map, mapUrl)!)).toEqual({
+      imports: {
+        a: `${O2}/a.js?__cobrowse_sri=sha384-AAA`,
+        [`${O2}/a.js`]: `${O2}/a.js?__cobrowse_sri=sha384-AAA`,
+        [`${O2}/b.js`]: `${O2}/b.js?__cobrowse_sri=sha384-BBB`,
+      },
+    });
+  });
+
+  it('writes ASCII JSON with no "<"', () => {
+    const out = rewriteImportMap(JSON.stringify({ imports: { 'é</script>': 'https://cdn.test/é.js' } }), mapUrl)!;
+    expect(out).toMatch(/^[\x20-\x7e]*$/);
+    expect(out).not.toContain('<');
+    expect(JSON.parse(out)).toEqual({ imports: { 'é</script>': `${O2}/é.js` } });
+  });
+});
