@@ -19,8 +19,8 @@ export interface MetricsSources {
 /** Where an HTTP request landed. */
 export type HostKind = 'gateway' | 'proxied' | 'unknown';
 
-/** What a proxied response body is: HTML or CSS (decoded and rewritten), a worker script (runtime in front) or anything else (piped). */
-export type ContentKind = 'html' | 'css' | 'worker' | 'other';
+/** What a proxied response body is: HTML or CSS (decoded and rewritten), a worker script (runtime in front), a script (imports mapped) or anything else (piped). */
+export type ContentKind = 'html' | 'css' | 'worker' | 'script' | 'other';
 
 /** Error codes counted as rejections, and the reason label each one gets. */
 const REJECTION_REASONS: Record<string, string> = {

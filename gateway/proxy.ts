@@ -1,7 +1,8 @@
 // The proxy pipeline for one request on a proxied host, as named passes:
 //   resolveTarget -> checkAllowed -> buildUpstreamRequest -> sendUpstream -> storeCookies ->
 //   mapResponseHeaders -> streamBody (HTML and CSS decoded, charset found and rewritten, see
-//   rewritten-body.ts; worker scripts prefixed with the worker runtime; everything else piped as is).
+//   rewritten-body.ts; scripts' imports mapped, see script-body.ts; worker scripts prefixed with
+//   the worker runtime; everything else piped as is).
 
 import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
@@ -19,6 +20,7 @@ import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
+import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { withPathOf } from './url-mapper.js';
@@ -145,15 +147,27 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
 }
 
 /**
- * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import)
- * and the scripts of workers (the worker URL runtime in front).
+ * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import),
+ * the scripts of workers (the worker URL runtime in front, imports mapped) and other JavaScript the
+ * browser runs (imports mapped).
  */
 function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';
   if (status === 200 && isWorkerScript(request.headers)) return 'worker';
+  if (status === 200 && isJavaScriptType(type) && scriptRequestKind(request.headers) !== null) return 'script';
   return 'other';
+}
+
+/** How a script's imports are mapped: like URLs in markup, against the script's own URL. */
+function scriptRewrite(gw: GatewayContext, session: Session, request: Exchange['request'], headers: RawHeaders, target: URL): ScriptRewrite {
+  return {
+    module: scriptRequestKind(request.headers) !== 'classic',
+    charset: charsetOf(headers),
+    mapSpecifier: (url) => markupUrl(gw, session, target, url),
+    url: target.href,
+  };
 }
 
 /**
@@ -281,14 +295,27 @@ export async function proxyRequest(
     const plain = decoderFor(encoding);
     checked = await readChecked(plain === 'unsupported' ? null : plain ? decodedBody(upstream.body, plain) : upstream.body, integrity).catch((err: unknown) => {
       upstream.body.destroy();
-      gw.log.warn('stylesheet refused: integrity', { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
+      const what = rewritten === 'script' || rewritten === 'worker' ? 'script' : 'stylesheet';
+      gw.log.warn(`${what} refused: integrity`, { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
       throw err;
     });
-    if (kind !== 'css') {
+    if (kind === 'script') {
+      const out = checkedScript(checked, mapped.headers, scriptRewrite(gw, session, request, raw, target));
+      exchange.sendComplete(upstream.statusCode, out.headers, out.body);
+      return;
+    }
+    if (kind !== 'css' && kind !== 'worker') {
       const headers = mapped.headers.filter(([name]) => !['content-encoding', 'content-length', 'content-md5', 'digest'].includes(name));
       exchange.sendComplete(upstream.statusCode, headers, checked);
       return;
     }
+  }
+  if (kind === 'script') {
+    const started = performance.now();
+    const outcome = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, scriptRewrite(gw, session, request, raw, target));
+    exchange.annotations.script = outcome;
+    exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
+    return;
   }
   if (decoder === 'unsupported' || request.method === 'HEAD') {
     const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
@@ -308,7 +335,9 @@ export async function proxyRequest(
   let source: AsyncIterable<Buffer> = checked ? Readable.from([checked]) : decoder ? decodedBody(upstream.body, decoder) : upstream.body;
   if (kind === 'worker') {
     const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
-    const out = (pipeline as (...streams: unknown[]) => Readable)(source, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
+    // Module workers' imports are requested as workers too: their imports are mapped here.
+    const script = await rewrittenScriptStream(source, scriptRewrite(gw, session, request, raw, target));
+    const out = (pipeline as (...streams: unknown[]) => Readable)(script, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
     await exchange.sendStream(upstream.statusCode, headersOut, out, null);
     return;
   }

@@ -6,6 +6,7 @@ import { installCssMapping } from './css-mapping.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
 import { installMarkupMapping } from './markup-mapping.js';
+import { installImportHook } from './module-imports.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { installStyleTextMapping } from './style-text-mapping.js';
@@ -195,6 +196,7 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
 export function installUrlRuntime(runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
   installNetworkHooks(window, runtime);
+  installImportHook(window, runtime);
   const sendBeacon = Navigator.prototype.sendBeacon;
   Navigator.prototype.sendBeacon = function (this: Navigator, url: string | URL, data?: BodyInit | null) {
     const mapped = map(String(url));

@@ -3,6 +3,7 @@
 // importScripts, nested workers) go to the gateway as in the page. Its settings are in
 // `self.__cobrowseWorker`, defined by the gateway just before it; they are removed once read.
 
+import { installImportHook } from './module-imports.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { report } from './report.js';
 import { UrlRuntime } from './url-runtime.js';
@@ -26,6 +27,7 @@ try {
     Object.defineProperty(scope, INSTALLED, { value: true });
     const runtime = new UrlRuntime(settings.origins, settings.origin, settings.enter);
     installNetworkHooks(self, runtime);
+    installImportHook(self, runtime);
     const importScripts = scope.importScripts as ((...urls: string[]) => void) | undefined;
     if (typeof importScripts === 'function') {
       scope.importScripts = (...urls: unknown[]) => {

@@ -88,6 +88,9 @@ const LINK_RELS = new Set([
   'mask-icon',
 ]);
 
+/** `as` values of <link rel=preload> for subresources the gateway rewrites (and so checks the integrity of). */
+const CHECKED_PRELOADS = new Set(['style', 'script', 'worker', 'sharedworker', 'audioworklet', 'paintworklet']);
+
 const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;' };
 const escapeAttrChar = (ch: string): string => ATTR_ESCAPES[ch] ?? `&#${ch.codePointAt(0)};`;
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -149,7 +152,8 @@ export class AttributeRewriter {
   private rewrite(text: string, tag: TagTokens, name: string, foreign: boolean, seen: number, want: number, edits: Edits): void {
     const first = tag.first;
     const n = tag.count;
-    let stylesheet = false;
+    // The attribute (href or src) of a subresource whose bytes the gateway may change and whose integrity it then checks; 0: none.
+    let checked = 0;
     if (!foreign && name === 'link') {
       const rel =
         (seen & bit(A.REL)) !== 0
@@ -158,39 +162,42 @@ export class AttributeRewriter {
               .split(/[\t\n\f\r ]+/)
           : [];
       if (!rel.some((token) => LINK_RELS.has(token))) want &= ~(bit(A.HREF) | bit(A.IMAGESRCSET));
-      const asStyle = (seen & bit(A.AS)) !== 0 && this.value(text, tag, A.AS).trim().toLowerCase() === 'style';
-      stylesheet = rel.includes('stylesheet') || (rel.includes('preload') && asStyle);
+      const as = (seen & bit(A.AS)) !== 0 ? this.value(text, tag, A.AS).trim().toLowerCase() : '';
+      if (rel.includes('stylesheet') || rel.includes('modulepreload') || (rel.includes('preload') && CHECKED_PRELOADS.has(as))) checked = A.HREF;
+    } else if (!foreign && name === 'script') {
+      checked = A.SRC;
     } else if (!foreign && name === 'meta') {
       const equiv = (seen & bit(A.HTTP_EQUIV)) !== 0 ? this.value(text, tag, A.HTTP_EQUIV).trim().toLowerCase() : '';
       if (equiv !== 'refresh') want &= ~bit(A.CONTENT);
     }
     if ((seen & want) === 0) return;
+    if (checked !== 0 && (seen & bit(A.INTEGRITY)) === 0 && name === 'script') checked = 0;
     let reps: (string | null)[] | null = null;
     let dropIntegrity = false;
     for (let k = 0; k < n; k++) {
       const id = tag.id(k);
       if (first[id] !== k || (want & bit(id)) === 0) continue;
-      if (this.relativeUrlsStay && !stylesheet && !this.mayChange(text, tag, k, id)) continue;
+      if (this.relativeUrlsStay && checked === 0 && !this.mayChange(text, tag, k, id)) continue;
       const value = this.valueAt(text, tag, k);
       const rep = this.rewriteValue(id, value, name);
-      if (!stylesheet) {
+      if (checked === 0) {
         if (rep !== null) this.writeValue(tag, k, rep, edits);
         continue;
       }
-      if (id === A.HREF) dropIntegrity = rep !== null || (value.trim() !== '' && isRelativeUrl(value));
+      if (id === checked) dropIntegrity = rep !== null || (value.trim() !== '' && isRelativeUrl(value));
       if (rep !== null) {
         reps ??= [];
         reps[k] = rep;
       }
     }
-    if (!stylesheet || (reps === null && !dropIntegrity)) return;
+    if (checked === 0 || (reps === null && !dropIntegrity)) return;
     // The browser cannot check bytes the gateway changes: the metadata travels in the URL, and the
     // gateway checks the site's bytes (see subresource-integrity.ts).
     const integrity = dropIntegrity && (seen & bit(A.INTEGRITY)) !== 0 ? this.value(text, tag, A.INTEGRITY).trim() : '';
     for (let k = 0; k < n; k++) {
       const id = tag.id(k);
       let rep = reps?.[k];
-      if (integrity && id === A.HREF && first[id] === k) rep = withIntegrityMarker(rep ?? this.valueAt(text, tag, k), integrity);
+      if (integrity && id === checked && first[id] === k) rep = withIntegrityMarker(rep ?? this.valueAt(text, tag, k), integrity);
       if (rep !== undefined && rep !== null) this.writeValue(tag, k, rep, edits);
       else if (dropIntegrity && id === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
     }

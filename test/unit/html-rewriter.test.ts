@@ -205,14 +205,14 @@ describe('rewriteHtml: meta refresh, link and integrity', () => {
       `<link rel=preload as=style href="${O2}s.css?__cobrowse_sri=x">`,
     ],
     [
-      'script keeps integrity',
+      'script: integrity moves into the URL (the gateway may rewrite its imports)',
       '<script src="https://other.test/a.js" integrity="sha384-x"></script>',
-      `<script src="${O2}a.js" integrity="sha384-x"></script>`,
+      `<script src="${O2}a.js?__cobrowse_sri=sha384-x"></script>`,
     ],
     [
-      'modulepreload keeps integrity',
+      'modulepreload: integrity moves into the URL',
       '<link rel=modulepreload href="https://other.test/m.js" integrity="x">',
-      `<link rel=modulepreload href="${O2}m.js" integrity="x">`,
+      `<link rel=modulepreload href="${O2}m.js?__cobrowse_sri=x">`,
     ],
     [
       'icon and manifest',
@@ -474,7 +474,7 @@ describe('HtmlRewriteStream on a sample with every construct', () => {
       `<link rel="stylesheet" href="${O2}main.css?__cobrowse_sri=sha384-abc" crossorigin>`,
       `href="${blocked('https://blocked.test/hero.jpg')}"`,
       `imagesrcset="${O2}h1.jpg 1x, ${O2}h2.jpg 2x"`,
-      `<script src="${O2}app.js" integrity="sha384-keep">`,
+      `<script src="${O2}app.js?__cobrowse_sri=sha384-keep">`,
       `url(${O2}bg.png)`,
       `@import '${blocked('https://blocked.test/x.css')}'`,
       `image-set("${O2}1x.png" 1x, url(${O2}2x.png) 2x)`,

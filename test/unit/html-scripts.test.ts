@@ -157,3 +157,26 @@ describe('rewriteImportMap', () => {
     expect(JSON.parse(out)).toEqual({ imports: { 'é</script>': `${O2}/é.js` } });
   });
 });
+
+describe('integrity of scripts the gateway may rewrite', () => {
+  it('moves integrity into the URL of scripts, module preloads and script preloads (relative ones too)', () => {
+    const html = [
+      '<script type="module" src="https://cdn.test/m.js" integrity="sha384-M" crossorigin="anonymous"></script>',
+      '<script src="/local.js" integrity="sha256-L"></script>',
+      '<link rel="modulepreload" href="https://cdn.test/p.js" integrity="sha384-P">',
+      '<link rel="preload" as="script" href="https://cdn.test/s.js" integrity="sha384-S" crossorigin>',
+      '<link rel="preload" as="image" href="https://cdn.test/i.png" integrity="sha384-I">',
+      '<script src="https://cdn.test/plain.js"></script>',
+    ].join('\n');
+    expect(rw(html)).toBe(
+      [
+        `<script type="module" src="${O2}/m.js?__cobrowse_sri=sha384-M" crossorigin="anonymous"></script>`,
+        '<script src="/local.js?__cobrowse_sri=sha256-L"></script>',
+        `<link rel="modulepreload" href="${O2}/p.js?__cobrowse_sri=sha384-P">`,
+        `<link rel="preload" as="script" href="${O2}/s.js?__cobrowse_sri=sha384-S" crossorigin>`,
+        `<link rel="preload" as="image" href="${O2}/i.png" integrity="sha384-I">`,
+        `<script src="${O2}/plain.js"></script>`,
+      ].join('\n'),
+    );
+  });
+});
