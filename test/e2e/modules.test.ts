@@ -164,7 +164,9 @@ describe('ES modules through the gateway', () => {
     expect(offGateway).toEqual([]);
     expect(proxied.requested.some((u) => u.includes('/blocked?url=') && u.includes('modules-c'))).toBe(true);
     // The sites saw their own URLs (B's modules, fetched by the gateway), C nothing, and no gateway marker.
-    expect(seen).toEqual(expect.arrayContaining(['modules-b/static.js', 'modules-b/computed.js', 'modules-b/real/x.js', 'modules-a/from-a.js', 'modules-b/checked.js']));
+    expect(seen).toEqual(
+      expect.arrayContaining(['modules-b/static.js', 'modules-b/computed.js', 'modules-b/real/x.js', 'modules-a/from-a.js', 'modules-b/checked.js']),
+    );
     expect(seen.filter((s) => s.startsWith('modules-c'))).toEqual([]);
     expect(seen.filter((s) => s.includes('__cobrowse'))).toEqual([]);
     expect(env.t.logs.some((l) => l.msg === 'script refused: integrity' && l.sessionId === session.id)).toBe(true);
