@@ -29,19 +29,26 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   };
   switch (req.url) {
     case '/module.js':
-      return js(MODULE(originUrl));
+      js(MODULE(originUrl));
+      return;
     case '/plain.js':
-      return js(PLAIN, { 'content-length': String(PLAIN.length) });
+      js(PLAIN, { 'content-length': String(PLAIN.length) });
+      return;
     case '/classic.js':
-      return js(CLASSIC);
+      js(CLASSIC);
+      return;
     case '/classic-import.js':
-      return js('window.go = () => import("https://blocked.invalid/x.js").then(() => import(u));');
+      js('window.go = () => import("https://blocked.invalid/x.js").then(() => import(u));');
+      return;
     case '/gzip.js':
-      return js(gzipSync(MODULE(originUrl)), { 'content-encoding': 'gzip' });
+      js(gzipSync(MODULE(originUrl)), { 'content-encoding': 'gzip' });
+      return;
     case '/br-plain.js':
-      return js(brotliCompressSync(PLAIN), { 'content-encoding': 'br' });
+      js(brotliCompressSync(PLAIN), { 'content-encoding': 'br' });
+      return;
     case '/huge.js':
-      return js(HUGE);
+      js(HUGE);
+      return;
     case '/text.txt':
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(MODULE(originUrl));
