@@ -6,6 +6,7 @@
 import type { Download, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { BLOB_BIN, DATA_BIN, REPORT_CSV } from '../fixtures/differential-sites.js';
+import { runDirect, runProxied } from '../helpers/differential.js';
 import { settle, useDifferentialSuite } from '../helpers/differential-suite.js';
 
 const suite = useDifferentialSuite();
@@ -88,7 +89,27 @@ describe('differential: the same page directly and through the gateway', () => {
   }
 
   it('module scripts with integrity (and a modulepreload); a tampered module refused alike', async () => {
-    await suite.same({ path: '/modules', run: (page) => settle(page.locator('#mod'), /module ran/) });
+    // The gateway maps the module's absolute import, so it checks the integrity itself: the
+    // attribute travels in the URL (ARCHITECTURE.md). Undone here, what remains must be the same,
+    // but for the refusal's console message and the preloaded module, fetched again unmarked.
+    const scenario = { path: '/modules', run: (page: Page) => settle(page.locator('#mod'), /module ran/) };
+    const direct = await runDirect(suite.browser, suite.sites.a, scenario);
+    const proxied = await runProxied(suite.browser, suite.t, suite.trap.server, suite.sites.a, scenario);
+    expect(proxied.escaped).toEqual([]);
+    expect(suite.trap.hits).toEqual([]);
+    expect(direct.frames[0]).toContain('module ran: dependency, absolute import at /mod/main.js');
+    const marker = /[?&]__cobrowse_sri=([^"&#\s]*)/;
+    const attributes = (frame: string) =>
+      frame.replace(
+        new RegExp(`(src|href)="([^"]*?)${marker.source}"`, 'g'),
+        (_, attr: string, url: string, sri: string) => `${attr}="${url}" integrity="${decodeURIComponent(sri)}"`,
+      );
+    const requests = proxied.seen.requests.map((r) => r.replace(marker, ''));
+    expect(requests.filter((r) => r.endsWith('/mod/dep.js'))).toHaveLength(2);
+    expect({ ...proxied.seen, frames: proxied.seen.frames.map(attributes), requests: [...new Set(requests)], errors: [] }).toEqual({ ...direct, errors: [] });
+    expect(direct.errors).toEqual([expect.stringContaining('/mod/tampered.js')]);
+    expect(proxied.seen.errors.join('\n')).toContain('/mod/tampered.js');
+    expect(suite.t.logs.some((l) => l.msg === 'script refused: integrity' && l.sessionId === proxied.sessionId)).toBe(true);
   });
 
   it('a page that builds its DOM from fetch() results (element properties and innerHTML)', async () => {
