@@ -184,3 +184,17 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
   }
   return { headers, setCookies };
 }
+
+/**
+ * Headers of a body the gateway changes (rewritten HTML, CSS and scripts): decoded, its own length,
+ * a weak validator and no ranges (RFC 9110 8.8.1: the bytes are not the site's, so a range of the
+ * site's bytes must never be combined with them; If-None-Match still revalidates).
+ */
+export function changedBodyHeaders(headers: [string, string][]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [name, value] of headers) {
+    if (name === 'content-encoding' || name === 'content-md5' || name === 'digest' || name === 'accept-ranges' || name === 'content-range') continue;
+    out.push(name === 'etag' && !value.startsWith('W/') ? [name, `W/${value}`] : [name, value]);
+  }
+  return out;
+}

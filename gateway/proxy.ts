@@ -12,7 +12,7 @@ import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
 import { GatewayError } from './errors.js';
-import { downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
+import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import type { ContentKind } from './metrics.js';
@@ -152,6 +152,9 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
  * browser runs (imports mapped).
  */
 function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
+  // A range of the site's bytes is passed on as it is: it cannot be rewritten alone, and the
+  // rewritten documents carry no Accept-Ranges and a weak ETag, so a browser never combines it with them.
+  if (status === 206) return 'other';
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';
@@ -323,7 +326,7 @@ export async function proxyRequest(
     return;
   }
 
-  const headersOut = mapped.headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-md5' && name !== 'digest');
+  const headersOut = changedBodyHeaders(mapped.headers);
   // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
   const mapUrl = (url: string) => markupUrl(gw, session, target, url);
   const onStreamError = (err: Error | null) => {

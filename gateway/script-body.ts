@@ -9,6 +9,7 @@
 
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { changedBodyHeaders } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
 import { Edits } from './rewrite/edits.js';
 import { addScriptEdits, bytesMayHaveImports, scriptImportEdits } from './rewrite/js-imports.js';
@@ -123,16 +124,6 @@ async function decodedWhole(raw: Buffer, encoding: string, max: number): Promise
   const decode = DECODERS[name];
   if (!decode) return null;
   return decode(raw, { maxOutputLength: max }).catch(() => null);
-}
-
-/** Headers of a body the gateway changed: decoded, its own length, a weak validator, no ranges. */
-function changedBodyHeaders(headers: [string, string][]): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [name, value] of headers) {
-    if (name === 'content-encoding' || name === 'content-md5' || name === 'digest' || name === 'accept-ranges' || name === 'content-range') continue;
-    out.push(name === 'etag' && !value.startsWith('W/') ? [name, `W/${value}`] : [name, value]);
-  }
-  return out;
 }
 
 /** What became of a script: rewritten, looked at and sent as it came, or sent as it came unread (too large, unknown encoding, broken). */

@@ -54,6 +54,33 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       writeNext();
       return;
     }
+    case '/validated': {
+      const etag = '"v1"';
+      if (req.headers['if-none-match'] !== undefined && req.headers['if-none-match'].replace(/^W\//, '') === etag) {
+        res.writeHead(304, { etag });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length, etag, 'accept-ranges': 'bytes' });
+      res.end(page);
+      return;
+    }
+    case '/ranged': {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!m) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length, 'accept-ranges': 'bytes' });
+        res.end(page);
+        return;
+      }
+      const [from, to] = [Number(m[1]), Number(m[2])];
+      res.writeHead(206, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-range': `bytes ${from}-${to}/${page.length}`,
+        'content-length': to - from + 1,
+      });
+      res.end(page.subarray(from, to + 1));
+      return;
+    }
     case '/empty.png':
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': 0 });
       res.end();
@@ -147,7 +174,8 @@ describe('rewritten bodies', () => {
     const res = await get('/not-modified', { 'if-none-match': '"1"' });
     expect(res.status).toBe(304);
     expect(res.text).toBe('');
-    expect(res.headers.etag).toBe('"1"');
+    // The validator of the rewritten page the browser holds (weak: its bytes are not the site's).
+    expect(res.headers.etag).toBe('W/"1"');
   });
 
   it('passes an empty body through and ends the answer', async () => {
@@ -161,6 +189,23 @@ describe('rewritten bodies', () => {
     const res = await get('/style.css', { accept: 'text/css' });
     expect(res.text).toBe(`a{background:url(${host.proxiedOrigin}/bg.png)} b{background:url(/rel.png)}`);
     expect(res.headers['content-length']).toBe(String(res.text.length));
+  });
+
+  it('gives a rewritten page a weak ETag and no Accept-Ranges, and revalidates it with the site', async () => {
+    const res = await get('/validated');
+    expect(res.status).toBe(200);
+    expect(res.headers.etag).toBe('W/"v1"');
+    expect(res.headers['accept-ranges']).toBeUndefined();
+    expectRewritten(res.text);
+    const again = await get('/validated', { 'if-none-match': 'W/"v1"' });
+    expect(again.status).toBe(304);
+  });
+
+  it('passes a 206 range of an HTML resource on as the site sent it (a range cannot be rewritten alone)', async () => {
+    const res = await get('/ranged', { range: 'bytes=10-59' });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-range']).toBe(`bytes 10-59/${Buffer.byteLength(PAGE(originUrl))}`);
+    expect(res.text).toBe(Buffer.from(PAGE(originUrl)).subarray(10, 60).toString());
   });
 
   it('closes the upstream response when the client goes away mid-page', async () => {
