@@ -79,10 +79,9 @@ export function installMarkupMapping(map: MapUrl): void {
       configurable: true,
       enumerable: desc.enumerable ?? true,
       get: desc.get,
+      // (A <style>'s innerHTML is its CSS text: see style-text-mapping.ts.)
       set(this: unknown, value: unknown) {
-        // A <style>'s markup is its CSS text.
-        if (typeof value === 'string' && prop === 'innerHTML' && this instanceof HTMLStyleElement) set.call(this, mapCssUrls(value, map));
-        else set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
+        set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
       },
     });
   };

@@ -1,0 +1,233 @@
+// The URL runtime's known gaps of the "Rewriting proxy" issue's closing note, each reproduced in
+// Chromium: moveBefore, a URL split over the text nodes of one <style>, data: documents in frames,
+// and what a cross-origin frame can do to the top window (navigate it, post messages to it).
+// Every page runs in a profile whose requests outside the gateway go to a trap proxy, so that a
+// request that escaped is seen there even when the page never learns of it.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { startTrapProxy } from '../helpers/differential.js';
+import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+/** A 2x2 red PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
+/** site-a and site-b (allowed) and elsewhere (not allowed), by Host on one port; pages are set per test. */
+interface Sites {
+  a: string;
+  b: string;
+  elsewhere: string;
+  /** `<site> <method> <path>` of every request that reached the sites (through the gateway, or escaped). */
+  received: string[];
+  /** HTML answers by `<site><path>`, e.g. `a/top`. */
+  pages: Map<string, string>;
+  close(): Promise<void>;
+}
+
+async function startSites(): Promise<Sites> {
+  const received: string[] = [];
+  const pages = new Map<string, string>();
+  const server: Server = createServer((req, res) => {
+    const host = (req.headers.host ?? '').split(':')[0] ?? '';
+    const site = host === 'site-a.localhost' ? 'a' : host === 'site-b.localhost' ? 'b' : 'x';
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    received.push(`${site} ${req.method} ${req.url}`);
+    const cors = { 'access-control-allow-origin': req.headers.origin ?? '*', 'cache-control': 'no-store' };
+    const page = pages.get(`${site}${path}`);
+    if (page !== undefined) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...cors }).end(page);
+    else if (path.endsWith('.png')) res.writeHead(200, { 'content-type': 'image/png', ...cors }).end(PNG);
+    else if (path.endsWith('.css')) res.writeHead(200, { 'content-type': 'text/css', ...cors }).end(`.imported { color: rgb(1, 2, 3); }`);
+    else res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ site, path }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    a: `http://site-a.localhost:${port}`,
+    b: `http://site-b.localhost:${port}`,
+    elsewhere: `http://elsewhere.localhost:${port}`,
+    received,
+    pages,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+let t: TestGateway;
+let browser: Browser;
+let sites: Sites;
+let trap: Awaited<ReturnType<typeof startTrapProxy>>;
+
+beforeAll(async () => {
+  sites = await startSites();
+  trap = await startTrapProxy();
+  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: sites.a }, { url: sites.b }] });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  await trap?.close();
+  await sites?.close();
+});
+
+beforeEach(() => {
+  trap.hits.length = 0;
+});
+
+function html(title: string, body: string): string {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
+}
+
+/** A host page of a new session on `path` of site-a, in a profile whose requests outside the gateway go to the trap. */
+async function openHost(
+  path: string,
+): Promise<{ context: BrowserContext; page: Page; session: Awaited<ReturnType<typeof createSession>>; escaped: () => string[] }> {
+  const gatewayHost = new URL(t.gateway.url).hostname;
+  const context = await browser.newContext({ proxy: { server: trap.server, bypass: `<-loopback>;*.${gatewayHost};${gatewayHost}` } });
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  const session = await createSession(t, `${sites.a}${path}`);
+  await page.goto(session.hostUrl);
+  const onGateway = (url: string) => {
+    if (!/^(http|ws)s?:/.test(url)) return true;
+    const host = new URL(url).hostname;
+    return host === gatewayHost || host.endsWith(`.${gatewayHost}`);
+  };
+  // What left the gateway: requests the browser reported and what the trap proxy received.
+  const escaped = () => [...requests.filter((u) => !onGateway(u)), ...trap.hits];
+  return { context, page, session, escaped };
+}
+
+/** The proxied origin of a site in a session (labels are given in the order the gateway met the origins). */
+function proxied(session: { id: string }, label: string): string {
+  return `http://${label}--${session.id}.cobrowse.localhost:${t.gateway.port}`;
+}
+
+describe('URL runtime: a URL split over the text nodes of one <style>', () => {
+  it('maps the style element\'s whole text: "url(https://b" and "/x.png)" appended one after the other load b\'s /x.png', async () => {
+    sites.pages.set(
+      'a/split',
+      html('split', '<p id="t1">one</p><p id="t2">two</p><p id="t3">three</p><p id="t4" class="imported">four</p><p id="t5">five</p>'),
+    );
+    const { context, page, session, escaped } = await openHost('/split');
+    const backgrounds = await page.evaluate((B) => {
+      const text = (s: string) => document.createTextNode(s);
+      const add = () => document.head.appendChild(document.createElement('style'));
+      // Split right after the origin, inside the host name, and inside the path.
+      add().append(text('#t1{background-image:url('), text(B), text('/img.png?split=origin)}'));
+      const inHost = add();
+      inHost.appendChild(text(`#t2{background-image:url(${B.slice(0, 15)}`));
+      inHost.appendChild(text(`${B.slice(15)}/img.png?split=host)}`));
+      // Strings appended, and text added next to existing text.
+      const strings = add();
+      strings.append(`#t3{background-image:url("${B}/im`, 'g.png?split=path")}');
+      const imported = add();
+      imported.textContent = `@import url("${B.slice(0, 12)}`;
+      imported.insertAdjacentText('beforeend', `${B.slice(12)}/imported.css");`);
+      const inPlace = add();
+      inPlace.append(text('#t5{background-image:url('), text('/img.png?split=in-place)}'));
+      (inPlace.lastChild as Text).before(text(''));
+      (inPlace.childNodes[1] as Text).data = B;
+      const done = () => getComputedStyle(document.getElementById('t4') as Element).color === 'rgb(1, 2, 3)';
+      const deadline = Date.now() + 5000;
+      return new Promise<string[]>((resolve) => {
+        const check = () =>
+          done() || Date.now() > deadline
+            ? resolve(
+                ['t1', 't2', 't3', 't5']
+                  .map((id) => getComputedStyle(document.getElementById(id) as Element).backgroundImage)
+                  .concat(getComputedStyle(document.getElementById('t4') as Element).color),
+              )
+            : setTimeout(check, 20);
+        check();
+      });
+    }, sites.b);
+    const b = proxied(session, 'o2');
+    expect(backgrounds).toEqual([
+      `url("${b}/img.png?split=origin")`,
+      `url("${b}/img.png?split=host")`,
+      `url("${b}/img.png?split=path")`,
+      `url("${b}/img.png?split=in-place")`,
+      'rgb(1, 2, 3)',
+    ]);
+    await expect.poll(() => ['origin', 'host', 'path', 'in-place'].filter((k) => sites.received.includes(`b GET /img.png?split=${k}`))).toHaveLength(4);
+    // The site's own text nodes stay in place: the mapped text is spread over them.
+    expect(await page.evaluate(() => document.head.querySelectorAll('style')[0]?.childNodes.length)).toBe(3);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+
+  it('maps the text again when a text node is taken out of the style', async () => {
+    sites.pages.set('a/split-remove', html('split-remove', '<p id="t">t</p>'));
+    const { context, page, session, escaped } = await openHost('/split-remove');
+    const background = await page.evaluate((B) => {
+      const style = document.head.appendChild(document.createElement('style'));
+      style.append('#t{background-image:url(', `${B}/img.png?removed`, '-not-this', ')}');
+      style.removeChild(style.childNodes[2] as Node);
+      return getComputedStyle(document.getElementById('t') as Element).backgroundImage;
+    }, sites.b);
+    expect(background).toBe(`url("${proxied(session, 'o2')}/img.png?removed")`);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('URL runtime: Element.prototype.moveBefore', () => {
+  it('maps CSS text moved into a <style> with moveBefore (the text was never CSS before)', async () => {
+    sites.pages.set(
+      'a/move-text',
+      html('move-text', `<div id="src">#t{background-image:url(${sites.b}/img.png?moved)}</div><p id="t">t</p><style id="s"></style>`),
+    );
+    const { context, page, session, escaped } = await openHost('/move-text');
+    const result = await page.evaluate(() => {
+      const style = document.getElementById('s') as HTMLStyleElement & { moveBefore(node: Node, child: Node | null): void };
+      style.moveBefore((document.getElementById('src') as HTMLElement).firstChild as Node, null);
+      return getComputedStyle(document.getElementById('t') as Element).backgroundImage;
+    });
+    expect(result).toBe(`url("${proxied(session, 'o2')}/img.png?moved")`);
+    await expect.poll(() => sites.received.includes('b GET /img.png?moved')).toBe(true);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
+
+/** Evaluates `expression` with `doc` bound to a follower's mirror document. */
+function inMirror<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(`(() => { const doc = document.getElementById('cobrowse-mirror').contentDocument; return (${expression}); })()`);
+}
+
+describe('sync recorder: moveBefore', () => {
+  it('mirrors elements and a cross-origin frame moved with moveBefore (the frame keeps its document, the mirror its content)', async () => {
+    sites.pages.set(
+      'a/move-frame',
+      html('move-frame', `<div id="one"><p id="moved">moved text</p><iframe id="xf" src="${sites.b}/inner"></iframe></div><div id="two"></div>`),
+    );
+    sites.pages.set('b/inner', html('inner', '<p id="inner">Inside B</p><script>window.state = "kept";</script>'));
+    const host = await openHost('/move-frame');
+    const follower = await browser.newContext();
+    const view = await follower.newPage();
+    await view.goto(host.session.joinUrl);
+    const frameText = `doc.getElementById('xf')?.contentDocument?.getElementById('inner')?.textContent ?? null`;
+    await expect.poll(() => inMirror(view, frameText), { timeout: 10_000 }).toBe('Inside B');
+    await host.page.evaluate(() => {
+      const two = document.getElementById('two') as HTMLElement & { moveBefore(node: Node, child: Node | null): void };
+      two.moveBefore(document.getElementById('xf') as Node, null);
+      two.moveBefore(document.getElementById('moved') as Node, two.firstChild);
+    });
+    const frame = host.page.frames().find((f) => f.url().endsWith('/inner'));
+    expect(await frame?.evaluate(() => (window as unknown as { state: string }).state)).toBe('kept');
+    await expect.poll(() => inMirror(view, `[...doc.getElementById('two').children].map((e) => e.id).join(',')`)).toBe('moved,xf');
+    await expect
+      .poll(() => inMirror(view, `doc.getElementById('two').querySelector('#xf')?.contentDocument?.getElementById('inner')?.textContent ?? null`))
+      .toBe('Inside B');
+    expect(host.escaped()).toEqual([]);
+    await Promise.all([host.context.close(), follower.close()]);
+  });
+});
