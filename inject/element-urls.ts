@@ -57,10 +57,14 @@ function wrapProperty(proto: object, prop: string, transform: (value: string) =>
   });
 }
 
+/** Elements whose attribute holds the URL of a document they show (which may be an HTML data: URL). */
+const FRAME_ATTRIBUTES: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
+
 /** The value an attribute of `el` should get, with its URLs mapped (never throws: the value is kept then). */
-export function mapAttribute(el: Element, name: string, value: string, map: MapUrl): string {
+export function mapAttribute(el: Element, name: string, value: string, map: MapUrl, mapFrame: MapUrl = map): string {
   if (el.localName.includes('-')) return value;
   const lower = name.toLowerCase();
+  if (FRAME_ATTRIBUTES[el.localName] === lower && el.namespaceURI === 'http://www.w3.org/1999/xhtml') return mapFrame(value);
   if (URL_ATTRIBUTES.has(lower)) return map(value);
   if (lower === 'srcset' || lower === 'imagesrcset') return mapSrcset(value, map);
   if (lower === 'style') return mapCssUrls(value, map);
@@ -69,21 +73,22 @@ export function mapAttribute(el: Element, name: string, value: string, map: MapU
   return value;
 }
 
-function mapAttributeSafely(el: Element, name: string, value: string, map: MapUrl): string {
+function mapAttributeSafely(el: Element, name: string, value: string, map: MapUrl, mapFrame: MapUrl): string {
   try {
-    return mapAttribute(el, name, value, map);
+    return mapAttribute(el, name, value, map, mapFrame);
   } catch (err) {
     report(err);
     return value;
   }
 }
 
-/** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs. */
-export function installElementUrls(map: MapUrl): void {
+/** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs; `mapFrame` maps a frame's document URL. */
+export function installElementUrls(map: MapUrl, mapFrame: MapUrl): void {
   const w = window as unknown as Record<string, { prototype: object } | undefined>;
+  const frames = new Set(['HTMLIFrameElement src', 'HTMLFrameElement src', 'HTMLEmbedElement src', 'HTMLObjectElement data']);
   for (const [ctor, prop] of URL_PROPERTIES) {
     const C = w[ctor];
-    if (C) wrapProperty(C.prototype, prop, map);
+    if (C) wrapProperty(C.prototype, prop, frames.has(`${ctor} ${prop}`) ? mapFrame : map);
   }
   for (const [ctor, prop] of SRCSET_PROPERTIES) {
     const C = w[ctor];
@@ -97,16 +102,16 @@ export function installElementUrls(map: MapUrl): void {
 
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
-    return setAttribute.call(this, name, mapAttributeSafely(this, String(name), String(value), map));
+    return setAttribute.call(this, name, mapAttributeSafely(this, String(name), String(value), map, mapFrame));
   };
   const setAttributeNS = Element.prototype.setAttributeNS;
   Element.prototype.setAttributeNS = function (this: Element, ns: string | null, name: string, value: string) {
     const local = String(name).slice(String(name).indexOf(':') + 1);
     const key = ns === 'http://www.w3.org/1999/xlink' && local === 'href' ? 'xlink:href' : local;
-    return setAttributeNS.call(this, ns, name, mapAttributeSafely(this, key, String(value), map));
+    return setAttributeNS.call(this, ns, name, mapAttributeSafely(this, key, String(value), map, mapFrame));
   };
 
-  installAttrNodeUrls((el, name, value) => mapAttributeSafely(el, name, value, map));
+  installAttrNodeUrls((el, name, value) => mapAttributeSafely(el, name, value, map, mapFrame));
 
   // new Audio(url) sets its src inside the constructor, past the property setter.
   const NativeAudio = window.Audio;

@@ -59,7 +59,9 @@ function installRuntime(script: HTMLScriptElement | null): void {
   } catch (err) {
     report(err);
   }
-  installUrlRuntime(new UrlRuntime(table, origin, enter));
+  // A data: document's runtime names the proxied host of the page that made it (see data-documents.ts).
+  const gateway = script?.dataset.gateway;
+  installUrlRuntime(new UrlRuntime(table, origin, enter, { gateway, nonce: script?.nonce ?? '' }));
 }
 
 try {

@@ -6,6 +6,8 @@
 import { mapCssUrls } from './css-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
+/** Attributes that hold the URL of a document shown in the element (which may be an HTML data: URL). */
+const FRAME_ATTRS: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
 const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
 
@@ -28,12 +30,15 @@ export function mapUrlList(value: string, map: MapUrl): string {
   return value.replace(/[^\t\n\f\r ]+/g, (url) => map(url));
 }
 
-function mapTree(root: DocumentFragment, map: MapUrl): void {
+function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
   for (const el of Array.from(root.querySelectorAll('*'))) {
     for (const name of URL_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, map(value));
     }
+    const frameAttr = FRAME_ATTRS[el.localName];
+    const frameUrl = frameAttr && mapFrameUrl ? el.getAttribute(frameAttr) : null;
+    if (frameAttr && frameUrl !== null && /^[\0- ]*data:/i.test(frameUrl)) el.setAttribute(frameAttr, mapFrameUrl?.(frameUrl) ?? frameUrl);
     for (const name of SRCSET_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, mapSrcset(value, map));
@@ -51,18 +56,34 @@ function mapTree(root: DocumentFragment, map: MapUrl): void {
 
 let parseInto: ((template: HTMLTemplateElement, html: string) => void) | null = null;
 let serialize: ((template: HTMLTemplateElement) => string) | null = null;
+let mapFrameUrl: MapUrl | null = null;
+let mapUrl: MapUrl | null = null;
+let parseFromString: DOMParser['parseFromString'] | null = null;
+
+/** A whole HTML document parsed inert (no script runs, nothing loads), with the native parser. */
+export function parseDocument(html: string): Document {
+  return (parseFromString ?? DOMParser.prototype.parseFromString).call(new DOMParser(), html, 'text/html');
+}
+
+/** Maps the URLs of a parsed document as those of markup written by script. */
+export function mapDocumentTree(doc: Document): void {
+  if (mapUrl) mapTree(doc, mapUrl);
+}
 
 /** Markup with its absolute URLs mapped (parsed in an inert template with the native innerHTML). */
 export function mapMarkupWith(html: string, map: MapUrl): string {
-  if (!ABSOLUTE.test(html) || !parseInto || !serialize) return html;
+  if ((!ABSOLUTE.test(html) && !/data:/i.test(html)) || !parseInto || !serialize) return html;
   const template = document.createElement('template');
   parseInto(template, html);
   mapTree(template.content, map);
   return serialize(template);
 }
 
-/** Installs the mapping on every API that parses markup written by script. */
-export function installMarkupMapping(map: MapUrl): void {
+/** Installs the mapping on every API that parses markup written by script; `mapFrame` maps a frame's document URL. */
+export function installMarkupMapping(map: MapUrl, mapFrame: MapUrl): void {
+  mapFrameUrl = mapFrame;
+  mapUrl = map;
+  parseFromString = DOMParser.prototype.parseFromString;
   const innerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'innerHTML');
   const outerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'outerHTML');
   const shadowInnerHTML = Object.getOwnPropertyDescriptor(ShadowRoot.prototype, 'innerHTML');

@@ -3,9 +3,10 @@
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
 import { installCssMapping } from './css-mapping.js';
+import { isHtmlDataUrl, mapDataDocument } from './data-documents.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
-import { installMarkupMapping } from './markup-mapping.js';
+import { installMarkupMapping, mapDocumentTree, parseDocument } from './markup-mapping.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { installStyleTextMapping } from './style-text-mapping.js';
@@ -22,6 +23,10 @@ export class UrlRuntime {
   private readonly NativeXHR = XMLHttpRequest;
   /** The participant's cookie on the session's other hosts. */
   readonly entry: HostEntry;
+  /** The proxied origin whose `/__cobrowse/` endpoints this page uses: its own, or its creator's for a data: document (opaque origin). */
+  readonly gateway: string;
+  /** The nonce of this page's own script tag ('' when the gateway gave it none). */
+  readonly nonce: string;
 
   constructor(
     table: Record<string, string>,
@@ -29,17 +34,20 @@ export class UrlRuntime {
     readonly realOrigin: string,
     /** Proxied origins whose host does not hold this participant's cookie yet. */
     notEntered: readonly string[] = [],
+    own: { gateway?: string; nonce?: string } = {},
   ) {
+    this.gateway = own.gateway ?? location.origin;
+    this.nonce = own.nonce ?? '';
     for (const [real, proxied] of Object.entries(table)) this.remember(real, proxied);
-    this.remember(realOrigin, location.origin);
+    if (location.origin !== 'null') this.remember(realOrigin, location.origin);
     const entered = Object.values(table).filter((origin) => !notEntered.includes(origin));
-    this.entry = new HostEntry(this.NativeXHR, entered, (origin) => this.isSessionHost(new URL(origin).host));
+    this.entry = new HostEntry(this.NativeXHR, this.gateway, entered, (origin) => this.isSessionHost(new URL(origin).host));
     for (const origin of notEntered) void this.entry.enter(origin);
   }
 
   /** True for a host of this session on the gateway (`<label>--<session>.<base>`, label `o<n>` or `h<hash>`), already proxied. */
   private isSessionHost(host: string): boolean {
-    const own = new URL(location.origin).host;
+    const own = new URL(this.gateway).host;
     const suffix = own.slice(own.indexOf('--'));
     return /^(o\d+|h[a-z2-7]{10})--/.test(host) && host.slice(host.indexOf('--')) === suffix;
   }
@@ -57,7 +65,7 @@ export class UrlRuntime {
   /** True for a URL the browser may use as it is: this session's hosts, the gateway's own host, other schemes. */
   isOnGateway(url: URL): boolean {
     if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'ws:' && url.protocol !== 'wss:') return true;
-    const own = new URL(location.origin).host;
+    const own = new URL(this.gateway).host;
     const base = own.slice(own.indexOf('.') + 1);
     return url.host === base || this.proxiedToReal.has(url.origin) || this.isSessionHost(url.host);
   }
@@ -95,6 +103,13 @@ export class UrlRuntime {
     return mapped.href;
   }
 
+  /** The URL a frame should show for `input`: an HTML data: document with the runtime in it (see data-documents.ts), else `map(input)`. */
+  mapFrame(input: string): string {
+    if (!isHtmlDataUrl(input)) return this.map(input);
+    const settings = () => ({ gateway: this.gateway, origins: this.workerSettings().origins, nonce: this.nonce });
+    return mapDataDocument(input, settings, parseDocument, mapDocumentTree);
+  }
+
   /** The real origin behind a proxied one (for event.origin); origins that are not the session's are returned as they are. */
   realOriginOf(origin: string): string {
     const known = this.proxiedToReal.get(origin);
@@ -108,7 +123,7 @@ export class UrlRuntime {
     if (!this.isSessionHost(host)) return origin;
     // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const real = xhr.status === 200 ? xhr.responseText.trim() : '';
     if (!real) return origin;
@@ -129,10 +144,10 @@ export class UrlRuntime {
   private lookup(origin: string): string {
     // Rare (an origin the page had not linked to): one synchronous round trip, then cached.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
-    const result = proxied || `${location.origin}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
+    const result = proxied || `${this.gateway}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
     this.remember(origin, result);
     return result;
   }
@@ -210,8 +225,9 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
 
-  installElementUrls(map);
-  installMarkupMapping(map);
+  const mapFrame = (u: string) => runtime.mapFrame(u);
+  installElementUrls(map, mapFrame);
+  installMarkupMapping(map, mapFrame);
   installCssMapping(map);
   installStyleTextMapping(map);
 

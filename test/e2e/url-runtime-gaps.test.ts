@@ -231,3 +231,72 @@ describe('sync recorder: moveBefore', () => {
     await Promise.all([host.context.close(), follower.close()]);
   });
 });
+
+describe('URL runtime: HTML documents from data: URLs in frames', () => {
+  it("get the runtime: their markup and their scripts' requests go to the gateway, and they keep their opaque origin", async () => {
+    sites.pages.set('a/data-frames', html('data-frames', '<div id="box"></div>'));
+    const { context, page, session, escaped } = await openHost('/data-frames');
+    const B = sites.b;
+    // One frame through the src property, one through setAttribute, one in markup; a frame of its own inside the first.
+    const doc = (tag: string) =>
+      `<!DOCTYPE html><html><head><title>${tag}</title><style>p{background-image:url(${B}/img.png?css-${tag})}</style></head><body>` +
+      `<img id="img" src="${B}/img.png?img-${tag}"><p id="p">${tag} é</p>` +
+      `<iframe id="nested" src="data:text/html,${encodeURIComponent(`<img src="${B}/img.png?nested-${tag}">`)}"></iframe>` +
+      `<script>fetch(${JSON.stringify(`${B}/api?fetch-${tag}`)}).catch(function () {}); var i = new Image(); i.src = ${JSON.stringify(`${B}/img.png?script-${tag}`)};</script></body></html>`;
+    const urls: Record<string, string> = {
+      one: `data:text/html;charset=utf-8,${encodeURIComponent(doc('property'))}`,
+      two: `data:text/html;base64,${Buffer.from(doc('attribute')).toString('base64')}`,
+      three: `data:text/html,${encodeURIComponent(doc('markup'))}`,
+    };
+    await page.evaluate((u) => {
+      const box = document.getElementById('box') as HTMLElement;
+      const one = document.createElement('iframe');
+      one.id = 'one';
+      one.src = u.one ?? '';
+      box.append(one);
+      const two = document.createElement('iframe');
+      two.id = 'two';
+      two.setAttribute('src', u.two ?? '');
+      box.append(two);
+      box.insertAdjacentHTML('beforeend', `<iframe id="three" src="${u.three}"></iframe>`);
+    }, urls);
+    const b = proxied(session, 'o2');
+    const o1 = proxied(session, 'o1');
+    // What the same documents show in Chromium on their own (a data: document without a charset is windows-1252).
+    const direct = await browser.newPage();
+    for (const [id, tag] of [
+      ['one', 'property'],
+      ['two', 'attribute'],
+      ['three', 'markup'],
+    ] as const) {
+      await direct.goto(urls[id] ?? '');
+      const expected = await direct.evaluate(() => ({ text: document.getElementById('p')?.textContent, compat: document.compatMode }));
+      const frame = await (await page.$(`#${id}`))?.contentFrame();
+      expect(frame, tag).toBeTruthy();
+      await expect.poll(() => frame?.evaluate(() => document.readyState)).toBe('complete');
+      const seen = await frame?.evaluate(() => ({
+        origin,
+        protocol: location.protocol,
+        title: document.title,
+        text: document.getElementById('p')?.textContent,
+        img: document.getElementById('img')?.getAttribute('src'),
+        compat: document.compatMode,
+        runtime: document.querySelector('head > script:first-child[data-cobrowse]')?.getAttribute('src'),
+      }));
+      expect(seen).toEqual({
+        origin: 'null',
+        protocol: 'data:',
+        title: tag,
+        img: `${b}/img.png?img-${tag}`,
+        runtime: `${o1}/__cobrowse/inject.js`,
+        ...expected,
+      });
+    }
+    await direct.close();
+    // Every request of those documents, their scripts and their nested frames went to the gateway.
+    await expect.poll(() => t.logs.filter((l) => l.path === '/api').length).toBeGreaterThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});

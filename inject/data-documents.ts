@@ -1,0 +1,102 @@
+// HTML documents from data: URLs in frames (iframe and frame src, object data, embed src). No
+// gateway ever serves them and the browser gives them an opaque origin, so their absolute URLs
+// and their scripts' requests would go to the real sites. Their markup is mapped as markup written
+// by script is, the runtime's script goes first in their <head> (its endpoints named on the page's
+// proxied host, since the document has no host of its own), and the document goes back into a
+// data: URL: it keeps its opaque origin and its data: location, as on the real site.
+
+import { OWN_NODE_MARKER } from '../protocol/messages.js';
+import { decodeDataUrl } from './data-url.js';
+
+/** What the runtime of a data: document needs from the page that made it. */
+export interface DataDocumentSettings {
+  /** The proxied origin whose `/__cobrowse/` endpoints the document's runtime uses. */
+  gateway: string;
+  /** Real origin -> proxied origin, as this page knows them. */
+  origins: Record<string, string>;
+  /** The nonce of this page's own script (the document inherits the page's CSP). */
+  nonce: string;
+}
+
+/** The media type parameter that marks a data: document as mapped already. */
+const MAPPED = 'cobrowse=1';
+
+/** True for a data: URL whose body is an HTML document. */
+export function isHtmlDataUrl(url: string): boolean {
+  return /^[\0- ]*data:[\t\n\f\r ]*text\/html[\t\n\f\r ]*(?:[;,])/i.test(url);
+}
+
+/** The charset label of an HTML body: from the media type, a byte order mark, a <meta> in its first 1024 bytes, else windows-1252. */
+function charsetOf(type: string, bytes: Uint8Array): string {
+  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+  if (declared) return declared;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
+  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) return bytes[0] === 0xfe ? 'utf-16be' : 'utf-16le';
+  let head = '';
+  for (const b of bytes.subarray(0, 1024)) head += String.fromCharCode(b);
+  return /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1] ?? 'windows-1252';
+}
+
+function decode(bytes: Uint8Array, label: string): string {
+  try {
+    return new TextDecoder(label).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
+}
+
+/** `doc` as markup: its doctype and its root element. */
+function serialize(doc: Document): string {
+  const dt = doc.doctype;
+  let doctype = '';
+  if (dt) {
+    const ids = dt.publicId ? ` PUBLIC "${dt.publicId}"${dt.systemId ? ` "${dt.systemId}"` : ''}` : dt.systemId ? ` SYSTEM "${dt.systemId}"` : '';
+    doctype = `<!DOCTYPE ${dt.name}${ids}>`;
+  }
+  return doctype + (doc.documentElement?.outerHTML ?? '');
+}
+
+function toBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/**
+ * The data: URL of `url`'s document with its markup mapped (`mapDocument`, on the document as the
+ * inert `parse` gives it) and the runtime's script first; `url` itself when it is not an HTML
+ * data: URL or was mapped already. The body is written back as UTF-8 (saying so in its type).
+ */
+export function mapDataDocument(
+  url: string,
+  /** Read after the markup is mapped: the origins met in it are known then. */
+  settingsNow: () => DataDocumentSettings,
+  parse: (html: string) => Document,
+  mapDocument: (doc: Document) => void,
+): string {
+  if (!isHtmlDataUrl(url)) return url;
+  const body = decodeDataUrl(url.replace(/^[\0- ]+/, ''));
+  if (
+    !body ||
+    body.type
+      .toLowerCase()
+      .split(';')
+      .some((p) => p.trim() === MAPPED)
+  )
+    return url;
+  const doc = parse(decode(body.bytes, charsetOf(body.type, body.bytes)));
+  mapDocument(doc);
+  const settings = settingsNow();
+  const script = doc.createElement('script');
+  script.setAttribute(OWN_NODE_MARKER, '');
+  script.setAttribute('src', `${settings.gateway}/__cobrowse/inject.js`);
+  if (settings.nonce) script.setAttribute('nonce', settings.nonce);
+  script.setAttribute('data-origin', 'null');
+  script.setAttribute('data-gateway', settings.gateway);
+  script.setAttribute('data-origins', JSON.stringify(settings.origins));
+  const head = doc.head ?? doc.documentElement?.insertBefore(doc.createElement('head'), doc.documentElement.firstChild);
+  head?.insertBefore(script, head.firstChild);
+  const hash = /#.*$/s.exec(url)?.[0] ?? '';
+  return `data:text/html;charset=utf-8;${MAPPED};base64,${toBase64(serialize(doc))}${hash}`;
+}
