@@ -153,7 +153,6 @@ export class UrlRuntime {
   }
 }
 
-/** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
 /**
  * Another window's Location, as the page's script sees it: URLs assigned to it are mapped. (A
  * frame's first about:blank document has no Navigation API events, so the guard does not see them.)
@@ -177,7 +176,8 @@ function locationWrapper(runtime: UrlRuntime, cache: WeakMap<object, Location>, 
   return wrapped;
 }
 
-function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null {
+/** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
+function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessage']): (w: Window | null) => Window | null {
   const cache = new WeakMap<object, Window>();
   const locations = new WeakMap<object, Location>();
   return (w) => {
@@ -185,10 +185,20 @@ function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null
     guardNavigations(w, runtime);
     let wrapped = cache.get(w);
     if (!wrapped) {
+      // A same-origin window's own postMessage is its runtime's replacement, a function of that
+      // window's realm: the message would name that window as its source (HTML: the incumbent
+      // global's). This window's native postMessage keeps this window the source.
+      const send = (...args: unknown[]) => {
+        let sameOrigin = false;
+        try {
+          sameOrigin = w.document !== undefined;
+        } catch {
+          // Cross-origin: its postMessage is the browser's own.
+        }
+        return sameOrigin ? (nativePostMessage as (...a: unknown[]) => void).apply(w, args) : (w.postMessage as (...a: unknown[]) => void).apply(w, args);
+      };
       const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
-        typeof targetOrigin === 'string'
-          ? w.postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
-          : w.postMessage(message, targetOrigin as WindowPostMessageOptions);
+        typeof targetOrigin === 'string' ? send(message, runtime.proxiedOriginOf(targetOrigin), transfer) : send(message, targetOrigin);
       wrapped = new Proxy(w, {
         get(target, prop) {
           if (prop === 'postMessage') return post;
@@ -216,11 +226,13 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     runtime.entry.enterNow(mapped);
     return sendBeacon.call(this, mapped, data);
   };
+  // The opened window is handed out as event.source hands it out (one wrapper per window), so
+  // that `event.source === popup` holds, as the OAuth popups of sites check.
+  const wrapWindow = windowWrapper(runtime, window.postMessage);
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
     const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, url === undefined || url === '' ? url : map(String(url)), ...rest);
-    if (opened) guardNavigations(opened, runtime);
-    return opened;
+    return wrapWindow(opened);
   } as typeof window.open;
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
@@ -239,7 +251,6 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     typeof targetOrigin === 'string'
       ? postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
       : postMessage(message, targetOrigin as WindowPostMessageOptions)) as typeof window.postMessage;
-  const wrapWindow = windowWrapper(runtime);
   const openerDesc = Object.getOwnPropertyDescriptor(window, 'opener');
   if (openerDesc?.get && window.opener) {
     const getOpener = openerDesc.get;

@@ -362,3 +362,29 @@ describe("a cross-origin frame and the top window (not fixed: they need the fram
     await context.close();
   });
 });
+
+describe('URL runtime: the windows it hands out', () => {
+  it('window.open returns the window event.source names: event.source === popup holds, and popup.postMessage(msg, <real origin>) arrives', async () => {
+    sites.pages.set('a/opener', html('opener', '<p id="got"></p>'));
+    sites.pages.set('a/popup', html('popup', `<script>addEventListener('message', function (e) { e.source.postMessage('pong:' + e.data, ${JSON.stringify(sites.a)}); }); opener.postMessage('ready', ${JSON.stringify(sites.a)});</script>`));
+    const { context, page, escaped } = await openHost('/opener');
+    const result = await page.evaluate(
+      (a) =>
+        new Promise<string[]>((resolve) => {
+          const seen: string[] = [];
+          let popup: Window | null = null;
+          addEventListener('message', (e) => {
+            seen.push(`${e.data} same=${e.source === popup}`);
+            if (e.data === 'ready') popup?.postMessage('ping', a);
+            else resolve(seen);
+          });
+          popup = window.open('/popup', 'p');
+          setTimeout(() => resolve([...seen, 'no answer']), 5000);
+        }),
+      sites.a,
+    );
+    expect(result).toEqual(['ready same=true', 'pong:ping same=true']);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
