@@ -5,18 +5,9 @@
 // proxied host, since the document has no host of its own), and the document goes back into a
 // data: URL: it keeps its opaque origin and its data: location, as on the real site.
 
-import { OWN_NODE_MARKER } from '../protocol/messages.js';
+import { insertRuntimeTag, type RuntimeTagSettings } from './child-windows.js';
 import { decodeDataUrl } from './data-url.js';
-
-/** What the runtime of a data: document needs from the page that made it. */
-export interface DataDocumentSettings {
-  /** The proxied origin whose `/__cobrowse/` endpoints the document's runtime uses. */
-  gateway: string;
-  /** Real origin -> proxied origin, as this page knows them. */
-  origins: Record<string, string>;
-  /** The nonce of this page's own script (the document inherits the page's CSP). */
-  nonce: string;
-}
+import { mapDocumentTree, parseDocument, serializeDocument } from './markup-mapping.js';
 
 /** The media type parameter that marks a data: document as mapped already. */
 const MAPPED = 'cobrowse=1';
@@ -45,17 +36,6 @@ function decode(bytes: Uint8Array, label: string): string {
   }
 }
 
-/** `doc` as markup: its doctype and its root element. */
-function serialize(doc: Document): string {
-  const dt = doc.doctype;
-  let doctype = '';
-  if (dt) {
-    const ids = dt.publicId ? ` PUBLIC "${dt.publicId}"${dt.systemId ? ` "${dt.systemId}"` : ''}` : dt.systemId ? ` SYSTEM "${dt.systemId}"` : '';
-    doctype = `<!DOCTYPE ${dt.name}${ids}>`;
-  }
-  return doctype + (doc.documentElement?.outerHTML ?? '');
-}
-
 function toBase64(text: string): string {
   const bytes = new TextEncoder().encode(text);
   let binary = '';
@@ -64,39 +44,23 @@ function toBase64(text: string): string {
 }
 
 /**
- * The data: URL of `url`'s document with its markup mapped (`mapDocument`, on the document as the
- * inert `parse` gives it) and the runtime's script first; `url` itself when it is not an HTML
- * data: URL or was mapped already. The body is written back as UTF-8 (saying so in its type).
+ * The data: URL of `url`'s document with its markup mapped and the runtime's script first (the
+ * document inherits the page's CSP: the script carries the page's nonce); `url` itself when it is
+ * not an HTML data: URL or was mapped already. The body is written back as UTF-8 (saying so).
  */
 export function mapDataDocument(
   url: string,
   /** Read after the markup is mapped: the origins met in it are known then. */
-  settingsNow: () => DataDocumentSettings,
-  parse: (html: string) => Document,
-  mapDocument: (doc: Document) => void,
+  settingsNow: () => RuntimeTagSettings,
 ): string {
   if (!isHtmlDataUrl(url)) return url;
   const body = decodeDataUrl(url.replace(/^[\0- ]+/, ''));
-  if (
-    !body ||
-    body.type
-      .toLowerCase()
-      .split(';')
-      .some((p) => p.trim() === MAPPED)
-  )
-    return url;
-  const doc = parse(decode(body.bytes, charsetOf(body.type, body.bytes)));
-  mapDocument(doc);
-  const settings = settingsNow();
-  const script = doc.createElement('script');
-  script.setAttribute(OWN_NODE_MARKER, '');
-  script.setAttribute('src', `${settings.gateway}/__cobrowse/inject.js`);
-  if (settings.nonce) script.setAttribute('nonce', settings.nonce);
-  script.setAttribute('data-origin', 'null');
-  script.setAttribute('data-gateway', settings.gateway);
-  script.setAttribute('data-origins', JSON.stringify(settings.origins));
-  const head = doc.head ?? doc.documentElement?.insertBefore(doc.createElement('head'), doc.documentElement.firstChild);
-  head?.insertBefore(script, head.firstChild);
+  const params = body?.type.toLowerCase().split(';') ?? [];
+  if (!body || params.some((p) => p.trim() === MAPPED)) return url;
+  const doc = parseDocument(decode(body.bytes, charsetOf(body.type, body.bytes)));
+  mapDocumentTree(doc);
+  // An opaque origin: the runtime's endpoints are on the page's host.
+  insertRuntimeTag(doc, { ...settingsNow(), realOrigin: 'null' });
   const hash = /#.*$/s.exec(url)?.[0] ?? '';
-  return `data:text/html;charset=utf-8;${MAPPED};base64,${toBase64(serialize(doc))}${hash}`;
+  return `data:text/html;charset=utf-8;${MAPPED};base64,${toBase64(serializeDocument(doc))}${hash}`;
 }

@@ -3,6 +3,7 @@
 // never throws into the site's page.
 
 import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
+import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
 import { installCookieShim } from './cookie-shim.js';
 import { startMirror } from './follower.js';
@@ -65,7 +66,8 @@ function installRuntime(script: HTMLScriptElement | null): void {
 }
 
 try {
-  if (!window.__cobrowse) {
+  // Once per window: the parent page may have put the runtime into this one already (child-windows.ts).
+  if (!window.__cobrowse && !(window as unknown as Record<string, unknown>)[RUNTIME_MARK]) {
     const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
     const masker = new Masker(maskSelectors(script));
     if (document.documentElement.hasAttribute(VIEW_PAGE_MARKER)) {
@@ -74,6 +76,7 @@ try {
     } else {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
       installRuntime(script);
+      Object.defineProperty(window, RUNTIME_MARK, { value: true });
       if (window.top === window) startLive(masker, cookies, hostOnlyRules(script));
       else startFrameRecorder(masker);
     }

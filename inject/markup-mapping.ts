@@ -37,8 +37,8 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, map(value));
     }
     const frameAttr = FRAME_ATTRS[el.localName];
-    const frameUrl = frameAttr && mapFrameUrl ? el.getAttribute(frameAttr) : null;
-    if (frameAttr && frameUrl !== null && /^[\0- ]*data:/i.test(frameUrl)) el.setAttribute(frameAttr, mapFrameUrl?.(frameUrl) ?? frameUrl);
+    const frameUrl = frameAttr && frames ? el.getAttribute(frameAttr) : null;
+    if (frameAttr && frameUrl !== null && /^[\0- ]*data:/i.test(frameUrl)) el.setAttribute(frameAttr, frames?.url(frameUrl) ?? frameUrl);
     for (const name of SRCSET_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, mapSrcset(value, map));
@@ -48,15 +48,21 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
     const style = el.getAttribute('style');
     if (style !== null && ABSOLUTE.test(style)) el.setAttribute('style', mapCssUrls(style, map));
     if (el.localName === 'style' && ABSOLUTE.test(el.textContent ?? '')) el.textContent = mapCssUrls(el.textContent ?? '', map);
-    const srcdoc = el.getAttribute('srcdoc');
-    if (srcdoc !== null && ABSOLUTE.test(srcdoc)) el.setAttribute('srcdoc', mapMarkupWith(srcdoc, map));
+    const srcdoc = el.localName === 'iframe' ? el.getAttribute('srcdoc') : null;
+    if (srcdoc !== null && frames) el.setAttribute('srcdoc', frames.srcdoc(srcdoc));
     if (el.localName === 'template') mapTree((el as HTMLTemplateElement).content, map);
   }
 }
 
 let parseInto: ((template: HTMLTemplateElement, html: string) => void) | null = null;
 let serialize: ((template: HTMLTemplateElement) => string) | null = null;
-let mapFrameUrl: MapUrl | null = null;
+/** How the documents of frames are mapped: their URL (src, data), and srcdoc markup. */
+export interface FrameDocuments {
+  url: MapUrl;
+  srcdoc: (html: string) => string;
+}
+
+let frames: FrameDocuments | null = null;
 let mapUrl: MapUrl | null = null;
 let parseFromString: DOMParser['parseFromString'] | null = null;
 
@@ -70,18 +76,29 @@ export function mapDocumentTree(doc: Document): void {
   if (mapUrl) mapTree(doc, mapUrl);
 }
 
+/** `doc` as markup: its doctype and its root element. */
+export function serializeDocument(doc: Document): string {
+  const dt = doc.doctype;
+  let doctype = '';
+  if (dt) {
+    const ids = dt.publicId ? ` PUBLIC "${dt.publicId}"${dt.systemId ? ` "${dt.systemId}"` : ''}` : dt.systemId ? ` SYSTEM "${dt.systemId}"` : '';
+    doctype = `<!DOCTYPE ${dt.name}${ids}>`;
+  }
+  return doctype + (doc.documentElement?.outerHTML ?? '');
+}
+
 /** Markup with its absolute URLs mapped (parsed in an inert template with the native innerHTML). */
 export function mapMarkupWith(html: string, map: MapUrl): string {
-  if ((!ABSOLUTE.test(html) && !/data:/i.test(html)) || !parseInto || !serialize) return html;
+  if ((!ABSOLUTE.test(html) && !/data:|srcdoc/i.test(html)) || !parseInto || !serialize) return html;
   const template = document.createElement('template');
   parseInto(template, html);
   mapTree(template.content, map);
   return serialize(template);
 }
 
-/** Installs the mapping on every API that parses markup written by script; `mapFrame` maps a frame's document URL. */
-export function installMarkupMapping(map: MapUrl, mapFrame: MapUrl): void {
-  mapFrameUrl = mapFrame;
+/** Installs the mapping on every API that parses markup written by script; `frameDocuments` maps the documents of frames. */
+export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments): void {
+  frames = frameDocuments;
   mapUrl = map;
   parseFromString = DOMParser.prototype.parseFromString;
   const innerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'innerHTML');

@@ -2,11 +2,12 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
 import { isHtmlDataUrl, mapDataDocument } from './data-documents.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
-import { installMarkupMapping, mapDocumentTree, parseDocument } from './markup-mapping.js';
+import { installMarkupMapping, mapMarkupWith } from './markup-mapping.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { installStyleTextMapping } from './style-text-mapping.js';
@@ -103,11 +104,42 @@ export class UrlRuntime {
     return mapped.href;
   }
 
+  /** What the runtime in a document this page makes (a frame's) needs from this one. */
+  tagSettings(): RuntimeTagSettings {
+    return { realOrigin: this.realOrigin, gateway: this.gateway, origins: this.workerSettings().origins, nonce: this.nonce };
+  }
+
   /** The URL a frame should show for `input`: an HTML data: document with the runtime in it (see data-documents.ts), else `map(input)`. */
   mapFrame(input: string): string {
-    if (!isHtmlDataUrl(input)) return this.map(input);
-    const settings = () => ({ gateway: this.gateway, origins: this.workerSettings().origins, nonce: this.nonce });
-    return mapDataDocument(input, settings, parseDocument, mapDocumentTree);
+    return isHtmlDataUrl(input) ? mapDataDocument(input, () => this.tagSettings()) : this.map(input);
+  }
+
+  /**
+   * An iframe's srcdoc markup with its URLs mapped and the runtime's script first, after its
+   * doctype (see child-windows.ts); the rest of the markup is kept as written.
+   */
+  mapSrcdoc(html: string): string {
+    const tag = runtimeTagMarkup(this.tagSettings());
+    const doctype = /^(?:\s|<!--[\s\S]*?-->)*<!doctype[^>]*>/i.exec(html)?.[0] ?? '';
+    const rest = html.slice(doctype.length);
+    return rest.startsWith(tag) ? html : doctype + tag + mapMarkupWith(rest, (u) => this.map(u));
+  }
+
+  private bundle: string | null | undefined;
+
+  /** The text of the runtime bundle (for windows it is put into as an inline script); read once. */
+  bundleSource(): string | null {
+    if (this.bundle === undefined) {
+      try {
+        const xhr = new this.NativeXHR();
+        xhr.open('GET', `${this.gateway}/__cobrowse/inject.js`, false);
+        xhr.send();
+        this.bundle = xhr.status === 200 ? xhr.responseText : null;
+      } catch {
+        this.bundle = null;
+      }
+    }
+    return this.bundle;
   }
 
   /** The real origin behind a proxied one (for event.origin); origins that are not the session's are returned as they are. */
@@ -182,6 +214,11 @@ function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessa
   const locations = new WeakMap<object, Location>();
   return (w) => {
     if (!w || w === window) return w;
+    adoptWindow(
+      w,
+      () => runtime.tagSettings(),
+      () => runtime.bundleSource(),
+    );
     guardNavigations(w, runtime);
     let wrapped = cache.get(w);
     if (!wrapped) {
@@ -237,9 +274,9 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
 
-  const mapFrame = (u: string) => runtime.mapFrame(u);
-  installElementUrls(map, mapFrame);
-  installMarkupMapping(map, mapFrame);
+  const frames = { url: (u: string) => runtime.mapFrame(u), srcdoc: (html: string) => runtime.mapSrcdoc(html) };
+  installElementUrls(map, frames);
+  installMarkupMapping(map, frames);
   installCssMapping(map);
   installStyleTextMapping(map);
 
@@ -273,6 +310,25 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
       configurable: true,
       get(this: unknown) {
         return wrapWindow(get.call(this) as Window | null);
+      },
+    });
+  }
+  // A same-origin frame's document reached from here: its window gets the runtime first (child-windows.ts).
+  for (const proto of [HTMLIFrameElement.prototype, HTMLFrameElement.prototype]) {
+    const desc = Object.getOwnPropertyDescriptor(proto, 'contentDocument');
+    if (!desc?.get) continue;
+    const get = desc.get;
+    Object.defineProperty(proto, 'contentDocument', {
+      configurable: true,
+      get(this: unknown) {
+        const doc = get.call(this) as Document | null;
+        if (doc?.defaultView)
+          adoptWindow(
+            doc.defaultView,
+            () => runtime.tagSettings(),
+            () => runtime.bundleSource(),
+          );
+        return doc;
       },
     });
   }

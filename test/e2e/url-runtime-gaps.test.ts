@@ -366,7 +366,13 @@ describe("a cross-origin frame and the top window (not fixed: they need the fram
 describe('URL runtime: the windows it hands out', () => {
   it('window.open returns the window event.source names: event.source === popup holds, and popup.postMessage(msg, <real origin>) arrives', async () => {
     sites.pages.set('a/opener', html('opener', '<p id="got"></p>'));
-    sites.pages.set('a/popup', html('popup', `<script>addEventListener('message', function (e) { e.source.postMessage('pong:' + e.data, ${JSON.stringify(sites.a)}); }); opener.postMessage('ready', ${JSON.stringify(sites.a)});</script>`));
+    sites.pages.set(
+      'a/popup',
+      html(
+        'popup',
+        `<script>addEventListener('message', function (e) { e.source.postMessage('pong:' + e.data, ${JSON.stringify(sites.a)}); }); opener.postMessage('ready', ${JSON.stringify(sites.a)});</script>`,
+      ),
+    );
     const { context, page, escaped } = await openHost('/opener');
     const result = await page.evaluate(
       (a) =>
@@ -384,6 +390,35 @@ describe('URL runtime: the windows it hands out', () => {
       sites.a,
     );
     expect(result).toEqual(['ready same=true', 'pong:ping same=true']);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('URL runtime: same-origin frames the gateway never served', () => {
+  it("an about:blank frame's fetch, elements and written markup, and a srcdoc document's scripts, go to the gateway", async () => {
+    sites.pages.set('a/blank-frames', html('blank-frames', '<div id="box"></div>'));
+    const { context, page, escaped } = await openHost('/blank-frames');
+    await page.evaluate((B) => {
+      const box = document.getElementById('box') as HTMLElement;
+      const blank = document.createElement('iframe');
+      box.append(blank);
+      // A pristine fetch from a fresh frame, as some libraries take one.
+      const win = blank.contentWindow as Window & typeof globalThis;
+      void win.fetch(`${B}/api?blank-fetch`).catch(() => {});
+      const doc = blank.contentDocument as Document;
+      const img = doc.createElement('img');
+      img.src = `${B}/img.png?blank-img`;
+      doc.body.append(img);
+      doc.body.insertAdjacentHTML('beforeend', `<img src="${B}/img.png?blank-markup">`);
+      const srcdoc = document.createElement('iframe');
+      srcdoc.srcdoc = `<!DOCTYPE html><p id="in-srcdoc">srcdoc</p><script>fetch(${JSON.stringify(`${B}/api?srcdoc-fetch`)}).catch(function () {}); var i = new Image(); i.src = ${JSON.stringify(`${B}/img.png?srcdoc-script`)};</script>`;
+      box.append(srcdoc);
+    }, sites.b);
+    const wanted = ['api?blank-fetch', 'img.png?blank-img', 'img.png?blank-markup', 'api?srcdoc-fetch', 'img.png?srcdoc-script'];
+    await expect.poll(() => wanted.filter((w) => !sites.received.includes(`b GET /${w}`))).toEqual([]);
+    const srcdocFrame = page.frames().find((f) => f.url() === 'about:srcdoc');
+    expect(await srcdocFrame?.evaluate(() => [document.compatMode, document.getElementById('in-srcdoc')?.textContent])).toEqual(['CSS1Compat', 'srcdoc']);
     expect(escaped()).toEqual([]);
     await context.close();
   });
