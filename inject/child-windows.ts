@@ -20,12 +20,13 @@ export interface RuntimeTagSettings {
   nonce: string;
 }
 
-/** Set on a window once a runtime runs in it. */
+/** Set on a window once a runtime runs in it (with the document it ran for, see main.ts). */
 export const RUNTIME_MARK = '__cobrowseRuntime';
 
-/** Gives `script` what main.ts reads from the runtime's script tag. */
-export function setRuntimeTag(script: Element, settings: RuntimeTagSettings): void {
+/** Gives `script` what main.ts reads from the runtime's script tag (`adopted`: a blank window's, URL mapping only). */
+export function setRuntimeTag(script: Element, settings: RuntimeTagSettings, adopted = false): void {
   script.setAttribute(OWN_NODE_MARKER, '');
+  if (adopted) script.setAttribute('data-adopted', '');
   if (settings.nonce) script.setAttribute('nonce', settings.nonce);
   script.setAttribute('data-origin', settings.realOrigin);
   script.setAttribute('data-gateway', settings.gateway);
@@ -70,7 +71,7 @@ export function adoptWindow(win: Window, settings: () => RuntimeTagSettings, sou
     const parent = doc.head ?? doc.documentElement ?? doc;
     if (text === null || !parent) return;
     const script = doc.createElement('script');
-    setRuntimeTag(script, settings());
+    setRuntimeTag(script, settings(), true);
     script.text = text;
     parent.appendChild(script);
     script.remove();

@@ -25,6 +25,11 @@ export class HostEntry {
     this.entered.add(gateway);
   }
 
+  /** Takes `origins` for hosts that do not hold the cookie (a later tag of this realm said so). */
+  forget(origins: readonly string[]): void {
+    for (const origin of origins) if (origin !== this.gateway) this.entered.delete(origin);
+  }
+
   /** The proxied origin of `url` when it is another host of the session that does not hold the cookie yet. */
   needs(url: string): string | null {
     let origin: string;

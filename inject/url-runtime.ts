@@ -27,7 +27,7 @@ export class UrlRuntime {
   /** The proxied origin whose `/__cobrowse/` endpoints this page uses: its own, or its creator's for a data: document (opaque origin). */
   readonly gateway: string;
   /** The nonce of this page's own script tag ('' when the gateway gave it none). */
-  readonly nonce: string;
+  nonce: string;
 
   constructor(
     table: Record<string, string>,
@@ -76,6 +76,14 @@ export class UrlRuntime {
     const origins: Record<string, string> = {};
     for (const [real, proxied] of this.realToProxied) if (!proxied.includes('/__cobrowse/')) origins[real] = proxied;
     return { origin: this.realOrigin, origins, enter: Object.values(origins).filter((o) => this.entry.needs(o) !== null) };
+  }
+
+  /** Takes in what a later script tag of this realm says (see main.ts): more origins, hosts still to enter. */
+  learn(table: Record<string, string>, notEntered: readonly string[], nonce: string): void {
+    this.nonce = nonce;
+    for (const [real, proxied] of Object.entries(table)) if (!this.realToProxied.has(real)) this.remember(real, proxied);
+    this.entry.forget(notEntered);
+    for (const origin of notEntered) void this.entry.enter(origin);
   }
 
   private remember(real: string, proxied: string): void {

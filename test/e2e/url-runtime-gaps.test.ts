@@ -423,3 +423,34 @@ describe('URL runtime: same-origin frames the gateway never served', () => {
     await context.close();
   });
 });
+
+describe('URL runtime: a blank window the page reached, then navigated to a page of the site', () => {
+  it('keeps one runtime and gives the new document what its own tag says (document.cookie from the jar)', async () => {
+    sites.pages.set('a/reuse', html('reuse', '<div id="box"></div>'));
+    sites.pages.set(
+      'a/reuse-frame',
+      html(
+        'reuse-frame',
+        `<p id="c"></p><script>document.getElementById('c').textContent = document.cookie; fetch(${JSON.stringify(`${sites.b}/api?after-reuse`)}).catch(function () {});</script>`,
+      ),
+    );
+    const { context, page, escaped } = await openHost('/reuse');
+    await page.evaluate((B) => {
+      document.cookie = 'flavour=plain';
+      const frame = document.createElement('iframe');
+      frame.src = '/reuse-frame';
+      (document.getElementById('box') as HTMLElement).append(frame);
+      // Reached while the frame is still on its first about:blank document, whose Window the
+      // same-origin page then keeps (Chromium does when the navigation started as the frame went in).
+      void (frame.contentWindow as Window & typeof globalThis).fetch(`${B}/api?before-reuse`).catch(() => {});
+      (frame.contentWindow as Window & { marked?: string }).marked = 'kept';
+    }, sites.b);
+    const frame = page.frameLocator('#box iframe');
+    await expect.poll(() => frame.locator('#c').textContent({ timeout: 2000 })).toBe('flavour=plain');
+    const inner = await (await page.$('#box iframe'))?.contentFrame();
+    expect(await inner?.evaluate(() => (window as Window & { marked?: string }).marked)).toBe('kept');
+    await expect.poll(() => ['before-reuse', 'after-reuse'].filter((k) => !sites.received.includes(`b GET /api?${k}`))).toEqual([]);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
