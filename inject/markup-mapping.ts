@@ -10,6 +10,8 @@ const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xli
 const FRAME_ATTRS: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
 const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
+/** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc. */
+const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc/i;
 
 type MapUrl = (url: string) => string;
 
@@ -89,7 +91,7 @@ export function serializeDocument(doc: Document): string {
 
 /** Markup with its absolute URLs mapped (parsed in an inert template with the native innerHTML). */
 export function mapMarkupWith(html: string, map: MapUrl): string {
-  if ((!ABSOLUTE.test(html) && !/data:|srcdoc/i.test(html)) || !parseInto || !serialize) return html;
+  if (!ABSOLUTE_OR_FRAME.test(html) || !parseInto || !serialize) return html;
   const template = document.createElement('template');
   parseInto(template, html);
   mapTree(template.content, map);
@@ -145,6 +147,24 @@ export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments
     const original = Document.prototype[name];
     Document.prototype[name] = function (this: Document, ...text: string[]) {
       return original.call(this, mapMarkup(text.join('')));
+    };
+  }
+  // Documents parsed by script load nothing, but their nodes do once the page takes them in: HTML
+  // and SVG documents (not XML data) are mapped as they are parsed.
+  const native = DOMParser.prototype.parseFromString;
+  DOMParser.prototype.parseFromString = function (this: DOMParser, text: string, type: DOMParserSupportedType) {
+    const doc = native.call(this, text, type);
+    if (/^(text\/html|image\/svg\+xml|application\/xhtml\+xml)$/i.test(String(type)) && ABSOLUTE_OR_FRAME.test(String(text))) mapDocumentTree(doc);
+    return doc;
+  };
+  const statics = Document as unknown as Record<string, unknown>;
+  for (const name of ['parseHTMLUnsafe', 'parseHTML']) {
+    const parse = statics[name];
+    if (typeof parse !== 'function') continue;
+    statics[name] = function (this: unknown, ...args: unknown[]) {
+      const doc = (parse as (...a: unknown[]) => Document).apply(this, args);
+      if (ABSOLUTE_OR_FRAME.test(String(args[0]))) mapDocumentTree(doc);
+      return doc;
     };
   }
 }

@@ -454,3 +454,26 @@ describe('URL runtime: a blank window the page reached, then navigated to a page
     await context.close();
   });
 });
+
+describe('URL runtime: documents script parses', () => {
+  it('nodes of DOMParser (HTML, SVG) and Document.parseHTMLUnsafe documents load through the gateway once the page takes them in', async () => {
+    sites.pages.set('a/parsers', html('parsers', '<div id="box"></div>'));
+    const { context, page, escaped } = await openHost('/parsers');
+    await page.evaluate((B) => {
+      const box = document.getElementById('box') as HTMLElement;
+      const parsed = new DOMParser().parseFromString(`<img src="${B}/img.png?domparser">`, 'text/html');
+      box.append(parsed.body.firstChild as Node);
+      const svg = new DOMParser().parseFromString(
+        `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><image width="2" height="2" href="${B}/img.png?svg-href"/><image width="2" height="2" xlink:href="${B}/img.png?svg-xlink"/></svg>`,
+        'image/svg+xml',
+      );
+      box.append(document.importNode(svg.documentElement, true));
+      const unsafe = (Document as unknown as { parseHTMLUnsafe?: (html: string) => Document }).parseHTMLUnsafe?.(`<img src="${B}/img.png?parse-html-unsafe">`);
+      if (unsafe) box.append(unsafe.body.firstChild as Node);
+    }, sites.b);
+    const wanted = ['domparser', 'svg-href', 'svg-xlink', 'parse-html-unsafe'];
+    await expect.poll(() => wanted.filter((w) => !sites.received.includes(`b GET /img.png?${w}`))).toEqual([]);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
