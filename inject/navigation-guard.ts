@@ -62,8 +62,8 @@ export function guardNavigations(win: Window, runtime: UrlRuntime): void {
     try {
       const ev = event as NavigateEventLike;
       const destination = new URL(ev.destination.url);
-      if (destination.protocol === 'data:') {
-        // A frame going to an HTML data: document: it gets the runtime (a top-level one is refused by browsers).
+      if (destination.protocol === 'data:' || destination.protocol === 'blob:') {
+        // An HTML data: or blob: document gets the runtime (browsers refuse top-level data: documents).
         const mapped = runtime.mapFrame(destination.href);
         if (mapped === destination.href || !ev.cancelable || ev.navigationType === 'traverse') return;
         ev.preventDefault();

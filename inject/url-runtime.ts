@@ -4,7 +4,7 @@
 
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
-import { isHtmlDataUrl, mapDataDocument } from './data-documents.js';
+import { isHtmlDataUrl, mapBlobDocument, mapDataDocument } from './data-documents.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
 import { installMarkupMapping, mapMarkupWith } from './markup-mapping.js';
@@ -117,9 +117,11 @@ export class UrlRuntime {
     return { realOrigin: this.realOrigin, gateway: this.gateway, origins: this.workerSettings().origins, nonce: this.nonce };
   }
 
-  /** The URL a frame should show for `input`: an HTML data: document with the runtime in it (see data-documents.ts), else `map(input)`. */
+  /** The URL a frame or window should show for `input`: an HTML data: or blob: document with the runtime in it (see data-documents.ts), else `map(input)`. */
   mapFrame(input: string): string {
-    return isHtmlDataUrl(input) ? mapDataDocument(input, () => this.tagSettings()) : this.map(input);
+    if (isHtmlDataUrl(input)) return mapDataDocument(input, () => this.tagSettings());
+    if (/^[\0- ]*blob:/i.test(input)) return mapBlobDocument(input.replace(/^[\0- ]+/, ''), this.NativeXHR, (html) => this.mapSrcdoc(html));
+    return this.map(input);
   }
 
   /**
@@ -276,7 +278,8 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   const wrapWindow = windowWrapper(runtime, window.postMessage);
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
-    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, url === undefined || url === '' ? url : map(String(url)), ...rest);
+    const target = url === undefined || url === '' ? url : runtime.mapFrame(String(url));
+    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, target, ...rest);
     return wrapWindow(opened);
   } as typeof window.open;
   guardNavigations(window, runtime);

@@ -477,3 +477,34 @@ describe('URL runtime: documents script parses', () => {
     await context.close();
   });
 });
+
+describe('URL runtime: HTML documents from blob: URLs of the page', () => {
+  it("a frame's and a popup's blob: document run the runtime before their own scripts", async () => {
+    sites.pages.set('a/blobs', html('blobs', '<div id="box"></div>'));
+    const { context, page, escaped } = await openHost('/blobs');
+    await page.evaluate(async (B) => {
+      const doc = (tag: string) =>
+        new Blob(
+          [`<!DOCTYPE html><p id="p">${tag}</p><script>fetch(${JSON.stringify(`${B}/api?blob-`)} + ${JSON.stringify(tag)}).catch(function () {});</script>`],
+          {
+            type: 'text/html',
+          },
+        );
+      const frame = document.createElement('iframe');
+      (document.getElementById('box') as HTMLElement).append(frame);
+      // Set once the frame's about:blank document has settled: its blob: document gets a window of its own.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      frame.src = URL.createObjectURL(doc('frame'));
+      window.open(URL.createObjectURL(doc('popup')), 'blob-popup');
+    }, sites.b);
+    await expect.poll(() => ['frame', 'popup'].filter((k) => !sites.received.includes(`b GET /api?blob-${k}`))).toEqual([]);
+    const frame = await (await page.$('#box iframe'))?.contentFrame();
+    expect(await frame?.evaluate(() => [location.protocol, document.compatMode, document.getElementById('p')?.textContent])).toEqual([
+      'blob:',
+      'CSS1Compat',
+      'frame',
+    ]);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
