@@ -43,8 +43,6 @@ function toBase64(text: string): string {
   return btoa(binary);
 }
 
-const blobDocuments = new Map<string, string>();
-
 /** The bytes of a blob: URL of this page and its type, read synchronously; null when it is not one or cannot be read. */
 function readBlob(url: string, NativeXHR: typeof XMLHttpRequest): { type: string; bytes: Uint8Array } | null {
   if (!url.toLowerCase().startsWith(`blob:${location.origin.toLowerCase()}/`)) return null;
@@ -67,9 +65,14 @@ function readBlob(url: string, NativeXHR: typeof XMLHttpRequest): { type: string
 /**
  * A blob: URL of this page whose body is HTML, as a new blob: URL of the same document with the
  * runtime first and its markup mapped (`mapMarkup`, as srcdoc is); `url` itself otherwise. Made
- * once per URL.
+ * once per URL (`blobDocuments` holds what was made, by URL).
  */
-export function mapBlobDocument(url: string, NativeXHR: typeof XMLHttpRequest, mapMarkup: (html: string) => string): string {
+export function mapBlobDocument(
+  url: string,
+  NativeXHR: typeof XMLHttpRequest,
+  mapMarkup: (html: string) => string,
+  blobDocuments: Map<string, string>,
+): string {
   const known = blobDocuments.get(url);
   if (known !== undefined) return known;
   const body = readBlob(url.replace(/#.*$/s, ''), NativeXHR);

@@ -120,7 +120,7 @@ export class UrlRuntime {
   /** The URL a frame or window should show for `input`: an HTML data: or blob: document with the runtime in it (see data-documents.ts), else `map(input)`. */
   mapFrame(input: string): string {
     if (isHtmlDataUrl(input)) return mapDataDocument(input, () => this.tagSettings());
-    if (/^[\0- ]*blob:/i.test(input)) return mapBlobDocument(input.replace(/^[\0- ]+/, ''), this.NativeXHR, (html) => this.mapSrcdoc(html));
+    if (/^[\0- ]*blob:/i.test(input)) return mapBlobDocument(input.replace(/^[\0- ]+/, ''), this.NativeXHR, (html) => this.mapSrcdoc(html), this.blobDocuments);
     return this.map(input);
   }
 
@@ -136,6 +136,8 @@ export class UrlRuntime {
   }
 
   private bundle: string | null | undefined;
+  /** blob: URLs of HTML documents -> the blob: URLs made of them with the runtime in. */
+  private readonly blobDocuments = new Map<string, string>();
 
   /** The text of the runtime bundle (for windows it is put into as an inline script); read once. */
   bundleSource(): string | null {
