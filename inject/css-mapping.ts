@@ -22,12 +22,15 @@ function written(url: string, quote: string): string {
   return quote === '' ? escaped(/[\\"'() \t\n\r\f]/g) : `${quote}${escaped(quote === '"' ? /[\\"\n\r\f]/g : /[\\'\n\r\f]/g)}${quote}`;
 }
 
-/** The end (exclusive) of the string starting with the quote at `i`. */
-function stringEnd(css: string, i: number): number {
+/** The end (exclusive) of the string starting with the quote at `i`, and its value (escapes read). */
+function readString(css: string, i: number): { end: number; value: string } {
   const q = css[i];
   let j = i + 1;
   while (j < css.length && css[j] !== q && css[j] !== '\n') j += css[j] === '\\' ? 2 : 1;
-  return Math.min(j + 1, css.length);
+  // A string the text ends in is whole (CSS Syntax 3, 4.3.5): a style element's first text node may end there.
+  const closed = j < css.length;
+  const end = Math.min(j + 1, css.length);
+  return { end, value: unescapeCss(css.slice(i + 1, closed ? j : css.length)) };
 }
 
 function isIdentBefore(css: string, i: number): boolean {
@@ -35,19 +38,36 @@ function isIdentBefore(css: string, i: number): boolean {
   return c !== undefined && /[\w-]/.test(c);
 }
 
+/** One URL of a CSS text to replace: `css.slice(from, to)` becomes `text`. */
+export interface CssEdit {
+  from: number;
+  to: number;
+  text: string;
+}
+
 /** Maps the URLs of url(...), @import strings and image-set() strings in `css`. */
 export function mapCssUrls(css: string, map: MapUrl): string {
-  if (!/url\(|@import|image-set\(/i.test(css)) return css;
+  const edits = cssUrlEdits(css, map);
+  if (edits.length === 0) return css;
   let out = '';
   let copied = 0;
+  for (const edit of edits) {
+    out += css.slice(copied, edit.from) + edit.text;
+    copied = edit.to;
+  }
+  return out + css.slice(copied);
+}
+
+/** The URLs of `css` that `map` changes, in order, as edits of the text. */
+export function cssUrlEdits(css: string, map: MapUrl): CssEdit[] {
+  const edits: CssEdit[] = [];
+  if (!/url\(|@import|image-set\(/i.test(css)) return edits;
   let imageSet = -1;
   let depth = 0;
   let importing = false;
   const replace = (from: number, to: number, url: string, quote: string) => {
     const mapped = map(url);
-    if (mapped === url) return;
-    out += css.slice(copied, from) + written(mapped, quote);
-    copied = to;
+    if (mapped !== url) edits.push({ from, to, text: written(mapped, quote) });
   };
   for (let i = 0; i < css.length; ) {
     const c = css[i];
@@ -55,8 +75,8 @@ export function mapCssUrls(css: string, map: MapUrl): string {
       const end = css.indexOf('*/', i + 2);
       i = end === -1 ? css.length : end + 2;
     } else if (c === '"' || c === "'") {
-      const end = stringEnd(css, i);
-      if (importing || (imageSet !== -1 && depth === imageSet)) replace(i, end, unescapeCss(css.slice(i + 1, end - 1)), c);
+      const { end, value } = readString(css, i);
+      if (importing || (imageSet !== -1 && depth === imageSet)) replace(i, end, value, c);
       importing = false;
       i = end;
     } else if (c === '\\') {
@@ -65,10 +85,11 @@ export function mapCssUrls(css: string, map: MapUrl): string {
       let j = i + 4;
       while (j < css.length && WS.test(css[j] ?? '')) j++;
       if (css[j] === '"' || css[j] === "'") {
-        const end = stringEnd(css, j);
+        const { end, value } = readString(css, j);
         let k = end;
         while (k < css.length && WS.test(css[k] ?? '')) k++;
-        if (css[k] === ')') replace(j, end, unescapeCss(css.slice(j + 1, end - 1)), css[j] ?? '"');
+        // The text may end before the `)`: the function is closed there (CSS Syntax 3, 5.4.9).
+        if (css[k] === ')' || k === css.length) replace(j, end, value, css[j] ?? '"');
         i = k + 1;
       } else {
         let k = j;
@@ -95,7 +116,7 @@ export function mapCssUrls(css: string, map: MapUrl): string {
       i++;
     }
   }
-  return copied === 0 ? css : out + css.slice(copied);
+  return edits;
 }
 
 /** `transform(value)`, or `value` when the mapping fails: the page's own call is never the one that throws. */

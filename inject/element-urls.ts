@@ -4,7 +4,7 @@
 
 import { installAttrNodeUrls } from './attr-urls.js';
 import { mapCssUrls } from './css-mapping.js';
-import { mapMarkupWith, mapSrcset, mapUrlList } from './markup-mapping.js';
+import { type FrameDocuments, mapSrcset, mapUrlList } from './markup-mapping.js';
 import { report } from './report.js';
 
 type MapUrl = (url: string) => string;
@@ -57,33 +57,39 @@ function wrapProperty(proto: object, prop: string, transform: (value: string) =>
   });
 }
 
+/** Elements whose attribute holds the URL of a document they show (which may be an HTML data: URL). */
+const FRAME_ATTRIBUTES: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
+
 /** The value an attribute of `el` should get, with its URLs mapped (never throws: the value is kept then). */
-export function mapAttribute(el: Element, name: string, value: string, map: MapUrl): string {
+export function mapAttribute(el: Element, name: string, value: string, map: MapUrl, frames?: FrameDocuments): string {
   if (el.localName.includes('-')) return value;
   const lower = name.toLowerCase();
+  const html = el.namespaceURI === 'http://www.w3.org/1999/xhtml';
+  if (frames && html && FRAME_ATTRIBUTES[el.localName] === lower) return frames.url(value);
+  if (frames && html && lower === 'srcdoc' && el.localName === 'iframe') return frames.srcdoc(value);
   if (URL_ATTRIBUTES.has(lower)) return map(value);
   if (lower === 'srcset' || lower === 'imagesrcset') return mapSrcset(value, map);
   if (lower === 'style') return mapCssUrls(value, map);
-  if (lower === 'srcdoc') return mapMarkupWith(value, map);
   if (lower === 'ping' && (el.localName === 'a' || el.localName === 'area')) return mapUrlList(value, map);
   return value;
 }
 
-function mapAttributeSafely(el: Element, name: string, value: string, map: MapUrl): string {
+function mapAttributeSafely(el: Element, name: string, value: string, map: MapUrl, frames: FrameDocuments): string {
   try {
-    return mapAttribute(el, name, value, map);
+    return mapAttribute(el, name, value, map, frames);
   } catch (err) {
     report(err);
     return value;
   }
 }
 
-/** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs. */
-export function installElementUrls(map: MapUrl): void {
+/** Installs the mapping on element URL properties and attributes, and the other URL-taking APIs; `frames` maps the documents of frames. */
+export function installElementUrls(map: MapUrl, frames: FrameDocuments): void {
   const w = window as unknown as Record<string, { prototype: object } | undefined>;
+  const frameProperties = new Set(['HTMLIFrameElement src', 'HTMLFrameElement src', 'HTMLEmbedElement src', 'HTMLObjectElement data']);
   for (const [ctor, prop] of URL_PROPERTIES) {
     const C = w[ctor];
-    if (C) wrapProperty(C.prototype, prop, map);
+    if (C) wrapProperty(C.prototype, prop, frameProperties.has(`${ctor} ${prop}`) ? frames.url : map);
   }
   for (const [ctor, prop] of SRCSET_PROPERTIES) {
     const C = w[ctor];
@@ -93,20 +99,20 @@ export function installElementUrls(map: MapUrl): void {
     const C = w[ctor];
     if (C) wrapProperty(C.prototype, prop, (v) => mapUrlList(v, map));
   }
-  wrapProperty(HTMLIFrameElement.prototype, 'srcdoc', (v) => mapMarkupWith(v, map));
+  wrapProperty(HTMLIFrameElement.prototype, 'srcdoc', frames.srcdoc);
 
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
-    return setAttribute.call(this, name, mapAttributeSafely(this, String(name), String(value), map));
+    return setAttribute.call(this, name, mapAttributeSafely(this, String(name), String(value), map, frames));
   };
   const setAttributeNS = Element.prototype.setAttributeNS;
   Element.prototype.setAttributeNS = function (this: Element, ns: string | null, name: string, value: string) {
     const local = String(name).slice(String(name).indexOf(':') + 1);
     const key = ns === 'http://www.w3.org/1999/xlink' && local === 'href' ? 'xlink:href' : local;
-    return setAttributeNS.call(this, ns, name, mapAttributeSafely(this, key, String(value), map));
+    return setAttributeNS.call(this, ns, name, mapAttributeSafely(this, key, String(value), map, frames));
   };
 
-  installAttrNodeUrls((el, name, value) => mapAttributeSafely(el, name, value, map));
+  installAttrNodeUrls((el, name, value) => mapAttributeSafely(el, name, value, map, frames));
 
   // new Audio(url) sets its src inside the constructor, past the property setter.
   const NativeAudio = window.Audio;

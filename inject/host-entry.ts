@@ -14,13 +14,20 @@ export class HostEntry {
 
   constructor(
     private readonly NativeXHR: typeof XMLHttpRequest,
+    /** The proxied origin whose cross-enter endpoint hands the identity over (the page's own). */
+    private readonly gateway: string,
     /** Proxied origins the gateway said this participant has entered. */
     entered: Iterable<string>,
     /** True for a host of this session on the gateway. */
     private readonly isSessionOrigin: (origin: string) => boolean,
   ) {
     for (const origin of entered) this.entered.add(origin);
-    this.entered.add(location.origin);
+    this.entered.add(gateway);
+  }
+
+  /** Takes `origins` for hosts that do not hold the cookie (a later tag of this realm said so). */
+  forget(origins: readonly string[]): void {
+    for (const origin of origins) if (origin !== this.gateway) this.entered.delete(origin);
   }
 
   /** The proxied origin of `url` when it is another host of the session that does not hold the cookie yet. */
@@ -37,7 +44,7 @@ export class HostEntry {
   private request(origin: string, sync: boolean): XMLHttpRequest {
     const label = new URL(origin).hostname.split('--')[0] ?? '';
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${location.origin}${CROSS_ENTER}?label=${encodeURIComponent(label)}&cors=1`, !sync);
+    xhr.open('GET', `${this.gateway}${CROSS_ENTER}?label=${encodeURIComponent(label)}&cors=1`, !sync);
     xhr.withCredentials = true;
     return xhr;
   }

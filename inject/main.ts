@@ -3,6 +3,7 @@
 // never throws into the site's page.
 
 import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
+import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
 import { installCookieShim } from './cookie-shim.js';
 import { startMirror } from './follower.js';
@@ -43,10 +44,15 @@ function hostOnlyRules(script: HTMLScriptElement | null): HostOnlyRules {
   return { selector: list(script?.dataset.hostOnly).join(','), paths: list(script?.dataset.hostOnlyUrls) };
 }
 
-/** The URL runtime, when the gateway embedded the origin table (proxied pages). */
-function installRuntime(script: HTMLScriptElement | null): void {
+/**
+ * The URL runtime, when the gateway embedded the origin table (proxied pages). `installed` is the
+ * runtime already in this window's realm: a frame's or popup's first about:blank window that the
+ * page put a runtime into is reused by the same-origin document that replaces it (HTML: the
+ * initial about:blank's Window is kept), so its hooks are in place and only learn this tag.
+ */
+function installRuntime(script: HTMLScriptElement | null, installed: UrlRuntime | undefined): UrlRuntime | undefined {
   const origin = script?.dataset.origin;
-  if (!origin) return;
+  if (!origin) return installed;
   let table: Record<string, string> = {};
   try {
     table = JSON.parse(script?.dataset.origins ?? '{}') as Record<string, string>;
@@ -59,11 +65,22 @@ function installRuntime(script: HTMLScriptElement | null): void {
   } catch (err) {
     report(err);
   }
-  installUrlRuntime(new UrlRuntime(table, origin, enter));
+  if (installed) {
+    installed.learn(table, enter, script?.nonce ?? '');
+    return installed;
+  }
+  // A data: document's runtime names the proxied host of the page that made it (see data-documents.ts).
+  const gateway = script?.dataset.gateway;
+  const runtime = new UrlRuntime(table, origin, enter, { gateway, nonce: script?.nonce ?? '' });
+  installUrlRuntime(runtime);
+  return runtime;
 }
 
 try {
-  if (!window.__cobrowse) {
+  const marks = window as unknown as Record<string, { doc: Document; runtime: UrlRuntime | undefined } | undefined>;
+  const mark = marks[RUNTIME_MARK];
+  // Once per document (a window may have had the runtime since its first about:blank document).
+  if (!window.__cobrowse && mark?.doc !== document) {
     const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
     const masker = new Masker(maskSelectors(script));
     if (document.documentElement.hasAttribute(VIEW_PAGE_MARKER)) {
@@ -71,9 +88,13 @@ try {
       else startMirror(masker);
     } else {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
-      installRuntime(script);
-      if (window.top === window) startLive(masker, cookies, hostOnlyRules(script));
-      else startFrameRecorder(masker);
+      const runtime = installRuntime(script, mark?.runtime);
+      Object.defineProperty(window, RUNTIME_MARK, { value: { doc: document, runtime }, configurable: true, writable: true });
+      // A runtime the page put into a blank window maps URLs only: the window is not a page of the site (yet).
+      if (script?.dataset.adopted === undefined) {
+        if (window.top === window) startLive(masker, cookies, hostOnlyRules(script));
+        else startFrameRecorder(masker);
+      }
     }
   }
 } catch (err) {

@@ -6,8 +6,12 @@
 import { mapCssUrls } from './css-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
+/** Attributes that hold the URL of a document shown in the element (which may be an HTML data: URL). */
+const FRAME_ATTRS: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
 const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
+/** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc. */
+const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc/i;
 
 type MapUrl = (url: string) => string;
 
@@ -28,12 +32,15 @@ export function mapUrlList(value: string, map: MapUrl): string {
   return value.replace(/[^\t\n\f\r ]+/g, (url) => map(url));
 }
 
-function mapTree(root: DocumentFragment, map: MapUrl): void {
+function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
   for (const el of Array.from(root.querySelectorAll('*'))) {
     for (const name of URL_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, map(value));
     }
+    const frameAttr = FRAME_ATTRS[el.localName];
+    const frameUrl = frameAttr && frames ? el.getAttribute(frameAttr) : null;
+    if (frameAttr && frameUrl !== null && /^[\0- ]*data:/i.test(frameUrl)) el.setAttribute(frameAttr, frames?.url(frameUrl) ?? frameUrl);
     for (const name of SRCSET_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, mapSrcset(value, map));
@@ -43,26 +50,59 @@ function mapTree(root: DocumentFragment, map: MapUrl): void {
     const style = el.getAttribute('style');
     if (style !== null && ABSOLUTE.test(style)) el.setAttribute('style', mapCssUrls(style, map));
     if (el.localName === 'style' && ABSOLUTE.test(el.textContent ?? '')) el.textContent = mapCssUrls(el.textContent ?? '', map);
-    const srcdoc = el.getAttribute('srcdoc');
-    if (srcdoc !== null && ABSOLUTE.test(srcdoc)) el.setAttribute('srcdoc', mapMarkupWith(srcdoc, map));
+    const srcdoc = el.localName === 'iframe' ? el.getAttribute('srcdoc') : null;
+    if (srcdoc !== null && frames) el.setAttribute('srcdoc', frames.srcdoc(srcdoc));
     if (el.localName === 'template') mapTree((el as HTMLTemplateElement).content, map);
   }
 }
 
 let parseInto: ((template: HTMLTemplateElement, html: string) => void) | null = null;
 let serialize: ((template: HTMLTemplateElement) => string) | null = null;
+/** How the documents of frames are mapped: their URL (src, data), and srcdoc markup. */
+export interface FrameDocuments {
+  url: MapUrl;
+  srcdoc: (html: string) => string;
+}
+
+let frames: FrameDocuments | null = null;
+let mapUrl: MapUrl | null = null;
+let parseFromString: DOMParser['parseFromString'] | null = null;
+
+/** A whole HTML document parsed inert (no script runs, nothing loads), with the native parser. */
+export function parseDocument(html: string): Document {
+  return (parseFromString ?? DOMParser.prototype.parseFromString).call(new DOMParser(), html, 'text/html');
+}
+
+/** Maps the URLs of a parsed document as those of markup written by script. */
+export function mapDocumentTree(doc: Document): void {
+  if (mapUrl) mapTree(doc, mapUrl);
+}
+
+/** `doc` as markup: its doctype and its root element. */
+export function serializeDocument(doc: Document): string {
+  const dt = doc.doctype;
+  let doctype = '';
+  if (dt) {
+    const ids = dt.publicId ? ` PUBLIC "${dt.publicId}"${dt.systemId ? ` "${dt.systemId}"` : ''}` : dt.systemId ? ` SYSTEM "${dt.systemId}"` : '';
+    doctype = `<!DOCTYPE ${dt.name}${ids}>`;
+  }
+  return doctype + (doc.documentElement?.outerHTML ?? '');
+}
 
 /** Markup with its absolute URLs mapped (parsed in an inert template with the native innerHTML). */
 export function mapMarkupWith(html: string, map: MapUrl): string {
-  if (!ABSOLUTE.test(html) || !parseInto || !serialize) return html;
+  if (!ABSOLUTE_OR_FRAME.test(html) || !parseInto || !serialize) return html;
   const template = document.createElement('template');
   parseInto(template, html);
   mapTree(template.content, map);
   return serialize(template);
 }
 
-/** Installs the mapping on every API that parses markup written by script. */
-export function installMarkupMapping(map: MapUrl): void {
+/** Installs the mapping on every API that parses markup written by script; `frameDocuments` maps the documents of frames. */
+export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments): void {
+  frames = frameDocuments;
+  mapUrl = map;
+  parseFromString = DOMParser.prototype.parseFromString;
   const innerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'innerHTML');
   const outerHTML = Object.getOwnPropertyDescriptor(Element.prototype, 'outerHTML');
   const shadowInnerHTML = Object.getOwnPropertyDescriptor(ShadowRoot.prototype, 'innerHTML');
@@ -79,10 +119,9 @@ export function installMarkupMapping(map: MapUrl): void {
       configurable: true,
       enumerable: desc.enumerable ?? true,
       get: desc.get,
+      // (A <style>'s innerHTML is its CSS text: see style-text-mapping.ts.)
       set(this: unknown, value: unknown) {
-        // A <style>'s markup is its CSS text.
-        if (typeof value === 'string' && prop === 'innerHTML' && this instanceof HTMLStyleElement) set.call(this, mapCssUrls(value, map));
-        else set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
+        set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
       },
     });
   };
@@ -108,6 +147,24 @@ export function installMarkupMapping(map: MapUrl): void {
     const original = Document.prototype[name];
     Document.prototype[name] = function (this: Document, ...text: string[]) {
       return original.call(this, mapMarkup(text.join('')));
+    };
+  }
+  // Documents parsed by script load nothing, but their nodes do once the page takes them in: HTML
+  // and SVG documents (not XML data) are mapped as they are parsed.
+  const native = DOMParser.prototype.parseFromString;
+  DOMParser.prototype.parseFromString = function (this: DOMParser, text: string, type: DOMParserSupportedType) {
+    const doc = native.call(this, text, type);
+    if (/^(text\/html|image\/svg\+xml|application\/xhtml\+xml)$/i.test(String(type)) && ABSOLUTE_OR_FRAME.test(String(text))) mapDocumentTree(doc);
+    return doc;
+  };
+  const statics = Document as unknown as Record<string, unknown>;
+  for (const name of ['parseHTMLUnsafe', 'parseHTML']) {
+    const parse = statics[name];
+    if (typeof parse !== 'function') continue;
+    statics[name] = function (this: unknown, ...args: unknown[]) {
+      const doc = (parse as (...a: unknown[]) => Document).apply(this, args);
+      if (ABSOLUTE_OR_FRAME.test(String(args[0]))) mapDocumentTree(doc);
+      return doc;
     };
   }
 }

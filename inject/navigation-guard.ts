@@ -62,6 +62,14 @@ export function guardNavigations(win: Window, runtime: UrlRuntime): void {
     try {
       const ev = event as NavigateEventLike;
       const destination = new URL(ev.destination.url);
+      if (destination.protocol === 'data:' || destination.protocol === 'blob:') {
+        // An HTML data: or blob: document gets the runtime (browsers refuse top-level data: documents).
+        const mapped = runtime.mapFrame(destination.href);
+        if (mapped === destination.href || !ev.cancelable || ev.navigationType === 'traverse') return;
+        ev.preventDefault();
+        queueMicrotask(() => (ev.navigationType === 'replace' ? win.location.replace(mapped) : win.location.assign(mapped)));
+        return;
+      }
       if (runtime.isOnGateway(destination)) {
         if (runtime.isOtherSessionHost(destination.href)) runtime.entry.enterNow(destination.href);
         return;

@@ -101,7 +101,7 @@ function blobBootstrap(runtime: UrlRuntime, blobUrl: string, options: unknown, c
   if (!url) {
     const blob = (text: string) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
     const settings = `self.__cobrowseWorker=${JSON.stringify(runtime.workerSettings())};`;
-    const runtimeUrl = `${location.origin}${WORKER_RUNTIME}`;
+    const runtimeUrl = `${runtime.gateway}${WORKER_RUNTIME}`;
     url = module
       ? blob(`import ${JSON.stringify(blob(settings))};import ${JSON.stringify(runtimeUrl)};import ${JSON.stringify(blobUrl)};`)
       : blob(`${settings}importScripts(${JSON.stringify(runtimeUrl)},${JSON.stringify(blobUrl)});`);

@@ -112,8 +112,10 @@ export class Recorder {
     if (frame && !this.watchedFrames.has(frame)) {
       this.watchedFrames.add(frame);
       frame.addEventListener('load', () => this.guard(() => this.frameLoaded(frame)));
-      if (!frameDocument(frame)) this.onCrossFrame(frame);
     }
+    // Serialized again (a new snapshot, or moved with moveBefore, which keeps the frame's document
+    // and fires no load): the followers' new frame element is empty until the frame records again.
+    if (frame && !frameDocument(frame)) this.onCrossFrame(frame);
     if (this.roots.has(root)) return;
     this.roots.add(root);
     this.observer.observe(root, OBSERVE);

@@ -2,10 +2,12 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
+import { isHtmlDataUrl, mapBlobDocument, mapDataDocument } from './data-documents.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
-import { installMarkupMapping } from './markup-mapping.js';
+import { installMarkupMapping, mapMarkupWith } from './markup-mapping.js';
 import { installImportHook } from './module-imports.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
@@ -23,6 +25,10 @@ export class UrlRuntime {
   private readonly NativeXHR = XMLHttpRequest;
   /** The participant's cookie on the session's other hosts. */
   readonly entry: HostEntry;
+  /** The proxied origin whose `/__cobrowse/` endpoints this page uses: its own, or its creator's for a data: document (opaque origin). */
+  readonly gateway: string;
+  /** The nonce of this page's own script tag ('' when the gateway gave it none). */
+  nonce: string;
 
   constructor(
     table: Record<string, string>,
@@ -30,17 +36,20 @@ export class UrlRuntime {
     readonly realOrigin: string,
     /** Proxied origins whose host does not hold this participant's cookie yet. */
     notEntered: readonly string[] = [],
+    own: { gateway?: string; nonce?: string } = {},
   ) {
+    this.gateway = own.gateway ?? location.origin;
+    this.nonce = own.nonce ?? '';
     for (const [real, proxied] of Object.entries(table)) this.remember(real, proxied);
-    this.remember(realOrigin, location.origin);
+    if (location.origin !== 'null') this.remember(realOrigin, location.origin);
     const entered = Object.values(table).filter((origin) => !notEntered.includes(origin));
-    this.entry = new HostEntry(this.NativeXHR, entered, (origin) => this.isSessionHost(new URL(origin).host));
+    this.entry = new HostEntry(this.NativeXHR, this.gateway, entered, (origin) => this.isSessionHost(new URL(origin).host));
     for (const origin of notEntered) void this.entry.enter(origin);
   }
 
   /** True for a host of this session on the gateway (`<label>--<session>.<base>`, label `o<n>` or `h<hash>`), already proxied. */
   private isSessionHost(host: string): boolean {
-    const own = new URL(location.origin).host;
+    const own = new URL(this.gateway).host;
     const suffix = own.slice(own.indexOf('--'));
     return /^(o\d+|h[a-z2-7]{10})--/.test(host) && host.slice(host.indexOf('--')) === suffix;
   }
@@ -58,7 +67,7 @@ export class UrlRuntime {
   /** True for a URL the browser may use as it is: this session's hosts, the gateway's own host, other schemes. */
   isOnGateway(url: URL): boolean {
     if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'ws:' && url.protocol !== 'wss:') return true;
-    const own = new URL(location.origin).host;
+    const own = new URL(this.gateway).host;
     const base = own.slice(own.indexOf('.') + 1);
     return url.host === base || this.proxiedToReal.has(url.origin) || this.isSessionHost(url.host);
   }
@@ -68,6 +77,14 @@ export class UrlRuntime {
     const origins: Record<string, string> = {};
     for (const [real, proxied] of this.realToProxied) if (!proxied.includes('/__cobrowse/')) origins[real] = proxied;
     return { origin: this.realOrigin, origins, enter: Object.values(origins).filter((o) => this.entry.needs(o) !== null) };
+  }
+
+  /** Takes in what a later script tag of this realm says (see main.ts): more origins, hosts still to enter. */
+  learn(table: Record<string, string>, notEntered: readonly string[], nonce: string): void {
+    this.nonce = nonce;
+    for (const [real, proxied] of Object.entries(table)) if (!this.realToProxied.has(real)) this.remember(real, proxied);
+    this.entry.forget(notEntered);
+    for (const origin of notEntered) void this.entry.enter(origin);
   }
 
   private remember(real: string, proxied: string): void {
@@ -96,6 +113,48 @@ export class UrlRuntime {
     return mapped.href;
   }
 
+  /** What the runtime in a document this page makes (a frame's) needs from this one. */
+  tagSettings(): RuntimeTagSettings {
+    return { realOrigin: this.realOrigin, gateway: this.gateway, origins: this.workerSettings().origins, nonce: this.nonce };
+  }
+
+  /** The URL a frame or window should show for `input`: an HTML data: or blob: document with the runtime in it (see data-documents.ts), else `map(input)`. */
+  mapFrame(input: string): string {
+    if (isHtmlDataUrl(input)) return mapDataDocument(input, () => this.tagSettings());
+    if (/^[\0- ]*blob:/i.test(input)) return mapBlobDocument(input.replace(/^[\0- ]+/, ''), this.NativeXHR, (html) => this.mapSrcdoc(html), this.blobDocuments);
+    return this.map(input);
+  }
+
+  /**
+   * An iframe's srcdoc markup with its URLs mapped and the runtime's script first, after its
+   * doctype (see child-windows.ts); the rest of the markup is kept as written.
+   */
+  mapSrcdoc(html: string): string {
+    const tag = runtimeTagMarkup(this.tagSettings());
+    const doctype = /^(?:\s|<!--[\s\S]*?-->)*<!doctype[^>]*>/i.exec(html)?.[0] ?? '';
+    const rest = html.slice(doctype.length);
+    return rest.startsWith(tag) ? html : doctype + tag + mapMarkupWith(rest, (u) => this.map(u));
+  }
+
+  private bundle: string | null | undefined;
+  /** blob: URLs of HTML documents -> the blob: URLs made of them with the runtime in. */
+  private readonly blobDocuments = new Map<string, string>();
+
+  /** The text of the runtime bundle (for windows it is put into as an inline script); read once. */
+  bundleSource(): string | null {
+    if (this.bundle === undefined) {
+      try {
+        const xhr = new this.NativeXHR();
+        xhr.open('GET', `${this.gateway}/__cobrowse/inject.js`, false);
+        xhr.send();
+        this.bundle = xhr.status === 200 ? xhr.responseText : null;
+      } catch {
+        this.bundle = null;
+      }
+    }
+    return this.bundle;
+  }
+
   /** The real origin behind a proxied one (for event.origin); origins that are not the session's are returned as they are. */
   realOriginOf(origin: string): string {
     const known = this.proxiedToReal.get(origin);
@@ -109,7 +168,7 @@ export class UrlRuntime {
     if (!this.isSessionHost(host)) return origin;
     // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const real = xhr.status === 200 ? xhr.responseText.trim() : '';
     if (!real) return origin;
@@ -130,16 +189,15 @@ export class UrlRuntime {
   private lookup(origin: string): string {
     // Rare (an origin the page had not linked to): one synchronous round trip, then cached.
     const xhr = new this.NativeXHR();
-    xhr.open('GET', `${location.origin}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
+    xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
     xhr.send();
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
-    const result = proxied || `${location.origin}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
+    const result = proxied || `${this.gateway}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;
     this.remember(origin, result);
     return result;
   }
 }
 
-/** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
 /**
  * Another window's Location, as the page's script sees it: URLs assigned to it are mapped. (A
  * frame's first about:blank document has no Navigation API events, so the guard does not see them.)
@@ -163,18 +221,34 @@ function locationWrapper(runtime: UrlRuntime, cache: WeakMap<object, Location>, 
   return wrapped;
 }
 
-function windowWrapper(runtime: UrlRuntime): (w: Window | null) => Window | null {
+/** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
+function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessage']): (w: Window | null) => Window | null {
   const cache = new WeakMap<object, Window>();
   const locations = new WeakMap<object, Location>();
   return (w) => {
     if (!w || w === window) return w;
+    adoptWindow(
+      w,
+      () => runtime.tagSettings(),
+      () => runtime.bundleSource(),
+    );
     guardNavigations(w, runtime);
     let wrapped = cache.get(w);
     if (!wrapped) {
+      // A same-origin window's own postMessage is its runtime's replacement, a function of that
+      // window's realm: the message would name that window as its source (HTML: the incumbent
+      // global's). This window's native postMessage keeps this window the source.
+      const send = (...args: unknown[]) => {
+        let sameOrigin = false;
+        try {
+          sameOrigin = w.document !== undefined;
+        } catch {
+          // Cross-origin: its postMessage is the browser's own.
+        }
+        return sameOrigin ? (nativePostMessage as (...a: unknown[]) => void).apply(w, args) : (w.postMessage as (...a: unknown[]) => void).apply(w, args);
+      };
       const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
-        typeof targetOrigin === 'string'
-          ? w.postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
-          : w.postMessage(message, targetOrigin as WindowPostMessageOptions);
+        typeof targetOrigin === 'string' ? send(message, runtime.proxiedOriginOf(targetOrigin), transfer) : send(message, targetOrigin);
       wrapped = new Proxy(w, {
         get(target, prop) {
           if (prop === 'postMessage') return post;
@@ -203,17 +277,21 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     runtime.entry.enterNow(mapped);
     return sendBeacon.call(this, mapped, data);
   };
+  // The opened window is handed out as event.source hands it out (one wrapper per window), so
+  // that `event.source === popup` holds, as the OAuth popups of sites check.
+  const wrapWindow = windowWrapper(runtime, window.postMessage);
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
-    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, url === undefined || url === '' ? url : map(String(url)), ...rest);
-    if (opened) guardNavigations(opened, runtime);
-    return opened;
+    const target = url === undefined || url === '' ? url : runtime.mapFrame(String(url));
+    const opened = (windowOpen as (...a: unknown[]) => Window | null).call(this, target, ...rest);
+    return wrapWindow(opened);
   } as typeof window.open;
   guardNavigations(window, runtime);
   guardTargetedLinks(runtime);
 
-  installElementUrls(map);
-  installMarkupMapping(map);
+  const frames = { url: (u: string) => runtime.mapFrame(u), srcdoc: (html: string) => runtime.mapSrcdoc(html) };
+  installElementUrls(map, frames);
+  installMarkupMapping(map, frames);
   installCssMapping(map);
   installStyleTextMapping(map);
 
@@ -225,7 +303,6 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     typeof targetOrigin === 'string'
       ? postMessage(message, runtime.proxiedOriginOf(targetOrigin), transfer)
       : postMessage(message, targetOrigin as WindowPostMessageOptions)) as typeof window.postMessage;
-  const wrapWindow = windowWrapper(runtime);
   const openerDesc = Object.getOwnPropertyDescriptor(window, 'opener');
   if (openerDesc?.get && window.opener) {
     const getOpener = openerDesc.get;
@@ -248,6 +325,25 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
       configurable: true,
       get(this: unknown) {
         return wrapWindow(get.call(this) as Window | null);
+      },
+    });
+  }
+  // A same-origin frame's document reached from here: its window gets the runtime first (child-windows.ts).
+  for (const proto of [HTMLIFrameElement.prototype, HTMLFrameElement.prototype]) {
+    const desc = Object.getOwnPropertyDescriptor(proto, 'contentDocument');
+    if (!desc?.get) continue;
+    const get = desc.get;
+    Object.defineProperty(proto, 'contentDocument', {
+      configurable: true,
+      get(this: unknown) {
+        const doc = get.call(this) as Document | null;
+        if (doc?.defaultView)
+          adoptWindow(
+            doc.defaultView,
+            () => runtime.tagSettings(),
+            () => runtime.bundleSource(),
+          );
+        return doc;
       },
     });
   }

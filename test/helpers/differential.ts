@@ -77,7 +77,9 @@ const SNAPSHOT = `() => {
   const root = document.documentElement.cloneNode(true);
   root.removeAttribute('data-gateway-nonce');
   for (const el of root.querySelectorAll('[data-cobrowse]')) el.remove();
-  return document.compatMode + ' ' + document.characterSet + ' ' + document.contentType + '\\n' + root.outerHTML.replace(/\\s+/g, ' ');
+  // The runtime's own script first in srcdoc markup (the gateway's, like the elements taken out above).
+  const html = root.outerHTML.replace(/&lt;script data-cobrowse=(?:""|&quot;&quot;)[^]*?&lt;\\/script&gt;|<script data-cobrowse=&quot;&quot;[^]*?<\\/script>/g, '');
+  return document.compatMode + ' ' + document.characterSet + ' ' + document.contentType + '\\n' + html.replace(/\\s+/g, ' ');
 }`;
 
 function depth(frame: Frame): number {

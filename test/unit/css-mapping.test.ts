@@ -1,7 +1,7 @@
 // The page-side CSS URL mapping (CSS written by script): which URLs it finds and how it writes them back.
 
 import { describe, expect, it } from 'vitest';
-import { mapCssUrls } from '../../inject/css-mapping.js';
+import { cssUrlEdits, mapCssUrls } from '../../inject/css-mapping.js';
 import { mapUrlList } from '../../inject/markup-mapping.js';
 
 const map = (url: string) => (url.startsWith('https://cdn.example/') ? url.replace('https://cdn.example/', 'http://o2--s.gw/') : url);
@@ -24,6 +24,9 @@ describe('mapCssUrls', () => {
     ['other strings untouched', 'a::after{content:"https://cdn.example/x"}', 'a::after{content:"https://cdn.example/x"}'],
     ['comments untouched', '/* url(https://cdn.example/c.png) */a{}', '/* url(https://cdn.example/c.png) */a{}'],
     ['not a url( function', 'a{b:myurl(https://cdn.example/x)}', 'a{b:myurl(https://cdn.example/x)}'],
+    ['a quoted url() the text ends in', 'a{b:url("https://cdn.example/a.png', 'a{b:url("http://o2--s.gw/a.png"'],
+    ['an @import string the text ends in', "@import 'https://cdn.example/b.css", "@import 'http://o2--s.gw/b.css'"],
+    ['an unquoted url() the text ends in', 'a{b:url(https://cdn.example/a.png', 'a{b:url(http://o2--s.gw/a.png'],
     ['relative and other origins kept', 'a{b:url(/x.png);c:url(https://other.example/y.png)}', 'a{b:url(/x.png);c:url(https://other.example/y.png)}'],
   ];
   for (const [name, css, expected] of cases) it(name, () => expect(mapCssUrls(css, map)).toBe(expected));
@@ -34,6 +37,17 @@ describe('mapCssUrls', () => {
     expect(mapCssUrls('a{b:url("https://cdn.example/x")}', (u) => (u.includes('cdn') ? 'http://o2--s.gw/"q".png' : u))).toBe(
       'a{b:url("http://o2--s.gw/\\"q\\".png")}',
     );
+  });
+});
+
+describe('cssUrlEdits', () => {
+  it('gives each mapped URL as the span of the text it replaces', () => {
+    const css = 'a{b:url(/x.png);c:url("https://cdn.example/a.png")} @import "https://cdn.example/b.css";';
+    const edits = cssUrlEdits(css, map);
+    expect(edits.map((e) => [css.slice(e.from, e.to), e.text])).toEqual([
+      ['"https://cdn.example/a.png"', '"http://o2--s.gw/a.png"'],
+      ['"https://cdn.example/b.css"', '"http://o2--s.gw/b.css"'],
+    ]);
   });
 });
 

@@ -1,0 +1,102 @@
+// Other windows and the URL runtime: what a cross-origin frame does to the top window (not fixed,
+// kept as expected failures: they need the frame's scripts rewritten, see ARCHITECTURE.md), what
+// it does to its parent, and the wrappers the runtime hands out for other windows.
+
+import { describe, expect, it } from 'vitest';
+import { html, useRuntimeSuite } from '../helpers/runtime-suite.js';
+
+const suite = useRuntimeSuite();
+
+describe("a cross-origin frame and the top window (not fixed: they need the frame's scripts rewritten, see ARCHITECTURE.md)", () => {
+  /** The top page on site-a with a frame on site-b whose script is given below. */
+  async function topWithFrame(frameScript: string) {
+    suite.sites.pages.set(
+      'a/with-frame',
+      html(
+        'with-frame',
+        `<p id="got"></p><iframe id="f" src="${suite.sites.b}/framed"></iframe><script>addEventListener('message', function (e) { document.getElementById('got').textContent += e.data + ' from ' + e.origin + ';'; });</script>`,
+      ),
+    );
+    suite.sites.pages.set('b/framed', html('framed', `<p>framed</p><script>${frameScript}</script>`));
+    suite.sites.pages.set('a/landed', html('landed', '<p id="landed">landed</p>'));
+    const host = await suite.openHost('/with-frame');
+    const frame = await (await host.page.$('#f'))?.contentFrame();
+    await expect.poll(() => frame?.evaluate(() => document.readyState)).toBe('complete');
+    return { ...host, frame };
+  }
+
+  // Chromium fires no navigate event in the top window for a navigation a cross-origin document
+  // starts (HTML: only for an initiator that is same origin-domain), and `top` cannot be replaced
+  // ([LegacyUnforgeable]): the runtimes of both windows never see the assignment.
+  it.fails('top.location = <real URL of an allowed origin> in a cross-origin frame stays on the gateway', async () => {
+    const { context, page, frame, escaped } = await topWithFrame(`window.go = function () { top.location = ${JSON.stringify(`${suite.sites.a}/landed`)}; };`);
+    await Promise.all([
+      page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() }),
+      frame?.evaluate(() => (window as unknown as { go(): void }).go()),
+    ]);
+    try {
+      expect(escaped()).toEqual([]);
+      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // The frame's `parent` is wrapped (it is [Replaceable]); `top` is not, and a cross-origin
+  // WindowProxy's postMessage is not the frame's Window.prototype.postMessage (patching that sees
+  // no call): Chromium drops the message, whose target origin is the real one.
+  it.fails('top.postMessage(msg, <real origin of the top page>) from a cross-origin frame arrives', async () => {
+    const { context, page, frame } = await topWithFrame(`window.post = function () { top.postMessage('via-top', ${JSON.stringify(suite.sites.a)}); };`);
+    try {
+      await frame?.evaluate(() => (window as unknown as { post(): void }).post());
+      await expect.poll(() => page.textContent('#got'), { timeout: 2000 }).toBe(`via-top from ${suite.sites.b};`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('parent.postMessage(msg, <real origin>) and parent.location = <real URL> from a cross-origin frame work through the gateway', async () => {
+    const { context, page, frame, escaped } = await topWithFrame(
+      `window.post = function () { parent.postMessage('via-parent', ${JSON.stringify(suite.sites.a)}); }; window.go = function () { parent.location = ${JSON.stringify(`${suite.sites.a}/landed`)}; };`,
+    );
+    await frame?.evaluate(() => (window as unknown as { post(): void }).post());
+    await expect.poll(() => page.textContent('#got')).toBe(`via-parent from ${suite.sites.b};`);
+    await Promise.all([page.waitForURL(/\/landed$/), frame?.evaluate(() => (window as unknown as { go(): void }).go())]);
+    expect(await page.textContent('#landed')).toBe('landed');
+    expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('URL runtime: the windows it hands out', () => {
+  it('window.open returns the window event.source names: event.source === popup holds, and popup.postMessage(msg, <real origin>) arrives', async () => {
+    suite.sites.pages.set('a/opener', html('opener', '<p id="got"></p>'));
+    suite.sites.pages.set(
+      'a/popup',
+      html(
+        'popup',
+        `<script>addEventListener('message', function (e) { e.source.postMessage('pong:' + e.data, ${JSON.stringify(suite.sites.a)}); }); opener.postMessage('ready', ${JSON.stringify(suite.sites.a)});</script>`,
+      ),
+    );
+    const { context, page, escaped } = await suite.openHost('/opener');
+    const result = await page.evaluate(
+      (a) =>
+        new Promise<string[]>((resolve) => {
+          const seen: string[] = [];
+          let popup: Window | null = null;
+          addEventListener('message', (e) => {
+            seen.push(`${e.data} same=${e.source === popup}`);
+            if (e.data === 'ready') popup?.postMessage('ping', a);
+            else resolve(seen);
+          });
+          popup = window.open('/popup', 'p');
+          setTimeout(() => resolve([...seen, 'no answer']), 5000);
+        }),
+      suite.sites.a,
+    );
+    expect(result).toEqual(['ready same=true', 'pong:ping same=true']);
+    expect(escaped()).toEqual([]);
+    await context.close();
+  });
+});
