@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { skipPlainMarkup } from '../../gateway/rewrite/html-fast-skip.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
 
@@ -14,16 +15,6 @@ function mapUrl(url: string): string | null {
   const u = url.trim();
   if (/^[a-z][a-z0-9+.-]*:/i.test(u) || /^[/\\]{2}/.test(u)) return `http://mapped.test/${encodeURIComponent(u)}`;
   return null;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TAGS = [

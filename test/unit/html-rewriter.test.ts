@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeadInjector } from '../../gateway/html-inject.js';
 import { HtmlRewriter, HtmlRewriteStream, type HtmlUrlContext, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
 const SNIP = SNIPPET.toString('latin1');
@@ -45,16 +46,6 @@ async function headInject(doc: Buffer): Promise<Buffer> {
 function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
   const bounds = [0, ...cuts, buf.length];
   return bounds.slice(1).map((end, i) => buf.subarray(bounds[i], end));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomCuts(random: () => number, length: number, pieces: number): number[] {

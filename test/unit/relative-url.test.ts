@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { cssUnescape } from '../../gateway/rewrite/css-escapes.js';
 import { decodeAttributeEntities } from '../../gateway/rewrite/html-entities.js';
 import { absoluteUrlForm, listMayHaveAbsolute, mayBeAbsolute } from '../../gateway/rewrite/relative-url.js';
+import { mulberry32 } from '../helpers/random.js';
 
 /** What proxy.ts's markupUrl treats as absolute (everything else it leaves as it is). */
 const ABSOLUTE = /^([a-z][a-z0-9+.-]*:|\/\/|\\\\)/i;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const may = (raw: string): boolean => mayBeAbsolute(raw, 0, raw.length);
 
