@@ -3,14 +3,12 @@
 // head before the origin has finished), bodiless answers stay bodiless, and a client that goes
 // away mid-page closes the upstream response.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
 
-let origin: Server;
 let originUrl = '';
 let t: TestGateway;
 let host: { cookie: string; proxiedOrigin: string };
@@ -105,18 +103,15 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
+let running: OriginBehindGateway;
+
 beforeAll(async () => {
-  origin = createServer(serve);
-  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
-  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: originUrl }] });
-  const session = await createSession(t, `${originUrl}/whole`);
-  host = await t.join(session.hostUrl);
+  running = await originBehindGateway(serve, '/whole');
+  ({ originUrl, t, host } = running);
 });
 
 afterAll(async () => {
-  await t?.close();
-  origin?.close();
+  await running?.close();
 });
 
 function get(path: string, headers: Record<string, string> = {}) {

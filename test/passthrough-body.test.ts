@@ -5,14 +5,12 @@
 // backpressure, and a client that goes away closes the upstream response.
 
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
 
-let origin: Server;
-let originUrl = '';
+let _originUrl = '';
 let t: TestGateway;
 let host: { cookie: string; proxiedOrigin: string };
 let nextEvent: () => void = () => {};
@@ -68,18 +66,15 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
+let running: OriginBehindGateway;
+
 beforeAll(async () => {
-  origin = createServer(serve);
-  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
-  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: originUrl }] });
-  const session = await createSession(t, `${originUrl}/api/items`);
-  host = await t.join(session.hostUrl);
+  running = await originBehindGateway(serve, '/api/items');
+  ({ _originUrl, t, host } = running);
 });
 
 afterAll(async () => {
-  await t?.close();
-  origin?.close();
+  await running?.close();
 });
 
 function open(path: string, signal?: AbortSignal) {

@@ -2,6 +2,8 @@
 // a browser would: Node cannot resolve *.localhost, so requests go to 127.0.0.1 with a Host header.
 
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { validateConfig } from '../../config/schema.js';
 import { Logger, type LogLevel } from '../../gateway/log.js';
@@ -87,4 +89,32 @@ export async function createSession(
   const res = await t.call('POST', `${t.gateway.url}/api/sessions`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
   if (res.status !== 201) throw new Error(`POST /api/sessions answered ${res.status}: ${res.text}`);
   return res.json();
+}
+
+/** A node:http origin on 127.0.0.1 (port 0), a gateway whose only site it is, and a session on `entryPath` whose host has joined. */
+export interface OriginBehindGateway {
+  origin: Server;
+  originUrl: string;
+  t: TestGateway;
+  host: { cookie: string; proxiedOrigin: string; landing: string };
+  close(): Promise<void>;
+}
+
+export async function originBehindGateway(serve: (req: IncomingMessage, res: ServerResponse) => void, entryPath: string): Promise<OriginBehindGateway> {
+  const origin = createServer(serve);
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  const t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: originUrl }] });
+  const session = await createSession(t, `${originUrl}${entryPath}`);
+  const host = await t.join(session.hostUrl);
+  return {
+    origin,
+    originUrl,
+    t,
+    host,
+    close: async () => {
+      await t.close();
+      origin.close();
+    },
+  };
 }
