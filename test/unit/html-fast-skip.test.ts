@@ -6,15 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { skipPlainMarkup } from '../../gateway/rewrite/html-fast-skip.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { absoluteUrlForm } from '../../gateway/rewrite/relative-url.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
 
-/** A mapper that keeps every relative URL (what relativeUrlsStay promises) and marks the absolute ones. */
+/** A mapper that keeps every relative URL (what relativeUrlsStay promises) and marks the absolute ones, as the browser's URL parser reads them (markupUrl's rule). */
 function mapUrl(url: string): string | null {
-  const u = url.trim();
-  if (/^[a-z][a-z0-9+.-]*:/i.test(u) || /^[/\\]{2}/.test(u)) return `http://mapped.test/${encodeURIComponent(u)}`;
-  return null;
+  const form = absoluteUrlForm(url);
+  return form === null ? null : `http://mapped.test/${encodeURIComponent(form)}`;
 }
 
 const TAGS = [
@@ -229,12 +229,19 @@ function attribute(random: () => number): string {
   return `${name}${eq}"${value}"`;
 }
 
+/** What goes between attributes: mostly a space, sometimes indentation as formatted markup has it. */
+function separator(random: () => number): string {
+  const r = random();
+  if (r < 0.6) return pick(random, [' ', ' ', '\n', '\t', '/', ' / ', '']);
+  return `\n${' '.repeat(1 + Math.floor(random() * 12))}`;
+}
+
 function tag(random: () => number): string {
   const name = pick(random, TAGS);
   let out = `<${name}`;
   const n = Math.floor(random() * 4);
-  for (let k = 0; k < n; k++) out += pick(random, [' ', ' ', '\n', '\t', '/', ' / ', '']) + attribute(random);
-  return out + pick(random, ['>', '>', '>', ' >', '/>', ' />', '\n>', '']);
+  for (let k = 0; k < n; k++) out += separator(random) + attribute(random);
+  return out + pick(random, ['>', '>', '>', ' >', '/>', ' />', '\n>', '', `${separator(random)}>`]);
 }
 
 function document(random: () => number, parts: number): string {
@@ -322,6 +329,26 @@ describe('the HTML scanner fast path', () => {
       const bytes = Buffer.from(html, 'utf8');
       const reference = rewriteChunks(bytes, [], false).toString('latin1');
       for (let cut = 0; cut <= bytes.length; cut++) expect(rewriteChunks(bytes, [cut], true).toString('latin1'), `${html} cut at ${cut}`).toBe(reference);
+    }
+  });
+
+  it('stays linear on tags that fail to match after long runs of whitespace (no backtracking blow-up)', () => {
+    // With an optional attribute after each separator, a run of N spaces could be split 2^N ways,
+    // all retried when the tag failed: the 113-byte <img> below took about two minutes.
+    const inputs: string[] = [];
+    for (const indent of [7, 40, 5000]) {
+      const sp = `\n${' '.repeat(indent)}`;
+      inputs.push(`<img${sp}class="hero"${sp}alt="A picture"${sp}loading="lazy"${sp}src="https://cdn.example.com/x.png">`);
+      inputs.push(`<div${sp}id="a"${sp}:class="{a: b}"${sp}x-on:click="go()">`);
+      inputs.push(`</div${sp}a${sp}b${sp}:c>`);
+    }
+    inputs.push(`<a${' '.repeat(100_000)}"`, `<a${' b=c'.repeat(20_000)}`, `<a${' / b / c'.repeat(20_000)}`, `</a${' b=c  '.repeat(20_000)}`);
+    for (const input of inputs) {
+      const started = performance.now();
+      expect(skipPlainMarkup(input, 0)).toBe(0);
+      rewriteHtml(input, { mapUrl, relativeUrlsStay: true });
+      // Generous: each takes well under 10 ms here; an exponential case takes minutes.
+      expect(performance.now() - started, JSON.stringify(input.slice(0, 60))).toBeLessThan(2000);
     }
   });
 
