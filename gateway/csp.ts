@@ -111,3 +111,19 @@ function rewritePolicy(policy: string, ctx: CspContext): string {
   if (connectFallback) out.push(['connect-src', ...new Set(connectFallback)].join(' '));
   return out.join('; ');
 }
+
+/**
+ * The gateway's own policy, sent beside the site's (the browser enforces every policy it gets):
+ * a document or worker of a proxied host may load from, connect to, frame and post forms to the
+ * gateway's hosts (and data:, blob:) only. It allows everything else a page may do (inline
+ * scripts, eval, wasm), so it changes nothing for a page whose URLs are all mapped; what the
+ * rewriter and the URL runtime miss (an import() in eval or an event handler, a script the
+ * lexer misreads, a data: frame's fetch, a form to a real site) is refused by the browser before
+ * any request leaves, instead of reaching the real site. Navigations are outside CSP's reach.
+ */
+export function containmentPolicy(gatewayOrigin: string): string {
+  const base = new URL(gatewayOrigin);
+  const ws = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  const hosts = `'self' ${base.protocol}//${base.host} ${base.protocol}//*.${base.host} ${ws}//*.${base.host}`;
+  return `default-src ${hosts} data: blob: 'unsafe-inline' 'unsafe-eval'; form-action ${hosts}`;
+}

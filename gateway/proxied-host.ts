@@ -7,7 +7,7 @@ import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
-import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
+import { browserUrlFor, containment, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';
 import { viewPage } from './view-page.js';
@@ -250,7 +250,8 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/view') {
     exchange.sendComplete(
       200,
-      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE],
+      // The mirror shows the host's page: what it loads must stay on the gateway too.
+      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE, ['content-security-policy', containment(gw)]],
       viewPage(participant.role, maskSelectorsFor(gw, session, host.label)),
     );
     return;

@@ -10,7 +10,7 @@ import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
-import { rewriteCsp } from './csp.js';
+import { containmentPolicy, rewriteCsp } from './csp.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
@@ -64,6 +64,30 @@ function applyCsp(gw: GatewayContext, session: Session, label: string, target: U
     });
   }
   return nonce;
+}
+
+/** Fetch destinations whose response becomes a document or a worker (the contexts a CSP governs). */
+const CONTAINED_DESTINATIONS = new Set(['document', 'iframe', 'frame', 'object', 'embed', 'worker', 'sharedworker', 'serviceworker']);
+/** Types that make a document when no Sec-Fetch-Dest says what the response is for. */
+const DOCUMENT_TYPE = /^(?:text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)\b/i;
+
+/** Whether the response gets the gateway's containment policy (csp.ts containmentPolicy). */
+function isContained(raw: RawHeaders, request: Exchange['request']): boolean {
+  const dest = request.headers['sec-fetch-dest'];
+  if (dest !== undefined) return CONTAINED_DESTINATIONS.has(dest);
+  return DOCUMENT_TYPE.test(String(raw['content-type'] ?? ''));
+}
+
+const containmentByOrigin = new Map<string, string>();
+/** The containment policy of this gateway (built once per gateway origin). */
+export function containment(gw: GatewayContext): string {
+  const origin = gw.mapper.gatewayOrigin;
+  let policy = containmentByOrigin.get(origin);
+  if (policy === undefined) {
+    policy = containmentPolicy(origin);
+    containmentByOrigin.set(origin, policy);
+  }
+  return policy;
 }
 
 /**
@@ -282,6 +306,7 @@ export async function proxyRequest(
   }
   if (participant) await applyClearSiteData(session, mapped.headers, target);
   const nonce = applyCsp(gw, session, label, target, mapped.headers);
+  if (isContained(raw, request)) mapped.headers.push(['content-security-policy', containment(gw)]);
   session.touch();
   // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
   const upstreamSeconds = (performance.now() - started) / 1000;

@@ -1,0 +1,120 @@
+// The gateway's containment policy (gateway/csp.ts containmentPolicy) in real Chromium: requests
+// the rewriter and the URL runtime do not see (import() in eval, new Function, an event handler
+// or a string timer; a module the lexer misreads; the fetch of a data: frame written in the
+// site's HTML) are refused by the browser instead of reaching the real site, while the page's
+// mapped URLs keep working and the sync script runs.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, newParticipant } from '../helpers/browser.js';
+import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
+let a: Server;
+let b: Server;
+let aOrigin = '';
+let bOrigin = '';
+let t: TestGateway;
+let browser: Browser;
+/** Paths of site B that were asked for, by anyone (the gateway's own requests included). */
+const bHits: string[] = [];
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** A page whose escapes no rewriting sees; every one of them asks site B for a path starting /esc-. */
+function escapes(): string {
+  const dataFrame = `<script>fetch('${bOrigin}/esc-data-frame')</script>`;
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Escapes</title></head><body>
+<h1 id="title">Escapes</h1>
+<img id="mapped" src="${bOrigin}/img.png" alt="">
+<img id="handler" src="/img.png" onload="import('${bOrigin}/esc-onload.js').catch(() => {})" alt="">
+<script>
+  eval("import('${bOrigin}/esc-eval.js').catch(() => {})");
+  new Function("return import('${bOrigin}/esc-function.js').catch(() => {})")();
+  setTimeout("import('${bOrigin}/esc-timeout.js').catch(() => {})", 0);
+</script>
+<script type="module">label: {}
+/'/.test('');
+import '${bOrigin}/esc-lexer.js';
+//'
+</script>
+<iframe id="data" src="data:text/html,${encodeURIComponent(dataFrame)}"></iframe>
+</body></html>`;
+}
+
+beforeAll(async () => {
+  a = createServer((req, res) => {
+    if (req.url === '/escapes') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(escapes());
+    } else if (req.url === '/img.png') {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(PNG);
+    } else res.writeHead(404).end();
+  });
+  b = createServer((req, res) => {
+    bHits.push(req.url ?? '');
+    if (req.url === '/img.png') {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(PNG);
+      return;
+    }
+    res.writeHead(200, { 'content-type': req.url?.endsWith('.js') ? 'text/javascript' : 'text/plain', 'access-control-allow-origin': '*' });
+    res.end(req.url?.endsWith('.js') ? 'export default 1;' : 'ok');
+  });
+  aOrigin = await listen(a);
+  bOrigin = await listen(b);
+  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: aOrigin }, { url: bOrigin }] });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  a?.close();
+  b?.close();
+});
+
+describe('containment policy', () => {
+  it('refuses what no rewriting saw, before it leaves the browser, and keeps the mapped page working', async () => {
+    const session = await createSession(t, `${aOrigin}/escapes`);
+    const host = await newParticipant(browser);
+    // Requests that got an answer (Playwright also reports the ones the policy stopped, as failed).
+    const requested: string[] = [];
+    host.context.on('response', (r) => requested.push(r.url()));
+    const refused: string[] = [];
+    host.page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/.test(m.text())) refused.push(m.text());
+    });
+    await host.page.goto(session.hostUrl);
+    // The mapped image of site B loads through the gateway, and the sync script runs.
+    await expect.poll(() => host.page.evaluate(() => (document.getElementById('mapped') as HTMLImageElement).naturalWidth)).toBe(2);
+    await expect.poll(() => host.page.evaluate(() => (document.getElementById('handler') as HTMLImageElement).naturalWidth)).toBe(2);
+    expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
+    // Every escape has been tried (and refused) once the policy said so for each of the six.
+    await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bHits.filter((p) => p.startsWith('/esc-'))).toEqual([]);
+    const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
+    expect(requested.filter((u) => !gatewayHost.test(u) && !u.startsWith('data:'))).toEqual([]);
+    await host.context.close();
+  });
+
+  it('sends the policy with documents and workers, not with other subresources', async () => {
+    const session = await createSession(t, `${aOrigin}/escapes`);
+    const joined = await t.join(session.hostUrl);
+    const headers = { cookie: joined.cookie };
+    const page = await t.call('GET', `${joined.proxiedOrigin}/escapes`, { headers: { ...headers, 'sec-fetch-dest': 'document' } });
+    const policies = ([] as string[]).concat(page.headers['content-security-policy'] ?? []);
+    expect(policies.join(',')).toContain(`default-src 'self' http://cobrowse.localhost:${t.gateway.port} http://*.cobrowse.localhost:${t.gateway.port}`);
+    const image = await t.call('GET', `${joined.proxiedOrigin}/img.png`, { headers: { ...headers, 'sec-fetch-dest': 'image' } });
+    expect(image.headers['content-security-policy']).toBeUndefined();
+    const view = await t.call('GET', `${joined.proxiedOrigin}/__cobrowse/view`, { headers });
+    expect(String(view.headers['content-security-policy'])).toContain('form-action');
+  });
+});
