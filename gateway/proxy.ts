@@ -315,8 +315,11 @@ export async function proxyRequest(
   }
   if (kind === 'script') {
     const started = performance.now();
-    const outcome = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, scriptRewrite(gw, session, request, raw, target));
-    exchange.annotations.script = outcome;
+    const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
+    const rewrite = scriptRewrite(gw, session, request, raw, target);
+    const sent = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, Number.isFinite(length) ? length : null, rewrite);
+    exchange.annotations.script = sent.outcome;
+    exchange.annotations.scriptStreamed = sent.streamed;
     exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
     return;
   }
