@@ -11,6 +11,7 @@ import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
+import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet } from './html-inject.js';
@@ -40,14 +41,23 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
 
 /**
  * Rewrites the page's Content-Security-Policy headers in place (sources mapped, the injected script
- * allowed); returns the nonce the script tag must carry, or null when the page has no policy.
+ * allowed); returns the nonce the script tag must carry and what the site's own policies say about
+ * inline scripts the gateway rewrites, or nulls when the page has no policy.
  */
-function applyCsp(gw: GatewayContext, session: Session, label: string, target: URL, headers: [string, string][]): string | null {
+function applyCsp(
+  gw: GatewayContext,
+  session: Session,
+  label: string,
+  target: URL,
+  headers: [string, string][],
+): { nonce: string | null; inlineScripts: InlineScriptPolicy | null } {
   let nonce: string | null = null;
+  const original: { value: string; reportOnly: boolean }[] = [];
   const base = new URL(gw.mapper.gatewayOrigin);
   for (const h of headers) {
     if (h[0] !== 'content-security-policy' && h[0] !== 'content-security-policy-report-only') continue;
     nonce ??= randomBytes(16).toString('base64');
+    original.push({ value: h[1], reportOnly: h[0] === 'content-security-policy-report-only' });
     const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
     h[1] = rewriteCsp(h[1], {
       pageOrigin: target,
@@ -63,7 +73,7 @@ function applyCsp(gw: GatewayContext, session: Session, label: string, target: U
       entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
     });
   }
-  return nonce;
+  return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
 }
 
 /**
@@ -281,7 +291,7 @@ export async function proxyRequest(
     }
   }
   if (participant) await applyClearSiteData(session, mapped.headers, target);
-  const nonce = applyCsp(gw, session, label, target, mapped.headers);
+  const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
   session.touch();
   // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
   const upstreamSeconds = (performance.now() - started) / 1000;
@@ -362,6 +372,7 @@ export async function proxyRequest(
           mapUrl,
           charset,
           relativeUrlsStay: true,
+          inlineScripts,
           snippet: injectionSnippet({
             nonce,
             mask: maskSelectorsFor(gw, session, label),

@@ -25,6 +25,14 @@ export class Edits {
     this.reps.push(rep);
   }
 
+  /** Drops the edits that start at `pos` or later (text from there is fed again). */
+  dropFrom(pos: number): void {
+    while (this.spans.length > 0 && this.spans[this.spans.length - 2]! >= pos) {
+      this.spans.length -= 2;
+      this.reps.length -= 1;
+    }
+  }
+
   clear(): void {
     this.spans.length = 0;
     this.reps.length = 0;

@@ -3,7 +3,12 @@
 // external scripts (js-imports.ts, import-map.ts). The text is copied through as it arrives until
 // the word `import` (or `export`, in a module) shows up; from there it is held until </script>,
 // then lexed whole (with the text before it as context) and edited. Import maps are held whole.
+// In a page whose Content-Security-Policy works with hashes, a rewritten element no longer
+// matches its hash: there the start tag is held with the text (the scanner feeds both again until
+// </script> is in), so that the tag can get the gateway's nonce when the site's policy allows the
+// original text (csp-inline-scripts.ts).
 
+import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
 import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
 import type { TextEnd } from './html-raw-text.js';
@@ -73,23 +78,40 @@ export class ScriptText {
   private holding = false;
   /** Where the search for </script> goes on, from the start of the held part. */
   private resume = 0;
+  /** With a policy: where the start tag began and where its `>` is, in the text of this scan (-1: gone on). */
+  private tagStart = -1;
+  private tagGt = -1;
+  private ownNonce = false;
+  /** The last scan returned -1 to have the start tag fed again with the text (the scanner goes back to data). */
+  restart = false;
   private readonly mapSpecifier: (url: string) => string | null;
 
   constructor(
     private readonly rest: TextEnd,
     mapUrl: HtmlMapUrl,
     private readonly codec: TextCodec,
+    private readonly policy: InlineScriptPolicy | null = null,
   ) {
     const context = { tag: 'script', attr: '' };
     this.mapSpecifier = (url) => mapUrl(url, context);
   }
 
-  /** A <script> start tag was seen; its text is of `kind` (scriptTextKind). */
-  begin(kind: number): void {
+  /** A <script> start tag text[tagStart, tagEnd) was seen; its text is of `kind` (scriptTextKind); `ownNonce`: it has a nonce attribute. */
+  begin(kind: number, tagStart: number, tagEnd: number, ownNonce: boolean): void {
     this.kind = kind;
     this.before = '';
     this.holding = false;
     this.resume = 0;
+    this.restart = false;
+    this.ownNonce = ownNonce;
+    const withTag = this.holdsTag();
+    this.tagStart = withTag ? tagStart : -1;
+    this.tagGt = withTag ? tagEnd - 1 : -1;
+  }
+
+  /** Whether the start tag must be held with the text (a policy with hashes decides whether the rewritten element gets a nonce). */
+  holdsTag(): boolean {
+    return this.policy !== null && this.kind !== SCRIPT_DATA && !this.ownNonce;
   }
 
   /** In script data: at the `<` of </script>, with the edits of the text added, or -1 (hold from `holdPos`). */
@@ -106,6 +128,15 @@ export class ScriptText {
     // The script's text runs at least to `stop`; it is complete at </script> or at the end of the document.
     const stop = r < 0 ? rest.holdPos : r;
     const complete = this.ended || (final && r >= 0);
+    if (this.tagStart !== -1 && !complete) {
+      if (stop - this.tagStart <= MAX_INLINE_SCRIPT) {
+        // Tag and text are fed again with the next chunk, until </script> is in.
+        this.restart = true;
+        return this.hold(this.tagStart);
+      }
+      // Too long to hold with its tag: looked at as in a page without a policy (no nonce).
+      this.tagStart = -1;
+    }
     if (!this.holding) {
       const from = this.kind === SCRIPT_IMPORT_MAP ? i : this.firstWord(text, i, stop);
       if (from !== -1 && !complete) {
@@ -149,7 +180,9 @@ export class ScriptText {
   private rewrite(text: string, i: number, r: number, edits: Edits): void {
     if (this.kind === SCRIPT_IMPORT_MAP) {
       const mapped = rewriteImportMap(this.codec.decode(text.slice(i, r)), this.mapSpecifier);
-      if (mapped !== null) edits.add(i, r, mapped);
+      if (mapped === null) return;
+      this.addNonce(text, i, r, edits);
+      edits.add(i, r, mapped);
       return;
     }
     const options: ScriptImportOptions = {
@@ -163,10 +196,19 @@ export class ScriptText {
     const offset = i - this.before.length;
     // Edits come after an import word, so never in the text already sent on; checked all the same.
     if (offset + found[0]!.s < i) return;
+    this.addNonce(text, i, r, edits);
     addScriptEdits(found, offset, edits);
   }
 
+  /** The rewritten element's start tag (still in `text`) gets the gateway's nonce when the site's policy allows the original text[i, r). */
+  private addNonce(text: string, i: number, r: number, edits: Edits): void {
+    if (this.tagStart === -1 || this.policy === null || this.before !== '' || edits.lastEnd > this.tagGt) return;
+    const nonce = this.policy.nonceFor(inlineSourceText(this.codec.decode(text.slice(i, r))), this.ownNonce);
+    if (nonce !== null) edits.add(this.tagGt, this.tagGt, ` nonce="${nonce}"`);
+  }
+
   private done(r: number): number {
+    this.tagStart = -1;
     this.kind = SCRIPT_DATA;
     this.before = '';
     this.holding = false;

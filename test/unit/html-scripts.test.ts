@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { InlineScriptPolicy } from '../../gateway/csp-inline-scripts.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 import { MAX_INLINE_SCRIPT } from '../../gateway/rewrite/html-script-text.js';
 import { rewriteImportMap } from '../../gateway/rewrite/import-map.js';
@@ -178,5 +180,67 @@ describe('integrity of scripts the gateway may rewrite', () => {
         `<script src="${O2}/plain.js"></script>`,
       ].join('\n'),
     );
+  });
+});
+
+describe('inline scripts under a policy with hashes', () => {
+  const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+  const MODULE = '\nimport a from "https://cdn.test/a.js";\r\nwindow.a = a;\n';
+  const OTHER = 'import("https://cdn.test/other.js");';
+  const MAP = '{"imports":{"lib":"https://cdn.test/lib.js"}}';
+  const page = `<!doctype html><html><head><script type="module">${MODULE}</script><script>${OTHER}</script><script type="importmap" id="m">${MAP}</script></head><body></body></html>`;
+  const policy = (value: string, reportOnly = false) => InlineScriptPolicy.fromHeaders([{ value, reportOnly }], 'GWNONCE');
+  const rewritten = (inlineScripts: InlineScriptPolicy | null, cuts: number[] = []) => {
+    const bytes = Buffer.from(page, 'utf8');
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, inlineScripts });
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      out.push(...r.write(bytes.subarray(at, cut)));
+      at = cut;
+    }
+    out.push(...r.end());
+    return Buffer.concat(out).toString('utf8');
+  };
+  // The hash is over the text as the parser gives it: CR LF becomes LF.
+  const allowed = `script-src 'self' ${sha256(MODULE.replace('\r\n', '\n'))} ${sha256(MAP)}`;
+
+  it('gives a rewritten element the gateway’s nonce only when the site’s policy allows its original text', () => {
+    const out = rewritten(policy(allowed));
+    expect(out).toContain(`<script type="module" nonce="GWNONCE">\nimport a from "${O2}/a.js";`);
+    expect(out).toContain(`<script type="importmap" id="m" nonce="GWNONCE">{"imports":{"lib":"${O2}/lib.js"}}</script>`);
+    // Not allowed by the policy: rewritten, no nonce (blocked, as on the real site).
+    expect(out).toContain(`<script>import("${O2}/other.js");</script>`);
+    // Without a policy nothing gets a nonce.
+    expect(rewritten(null)).not.toContain('nonce=');
+  });
+
+  it('holds the start tag with the text: the same bytes for any cut', () => {
+    const whole = rewritten(policy(allowed));
+    for (let cut = 1; cut < page.length; cut++) expect(rewritten(policy(allowed), [cut])).toBe(whole);
+    const cuts = Array.from({ length: Math.floor(page.length / 3) }, (_, k) => 3 * (k + 1));
+    expect(rewritten(policy(allowed), cuts)).toBe(whole);
+  });
+
+  it('follows every policy: an enforced one that blocks wins; report-only ones count when none enforced takes the nonce', () => {
+    const blocked = InlineScriptPolicy.fromHeaders(
+      [
+        { value: allowed, reportOnly: false },
+        { value: "script-src 'self'", reportOnly: false },
+      ],
+      'N',
+    )!;
+    expect(blocked.nonceFor(MODULE.replace('\r\n', '\n'), false)).toBeNull();
+    expect(policy(allowed)!.nonceFor('other text', false)).toBeNull();
+    expect(policy(allowed, true)!.nonceFor(MAP, false)).toBe('GWNONCE');
+    expect(policy(allowed, true)!.nonceFor('other text', false)).toBeNull();
+    // 'unsafe-inline' does not count next to a hash; it does alone (then no nonce is needed).
+    expect(policy(`script-src 'unsafe-inline' ${sha256('x')}`)!.nonceFor('y', false)).toBeNull();
+    expect(policy("default-src 'unsafe-inline'")).toBeNull();
+    // script-src-elem rules script elements before script-src.
+    expect(policy(`script-src-elem 'self'; script-src ${sha256(MAP)}`)).toBeNull();
+    expect(policy(`script-src-elem ${sha256(MAP)}; script-src 'none'`)!.nonceFor(MAP, false)).toBe('GWNONCE');
+    // An element with a nonce of its own keeps it.
+    expect(policy(allowed)!.nonceFor(MAP, true)).toBeNull();
   });
 });
