@@ -100,7 +100,10 @@ function rewritePolicy(policy: string, ctx: CspContext): string {
       mapped = mapped.filter((s) => s !== "'none'");
       // A nonce where the policy already works with nonces or hashes; elsewhere a nonce would
       // switch off the site's 'unsafe-inline', so the one script URL is allowed instead.
-      mapped.push(takesGatewayNonce(mapped) ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
+      const takesNonce = takesGatewayNonce(mapped);
+      mapped.push(takesNonce ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
+      // Without 'unsafe-inline' a nonce switches nothing off; the inline elements the gateway adds (import maps) carry it.
+      if (!takesNonce && !mapped.some((s) => s.toLowerCase() === "'unsafe-inline'")) mapped.push(`'nonce-${ctx.nonce}'`);
     }
     if (name === 'connect-src') mapped = connectSources(mapped, ctx);
     // Without a connect-src, connections fall back to default-src: spell it out with the page's own host.

@@ -372,7 +372,7 @@ export async function proxyRequest(
           mapUrl,
           charset,
           relativeUrlsStay: true,
-          inlineScripts,
+          scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
           snippet: injectionSnippet({
             nonce,
             mask: maskSelectorsFor(gw, session, label),

@@ -3,10 +3,10 @@
 // as slices of the input; the scanning itself is html-scanner.ts.
 
 import { Transform, type TransformCallback } from 'node:stream';
-import type { InlineScriptPolicy } from '../csp-inline-scripts.js';
 import { Edits } from './edits.js';
 import type { HtmlMapUrl } from './html-attributes.js';
 import { HtmlScanner } from './html-scanner.js';
+import type { PageScriptContext } from './html-script-text.js';
 import { byteCodec, type TextCodec, UTF8_CODEC } from './text-codec.js';
 
 export type { HtmlMapUrl, HtmlUrlContext } from './html-attributes.js';
@@ -21,8 +21,8 @@ export interface HtmlRewriteOptions {
   charset?: string;
   /** mapUrl keeps every URL that is not absolute (no scheme, not `//`): such URLs are not decoded nor passed to it. */
   relativeUrlsStay?: boolean;
-  /** The page's policies for inline scripts: a rewritten inline script gets the gateway's nonce where they allow its original text. */
-  inlineScripts?: InlineScriptPolicy | null;
+  /** The page's policies for inline scripts, the gateway's nonce and the page's URL (html-script-text.ts). */
+  scripts?: PageScriptContext | null;
   /** With relativeUrlsStay: skip plain markup with html-fast-skip.ts (default true; false runs the tokenizer over every tag, the reference the fast path is tested against). */
   fastPath?: boolean;
 }
@@ -30,7 +30,7 @@ export interface HtmlRewriteOptions {
 const EMPTY = Buffer.alloc(0);
 
 function scannerFor(
-  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; inlineScripts?: InlineScriptPolicy | null },
+  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
   codec: TextCodec,
 ): HtmlScanner {
   const { mapUrl } = options;
@@ -48,7 +48,7 @@ function scannerFor(
     0,
     options.relativeUrlsStay ?? false,
     options.fastPath ?? true,
-    options.inlineScripts ?? null,
+    options.scripts ?? null,
   );
 }
 
@@ -127,7 +127,7 @@ export class HtmlRewriteStream extends Transform {
 /** Rewrites a whole document held as a string, as HtmlRewriteStream would (the snippet is optional here). */
 export function rewriteHtml(
   html: string,
-  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; inlineScripts?: InlineScriptPolicy | null },
+  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
 ): string {
   const scanner = scannerFor(options, UTF8_CODEC);
   const text = Buffer.from(html, 'utf8').toString('latin1');

@@ -4,7 +4,6 @@
 // rewriting, and records its replacements as edits; every other byte stays where it is. Text is
 // bytes held as a latin1 string, so offsets are byte offsets for any ASCII-compatible charset.
 
-import type { InlineScriptPolicy } from '../csp-inline-scripts.js';
 import { findInjectionPoint } from '../html-inject.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
@@ -24,9 +23,10 @@ import {
 } from './html-elements.js';
 import { skipPlainMarkup } from './html-fast-skip.js';
 import { TextEnd } from './html-raw-text.js';
-import { ScriptText, scriptTextKind } from './html-script-text.js';
+import { type PageScriptContext, ScriptText, scriptTextKind } from './html-script-text.js';
 import { lowerName } from './html-syntax.js';
 import { ATTR, bit, LongTag, TagTokens } from './html-tag.js';
+import { integrityImportMap } from './import-map.js';
 import { type TextCodec, UTF8_CODEC } from './text-codec.js';
 
 /** How much prologue is read while looking for <head> before the snippet goes in anyway. */
@@ -93,14 +93,14 @@ export class HtmlScanner {
     private readonly depth: number,
     private readonly relativeUrlsStay: boolean,
     fastPath = true,
-    inlineScripts: InlineScriptPolicy | null = null,
+    private readonly page: PageScriptContext | null = null,
   ) {
     this.fast = relativeUrlsStay && fastPath;
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
     this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html));
-    this.scriptText = new ScriptText(this.rest, mapUrl, codec, inlineScripts);
+    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null);
   }
 
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
@@ -173,6 +173,20 @@ export class HtmlScanner {
   private hold(p: number): number {
     this.holdPos = p;
     return -1;
+  }
+
+  /**
+   * A module fetched with an integrity marker (its URL as written and the marked one): an import
+   * map goes before its element (at `lt`), so that an import of the plain URL gets the same record.
+   */
+  private mapMarkedModule(lt: number, module: { url: string; marked: string }): void {
+    const page = this.page;
+    const map = integrityImportMap(module.url, module.marked, {
+      nonce: page?.nonce ?? null,
+      baseUrl: page?.baseUrl ?? null,
+      pageKeys: this.scriptText.importMapKeys,
+    });
+    if (map !== null) this.edits.insertBefore(lt, map);
   }
 
   /** A script element held with its start tag (html-script-text.ts): the tag is tokenized again with the next chunk. */
@@ -332,7 +346,10 @@ export class HtmlScanner {
       foreign = fc.active;
     }
     const html = !foreign && t >= 0;
-    if (tag.count > 0) attributes.rewriteElement(text, tag, name, foreign, html ? this.wants[t]! : 0, this.edits);
+    if (tag.count > 0) {
+      attributes.rewriteElement(text, tag, name, foreign, html ? this.wants[t]! : 0, this.edits);
+      if (attributes.markedModule !== null) this.mapMarkedModule(nameStart - 1, attributes.markedModule);
+    }
     if (foreign) {
       const encoding =
         name === 'annotation-xml' && (tag.seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';

@@ -13,12 +13,22 @@ import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
 import type { TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
-import { rewriteImportMap } from './import-map.js';
+import { importMapKeys, rewriteImportMap } from './import-map.js';
 import { addScriptEdits, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
 import type { TextCodec } from './text-codec.js';
 
 /** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
 export const MAX_INLINE_SCRIPT = 1 << 20;
+
+/** What a page's scripts are rewritten with besides the URL mapper. */
+export interface PageScriptContext {
+  /** The site's policies for inline scripts, when one takes the gateway's nonce. */
+  inlineScripts: InlineScriptPolicy | null;
+  /** The gateway's nonce for this response (the page has a policy), for the elements it adds. */
+  nonce: string | null;
+  /** The document's (proxied) URL. */
+  baseUrl: string | null;
+}
 
 /** What a script element's text is to the browser. */
 export const SCRIPT_DATA = 0;
@@ -84,6 +94,8 @@ export class ScriptText {
   private ownNonce = false;
   /** The last scan returned -1 to have the start tag fed again with the text (the scanner goes back to data). */
   restart = false;
+  /** Top-level keys of the page's import maps so far. */
+  readonly importMapKeys: string[] = [];
   private readonly mapSpecifier: (url: string) => string | null;
 
   constructor(
@@ -179,7 +191,9 @@ export class ScriptText {
   /** Adds the edits of the script's text: what was sent on, then text[i, r). */
   private rewrite(text: string, i: number, r: number, edits: Edits): void {
     if (this.kind === SCRIPT_IMPORT_MAP) {
-      const mapped = rewriteImportMap(this.codec.decode(text.slice(i, r)), this.mapSpecifier);
+      const json = this.codec.decode(text.slice(i, r));
+      const mapped = rewriteImportMap(json, this.mapSpecifier);
+      this.importMapKeys.push(...importMapKeys(mapped ?? json));
       if (mapped === null) return;
       this.addNonce(text, i, r, edits);
       edits.add(i, r, mapped);

@@ -19,6 +19,10 @@ function mapUrl(url: string): string | null {
 
 const rw = (html: string) => rewriteHtml(html, { mapUrl, relativeUrlsStay: true });
 
+/** The import map the gateway puts before an element that fetches a module with an integrity marker. */
+const integrityMap = (url: string, marked: string, nonce = '') =>
+  `<script type="importmap" data-cobrowse${nonce ? ` nonce="${nonce}"` : ''}>${JSON.stringify({ imports: { [url]: marked } })}</script>`;
+
 /** The document rewritten in pieces cut at `cuts`. */
 function chunked(html: string, cuts: number[], charset?: string): string {
   const bytes = Buffer.from(html, 'utf8');
@@ -172,9 +176,9 @@ describe('integrity of scripts the gateway may rewrite', () => {
     ].join('\n');
     expect(rw(html)).toBe(
       [
-        `<script type="module" src="${O2}/m.js?__cobrowse_sri=sha384-M" crossorigin="anonymous"></script>`,
+        `${integrityMap(`${O2}/m.js`, `${O2}/m.js?__cobrowse_sri=sha384-M`)}<script type="module" src="${O2}/m.js?__cobrowse_sri=sha384-M" crossorigin="anonymous"></script>`,
         '<script src="/local.js?__cobrowse_sri=sha256-L"></script>',
-        `<link rel="modulepreload" href="${O2}/p.js?__cobrowse_sri=sha384-P">`,
+        `${integrityMap(`${O2}/p.js`, `${O2}/p.js?__cobrowse_sri=sha384-P`)}<link rel="modulepreload" href="${O2}/p.js?__cobrowse_sri=sha384-P">`,
         `<link rel="preload" as="script" href="${O2}/s.js?__cobrowse_sri=sha384-S" crossorigin>`,
         `<link rel="preload" as="image" href="${O2}/i.png" integrity="sha384-I">`,
         `<script src="${O2}/plain.js"></script>`,
@@ -192,7 +196,7 @@ describe('inline scripts under a policy with hashes', () => {
   const policy = (value: string, reportOnly = false) => InlineScriptPolicy.fromHeaders([{ value, reportOnly }], 'GWNONCE');
   const rewritten = (inlineScripts: InlineScriptPolicy | null, cuts: number[] = []) => {
     const bytes = Buffer.from(page, 'utf8');
-    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, inlineScripts });
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, scripts: { inlineScripts, nonce: 'GWNONCE', baseUrl: null } });
     const out: Buffer[] = [];
     let at = 0;
     for (const cut of [...cuts, bytes.length]) {
@@ -242,5 +246,56 @@ describe('inline scripts under a policy with hashes', () => {
     expect(policy(`script-src-elem ${sha256(MAP)}; script-src 'none'`)!.nonceFor(MAP, false)).toBe('GWNONCE');
     // An element with a nonce of its own keeps it.
     expect(policy(allowed)!.nonceFor(MAP, true)).toBeNull();
+  });
+});
+
+describe('modules fetched with an integrity marker', () => {
+  it('maps the plain URL to the marked one in an import map before the element (relative URLs as URL-like keys, the nonce of a page with a policy)', () => {
+    const html = [
+      '<link rel="modulepreload" href="x.js" integrity="sha384-X">',
+      '<link rel="modulepreload" href="/abs/y.js?v=1#f" integrity="sha384-Y">',
+      '<script type="module" src=" https://cdn.test/z.js " integrity="sha384-Z"></script>',
+      '<link rel="modulepreload" href="?q" integrity="sha384-Q">',
+    ].join('');
+    const out = rewriteHtml(html, {
+      mapUrl,
+      relativeUrlsStay: true,
+      scripts: { inlineScripts: null, nonce: 'N', baseUrl: 'http://o1--sess.localhost/dir/page' },
+    });
+    expect(out).toBe(
+      [
+        `${integrityMap('./x.js', './x.js?__cobrowse_sri=sha384-X', 'N')}<link rel="modulepreload" href="x.js?__cobrowse_sri=sha384-X">`,
+        `${integrityMap('/abs/y.js?v=1#f', '/abs/y.js?v=1&__cobrowse_sri=sha384-Y#f', 'N')}<link rel="modulepreload" href="/abs/y.js?v=1&amp;__cobrowse_sri=sha384-Y#f">`,
+        `${integrityMap(`${O2}/z.js`, `${O2}/z.js?__cobrowse_sri=sha384-Z`, 'N')}<script type="module" src="${O2}/z.js?__cobrowse_sri=sha384-Z"></script>`,
+        // A query alone cannot be a key: no map.
+        '<link rel="modulepreload" href="?q&amp;__cobrowse_sri=sha384-Q">',
+      ].join(''),
+    );
+  });
+
+  it('adds nothing for a classic script or a stylesheet, and leaves a URL the page’s own import map already maps to the page', () => {
+    expect(rw('<script src="https://cdn.test/c.js" integrity="sha384-C"></script>')).toBe(`<script src="${O2}/c.js?__cobrowse_sri=sha384-C"></script>`);
+    expect(rw('<link rel=stylesheet href="https://cdn.test/s.css" integrity="sha384-S">')).toBe(
+      `<link rel=stylesheet href="${O2}/s.css?__cobrowse_sri=sha384-S">`,
+    );
+    const scripts = { inlineScripts: null, nonce: null, baseUrl: `${O2}/page` };
+    const own = `<script type="importmap">{"imports":{"/lib/":"/lib2/"}}</script>`;
+    const out = rewriteHtml(
+      `${own}<link rel=modulepreload href="https://cdn.test/lib/a.js" integrity="sha384-A"><link rel=modulepreload href="/other/b.js" integrity="sha384-B">`,
+      {
+        mapUrl,
+        relativeUrlsStay: true,
+        scripts,
+      },
+    );
+    expect(out).toBe(
+      `${own}<link rel=modulepreload href="${O2}/lib/a.js?__cobrowse_sri=sha384-A">${integrityMap('/other/b.js', '/other/b.js?__cobrowse_sri=sha384-B')}<link rel=modulepreload href="/other/b.js?__cobrowse_sri=sha384-B">`,
+    );
+  });
+
+  it('gives the same bytes for any cut', () => {
+    const html = `<p>x</p><link rel="modulepreload" href="https://cdn.test/p.js" integrity="sha384-P"><script type="module" src="/m.js" integrity="sha384-M"></script>`;
+    const whole = rw(html);
+    for (let cut = 1; cut < html.length; cut++) expect(chunked(html, [cut])).toBe(whole);
   });
 });
