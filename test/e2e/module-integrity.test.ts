@@ -27,19 +27,22 @@ const MODULES: Record<string, string> = {
   '/tampered.js': `window.runs.tampered = (window.runs.tampered ?? 0) + 1; export const t = 'tampered';`,
 };
 
-function page(): string {
-  return `<!DOCTYPE html><html><head><title>sri</title>
-<script>window.runs = {}; window.results = {};</script>
-<link rel="modulepreload" href="${b()}/preloaded.js" integrity="${sri(MODULES['/preloaded.js']!)}" crossorigin="anonymous">
-<link rel="modulepreload" href="${b()}/tampered.js" integrity="${sri('export const t = "the bytes the page expects";')}" crossorigin="anonymous">
-<script type="module" src="${b()}/script.js" integrity="${sri(MODULES['/script.js']!)}" crossorigin="anonymous"></script>
-</head><body>
-<script type="module">
+/** The page's own code is external, so that it runs under `script-src 'self'` too. */
+const main = () => `
 import { v } from "${b()}/preloaded.js";
 import { s } from "${b()}/script.js";
 window.results.imported = v + '+' + s;
 window.results.tampered = await import("${b()}/tampered.js").then((m) => 'loaded:' + m.t, () => 'refused');
-</script>
+`;
+
+function page(): string {
+  return `<!DOCTYPE html><html><head><title>sri</title>
+<script src="/setup.js"></script>
+<link rel="modulepreload" href="${b()}/preloaded.js" integrity="${sri(MODULES['/preloaded.js']!)}" crossorigin="anonymous">
+<link rel="modulepreload" href="${b()}/tampered.js" integrity="${sri('export const t = "the bytes the page expects";')}" crossorigin="anonymous">
+<script type="module" src="${b()}/script.js" integrity="${sri(MODULES['/script.js']!)}" crossorigin="anonymous"></script>
+</head><body>
+<script type="module" src="/main.js"></script>
 </body></html>`;
 }
 
@@ -47,17 +50,19 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const host = (req.headers.host ?? '').split('.')[0] ?? '';
     const path = (req.url ?? '/').split('?')[0]!;
-    if (host === 'sri-a' && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    if (host === 'sri-a' && (path === '/' || path === '/csp')) {
+      // Under the policy no inline script may run: the gateway's import maps carry its nonce.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(path === '/csp' ? { 'content-security-policy': `script-src 'self' ${b()}` } : {}) });
       res.end(page());
       return;
     }
-    const body = host === 'sri-b' ? MODULES[path] : undefined;
+    const own: Record<string, string> = { '/setup.js': 'window.runs = {}; window.results = {};', '/main.js': main() };
+    const body = host === 'sri-b' ? MODULES[path] : host === 'sri-a' ? own[path] : undefined;
     if (body === undefined) {
       res.writeHead(404).end();
       return;
     }
-    seen.push(`${host}${req.url}`);
+    if (host === 'sri-b') seen.push(`${host}${req.url}`);
     res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
     res.end(body);
   });
@@ -96,26 +101,28 @@ async function load(url: string) {
 }
 
 describe('modules with integrity that are also imported by their plain URL', () => {
-  it('are fetched once and run once, checked, as on the real site; a tampered one is refused', async () => {
-    seen.length = 0;
-    const direct = await load(`${a()}/`);
-    expect(direct.runs).toEqual({ preloaded: 1, script: 1 });
-    expect(direct.results).toEqual({ imported: 'preloaded+script', tampered: 'refused' });
-    expect(direct.requested).toEqual(['/preloaded.js', '/script.js', '/tampered.js']);
-    const directSeen = [...seen].sort();
+  for (const path of ['/', '/csp']) {
+    it(`are fetched once and run once, checked, as on the real site; a tampered one is refused (${path === '/' ? 'no policy' : "script-src 'self'"})`, async () => {
+      seen.length = 0;
+      const direct = await load(`${a()}${path}`);
+      expect(direct.runs).toEqual({ preloaded: 1, script: 1 });
+      expect(direct.results).toEqual({ imported: 'preloaded+script', tampered: 'refused' });
+      expect(direct.requested).toEqual(['/main.js', '/preloaded.js', '/script.js', '/setup.js', '/tampered.js']);
+      const directSeen = [...seen].sort();
 
-    seen.length = 0;
-    const session = await createSession(env.t, `${a()}/`);
-    const proxied = await load(session.hostUrl);
-    expect(proxied.runs).toEqual(direct.runs);
-    expect(proxied.results).toEqual(direct.results);
-    // Each good module fetched once, by its marked URL (the plain import went to the same record).
-    // The tampered one is asked for again by import() (Chromium keeps a failed integrity check in
-    // the module map, but not a failed response: the gateway's 502), and refused again.
-    expect(proxied.requested).toEqual(['/preloaded.js marked', '/script.js marked', '/tampered.js marked', '/tampered.js marked']);
-    // The site saw each good module once, without the gateway's marker.
-    expect([...seen].filter((s) => !s.includes('tampered')).sort()).toEqual(directSeen.filter((s) => !s.includes('tampered')));
-    expect(seen.filter((s) => s.includes('__cobrowse'))).toEqual([]);
-    expect(env.t.logs.some((l) => l.msg === 'script refused: integrity' && l.sessionId === session.id)).toBe(true);
-  });
+      seen.length = 0;
+      const session = await createSession(env.t, `${a()}${path}`);
+      const proxied = await load(session.hostUrl);
+      expect(proxied.runs).toEqual(direct.runs);
+      expect(proxied.results).toEqual(direct.results);
+      // Each good module fetched once, by its marked URL (the plain import went to the same record).
+      // The tampered one is asked for again by import() (Chromium keeps a failed integrity check in
+      // the module map, but not a failed response: the gateway's 502), and refused again.
+      expect(proxied.requested).toEqual(['/main.js', '/preloaded.js marked', '/script.js marked', '/setup.js', '/tampered.js marked', '/tampered.js marked']);
+      // The site saw each good module once, without the gateway's marker.
+      expect([...seen].filter((s) => !s.includes('tampered')).sort()).toEqual(directSeen.filter((s) => !s.includes('tampered')));
+      expect(seen.filter((s) => s.includes('__cobrowse'))).toEqual([]);
+      expect(env.t.logs.some((l) => l.msg === 'script refused: integrity' && l.sessionId === session.id)).toBe(true);
+    });
+  }
 });
