@@ -14,11 +14,13 @@ import { rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
-import { injectionSnippet } from './html-inject.js';
+import { injectionSnippet, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
+import type { MarkedModule } from './link-header.js';
 import type { ContentKind } from './metrics.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
+import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
@@ -181,6 +183,17 @@ function scriptRewrite(gw: GatewayContext, session: Session, request: Exchange['
     mapSpecifier: (url) => markupUrl(gw, session, target, url),
     url: target.href,
   };
+}
+
+/**
+ * The injected script's tag, followed by an import map for each module a Link header preloads by
+ * its integrity-marked URL (its plain imports get the checked record; see rewrite/import-map.ts):
+ * both at the start of <head>, before any module script of the page.
+ */
+function withModuleMaps(modules: readonly MarkedModule[], nonce: string | null, options: SnippetOptions): Buffer {
+  const snippet = injectionSnippet(options);
+  const maps = modules.map((m) => integrityImportMap(m.url, m.marked, { nonce, baseUrl: null, pageKeys: [] }) ?? '').join('');
+  return maps === '' ? snippet : Buffer.concat([snippet, Buffer.from(maps, 'latin1')]);
 }
 
 /**
@@ -373,7 +386,7 @@ export async function proxyRequest(
           charset,
           relativeUrlsStay: true,
           scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
-          snippet: injectionSnippet({
+          snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
             mask: maskSelectorsFor(gw, session, label),
             ...(await scriptCookiesOf(session, target)),

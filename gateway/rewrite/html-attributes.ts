@@ -3,7 +3,7 @@
 // srcdoc) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
-import { withIntegrityMarker } from '../subresource-integrity.js';
+import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
@@ -87,9 +87,6 @@ const LINK_RELS = new Set([
   'apple-touch-icon-precomposed',
   'mask-icon',
 ]);
-
-/** `as` values of <link rel=preload> for subresources the gateway rewrites (and so checks the integrity of). */
-const CHECKED_PRELOADS = new Set(['style', 'script', 'worker', 'sharedworker', 'audioworklet', 'paintworklet']);
 
 const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;' };
 const escapeAttrChar = (ch: string): string => ATTR_ESCAPES[ch] ?? `&#${ch.codePointAt(0)};`;

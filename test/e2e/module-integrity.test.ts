@@ -21,8 +21,12 @@ const seen: string[] = [];
 
 const sri = (body: string) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
 
+// preloaded.js imports by absolute URL: the gateway changes its bytes, so only the gateway can check them.
 const MODULES: Record<string, string> = {
-  '/preloaded.js': `window.runs.preloaded = (window.runs.preloaded ?? 0) + 1; export const v = 'preloaded';`,
+  get '/preloaded.js'() {
+    return `import { d } from "${b()}/dep.js"; window.runs.preloaded = (window.runs.preloaded ?? 0) + 1; export const v = 'preloaded' + d;`;
+  },
+  '/dep.js': `export const d = '';`,
   '/script.js': `window.runs.script = (window.runs.script ?? 0) + 1; export const s = 'script';`,
   '/tampered.js': `window.runs.tampered = (window.runs.tampered ?? 0) + 1; export const t = 'tampered';`,
 };
@@ -35,11 +39,24 @@ window.results.imported = v + '+' + s;
 window.results.tampered = await import("${b()}/tampered.js").then((m) => 'loaded:' + m.t, () => 'refused');
 `;
 
-function page(): string {
+const TAMPERED_EXPECTED = sri('export const t = "the bytes the page expects";');
+
+/** The module preloads as a Link header (path /link) instead of elements. */
+const linkHeader = () =>
+  [
+    `<${b()}/preloaded.js>; rel=modulepreload; integrity="${sri(MODULES['/preloaded.js']!)}"; crossorigin=anonymous`,
+    `<${b()}/tampered.js>; rel=modulepreload; integrity="${TAMPERED_EXPECTED}"; crossorigin=anonymous`,
+  ].join(', ');
+
+function page(links = true): string {
   return `<!DOCTYPE html><html><head><title>sri</title>
 <script src="/setup.js"></script>
-<link rel="modulepreload" href="${b()}/preloaded.js" integrity="${sri(MODULES['/preloaded.js']!)}" crossorigin="anonymous">
-<link rel="modulepreload" href="${b()}/tampered.js" integrity="${sri('export const t = "the bytes the page expects";')}" crossorigin="anonymous">
+${
+  links
+    ? `<link rel="modulepreload" href="${b()}/preloaded.js" integrity="${sri(MODULES['/preloaded.js']!)}" crossorigin="anonymous">
+<link rel="modulepreload" href="${b()}/tampered.js" integrity="${TAMPERED_EXPECTED}" crossorigin="anonymous">`
+    : ''
+}
 <script type="module" src="${b()}/script.js" integrity="${sri(MODULES['/script.js']!)}" crossorigin="anonymous"></script>
 </head><body>
 <script type="module" src="/main.js"></script>
@@ -50,10 +67,14 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const host = (req.headers.host ?? '').split('.')[0] ?? '';
     const path = (req.url ?? '/').split('?')[0]!;
-    if (host === 'sri-a' && (path === '/' || path === '/csp')) {
+    if (host === 'sri-a' && (path === '/' || path === '/csp' || path === '/link')) {
       // Under the policy no inline script may run: the gateway's import maps carry its nonce.
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(path === '/csp' ? { 'content-security-policy': `script-src 'self' ${b()}` } : {}) });
-      res.end(page());
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        ...(path === '/csp' ? { 'content-security-policy': `script-src 'self' ${b()}` } : {}),
+        ...(path === '/link' ? { link: linkHeader() } : {}),
+      });
+      res.end(page(path !== '/link'));
       return;
     }
     const own: Record<string, string> = { '/setup.js': 'window.runs = {}; window.results = {};', '/main.js': main() };
@@ -101,13 +122,17 @@ async function load(url: string) {
 }
 
 describe('modules with integrity that are also imported by their plain URL', () => {
-  for (const path of ['/', '/csp']) {
-    it(`are fetched once and run once, checked, as on the real site; a tampered one is refused (${path === '/' ? 'no policy' : "script-src 'self'"})`, async () => {
+  for (const [path, what] of [
+    ['/', 'no policy'],
+    ['/csp', "script-src 'self'"],
+    ['/link', 'preloaded by a Link header'],
+  ] as const) {
+    it(`are fetched once and run once, checked, as on the real site; a tampered one is refused (${what})`, async () => {
       seen.length = 0;
       const direct = await load(`${a()}${path}`);
       expect(direct.runs).toEqual({ preloaded: 1, script: 1 });
       expect(direct.results).toEqual({ imported: 'preloaded+script', tampered: 'refused' });
-      expect(direct.requested).toEqual(['/main.js', '/preloaded.js', '/script.js', '/setup.js', '/tampered.js']);
+      expect(direct.requested).toEqual(['/dep.js', '/main.js', '/preloaded.js', '/script.js', '/setup.js', '/tampered.js']);
       const directSeen = [...seen].sort();
 
       seen.length = 0;
@@ -118,7 +143,15 @@ describe('modules with integrity that are also imported by their plain URL', () 
       // Each good module fetched once, by its marked URL (the plain import went to the same record).
       // The tampered one is asked for again by import() (Chromium keeps a failed integrity check in
       // the module map, but not a failed response: the gateway's 502), and refused again.
-      expect(proxied.requested).toEqual(['/main.js', '/preloaded.js marked', '/script.js marked', '/setup.js', '/tampered.js marked', '/tampered.js marked']);
+      expect(proxied.requested).toEqual([
+        '/dep.js',
+        '/main.js',
+        '/preloaded.js marked',
+        '/script.js marked',
+        '/setup.js',
+        '/tampered.js marked',
+        '/tampered.js marked',
+      ]);
       // The site saw each good module once, without the gateway's marker.
       expect([...seen].filter((s) => !s.includes('tampered')).sort()).toEqual(directSeen.filter((s) => !s.includes('tampered')));
       expect(seen.filter((s) => s.includes('__cobrowse'))).toEqual([]);
