@@ -10,7 +10,6 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
 
-let _originUrl = '';
 let t: TestGateway;
 let host: { cookie: string; proxiedOrigin: string };
 let nextEvent: () => void = () => {};
@@ -70,7 +69,7 @@ let running: OriginBehindGateway;
 
 beforeAll(async () => {
   running = await originBehindGateway(serve, '/api/items');
-  ({ _originUrl, t, host } = running);
+  ({ t, host } = running);
 });
 
 afterAll(async () => {
