@@ -23,7 +23,13 @@ export interface CspContext {
   entrySource: string;
 }
 
-const FETCH_DIRECTIVES_WITH_SCRIPTS = ['script-src-elem', 'script-src', 'default-src'];
+/** The directives that rule script elements, the first present applies (CSP 3, "effective directive" fallback). */
+export const FETCH_DIRECTIVES_WITH_SCRIPTS = ['script-src-elem', 'script-src', 'default-src'];
+
+/** Whether a script directive's sources work with nonces or hashes: the gateway's nonce is then added to it (elsewhere it would switch off 'unsafe-inline'). */
+export function takesGatewayNonce(sources: readonly string[]): boolean {
+  return sources.some((s) => /^'(nonce-|sha(256|384|512)-|strict-dynamic')/.test(s));
+}
 /** Directives of no-cors loads and frames, which the gateway may send through its own host once (the ticket hand-off). */
 const HANDOFF_DIRECTIVES = new Set([
   'default-src',
@@ -94,8 +100,10 @@ function rewritePolicy(policy: string, ctx: CspContext): string {
       mapped = mapped.filter((s) => s !== "'none'");
       // A nonce where the policy already works with nonces or hashes; elsewhere a nonce would
       // switch off the site's 'unsafe-inline', so the one script URL is allowed instead.
-      const usesNonces = mapped.some((s) => /^'(nonce-|sha(256|384|512)-|strict-dynamic')/.test(s));
-      mapped.push(usesNonces ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
+      const takesNonce = takesGatewayNonce(mapped);
+      mapped.push(takesNonce ? `'nonce-${ctx.nonce}'` : ctx.injectScriptUrl);
+      // Without 'unsafe-inline' a nonce switches nothing off; the inline elements the gateway adds (import maps) carry it.
+      if (!takesNonce && !mapped.some((s) => s.toLowerCase() === "'unsafe-inline'")) mapped.push(`'nonce-${ctx.nonce}'`);
     }
     if (name === 'connect-src') mapped = connectSources(mapped, ctx);
     // Without a connect-src, connections fall back to default-src: spell it out with the page's own host.

@@ -1,5 +1,7 @@
 // Which headers cross the gateway, and how URLs in them are mapped. Pure functions only.
 
+import { type MarkedModule, mapLinkHeader } from './link-header.js';
+
 /** Hop-by-hop headers (RFC 9110 7.6.1) and others that never cross the proxy. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -98,6 +100,8 @@ export type RawHeaders = Record<string, string | string[] | undefined>;
 export interface DownstreamHeaders {
   headers: [string, string][];
   setCookies: string[];
+  /** Modules a Link header preloads by their integrity-marked URL (link-header.ts). */
+  markedModules: MarkedModule[];
 }
 
 function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
@@ -118,16 +122,6 @@ function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
   }
 }
 
-function mapLink(value: string, base: URL, toBrowser: ToBrowserUrl): string {
-  return value.replace(/<([^>]*)>/g, (whole, ref: string) => {
-    try {
-      return `<${toBrowser(new URL(ref, base))}>`;
-    } catch {
-      return whole;
-    }
-  });
-}
-
 /**
  * Headers for the browser: hop-by-hop, HSTS and Alt-Svc dropped (X-Frame-Options kept: each
  * origin has a proxied host of its own, so it means what it means on the real site), Set-Cookie
@@ -140,6 +134,7 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
   const drop = connectionNames(Array.isArray(connection) ? connection.join(',') : connection);
   const headers: [string, string][] = [];
   const setCookies: string[] = [];
+  const markedModules: MarkedModule[] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const lower = name.toLowerCase();
@@ -162,9 +157,12 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         case 'refresh':
           headers.push([lower, mapRefresh(v, requestUrl, toBrowser)]);
           break;
-        case 'link':
-          headers.push([lower, mapLink(v, requestUrl, toBrowser)]);
+        case 'link': {
+          const link = mapLinkHeader(v, requestUrl, toBrowser);
+          headers.push([lower, link.value]);
+          markedModules.push(...link.markedModules);
           break;
+        }
         case 'access-control-allow-origin':
           // CORS answers name the real origin that asked; the browser asked from its proxied host.
           // Between a session's own hosts requests carry the participant cookie, so they are credentialed.
@@ -182,7 +180,7 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
     headers.push(['access-control-allow-credentials', 'true']);
     if (!headers.some(([name, v]) => name === 'vary' && /\borigin\b/i.test(v))) headers.push(['vary', 'Origin']);
   }
-  return { headers, setCookies };
+  return { headers, setCookies, markedModules };
 }
 
 /**

@@ -11,13 +11,16 @@ import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { containmentPolicy, rewriteCsp } from './csp.js';
+import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
-import { injectionSnippet } from './html-inject.js';
+import { injectionSnippet, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
+import type { MarkedModule } from './link-header.js';
 import type { ContentKind } from './metrics.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
+import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
@@ -40,14 +43,23 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
 
 /**
  * Rewrites the page's Content-Security-Policy headers in place (sources mapped, the injected script
- * allowed); returns the nonce the script tag must carry, or null when the page has no policy.
+ * allowed); returns the nonce the script tag must carry and what the site's own policies say about
+ * inline scripts the gateway rewrites, or nulls when the page has no policy.
  */
-function applyCsp(gw: GatewayContext, session: Session, label: string, target: URL, headers: [string, string][]): string | null {
+function applyCsp(
+  gw: GatewayContext,
+  session: Session,
+  label: string,
+  target: URL,
+  headers: [string, string][],
+): { nonce: string | null; inlineScripts: InlineScriptPolicy | null } {
   let nonce: string | null = null;
+  const original: { value: string; reportOnly: boolean }[] = [];
   const base = new URL(gw.mapper.gatewayOrigin);
   for (const h of headers) {
     if (h[0] !== 'content-security-policy' && h[0] !== 'content-security-policy-report-only') continue;
     nonce ??= randomBytes(16).toString('base64');
+    original.push({ value: h[1], reportOnly: h[0] === 'content-security-policy-report-only' });
     const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
     h[1] = rewriteCsp(h[1], {
       pageOrigin: target,
@@ -63,7 +75,7 @@ function applyCsp(gw: GatewayContext, session: Session, label: string, target: U
       entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
     });
   }
-  return nonce;
+  return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
 }
 
 /** Fetch destinations whose response becomes a document or a worker (the contexts a CSP governs). */
@@ -198,6 +210,17 @@ function scriptRewrite(gw: GatewayContext, session: Session, request: Exchange['
 }
 
 /**
+ * The injected script's tag, followed by an import map for each module a Link header preloads by
+ * its integrity-marked URL (its plain imports get the checked record; see rewrite/import-map.ts):
+ * both at the start of <head>, before any module script of the page.
+ */
+function withModuleMaps(modules: readonly MarkedModule[], nonce: string | null, options: SnippetOptions): Buffer {
+  const snippet = injectionSnippet(options);
+  const maps = modules.map((m) => integrityImportMap(m.url, m.marked, { nonce, baseUrl: null, pageKeys: [] }) ?? '').join('');
+  return maps === '' ? snippet : Buffer.concat([snippet, Buffer.from(maps, 'latin1')]);
+}
+
+/**
  * Names the charset in Content-Type, so that the browser decodes the page as the gateway read it
  * even when the injected script pushes the page's own <meta> past the browser's 1024-byte prescan.
  */
@@ -305,7 +328,8 @@ export async function proxyRequest(
     }
   }
   if (participant) await applyClearSiteData(session, mapped.headers, target);
-  const nonce = applyCsp(gw, session, label, target, mapped.headers);
+  const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
+  // After the site's policies were read: the gateway's own is not one of them.
   if (isContained(raw, request)) mapped.headers.push(['content-security-policy', containment(gw)]);
   session.touch();
   // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
@@ -340,8 +364,11 @@ export async function proxyRequest(
   }
   if (kind === 'script') {
     const started = performance.now();
-    const outcome = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, scriptRewrite(gw, session, request, raw, target));
-    exchange.annotations.script = outcome;
+    const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
+    const rewrite = scriptRewrite(gw, session, request, raw, target);
+    const sent = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, Number.isFinite(length) ? length : null, rewrite);
+    exchange.annotations.script = sent.outcome;
+    exchange.annotations.scriptStreamed = sent.streamed;
     exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
     return;
   }
@@ -384,7 +411,8 @@ export async function proxyRequest(
           mapUrl,
           charset,
           relativeUrlsStay: true,
-          snippet: injectionSnippet({
+          scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
+          snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
             mask: maskSelectorsFor(gw, session, label),
             ...(await scriptCookiesOf(session, target)),

@@ -1,19 +1,21 @@
 // The body of a JavaScript response the browser runs (scripts, module scripts and their imports,
 // worklet modules): the import specifiers that name other origins are mapped (see
-// rewrite/js-imports.ts). The body is read whole, up to MAX_SCRIPT_BYTES (the lexer needs all of
-// it; a script runs only once it is complete, so the browser loses little by waiting), decoded
-// when compressed, and looked at only when it has the word `import` (or `export`, for a module).
-// A script with nothing to change leaves as the site sent it (same bytes, encoding, validators);
-// a changed one leaves decoded, with its length and a weak ETag (RFC 9110 8.8.1: the bytes are
-// not the site's, so no range request may be combined with them).
+// rewrite/js-imports.ts). The body is decoded when compressed and streams on as it comes until
+// the word `import` (or `export`, for a module) shows up; from that word on it is held until the
+// script is complete (the lexer needs all of it, MAX_SCRIPT_BYTES at most), then lexed whole and
+// the held part sent with its edits (script-hold.ts). A script complete before any of it could go
+// on leaves whole: as the site sent it (same bytes, encoding, validators) when nothing changes,
+// else decoded with its length. A script that went on before its end was known is chunked and
+// decoded, with a weak ETag and no Accept-Ranges whether it changed or not (RFC 9110 8.8.1: the
+// bytes may not be the site's, so no range request may be combined with them).
 
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
-import type { Exchange } from './http-bridge.js';
-import { Edits } from './rewrite/edits.js';
-import { addScriptEdits, bytesMayHaveImports, scriptImportEdits } from './rewrite/js-imports.js';
+import { type Exchange, LATER, settledSoon } from './http-bridge.js';
+import { bytesMayHaveImports, scriptImportEdits } from './rewrite/js-imports.js';
 import { byteCodec } from './rewrite/text-codec.js';
+import { decodedBody, decoderFor } from './rewritten-body.js';
+import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
 
 /** Largest script (as sent, and decoded) whose imports the gateway rewrites; a longer one is piped as it is. */
 export const MAX_SCRIPT_BYTES = 8 * 1024 * 1024;
@@ -71,8 +73,8 @@ export interface ScriptRewrite {
   url: string;
 }
 
-/** The script `decoded` with its imports rewritten, or null when nothing changes (or it cannot be read: UTF-16, not lexable). */
-export function rewriteScriptBytes(decoded: Buffer, rewrite: ScriptRewrite): Buffer | null {
+/** The edits of the imports of the script `decoded` (byte offsets), or null when nothing changes (or it cannot be read: UTF-16, not lexable). */
+export function scriptByteEdits(decoded: Buffer, rewrite: ScriptRewrite): ByteEdit[] | null {
   if (!bytesMayHaveImports(decoded, rewrite.module)) return null;
   const bom = decoded[0] === 0xef && decoded[1] === 0xbb && decoded[2] === 0xbf ? 3 : 0;
   const codec = byteCodec(rewrite.module || bom ? 'utf-8' : rewrite.charset);
@@ -80,58 +82,64 @@ export function rewriteScriptBytes(decoded: Buffer, rewrite: ScriptRewrite): Buf
   const text = decoded.toString('latin1', bom);
   const found = scriptImportEdits(text, { mapSpecifier: rewrite.mapSpecifier, codec, base: JSON.stringify(rewrite.url) });
   if (found === 'unparsed' || found.length === 0) return null;
-  const edits = new Edits();
-  addScriptEdits(found, 0, edits);
-  const out = Buffer.from(edits.applyToString(text, 0, text.length), 'latin1');
-  return bom ? Buffer.concat([decoded.subarray(0, bom), out]) : out;
+  return bom ? found.map((f) => ({ s: f.s + bom, e: f.e + bom, rep: f.rep })) : found;
 }
 
-/** A body read up to `max` bytes: whole (rest null), or the chunks read so far and the rest still to come. */
-interface BoundedBody {
-  chunks: Buffer[];
-  rest: AsyncIterator<Buffer> | null;
-}
-
-async function readBounded(body: AsyncIterable<Buffer>, max: number): Promise<BoundedBody> {
-  const it = body[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return { chunks, rest: null };
-    chunks.push(r.value);
-    size += r.value.length;
-    if (size > max) return { chunks, rest: it };
-  }
-}
-
-async function* concatenated(chunks: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  yield* chunks;
-  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-}
-
-const DECODERS: Record<string, (buf: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  'x-gzip': promisify(gunzip),
-  deflate: promisify(inflate),
-  br: promisify(brotliDecompress),
-};
-
-/** The body decoded (in the thread pool), or null for an encoding the gateway does not know, a broken body, or one larger than `max` decoded. */
-async function decodedWhole(raw: Buffer, encoding: string, max: number): Promise<Buffer | null> {
-  const name = encoding.trim().toLowerCase();
-  if (name === '' || name === 'identity') return raw;
-  const decode = DECODERS[name];
-  if (!decode) return null;
-  return decode(raw, { maxOutputLength: max }).catch(() => null);
+/** The script `decoded` with its imports rewritten, or null when nothing changes. */
+export function rewriteScriptBytes(decoded: Buffer, rewrite: ScriptRewrite): Buffer | null {
+  const edits = scriptByteEdits(decoded, rewrite);
+  return edits === null ? null : Buffer.concat(editedPieces(decoded, 0, edits));
 }
 
 /** What became of a script: rewritten, looked at and sent as it came, or sent as it came unread (too large, unknown encoding, broken). */
 export type ScriptOutcome = 'rewritten' | 'unchanged' | 'unread';
 
+/** How a script went: its outcome, and whether it streamed (went on before it was complete). */
+export interface ScriptSent {
+  outcome: ScriptOutcome;
+  streamed: boolean;
+}
+
+/** The upstream body's chunks, with a copy of those read while `keep` says so (to send the body as it came). */
+class RawBody {
+  readonly chunks: Buffer[] = [];
+  keep = true;
+  ended = false;
+  private readonly it: AsyncIterator<Buffer>;
+
+  constructor(body: AsyncIterable<Buffer>) {
+    this.it = body[Symbol.asyncIterator]();
+  }
+
+  /** The chunks as they come; stopping this iteration does not close the body (close does). */
+  async *read(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        return;
+      }
+      if (this.keep) this.chunks.push(r.value);
+      yield r.value;
+    }
+  }
+
+  /** The copied chunks, then the rest of the body as it comes. */
+  async *copyAndRest(): AsyncGenerator<Buffer> {
+    this.keep = false;
+    yield* this.chunks;
+    if (!this.ended) yield* this.read();
+  }
+
+  async close(): Promise<void> {
+    if (!this.ended) await this.it.return?.().catch(() => undefined);
+  }
+}
+
 /**
- * Sends a script response (as the site sent it: `encoding` names its Content-Encoding) with its
- * imports rewritten; `headers` are the response headers for the browser (without Content-Length).
+ * Sends a script response (as the site sent it: `encoding` names its Content-Encoding, `length`
+ * its Content-Length) with its imports rewritten; `headers` are the response headers for the
+ * browser (without Content-Length).
  */
 export async function sendScript(
   exchange: Exchange,
@@ -139,22 +147,88 @@ export async function sendScript(
   headers: [string, string][],
   body: AsyncIterable<Buffer>,
   encoding: string,
+  length: number | null,
   rewrite: ScriptRewrite,
-): Promise<ScriptOutcome> {
-  const read = await readBounded(body, MAX_SCRIPT_BYTES);
-  if (read.rest !== null) {
-    await exchange.sendStream(status, headers, concatenated(read.chunks, read.rest), null);
-    return 'unread';
+): Promise<ScriptSent> {
+  const decoder = decoderFor(encoding);
+  if (decoder === 'unsupported') {
+    await exchange.sendStream(status, headers, body, length);
+    return { outcome: 'unread', streamed: true };
   }
-  const raw = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
-  const decoded = await decodedWhole(raw, encoding, MAX_SCRIPT_BYTES);
-  const rewritten = decoded === null ? null : rewriteScriptBytes(decoded, rewrite);
+  const raw = new RawBody(body);
+  const decoded = decoder === null ? raw.read() : decodedBody(Readable.from(raw.read(), { objectMode: true }), decoder);
+  const it = decoded[Symbol.asyncIterator]();
+  let ended = false;
+  const next = async (): Promise<Buffer | null> => {
+    const r = await it.next();
+    if (r.done) ended = true;
+    return r.done ? null : r.value;
+  };
+  const hold = new HeldScript(rewrite.module, MAX_SCRIPT_BYTES);
+  const whole = () => sendWhole(exchange, status, headers, decoder === null ? hold.whole()! : Buffer.concat(raw.chunks), hold.whole()!, rewrite);
+  let changed = false;
+  // The end goes out with the last part when the body ends before the event loop's next turn.
+  async function* parts(first: Buffer[], following: Promise<Buffer | null>): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
+    let pieces = first;
+    for (;;) {
+      let r = await settledSoon(following);
+      if (r === LATER) {
+        if (pieces.length > 0) yield { pieces, last: false };
+        pieces = [];
+        r = await following;
+      }
+      if (r === null) break;
+      if (pieces.length > 0) yield { pieces, last: false };
+      pieces = hold.write(r);
+      following = next();
+    }
+    const rest = hold.end((script) => scriptByteEdits(script, rewrite));
+    changed = rest.changed;
+    yield { pieces: [...pieces, ...rest.pieces], last: true };
+  }
+  try {
+    for (;;) {
+      let chunk: Buffer | null;
+      try {
+        chunk = await next();
+      } catch {
+        // A broken compressed body, before anything of it went on: as it came.
+        await exchange.sendStream(status, headers, raw.copyAndRest(), length);
+        return { outcome: 'unread', streamed: true };
+      }
+      // The body ended with nothing of it gone on (a script over the limit has gone on).
+      if (chunk === null) return whole();
+      const pieces = hold.write(chunk);
+      if (hold.overLimit && decoder === null) {
+        // Too large to look at, and nothing went on yet: as the site sent it.
+        await exchange.sendStream(status, headers, raw.copyAndRest(), length);
+        return { outcome: 'unread', streamed: true };
+      }
+      if (pieces.length === 0) continue;
+      const following = next();
+      const soon = await settledSoon(following);
+      if (soon === null && !hold.overLimit) return whole();
+      // From here on the script leaves decoded (the copy of what came is no longer needed).
+      raw.keep = false;
+      raw.chunks.length = 0;
+      await exchange.sendParts(status, changedBodyHeaders(headers), parts(pieces, soon === LATER ? following : Promise.resolve(soon)));
+      return { outcome: hold.overLimit ? 'unread' : changed ? 'rewritten' : 'unchanged', streamed: true };
+    }
+  } finally {
+    if (!ended) await it.return?.().catch(() => undefined);
+    await raw.close();
+  }
+}
+
+/** A script complete before anything of it went on: as the site sent it (`raw`) when nothing changes, else decoded and edited, with its length. */
+function sendWhole(exchange: Exchange, status: number, headers: [string, string][], raw: Buffer, decoded: Buffer, rewrite: ScriptRewrite): ScriptSent {
+  const rewritten = rewriteScriptBytes(decoded, rewrite);
   if (rewritten === null) {
     exchange.sendComplete(status, headers, raw);
-    return decoded === null ? 'unread' : 'unchanged';
+    return { outcome: 'unchanged', streamed: false };
   }
   exchange.sendComplete(status, changedBodyHeaders(headers), rewritten);
-  return 'rewritten';
+  return { outcome: 'rewritten', streamed: false };
 }
 
 /** The checked (decoded) bytes of a script with an integrity marker, rewritten: the body and its headers. */
@@ -164,9 +238,22 @@ export function checkedScript(checked: Buffer, headers: [string, string][], rewr
 
 /** A decoded script body with its imports rewritten, as a stream (for the worker prelude); a body too large to look at is passed on as it comes. */
 export async function rewrittenScriptStream(body: AsyncIterable<Buffer>, rewrite: ScriptRewrite): Promise<AsyncIterable<Buffer>> {
-  const read = await readBounded(body, MAX_SCRIPT_BYTES);
-  if (read.rest !== null) return concatenated(read.chunks, read.rest);
-  const whole = read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks);
+  const it = body[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    chunks.push(r.value);
+    size += r.value.length;
+    if (size > MAX_SCRIPT_BYTES) {
+      return (async function* () {
+        yield* chunks;
+        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+      })();
+    }
+  }
+  const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   const out = rewriteScriptBytes(whole, rewrite) ?? whole;
   return (async function* () {
     yield out;

@@ -10,6 +10,9 @@ import { GatewayError } from './errors.js';
 /** The query parameter that carries a stylesheet's integrity metadata to the gateway. */
 export const INTEGRITY_PARAM = '__cobrowse_sri';
 
+/** `as` values of preloads for subresources the gateway rewrites (and so checks the integrity of). */
+export const CHECKED_PRELOADS: ReadonlySet<string> = new Set(['style', 'script', 'worker', 'sharedworker', 'audioworklet', 'paintworklet']);
+
 /** `url` (relative or absolute, as written in markup) with the integrity metadata added to its query. */
 export function withIntegrityMarker(url: string, integrity: string): string {
   const hash = url.indexOf('#');

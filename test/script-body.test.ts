@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, createGzip, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SCRIPT_BYTES } from '../gateway/script-body.js';
@@ -22,7 +22,38 @@ const PLAIN = 'export const x = 1; // nothing absolute: import("./rel.js")\n';
 const CLASSIC = 'var module = {}; module.exports = { a: 1 }; /* export * from "https://blocked.invalid/x.js" */\n';
 const HUGE = `import "https://blocked.invalid/first.js";\n${'// filler line of a very large bundle\n'.repeat(Math.ceil(MAX_SCRIPT_BYTES / 38) + 10)}`;
 
+/** Scripts the origin sends in two parts, the second only once `release` is called (the test has seen the first through the gateway). */
+const PAUSED: Record<string, { parts: [string, string]; gzip?: boolean }> = {
+  '/paused-classic.js': { parts: [`${'var a = 1;\n'.repeat(2000)}window.f = () => imp`, `ort("https://blocked.invalid/late.js");\n`] },
+  '/paused-plain.js': { parts: ['var a = 1;\n'.repeat(2000), 'var b = 2;\n'] },
+  '/paused-gzip.js': { parts: [`${'var a = 1;\n'.repeat(2000)}`, `window.f = () => import("https://blocked.invalid/late.js");\n`], gzip: true },
+};
+let release: () => void = () => {};
+
+function servePaused(res: ServerResponse, script: { parts: [string, string]; gzip?: boolean }): void {
+  res.writeHead(200, { 'content-type': 'text/javascript', etag: '"v1"', 'accept-ranges': 'bytes', ...(script.gzip ? { 'content-encoding': 'gzip' } : {}) });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  if (!script.gzip) {
+    res.write(script.parts[0]);
+    void released.then(() => res.end(script.parts[1]));
+    return;
+  }
+  const gz = createGzip();
+  gz.on('data', (chunk: Buffer) => res.write(chunk));
+  gz.on('end', () => res.end());
+  gz.write(script.parts[0]);
+  gz.flush();
+  void released.then(() => gz.end(script.parts[1]));
+}
+
 function serve(req: IncomingMessage, res: ServerResponse): void {
+  const paused = PAUSED[req.url ?? ''];
+  if (paused) {
+    servePaused(res, paused);
+    return;
+  }
   const js = (body: string | Buffer, headers: Record<string, string> = {}) => {
     res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', etag: '"v1"', 'accept-ranges': 'bytes', ...headers });
     res.end(body);
@@ -88,6 +119,60 @@ async function raw(path: string, headers: Record<string, string>) {
 
 const blocked = (url: string) => `${t.gateway.url}/blocked?url=${encodeURIComponent(url)}`;
 const HOOK = '(globalThis.__cobrowseImport||(s=>s))(';
+
+/** Reads a script through the gateway whose origin pauses mid-body: what came before the origin went on, then the whole answer. */
+async function paused(path: string, headers: Record<string, string>) {
+  const first = (async () => {
+    const res = await request(`http://127.0.0.1:${t.gateway.port}${path}`, {
+      headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, 'accept-encoding': 'gzip, br', ...headers },
+    });
+    const it = res.body[Symbol.asyncIterator]();
+    return { res, it, r: await it.next() };
+  })();
+  const got = await Promise.race([first, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000))]);
+  release();
+  if (got === 'timeout') {
+    await first.then((f) => f.res.body.dump()).catch(() => undefined);
+    throw new Error(`${path}: nothing of the script came through before the origin ended it`);
+  }
+  const chunks: Buffer[] = got.r.done ? [] : [got.r.value as Buffer];
+  const early = Buffer.concat(chunks).toString();
+  for (let r = await got.it.next(); !r.done; r = await got.it.next()) chunks.push(r.value as Buffer);
+  return { headers: got.res.headers, early, body: Buffer.concat(chunks).toString() };
+}
+
+describe('script bodies that stream', () => {
+  it('sends a classic script on before it is complete, holds it from `import` on (a word split across chunks too) and maps the import', async () => {
+    const script = PAUSED['/paused-classic.js']!.parts;
+    const res = await paused('/paused-classic.js', CLASSIC_LOAD);
+    expect(res.early.length).toBeGreaterThan(0);
+    expect(script[0].startsWith(res.early)).toBe(true);
+    expect(res.early).not.toContain('imp');
+    expect(res.body).toBe(`${script[0].slice(0, -3)}import("${blocked('https://blocked.invalid/late.js')}");\n`);
+    // Its length was not known when it went on: chunked, a weak ETag, no ranges.
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(res.headers.etag).toBe('W/"v1"');
+    expect(res.headers['accept-ranges']).toBeUndefined();
+  });
+
+  it('streams a script with nothing to change byte for byte', async () => {
+    const [a, b] = PAUSED['/paused-plain.js']!.parts;
+    const res = await paused('/paused-plain.js', MODULE_LOAD);
+    expect(res.early.length).toBeGreaterThan(0);
+    expect(res.body).toBe(a + b);
+    expect(res.headers.etag).toBe('W/"v1"');
+  });
+
+  it('streams a compressed script decoded, and maps an import that comes late', async () => {
+    const [a] = PAUSED['/paused-gzip.js']!.parts;
+    const res = await paused('/paused-gzip.js', CLASSIC_LOAD);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.early.length).toBeGreaterThan(0);
+    expect(a.startsWith(res.early)).toBe(true);
+    expect(res.body).toBe(`${a}window.f = () => import("${blocked('https://blocked.invalid/late.js')}");\n`);
+  });
+});
 
 describe('script bodies', () => {
   it('maps a module’s absolute imports; the changed body has its own length, a weak ETag and no ranges', async () => {

@@ -25,6 +25,22 @@ export class Edits {
     this.reps.push(rep);
   }
 
+  /** Adds an insertion at `pos`, before the edits already added that start there or later. */
+  insertBefore(pos: number, rep: string): void {
+    let k = this.reps.length;
+    while (k > 0 && this.spans[2 * (k - 1)]! >= pos) k--;
+    this.spans.splice(2 * k, 0, pos, pos);
+    this.reps.splice(k, 0, rep);
+  }
+
+  /** Drops the edits that start at `pos` or later (text from there is fed again). */
+  dropFrom(pos: number): void {
+    while (this.spans.length > 0 && this.spans[this.spans.length - 2]! >= pos) {
+      this.spans.length -= 2;
+      this.reps.length -= 1;
+    }
+  }
+
   clear(): void {
     this.spans.length = 0;
     this.reps.length = 0;

@@ -3,7 +3,7 @@
 // srcdoc) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
-import { withIntegrityMarker } from '../subresource-integrity.js';
+import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
@@ -88,9 +88,6 @@ const LINK_RELS = new Set([
   'mask-icon',
 ]);
 
-/** `as` values of <link rel=preload> for subresources the gateway rewrites (and so checks the integrity of). */
-const CHECKED_PRELOADS = new Set(['style', 'script', 'worker', 'sharedworker', 'audioworklet', 'paintworklet']);
-
 const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;' };
 const escapeAttrChar = (ch: string): string => ATTR_ESCAPES[ch] ?? `&#${ch.codePointAt(0)};`;
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -132,8 +129,16 @@ export class AttributeRewriter {
     return decodeAttributeEntities(this.codec.decode(raw));
   }
 
+  /**
+   * After rewriteElement: the module the element fetches with an integrity marker
+   * (`<link rel=modulepreload>`, `<script type=module src>`), its URL as written (or mapped) and
+   * the marked one; null for any other element.
+   */
+  markedModule: { url: string; marked: string } | null = null;
+
   /** Adds the edits for a start tag named `name` whose element has the URL attributes `want` (foreign: an SVG/MathML element). */
   rewriteElement(text: string, tag: TagTokens, name: string, foreign: boolean, want: number, edits: Edits): void {
+    this.markedModule = null;
     const seen = tag.seen;
     const wanted = (foreign ? FOREIGN_WANT : want) | STYLE;
     if ((seen & wanted) !== 0) this.rewrite(text, tag, name, foreign, seen, wanted, edits);
@@ -154,6 +159,7 @@ export class AttributeRewriter {
     const n = tag.count;
     // The attribute (href or src) of a subresource whose bytes the gateway may change and whose integrity it then checks; 0: none.
     let checked = 0;
+    let module = false;
     if (!foreign && name === 'link') {
       const rel =
         (seen & bit(A.REL)) !== 0
@@ -164,8 +170,10 @@ export class AttributeRewriter {
       if (!rel.some((token) => LINK_RELS.has(token))) want &= ~(bit(A.HREF) | bit(A.IMAGESRCSET));
       const as = (seen & bit(A.AS)) !== 0 ? this.value(text, tag, A.AS).trim().toLowerCase() : '';
       if (rel.includes('stylesheet') || rel.includes('modulepreload') || (rel.includes('preload') && CHECKED_PRELOADS.has(as))) checked = A.HREF;
+      module = rel.includes('modulepreload');
     } else if (!foreign && name === 'script') {
       checked = A.SRC;
+      module = (seen & bit(A.TYPE)) !== 0 && this.value(text, tag, A.TYPE).trim().toLowerCase() === 'module';
     } else if (!foreign && name === 'meta') {
       const equiv = (seen & bit(A.HTTP_EQUIV)) !== 0 ? this.value(text, tag, A.HTTP_EQUIV).trim().toLowerCase() : '';
       if (equiv !== 'refresh') want &= ~bit(A.CONTENT);
@@ -197,7 +205,12 @@ export class AttributeRewriter {
     for (let k = 0; k < n; k++) {
       const id = tag.id(k);
       let rep = reps?.[k];
-      if (integrity && id === checked && first[id] === k) rep = withIntegrityMarker(rep ?? this.valueAt(text, tag, k), integrity);
+      if (integrity && id === checked && first[id] === k) {
+        // Space around a URL is not part of it (URL standard); the marker goes at its end.
+        const url = (rep ?? this.valueAt(text, tag, k)).replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+        rep = withIntegrityMarker(url, integrity);
+        if (module) this.markedModule = { url, marked: rep };
+      }
       if (rep !== undefined && rep !== null) this.writeValue(tag, k, rep, edits);
       else if (dropIntegrity && id === A.INTEGRITY) this.removeAttr(text, tag, k, edits);
     }

@@ -6,6 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { Edits } from './edits.js';
 import type { HtmlMapUrl } from './html-attributes.js';
 import { HtmlScanner } from './html-scanner.js';
+import type { PageScriptContext } from './html-script-text.js';
 import { byteCodec, type TextCodec, UTF8_CODEC } from './text-codec.js';
 
 export type { HtmlMapUrl, HtmlUrlContext } from './html-attributes.js';
@@ -20,13 +21,18 @@ export interface HtmlRewriteOptions {
   charset?: string;
   /** mapUrl keeps every URL that is not absolute (no scheme, not `//`): such URLs are not decoded nor passed to it. */
   relativeUrlsStay?: boolean;
+  /** The page's policies for inline scripts, the gateway's nonce and the page's URL (html-script-text.ts). */
+  scripts?: PageScriptContext | null;
   /** With relativeUrlsStay: skip plain markup with html-fast-skip.ts (default true; false runs the tokenizer over every tag, the reference the fast path is tested against). */
   fastPath?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function scannerFor(options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean }, codec: TextCodec): HtmlScanner {
+function scannerFor(
+  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
+  codec: TextCodec,
+): HtmlScanner {
   const { mapUrl } = options;
   const safeMap: HtmlMapUrl = (url, context) => {
     try {
@@ -42,6 +48,7 @@ function scannerFor(options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; rela
     0,
     options.relativeUrlsStay ?? false,
     options.fastPath ?? true,
+    options.scripts ?? null,
   );
 }
 
@@ -118,7 +125,10 @@ export class HtmlRewriteStream extends Transform {
 }
 
 /** Rewrites a whole document held as a string, as HtmlRewriteStream would (the snippet is optional here). */
-export function rewriteHtml(html: string, options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean }): string {
+export function rewriteHtml(
+  html: string,
+  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
+): string {
   const scanner = scannerFor(options, UTF8_CODEC);
   const text = Buffer.from(html, 'utf8').toString('latin1');
   const edits = new Edits();

@@ -23,9 +23,10 @@ import {
 } from './html-elements.js';
 import { skipPlainMarkup } from './html-fast-skip.js';
 import { TextEnd } from './html-raw-text.js';
-import { ScriptText, scriptTextKind } from './html-script-text.js';
+import { type PageScriptContext, ScriptText, scriptTextKind } from './html-script-text.js';
 import { lowerName } from './html-syntax.js';
 import { ATTR, bit, LongTag, TagTokens } from './html-tag.js';
+import { integrityImportMap } from './import-map.js';
 import { type TextCodec, UTF8_CODEC } from './text-codec.js';
 
 /** How much prologue is read while looking for <head> before the snippet goes in anyway. */
@@ -92,13 +93,14 @@ export class HtmlScanner {
     private readonly depth: number,
     private readonly relativeUrlsStay: boolean,
     fastPath = true,
+    private readonly page: PageScriptContext | null = null,
   ) {
     this.fast = relativeUrlsStay && fastPath;
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
     this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html));
-    this.scriptText = new ScriptText(this.rest, mapUrl, codec);
+    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null);
   }
 
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
@@ -146,7 +148,7 @@ export class HtmlScanner {
           break;
         case S_SCRIPT:
           r = this.scriptText.scan(text, i, end, final, this.edits);
-          if (r < 0) return this.scriptText.holdPos;
+          if (r < 0) return this.scriptText.restart ? this.restartScript() : this.scriptText.holdPos;
           if (this.scriptText.ended) this.state = S_DATA;
           i = r;
           continue;
@@ -171,6 +173,28 @@ export class HtmlScanner {
   private hold(p: number): number {
     this.holdPos = p;
     return -1;
+  }
+
+  /**
+   * A module fetched with an integrity marker (its URL as written and the marked one): an import
+   * map goes before its element (at `lt`), so that an import of the plain URL gets the same record.
+   */
+  private mapMarkedModule(lt: number, module: { url: string; marked: string }): void {
+    const page = this.page;
+    const map = integrityImportMap(module.url, module.marked, {
+      nonce: page?.nonce ?? null,
+      baseUrl: page?.baseUrl ?? null,
+      pageKeys: this.scriptText.importMapKeys,
+    });
+    if (map !== null) this.edits.insertBefore(lt, map);
+  }
+
+  /** A script element held with its start tag (html-script-text.ts): the tag is tokenized again with the next chunk. */
+  private restartScript(): number {
+    const at = this.scriptText.holdPos;
+    this.edits.dropFrom(at);
+    this.state = S_DATA;
+    return at;
   }
 
   private prologue(text: string, final: boolean): number {
@@ -273,8 +297,15 @@ export class HtmlScanner {
     const tag = this.tag;
     let r = -1;
     if (tag.scanName(text, nameStart, limit)) {
-      if (!isEnd) r = this.startTag(text, nameStart, limit);
-      else {
+      if (!isEnd) {
+        r = this.startTag(text, nameStart, limit);
+        // A script held with its start tag (html-script-text.ts) whose text starts in the next chunk.
+        if (r >= end && !final && this.state === S_SCRIPT && this.scriptText.holdsTag()) {
+          this.edits.dropFrom(lt);
+          this.state = S_DATA;
+          return this.hold(lt);
+        }
+      } else {
         const ne = tag.nameEnd;
         r = text.charCodeAt(ne) === GT ? ne + 1 : tag.skip(text, limit);
         if (r >= 0 && this.foreign.open) this.foreign.endTag(lowerName(text, nameStart, ne));
@@ -299,12 +330,12 @@ export class HtmlScanner {
       return r;
     }
     const r = tag.parse(text, limit);
-    if (r >= 0) this.element(text, nameStart, t);
+    if (r >= 0) this.element(text, nameStart, t, r);
     return r;
   }
 
   /** A parsed start tag of a known element (tag index t) or any element in foreign content. */
-  private element(text: string, nameStart: number, t: number): void {
+  private element(text: string, nameStart: number, t: number, tagEnd: number): void {
     const tag = this.tag;
     const attributes = this.attributes;
     const fc = this.foreign;
@@ -315,13 +346,17 @@ export class HtmlScanner {
       foreign = fc.active;
     }
     const html = !foreign && t >= 0;
-    if (tag.count > 0) attributes.rewriteElement(text, tag, name, foreign, html ? this.wants[t]! : 0, this.edits);
+    if (tag.count > 0) {
+      attributes.rewriteElement(text, tag, name, foreign, html ? this.wants[t]! : 0, this.edits);
+      if (attributes.markedModule !== null) this.mapMarkedModule(nameStart - 1, attributes.markedModule);
+    }
     if (foreign) {
       const encoding =
         name === 'annotation-xml' && (tag.seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
       fc.enter(name, tag.selfClosing, encoding);
     } else if (html && this.transitions[t] !== 0) {
-      if (this.transitions[t] === TO_SCRIPT) this.scriptText.begin(scriptTextKind(text, tag, attributes));
+      if (this.transitions[t] === TO_SCRIPT)
+        this.scriptText.begin(scriptTextKind(text, tag, attributes), nameStart - 1, tagEnd, (tag.seen & bit(ATTR.NONCE)) !== 0);
       this.enterHtml(name, this.transitions[t]!, tag.selfClosing);
     }
   }

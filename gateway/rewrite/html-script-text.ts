@@ -3,17 +3,32 @@
 // external scripts (js-imports.ts, import-map.ts). The text is copied through as it arrives until
 // the word `import` (or `export`, in a module) shows up; from there it is held until </script>,
 // then lexed whole (with the text before it as context) and edited. Import maps are held whole.
+// In a page whose Content-Security-Policy works with hashes, a rewritten element no longer
+// matches its hash: there the start tag is held with the text (the scanner feeds both again until
+// </script> is in), so that the tag can get the gateway's nonce when the site's policy allows the
+// original text (csp-inline-scripts.ts).
 
+import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
 import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
 import type { TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
-import { rewriteImportMap } from './import-map.js';
+import { importMapKeys, rewriteImportMap } from './import-map.js';
 import { addScriptEdits, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
 import type { TextCodec } from './text-codec.js';
 
 /** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
 export const MAX_INLINE_SCRIPT = 1 << 20;
+
+/** What a page's scripts are rewritten with besides the URL mapper. */
+export interface PageScriptContext {
+  /** The site's policies for inline scripts, when one takes the gateway's nonce. */
+  inlineScripts: InlineScriptPolicy | null;
+  /** The gateway's nonce for this response (the page has a policy), for the elements it adds. */
+  nonce: string | null;
+  /** The document's (proxied) URL. */
+  baseUrl: string | null;
+}
 
 /** What a script element's text is to the browser. */
 export const SCRIPT_DATA = 0;
@@ -73,23 +88,42 @@ export class ScriptText {
   private holding = false;
   /** Where the search for </script> goes on, from the start of the held part. */
   private resume = 0;
+  /** With a policy: where the start tag began and where its `>` is, in the text of this scan (-1: gone on). */
+  private tagStart = -1;
+  private tagGt = -1;
+  private ownNonce = false;
+  /** The last scan returned -1 to have the start tag fed again with the text (the scanner goes back to data). */
+  restart = false;
+  /** Top-level keys of the page's import maps so far. */
+  readonly importMapKeys: string[] = [];
   private readonly mapSpecifier: (url: string) => string | null;
 
   constructor(
     private readonly rest: TextEnd,
     mapUrl: HtmlMapUrl,
     private readonly codec: TextCodec,
+    private readonly policy: InlineScriptPolicy | null = null,
   ) {
     const context = { tag: 'script', attr: '' };
     this.mapSpecifier = (url) => mapUrl(url, context);
   }
 
-  /** A <script> start tag was seen; its text is of `kind` (scriptTextKind). */
-  begin(kind: number): void {
+  /** A <script> start tag text[tagStart, tagEnd) was seen; its text is of `kind` (scriptTextKind); `ownNonce`: it has a nonce attribute. */
+  begin(kind: number, tagStart: number, tagEnd: number, ownNonce: boolean): void {
     this.kind = kind;
     this.before = '';
     this.holding = false;
     this.resume = 0;
+    this.restart = false;
+    this.ownNonce = ownNonce;
+    const withTag = this.holdsTag();
+    this.tagStart = withTag ? tagStart : -1;
+    this.tagGt = withTag ? tagEnd - 1 : -1;
+  }
+
+  /** Whether the start tag must be held with the text (a policy with hashes decides whether the rewritten element gets a nonce). */
+  holdsTag(): boolean {
+    return this.policy !== null && this.kind !== SCRIPT_DATA && !this.ownNonce;
   }
 
   /** In script data: at the `<` of </script>, with the edits of the text added, or -1 (hold from `holdPos`). */
@@ -106,6 +140,15 @@ export class ScriptText {
     // The script's text runs at least to `stop`; it is complete at </script> or at the end of the document.
     const stop = r < 0 ? rest.holdPos : r;
     const complete = this.ended || (final && r >= 0);
+    if (this.tagStart !== -1 && !complete) {
+      if (stop - this.tagStart <= MAX_INLINE_SCRIPT) {
+        // Tag and text are fed again with the next chunk, until </script> is in.
+        this.restart = true;
+        return this.hold(this.tagStart);
+      }
+      // Too long to hold with its tag: looked at as in a page without a policy (no nonce).
+      this.tagStart = -1;
+    }
     if (!this.holding) {
       const from = this.kind === SCRIPT_IMPORT_MAP ? i : this.firstWord(text, i, stop);
       if (from !== -1 && !complete) {
@@ -148,8 +191,12 @@ export class ScriptText {
   /** Adds the edits of the script's text: what was sent on, then text[i, r). */
   private rewrite(text: string, i: number, r: number, edits: Edits): void {
     if (this.kind === SCRIPT_IMPORT_MAP) {
-      const mapped = rewriteImportMap(this.codec.decode(text.slice(i, r)), this.mapSpecifier);
-      if (mapped !== null) edits.add(i, r, mapped);
+      const json = this.codec.decode(text.slice(i, r));
+      const mapped = rewriteImportMap(json, this.mapSpecifier);
+      this.importMapKeys.push(...importMapKeys(mapped ?? json));
+      if (mapped === null) return;
+      this.addNonce(text, i, r, edits);
+      edits.add(i, r, mapped);
       return;
     }
     const options: ScriptImportOptions = {
@@ -163,10 +210,19 @@ export class ScriptText {
     const offset = i - this.before.length;
     // Edits come after an import word, so never in the text already sent on; checked all the same.
     if (offset + found[0]!.s < i) return;
+    this.addNonce(text, i, r, edits);
     addScriptEdits(found, offset, edits);
   }
 
+  /** The rewritten element's start tag (still in `text`) gets the gateway's nonce when the site's policy allows the original text[i, r). */
+  private addNonce(text: string, i: number, r: number, edits: Edits): void {
+    if (this.tagStart === -1 || this.policy === null || this.before !== '' || edits.lastEnd > this.tagGt) return;
+    const nonce = this.policy.nonceFor(inlineSourceText(this.codec.decode(text.slice(i, r))), this.ownNonce);
+    if (nonce !== null) edits.add(this.tagGt, this.tagGt, ` nonce="${nonce}"`);
+  }
+
   private done(r: number): number {
+    this.tagStart = -1;
     this.kind = SCRIPT_DATA;
     this.before = '';
     this.holding = false;

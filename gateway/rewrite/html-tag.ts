@@ -60,6 +60,7 @@ export const ATTR = {
   FACE: 21,
   SIZE: 22,
   TYPE: 23,
+  NONCE: 24,
 } as const;
 
 /** Lowercase attribute names by id. */
@@ -88,6 +89,7 @@ export const ATTR_NAMES: readonly string[] = [
   'face',
   'size',
   'type',
+  'nonce',
 ];
 
 /** Finds a name of a fixed list (lowercase) in scanned text, in any ASCII case. */

@@ -6,6 +6,7 @@
 // refuse the module: the entry is moved into the module's addresses as the gateway's integrity
 // marker (see subresource-integrity.ts), and the gateway checks the site's bytes instead.
 
+import { OWN_NODE_MARKER } from '../../protocol/messages.js';
 import { absoluteSpecifier } from '../../protocol/module-specifier.js';
 import { withIntegrityMarker } from '../subresource-integrity.js';
 
@@ -18,6 +19,63 @@ function isUrlLike(key: string): boolean {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** ASCII JSON (for any charset of the page) with no '<' that could end the script element. */
+function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The top-level "imports" keys of an import map (as written), or none when it is not one. */
+export function importMapKeys(json: string): string[] {
+  try {
+    const map: unknown = JSON.parse(json);
+    return isObject(map) && isObject(map.imports) ? Object.keys(map.imports) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What the gateway knows when it maps a module's URL to its integrity-marked one. */
+export interface IntegrityMapContext {
+  /** The gateway's nonce for the elements it adds (the page has a policy), or null. */
+  nonce: string | null;
+  /** The document's URL (proxied), against which the keys are compared; null: compared as written. */
+  baseUrl: string | null;
+  /** Top-level keys of the page's own import maps so far: a rule of theirs for the module's URL comes first, as it would on the real site. */
+  pageKeys: readonly string[];
+}
+
+/**
+ * The import map the gateway puts before an element that fetches a module with an integrity
+ * marker (`url` as written, `marked` the same with the marker): `url` mapped to `marked`, so that
+ * an `import` of the plain URL gets the same, checked, module record (fetched and run once).
+ * null when `url` cannot be a key (a query or fragment only, not ASCII), or when a rule of the
+ * page's import maps already applies to it.
+ */
+export function integrityImportMap(url: string, marked: string, ctx: IntegrityMapContext): string | null {
+  const trimmed = url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+  if (trimmed === '' || /^[?#]/.test(trimmed) || /[^\x21-\x7e]/.test(trimmed)) return null;
+  // A key that is no URL of its own would be a bare name: `x.js` is written `./x.js`.
+  const relative = !isUrlLike(trimmed);
+  const key = relative ? `./${trimmed}` : trimmed;
+  const resolve = (u: string): string => {
+    if (ctx.baseUrl === null) return u;
+    try {
+      return new URL(u, ctx.baseUrl).href;
+    } catch {
+      return u;
+    }
+  };
+  const target = resolve(key);
+  for (const pageKey of ctx.pageKeys) {
+    if (!isUrlLike(pageKey)) continue;
+    const k = resolve(pageKey);
+    if (k === target || (k.endsWith('/') && target.startsWith(k))) return null;
+  }
+  const address = relative ? `./${marked.replace(/^[\x00-\x20]+/, '')}` : marked.replace(/^[\x00-\x20]+/, '');
+  const nonce = ctx.nonce === null ? '' : ` nonce="${ctx.nonce}"`;
+  return `<script type="importmap" ${OWN_NODE_MARKER}${nonce}>${scriptSafeJson({ imports: { [key]: address } })}</script>`;
 }
 
 /**
@@ -78,6 +136,5 @@ export function rewriteImportMap(json: string, mapUrl: (url: string) => string |
     delete out.integrity;
     changed = true;
   }
-  // ASCII only (for any charset of the page), and no '<' that could end the script element.
-  return changed ? JSON.stringify(out).replace(/[<\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : null;
+  return changed ? scriptSafeJson(out) : null;
 }

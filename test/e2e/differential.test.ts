@@ -91,7 +91,8 @@ describe('differential: the same page directly and through the gateway', () => {
   it('module scripts with integrity (and a modulepreload); a tampered module refused alike', async () => {
     // The gateway maps the module's absolute import, so it checks the integrity itself: the
     // attribute travels in the URL (ARCHITECTURE.md). Undone here, what remains must be the same,
-    // but for the refusal's console message and the preloaded module, fetched again unmarked.
+    // but for the refusal's console message. The preloaded module is fetched once: the import map
+    // the gateway puts before the modulepreload sends its plain import to the marked URL.
     const scenario = { path: '/modules', run: (page: Page) => settle(page.locator('#mod'), /module ran/) };
     const direct = await runDirect(suite.browser, suite.sites.a, scenario);
     const proxied = await runProxied(suite.browser, suite.t, suite.trap.server, suite.sites.a, scenario);
@@ -105,7 +106,7 @@ describe('differential: the same page directly and through the gateway', () => {
         (_, attr: string, url: string, sri: string) => `${attr}="${url}" integrity="${decodeURIComponent(sri)}"`,
       );
     const requests = proxied.seen.requests.map((r) => r.replace(marker, ''));
-    expect(requests.filter((r) => r.endsWith('/mod/dep.js'))).toHaveLength(2);
+    expect(requests.filter((r) => r.endsWith('/mod/dep.js'))).toHaveLength(1);
     expect({ ...proxied.seen, frames: proxied.seen.frames.map(attributes), requests: [...new Set(requests)], errors: [] }).toEqual({ ...direct, errors: [] });
     expect(direct.errors).toEqual([expect.stringContaining('/mod/tampered.js')]);
     expect(proxied.seen.errors.join('\n')).toContain('/mod/tampered.js');

@@ -17,23 +17,23 @@ describe('rewriteCsp', () => {
   it.each([
     [
       "script-src 'self' https://cdn.example.net",
-      "script-src 'self' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080",
+      "script-src 'self' http://o2--s.cobrowse.localhost:8080 http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080",
     ],
     ["script-src 'nonce-abc' 'strict-dynamic'", "script-src 'nonce-abc' 'strict-dynamic' 'nonce-N0NCE' http://cobrowse.localhost:8080"],
     ["script-src 'self' 'sha256-AAAA'", "script-src 'self' 'sha256-AAAA' 'nonce-N0NCE' http://cobrowse.localhost:8080"],
     [
       "default-src 'none'",
-      "default-src http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
+      "default-src http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
     ],
     [
       "default-src 'self'; img-src cdn.example.net",
-      "default-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080; img-src http://o2--s.cobrowse.localhost:8080 http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
+      "default-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080; img-src http://o2--s.cobrowse.localhost:8080 http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
     ],
     ['img-src *.example.net data:', 'img-src *.example.net http://*.cobrowse.localhost:8080 data: http://cobrowse.localhost:8080'],
     ['connect-src wss://cdn.example.net', "connect-src ws://o2--s.cobrowse.localhost:8080 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter"],
     [
       "script-src 'self'; upgrade-insecure-requests; report-uri /csp",
-      "script-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js http://cobrowse.localhost:8080",
+      "script-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080",
     ],
     ['frame-ancestors https://shop.example.com https://other.org', 'frame-ancestors http://o1--s.cobrowse.localhost:8080 https://other.org'],
   ])('%s', (input, expected) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downstreamResponseHeaders, type RawHeaders, type ToBrowserUrl, type ToRealUrl, upstreamRequestHeaders } from '../../gateway/header-policy.js';
+import { mapLinkHeader } from '../../gateway/link-header.js';
 
 const PROXY_ORIGIN = 'http://o1--abcdefghijklmnopqrstuvwxyz.localhost:8080';
 const REAL_ORIGIN = 'https://shop.example.com';
@@ -238,5 +239,36 @@ describe('downstreamResponseHeaders: URL mapping', () => {
       ['link', '<browser(https://shop.example.com/a)>; rel=preload'],
       ['link', '<browser(https://shop.example.com/b)>; rel=preload'],
     ]);
+  });
+});
+
+describe('Link header preloads with integrity', () => {
+  const base = new URL('https://site.test/page');
+  const toBrowser = (u: URL) => (u.host === 'cdn.test' ? `http://o2--s.localhost${u.pathname}${u.search}` : u.href);
+
+  it('moves the integrity of checked preloads into the URL, reports module preloads, and leaves others alone', () => {
+    const value = [
+      '<https://cdn.test/m.js>; rel=modulepreload; integrity="sha384-M/x+="; crossorigin',
+      '</s.css?v=1>; rel=preload; as=style; integrity=sha256-S',
+      '<https://cdn.test/i.png>; rel=preload; as=image; integrity="sha256-I"',
+      '<https://cdn.test/p.js>; rel="modulepreload"',
+    ].join(', ');
+    const out = mapLinkHeader(value, base, toBrowser);
+    expect(out.value).toBe(
+      [
+        `<http://o2--s.localhost/m.js?__cobrowse_sri=${encodeURIComponent('sha384-M/x+=')}>; rel=modulepreload; crossorigin`,
+        ' <https://site.test/s.css?v=1&__cobrowse_sri=sha256-S>; rel=preload; as=style',
+        ' <http://o2--s.localhost/i.png>; rel=preload; as=image; integrity="sha256-I"',
+        ' <http://o2--s.localhost/p.js>; rel="modulepreload"',
+      ].join(','),
+    );
+    expect(out.markedModules).toEqual([
+      { url: 'http://o2--s.localhost/m.js', marked: `http://o2--s.localhost/m.js?__cobrowse_sri=${encodeURIComponent('sha384-M/x+=')}` },
+    ]);
+  });
+
+  it('keeps commas and semicolons inside quoted parameters and URLs', () => {
+    const out = mapLinkHeader('<https://cdn.test/a,b.js>; rel=preload; as=script; title="x, y; z"', base, toBrowser);
+    expect(out.value).toBe('<http://o2--s.localhost/a,b.js>; rel=preload; as=script; title="x, y; z"');
   });
 });

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { InlineScriptPolicy } from '../../gateway/csp-inline-scripts.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 import { MAX_INLINE_SCRIPT } from '../../gateway/rewrite/html-script-text.js';
 import { rewriteImportMap } from '../../gateway/rewrite/import-map.js';
@@ -16,6 +18,10 @@ function mapUrl(url: string): string | null {
 }
 
 const rw = (html: string) => rewriteHtml(html, { mapUrl, relativeUrlsStay: true });
+
+/** The import map the gateway puts before an element that fetches a module with an integrity marker. */
+const integrityMap = (url: string, marked: string, nonce = '') =>
+  `<script type="importmap" data-cobrowse${nonce ? ` nonce="${nonce}"` : ''}>${JSON.stringify({ imports: { [url]: marked } })}</script>`;
 
 /** The document rewritten in pieces cut at `cuts`. */
 function chunked(html: string, cuts: number[], charset?: string): string {
@@ -170,13 +176,126 @@ describe('integrity of scripts the gateway may rewrite', () => {
     ].join('\n');
     expect(rw(html)).toBe(
       [
-        `<script type="module" src="${O2}/m.js?__cobrowse_sri=sha384-M" crossorigin="anonymous"></script>`,
+        `${integrityMap(`${O2}/m.js`, `${O2}/m.js?__cobrowse_sri=sha384-M`)}<script type="module" src="${O2}/m.js?__cobrowse_sri=sha384-M" crossorigin="anonymous"></script>`,
         '<script src="/local.js?__cobrowse_sri=sha256-L"></script>',
-        `<link rel="modulepreload" href="${O2}/p.js?__cobrowse_sri=sha384-P">`,
+        `${integrityMap(`${O2}/p.js`, `${O2}/p.js?__cobrowse_sri=sha384-P`)}<link rel="modulepreload" href="${O2}/p.js?__cobrowse_sri=sha384-P">`,
         `<link rel="preload" as="script" href="${O2}/s.js?__cobrowse_sri=sha384-S" crossorigin>`,
         `<link rel="preload" as="image" href="${O2}/i.png" integrity="sha384-I">`,
         `<script src="${O2}/plain.js"></script>`,
       ].join('\n'),
     );
+  });
+});
+
+describe('inline scripts under a policy with hashes', () => {
+  const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+  const MODULE = '\nimport a from "https://cdn.test/a.js";\r\nwindow.a = a;\n';
+  const OTHER = 'import("https://cdn.test/other.js");';
+  const MAP = '{"imports":{"lib":"https://cdn.test/lib.js"}}';
+  const page = `<!doctype html><html><head><script type="module">${MODULE}</script><script>${OTHER}</script><script type="importmap" id="m">${MAP}</script></head><body></body></html>`;
+  const policy = (value: string, reportOnly = false) => InlineScriptPolicy.fromHeaders([{ value, reportOnly }], 'GWNONCE');
+  const rewritten = (inlineScripts: InlineScriptPolicy | null, cuts: number[] = []) => {
+    const bytes = Buffer.from(page, 'utf8');
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, scripts: { inlineScripts, nonce: 'GWNONCE', baseUrl: null } });
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      out.push(...r.write(bytes.subarray(at, cut)));
+      at = cut;
+    }
+    out.push(...r.end());
+    return Buffer.concat(out).toString('utf8');
+  };
+  // The hash is over the text as the parser gives it: CR LF becomes LF.
+  const allowed = `script-src 'self' ${sha256(MODULE.replace('\r\n', '\n'))} ${sha256(MAP)}`;
+
+  it('gives a rewritten element the gateway’s nonce only when the site’s policy allows its original text', () => {
+    const out = rewritten(policy(allowed));
+    expect(out).toContain(`<script type="module" nonce="GWNONCE">\nimport a from "${O2}/a.js";`);
+    expect(out).toContain(`<script type="importmap" id="m" nonce="GWNONCE">{"imports":{"lib":"${O2}/lib.js"}}</script>`);
+    // Not allowed by the policy: rewritten, no nonce (blocked, as on the real site).
+    expect(out).toContain(`<script>import("${O2}/other.js");</script>`);
+    // Without a policy nothing gets a nonce.
+    expect(rewritten(null)).not.toContain('nonce=');
+  });
+
+  it('holds the start tag with the text: the same bytes for any cut', () => {
+    const whole = rewritten(policy(allowed));
+    for (let cut = 1; cut < page.length; cut++) expect(rewritten(policy(allowed), [cut])).toBe(whole);
+    const cuts = Array.from({ length: Math.floor(page.length / 3) }, (_, k) => 3 * (k + 1));
+    expect(rewritten(policy(allowed), cuts)).toBe(whole);
+  });
+
+  it('follows every policy: an enforced one that blocks wins; report-only ones count when none enforced takes the nonce', () => {
+    const blocked = InlineScriptPolicy.fromHeaders(
+      [
+        { value: allowed, reportOnly: false },
+        { value: "script-src 'self'", reportOnly: false },
+      ],
+      'N',
+    )!;
+    expect(blocked.nonceFor(MODULE.replace('\r\n', '\n'), false)).toBeNull();
+    expect(policy(allowed)!.nonceFor('other text', false)).toBeNull();
+    expect(policy(allowed, true)!.nonceFor(MAP, false)).toBe('GWNONCE');
+    expect(policy(allowed, true)!.nonceFor('other text', false)).toBeNull();
+    // 'unsafe-inline' does not count next to a hash; it does alone (then no nonce is needed).
+    expect(policy(`script-src 'unsafe-inline' ${sha256('x')}`)!.nonceFor('y', false)).toBeNull();
+    expect(policy("default-src 'unsafe-inline'")).toBeNull();
+    // script-src-elem rules script elements before script-src.
+    expect(policy(`script-src-elem 'self'; script-src ${sha256(MAP)}`)).toBeNull();
+    expect(policy(`script-src-elem ${sha256(MAP)}; script-src 'none'`)!.nonceFor(MAP, false)).toBe('GWNONCE');
+    // An element with a nonce of its own keeps it.
+    expect(policy(allowed)!.nonceFor(MAP, true)).toBeNull();
+  });
+});
+
+describe('modules fetched with an integrity marker', () => {
+  it('maps the plain URL to the marked one in an import map before the element (relative URLs as URL-like keys, the nonce of a page with a policy)', () => {
+    const html = [
+      '<link rel="modulepreload" href="x.js" integrity="sha384-X">',
+      '<link rel="modulepreload" href="/abs/y.js?v=1#f" integrity="sha384-Y">',
+      '<script type="module" src=" https://cdn.test/z.js " integrity="sha384-Z"></script>',
+      '<link rel="modulepreload" href="?q" integrity="sha384-Q">',
+    ].join('');
+    const out = rewriteHtml(html, {
+      mapUrl,
+      relativeUrlsStay: true,
+      scripts: { inlineScripts: null, nonce: 'N', baseUrl: 'http://o1--sess.localhost/dir/page' },
+    });
+    expect(out).toBe(
+      [
+        `${integrityMap('./x.js', './x.js?__cobrowse_sri=sha384-X', 'N')}<link rel="modulepreload" href="x.js?__cobrowse_sri=sha384-X">`,
+        `${integrityMap('/abs/y.js?v=1#f', '/abs/y.js?v=1&__cobrowse_sri=sha384-Y#f', 'N')}<link rel="modulepreload" href="/abs/y.js?v=1&amp;__cobrowse_sri=sha384-Y#f">`,
+        `${integrityMap(`${O2}/z.js`, `${O2}/z.js?__cobrowse_sri=sha384-Z`, 'N')}<script type="module" src="${O2}/z.js?__cobrowse_sri=sha384-Z"></script>`,
+        // A query alone cannot be a key: no map.
+        '<link rel="modulepreload" href="?q&amp;__cobrowse_sri=sha384-Q">',
+      ].join(''),
+    );
+  });
+
+  it('adds nothing for a classic script or a stylesheet, and leaves a URL the page’s own import map already maps to the page', () => {
+    expect(rw('<script src="https://cdn.test/c.js" integrity="sha384-C"></script>')).toBe(`<script src="${O2}/c.js?__cobrowse_sri=sha384-C"></script>`);
+    expect(rw('<link rel=stylesheet href="https://cdn.test/s.css" integrity="sha384-S">')).toBe(
+      `<link rel=stylesheet href="${O2}/s.css?__cobrowse_sri=sha384-S">`,
+    );
+    const scripts = { inlineScripts: null, nonce: null, baseUrl: `${O2}/page` };
+    const own = `<script type="importmap">{"imports":{"/lib/":"/lib2/"}}</script>`;
+    const out = rewriteHtml(
+      `${own}<link rel=modulepreload href="https://cdn.test/lib/a.js" integrity="sha384-A"><link rel=modulepreload href="/other/b.js" integrity="sha384-B">`,
+      {
+        mapUrl,
+        relativeUrlsStay: true,
+        scripts,
+      },
+    );
+    expect(out).toBe(
+      `${own}<link rel=modulepreload href="${O2}/lib/a.js?__cobrowse_sri=sha384-A">${integrityMap('/other/b.js', '/other/b.js?__cobrowse_sri=sha384-B')}<link rel=modulepreload href="/other/b.js?__cobrowse_sri=sha384-B">`,
+    );
+  });
+
+  it('gives the same bytes for any cut', () => {
+    const html = `<p>x</p><link rel="modulepreload" href="https://cdn.test/p.js" integrity="sha384-P"><script type="module" src="/m.js" integrity="sha384-M"></script>`;
+    const whole = rw(html);
+    for (let cut = 1; cut < html.length; cut++) expect(chunked(html, [cut])).toBe(whole);
   });
 });
