@@ -32,6 +32,8 @@ describe('absoluteSpecifier (HTML "resolve a module specifier")', () => {
   it.each([
     ['https://cdn.test/a.js', 'https://cdn.test/a.js'],
     [' https://cdn.test/a.js', ' https://cdn.test/a.js'],
+    ['http:cdn.test/a.js', 'http://cdn.test/a.js'],
+    ['HTTPS:/cdn.test/a.js', 'https://cdn.test/a.js'],
     ['//cdn.test/a.js', '//cdn.test/a.js'],
     ['/\\cdn.test/a.js', '//cdn.test/a.js'],
     ['/\t/cdn.test/a.js', '//cdn.test/a.js'],
