@@ -44,12 +44,16 @@ export function takeIntegrityMarker(target: string): { target: string; integrity
 const ALGORITHMS = { sha256: 1, sha384: 2, sha512: 3 } as const;
 type Algorithm = keyof typeof ALGORITHMS;
 
-/** The valid hashes of an integrity attribute, by algorithm (unknown algorithms and options are ignored, as SRI says). */
+/**
+ * The valid hashes of an integrity attribute, by algorithm (unknown algorithms and options are
+ * ignored, as SRI says). Chromium also takes the dashed spellings (`sha-256-...`): so does the
+ * gateway, or a tampered resource with such an attribute would pass here and run.
+ */
 export function parseIntegrity(metadata: string): { algorithm: Algorithm; digest: string }[] {
   const out: { algorithm: Algorithm; digest: string }[] = [];
   for (const token of metadata.split(/[\t\n\f\r ]+/)) {
-    const m = /^(sha256|sha384|sha512)-([A-Za-z0-9+/_-]+={0,2})(\?.*)?$/.exec(token);
-    if (m) out.push({ algorithm: m[1] as Algorithm, digest: m[2]! });
+    const m = /^sha-?(256|384|512)-([A-Za-z0-9+/_-]+={0,2})(\?.*)?$/.exec(token);
+    if (m) out.push({ algorithm: `sha${m[1]}` as Algorithm, digest: m[2]! });
   }
   return out;
 }

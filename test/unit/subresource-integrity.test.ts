@@ -51,6 +51,15 @@ describe('integrity check (SRI 3.3.5)', () => {
     expect(matchesIntegrity(body, `sha256-${digest('sha256').replace(/\+/g, '-').replace(/\//g, '_')}`)).toBe(true);
   });
 
+  it('reads the dashed spellings Chromium takes (sha-256-, sha-384-, sha-512-)', () => {
+    expect(matchesIntegrity(body, `sha-256-${digest('sha256')}`)).toBe(true);
+    expect(matchesIntegrity(body, 'sha-256-bm90IHRoZSBoYXNo')).toBe(false);
+    expect(matchesIntegrity(body, 'sha-384-bm90IHRoZSBoYXNo')).toBe(false);
+    // The strongest listed wins, whatever the spelling: a wrong sha-512 refuses a right sha256.
+    expect(matchesIntegrity(body, `sha256-${digest('sha256')} sha-512-bm90IHRoZSBoYXNo`)).toBe(false);
+    expect(parseIntegrity('SHA256-abc sha-1-abc')).toEqual([]);
+  });
+
   it('has nothing to check without a valid hash (unknown algorithms, junk)', () => {
     expect(parseIntegrity('md5-abc sha1-def junk')).toEqual([]);
     expect(matchesIntegrity(body, 'md5-abc')).toBe(true);
