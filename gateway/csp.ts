@@ -121,8 +121,8 @@ function rewritePolicy(policy: string, ctx: CspContext): string {
 }
 
 /**
- * The gateway's own policy, sent beside the site's (the browser enforces every policy it gets):
- * a document or worker of a proxied host may load from, connect to, frame and post forms to the
+ * The gateway's own policy, sent beside the site's with every answer of a proxied host (the
+ * browser enforces every policy it gets): a document or worker of a proxied host may load from, connect to, frame and post forms to the
  * gateway's hosts (and data:, blob:) only. It allows everything else a page may do (inline
  * scripts, eval, wasm), so it changes nothing for a page whose URLs are all mapped; what the
  * rewriter and the URL runtime miss (an import() in eval or an event handler, a script the

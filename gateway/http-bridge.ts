@@ -34,6 +34,8 @@ export class Exchange {
   private done = false;
   private headWritten = false;
   private onWritableOnce: ((offset: number) => boolean) | null = null;
+  /** Headers every response of this exchange carries, whoever writes it (the containment policy of proxied hosts). */
+  extraHeaders: readonly [string, string][] = [];
 
   // Lifetime rule: construct synchronously inside the uWS handler, before any await; it copies
   // the request and registers onAborted/onWritable, which uWS requires before returning.
@@ -213,6 +215,7 @@ export class Exchange {
     for (const [name, value] of headers) {
       if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, value);
     }
+    for (const [name, value] of this.extraHeaders) this.res.writeHeader(name, value);
   }
 
   /**

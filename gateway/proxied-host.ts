@@ -61,6 +61,10 @@ function redirect(exchange: Exchange, location: string, extra: [string, string][
 export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, host: ProxiedHost): Promise<void> {
   // Lifetime rule: the body must be claimed synchronously, before the first await.
   const body = exchange.readBody(MAX_REQUEST_BODY);
+  // Every answer of a proxied host, the site's and the gateway's own (error pages, the follower
+  // view, /__cobrowse/ pages): a page can frame any of them and use its window, so all of them
+  // carry the containment policy (a CSP on a response that is not a document or worker is inert).
+  exchange.extraHeaders = [['content-security-policy', containment(gw)]];
   try {
     await route(gw, exchange, host, body);
   } catch (err) {
@@ -250,8 +254,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/view') {
     exchange.sendComplete(
       200,
-      // The mirror shows the host's page: what it loads must stay on the gateway too.
-      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE, ['content-security-policy', containment(gw)]],
+      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE],
       viewPage(participant.role, maskSelectorsFor(gw, session, host.label)),
     );
     return;

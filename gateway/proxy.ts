@@ -78,18 +78,6 @@ function applyCsp(
   return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
 }
 
-/** Fetch destinations whose response becomes a document or a worker (the contexts a CSP governs). */
-const CONTAINED_DESTINATIONS = new Set(['document', 'iframe', 'frame', 'object', 'embed', 'worker', 'sharedworker', 'serviceworker']);
-/** Types that make a document when no Sec-Fetch-Dest says what the response is for. */
-const DOCUMENT_TYPE = /^(?:text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)\b/i;
-
-/** Whether the response gets the gateway's containment policy (csp.ts containmentPolicy). */
-function isContained(raw: RawHeaders, request: Exchange['request']): boolean {
-  const dest = request.headers['sec-fetch-dest'];
-  if (dest !== undefined) return CONTAINED_DESTINATIONS.has(dest);
-  return DOCUMENT_TYPE.test(String(raw['content-type'] ?? ''));
-}
-
 const containmentByOrigin = new Map<string, string>();
 /** The containment policy of this gateway (built once per gateway origin). */
 export function containment(gw: GatewayContext): string {
@@ -329,8 +317,6 @@ export async function proxyRequest(
   }
   if (participant) await applyClearSiteData(session, mapped.headers, target);
   const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
-  // After the site's policies were read: the gateway's own is not one of them.
-  if (isContained(raw, request)) mapped.headers.push(['content-security-policy', containment(gw)]);
   session.touch();
   // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
   const upstreamSeconds = (performance.now() - started) / 1000;

@@ -44,6 +44,16 @@ import '${bOrigin}/esc-lexer.js';
 //'
 </script>
 <iframe id="data" src="data:text/html,${encodeURIComponent(dataFrame)}"></iframe>
+<iframe id="own" src="/__cobrowse/entered"></iframe>
+<iframe id="error" src="/__cobrowse/no-such-page"></iframe>
+<script>
+  // The gateway's own documents on this host are same-origin with the page: an import() in
+  // their realm is seen by no rewriting (their fetch is the runtime's, which maps it).
+  for (const id of ['own', 'error']) {
+    const frame = document.getElementById(id);
+    frame.addEventListener('load', () => frame.contentWindow.eval("import('${bOrigin}/esc-" + id + "-realm.js').catch(() => {})"));
+  }
+</script>
 </body></html>`;
 }
 
@@ -96,8 +106,8 @@ describe('containment policy', () => {
     await expect.poll(() => host.page.evaluate(() => (document.getElementById('mapped') as HTMLImageElement).naturalWidth)).toBe(2);
     await expect.poll(() => host.page.evaluate(() => (document.getElementById('handler') as HTMLImageElement).naturalWidth)).toBe(2);
     expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
-    // Every escape has been tried (and refused) once the policy said so for each of the six.
-    await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    // Every escape has been tried (and refused) once the policy said so for each of the eight.
+    await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(8);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bHits.filter((p) => p.startsWith('/esc-'))).toEqual([]);
     const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
@@ -105,16 +115,22 @@ describe('containment policy', () => {
     await host.context.close();
   });
 
-  it('sends the policy with documents and workers, not with other subresources', async () => {
+  it("sends the policy with every answer of a proxied host: the site's, and the gateway's own pages and errors", async () => {
     const session = await createSession(t, `${aOrigin}/escapes`);
     const joined = await t.join(session.hostUrl);
     const headers = { cookie: joined.cookie };
     const page = await t.call('GET', `${joined.proxiedOrigin}/escapes`, { headers: { ...headers, 'sec-fetch-dest': 'document' } });
     const policies = ([] as string[]).concat(page.headers['content-security-policy'] ?? []);
     expect(policies.join(',')).toContain(`default-src 'self' http://cobrowse.localhost:${t.gateway.port} http://*.cobrowse.localhost:${t.gateway.port}`);
-    const image = await t.call('GET', `${joined.proxiedOrigin}/img.png`, { headers: { ...headers, 'sec-fetch-dest': 'image' } });
-    expect(image.headers['content-security-policy']).toBeUndefined();
-    const view = await t.call('GET', `${joined.proxiedOrigin}/__cobrowse/view`, { headers });
-    expect(String(view.headers['content-security-policy'])).toContain('form-action');
+    for (const path of ['/img.png', '/__cobrowse/view', '/__cobrowse/entered', '/__cobrowse/map?origin=x', '/__cobrowse/no-such-page', '/missing']) {
+      const res = await t.call('GET', `${joined.proxiedOrigin}${path}`, { headers: { ...headers, accept: 'text/html' } });
+      expect(String(res.headers['content-security-policy']), path).toContain(`form-action 'self' http://cobrowse.localhost:${t.gateway.port}`);
+    }
+    // Also without the participant cookie (the 401 page).
+    const stranger = await t.call('GET', `${joined.proxiedOrigin}/escapes`, {
+      headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', origin: 'http://x.test' },
+    });
+    expect(stranger.status).toBe(401);
+    expect(String(stranger.headers['content-security-policy'])).toContain('default-src');
   });
 });
