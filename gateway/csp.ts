@@ -9,8 +9,8 @@ export interface CspContext {
   /** The real origin of the page (its scheme fills scheme-less sources). */
   pageOrigin: URL;
   mapOrigin: MapOrigin;
-  /** A wildcard source covering every proxied host, e.g. `http://*.cobrowse.localhost:8080`. */
-  proxiedWildcard: string;
+  /** The real origins the session knows so far (a wildcard source stands for those of them it matches). */
+  knownOrigins: readonly string[];
   /** Nonce of the injected script tag. */
   nonce: string;
   /** Absolute URL of the injected script on the page's proxied host. */
@@ -45,15 +45,54 @@ const HANDOFF_DIRECTIVES = new Set([
 const KEYWORD = /^'[^']*'$/;
 const SCHEME_ONLY = /^[a-z][a-z0-9+.-]*:$/i;
 
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+
+/** Whether the real origin `origin` matches a host source's scheme, `*.host` and port (CSP "does url match expression"). */
+function wildcardMatches(origin: string, proto: string, host: string, port: string | undefined): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (!(scheme === proto || (proto === 'http' && scheme === 'https'))) return false;
+  const h = url.hostname.toLowerCase();
+  if (!h.endsWith(`.${host.toLowerCase()}`)) return false;
+  if (port === '*') return true;
+  const want = port ?? DEFAULT_PORTS[proto];
+  const have = url.port || DEFAULT_PORTS[scheme];
+  // An http source without a port also allows the https default port (the upgrade), as browsers do.
+  return have === want || (port === undefined && proto === 'http' && scheme === 'https' && have === '443');
+}
+
+/**
+ * The sources a site's source becomes: the proxied origin of a host it names, with its path (the
+ * proxied host serves the same paths, so the policy allows exactly what it allowed); for a
+ * wildcard host, the proxied origins of the session's origins it matches, each with the path
+ * (the proxied hosts' names do not carry the real host, so no wildcard of them could stand for
+ * it: a wildcard of the gateway's hosts would allow every allowed site and every session). An
+ * origin of the wildcard first met later in the page is then refused where the real site would
+ * load it (fails closed).
+ */
 function mapSource(source: string, ctx: CspContext): string[] {
   if (KEYWORD.test(source) || SCHEME_ONLY.test(source) || source === '*') return [source];
   const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([^/:]+)(?::(\d+|\*))?(\/.*)?$/i.exec(source);
   if (!m) return [source];
-  const [, scheme, wildcard, host, port] = m;
-  if (wildcard) return [source, ctx.proxiedWildcard];
+  const [, scheme, wildcard, host, port, path] = m;
   const proto = (scheme ?? ctx.pageOrigin.protocol.replace(':', '')).toLowerCase();
   const httpish = proto === 'ws' ? 'http' : proto === 'wss' ? 'https' : proto;
   if (httpish !== 'http' && httpish !== 'https') return [source];
+  const toSource = (mapped: string): string => `${proto === 'ws' || proto === 'wss' ? mapped.replace(/^http/, 'ws') : mapped}${path ?? ''}`;
+  if (wildcard) {
+    const out = [source];
+    for (const origin of ctx.knownOrigins) {
+      if (!wildcardMatches(origin, httpish, host!, port)) continue;
+      const mapped = ctx.mapOrigin(origin);
+      if (mapped) out.push(toSource(mapped));
+    }
+    return out;
+  }
   const origin = `${httpish}://${host}${port && port !== '*' ? `:${port}` : ''}`;
   let mapped: string | null;
   try {
@@ -62,8 +101,7 @@ function mapSource(source: string, ctx: CspContext): string[] {
     mapped = null;
   }
   if (!mapped) return [source];
-  if (proto === 'ws' || proto === 'wss') return [mapped.replace(/^http/, 'ws')];
-  return [mapped];
+  return [toSource(mapped)];
 }
 
 /** The hub's WebSocket and the gateway's own endpoints live on the page's host; the other hosts' ticket endpoint is called too. */

@@ -67,7 +67,7 @@ function applyCsp(
         const url = new URL(origin);
         return gw.allowlist.allows(url) ? (gw.mapper.toProxiedUrl(url, session.id, session.origins)?.replace(/\/$/, '') ?? null) : null;
       },
-      proxiedWildcard: `${base.protocol}//*.${base.host}`,
+      knownOrigins: [...session.origins.entries()].map(([, origin]) => origin),
       nonce,
       injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
       insecureGateway: base.protocol === 'http:',

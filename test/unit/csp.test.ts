@@ -5,7 +5,7 @@ const ctx = (insecureGateway = true): CspContext => ({
   pageOrigin: new URL('https://shop.example.com'),
   mapOrigin: (origin) =>
     ({ 'https://shop.example.com': 'http://o1--s.cobrowse.localhost:8080', 'https://cdn.example.net': 'http://o2--s.cobrowse.localhost:8080' })[origin] ?? null,
-  proxiedWildcard: 'http://*.cobrowse.localhost:8080',
+  knownOrigins: ['https://shop.example.com', 'https://cdn.example.net', 'https://img.example.net:8443', 'https://example.net'],
   nonce: 'N0NCE',
   injectScriptUrl: 'http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js',
   insecureGateway,
@@ -29,7 +29,16 @@ describe('rewriteCsp', () => {
       "default-src 'self'; img-src cdn.example.net",
       "default-src 'self' http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080; img-src http://o2--s.cobrowse.localhost:8080 http://cobrowse.localhost:8080; connect-src 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter",
     ],
-    ['img-src *.example.net data:', 'img-src *.example.net http://*.cobrowse.localhost:8080 data: http://cobrowse.localhost:8080'],
+    // A wildcard stands for the session's origins it matches (here cdn.example.net: not the bare
+    // domain, not another port), never for every proxied host.
+    ['img-src *.example.net data:', 'img-src *.example.net http://o2--s.cobrowse.localhost:8080 data: http://cobrowse.localhost:8080'],
+    ['img-src *.unrelated.example', 'img-src *.unrelated.example http://cobrowse.localhost:8080'],
+    ['img-src https://*.example.net:*/img/', 'img-src https://*.example.net:*/img/ http://o2--s.cobrowse.localhost:8080/img/ http://cobrowse.localhost:8080'],
+    // Paths stay: the proxied host serves the same paths.
+    [
+      "script-src 'self' https://cdn.example.net/safe/",
+      "script-src 'self' http://o2--s.cobrowse.localhost:8080/safe/ http://o1--s.cobrowse.localhost:8080/__cobrowse/inject.js 'nonce-N0NCE' http://cobrowse.localhost:8080",
+    ],
     ['connect-src wss://cdn.example.net', "connect-src ws://o2--s.cobrowse.localhost:8080 'self' http://*.cobrowse.localhost:8080/__cobrowse/enter"],
     [
       "script-src 'self'; upgrade-insecure-requests; report-uri /csp",
