@@ -12,7 +12,7 @@
 import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
-import { bytesMayHaveImports, scriptImportEdits } from './rewrite/js-imports.js';
+import { bytesMayHaveImports, JAVASCRIPT_ESSENCES, scriptImportEdits } from './rewrite/js-imports.js';
 import { byteCodec } from './rewrite/text-codec.js';
 import { decodedBody, decoderFor } from './rewritten-body.js';
 import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
@@ -22,26 +22,6 @@ export const MAX_SCRIPT_BYTES = 8 * 1024 * 1024;
 
 /** Fetch destinations of scripts the browser runs (Fetch standard, "script-like" destinations without the service worker). */
 const SCRIPT_DESTINATIONS = new Set(['script', 'worker', 'sharedworker', 'audioworklet', 'paintworklet']);
-
-/** JavaScript MIME type essences (MIME Sniffing standard). */
-const JS_ESSENCES = new Set([
-  'application/ecmascript',
-  'application/javascript',
-  'application/x-ecmascript',
-  'application/x-javascript',
-  'text/ecmascript',
-  'text/javascript',
-  'text/javascript1.0',
-  'text/javascript1.1',
-  'text/javascript1.2',
-  'text/javascript1.3',
-  'text/javascript1.4',
-  'text/javascript1.5',
-  'text/jscript',
-  'text/livescript',
-  'text/x-ecmascript',
-  'text/x-javascript',
-]);
 
 /**
  * Whether the request is for a script the browser will run, and whether it may be a module:
@@ -59,7 +39,7 @@ export function scriptRequestKind(headers: Readonly<Record<string, string>>): 'm
 /** True for a JavaScript Content-Type (parameters aside). */
 export function isJavaScriptType(contentType: string): boolean {
   const essence = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return JS_ESSENCES.has(essence);
+  return JAVASCRIPT_ESSENCES.has(essence);
 }
 
 /** What a script's imports are rewritten with. */

@@ -14,7 +14,7 @@ import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
 import type { TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
 import { importMapKeys, rewriteImportMap } from './import-map.js';
-import { addScriptEdits, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
+import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
 import type { TextCodec } from './text-codec.js';
 
 /** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
@@ -36,26 +36,6 @@ export const SCRIPT_CLASSIC = 1;
 export const SCRIPT_MODULE = 2;
 export const SCRIPT_IMPORT_MAP = 3;
 
-/** JavaScript MIME type essences (MIME Sniffing standard): a script with one of these as its type is a classic script. */
-const JS_TYPES = new Set([
-  'application/ecmascript',
-  'application/javascript',
-  'application/x-ecmascript',
-  'application/x-javascript',
-  'text/ecmascript',
-  'text/javascript',
-  'text/javascript1.0',
-  'text/javascript1.1',
-  'text/javascript1.2',
-  'text/javascript1.3',
-  'text/javascript1.4',
-  'text/javascript1.5',
-  'text/jscript',
-  'text/livescript',
-  'text/x-ecmascript',
-  'text/x-javascript',
-]);
-
 /** What the browser makes of a <script> start tag's text (HTML standard, "prepare the script element"): an external script's text is not run. */
 export function scriptTextKind(text: string, tag: TagTokens, attributes: AttributeRewriter): number {
   if ((tag.seen & bit(ATTR.SRC)) !== 0) return SCRIPT_DATA;
@@ -64,7 +44,7 @@ export function scriptTextKind(text: string, tag: TagTokens, attributes: Attribu
     .value(text, tag, ATTR.TYPE)
     .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')
     .toLowerCase();
-  if (type === '' || JS_TYPES.has(type)) return SCRIPT_CLASSIC;
+  if (type === '' || JAVASCRIPT_ESSENCES.has(type)) return SCRIPT_CLASSIC;
   if (type === 'module') return SCRIPT_MODULE;
   if (type === 'importmap') return SCRIPT_IMPORT_MAP;
   return SCRIPT_DATA;

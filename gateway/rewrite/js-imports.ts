@@ -11,6 +11,26 @@ import { absoluteSpecifier, IMPORT_HOOK } from '../../protocol/module-specifier.
 import type { Edits } from './edits.js';
 import type { TextCodec } from './text-codec.js';
 
+/** JavaScript MIME type essences (MIME Sniffing standard): a script element with one of these as its type is a classic script, a response with one is JavaScript. */
+export const JAVASCRIPT_ESSENCES: ReadonlySet<string> = new Set([
+  'application/ecmascript',
+  'application/javascript',
+  'application/x-ecmascript',
+  'application/x-javascript',
+  'text/ecmascript',
+  'text/javascript',
+  'text/javascript1.0',
+  'text/javascript1.1',
+  'text/javascript1.2',
+  'text/javascript1.3',
+  'text/javascript1.4',
+  'text/javascript1.5',
+  'text/jscript',
+  'text/livescript',
+  'text/x-ecmascript',
+  'text/x-javascript',
+]);
+
 // The lexer is WebAssembly, compiled once before any script is rewritten (the rewriters are synchronous).
 await init();
 
