@@ -173,3 +173,15 @@ export function containmentPolicy(gatewayOrigin: string): string {
   const hosts = `'self' ${base.protocol}//${base.host} ${base.protocol}//*.${base.host} ${ws}//*.${base.host}`;
   return `default-src ${hosts} data: blob: 'unsafe-inline' 'unsafe-eval'; form-action ${hosts}`;
 }
+
+const containmentHeaders = new Map<string, readonly [string, string][]>();
+
+/** The containment policy as the header list every answer of a proxied host carries (built once per gateway origin). */
+export function containmentHeader(gatewayOrigin: string): readonly [string, string][] {
+  let headers = containmentHeaders.get(gatewayOrigin);
+  if (headers === undefined) {
+    headers = [['content-security-policy', containmentPolicy(gatewayOrigin)]];
+    containmentHeaders.set(gatewayOrigin, headers);
+  }
+  return headers;
+}

@@ -5,9 +5,10 @@ import type { Readable } from 'node:stream';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
+import { containmentHeader } from './csp.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
-import { browserUrlFor, containment, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
+import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';
 import { viewPage } from './view-page.js';
@@ -64,7 +65,7 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
   // Every answer of a proxied host, the site's and the gateway's own (error pages, the follower
   // view, /__cobrowse/ pages): a page can frame any of them and use its window, so all of them
   // carry the containment policy (a CSP on a response that is not a document or worker is inert).
-  exchange.extraHeaders = [['content-security-policy', containment(gw)]];
+  exchange.extraHeaders = containmentHeader(gw.mapper.gatewayOrigin);
   try {
     await route(gw, exchange, host, body);
   } catch (err) {

@@ -10,7 +10,7 @@ import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
-import { containmentPolicy, rewriteCsp } from './csp.js';
+import { rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
@@ -76,18 +76,6 @@ function applyCsp(
     });
   }
   return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
-}
-
-const containmentByOrigin = new Map<string, string>();
-/** The containment policy of this gateway (built once per gateway origin). */
-export function containment(gw: GatewayContext): string {
-  const origin = gw.mapper.gatewayOrigin;
-  let policy = containmentByOrigin.get(origin);
-  if (policy === undefined) {
-    policy = containmentPolicy(origin);
-    containmentByOrigin.set(origin, policy);
-  }
-  return policy;
 }
 
 /**
