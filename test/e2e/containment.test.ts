@@ -4,43 +4,32 @@
 // site's HTML) are refused by the browser instead of reaching the real site, while the page's
 // mapped URLs keep working and the sync script runs.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession } from '../helpers/gateway.js';
+import { useTwoSites } from '../helpers/two-sites.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
 
-let a: Server;
-let b: Server;
-let aOrigin = '';
-let bOrigin = '';
-let t: TestGateway;
-let browser: Browser;
 /** Paths of site B that were asked for, by anyone (the gateway's own requests included). */
 const bHits: string[] = [];
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-}
-
 /** A page whose escapes no rewriting sees; every one of them asks site B for a path starting /esc-. */
 function escapes(): string {
-  const dataFrame = `<script>fetch('${bOrigin}/esc-data-frame')</script>`;
+  const dataFrame = `<script>fetch('${sites.bOrigin}/esc-data-frame')</script>`;
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Escapes</title></head><body>
 <h1 id="title">Escapes</h1>
-<img id="mapped" src="${bOrigin}/img.png" alt="">
-<img id="handler" src="/img.png" onload="import('${bOrigin}/esc-onload.js').catch(() => {})" alt="">
+<img id="mapped" src="${sites.bOrigin}/img.png" alt="">
+<img id="handler" src="/img.png" onload="import('${sites.bOrigin}/esc-onload.js').catch(() => {})" alt="">
 <script>
-  eval("import('${bOrigin}/esc-eval.js').catch(() => {})");
-  new Function("return import('${bOrigin}/esc-function.js').catch(() => {})")();
-  setTimeout("import('${bOrigin}/esc-timeout.js').catch(() => {})", 0);
+  eval("import('${sites.bOrigin}/esc-eval.js').catch(() => {})");
+  new Function("return import('${sites.bOrigin}/esc-function.js').catch(() => {})")();
+  setTimeout("import('${sites.bOrigin}/esc-timeout.js').catch(() => {})", 0);
 </script>
 <script type="module">label: {}
 /'/.test('');
-import '${bOrigin}/esc-lexer.js';
+import '${sites.bOrigin}/esc-lexer.js';
 //'
 </script>
 <iframe id="data" src="data:text/html,${encodeURIComponent(dataFrame)}"></iframe>
@@ -51,49 +40,39 @@ import '${bOrigin}/esc-lexer.js';
   // their realm is seen by no rewriting (their fetch is the runtime's, which maps it).
   for (const id of ['own', 'error']) {
     const frame = document.getElementById(id);
-    frame.addEventListener('load', () => frame.contentWindow.eval("import('${bOrigin}/esc-" + id + "-realm.js').catch(() => {})"));
+    frame.addEventListener('load', () => frame.contentWindow.eval("import('${sites.bOrigin}/esc-" + id + "-realm.js').catch(() => {})"));
   }
 </script>
 </body></html>`;
 }
 
-beforeAll(async () => {
-  a = createServer((req, res) => {
-    if (req.url === '/escapes') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(escapes());
-    } else if (req.url === '/img.png') {
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(PNG);
-    } else res.writeHead(404).end();
-  });
-  b = createServer((req, res) => {
-    bHits.push(req.url ?? '');
-    if (req.url === '/img.png') {
-      res.writeHead(200, { 'content-type': 'image/png' });
-      res.end(PNG);
-      return;
-    }
-    res.writeHead(200, { 'content-type': req.url?.endsWith('.js') ? 'text/javascript' : 'text/plain', 'access-control-allow-origin': '*' });
-    res.end(req.url?.endsWith('.js') ? 'export default 1;' : 'ok');
-  });
-  aOrigin = await listen(a);
-  bOrigin = await listen(b);
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: aOrigin }, { url: bOrigin }] });
-  browser = await launchBrowser();
-});
+function serveA(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/escapes') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(escapes());
+  } else if (req.url === '/img.png') {
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.end(PNG);
+  } else res.writeHead(404).end();
+}
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  a?.close();
-  b?.close();
-});
+function serveB(req: IncomingMessage, res: ServerResponse): void {
+  bHits.push(req.url ?? '');
+  if (req.url === '/img.png') {
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.end(PNG);
+    return;
+  }
+  res.writeHead(200, { 'content-type': req.url?.endsWith('.js') ? 'text/javascript' : 'text/plain', 'access-control-allow-origin': '*' });
+  res.end(req.url?.endsWith('.js') ? 'export default 1;' : 'ok');
+}
+
+const sites = useTwoSites(serveA, serveB);
 
 describe('containment policy', () => {
   it('refuses what no rewriting saw, before it leaves the browser, and keeps the mapped page working', async () => {
-    const session = await createSession(t, `${aOrigin}/escapes`);
-    const host = await newParticipant(browser);
+    const session = await createSession(sites.t, `${sites.aOrigin}/escapes`);
+    const host = await newParticipant(sites.browser);
     // Requests that got an answer (Playwright also reports the ones the policy stopped, as failed).
     const requested: string[] = [];
     host.context.on('response', (r) => requested.push(r.url()));
@@ -110,24 +89,26 @@ describe('containment policy', () => {
     await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(8);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bHits.filter((p) => p.startsWith('/esc-'))).toEqual([]);
-    const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${t.gateway.port}/`);
+    const gatewayHost = new RegExp(`^http://([a-z0-9-]+\\.)*localhost:${sites.t.gateway.port}/`);
     expect(requested.filter((u) => !gatewayHost.test(u) && !u.startsWith('data:'))).toEqual([]);
     await host.context.close();
   });
 
   it("sends the policy with every answer of a proxied host: the site's, and the gateway's own pages and errors", async () => {
-    const session = await createSession(t, `${aOrigin}/escapes`);
-    const joined = await t.join(session.hostUrl);
+    const session = await createSession(sites.t, `${sites.aOrigin}/escapes`);
+    const joined = await sites.t.join(session.hostUrl);
     const headers = { cookie: joined.cookie };
-    const page = await t.call('GET', `${joined.proxiedOrigin}/escapes`, { headers: { ...headers, 'sec-fetch-dest': 'document' } });
+    const page = await sites.t.call('GET', `${joined.proxiedOrigin}/escapes`, { headers: { ...headers, 'sec-fetch-dest': 'document' } });
     const policies = ([] as string[]).concat(page.headers['content-security-policy'] ?? []);
-    expect(policies.join(',')).toContain(`default-src 'self' http://cobrowse.localhost:${t.gateway.port} http://*.cobrowse.localhost:${t.gateway.port}`);
+    expect(policies.join(',')).toContain(
+      `default-src 'self' http://cobrowse.localhost:${sites.t.gateway.port} http://*.cobrowse.localhost:${sites.t.gateway.port}`,
+    );
     for (const path of ['/img.png', '/__cobrowse/view', '/__cobrowse/entered', '/__cobrowse/map?origin=x', '/__cobrowse/no-such-page', '/missing']) {
-      const res = await t.call('GET', `${joined.proxiedOrigin}${path}`, { headers: { ...headers, accept: 'text/html' } });
-      expect(String(res.headers['content-security-policy']), path).toContain(`form-action 'self' http://cobrowse.localhost:${t.gateway.port}`);
+      const res = await sites.t.call('GET', `${joined.proxiedOrigin}${path}`, { headers: { ...headers, accept: 'text/html' } });
+      expect(String(res.headers['content-security-policy']), path).toContain(`form-action 'self' http://cobrowse.localhost:${sites.t.gateway.port}`);
     }
     // Also without the participant cookie (the 401 page).
-    const stranger = await t.call('GET', `${joined.proxiedOrigin}/escapes`, {
+    const stranger = await sites.t.call('GET', `${joined.proxiedOrigin}/escapes`, {
       headers: { accept: 'text/html', 'sec-fetch-mode': 'cors', origin: 'http://x.test' },
     });
     expect(stranger.status).toBe(401);
