@@ -24,6 +24,8 @@ const rewrite: ScriptRewrite = {
   charset: undefined,
   mapSpecifier: (url) => `http://o2--sess.localhost:8080/${url.replace(/^[a-z]+:\/\/[^/]+\//i, '')}`,
   url: 'https://cdn.test/bundle.js',
+  // A window's script: references to the top window are looked for too.
+  top: true,
 };
 
 function best(fn: () => unknown, runs = 7): number {

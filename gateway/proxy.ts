@@ -175,13 +175,15 @@ function contentKind(headers: RawHeaders, request: Exchange['request'], status: 
   return 'other';
 }
 
-/** How a script's imports are mapped: like URLs in markup, against the script's own URL. */
+/** How a script's imports are mapped (like URLs in markup, against the script's own URL), and whether its references to the top window are wrapped. */
 function scriptRewrite(gw: GatewayContext, session: Session, request: Exchange['request'], headers: RawHeaders, target: URL): ScriptRewrite {
   return {
     module: scriptRequestKind(request.headers) !== 'classic',
     charset: charsetOf(headers),
     mapSpecifier: (url) => markupUrl(gw, session, target, url),
     url: target.href,
+    // A window's script (workers and worklets have no top window).
+    top: request.headers['sec-fetch-dest'] === 'script' || request.headers['sec-fetch-dest'] === undefined,
   };
 }
 

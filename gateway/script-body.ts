@@ -1,7 +1,9 @@
 // The body of a JavaScript response the browser runs (scripts, module scripts and their imports,
 // worklet modules): the import specifiers that name other origins are mapped (see
-// rewrite/js-imports.ts). The body is decoded when compressed and streams on as it comes until
-// the word `import` (or `export`, for a module) shows up; from that word on it is held until the
+// rewrite/js-imports.ts), and in a window's scripts the references that navigate the top window
+// or post to it are wrapped in the runtime's hook (rewrite/js-top.ts). The body is decoded when
+// compressed and streams on as it comes until the word `import` (or `export`, for a module, or
+// such a reference) shows up; from that word on it is held until the
 // script is complete (the lexer needs all of it, MAX_SCRIPT_BYTES at most), then lexed whole and
 // the held part sent with its edits (script-hold.ts). A script complete before any of it could go
 // on leaves whole: as the site sent it (same bytes, encoding, validators) when nothing changes,
@@ -12,7 +14,9 @@
 import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
-import { bytesMayHaveImports, JAVASCRIPT_ESSENCES, scriptImportEdits } from './rewrite/js-imports.js';
+import { bytesMayHaveImports, JAVASCRIPT_ESSENCES } from './rewrite/js-imports.js';
+import { bytesMayReferenceTop } from './rewrite/js-top.js';
+import { scriptTextEdits } from './rewrite/script-edits.js';
 import { byteCodec } from './rewrite/text-codec.js';
 import { decodedBody, decoderFor } from './rewritten-body.js';
 import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
@@ -51,17 +55,21 @@ export interface ScriptRewrite {
   mapSpecifier(url: string): string | null;
   /** The script's real URL, the base the runtime hook gets for import(expr). */
   url: string;
+  /** A window's script (not a worker's): references to the top window are wrapped too. */
+  top: boolean;
 }
 
-/** The edits of the imports of the script `decoded` (byte offsets), or null when nothing changes (or it cannot be read: UTF-16, not lexable). */
+/** The edits of the script `decoded` (byte offsets), or null when nothing changes (or it cannot be read: UTF-16, not lexable). */
 export function scriptByteEdits(decoded: Buffer, rewrite: ScriptRewrite): ByteEdit[] | null {
-  if (!bytesMayHaveImports(decoded, rewrite.module)) return null;
+  const imports = bytesMayHaveImports(decoded, rewrite.module);
+  const top = rewrite.top && bytesMayReferenceTop(decoded);
+  if (!imports && !top) return null;
   const bom = decoded[0] === 0xef && decoded[1] === 0xbb && decoded[2] === 0xbf ? 3 : 0;
   const codec = byteCodec(rewrite.module || bom ? 'utf-8' : rewrite.charset);
   if (codec === null) return null;
   const text = decoded.toString('latin1', bom);
-  const found = scriptImportEdits(text, { mapSpecifier: rewrite.mapSpecifier, codec, base: JSON.stringify(rewrite.url) });
-  if (found === 'unparsed' || found.length === 0) return null;
+  const found = scriptTextEdits(text, imports ? { mapSpecifier: rewrite.mapSpecifier, codec, base: JSON.stringify(rewrite.url) } : null, top);
+  if (found.length === 0) return null;
   return bom ? found.map((f) => ({ s: f.s + bom, e: f.e + bom, rep: f.rep })) : found;
 }
 
@@ -144,7 +152,7 @@ export async function sendScript(
     if (r.done) ended = true;
     return r.done ? null : r.value;
   };
-  const hold = new HeldScript(rewrite.module, MAX_SCRIPT_BYTES);
+  const hold = new HeldScript(rewrite.module, MAX_SCRIPT_BYTES, rewrite.top);
   const whole = () => sendWhole(exchange, status, headers, decoder === null ? hold.whole()! : Buffer.concat(raw.chunks), hold.whole()!, rewrite);
   let changed = false;
   // The end goes out with the last part when the body ends before the event loop's next turn.

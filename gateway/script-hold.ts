@@ -1,18 +1,27 @@
-// A script's decoded bytes as they stream through: passed on as they come until the first
-// `import` (or `export`, for a module) shows up, held from that word on, and edited once the
-// script is complete (the lexer needs all of it, so a copy of the whole script is kept). Every
-// edit of a script's imports lies after its first import word, so what was passed on never needs
-// one. Past `max` bytes the script is no longer looked at: what is held goes on as it is.
+// A script's decoded bytes as they stream through: passed on as they come until the first word
+// an edit may follow (`import`, `export` in a module, a reference to the top window in a window's
+// script: see rewrite/js-top.ts), held from there on, and edited once the script is complete (the
+// lexers need all of it, so a copy of the whole script is kept). Every edit lies after that first
+// word, so what was passed on never needs one. Past `max` bytes the script is no longer looked
+// at: what is held goes on as it is.
+
+import { firstTopCandidateInBytes, TOP_SEAM } from './rewrite/js-top.js';
 
 /** Bytes of the longest word looked for, less one: a word split across chunks has at most this many bytes in the first. */
 const SEAM = 5;
 
-/** Index of the first `import` (or `export`, in a module) in `bytes`, or -1. */
-export function firstImportWord(bytes: Buffer, module: boolean): number {
-  const i = bytes.indexOf('import', 0, 'latin1');
-  if (!module) return i;
-  const e = bytes.indexOf('export', 0, 'latin1');
-  return i === -1 ? e : e === -1 ? i : Math.min(i, e);
+/** Index of the first `import` (or `export`, in a module; or, with `top`, a possible reference to the top window) in `bytes`, or -1. */
+export function firstHoldWord(bytes: Buffer, module: boolean, top: boolean): number {
+  let first = bytes.indexOf('import', 0, 'latin1');
+  if (module) {
+    const e = bytes.indexOf('export', 0, 'latin1');
+    if (e !== -1 && (first === -1 || e < first)) first = e;
+  }
+  if (top) {
+    const t = firstTopCandidateInBytes(bytes, first === -1 ? bytes.length : Math.min(bytes.length, first + TOP_SEAM));
+    if (t !== -1 && (first === -1 || t < first)) first = t;
+  }
+  return first;
 }
 
 /** One replacement in a script's bytes: [s, e) becomes `rep` (latin1-held bytes). */
@@ -39,7 +48,7 @@ export function editedPieces(bytes: Buffer, from: number, edits: readonly ByteEd
 export class HeldScript {
   /** Bytes of the script seen so far. */
   size = 0;
-  /** Offset of the first import word (where holding began), or -1 while none was seen. */
+  /** Offset of the first word an edit may follow (where holding began), or -1 while none was seen. */
   heldFrom = -1;
   /** More than `max` bytes came: the script is passed on as it is. */
   overLimit = false;
@@ -49,9 +58,11 @@ export class HeldScript {
   /** The last bytes seen, not handed on yet: the start of a word the next chunk may complete. */
   private tail: Buffer = Buffer.alloc(0);
 
+  /** `top`: references to the top window are edited too (a window's script, not a worker's). */
   constructor(
     private readonly module: boolean,
     private readonly max: number,
+    private readonly top = false,
   ) {}
 
   /** The bytes of `chunk` (and of the chunks before it) that can go on now. */
@@ -68,13 +79,13 @@ export class HeldScript {
     this.copy.push(chunk);
     if (this.heldFrom !== -1) return [];
     const text = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
-    const word = firstImportWord(text, this.module);
+    const word = firstHoldWord(text, this.module, this.top);
     if (word !== -1) {
       this.heldFrom = this.passed + word;
       this.tail = Buffer.alloc(0);
       return this.pass([text.subarray(0, word)]);
     }
-    const keep = Math.min(SEAM, text.length);
+    const keep = Math.min(this.top ? TOP_SEAM : SEAM, text.length);
     this.tail = text.subarray(text.length - keep);
     return this.pass([text.subarray(0, text.length - keep)]);
   }
@@ -94,7 +105,8 @@ export class HeldScript {
     if (this.heldFrom === -1) return { pieces: this.pass([this.tail]), changed: false };
     const whole = this.whole()!;
     const edits = editsOf(whole);
-    // An edit before the first import word cannot be: the script is then sent as it came.
+    // An edit before the first word cannot be (but a reference longer than TOP_SEAM split where a
+    // chunk ended is seen only in the whole): the script is then sent as it came.
     const usable = edits !== null && edits.length > 0 && edits[0]!.s >= this.heldFrom;
     return { pieces: this.pass(editedPieces(whole, this.heldFrom, usable ? edits : [])), changed: usable };
   }

@@ -2,6 +2,7 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { TOP_HOOK } from '../protocol/top-window.js';
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
 import { isHtmlDataUrl, mapBlobDocument, mapDataDocument } from './data-documents.js';
@@ -280,6 +281,17 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   // The opened window is handed out as event.source hands it out (one wrapper per window), so
   // that `event.source === popup` holds, as the OAuth popups of sites check.
   const wrapWindow = windowWrapper(runtime, window.postMessage);
+  // The gateway wraps a script's `top.location`, `top.postMessage`, `window.top.location`, ... in
+  // this hook (gateway/rewrite/js-top.ts): `top` itself cannot be replaced ([LegacyUnforgeable]),
+  // and a navigation of the top window that a cross-origin frame starts reaches no runtime.
+  if (!Object.hasOwn(window, TOP_HOOK)) {
+    Object.defineProperty(window, TOP_HOOK, {
+      value: (value: unknown) => (value !== window && value === window.top ? wrapWindow(value as Window) : value),
+      configurable: false,
+      enumerable: false,
+      writable: false,
+    });
+  }
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
     const target = url === undefined || url === '' ? url : runtime.mapFrame(String(url));
@@ -308,7 +320,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     const getOpener = openerDesc.get;
     Object.defineProperty(window, 'opener', { configurable: true, get: () => wrapWindow(getOpener.call(window) as Window | null), set: openerDesc.set });
   }
-  // A frame's `parent.postMessage(msg, realOrigin)`. (`top` is unforgeable: it cannot be wrapped.)
+  // A frame's `parent.postMessage(msg, realOrigin)`. (`top` is unforgeable: the hook above stands in for it.)
   const parentDesc = Object.getOwnPropertyDescriptor(window, 'parent');
   if (parentDesc?.get && window.parent !== window) {
     const getParent = parentDesc.get;

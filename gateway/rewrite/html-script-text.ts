@@ -1,7 +1,8 @@
 // The text of a <script> element in HTML: where it ends (html-raw-text.ts), and, for scripts the
 // browser runs (classic and module) or reads as an import map, the URLs in it, mapped as in
-// external scripts (js-imports.ts, import-map.ts). The text is copied through as it arrives until
-// the word `import` (or `export`, in a module) shows up; from there it is held until </script>,
+// external scripts (js-imports.ts, import-map.ts), and references to the top window wrapped
+// (js-top.ts). The text is copied through as it arrives until the word `import` (or `export`, in a
+// module, or such a reference) shows up; from there it is held until </script>,
 // then lexed whole (with the text before it as context) and edited. Import maps are held whole.
 // In a page whose Content-Security-Policy works with hashes, a rewritten element no longer
 // matches its hash: there the start tag is held with the text (the scanner feeds both again until
@@ -14,7 +15,9 @@ import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
 import type { TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
 import { importMapKeys, rewriteImportMap } from './import-map.js';
-import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
+import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions } from './js-imports.js';
+import { firstTopCandidate, referenceTailStart } from './js-top.js';
+import { scriptTextEdits } from './script-edits.js';
 import type { TextCodec } from './text-codec.js';
 
 /** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
@@ -139,9 +142,12 @@ export class ScriptText {
       }
       if (from === -1) {
         if (complete) return this.done(r);
-        this.before += text.slice(i, stop);
+        // A reference to the top window the chunk ends inside of is held back whole (it holds
+        // nothing the script-end scanner reacts to, so that scanner reads it again unchanged).
+        const keep = referenceTailStart(text, i, stop);
+        this.before += text.slice(i, keep);
         if (this.before.length > MAX_INLINE_SCRIPT) this.kind = SCRIPT_DATA;
-        return r < 0 ? this.hold(stop) : r;
+        return this.hold(keep);
       }
     }
     if (complete) {
@@ -158,14 +164,19 @@ export class ScriptText {
     return this.hold(i);
   }
 
-  /** Where the held part starts: the first `import`/`export` of text[i, stop) (or i, when one runs into it from the text before), else -1. */
+  /**
+   * Where the held part starts: the first `import`/`export` or reference to the top window
+   * (js-top.ts) of text[i, stop) (or i, when a word runs into it from the text before), else -1.
+   */
   private firstWord(text: string, i: number, stop: number): number {
     const module = this.kind === SCRIPT_MODULE;
     const seam = `${this.before.slice(-5)}${text.slice(i, Math.min(i + 5, stop))}`;
     if (mayHaveImports(seam, 0, seam.length, module)) return i;
     const k = wordAt(text, 'import', i, stop);
     const e = module ? wordAt(text, 'export', i, stop) : -1;
-    return k === -1 ? e : e === -1 ? k : Math.min(k, e);
+    const word = k === -1 ? e : e === -1 ? k : Math.min(k, e);
+    const top = firstTopCandidate(text, i, word === -1 ? stop : word);
+    return top === -1 ? word : top;
   }
 
   /** Adds the edits of the script's text: what was sent on, then text[i, r). */
@@ -185,11 +196,10 @@ export class ScriptText {
       base: this.kind === SCRIPT_MODULE ? 'import.meta.url' : 'document.baseURI',
     };
     const source = `${this.before}${text.slice(i, r)}`;
-    const found = scriptImportEdits(source, options);
-    if (found === 'unparsed' || found.length === 0) return;
     const offset = i - this.before.length;
-    // Edits come after an import word, so never in the text already sent on; checked all the same.
-    if (offset + found[0]!.s < i) return;
+    // Edits come after the word holding began at, so never in the text already sent on; checked all the same.
+    const found = scriptTextEdits(source, options, true).filter((f) => offset + f.s >= i);
+    if (found.length === 0) return;
     this.addNonce(text, i, r, edits);
     addScriptEdits(found, offset, edits);
   }

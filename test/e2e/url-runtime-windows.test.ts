@@ -1,15 +1,16 @@
-// Other windows and the URL runtime: what a cross-origin frame does to the top window (not fixed,
-// kept as expected failures: they need the frame's scripts rewritten, see ARCHITECTURE.md), what
-// it does to its parent, and the wrappers the runtime hands out for other windows.
+// Other windows and the URL runtime: what a cross-origin frame does to the top window (its
+// scripts' `top.location` and `top.postMessage` go through the runtime's hook, see
+// gateway/rewrite/js-top.ts), what it does to its parent, and the wrappers the runtime hands out
+// for other windows.
 
 import { describe, expect, it } from 'vitest';
 import { html, useRuntimeSuite } from '../helpers/runtime-suite.js';
 
 const suite = useRuntimeSuite();
 
-describe("a cross-origin frame and the top window (not fixed: they need the frame's scripts rewritten, see ARCHITECTURE.md)", () => {
-  /** The top page on site-a with a frame on site-b whose script is given below. */
-  async function topWithFrame(frameScript: string) {
+describe('a cross-origin frame and the top window', () => {
+  /** The top page on site-a with a frame on site-b whose script is given below (`external`: in /frame.js). */
+  async function topWithFrame(frameScript: string, external = false) {
     suite.sites.pages.set(
       'a/with-frame',
       html(
@@ -17,7 +18,11 @@ describe("a cross-origin frame and the top window (not fixed: they need the fram
         `<p id="got"></p><iframe id="f" src="${suite.sites.b}/framed"></iframe><script>addEventListener('message', function (e) { document.getElementById('got').textContent += e.data + ' from ' + e.origin + ';'; });</script>`,
       ),
     );
-    suite.sites.pages.set('b/framed', html('framed', `<p>framed</p><script>${frameScript}</script>`));
+    if (external) suite.sites.pages.set('b/frame.js', frameScript);
+    suite.sites.pages.set(
+      'b/framed',
+      html('framed', external ? '<p>framed</p><script src="/frame.js"></script>' : `<p>framed</p><script>${frameScript}</script>`),
+    );
     suite.sites.pages.set('a/landed', html('landed', '<p id="landed">landed</p>'));
     const host = await suite.openHost('/with-frame');
     const frame = await (await host.page.$('#f'))?.contentFrame();
@@ -27,8 +32,8 @@ describe("a cross-origin frame and the top window (not fixed: they need the fram
 
   // Chromium fires no navigate event in the top window for a navigation a cross-origin document
   // starts (HTML: only for an initiator that is same origin-domain), and `top` cannot be replaced
-  // ([LegacyUnforgeable]): the runtimes of both windows never see the assignment.
-  it.fails('top.location = <real URL of an allowed origin> in a cross-origin frame stays on the gateway', async () => {
+  // ([LegacyUnforgeable]): the gateway wraps the reference in the frame's script in the hook.
+  it('top.location = <real URL of an allowed origin> in a cross-origin frame stays on the gateway', async () => {
     const { context, page, frame, escaped } = await topWithFrame(`window.go = function () { top.location = ${JSON.stringify(`${suite.sites.a}/landed`)}; };`);
     await Promise.all([
       page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() }),
@@ -44,12 +49,40 @@ describe("a cross-origin frame and the top window (not fixed: they need the fram
 
   // The frame's `parent` is wrapped (it is [Replaceable]); `top` is not, and a cross-origin
   // WindowProxy's postMessage is not the frame's Window.prototype.postMessage (patching that sees
-  // no call): Chromium drops the message, whose target origin is the real one.
-  it.fails('top.postMessage(msg, <real origin of the top page>) from a cross-origin frame arrives', async () => {
+  // no call): without the hook Chromium drops the message, whose target origin is the real one.
+  it('top.postMessage(msg, <real origin of the top page>) from a cross-origin frame arrives', async () => {
     const { context, page, frame } = await topWithFrame(`window.post = function () { top.postMessage('via-top', ${JSON.stringify(suite.sites.a)}); };`);
     try {
       await frame?.evaluate(() => (window as unknown as { post(): void }).post());
       await expect.poll(() => page.textContent('#got'), { timeout: 2000 }).toBe(`via-top from ${suite.sites.b};`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('window.top.location.replace(<real URL>) in an external script of the frame stays on the gateway', async () => {
+    const { context, page, frame, escaped } = await topWithFrame(
+      `window.go = function () { window.top.location.replace(${JSON.stringify(`${suite.sites.a}/landed`)}); };`,
+      true,
+    );
+    try {
+      await Promise.all([page.waitForURL(/\/landed$/), frame?.evaluate(() => (window as unknown as { go(): void }).go())]);
+      expect(await page.textContent('#landed')).toBe('landed');
+      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+      expect(escaped()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a local variable named top keeps its value, reading the top window’s location still throws, and the top window’s own `top` is itself', async () => {
+    const { context, page, frame } = await topWithFrame(
+      "window.local = function () { var top = { location: { href: 'local' } }; return top.location.href; }; window.read = function () { try { return top.location.href; } catch (e) { return e.name; } };",
+    );
+    try {
+      expect(await frame?.evaluate(() => (window as unknown as { local(): string }).local())).toBe('local');
+      expect(await frame?.evaluate(() => (window as unknown as { read(): string }).read())).toBe('SecurityError');
+      expect(await page.evaluate(() => (globalThis as unknown as { __cobrowseTop(v: unknown): unknown }).__cobrowseTop(top) === window)).toBe(true);
     } finally {
       await context.close();
     }

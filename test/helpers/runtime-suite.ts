@@ -22,7 +22,7 @@ export interface RuntimeSites {
   elsewhere: string;
   /** `<site> <method> <path>` of every request that reached the sites (through the gateway, or escaped). */
   received: string[];
-  /** HTML answers by `<site><path>`, e.g. `a/top`. */
+  /** HTML answers by `<site><path>`, e.g. `a/top` (scripts for paths ending in .js). */
   pages: Map<string, string>;
   close(): Promise<void>;
 }
@@ -37,7 +37,7 @@ async function startSites(): Promise<RuntimeSites> {
     received.push(`${site} ${req.method} ${req.url}`);
     const cors = { 'access-control-allow-origin': req.headers.origin ?? '*', 'cache-control': 'no-store' };
     const page = pages.get(`${site}${path}`);
-    if (page !== undefined) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...cors }).end(page);
+    if (page !== undefined) res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8', ...cors }).end(page);
     else if (path.endsWith('.png')) res.writeHead(200, { 'content-type': 'image/png', ...cors }).end(PNG);
     else if (path.endsWith('.css')) res.writeHead(200, { 'content-type': 'text/css', ...cors }).end(`.imported { color: rgb(1, 2, 3); }`);
     else res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ site, path }));

@@ -81,6 +81,27 @@ describe('inline scripts in HTML', () => {
     }
   });
 
+  it('wraps references to the top window in classic and module scripts, the same for every cut; leaves data blocks and text', () => {
+    const page = [
+      '<!doctype html><html><head>',
+      `<script>${'var a = 1;\n'.repeat(20)}if (top !== self) window.top.location.href = "https://real.test/x"; var s = "top.location";</script>`,
+      '<script type="module">import a from "https://cdn.test/a.js"; top?.postMessage(a, "https://real.test")</script>',
+      '<script type="text/template">top.location = 1</script>',
+      '</head><body><p>top.location = 2</p><script>top["location"].replace(u)</script></body></html>',
+    ].join('\n');
+    const expected = [
+      '<!doctype html><html><head>',
+      `<script>${'var a = 1;\n'.repeat(20)}if (top !== self) __cobrowseTop(window.top).location.href = "https://real.test/x"; var s = "top.location";</script>`,
+      `<script type="module">import a from "${O2}/a.js"; __cobrowseTop(top)?.postMessage(a, "https://real.test")</script>`,
+      '<script type="text/template">top.location = 1</script>',
+      '</head><body><p>top.location = 2</p><script>__cobrowseTop(top)["location"].replace(u)</script></body></html>',
+    ].join('\n');
+    expect(rw(page)).toBe(expected);
+    const bytes = Buffer.byteLength(page);
+    for (let cut = 1; cut < bytes; cut++) expect(chunked(page, [cut]), `cut at ${cut}`).toBe(expected);
+    for (let cut = 1; cut + 9 < bytes; cut += 3) expect(chunked(page, [cut, cut + 9]), `cuts at ${cut}, ${cut + 9}`).toBe(expected);
+  });
+
   it('sends a classic script on as it arrives until an import word appears', () => {
     const head = `<script>${'var a = 1;\n'.repeat(2000)}`;
     const html = `${head}import("https://cdn.test/late.js")</script>`;

@@ -6,23 +6,24 @@ import { describe, expect, it } from 'vitest';
 import { rewriteScriptBytes, type ScriptRewrite, scriptByteEdits } from '../../gateway/script-body.js';
 import { HeldScript } from '../../gateway/script-hold.js';
 
-const rewrite = (module: boolean): ScriptRewrite => ({
+const rewrite = (module: boolean, top = false): ScriptRewrite => ({
   module,
+  top,
   charset: undefined,
   mapSpecifier: (url) => (url.startsWith('https://cdn.test/') ? `http://o2--s.localhost/${url.slice(17)}` : null),
   url: 'https://page.test/app.js',
 });
 
 /** Feeds `chunks`; what went on before the end, and everything sent. */
-function stream(chunks: string[], module: boolean, max = 1 << 20): { early: string; all: string; changed: boolean } {
-  const hold = new HeldScript(module, max);
+function stream(chunks: string[], module: boolean, max = 1 << 20, top = false): { early: string; all: string; changed: boolean } {
+  const hold = new HeldScript(module, max, top);
   let early = '';
   for (const c of chunks) early += Buffer.concat(hold.write(Buffer.from(c))).toString();
-  const end = hold.end((whole) => scriptByteEdits(whole, rewrite(module)));
+  const end = hold.end((whole) => scriptByteEdits(whole, rewrite(module, top)));
   return { early, all: early + Buffer.concat(end.pieces).toString(), changed: end.changed };
 }
 
-const whole = (text: string, module: boolean) => (rewriteScriptBytes(Buffer.from(text), rewrite(module)) ?? Buffer.from(text)).toString();
+const whole = (text: string, module: boolean, top = false) => (rewriteScriptBytes(Buffer.from(text), rewrite(module, top)) ?? Buffer.from(text)).toString();
 
 const CLASSIC = `${'var a = 1;\n'.repeat(50)}window.load = () => import("https://cdn.test/late.js");\n${'var b = 2;\n'.repeat(20)}`;
 const MODULE = `// a module\nconst x = 1;\nexport { x };\nimport y from "https://cdn.test/y.js";\nconsole.log(y);\n`;
@@ -77,5 +78,20 @@ describe('HeldScript', () => {
     expect(hold.overLimit).toBe(true);
     expect(first + second).toBe(CLASSIC);
     expect(hold.end(() => null).pieces).toEqual([]);
+  });
+
+  it("a window's script is held from its first reference to the top window (window name included), and edited the same for every cut", () => {
+    const text = `${'var a = 1;\n'.repeat(30)}if (top !== self) window.top.location.href = "https://real.test/x";\n${'var b = 2;\n'.repeat(10)}top.postMessage(1, "*")\n`;
+    const expected = whole(text, false, true);
+    expect(expected).toContain('__cobrowseTop(window.top).location.href');
+    expect(expected).toContain('__cobrowseTop(top).postMessage');
+    const at = text.indexOf('window.top');
+    const r = stream([text.slice(0, at + 8), text.slice(at + 8)], false, 1 << 20, true);
+    expect(r.early).toBe(text.slice(0, at));
+    expect(r.all).toBe(expected);
+    for (let i = 0; i <= text.length; i++) expect(stream([text.slice(0, i), text.slice(i)], false, 1 << 20, true).all).toBe(expected);
+    // A worker's script (no top window) is not edited and holds back 5 bytes, not 64.
+    expect(stream([text], false).all).toBe(text);
+    expect(stream([text.slice(0, 100)], false).early).toBe(text.slice(0, 95));
   });
 });
