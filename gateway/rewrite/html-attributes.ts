@@ -1,13 +1,15 @@
 // The attribute URL policy: which attributes of which elements carry URLs, and how a tag's
 // attributes are rewritten (link rel and integrity, meta refresh, srcset and ping lists, style,
-// srcdoc) into edits of the scanned text. Values are decoded (charset, character references)
+// srcdoc, and the references to the top window in event handlers and javascript: URLs, see
+// js-top.ts) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
 import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
-import { ATTR as A, ATTR_NAMES, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
+import { ATTR as A, ATTR_NAMES, mayReferenceTop, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
+import { javascriptUrl, scriptWithTopReferences } from './js-top.js';
 import { refreshUrlSpan } from './meta-refresh.js';
 import { listMayHaveAbsolute, mayBeAbsolute } from './relative-url.js';
 import { rewriteSrcset } from './srcset.js';
@@ -39,6 +41,10 @@ const URL_LIST = bit(A.SRCSET) | bit(A.IMAGESRCSET) | bit(A.PING);
 
 /** The style attribute, rewritten on every element. */
 const STYLE = bit(A.STYLE);
+/** Event handler attributes, on every element. */
+const HANDLER = bit(A.HANDLER);
+/** What every element may need rewritten, whatever its name. */
+const ANY_ELEMENT = STYLE | HANDLER;
 
 const TABLE_BACKGROUND = bit(A.BACKGROUND);
 /** URL attributes of HTML elements. */
@@ -140,13 +146,13 @@ export class AttributeRewriter {
   rewriteElement(text: string, tag: TagTokens, name: string, foreign: boolean, want: number, edits: Edits): void {
     this.markedModule = null;
     const seen = tag.seen;
-    const wanted = (foreign ? FOREIGN_WANT : want) | STYLE;
+    const wanted = (foreign ? FOREIGN_WANT : want) | ANY_ELEMENT;
     if ((seen & wanted) !== 0) this.rewrite(text, tag, name, foreign, seen, wanted, edits);
   }
 
-  /** Adds the edit for the style attribute of an element that has no URL attributes. */
-  rewriteStyle(text: string, tag: TagTokens, name: string, edits: Edits): void {
-    this.rewrite(text, tag, name, false, STYLE, STYLE, edits);
+  /** Adds the edits for the style attribute and event handlers of an element that has no URL attributes. */
+  rewriteAnyElement(text: string, tag: TagTokens, name: string, edits: Edits): void {
+    this.rewrite(text, tag, name, false, tag.seen, ANY_ELEMENT, edits);
   }
 
   /** Whether a <font> start tag leaves SVG/MathML content (it has color, face or size). */
@@ -184,7 +190,8 @@ export class AttributeRewriter {
     let dropIntegrity = false;
     for (let k = 0; k < n; k++) {
       const id = tag.id(k);
-      if (first[id] !== k || (want & bit(id)) === 0) continue;
+      // Every event handler counts (they have different names); of the other attributes the first.
+      if ((first[id] !== k && id !== A.HANDLER) || (want & bit(id)) === 0) continue;
       if (this.relativeUrlsStay && checked === 0 && !this.mayChange(text, tag, k, id)) continue;
       const value = this.valueAt(text, tag, k);
       const rep = this.rewriteValue(id, value, name);
@@ -222,6 +229,7 @@ export class AttributeRewriter {
     const e = tag.valueEnd(k);
     if ((SINGLE_URL & (1 << id)) !== 0) return mayBeAbsolute(text, s, e);
     if ((URL_LIST & (1 << id)) !== 0) return listMayHaveAbsolute(text.slice(s, e));
+    if (id === A.HANDLER) return mayReferenceTop(text, s, e);
     return true;
   }
 
@@ -240,8 +248,10 @@ export class AttributeRewriter {
         return this.rewriteStyleAttr(value, context);
       case A.SRCDOC:
         return value.indexOf('<') === -1 ? null : this.srcdoc(value);
+      case A.HANDLER:
+        return scriptWithTopReferences(value);
       default:
-        return this.mapOne(value, context);
+        return javascriptUrl(value) ?? this.mapOne(value, context);
     }
   }
 

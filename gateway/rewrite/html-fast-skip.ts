@@ -2,7 +2,8 @@
 // keeps relative URLs is certain to leave alone, so that most of a page never reaches the tag
 // tokenizer (html-tag.ts). It skips text, and start and end tags of HTML content whose every
 // attribute is plainly harmless: a URL attribute whose value cannot be absolute, a style attribute
-// without `(`, `@` or a character reference, any other attribute with any value. It stops before
+// without `(`, `@` or a character reference, an event handler without `top` or a character
+// reference, any other attribute with any value. It stops before
 // everything else, which the scanner then handles as before: comments and other `<!`/`<?`
 // markup, `<` that does not open a tag, tags that switch the tokenizer (script, style, raw text,
 // plaintext, SVG, MathML), tags whose meaning depends on several attributes (link, meta, base),
@@ -50,6 +51,12 @@ const WS = '\\t\\n\\f\\r ';
 const NAME_END = `(?=[${WS}/>=])`;
 const EQ = `[${WS}]*=[${WS}]*`;
 /**
+ * An unquoted value runs to whitespace or `>` (a `/` is part of it): without this the expression
+ * could end a value early at a `/` taken as a separator and read the rest as other attributes
+ * (`alt=1http://x/hrefx = '<p>...<img src=//x>'` hid the <img> tag from the rewriter).
+ */
+const UNQUOTED_END = `(?=[${WS}>])`;
+/**
  * A quoted URL that is certainly relative, as mayBeAbsolute judges it: after C0 controls and
  * spaces, either letters and scheme characters (tabs and newlines among them are removed by the
  * URL parser) up to the end or to a character that is not `:`, `&` or `\\`; or `/` (then tabs
@@ -62,13 +69,13 @@ const singleUrlQuoted = (q: string): string =>
 const URL_UNSAFE = ':&\\\\<\\x00-\\x08\\x0b\\x0e-\\x1f\\x80-\\xff';
 /** No `//` anywhere, also with tabs or newlines between the slashes. */
 const listQuoted = (q: string): string => `${q}(?![^${q}]*/[\\t\\n\\r]*/)[^${q}${URL_UNSAFE}]*${q}`;
-const URL_UNQUOTED = `(?!//)[^${WS}>"'=\`${URL_UNSAFE}]+`;
+const URL_UNQUOTED = `(?!//)[^${WS}>"'=\`${URL_UNSAFE}]+${UNQUOTED_END}`;
 /** A style attribute is rewritten only when its decoded value holds `(` or `@`. */
 const styleQuoted = (q: string): string => `${q}[^${q}(@&]*${q}`;
-const STYLE_UNQUOTED = `[^${WS}>"'=\`(@&]+`;
+const STYLE_UNQUOTED = `[^${WS}>"'=\`(@&]+${UNQUOTED_END}`;
 const anyQuoted = (q: string): string => `${q}[^${q}]*${q}`;
 /** An unquoted value: it cannot start with a quote (that opens a quoted one, whose end may not be in the text yet). */
-const ANY_UNQUOTED = `[^${WS}>"'][^${WS}>]*`;
+const ANY_UNQUOTED = `[^${WS}>"'][^${WS}>]*${UNQUOTED_END}`;
 /** An attribute name the fast path accepts (no quote, `<`, `=` or `:` in it). */
 const NAME = `[^${WS}/>"'<=:]+`;
 
@@ -77,8 +84,10 @@ const SINGLE_URL_ATTR = `${names(SINGLE_URL_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${
 const LIST_ATTR = `${names(LIST_ATTRIBUTES)}${NAME_END}(?:${EQ}(?:${listQuoted('"')}|${listQuoted("'")}|${URL_UNQUOTED}))?`;
 const urlNames = names([...SINGLE_URL_ATTRIBUTES, ...LIST_ATTRIBUTES]);
 const STYLE_ATTR = `style${NAME_END}(?:${EQ}(?:${styleQuoted('"')}|${styleQuoted("'")}|${STYLE_UNQUOTED}))?`;
+/** An event handler whose value holds `top` or a character reference (it may reference the top window, see js-top.ts). */
+const HANDLER_WITH_TOP = `on${NAME}${EQ}(?:"[^"]*(?:top|&)|'[^']*(?:top|&)|(?=[^${WS}>"'])[^${WS}>]*?(?:top|&))`;
 /** Tried first: most attributes are neither URLs nor style (7-10% faster than last, measured on the bench page). */
-const OTHER_ATTR = `(?!(?:${urlNames}|style)${NAME_END})${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?`;
+const OTHER_ATTR = `(?!(?:${urlNames}|style)${NAME_END}|${HANDLER_WITH_TOP})${NAME}(?:${EQ}(?:${anyQuoted('"')}|${anyQuoted("'")}|${ANY_UNQUOTED}))?`;
 /**
  * Every separator is followed by an attribute (then the last separator before `>`): with the
  * attribute optional, a run of N spaces could be split 2^N ways, all tried again when the tag

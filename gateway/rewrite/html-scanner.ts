@@ -321,11 +321,11 @@ export class HtmlScanner {
     const t = this.elements.find(text, nameStart, tag.nameEnd);
     if (t < 0 && !this.foreign.active) {
       if (text.charCodeAt(tag.nameEnd) === GT) return tag.nameEnd + 1;
-      // Only a style attribute can need rewriting here; the tag is tokenized again only if it has one.
+      // Only a style attribute or event handlers can need rewriting here; the tag is tokenized again only if it has them.
       const r = tag.skip(text, limit);
-      if (r >= 0 && tag.hasStyle) {
+      if (r >= 0 && tag.rewritable) {
         tag.parse(text, limit);
-        this.attributes.rewriteStyle(text, tag, lowerName(text, nameStart, tag.nameEnd), this.edits);
+        this.attributes.rewriteAnyElement(text, tag, lowerName(text, nameStart, tag.nameEnd), this.edits);
       }
       return r;
     }

@@ -61,6 +61,8 @@ export const ATTR = {
   SIZE: 22,
   TYPE: 23,
   NONCE: 24,
+  /** Any event handler attribute (a name starting with `on`): its value is script (see js-top.ts). */
+  HANDLER: 25,
 } as const;
 
 /** Lowercase attribute names by id. */
@@ -90,6 +92,8 @@ export const ATTR_NAMES: readonly string[] = [
   'size',
   'type',
   'nonce',
+  // HANDLER: found by its prefix, not by name.
+  '',
 ];
 
 /** Finds a name of a fixed list (lowercase) in scanned text, in any ASCII case. */
@@ -124,9 +128,16 @@ export class NameTable {
 
 const ATTRIBUTES = new NameTable(ATTR_NAMES);
 
-/** Id of the attribute named text[s, e) in any case, or 0. */
+/** Id of the attribute named text[s, e) in any case (HANDLER for `on...`), or 0. */
 function attributeId(text: string, s: number, e: number): number {
-  return Math.max(ATTRIBUTES.find(text, s, e), 0);
+  const id = ATTRIBUTES.find(text, s, e);
+  if (id > 0) return id;
+  return isHandlerName(text, s, e) ? ATTR.HANDLER : 0;
+}
+
+/** Whether text[s, e) names an event handler attribute (`on` and more, in any case). */
+function isHandlerName(text: string, s: number, e: number): boolean {
+  return e - s > 2 && (text.charCodeAt(s) | 0x20) === 0x6f && (text.charCodeAt(s + 1) | 0x20) === 0x6e;
 }
 
 /** The set bit of attribute id `id`. */
@@ -156,10 +167,10 @@ export class TagTokens {
   private readonly attrs: number[] = [];
   /** The set of attribute ids in `attrs`. */
   seen = 0;
-  /** Index in `attrs` of the first attribute of each id in `seen` (the one that counts). */
+  /** Index in `attrs` of the first attribute of each id in `seen` (the one that counts; every HANDLER counts). */
   readonly first: number[] = new Array<number>(32).fill(0);
-  /** Whether the tag passed over by the last `skip` has a style attribute that may need rewriting. */
-  hasStyle = false;
+  /** Whether the tag passed over by the last `skip` has a style attribute or event handlers that may need rewriting. */
+  rewritable = false;
 
   /** Attribute k's id. */
   id(k: number): number {
@@ -282,25 +293,27 @@ export class TagTokens {
     }
   }
 
-  /** Like `parse` without recording anything but `hasStyle` (self-closing is not told). */
+  /** Like `parse` without recording anything but `rewritable` (self-closing is not told). */
   skip(text: string, limit: number): number {
     let j = this.nameEnd;
     let c = 0;
     // The first style attribute is the one that counts: 0 before it, 1 at it, 2 after it.
     let style = 0;
     let styleMatters = false;
+    // The attribute being read is an event handler.
+    let handler = false;
     for (;;) {
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
       c = text.charCodeAt(j);
       if (c === GT) {
-        this.hasStyle = styleMatters;
+        this.rewritable = styleMatters;
         return j + 1;
       }
       if (c === SLASH) {
         if (j + 1 >= limit) return -1;
         if (text.charCodeAt(j + 1) === GT) {
-          this.hasStyle = styleMatters;
+          this.rewritable = styleMatters;
           return j + 2;
         }
         j++;
@@ -309,6 +322,7 @@ export class TagTokens {
       const ns = j++;
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_ATTR_NAME_END) === 0) j++;
       if (style === 0 && j - ns === 5 && (c | 0x20) === 0x73 && sameName(text, ns, j, 'style')) style = 1;
+      handler = isHandlerName(text, ns, j);
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
       if (text.charCodeAt(j) !== EQ) {
@@ -326,6 +340,7 @@ export class TagTokens {
           styleMatters = mayHoldCssUrl(text, j + 1, e);
           style = 2;
         }
+        if (handler && mayReferenceTop(text, j + 1, e)) styleMatters = true;
         j = e + 1;
         continue;
       }
@@ -336,8 +351,17 @@ export class TagTokens {
         styleMatters = mayHoldCssUrl(text, vs, j);
         style = 2;
       }
+      if (handler && mayReferenceTop(text, vs, j)) styleMatters = true;
     }
   }
+}
+
+/** Whether a raw event handler value may reference the top window: the word `top`, or a character reference that could spell it. */
+export function mayReferenceTop(text: string, s: number, e: number): boolean {
+  const t = text.indexOf('top', s);
+  if (t !== -1 && t + 3 <= e) return true;
+  const a = text.indexOf('&', s);
+  return a !== -1 && a < e;
 }
 
 /** Whether a raw style value may hold a url() or @import: a '(' or '@', or a character reference that could spell one. */

@@ -416,3 +416,58 @@ function regexEnd(source: string, i: number): number {
   }
   return -1;
 }
+
+/** `code` (a Unicode string: an event handler's decoded value) with its references to the top window wrapped, or null when none is. */
+export function scriptWithTopReferences(code: string): string | null {
+  if (firstTopCandidate(code, 0, code.length) === -1) return null;
+  const found = topReferenceEdits(code);
+  if (found === 'unparsed' || found.length === 0) return null;
+  let out = '';
+  let at = 0;
+  for (const f of found) {
+    out += code.slice(at, f.s) + f.rep;
+    at = f.e;
+  }
+  return out + code.slice(at);
+}
+
+/** `javascript:` as the URL parser reads it: after leading C0 controls and spaces, tabs and newlines anywhere, in any case. */
+const JAVASCRIPT_SCHEME = /^[\x00-\x20]*j[\t\n\r]*a[\t\n\r]*v[\t\n\r]*a[\t\n\r]*s[\t\n\r]*c[\t\n\r]*r[\t\n\r]*i[\t\n\r]*p[\t\n\r]*t[\t\n\r]*:/i;
+
+function isHexDigit(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
+}
+
+/** Percent-decodes `text` (its UTF-8 bytes) and reads the bytes as UTF-8 (HTML: how a javascript: URL becomes script source). */
+function percentDecoded(text: string): string {
+  if (text.indexOf('%') === -1) return text;
+  const src = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === 0x25 && isHexDigit(src[i + 1]) && isHexDigit(src[i + 2])) {
+      out[n++] = Number.parseInt(src.toString('latin1', i + 1, i + 3), 16);
+      i += 2;
+    } else out[n++] = src[i]!;
+  }
+  return out.toString('utf8', 0, n);
+}
+
+/**
+ * A javascript: URL (an attribute's decoded value) whose script references the top window, with
+ * the references wrapped; null for any other value. The script is what the browser runs: the
+ * percent-decoded rest of the URL (tabs and newlines, which the URL parser drops, and trailing
+ * spaces removed); in the new URL `%` and those characters are percent-encoded.
+ */
+export function javascriptUrl(value: string): string | null {
+  const scheme = JAVASCRIPT_SCHEME.exec(value);
+  if (scheme === null) return null;
+  const rest = value
+    .slice(scheme[0].length)
+    .replace(/[\t\n\r]/g, '')
+    .replace(/[\x00-\x20]+$/, '');
+  const code = percentDecoded(rest);
+  const rewritten = scriptWithTopReferences(code);
+  if (rewritten === null) return null;
+  return `javascript:${rewritten.replace(/[%\t\n\r]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
+}

@@ -10,7 +10,7 @@ const suite = useRuntimeSuite();
 
 describe('a cross-origin frame and the top window', () => {
   /** The top page on site-a with a frame on site-b whose script is given below (`external`: in /frame.js). */
-  async function topWithFrame(frameScript: string, external = false) {
+  async function topWithFrame(frameScript: string, external = false, frameBody = '') {
     suite.sites.pages.set(
       'a/with-frame',
       html(
@@ -21,7 +21,7 @@ describe('a cross-origin frame and the top window', () => {
     if (external) suite.sites.pages.set('b/frame.js', frameScript);
     suite.sites.pages.set(
       'b/framed',
-      html('framed', external ? '<p>framed</p><script src="/frame.js"></script>' : `<p>framed</p><script>${frameScript}</script>`),
+      html('framed', `<p>framed</p>${frameBody}${external ? '<script src="/frame.js"></script>' : `<script>${frameScript}</script>`}`),
     );
     suite.sites.pages.set('a/landed', html('landed', '<p id="landed">landed</p>'));
     const host = await suite.openHost('/with-frame');
@@ -67,6 +67,21 @@ describe('a cross-origin frame and the top window', () => {
     );
     try {
       await Promise.all([page.waitForURL(/\/landed$/), frame?.evaluate(() => (window as unknown as { go(): void }).go())]);
+      expect(await page.textContent('#landed')).toBe('landed');
+      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+      expect(escaped()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it.each([
+    ['an event handler', (url: string) => `<button id="go" onclick="top.location.href = '${url}'">go</button>`],
+    ['a javascript: URL', (url: string) => `<a id="go" href="javascript:top.location%3D'${url}'">go</a>`],
+  ])('top.location = <real URL> in %s of the frame, clicked, stays on the gateway', async (_what, body) => {
+    const { context, page, frame, escaped } = await topWithFrame('', false, body(`${suite.sites.a}/landed`));
+    try {
+      await Promise.all([page.waitForURL(/\/landed$/), frame?.click('#go')]);
       expect(await page.textContent('#landed')).toBe('landed');
       expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
       expect(escaped()).toEqual([]);

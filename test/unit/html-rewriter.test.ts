@@ -385,6 +385,37 @@ describe('rewriteHtml: template, SVG, MathML, srcdoc', () => {
   });
 });
 
+describe('rewriteHtml: references to the top window in event handlers and javascript: URLs', () => {
+  const H = '__cobrowseTop';
+  it.each<[string, string]>([
+    ['<a onclick="top.location = \'https://x.test/\'">', `<a onclick="${H}(top).location = 'https://x.test/'">`],
+    ['<body ONLOAD="if (top !== self) window.top.location.href = u">', `<body ONLOAD="if (top !== self) ${H}(window.top).location.href = u">`],
+    ['<x-y onclick=\'top.postMessage(1, "*")\'>', `<x-y onclick='${H}(top).postMessage(1, "*")'>`],
+    ['<p onmouseover=top.location.reload()>', `<p onmouseover=${H}(top).location.reload()>`],
+    ['<div onclick="t&#111;p.location = u">', `<div onclick="${H}(top).location = u">`],
+    ['<svg onload="top.location = u"></svg>', `<svg onload="${H}(top).location = u"></svg>`],
+    ['<a onclick="a()" onfocus="top.location = u" onblur="b()">', `<a onclick="a()" onfocus="${H}(top).location = u" onblur="b()">`],
+    ['<a href="javascript:top.location=\'https://x.test/\'">', `<a href="javascript:${H}(top).location='https://x.test/'">`],
+    ['<a href=" JavaScript:top%2Elocation%3D%22u%22">', `<a href="javascript:${H}(top).location=&quot;u&quot;">`],
+    ['<iframe src="java\tscript:top.location=u"></iframe>', `<iframe src="javascript:${H}(top).location=u"></iframe>`],
+    ['<form action="javascript:void(top.location=\'/x%25\')">', `<form action="javascript:void(${H}(top).location='/x%25')">`],
+  ])('%j', (input, expected) => {
+    expect(rewriteHtml(input, { mapUrl, relativeUrlsStay: true })).toBe(expected);
+    expect(rewriteHtml(input, { mapUrl })).toBe(expected);
+  });
+
+  it.each([
+    '<a onclick="stop()" title="top.location">',
+    '<a data-onclick="top.location = u">',
+    '<a on="top.location = u">',
+    '<a onclick="\'top.location\'">',
+    '<a href="javascript:alert(top)">',
+    '<a href="/top.location">',
+  ])('leaves %j', (input) => {
+    expect(rewriteHtml(input, { mapUrl, relativeUrlsStay: true })).toBe(input);
+  });
+});
+
 describe('rewriteHtml: script injection', () => {
   it.each<[string, string]>([
     ['<!DOCTYPE html><html><head><title>t</title>', `<!DOCTYPE html><html><head>${SNIP}<title>t</title>`],
