@@ -10,7 +10,7 @@ import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { sniffCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
-import { rewriteCsp } from './csp.js';
+import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
@@ -41,6 +41,25 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
   return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
 }
 
+/** How the policies of a page of origin `label` are rewritten (rewriteCsp), with `nonce` for the injected script. */
+function cspContext(gw: GatewayContext, session: Session, label: string, target: URL, nonce: string): CspContext {
+  const base = new URL(gw.mapper.gatewayOrigin);
+  const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
+  return {
+    pageOrigin: target,
+    mapOrigin: (origin) => {
+      const url = new URL(origin);
+      return gw.allowlist.allows(url) ? (gw.mapper.toProxiedUrl(url, session.id, session.origins)?.replace(/\/$/, '') ?? null) : null;
+    },
+    knownOrigins: [...session.origins.entries()].map(([, origin]) => origin),
+    nonce,
+    injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
+    insecureGateway: base.protocol === 'http:',
+    gatewayOrigin: gw.mapper.gatewayOrigin,
+    entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
+  };
+}
+
 /**
  * Rewrites the page's Content-Security-Policy headers in place (sources mapped, the injected script
  * allowed); returns the nonce the script tag must carry and what the site's own policies say about
@@ -55,25 +74,13 @@ function applyCsp(
 ): { nonce: string | null; inlineScripts: InlineScriptPolicy | null } {
   let nonce: string | null = null;
   const original: { value: string; reportOnly: boolean }[] = [];
-  const base = new URL(gw.mapper.gatewayOrigin);
+  let ctx: CspContext | null = null;
   for (const h of headers) {
     if (h[0] !== 'content-security-policy' && h[0] !== 'content-security-policy-report-only') continue;
     nonce ??= randomBytes(16).toString('base64');
+    ctx ??= cspContext(gw, session, label, target, nonce);
     original.push({ value: h[1], reportOnly: h[0] === 'content-security-policy-report-only' });
-    const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
-    h[1] = rewriteCsp(h[1], {
-      pageOrigin: target,
-      mapOrigin: (origin) => {
-        const url = new URL(origin);
-        return gw.allowlist.allows(url) ? (gw.mapper.toProxiedUrl(url, session.id, session.origins)?.replace(/\/$/, '') ?? null) : null;
-      },
-      knownOrigins: [...session.origins.entries()].map(([, origin]) => origin),
-      nonce,
-      injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
-      insecureGateway: base.protocol === 'http:',
-      gatewayOrigin: gw.mapper.gatewayOrigin,
-      entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
-    });
+    h[1] = rewriteCsp(h[1], ctx);
   }
   return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
 }
@@ -388,6 +395,8 @@ export async function proxyRequest(
           charset,
           relativeUrlsStay: true,
           scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
+          // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the runtime's connections too).
+          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
           snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
             mask: maskSelectorsFor(gw, session, label),

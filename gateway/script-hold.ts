@@ -5,7 +5,8 @@
 // word, so what was passed on never needs one. Past `max` bytes the script is no longer looked
 // at: what is held goes on as it is.
 
-import { firstTopCandidateInBytes, TOP_SEAM } from './rewrite/js-top.js';
+import { TOP_SEAM } from '../protocol/top-references.js';
+import { firstTopCandidateInBytes } from './rewrite/js-top.js';
 
 /** Bytes of the longest word looked for, less one: a word split across chunks has at most this many bytes in the first. */
 const SEAM = 5;

@@ -2,9 +2,10 @@
 // setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries): mapped to
 // the gateway before the browser loads or navigates to them.
 
+import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { installAttrNodeUrls } from './attr-urls.js';
 import { mapCssUrls } from './css-mapping.js';
-import { type FrameDocuments, mapSrcset, mapUrlList } from './markup-mapping.js';
+import { type FrameDocuments, isHandlerName, mapSrcset, mapUrlList } from './markup-mapping.js';
 import { report } from './report.js';
 
 type MapUrl = (url: string) => string;
@@ -62,6 +63,8 @@ const FRAME_ATTRIBUTES: Record<string, string> = { iframe: 'src', frame: 'src', 
 
 /** The value an attribute of `el` should get, with its URLs mapped (never throws: the value is kept then). */
 export function mapAttribute(el: Element, name: string, value: string, map: MapUrl, frames?: FrameDocuments): string {
+  // An event handler: its references to the top window go through the runtime's hook (on any element).
+  if (isHandlerName(name)) return scriptWithTopReferences(value) ?? value;
   if (el.localName.includes('-')) return value;
   const lower = name.toLowerCase();
   const html = el.namespaceURI === 'http://www.w3.org/1999/xhtml';

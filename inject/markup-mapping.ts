@@ -1,8 +1,10 @@
 // Markup the site's script writes (innerHTML, outerHTML, insertAdjacentHTML, setHTMLUnsafe,
 // Range.createContextualFragment, document.write):
 // absolute URLs in it are mapped before the browser parses it live, since parsing alone starts
-// loading images and scripts. It is parsed first in an inert <template>, mapped, re-serialized.
+// loading images and scripts; references to the top window in its event handlers and javascript:
+// URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
 
+import { javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
 import { mapCssUrls } from './css-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
@@ -10,8 +12,15 @@ const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xli
 const FRAME_ATTRS: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
 const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
-/** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc. */
-const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc/i;
+/** A javascript: URL (its script may reference the top window: see protocol/top-references.ts). */
+const JAVASCRIPT = /^[\0- ]*javascript:/i;
+/** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc, a reference to the top window (in an event handler or a javascript: URL). */
+const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc|top\s*(?:\?\.|\.|\[)/i;
+
+/** Whether an attribute name is an event handler's (`on` and more, in any case). */
+export function isHandlerName(name: string): boolean {
+  return name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x6f && (name.charCodeAt(1) | 0x20) === 0x6e;
+}
 
 type MapUrl = (url: string) => string;
 
@@ -37,6 +46,12 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
     for (const name of URL_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, map(value));
+      else if (value !== null && JAVASCRIPT.test(value)) el.setAttribute(name, javascriptUrl(value) ?? value);
+    }
+    for (const attr of Array.from(el.attributes)) {
+      if (!isHandlerName(attr.name)) continue;
+      const code = scriptWithTopReferences(attr.value);
+      if (code !== null) el.setAttribute(attr.name, code);
     }
     const frameAttr = FRAME_ATTRS[el.localName];
     const frameUrl = frameAttr && frames ? el.getAttribute(frameAttr) : null;

@@ -2,6 +2,7 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
 import { TOP_HOOK } from '../protocol/top-window.js';
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
@@ -102,6 +103,8 @@ export class UrlRuntime {
       return String(input);
     }
     const wsScheme = url.protocol === 'ws:' || url.protocol === 'wss:';
+    // A javascript: URL's script: its references to the top window go through the hook.
+    if (url.protocol === 'javascript:') return javascriptUrl(String(input)) ?? String(input);
     if (!wsScheme && url.protocol !== 'http:' && url.protocol !== 'https:') return String(input);
     const httpOrigin = wsScheme ? `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}` : url.origin;
     if (this.proxiedToReal.has(httpOrigin) || this.isSessionHost(url.host)) return String(input);
@@ -222,11 +225,25 @@ function locationWrapper(runtime: UrlRuntime, cache: WeakMap<object, Location>, 
   return wrapped;
 }
 
+/** Whether `value` is a window (a WindowProxy, of any origin: `window` is readable across origins). */
+function isWindow(value: unknown): value is Window {
+  if (value === window) return true;
+  if (value === null || typeof value !== 'object') return false;
+  try {
+    return (value as { window?: unknown }).window === value;
+  } catch {
+    return false;
+  }
+}
+
+/** Properties of a window that hold windows (its own, its top, parent and opener, frames by index or name). */
+const WINDOW_VALUED = new Set(['top', 'parent', 'opener', 'frames', 'self', 'window']);
+
 /** Wraps other windows so that `w.postMessage(msg, realOrigin)` reaches them; same window, same wrapper. */
 function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessage']): (w: Window | null) => Window | null {
   const cache = new WeakMap<object, Window>();
   const locations = new WeakMap<object, Location>();
-  return (w) => {
+  const wrap = (w: Window | null): Window | null => {
     if (!w || w === window) return w;
     adoptWindow(
       w,
@@ -255,7 +272,9 @@ function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessa
           if (prop === 'postMessage') return post;
           if (prop === 'location') return locationWrapper(runtime, locations, target.location);
           const value = Reflect.get(target, prop) as unknown;
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          if (typeof value === 'function') return (value as (...a: unknown[]) => unknown).bind(target);
+          // The windows reached from this one (`parent.frames[1]`, `opener.top`) are wrapped too.
+          return typeof prop === 'string' && (WINDOW_VALUED.has(prop) || typeof value === 'object') && isWindow(value) ? wrap(value) : value;
         },
         set(target, prop, value) {
           return Reflect.set(target, prop, prop === 'location' ? runtime.map(String(value)) : value);
@@ -265,6 +284,7 @@ function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessa
     }
     return wrapped;
   };
+  return wrap;
 }
 
 /** Installs the runtime in this window. */
@@ -291,6 +311,13 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
       enumerable: false,
       writable: false,
     });
+  }
+  // String timers are script too.
+  for (const name of ['setTimeout', 'setInterval'] as const) {
+    const timer = window[name] as (handler: unknown, ...rest: unknown[]) => number;
+    (window as unknown as Record<string, unknown>)[name] = function (this: unknown, handler: unknown, ...rest: unknown[]) {
+      return timer.call(this, typeof handler === 'string' ? (scriptWithTopReferences(handler) ?? handler) : handler, ...rest);
+    };
   }
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
@@ -319,6 +346,19 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   if (openerDesc?.get && window.opener) {
     const getOpener = openerDesc.get;
     Object.defineProperty(window, 'opener', { configurable: true, get: () => wrapWindow(getOpener.call(window) as Window | null), set: openerDesc.set });
+  }
+  // `frames[i]` and `frames.name` hand out the child windows wrapped (`frames` is [Replaceable];
+  // `window[i]` is the window itself and cannot be).
+  const framesDesc = Object.getOwnPropertyDescriptor(window, 'frames');
+  if (framesDesc?.get) {
+    const view = new Proxy(window, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (typeof value === 'function') return (value as (...a: unknown[]) => unknown).bind(target);
+        return typeof prop === 'string' && value !== target && isWindow(value) ? wrapWindow(value) : value;
+      },
+    });
+    Object.defineProperty(window, 'frames', { configurable: true, get: () => view, set: framesDesc.set });
   }
   // A frame's `parent.postMessage(msg, realOrigin)`. (`top` is unforgeable: the hook above stands in for it.)
   const parentDesc = Object.getOwnPropertyDescriptor(window, 'parent');

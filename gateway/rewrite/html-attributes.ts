@@ -4,12 +4,12 @@
 // js-top.ts) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
+import { javascriptUrl, scriptWithTopReferences } from '../../protocol/top-references.js';
 import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
 import { decodeAttributeEntities } from './html-entities.js';
 import { ATTR as A, ATTR_NAMES, mayReferenceTop, Q_NONE, Q_UNQUOTED, type TagTokens } from './html-tag.js';
-import { javascriptUrl, scriptWithTopReferences } from './js-top.js';
 import { refreshUrlSpan } from './meta-refresh.js';
 import { listMayHaveAbsolute, mayBeAbsolute } from './relative-url.js';
 import { rewriteSrcset } from './srcset.js';
@@ -23,6 +23,9 @@ export interface HtmlUrlContext {
 
 /** Maps one URL found in markup: the replacement, or null to leave it as it is. */
 export type HtmlMapUrl = (url: string, context: HtmlUrlContext) => string | null;
+
+/** Rewrites the policy of a `<meta http-equiv="content-security-policy">` (its decoded content), or null to keep it. */
+export type MetaPolicy = (policy: string) => string | null;
 
 const DQ = 0x22;
 const SQ = 0x27;
@@ -121,9 +124,13 @@ export class AttributeRewriter {
     private readonly relativeUrlsStay: boolean,
     /** Rewrites an srcdoc document (Unicode in, Unicode out), or null when nothing changed. */
     private readonly srcdoc: (html: string) => string | null,
+    private readonly metaPolicy: MetaPolicy | null = null,
   ) {
     this.styleAttr = new CssScanner((url) => this.mapUrl(url, this.cssContext), UNICODE_CODEC, relativeUrlsStay);
   }
+
+  /** The content attribute being rewritten is a <meta> element's Content-Security-Policy. */
+  private metaPolicyContent = false;
 
   /** The decoded value of the first attribute with id `id` (it must have been seen). */
   value(text: string, tag: TagTokens, id: number): string {
@@ -182,7 +189,8 @@ export class AttributeRewriter {
       module = (seen & bit(A.TYPE)) !== 0 && this.value(text, tag, A.TYPE).trim().toLowerCase() === 'module';
     } else if (!foreign && name === 'meta') {
       const equiv = (seen & bit(A.HTTP_EQUIV)) !== 0 ? this.value(text, tag, A.HTTP_EQUIV).trim().toLowerCase() : '';
-      if (equiv !== 'refresh') want &= ~bit(A.CONTENT);
+      this.metaPolicyContent = equiv === 'content-security-policy' && this.metaPolicy !== null;
+      if (equiv !== 'refresh' && !this.metaPolicyContent) want &= ~bit(A.CONTENT);
     }
     if ((seen & want) === 0) return;
     if (checked !== 0 && (seen & bit(A.INTEGRITY)) === 0 && name === 'script') checked = 0;
@@ -243,6 +251,10 @@ export class AttributeRewriter {
       case A.PING:
         return this.mapList(value, context);
       case A.CONTENT:
+        if (this.metaPolicyContent) {
+          this.metaPolicyContent = false;
+          return this.rewriteMetaPolicy(value);
+        }
         return this.mapRefresh(value, context);
       case A.STYLE:
         return this.rewriteStyleAttr(value, context);
@@ -312,6 +324,15 @@ export class AttributeRewriter {
     if (span === null) return null;
     const mapped = this.mapUrl(value.slice(span[0], span[1]), context);
     return mapped === null ? null : value.slice(0, span[0]) + mapped + value.slice(span[1]);
+  }
+
+  private rewriteMetaPolicy(policy: string): string | null {
+    try {
+      const rewritten = this.metaPolicy?.(policy) ?? null;
+      return rewritten === policy ? null : rewritten;
+    } catch {
+      return null;
+    }
   }
 
   private rewriteStyleAttr(value: string, context: HtmlUrlContext): string | null {

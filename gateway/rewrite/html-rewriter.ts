@@ -4,7 +4,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { Edits } from './edits.js';
-import type { HtmlMapUrl } from './html-attributes.js';
+import type { HtmlMapUrl, MetaPolicy } from './html-attributes.js';
 import { HtmlScanner } from './html-scanner.js';
 import type { PageScriptContext } from './html-script-text.js';
 import { byteCodec, type TextCodec, UTF8_CODEC } from './text-codec.js';
@@ -25,12 +25,21 @@ export interface HtmlRewriteOptions {
   scripts?: PageScriptContext | null;
   /** With relativeUrlsStay: skip plain markup with html-fast-skip.ts (default true; false runs the tokenizer over every tag, the reference the fast path is tested against). */
   fastPath?: boolean;
+  /** Rewrites the policy of a `<meta http-equiv="content-security-policy">` (null keeps it); without it the policy is kept. */
+  metaPolicy?: MetaPolicy | null;
 }
 
 const EMPTY = Buffer.alloc(0);
 
 function scannerFor(
-  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
+  options: {
+    mapUrl: HtmlMapUrl;
+    snippet?: Buffer | null;
+    relativeUrlsStay?: boolean;
+    fastPath?: boolean;
+    scripts?: PageScriptContext | null;
+    metaPolicy?: MetaPolicy | null;
+  },
   codec: TextCodec,
 ): HtmlScanner {
   const { mapUrl } = options;
@@ -49,6 +58,7 @@ function scannerFor(
     options.relativeUrlsStay ?? false,
     options.fastPath ?? true,
     options.scripts ?? null,
+    options.metaPolicy ?? null,
   );
 }
 
@@ -127,7 +137,14 @@ export class HtmlRewriteStream extends Transform {
 /** Rewrites a whole document held as a string, as HtmlRewriteStream would (the snippet is optional here). */
 export function rewriteHtml(
   html: string,
-  options: { mapUrl: HtmlMapUrl; snippet?: Buffer | null; relativeUrlsStay?: boolean; fastPath?: boolean; scripts?: PageScriptContext | null },
+  options: {
+    mapUrl: HtmlMapUrl;
+    snippet?: Buffer | null;
+    relativeUrlsStay?: boolean;
+    fastPath?: boolean;
+    scripts?: PageScriptContext | null;
+    metaPolicy?: MetaPolicy | null;
+  },
 ): string {
   const scanner = scannerFor(options, UTF8_CODEC);
   const text = Buffer.from(html, 'utf8').toString('latin1');

@@ -7,7 +7,7 @@
 import { findInjectionPoint } from '../html-inject.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
-import { AttributeRewriter, type HtmlMapUrl } from './html-attributes.js';
+import { AttributeRewriter, type HtmlMapUrl, type MetaPolicy } from './html-attributes.js';
 import {
   BREAKOUT,
   ELEMENTS,
@@ -94,12 +94,13 @@ export class HtmlScanner {
     private readonly relativeUrlsStay: boolean,
     fastPath = true,
     private readonly page: PageScriptContext | null = null,
+    private readonly metaPolicy: MetaPolicy | null = null,
   ) {
     this.fast = relativeUrlsStay && fastPath;
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
-    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html));
+    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html), metaPolicy);
     this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null);
   }
 
@@ -420,7 +421,7 @@ export class HtmlScanner {
   /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */
   private rewriteSrcdoc(html: string): string | null {
     if (this.depth >= MAX_SRCDOC_DEPTH) return null;
-    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay, this.fast);
+    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay, this.fast, null, this.metaPolicy);
     const text = Buffer.from(html, 'utf8').toString('latin1');
     const edits = new Edits();
     inner.feed(text, true, edits);

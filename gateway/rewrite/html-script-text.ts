@@ -9,6 +9,7 @@
 // </script> is in), so that the tag can get the gateway's nonce when the site's policy allows the
 // original text (csp-inline-scripts.ts).
 
+import { firstTopCandidate, referenceTailStart } from '../../protocol/top-references.js';
 import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
 import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
@@ -16,7 +17,6 @@ import type { TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
 import { importMapKeys, rewriteImportMap } from './import-map.js';
 import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions } from './js-imports.js';
-import { firstTopCandidate, referenceTailStart } from './js-top.js';
 import { scriptTextEdits } from './script-edits.js';
 import type { TextCodec } from './text-codec.js';
 

@@ -2,8 +2,8 @@
 // window (js-top.ts), merged in order; used for external scripts (script-body.ts) and inline ones
 // (html-script-text.ts).
 
+import { topReferenceEdits } from '../../protocol/top-references.js';
 import { type ScriptEdit, type ScriptImportOptions, scriptImportEdits } from './js-imports.js';
-import { topReferenceEdits } from './js-top.js';
 
 /**
  * The edits of a script's text (latin1-held bytes): its imports (none when the import lexer

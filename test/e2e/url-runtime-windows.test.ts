@@ -90,6 +90,37 @@ describe('a cross-origin frame and the top window', () => {
     }
   });
 
+  // Code the frame's script makes at run time (not seen by the gateway): the frame's runtime wraps it.
+  it.each([
+    [
+      'markup (insertAdjacentHTML) with an event handler',
+      "document.body.insertAdjacentHTML('beforeend', '<button id=\"go\" onclick=\"top.location.href = \\'' + u + '\\'\">go</button>')",
+    ],
+    [
+      'setAttribute of an event handler',
+      "var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.setAttribute('onclick', 'top.location = \"' + u + '\"'); document.body.append(b)",
+    ],
+    [
+      'a javascript: URL set as a property',
+      "var a = document.createElement('a'); a.id = 'go'; a.textContent = 'go'; a.href = 'javascript:top.location.replace(\"' + u + '\")'; document.body.append(a)",
+    ],
+    [
+      'a string timer',
+      "var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { setTimeout('top.location = \"' + u + '\"', 0); }; document.body.append(b)",
+    ],
+  ])('top.location = <real URL> in %s of the frame, clicked, stays on the gateway', async (_what, code) => {
+    const { context, page, frame, escaped } = await topWithFrame('');
+    try {
+      await frame?.evaluate(([source, u]) => new Function('u', source as string)(u), [code, `${suite.sites.a}/landed`]);
+      await Promise.all([page.waitForURL(/\/landed$/), frame?.click('#go')]);
+      expect(await page.textContent('#landed')).toBe('landed');
+      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+      expect(escaped()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('a local variable named top keeps its value, reading the top window’s location still throws, and the top window’s own `top` is itself', async () => {
     const { context, page, frame } = await topWithFrame(
       "window.local = function () { var top = { location: { href: 'local' } }; return top.location.href; }; window.read = function () { try { return top.location.href; } catch (e) { return e.name; } };",
@@ -114,6 +145,43 @@ describe('a cross-origin frame and the top window', () => {
     expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
     expect(escaped()).toEqual([]);
     await context.close();
+  });
+});
+
+describe('a frame and its sibling, the top window and its frames', () => {
+  // A frame of the top's origin may navigate a cross-origin sibling (HTML: it is familiar with
+  // it); the sibling's runtime hears of no navigation another origin starts.
+  it('parent.frames[1].location = <real URL> from a frame navigates its cross-origin sibling through the gateway, and frames[1].postMessage(msg, <real origin>) from the top arrives', async () => {
+    suite.sites.pages.set('a/two-frames', html('two-frames', `<iframe id="f1" src="/first"></iframe><iframe id="f2" src="${suite.sites.b}/second"></iframe>`));
+    suite.sites.pages.set(
+      'a/first',
+      html('first', `<script>window.go = function () { parent.frames[1].location = ${JSON.stringify(`${suite.sites.b}/landed`)}; };</script>`),
+    );
+    suite.sites.pages.set(
+      'b/second',
+      html(
+        'second',
+        `<p id="got"></p><script>addEventListener('message', function (e) { document.getElementById('got').textContent += e.data + ' from ' + e.origin + ';'; });</script>`,
+      ),
+    );
+    suite.sites.pages.set('b/landed', html('landed', '<p id="landed">landed</p>'));
+    const { context, page, escaped } = await suite.openHost('/two-frames');
+    try {
+      const first = await (await page.$('#f1'))?.contentFrame();
+      const second = await (await page.$('#f2'))?.contentFrame();
+      await expect.poll(() => second?.evaluate(() => document.readyState)).toBe('complete');
+      await expect.poll(() => first?.evaluate(() => document.readyState)).toBe('complete');
+      await page.evaluate((b) => {
+        window.frames[1]?.postMessage('to-second', b);
+      }, suite.sites.b);
+      await expect.poll(() => second?.textContent('#got')).toBe(`to-second from ${suite.sites.a};`);
+      await Promise.all([second?.waitForURL(/\/landed$/), first?.evaluate(() => (window as unknown as { go(): void }).go())]);
+      expect(await second?.textContent('#landed')).toBe('landed');
+      expect(new URL(second?.url() ?? '').hostname.endsWith('cobrowse.localhost')).toBe(true);
+      expect(escaped()).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
 

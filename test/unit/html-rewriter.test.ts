@@ -416,6 +416,42 @@ describe('rewriteHtml: references to the top window in event handlers and javasc
   });
 });
 
+describe('rewriteHtml: a policy in <meta http-equiv>', () => {
+  const metaPolicy = (policy: string) => policy.replace(/https:\/\/other\.test/g, 'http://o2--sess.localhost');
+  it.each<[string, string]>([
+    [
+      `<meta http-equiv="Content-Security-Policy" content="img-src 'self' https://other.test/img/">`,
+      `<meta http-equiv="Content-Security-Policy" content="img-src 'self' http://o2--sess.localhost/img/">`,
+    ],
+    [
+      `<META HTTP-EQUIV=content-security-policy CONTENT='script-src https://other.test'>`,
+      `<META HTTP-EQUIV=content-security-policy CONTENT='script-src http://o2--sess.localhost'>`,
+    ],
+    [
+      `<meta content="default-src https://other.test" http-equiv=" Content-Security-Policy ">`,
+      `<meta content="default-src http://o2--sess.localhost" http-equiv=" Content-Security-Policy ">`,
+    ],
+    [`<meta http-equiv="x-other" content="https://other.test">`, `<meta http-equiv="x-other" content="https://other.test">`],
+    [`<meta name="csp" content="https://other.test">`, `<meta name="csp" content="https://other.test">`],
+  ])('%s', (input, expected) => {
+    expect(rewriteHtml(input, { mapUrl, relativeUrlsStay: true, metaPolicy })).toBe(expected);
+  });
+
+  it('keeps the policy when no rewriter is given, or when it throws', () => {
+    const input = `<meta http-equiv="Content-Security-Policy" content="img-src https://other.test">`;
+    expect(rewriteHtml(input, { mapUrl, relativeUrlsStay: true })).toBe(input);
+    expect(
+      rewriteHtml(input, {
+        mapUrl,
+        relativeUrlsStay: true,
+        metaPolicy: () => {
+          throw new Error('x');
+        },
+      }),
+    ).toBe(input);
+  });
+});
+
 describe('rewriteHtml: script injection', () => {
   it.each<[string, string]>([
     ['<!DOCTYPE html><html><head><title>t</title>', `<!DOCTYPE html><html><head>${SNIP}<title>t</title>`],

@@ -4,7 +4,8 @@ import { createContext, runInContext, Script } from 'node:vm';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { Edits } from '../../gateway/rewrite/edits.js';
-import { bytesMayReferenceTop, firstTopCandidate, topReferenceEdits } from '../../gateway/rewrite/js-top.js';
+import { bytesMayReferenceTop } from '../../gateway/rewrite/js-top.js';
+import { firstTopCandidate, topReferenceEdits } from '../../protocol/top-references.js';
 import { TOP_HOOK } from '../../protocol/top-window.js';
 
 /** Rewrites UTF-8 source text as the gateway does (bytes held as latin1). */
