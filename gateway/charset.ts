@@ -232,3 +232,34 @@ export async function sniffCharset(
   const declared = kind === 'html' ? prescanHtml(peeked.head) : prescanCss(peeked.head);
   return { charset: declared, source: declared ? 'declaration' : null, body: peeked.body };
 }
+
+/** Whether a charset label names UTF-16 (either byte order). */
+export function isUtf16(label: string | undefined): boolean {
+  return label !== undefined && (encodingForLabel(label)?.startsWith('utf-16') ?? false);
+}
+
+/**
+ * A UTF-16 body (`label`) as UTF-8, decoded as it streams (a byte order mark decides the order,
+ * and is dropped). The rewriters read ASCII-compatible bytes only; HTML has UTF-16 documents
+ * submit forms and encode URLs in UTF-8, so nothing but `document.characterSet` tells the
+ * difference.
+ */
+export async function* utf8FromUtf16(body: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Buffer> {
+  const decoderFor = (head: Uint8Array) => new TextDecoder(bomEncoding(head) ?? encodingForLabel(label) ?? 'utf-16le');
+  let decoder: ReturnType<typeof decoderFor> | null = null;
+  // The first bytes, until there are two (enough to tell a byte order mark).
+  let head: Buffer = Buffer.alloc(0);
+  for await (const chunk of body) {
+    let bytes: Uint8Array = chunk;
+    if (decoder === null) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 2) continue;
+      decoder = decoderFor(head);
+      bytes = head;
+    }
+    const text = decoder.decode(bytes, { stream: true });
+    if (text !== '') yield Buffer.from(text, 'utf8');
+  }
+  const rest = decoder === null ? decoderFor(head).decode(head) : decoder.decode();
+  if (rest !== '') yield Buffer.from(rest, 'utf8');
+}

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
-import { sniffCharset } from './charset.js';
+import { isUtf16, sniffCharset, utf8FromUtf16 } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
@@ -214,6 +214,12 @@ function withCharset(headers: [string, string][], charset: string | null): void 
   if (entry && charset) entry[1] = `${entry[1].replace(/;\s*$/, '')}; charset=${charset}`;
 }
 
+/** Content-Type with its charset parameter replaced by `charset` (or added). */
+function setCharset(headers: [string, string][], charset: string): void {
+  const entry = headers.find(([name]) => name === 'content-type');
+  if (entry) entry[1] = `${entry[1].replace(/;\s*charset\s*=\s*("[^"]*"|[^;]*)/gi, '').replace(/;\s*$/, '')}; charset=${charset}`;
+}
+
 function charsetOf(headers: RawHeaders): string | undefined {
   const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(String(headers['content-type'] ?? ''));
   return m?.[1]?.toLowerCase();
@@ -387,6 +393,13 @@ export async function proxyRequest(
     charset = sniffed.charset ?? undefined;
     if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
   }
+  // UTF-16 (not ASCII-compatible, which the rewriters need): the page goes on as UTF-8.
+  const transcoded = kind === 'html' && isUtf16(charset);
+  if (transcoded) {
+    source = utf8FromUtf16(source, charset!);
+    charset = 'utf-8';
+    setCharset(headersOut, 'utf-8');
+  }
   const rewriter: ChunkRewriter =
     kind === 'css'
       ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
@@ -408,7 +421,7 @@ export async function proxyRequest(
             hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
           }),
         });
-  const length = checked ? checked.length : decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
+  const length = checked ? checked.length : decoder === null && !transcoded && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
   await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
     onDone: (seconds) => {
       exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;

@@ -3,7 +3,17 @@
 
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bomEncoding, charsetFromContent, encodingForLabel, peekBody, prescanCss, prescanHtml, sniffCharset } from '../../gateway/charset.js';
+import {
+  bomEncoding,
+  charsetFromContent,
+  encodingForLabel,
+  isUtf16,
+  peekBody,
+  prescanCss,
+  prescanHtml,
+  sniffCharset,
+  utf8FromUtf16,
+} from '../../gateway/charset.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -97,5 +107,45 @@ describe('reading ahead of the body', () => {
   it('a BOM wins over a declaration', async () => {
     const sniffed = await sniffCharset(Readable.from([Buffer.from([0xef, 0xbb, 0xbf]), bytes('<meta charset="gb2312">')]), 'html');
     expect(sniffed).toMatchObject({ charset: 'utf-8', source: 'bom' });
+  });
+});
+
+describe('utf8FromUtf16', () => {
+  const text = '<p>Grüße 日本 😀</p>';
+  const le = Buffer.from(text, 'utf16le');
+  const be = Buffer.from(le.map((_, i) => le[i ^ 1]!));
+  async function transcode(bytes: Buffer, label: string, cuts: number[]): Promise<string> {
+    const chunks: Buffer[] = [];
+    let at = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      chunks.push(bytes.subarray(at, cut));
+      at = cut;
+    }
+    const out: Buffer[] = [];
+    for await (const piece of utf8FromUtf16(
+      (async function* () {
+        yield* chunks;
+      })(),
+      label,
+    ))
+      out.push(piece);
+    return Buffer.concat(out).toString('utf8');
+  }
+
+  it('decodes by the byte order mark (dropped) or the label, for every cut into two chunks', async () => {
+    const cases: [Buffer, string][] = [
+      [Buffer.concat([Buffer.from([0xff, 0xfe]), le]), 'utf-16le'],
+      [Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'utf-16le'],
+      [le, 'utf-16le'],
+      [be, 'UTF-16BE'],
+    ];
+    for (const [bytes, label] of cases)
+      for (let cut = 0; cut <= bytes.length; cut++) expect(await transcode(bytes, label, [cut]), `${label} ${cut}`).toBe(text);
+    expect(await transcode(Buffer.from([0x41]), 'utf-16le', [])).toBe('\ufffd');
+    expect(await transcode(Buffer.alloc(0), 'utf-16le', [])).toBe('');
+    expect(isUtf16('utf-16')).toBe(true);
+    expect(isUtf16('UTF-16BE')).toBe(true);
+    expect(isUtf16('utf-8')).toBe(false);
+    expect(isUtf16(undefined)).toBe(false);
   });
 });
