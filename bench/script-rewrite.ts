@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompressSync, brotliDecompress, gunzip, gzipSync } from 'node:zlib';
 import { bytesMayHaveImports } from '../gateway/rewrite/js-imports.js';
+import { bytesMayReferenceTop } from '../gateway/rewrite/js-top.js';
 import { rewriteScriptBytes, type ScriptRewrite } from '../gateway/script-body.js';
+import { topReferenceEdits } from '../protocol/top-references.js';
 
 const FILES = [
   'node_modules/rollup/dist/es/shared/node-entry.js',
@@ -66,6 +68,23 @@ for (const file of FILES) {
   const rss = process.memoryUsage().rss / 1e6;
   console.log(
     `${file.replace('node_modules/', '')} | ${bytes.length} | ${check.toFixed(2)} | ${gunzipMs.toFixed(1)} | ${brMs.toFixed(1)} | ${lex.toFixed(1)} (${mbps(bytes.length, lex)})${changed ? '' : ' unchanged'} | ${rss.toFixed(0)}`,
+  );
+}
+
+// References to the top window (protocol/top-references.ts): the search every window script gets,
+// and the lexer a script with a candidate gets (a reference planted at its end, so that it lexes
+// the whole file).
+console.log('file | bytes | top candidate search ms (MB/s) | top lexer ms (MB/s) | edits');
+for (const file of FILES) {
+  const bytes = readFileSync(file);
+  const search = best(() => bytesMayReferenceTop(bytes));
+  const planted = `${bytes.toString('latin1')}\n;top.location.href = "u";\n`;
+  let edits: unknown = null;
+  const lexMs = best(() => {
+    edits = topReferenceEdits(planted);
+  });
+  console.log(
+    `${file.replace('node_modules/', '')} | ${bytes.length} | ${search.toFixed(2)} (${mbps(bytes.length, search)}) | ${lexMs.toFixed(1)} (${mbps(bytes.length, lexMs)}) | ${Array.isArray(edits) ? edits.length : String(edits)}`,
   );
 }
 

@@ -233,19 +233,25 @@ export async function sniffCharset(
   return { charset: declared, source: declared ? 'declaration' : null, body: peeked.body };
 }
 
-/** Whether a charset label names UTF-16 (either byte order). */
-export function isUtf16(label: string | undefined): boolean {
-  return label !== undefined && (encodingForLabel(label)?.startsWith('utf-16') ?? false);
+/**
+ * Whether pages in the charset `label` are transcoded to UTF-8 before rewriting: UTF-16 (not
+ * ASCII-compatible) and ISO-2022-JP (stateful: its two-byte mode uses bytes such as `<` and `"`,
+ * so a byte scanner would take a kanji for the start of a tag and swallow the real tag after it).
+ */
+export function isTranscoded(label: string | undefined): boolean {
+  const encoding = label === undefined ? null : encodingForLabel(label);
+  return encoding !== null && (encoding.startsWith('utf-16') || encoding === 'iso-2022-jp');
 }
 
 /**
- * A UTF-16 body (`label`) as UTF-8, decoded as it streams (a byte order mark decides the order,
- * and is dropped). The rewriters read ASCII-compatible bytes only; HTML has UTF-16 documents
- * submit forms and encode URLs in UTF-8, so nothing but `document.characterSet` tells the
- * difference.
+ * A body in the charset `label` (isTranscoded) as UTF-8, decoded as it streams (for UTF-16 a
+ * byte order mark decides the order, and is dropped). HTML has UTF-16 documents submit forms and
+ * encode URLs in UTF-8; an ISO-2022-JP page's forms are told to keep ISO-2022-JP by the runtime
+ * (accept-charset), its links' raw non-ASCII query text is encoded in UTF-8.
  */
-export async function* utf8FromUtf16(body: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Buffer> {
-  const decoderFor = (head: Uint8Array) => new TextDecoder(bomEncoding(head) ?? encodingForLabel(label) ?? 'utf-16le');
+export async function* utf8From(body: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Buffer> {
+  const named = encodingForLabel(label) ?? 'utf-16le';
+  const decoderFor = (head: Uint8Array) => new TextDecoder(named.startsWith('utf-16') ? (bomEncoding(head) ?? named) : named);
   let decoder: ReturnType<typeof decoderFor> | null = null;
   // The first bytes, until there are two (enough to tell a byte order mark).
   let head: Buffer = Buffer.alloc(0);

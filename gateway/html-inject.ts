@@ -112,6 +112,8 @@ export interface SnippetOptions {
   hostOnly?: readonly string[];
   /** Path patterns only the host may open. */
   hostOnlyUrls?: readonly string[];
+  /** The charset the page's forms submit in, when the page was transcoded from it (ISO-2022-JP). */
+  formCharset?: string;
 }
 
 /** The tag that loads the sync script, as bytes for the HTML stream. */
@@ -131,5 +133,6 @@ export function injectionTag(options: SnippetOptions = {}): string {
   if (options.hostOnly && options.hostOnly.length > 0) attrs.push(`data-host-only="${escapeHtml(JSON.stringify(options.hostOnly))}"`);
   if (options.hostOnlyUrls && options.hostOnlyUrls.length > 0) attrs.push(`data-host-only-urls="${escapeHtml(JSON.stringify(options.hostOnlyUrls))}"`);
   if (options.enter && options.enter.length > 0) attrs.push(`data-enter="${escapeHtml(JSON.stringify(options.enter))}"`);
+  if (options.formCharset) attrs.push(`data-form-charset="${escapeHtml(options.formCharset)}"`);
   return `<script ${attrs.join(' ')}></script>`;
 }

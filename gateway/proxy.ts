@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
-import { isUtf16, sniffCharset, utf8FromUtf16 } from './charset.js';
+import { encodingForLabel, isTranscoded, sniffCharset, utf8From } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
@@ -393,10 +393,11 @@ export async function proxyRequest(
     charset = sniffed.charset ?? undefined;
     if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
   }
-  // UTF-16 (not ASCII-compatible, which the rewriters need): the page goes on as UTF-8.
-  const transcoded = kind === 'html' && isUtf16(charset);
+  // UTF-16 and ISO-2022-JP (the rewriters read ASCII-compatible, stateless bytes): the page goes on as UTF-8.
+  const transcoded = kind === 'html' && isTranscoded(charset);
+  const formCharset = transcoded && encodingForLabel(charset!) === 'iso-2022-jp' ? 'ISO-2022-JP' : undefined;
   if (transcoded) {
-    source = utf8FromUtf16(source, charset!);
+    source = utf8From(source, charset!);
     charset = 'utf-8';
     setCharset(headersOut, 'utf-8');
   }
@@ -419,6 +420,7 @@ export async function proxyRequest(
             enter: participant ? notEnteredOrigins(gw, session, participant) : [],
             hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
             hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
+            formCharset,
           }),
         });
   const length = checked ? checked.length : decoder === null && !transcoded && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;

@@ -7,6 +7,7 @@ import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
 import { installCookieShim } from './cookie-shim.js';
 import { startMirror } from './follower.js';
+import { installFormCharset } from './form-charset.js';
 import { startFrameRecorder } from './frame-bridge.js';
 import { startLive } from './live.js';
 import { Masker } from './masking.js';
@@ -89,6 +90,8 @@ try {
     } else {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
       const runtime = installRuntime(script, mark?.runtime);
+      const formCharset = script?.dataset.formCharset;
+      if (formCharset) installFormCharset(formCharset);
       Object.defineProperty(window, RUNTIME_MARK, { value: { doc: document, runtime }, configurable: true, writable: true });
       // A runtime the page put into a blank window maps URLs only: the window is not a page of the site (yet).
       if (script?.dataset.adopted === undefined) {

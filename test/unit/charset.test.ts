@@ -7,12 +7,12 @@ import {
   bomEncoding,
   charsetFromContent,
   encodingForLabel,
-  isUtf16,
+  isTranscoded,
   peekBody,
   prescanCss,
   prescanHtml,
   sniffCharset,
-  utf8FromUtf16,
+  utf8From,
 } from '../../gateway/charset.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
@@ -110,7 +110,7 @@ describe('reading ahead of the body', () => {
   });
 });
 
-describe('utf8FromUtf16', () => {
+describe('utf8From (UTF-16, ISO-2022-JP)', () => {
   const text = '<p>Grüße 日本 😀</p>';
   const le = Buffer.from(text, 'utf16le');
   const be = Buffer.from(le.map((_, i) => le[i ^ 1]!));
@@ -122,7 +122,7 @@ describe('utf8FromUtf16', () => {
       at = cut;
     }
     const out: Buffer[] = [];
-    for await (const piece of utf8FromUtf16(
+    for await (const piece of utf8From(
       (async function* () {
         yield* chunks;
       })(),
@@ -143,9 +143,17 @@ describe('utf8FromUtf16', () => {
       for (let cut = 0; cut <= bytes.length; cut++) expect(await transcode(bytes, label, [cut]), `${label} ${cut}`).toBe(text);
     expect(await transcode(Buffer.from([0x41]), 'utf-16le', [])).toBe('\ufffd');
     expect(await transcode(Buffer.alloc(0), 'utf-16le', [])).toBe('');
-    expect(isUtf16('utf-16')).toBe(true);
-    expect(isUtf16('UTF-16BE')).toBe(true);
-    expect(isUtf16('utf-8')).toBe(false);
-    expect(isUtf16(undefined)).toBe(false);
+    expect(isTranscoded('utf-16')).toBe(true);
+    expect(isTranscoded('UTF-16BE')).toBe(true);
+    expect(isTranscoded('csISO2022JP')).toBe(true);
+    expect(isTranscoded('utf-8')).toBe(false);
+    expect(isTranscoded('shift_jis')).toBe(false);
+    expect(isTranscoded(undefined)).toBe(false);
+  });
+
+  it('decodes ISO-2022-JP (escape sequences and two-byte mode cut anywhere)', async () => {
+    // 実<a href="/x"> in ISO-2022-JP: ESC $ B, then the kanji as the bytes "<B", ESC ( B, then ASCII.
+    const jis = Buffer.from('1b24423c421b28423c6120687265663d222f78223e', 'hex');
+    for (let cut = 0; cut <= jis.length; cut++) expect(await transcode(jis, 'iso-2022-jp', [cut]), `cut ${cut}`).toBe('実<a href="/x">');
   });
 });

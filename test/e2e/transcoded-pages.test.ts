@@ -1,6 +1,7 @@
-// A UTF-16 page (BOM or header) through the gateway: the rewriters read ASCII-compatible bytes,
-// so the page is sent on as UTF-8 with its URLs mapped and the sync script in it; the text is
-// the same. Real Chromium compares it with the page loaded directly.
+// UTF-16 pages (BOM or header) and ISO-2022-JP pages through the gateway: the rewriters read
+// ASCII-compatible, stateless bytes, so the page is sent on as UTF-8 with its URLs mapped and the
+// sync script in it; the text is the same, and forms submit what they submit directly. Real
+// Chromium compares it with the page loaded directly.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -33,20 +34,43 @@ function serveA(req: IncomingMessage, res: ServerResponse): void {
     const bytes = Buffer.from(body, 'utf16le');
     for (let i = 0; i < bytes.length; i += 7) res.write(bytes.subarray(i, i + 7));
     res.end();
+  } else if (url.pathname === '/jis') {
+    // 実 in ISO-2022-JP is ESC $ B "<B" ESC ( B: right before a tag, a byte scanner reads "<B..." as a
+    // tag of its own that runs to the real tag's ">" (and leaves its URL as it is).
+    const kanji = Buffer.from('1b24423c421b2842', 'hex');
+    const ascii = (t: string) => Buffer.from(t, 'latin1');
+    res.writeHead(200, { 'content-type': 'text/html; charset=ISO-2022-JP' });
+    res.end(
+      Buffer.concat([
+        ascii('<!DOCTYPE html><html><head><title>jis</title></head><body><p id="t">'),
+        kanji,
+        ascii(`</p><p>`),
+        kanji,
+        ascii(`<a id="l" href="${sites.bOrigin}/x">other</a></p><form id="f" action="/echo"><input name="q" value="`),
+        kanji,
+        ascii('"></form></body></html>'),
+      ]),
+    );
   } else if (url.pathname === '/echo') {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`q=${url.searchParams.get('q')}`);
+    // The query as the browser encoded it.
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`query ${url.search}`);
   } else res.writeHead(404).end();
 }
 
 const sites = useTwoSites(serveA, (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('b'));
 
-describe('UTF-16 pages through the gateway', () => {
-  it.each(['/bom-le', '/bom-be', '/header'])('%s: same text, URLs mapped, the sync script runs, the form submits the same value', async (path) => {
+describe('UTF-16 and ISO-2022-JP pages through the gateway', () => {
+  it.each([
+    ['/bom-le', TEXT, /^UTF-16/],
+    ['/bom-be', TEXT, /^UTF-16/],
+    ['/header', TEXT, /^UTF-16/],
+    ['/jis', '実', /^ISO-2022-JP$/],
+  ])('%s: same text, URLs mapped, the sync script runs, the form submits the same value', async (path, text, directCharset) => {
     const direct = await sites.browser.newPage();
     await direct.goto(`${sites.aOrigin}${path}`);
     const directText = await direct.textContent('#t');
-    expect(directText).toBe(TEXT);
-    expect(await direct.evaluate(() => document.characterSet)).toMatch(/^UTF-16/);
+    expect(directText).toBe(text);
+    expect(await direct.evaluate(() => document.characterSet)).toMatch(directCharset);
     await Promise.all([direct.waitForURL(/\/echo/), direct.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
     const directEcho = await direct.textContent('body');
     await direct.close();
@@ -55,11 +79,11 @@ describe('UTF-16 pages through the gateway', () => {
     const host = await newParticipant(sites.browser);
     try {
       await host.page.goto(session.hostUrl);
-      expect(await host.page.textContent('#t')).toBe(TEXT);
-      expect(await host.page.evaluate(() => document.characterSet)).toBe('UTF-8');
+      expect(await host.page.textContent('#t')).toBe(text);
       const href = await host.page.getAttribute('#l', 'href');
       expect(new URL(href ?? '').hostname.endsWith('cobrowse.localhost')).toBe(true);
-      expect(href?.endsWith('/x?q=é')).toBe(true);
+      expect(href?.endsWith(path === '/jis' ? '/x' : '/x?q=é')).toBe(true);
+      expect(await host.page.evaluate(() => document.characterSet)).toBe('UTF-8');
       expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
       await Promise.all([host.page.waitForURL(/\/echo/), host.page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
       expect(await host.page.textContent('body')).toBe(directEcho);
