@@ -251,15 +251,16 @@ export function isTranscoded(label: string | undefined): boolean {
  */
 export async function* utf8From(body: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Buffer> {
   const named = encodingForLabel(label) ?? 'utf-16le';
-  const decoderFor = (head: Uint8Array) => new TextDecoder(named.startsWith('utf-16') ? (bomEncoding(head) ?? named) : named);
+  // A byte order mark wins over the label (HTML: BOM sniffing first), a UTF-8 one too.
+  const decoderFor = (head: Uint8Array) => new TextDecoder(bomEncoding(head) ?? named);
   let decoder: ReturnType<typeof decoderFor> | null = null;
-  // The first bytes, until there are two (enough to tell a byte order mark).
+  // The first bytes, until there are enough to tell a byte order mark (three for UTF-8's).
   let head: Buffer = Buffer.alloc(0);
   for await (const chunk of body) {
     let bytes: Uint8Array = chunk;
     if (decoder === null) {
       head = Buffer.concat([head, chunk]);
-      if (head.length < 2) continue;
+      if (head.length < 2 || (head.length < 3 && head[0] === 0xef && head[1] === 0xbb)) continue;
       decoder = decoderFor(head);
       bytes = head;
     }

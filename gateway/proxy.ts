@@ -409,8 +409,10 @@ export async function proxyRequest(
           charset,
           relativeUrlsStay: true,
           scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
-          // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the runtime's connections too).
-          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
+          // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the
+          // runtime's connections too), with a nonce of its own (the attribute is readable by the
+          // page, the header's nonce must not be).
+          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, randomBytes(16).toString('base64'))),
           snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
             mask: maskSelectorsFor(gw, session, label),

@@ -17,7 +17,7 @@ import { type Exchange, LATER, settledSoon } from './http-bridge.js';
 import { bytesMayHaveImports, JAVASCRIPT_ESSENCES } from './rewrite/js-imports.js';
 import { bytesMayReferenceTop } from './rewrite/js-top.js';
 import { scriptTextEdits } from './rewrite/script-edits.js';
-import { byteCodec } from './rewrite/text-codec.js';
+import { byteCodec, lexableAsBytes } from './rewrite/text-codec.js';
 import { decodedBody, decoderFor } from './rewritten-body.js';
 import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
 
@@ -68,7 +68,11 @@ export function scriptByteEdits(decoded: Buffer, rewrite: ScriptRewrite): ByteEd
   const codec = byteCodec(rewrite.module || bom ? 'utf-8' : rewrite.charset);
   if (codec === null) return null;
   const text = decoded.toString('latin1', bom);
-  const found = scriptTextEdits(text, imports ? { mapSpecifier: rewrite.mapSpecifier, codec, base: JSON.stringify(rewrite.url) } : null, top);
+  const found = scriptTextEdits(
+    text,
+    imports ? { mapSpecifier: rewrite.mapSpecifier, codec, base: JSON.stringify(rewrite.url) } : null,
+    top && lexableAsBytes(text, codec),
+  );
   if (found.length === 0) return null;
   return bom ? found.map((f) => ({ s: f.s + bom, e: f.e + bom, rep: f.rep })) : found;
 }

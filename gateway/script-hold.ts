@@ -105,11 +105,11 @@ export class HeldScript {
     if (this.overLimit) return { pieces: [], changed: false };
     if (this.heldFrom === -1) return { pieces: this.pass([this.tail]), changed: false };
     const whole = this.whole()!;
-    const edits = editsOf(whole);
-    // An edit before the first word cannot be (but a reference longer than TOP_SEAM split where a
-    // chunk ended is seen only in the whole): the script is then sent as it came.
-    const usable = edits !== null && edits.length > 0 && edits[0]!.s >= this.heldFrom;
-    return { pieces: this.pass(editedPieces(whole, this.heldFrom, usable ? edits : [])), changed: usable };
+    // An edit before the first word is in what already went on: a reference to the top window the
+    // search did not see there (split at a seam longer than TOP_SEAM, a comment after the window
+    // name). It is left out; the others apply (imports' edits always follow their word).
+    const usable = (editsOf(whole) ?? []).filter((edit) => edit.s >= this.heldFrom);
+    return { pieces: this.pass(editedPieces(whole, this.heldFrom, usable)), changed: usable.length > 0 };
   }
 
   private pass(pieces: Buffer[]): Buffer[] {

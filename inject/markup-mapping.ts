@@ -4,7 +4,7 @@
 // loading images and scripts; references to the top window in its event handlers and javascript:
 // URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
 
-import { javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
+import { isJavascriptUrl, javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
 import { mapCssUrls } from './css-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
@@ -12,8 +12,6 @@ const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xli
 const FRAME_ATTRS: Record<string, string> = { iframe: 'src', frame: 'src', embed: 'src', object: 'data' };
 const SRCSET_ATTRS = ['srcset', 'imagesrcset'];
 const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
-/** A javascript: URL (its script may reference the top window: see protocol/top-references.ts). */
-const JAVASCRIPT = /^[\0- ]*javascript:/i;
 /** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc, a reference to the top window (in an event handler or a javascript: URL). */
 const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc|top\s*(?:\?\.|\.|\[)/i;
 
@@ -46,7 +44,7 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
     for (const name of URL_ATTRS) {
       const value = el.getAttribute(name);
       if (value !== null && ABSOLUTE.test(value)) el.setAttribute(name, map(value));
-      else if (value !== null && JAVASCRIPT.test(value)) el.setAttribute(name, javascriptUrl(value) ?? value);
+      else if (value !== null && isJavascriptUrl(value)) el.setAttribute(name, javascriptUrl(value) ?? value);
     }
     for (const attr of Array.from(el.attributes)) {
       if (!isHandlerName(attr.name)) continue;

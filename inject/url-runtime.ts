@@ -354,8 +354,12 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
     const view = new Proxy(window, {
       get(target, prop) {
         const value = Reflect.get(target, prop) as unknown;
-        if (typeof value === 'function') return (value as (...a: unknown[]) => unknown).bind(target);
+        // Methods run on the window itself; constructors (with a prototype) are handed out as they are.
+        if (typeof value === 'function') return 'prototype' in value ? value : (value as (...a: unknown[]) => unknown).bind(target);
         return typeof prop === 'string' && value !== target && isWindow(value) ? wrapWindow(value) : value;
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, value);
       },
     });
     Object.defineProperty(window, 'frames', { configurable: true, get: () => view, set: framesDesc.set });

@@ -3,6 +3,7 @@
 // importScripts, nested workers) go to the gateway as in the page. Its settings are in
 // `self.__cobrowseWorker`, defined by the gateway just before it; they are removed once read.
 
+import { TOP_HOOK } from '../protocol/top-window.js';
 import { installImportHook } from './module-imports.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { report } from './report.js';
@@ -28,6 +29,9 @@ try {
     const runtime = new UrlRuntime(settings.origins, settings.origin, settings.enter);
     installNetworkHooks(self, runtime);
     installImportHook(self, runtime);
+    // A script a worker imports is requested as a script (Sec-Fetch-Dest), like a page's, so the
+    // gateway wraps its references to the top window too: a worker has none, the value is kept.
+    if (!Object.hasOwn(scope, TOP_HOOK)) Object.defineProperty(scope, TOP_HOOK, { value: (value: unknown) => value });
     const importScripts = scope.importScripts as ((...urls: string[]) => void) | undefined;
     if (typeof importScripts === 'function') {
       scope.importScripts = (...urls: unknown[]) => {

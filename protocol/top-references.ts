@@ -40,7 +40,7 @@ const WINDOW_NAMES = new Set(['window', 'self', 'globalThis', 'parent', 'frames'
  * front when there is one.
  */
 const CANDIDATE =
-  /(?:(?<![\w$\x80-\xff\\.])(?:window|self|globalThis|parent|frames)\s*\??\.\s*)?(?<![\w$\x80-\xff\\])top\s*(?:\?\.|\.|\[)\s*['"`]?(?:location|postMessage)(?![\w$\x80-\xff\\])/g;
+  /(?:(?<![\w$\x80-\xff\\.])(?:window|self|globalThis|parent|frames)\s*\??\.\s*)?(?<![\w$\x80-\xff\\])top\s*(?:\?\.\s*\[?|\.|\[)\s*['"`]?(?:location|postMessage)(?![\w$\x80-\xff\\])/g;
 
 /** What must follow `top` for it to be wrapped: `.location`, `?.postMessage`, `["location"]`, ... */
 const MEMBER_AFTER =
@@ -452,8 +452,14 @@ function percentDecoded(text: string): string {
  * A javascript: URL (an attribute's decoded value) whose script references the top window, with
  * the references wrapped; null for any other value. The script is what the browser runs: the
  * percent-decoded rest of the URL (tabs and newlines, which the URL parser drops, and trailing
- * spaces removed); in the new URL `%` and those characters are percent-encoded.
+ * spaces removed); in the new URL `%`, C0 controls and DEL are percent-encoded (the HTML parser
+ * would turn a raw NUL into U+FFFD).
  */
+/** Whether a URL as written is a javascript: URL (as the URL parser reads the scheme). */
+export function isJavascriptUrl(value: string): boolean {
+  return JAVASCRIPT_SCHEME.test(value);
+}
+
 export function javascriptUrl(value: string): string | null {
   const scheme = JAVASCRIPT_SCHEME.exec(value);
   if (scheme === null) return null;
@@ -464,5 +470,5 @@ export function javascriptUrl(value: string): string | null {
   const code = percentDecoded(rest);
   const rewritten = scriptWithTopReferences(code);
   if (rewritten === null) return null;
-  return `javascript:${rewritten.replace(/[%\t\n\r]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
+  return `javascript:${rewritten.replace(/[%\x00-\x1f\x7f]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
 }

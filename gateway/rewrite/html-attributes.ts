@@ -125,6 +125,8 @@ export class AttributeRewriter {
     /** Rewrites an srcdoc document (Unicode in, Unicode out), or null when nothing changed. */
     private readonly srcdoc: (html: string) => string | null,
     private readonly metaPolicy: MetaPolicy | null = null,
+    /** Wrap references to the top window in event handlers and javascript: URLs (a document with the runtime in it). */
+    private readonly topReferences = true,
   ) {
     this.styleAttr = new CssScanner((url) => this.mapUrl(url, this.cssContext), UNICODE_CODEC, relativeUrlsStay);
   }
@@ -261,9 +263,9 @@ export class AttributeRewriter {
       case A.SRCDOC:
         return value.indexOf('<') === -1 ? null : this.srcdoc(value);
       case A.HANDLER:
-        return scriptWithTopReferences(value);
+        return this.topReferences ? scriptWithTopReferences(value) : null;
       default:
-        return javascriptUrl(value) ?? this.mapOne(value, context);
+        return (this.topReferences ? javascriptUrl(value) : null) ?? this.mapOne(value, context);
     }
   }
 

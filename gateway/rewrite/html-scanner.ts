@@ -100,8 +100,9 @@ export class HtmlScanner {
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
-    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html), metaPolicy);
-    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null);
+    // An srcdoc document parsed from the page has no runtime to answer the top-window hook: its references stay.
+    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html), metaPolicy, depth === 0);
+    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
   }
 
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */

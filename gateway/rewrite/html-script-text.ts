@@ -18,7 +18,7 @@ import { ATTR, bit, type TagTokens } from './html-tag.js';
 import { importMapKeys, rewriteImportMap } from './import-map.js';
 import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions } from './js-imports.js';
 import { scriptTextEdits } from './script-edits.js';
-import type { TextCodec } from './text-codec.js';
+import { lexableAsBytes, type TextCodec } from './text-codec.js';
 
 /** Script text longer than this is copied through as it is (it is held, and re-fed with every chunk, while it is looked at). */
 export const MAX_INLINE_SCRIPT = 1 << 20;
@@ -86,6 +86,8 @@ export class ScriptText {
     mapUrl: HtmlMapUrl,
     private readonly codec: TextCodec,
     private readonly policy: InlineScriptPolicy | null = null,
+    /** Wrap references to the top window (a document with the runtime in it). */
+    private readonly topReferences = true,
   ) {
     const context = { tag: 'script', attr: '' };
     this.mapSpecifier = (url) => mapUrl(url, context);
@@ -175,7 +177,7 @@ export class ScriptText {
     const k = wordAt(text, 'import', i, stop);
     const e = module ? wordAt(text, 'export', i, stop) : -1;
     const word = k === -1 ? e : e === -1 ? k : Math.min(k, e);
-    const top = firstTopCandidate(text, i, word === -1 ? stop : word);
+    const top = this.topReferences ? firstTopCandidate(text, i, word === -1 ? stop : word) : -1;
     return top === -1 ? word : top;
   }
 
@@ -198,7 +200,9 @@ export class ScriptText {
     const source = `${this.before}${text.slice(i, r)}`;
     const offset = i - this.before.length;
     // Edits come after the word holding began at, so never in the text already sent on; checked all the same.
-    const found = scriptTextEdits(source, options, true).filter((f) => offset + f.s >= i);
+    // References to the top window: in a document the runtime answers for (not an srcdoc one), and in text the lexer can read byte by byte.
+    const top = this.topReferences && firstTopCandidate(source, 0, source.length) !== -1 && lexableAsBytes(source, this.codec);
+    const found = scriptTextEdits(source, options, top).filter((f) => offset + f.s >= i);
     if (found.length === 0) return;
     this.addNonce(text, i, r, edits);
     addScriptEdits(found, offset, edits);

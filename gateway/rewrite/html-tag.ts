@@ -300,20 +300,21 @@ export class TagTokens {
     // The first style attribute is the one that counts: 0 before it, 1 at it, 2 after it.
     let style = 0;
     let styleMatters = false;
-    // The attribute being read is an event handler.
+    // The attribute being read is an event handler; one of them may reference the top window.
     let handler = false;
+    let handlerMatters = false;
     for (;;) {
       while (j < limit && (CLASS[text.charCodeAt(j)]! & C_WS) !== 0) j++;
       if (j >= limit) return -1;
       c = text.charCodeAt(j);
       if (c === GT) {
-        this.rewritable = styleMatters;
+        this.rewritable = styleMatters || handlerMatters;
         return j + 1;
       }
       if (c === SLASH) {
         if (j + 1 >= limit) return -1;
         if (text.charCodeAt(j + 1) === GT) {
-          this.rewritable = styleMatters;
+          this.rewritable = styleMatters || handlerMatters;
           return j + 2;
         }
         j++;
@@ -340,7 +341,7 @@ export class TagTokens {
           styleMatters = mayHoldCssUrl(text, j + 1, e);
           style = 2;
         }
-        if (handler && mayReferenceTop(text, j + 1, e)) styleMatters = true;
+        if (handler && mayReferenceTop(text, j + 1, e)) handlerMatters = true;
         j = e + 1;
         continue;
       }
@@ -351,7 +352,7 @@ export class TagTokens {
         styleMatters = mayHoldCssUrl(text, vs, j);
         style = 2;
       }
-      if (handler && mayReferenceTop(text, vs, j)) styleMatters = true;
+      if (handler && mayReferenceTop(text, vs, j)) handlerMatters = true;
     }
   }
 }

@@ -8,6 +8,8 @@ export interface TextCodec {
   encode(text: string): string;
   /** Non-ASCII characters must be written as escapes (the charset is not UTF-8). */
   asciiOnly: boolean;
+  /** A byte below 0x80 may be the second byte of a character (Shift_JIS, Big5, GBK, gb18030: `\\` among them), so bytes are not JavaScript's ASCII structure where non-ASCII bytes are. */
+  asciiTrailBytes?: boolean;
 }
 
 /** The codec for text that is already Unicode. */
@@ -21,6 +23,14 @@ export const UTF8_CODEC: TextCodec = {
   encode: (text) => (NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text),
   asciiOnly: false,
 };
+
+/** Encodings whose two-byte characters may end with an ASCII byte. */
+const ASCII_TRAIL_ENCODINGS = new Set(['shift_jis', 'big5', 'gbk', 'gb18030']);
+
+/** Whether latin1-held `text` in `codec`'s charset can be lexed as JavaScript byte by byte (no ASCII byte there may be half a character). */
+export function lexableAsBytes(text: string, codec: TextCodec): boolean {
+  return !codec.asciiTrailBytes || !NON_ASCII.test(text);
+}
 
 /** A codec for bytes held as a latin1 string in `charset` (default UTF-8); null if the charset is not ASCII-compatible. */
 export function byteCodec(charset?: string): TextCodec | null {
@@ -39,5 +49,6 @@ export function byteCodec(charset?: string): TextCodec | null {
     decode: (raw) => (NON_ASCII.test(raw) ? decoder.decode(Buffer.from(raw, 'latin1')) : raw),
     encode: (text) => text,
     asciiOnly: true,
+    asciiTrailBytes: ASCII_TRAIL_ENCODINGS.has(encoding),
   };
 }

@@ -185,6 +185,29 @@ describe('a frame and its sibling, the top window and its frames', () => {
   });
 });
 
+describe("a worker's imported script", () => {
+  // importScripts fetches with Sec-Fetch-Dest: script, as a page's script: the gateway wraps its
+  // references too, and the worker's prelude answers the hook with the value itself.
+  it('self.top?.postMessage in a script a worker imports stays undefined (no ReferenceError)', async () => {
+    suite.sites.pages.set(
+      'a/worker-page',
+      html(
+        'worker-page',
+        `<p id="got"></p><script>var w = new Worker('/w.js'); w.onmessage = function (e) { document.getElementById('got').textContent = String(e.data); }; w.onerror = function (e) { document.getElementById('got').textContent = 'error: ' + e.message; };</script>`,
+      ),
+    );
+    suite.sites.pages.set('a/w.js', "importScripts('/imp.js'); postMessage(self.answer);");
+    suite.sites.pages.set('a/imp.js', 'self.answer = typeof self.top?.postMessage;');
+    const { context, page, escaped } = await suite.openHost('/worker-page');
+    try {
+      await expect.poll(() => page.textContent('#got')).toBe('undefined');
+      expect(escaped()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('URL runtime: the windows it hands out', () => {
   it('window.open returns the window event.source names: event.source === popup holds, and popup.postMessage(msg, <real origin>) arrives', async () => {
     suite.sites.pages.set('a/opener', html('opener', '<p id="got"></p>'));

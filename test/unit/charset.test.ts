@@ -141,6 +141,9 @@ describe('utf8From (UTF-16, ISO-2022-JP)', () => {
     ];
     for (const [bytes, label] of cases)
       for (let cut = 0; cut <= bytes.length; cut++) expect(await transcode(bytes, label, [cut]), `${label} ${cut}`).toBe(text);
+    // A UTF-8 byte order mark wins over a UTF-16 label, as in the browser.
+    const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    for (let cut = 0; cut <= utf8.length; cut++) expect(await transcode(utf8, 'utf-16', [cut]), `utf-8 BOM ${cut}`).toBe(text);
     expect(await transcode(Buffer.from([0x41]), 'utf-16le', [])).toBe('\ufffd');
     expect(await transcode(Buffer.alloc(0), 'utf-16le', [])).toBe('');
     expect(isTranscoded('utf-16')).toBe(true);

@@ -395,6 +395,11 @@ describe('rewriteHtml: references to the top window in event handlers and javasc
     ['<div onclick="t&#111;p.location = u">', `<div onclick="${H}(top).location = u">`],
     ['<svg onload="top.location = u"></svg>', `<svg onload="${H}(top).location = u"></svg>`],
     ['<a onclick="a()" onfocus="top.location = u" onblur="b()">', `<a onclick="a()" onfocus="${H}(top).location = u" onblur="b()">`],
+    // A style attribute after the handler (an element the rewriter has no URL attributes for).
+    ['<div onclick="top.location = u" style="color:red">', `<div onclick="${H}(top).location = u" style="color:red">`],
+    ['<span style="color:red" onclick="top.location = u" title=x>', `<span style="color:red" onclick="${H}(top).location = u" title=x>`],
+    ['<a onclick="top?.[\'location\'].replace(u)">', `<a onclick="${H}(top)?.['location'].replace(u)">`],
+    ['<a href="javascript:top.location=\'%00\'">', `<a href="javascript:${H}(top).location='%00'">`],
     ['<a href="javascript:top.location=\'https://x.test/\'">', `<a href="javascript:${H}(top).location='https://x.test/'">`],
     ['<a href=" JavaScript:top%2Elocation%3D%22u%22">', `<a href="javascript:${H}(top).location=&quot;u&quot;">`],
     ['<iframe src="java\tscript:top.location=u"></iframe>', `<iframe src="javascript:${H}(top).location=u"></iframe>`],
@@ -411,6 +416,8 @@ describe('rewriteHtml: references to the top window in event handlers and javasc
     '<a onclick="\'top.location\'">',
     '<a href="javascript:alert(top)">',
     '<a href="/top.location">',
+    // An srcdoc document parsed from the page has no runtime to answer the hook.
+    '<iframe srcdoc="<script>top.postMessage(1, &quot;*&quot;)</script><a onclick=&quot;top.location=u&quot;>"></iframe>',
   ])('leaves %j', (input) => {
     expect(rewriteHtml(input, { mapUrl, relativeUrlsStay: true })).toBe(input);
   });

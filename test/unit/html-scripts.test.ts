@@ -102,6 +102,22 @@ describe('inline scripts in HTML', () => {
     for (let cut = 1; cut + 9 < bytes; cut += 3) expect(chunked(page, [cut, cut + 9]), `cuts at ${cut}, ${cut + 9}`).toBe(expected);
   });
 
+  it("leaves the top references of a Shift_JIS page's script whose bytes it cannot lex one by one (a trail byte may be a backslash)", () => {
+    // 表 is 0x95 0x5C in Shift_JIS: read as bytes, its 0x5C would escape the closing quote.
+    const sjis = Buffer.concat([
+      Buffer.from('<script>var lab = "', 'latin1'),
+      Buffer.from([0x95, 0x5c]),
+      Buffer.from('", code = "top.location=1", x = 2; top.location = u</script>', 'latin1'),
+    ]);
+    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, charset: 'shift_jis' });
+    const out = Buffer.concat([...r.write(sjis), ...r.end()]);
+    expect(out.equals(sjis)).toBe(true);
+    // ASCII-only text of the same page is read.
+    const ascii = Buffer.from('<script>top.location = u</script>', 'latin1');
+    const r2 = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, charset: 'shift_jis' });
+    expect(Buffer.concat([...r2.write(ascii), ...r2.end()]).toString('latin1')).toBe('<script>__cobrowseTop(top).location = u</script>');
+  });
+
   it('sends a classic script on as it arrives until an import word appears', () => {
     const head = `<script>${'var a = 1;\n'.repeat(2000)}`;
     const html = `${head}import("https://cdn.test/late.js")</script>`;

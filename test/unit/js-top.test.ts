@@ -143,6 +143,8 @@ describe('candidates', () => {
     expect(firstTopCandidate(s, 0, s.indexOf('window') + 5)).toBe(-1);
     expect(firstTopCandidate('stop.location; rect.top = 1', 0, 27)).toBe(-1);
     expect(bytesMayReferenceTop(Buffer.from('x = top ?. postMessage'))).toBe(true);
+    expect(bytesMayReferenceTop(Buffer.from("top?.['location'].replace(u)"))).toBe(true);
+    expect(firstTopCandidate('a; top?.[ "postMessage" ](1)', 0, 28)).toBe(3);
     expect(bytesMayReferenceTop(Buffer.from('x = top.document'))).toBe(false);
   });
 });

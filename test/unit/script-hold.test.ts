@@ -94,4 +94,12 @@ describe('HeldScript', () => {
     expect(stream([text], false).all).toBe(text);
     expect(stream([text.slice(0, 100)], false).early).toBe(text.slice(0, 95));
   });
+
+  it("a reference the search did not see (a comment after the window name) is left out, and the script's other edits still apply", () => {
+    const text = `var a = window /* c */ .top.location.href;\n${'var b = 2;\n'.repeat(20)}import("https://cdn.test/mod.js");\n`;
+    const r = stream([text.slice(0, 60), text.slice(60)], false, 1 << 20, true);
+    expect(r.all).toContain('import("http://o2--s.localhost/mod.js")');
+    expect(r.all.startsWith('var a = window /* c */ .top.location.href;')).toBe(true);
+    expect(r.changed).toBe(true);
+  });
 });
