@@ -13,6 +13,7 @@ import { installMarkupMapping, mapMarkupWith } from './markup-mapping.js';
 import { installImportHook } from './module-imports.js';
 import { guardNavigations, guardTargetedLinks } from './navigation-guard.js';
 import { installNetworkHooks } from './network-hooks.js';
+import { installScriptTextMapping } from './script-text-mapping.js';
 import { installStyleTextMapping } from './style-text-mapping.js';
 
 /** Where the gateway maps a real URL to its proxied form (synchronously, for origins not seen yet). */
@@ -333,6 +334,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   installMarkupMapping(map, frames);
   installCssMapping(map);
   installStyleTextMapping(map);
+  installScriptTextMapping();
 
   // postMessage target origins name real origins; the browser only knows the proxied ones. The
   // window objects a page posts to (its own, its opener, frames, event sources) are handed out

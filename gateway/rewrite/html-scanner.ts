@@ -100,7 +100,8 @@ export class HtmlScanner {
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
-    // An srcdoc document parsed from the page has no runtime to answer the top-window hook: its references stay.
+    // An srcdoc document parsed from the page gets the runtime only if the parent's runtime adopted
+    // the frame's first window in time: no hook to count on, so its references to the top window stay.
     this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html), metaPolicy, depth === 0);
     this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
   }

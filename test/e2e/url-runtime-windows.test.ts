@@ -108,6 +108,14 @@ describe('a cross-origin frame and the top window', () => {
       'a string timer',
       "var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { setTimeout('top.location = \"' + u + '\"', 0); }; document.body.append(b)",
     ],
+    [
+      'an inline script element it makes (text, appendChild)',
+      "var s = document.createElement('script'); s.text = 'window.go2 = function () { top.location = \"' + u + '\"; };'; document.head.appendChild(s); var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { window.go2(); }; document.body.append(b)",
+    ],
+    [
+      'a script in markup it inserts (createContextualFragment)',
+      'document.body.append(document.createRange().createContextualFragment(\'<script>window.go2 = function () { top.location = "\' + u + \'"; };<\' + \'/script><button id="go" onclick="window.go2()">go</button>\'))',
+    ],
   ])('top.location = <real URL> in %s of the frame, clicked, stays on the gateway', async (_what, code) => {
     const { context, page, frame, escaped } = await topWithFrame('');
     try {

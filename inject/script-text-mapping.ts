@@ -1,0 +1,84 @@
+// The text of inline <script> elements the page's script makes: its references to the top window
+// are wrapped as the gateway wraps them in pages (protocol/top-references.ts) before the browser
+// runs it, which it does once the element is in the document with text: when a script element is
+// put into the document (appendChild, insertBefore, replaceChild, append, prepend, before, after,
+// replaceWith), and when text is set on one already there (text, textContent, innerText,
+// innerHTML). Markup with scripts (document.write, createContextualFragment) is handled with the
+// rest of markup (markup-mapping.ts). Text nodes appended to a script one by one are not seen.
+
+import { scriptWithTopReferences } from '../protocol/top-references.js';
+import { report } from './report.js';
+
+/** Whether a script element's type makes it JavaScript (a classic script or a module). */
+export function isJavaScriptElement(el: Element): boolean {
+  const type = (el.getAttribute('type') ?? '').trim().toLowerCase();
+  return type === '' || type === 'module' || /^(?:text|application)\/(?:x-)?(?:java|ecma)script(?:1\.\d)?$|^text\/(?:jscript|livescript)$/.test(type);
+}
+
+/** `code` with its references wrapped, or null when nothing changes (never throws). */
+function wrapped(code: string): string | null {
+  try {
+    return scriptWithTopReferences(code);
+  } catch (err) {
+    report(err);
+    return null;
+  }
+}
+
+/** Installs the wrapping on the ways script gives an inline script element its text and runs it. */
+export function installScriptTextMapping(): void {
+  const text = Object.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'text');
+  if (!text?.get || !text.set) return;
+  const getText = text.get;
+  const setText = text.set;
+  /** Wraps the text of a script element about to run (no src: an external script's text is not run). */
+  const prepare = (node: unknown): void => {
+    if (!(node instanceof HTMLScriptElement) || node.hasAttribute('src') || !isJavaScriptElement(node)) return;
+    const code = wrapped(getText.call(node) as string);
+    if (code !== null) setText.call(node, code);
+  };
+  Object.defineProperty(HTMLScriptElement.prototype, 'text', {
+    configurable: true,
+    enumerable: text.enumerable ?? true,
+    get: getText,
+    set(this: HTMLScriptElement, value: unknown) {
+      const code = typeof value === 'string' && !this.hasAttribute('src') && isJavaScriptElement(this) ? wrapped(value) : null;
+      setText.call(this, code ?? value);
+    },
+  });
+  for (const [proto, prop] of [
+    [Node.prototype, 'textContent'],
+    [HTMLElement.prototype, 'innerText'],
+    [Element.prototype, 'innerHTML'],
+  ] as const) {
+    const desc = Object.getOwnPropertyDescriptor(proto, prop);
+    if (!desc?.get || !desc.set) continue;
+    const set = desc.set;
+    Object.defineProperty(proto, prop, {
+      configurable: true,
+      enumerable: desc.enumerable ?? true,
+      get: desc.get,
+      set(this: Node, value: unknown) {
+        if (this instanceof HTMLScriptElement && typeof value === 'string' && !this.hasAttribute('src') && isJavaScriptElement(this)) {
+          set.call(this, wrapped(value) ?? value);
+          return;
+        }
+        set.call(this, value);
+      },
+    });
+  }
+  const wrapInsert = <A extends unknown[]>(proto: object, name: string, nodesOf: (args: A) => unknown[]) => {
+    const original = (proto as Record<string, unknown>)[name];
+    if (typeof original !== 'function') return;
+    (proto as Record<string, unknown>)[name] = function (this: unknown, ...args: A) {
+      for (const node of nodesOf(args)) prepare(node);
+      return (original as (...a: A) => unknown).apply(this, args);
+    };
+  };
+  wrapInsert<[Node, Node | null]>(Node.prototype, 'appendChild', (a) => [a[0]]);
+  wrapInsert<[Node, Node | null]>(Node.prototype, 'insertBefore', (a) => [a[0]]);
+  wrapInsert<[Node, Node]>(Node.prototype, 'replaceChild', (a) => [a[0]]);
+  for (const proto of [Element.prototype, Document.prototype, DocumentFragment.prototype, CharacterData.prototype]) {
+    for (const name of ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren']) wrapInsert<unknown[]>(proto, name, (a) => a);
+  }
+}
