@@ -172,6 +172,19 @@ export function topReferenceEdits(source: string): TopEdit[] | 'unparsed' {
     lineStart = false;
   };
   let i = 0;
+  /** Reads a template's text from the backtick or `}` at `at` to its end or next `${`; false when it does not end. */
+  const templateText = (at: number): boolean => {
+    const r = templateEnd(source, at + 1);
+    if (r === -1) return false;
+    push('str', at);
+    i = r;
+    if (source.charCodeAt(i - 1) === 0x7b) {
+      // `${`: an expression, closed by the `}` that resumes the template.
+      braces.push(TEMPLATE);
+      prev = EXPR_START;
+    } else prev = EXPR_END;
+    return true;
+  };
   if (source.startsWith('#!')) i = lineEnd(source, 2);
   while (i < n) {
     const c = source.charCodeAt(i);
@@ -250,15 +263,7 @@ export function topReferenceEdits(source: string): TopEdit[] | 'unparsed' {
       continue;
     }
     if (c === 0x60) {
-      const r = templateEnd(source, i + 1);
-      if (r === -1) return 'unparsed';
-      push('str', i);
-      i = r;
-      if (source.charCodeAt(i - 1) === 0x7b) {
-        // `${`: an expression, closed by the `}` that resumes the template.
-        braces.push(TEMPLATE);
-        prev = EXPR_START;
-      } else prev = EXPR_END;
+      if (!templateText(i)) return 'unparsed';
       continue;
     }
     if (c === 0x2f) {
@@ -278,14 +283,7 @@ export function topReferenceEdits(source: string): TopEdit[] | 'unparsed' {
     if (c === 0x7d) {
       const kind = braces.pop();
       if (kind === TEMPLATE) {
-        const r = templateEnd(source, i + 1);
-        if (r === -1) return 'unparsed';
-        push('str', i);
-        i = r;
-        if (source.charCodeAt(i - 1) === 0x7b) {
-          braces.push(TEMPLATE);
-          prev = EXPR_START;
-        } else prev = EXPR_END;
+        if (!templateText(i)) return 'unparsed';
         continue;
       }
       push('}', i);

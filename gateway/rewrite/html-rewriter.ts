@@ -31,17 +31,10 @@ export interface HtmlRewriteOptions {
 
 const EMPTY = Buffer.alloc(0);
 
-function scannerFor(
-  options: {
-    mapUrl: HtmlMapUrl;
-    snippet?: Buffer | null;
-    relativeUrlsStay?: boolean;
-    fastPath?: boolean;
-    scripts?: PageScriptContext | null;
-    metaPolicy?: MetaPolicy | null;
-  },
-  codec: TextCodec,
-): HtmlScanner {
+/** What a scanner is made with: the rewriter's options, the snippet optional. */
+type ScannerOptions = Omit<HtmlRewriteOptions, 'snippet' | 'charset'> & { snippet?: Buffer | null };
+
+function scannerFor(options: ScannerOptions, codec: TextCodec): HtmlScanner {
   const { mapUrl } = options;
   const safeMap: HtmlMapUrl = (url, context) => {
     try {
@@ -135,17 +128,7 @@ export class HtmlRewriteStream extends Transform {
 }
 
 /** Rewrites a whole document held as a string, as HtmlRewriteStream would (the snippet is optional here). */
-export function rewriteHtml(
-  html: string,
-  options: {
-    mapUrl: HtmlMapUrl;
-    snippet?: Buffer | null;
-    relativeUrlsStay?: boolean;
-    fastPath?: boolean;
-    scripts?: PageScriptContext | null;
-    metaPolicy?: MetaPolicy | null;
-  },
-): string {
+export function rewriteHtml(html: string, options: ScannerOptions): string {
   const scanner = scannerFor(options, UTF8_CODEC);
   const text = Buffer.from(html, 'utf8').toString('latin1');
   const edits = new Edits();

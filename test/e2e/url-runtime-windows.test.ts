@@ -3,10 +3,19 @@
 // gateway/rewrite/js-top.ts), what it does to its parent, and the wrappers the runtime hands out
 // for other windows.
 
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { html, useRuntimeSuite } from '../helpers/runtime-suite.js';
 
 const suite = useRuntimeSuite();
+
+/** Runs `act`, then checks that the top window landed on site-a's /landed through the gateway and that nothing left it. */
+async function expectTopLanded(page: Page, escaped: () => string[], act: () => Promise<unknown> | undefined): Promise<void> {
+  await Promise.all([page.waitForURL(/\/landed$/), act()]);
+  expect(await page.textContent('#landed')).toBe('landed');
+  expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
+  expect(escaped()).toEqual([]);
+}
 
 describe('a cross-origin frame and the top window', () => {
   /** The top page on site-a with a frame on site-b whose script is given below (`external`: in /frame.js). */
@@ -66,10 +75,7 @@ describe('a cross-origin frame and the top window', () => {
       true,
     );
     try {
-      await Promise.all([page.waitForURL(/\/landed$/), frame?.evaluate(() => (window as unknown as { go(): void }).go())]);
-      expect(await page.textContent('#landed')).toBe('landed');
-      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
-      expect(escaped()).toEqual([]);
+      await expectTopLanded(page, escaped, () => frame?.evaluate(() => (window as unknown as { go(): void }).go()));
     } finally {
       await context.close();
     }
@@ -81,10 +87,7 @@ describe('a cross-origin frame and the top window', () => {
   ])('top.location = <real URL> in %s of the frame, clicked, stays on the gateway', async (_what, body) => {
     const { context, page, frame, escaped } = await topWithFrame('', false, body(`${suite.sites.a}/landed`));
     try {
-      await Promise.all([page.waitForURL(/\/landed$/), frame?.click('#go')]);
-      expect(await page.textContent('#landed')).toBe('landed');
-      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
-      expect(escaped()).toEqual([]);
+      await expectTopLanded(page, escaped, () => frame?.click('#go'));
     } finally {
       await context.close();
     }
@@ -120,10 +123,7 @@ describe('a cross-origin frame and the top window', () => {
     const { context, page, frame, escaped } = await topWithFrame('');
     try {
       await frame?.evaluate(([source, u]) => new Function('u', source as string)(u), [code, `${suite.sites.a}/landed`]);
-      await Promise.all([page.waitForURL(/\/landed$/), frame?.click('#go')]);
-      expect(await page.textContent('#landed')).toBe('landed');
-      expect(new URL(page.url()).hostname.endsWith('cobrowse.localhost')).toBe(true);
-      expect(escaped()).toEqual([]);
+      await expectTopLanded(page, escaped, () => frame?.click('#go'));
     } finally {
       await context.close();
     }
