@@ -1,6 +1,7 @@
 // Which headers cross the gateway, and how URLs in them are mapped. Pure functions only.
 
 import { type MarkedModule, mapLinkHeader } from './link-header.js';
+import { refreshUrlSpan } from './rewrite/meta-refresh.js';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and others that never cross the proxy. */
 const HOP_BY_HOP = new Set([
@@ -104,11 +105,20 @@ export interface DownstreamHeaders {
   markedModules: MarkedModule[];
 }
 
+/** A Refresh header with its URL mapped: the same steps as <meta http-equiv=refresh> (meta-refresh.ts), the rest kept as written. */
 function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
-  const m = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2\s*$/i.exec(value);
-  if (!m?.[3]) return value;
+  const span = refreshUrlSpan(value);
+  if (span === null || span[0] === span[1]) return value;
+  let [s, e] = span;
+  const url = value.slice(s, e);
+  // The quotes around a quoted URL go (the mapped URL needs none).
+  const q = value.charCodeAt(s - 1);
+  if ((q === 0x22 || q === 0x27) && value.charCodeAt(e) === q) {
+    s--;
+    e++;
+  }
   try {
-    return `${m[1]}${toBrowser(new URL(m[3], base))}`;
+    return `${value.slice(0, s)}${toBrowser(new URL(url, base))}${value.slice(e)}`;
   } catch {
     return value;
   }

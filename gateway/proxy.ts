@@ -393,9 +393,10 @@ export async function proxyRequest(
     charset = sniffed.charset ?? undefined;
     if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
   }
-  // UTF-16 and ISO-2022-JP (the rewriters read ASCII-compatible, stateless bytes): the page goes on as UTF-8.
-  const transcoded = kind === 'html' && isTranscoded(charset);
-  const formCharset = transcoded && encodingForLabel(charset!) === 'iso-2022-jp' ? 'ISO-2022-JP' : undefined;
+  // UTF-16 and ISO-2022-JP (the rewriters read ASCII-compatible, stateless bytes): the page or
+  // stylesheet goes on as UTF-8.
+  const transcoded = isTranscoded(charset);
+  const formCharset = transcoded && kind === 'html' && encodingForLabel(charset!) === 'iso-2022-jp' ? 'ISO-2022-JP' : undefined;
   if (transcoded) {
     source = utf8From(source, charset!);
     charset = 'utf-8';
@@ -410,9 +411,9 @@ export async function proxyRequest(
           relativeUrlsStay: true,
           scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
           // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the
-          // runtime's connections too), with a nonce of its own (the attribute is readable by the
-          // page, the header's nonce must not be).
-          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, randomBytes(16).toString('base64'))),
+          // runtime's connections too), with the response's nonce, which the inline scripts the
+          // gateway rewrites after it carry (so the page can read that nonce in the meta's content).
+          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
           snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
             mask: maskSelectorsFor(gw, session, label),

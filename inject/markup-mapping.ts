@@ -16,6 +16,17 @@ const ABSOLUTE = /(?:https?:|wss?:)?\/\//i;
 /** Markup that may hold something to map: an absolute URL, a data: frame, a srcdoc, a reference to the top window (in an event handler or a javascript: URL). */
 const ABSOLUTE_OR_FRAME = /\/\/|data:|srcdoc|top\s*(?:\?\.|\.|\[)/i;
 
+/** HTML elements whose content is text, not elements (raw text and RCDATA): their innerHTML is their text. */
+const TEXT_ELEMENTS = new Set(['script', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'textarea', 'title', 'plaintext']);
+
+/**
+ * Whether `node`'s innerHTML is text: parsed and serialized as markup it would come back changed
+ * (a script's `a && b` as `a &amp;&amp; b`, `if (a<b)` cut at the `<`).
+ */
+function holdsText(node: unknown): boolean {
+  return node instanceof HTMLElement && TEXT_ELEMENTS.has(node.localName);
+}
+
 /** Whether an attribute name is an event handler's (`on` and more, in any case). */
 export function isHandlerName(name: string): boolean {
   return name.length > 2 && (name.charCodeAt(0) | 0x20) === 0x6f && (name.charCodeAt(1) | 0x20) === 0x6e;
@@ -139,7 +150,7 @@ export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments
       get: desc.get,
       // (A <style>'s innerHTML is its CSS text: see style-text-mapping.ts.)
       set(this: unknown, value: unknown) {
-        set.call(this, typeof value === 'string' ? mapMarkup(value) : value);
+        set.call(this, typeof value === 'string' && !(prop === 'innerHTML' && holdsText(this)) ? mapMarkup(value) : value);
       },
     });
   };

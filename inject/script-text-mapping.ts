@@ -35,7 +35,12 @@ export function installScriptTextMapping(): void {
   const prepare = (node: unknown): void => {
     if (!(node instanceof HTMLScriptElement) || node.hasAttribute('src') || !isJavaScriptElement(node)) return;
     const code = wrapped(getText.call(node) as string);
-    if (code !== null) setText.call(node, code);
+    try {
+      if (code !== null) setText.call(node, code);
+    } catch (err) {
+      // A page that requires Trusted Types refuses a plain string: its script runs as it wrote it.
+      report(err);
+    }
   };
   Object.defineProperty(HTMLScriptElement.prototype, 'text', {
     configurable: true,

@@ -23,6 +23,7 @@
 // past ASCII is part of a name).
 
 import { TOP_HOOK } from './top-window.js';
+import { trimEndC0 } from './trim.js';
 
 /** One replacement in a script: its text [s, e) becomes `rep`. */
 export interface TopEdit {
@@ -44,7 +45,7 @@ const CANDIDATE =
 
 /** What must follow `top` for it to be wrapped: `.location`, `?.postMessage`, `["location"]`, ... */
 const MEMBER_AFTER =
-  /\s*(?:(?:\?\.|\.)\s*(?:location|postMessage)(?![\w$\x80-\xff\\])|(?:\?\.)?\[\s*(?:'(?:location|postMessage)'|"(?:location|postMessage)"|`(?:location|postMessage)`)\s*\])/y;
+  /\s*(?:(?:\?\.|\.)\s*(?:location|postMessage)(?![\w$\x80-\xff\\])|(?:\?\.\s*)?\[\s*(?:'(?:location|postMessage)'|"(?:location|postMessage)"|`(?:location|postMessage)`)\s*\])/y;
 
 /** Bytes of the longest candidate's start that a chunk can end with (the rest in the next one); longer spellings are missed at a seam. */
 export const TOP_SEAM = 64;
@@ -461,10 +462,7 @@ export function isJavascriptUrl(value: string): boolean {
 export function javascriptUrl(value: string): string | null {
   const scheme = JAVASCRIPT_SCHEME.exec(value);
   if (scheme === null) return null;
-  const rest = value
-    .slice(scheme[0].length)
-    .replace(/[\t\n\r]/g, '')
-    .replace(/[\x00-\x20]+$/, '');
+  const rest = trimEndC0(value.slice(scheme[0].length).replace(/[\t\n\r]/g, ''));
   const code = percentDecoded(rest);
   const rewritten = scriptWithTopReferences(code);
   if (rewritten === null) return null;

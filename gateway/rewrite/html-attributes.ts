@@ -5,6 +5,7 @@
 // before mapping and encoded for their quotes after it.
 
 import { javascriptUrl, scriptWithTopReferences } from '../../protocol/top-references.js';
+import { trimC0 } from '../../protocol/trim.js';
 import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
@@ -224,7 +225,7 @@ export class AttributeRewriter {
       let rep = reps?.[k];
       if (integrity && id === checked && first[id] === k) {
         // Space around a URL is not part of it (URL standard); the marker goes at its end.
-        const url = (rep ?? this.valueAt(text, tag, k)).replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+        const url = trimC0(rep ?? this.valueAt(text, tag, k));
         rep = withIntegrityMarker(url, integrity);
         if (module) this.markedModule = { url, marked: rep };
       }

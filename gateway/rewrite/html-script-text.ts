@@ -10,6 +10,7 @@
 // original text (csp-inline-scripts.ts).
 
 import { firstTopCandidate, referenceTailStart } from '../../protocol/top-references.js';
+import { trimAsciiWhitespace } from '../../protocol/trim.js';
 import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
 import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
@@ -43,10 +44,7 @@ export const SCRIPT_IMPORT_MAP = 3;
 export function scriptTextKind(text: string, tag: TagTokens, attributes: AttributeRewriter): number {
   if ((tag.seen & bit(ATTR.SRC)) !== 0) return SCRIPT_DATA;
   if ((tag.seen & bit(ATTR.TYPE)) === 0) return SCRIPT_CLASSIC;
-  const type = attributes
-    .value(text, tag, ATTR.TYPE)
-    .replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '')
-    .toLowerCase();
+  const type = trimAsciiWhitespace(attributes.value(text, tag, ATTR.TYPE)).toLowerCase();
   if (type === '' || JAVASCRIPT_ESSENCES.has(type)) return SCRIPT_CLASSIC;
   if (type === 'module') return SCRIPT_MODULE;
   if (type === 'importmap') return SCRIPT_IMPORT_MAP;

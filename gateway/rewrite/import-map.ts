@@ -8,6 +8,7 @@
 
 import { OWN_NODE_MARKER } from '../../protocol/messages.js';
 import { absoluteSpecifier } from '../../protocol/module-specifier.js';
+import { trimC0 } from '../../protocol/trim.js';
 import { withIntegrityMarker } from '../subresource-integrity.js';
 
 type SpecifierMap = Record<string, unknown>;
@@ -54,7 +55,7 @@ export interface IntegrityMapContext {
  * page's import maps already applies to it.
  */
 export function integrityImportMap(url: string, marked: string, ctx: IntegrityMapContext): string | null {
-  const trimmed = url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+  const trimmed = trimC0(url);
   if (trimmed === '' || /^[?#]/.test(trimmed) || /[^\x21-\x7e]/.test(trimmed)) return null;
   // A key that is no URL of its own would be a bare name: `x.js` is written `./x.js`.
   const relative = !isUrlLike(trimmed);

@@ -3,6 +3,8 @@
 // decoded or handed to mapUrl. The checks read the raw text (before character references, CSS
 // escapes or charset decoding) and answer "maybe" whenever one of those could change the verdict.
 
+import { trimC0 } from '../../protocol/trim.js';
+
 const LF = 0x0a;
 const TAB = 0x09;
 const CR = 0x0d;
@@ -61,15 +63,14 @@ function isTabOrNewline(c: number): boolean {
   return c === TAB || c === LF || c === CR;
 }
 
-/** Leading and trailing C0 controls and spaces, then every tab and newline: what the URL parser removes before it reads a URL. */
-const URL_TRIM = /^[\x00-\x20]+|[\x00-\x20]+$/g;
+/** Every tab and newline (after leading and trailing C0 controls and spaces): what the URL parser removes before it reads a URL. */
 const TAB_OR_NEWLINE = /[\t\n\r]/g;
 /** A scheme, or two slashes or backslashes in any mix (a path-absolute URL with a backslash is one to another host). */
 const ABSOLUTE_FORM = /^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i;
 
-/** `url` cleaned up as the URL parser does (see URL_TRIM) when it is absolute, or null when it is relative to the document. */
+/** `url` cleaned up as the URL parser does (trimC0, then TAB_OR_NEWLINE) when it is absolute, or null when it is relative to the document. */
 export function absoluteUrlForm(url: string): string | null {
-  const clean = url.replace(URL_TRIM, '').replace(TAB_OR_NEWLINE, '');
+  const clean = trimC0(url).replace(TAB_OR_NEWLINE, '');
   return ABSOLUTE_FORM.test(clean) ? clean : null;
 }
 

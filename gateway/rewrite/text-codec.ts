@@ -8,8 +8,12 @@ export interface TextCodec {
   encode(text: string): string;
   /** Non-ASCII characters must be written as escapes (the charset is not UTF-8). */
   asciiOnly: boolean;
-  /** A byte below 0x80 may be the second byte of a character (Shift_JIS, Big5, GBK, gb18030: `\\` among them), so bytes are not JavaScript's ASCII structure where non-ASCII bytes are. */
-  asciiTrailBytes?: boolean;
+  /**
+   * Bytes whose presence means the text cannot be lexed byte by byte as JavaScript: non-ASCII in
+   * Shift_JIS, Big5, GBK and gb18030 (a character's second byte may be `\\` or a quote), ESC in
+   * ISO-2022-JP (its two-byte mode is made of ASCII bytes).
+   */
+  notLexable?: RegExp;
 }
 
 /** The codec for text that is already Unicode. */
@@ -29,7 +33,7 @@ const ASCII_TRAIL_ENCODINGS = new Set(['shift_jis', 'big5', 'gbk', 'gb18030']);
 
 /** Whether latin1-held `text` in `codec`'s charset can be lexed as JavaScript byte by byte (no ASCII byte there may be half a character). */
 export function lexableAsBytes(text: string, codec: TextCodec): boolean {
-  return !codec.asciiTrailBytes || !NON_ASCII.test(text);
+  return codec.notLexable === undefined || !codec.notLexable.test(text);
 }
 
 /** A codec for bytes held as a latin1 string in `charset` (default UTF-8); null if the charset is not ASCII-compatible. */
@@ -49,6 +53,6 @@ export function byteCodec(charset?: string): TextCodec | null {
     decode: (raw) => (NON_ASCII.test(raw) ? decoder.decode(Buffer.from(raw, 'latin1')) : raw),
     encode: (text) => text,
     asciiOnly: true,
-    asciiTrailBytes: ASCII_TRAIL_ENCODINGS.has(encoding),
+    notLexable: ASCII_TRAIL_ENCODINGS.has(encoding) ? NON_ASCII : encoding === 'iso-2022-jp' ? /\x1b/ : undefined,
   };
 }

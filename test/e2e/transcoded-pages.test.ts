@@ -51,6 +51,16 @@ function serveA(req: IncomingMessage, res: ServerResponse): void {
         ascii('"></form></body></html>'),
       ]),
     );
+  } else if (url.pathname === '/jis.css') {
+    // 唖 in ISO-2022-JP is ESC $ B "0\"" ESC ( B: read as bytes, the quote opens a string that hides the url().
+    res.writeHead(200, { 'content-type': 'text/css; charset=ISO-2022-JP' });
+    res.end(
+      Buffer.concat([
+        Buffer.from('p::before{content:"', 'latin1'),
+        Buffer.from('1b244230221b2842', 'hex'),
+        Buffer.from(`"}p{background:url(${sites.bOrigin}/bg.png)}`, 'latin1'),
+      ]),
+    );
   } else if (url.pathname === '/echo') {
     // The query as the browser encoded it.
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`query ${url.search}`);
@@ -87,6 +97,20 @@ describe('UTF-16 and ISO-2022-JP pages through the gateway', () => {
       expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
       await Promise.all([host.page.waitForURL(/\/echo/), host.page.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
       expect(await host.page.textContent('body')).toBe(directEcho);
+    } finally {
+      await host.context.close();
+    }
+  });
+
+  it('an ISO-2022-JP stylesheet: its url() after a kanji whose bytes hold a quote is mapped, and it is sent as UTF-8', async () => {
+    const session = await createSession(sites.t, `${sites.aOrigin}/jis`);
+    const host = await newParticipant(sites.browser);
+    try {
+      await host.page.goto(session.hostUrl);
+      const css = await host.page.evaluate(() => fetch('/jis.css').then(async (r) => [r.headers.get('content-type'), await r.text()]));
+      expect(css[0]).toMatch(/charset=utf-8/);
+      expect(css[1]).toContain('content:"唖"');
+      expect(css[1]).toMatch(/url\(http:\/\/[^/]*cobrowse\.localhost[^)]*\/bg\.png\)/);
     } finally {
       await host.context.close();
     }

@@ -193,6 +193,28 @@ describe('a frame and its sibling, the top window and its frames', () => {
   });
 });
 
+describe('the text of elements that hold text', () => {
+  // innerHTML of a script (or style, textarea, title...) is its text: the markup mapping parsed it
+  // as markup and back (`&&` came back `&amp;&amp;`, `if (a<b)` was cut at the `<`).
+  it('script.innerHTML with `//`, `&&`, `<` and `=>` runs as written; textarea.innerHTML reads back the same', async () => {
+    suite.sites.pages.set('a/texts', html('texts', '<p id="got"></p><textarea id="t"></textarea>'));
+    const { context, page } = await suite.openHost('/texts');
+    try {
+      const result = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.innerHTML = "var a = 1, b = 2; window.v = [a < b && b > a, 'https://x/y', [1].map((n) => n + 1)[0]].join('|');";
+        document.head.appendChild(s);
+        const t = document.getElementById('t') as HTMLTextAreaElement;
+        t.innerHTML = 'see //x.test/ a &amp; b <b>';
+        return [(window as unknown as { v: string }).v, t.value];
+      });
+      expect(result).toEqual(['true|https://x/y|2', 'see //x.test/ a & b <b>']);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("a worker's imported script", () => {
   // importScripts fetches with Sec-Fetch-Dest: script, as a page's script: the gateway wraps its
   // references too, and the worker's prelude answers the hook with the value itself.

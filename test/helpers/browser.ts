@@ -33,8 +33,17 @@ export async function newParticipant(
 
 /** Waits until the follower's mirror shows the host page's normalized body. */
 export async function converge(follower: Page, host: Page, timeout = 10_000): Promise<void> {
-  const expected = await hostBody(host);
-  await expect.poll(() => mirrorBody(follower), { timeout }).toBe(expected);
+  // Both sides are read again each time: a host page that is still loading (a new host after the
+  // role passed on) has no final body yet.
+  await expect
+    .poll(
+      async () => {
+        const [mirrored, expected] = await Promise.all([mirrorBody(follower), hostBody(host)]);
+        return mirrored === expected && expected !== '' ? 'same' : `mirror ${mirrored.slice(0, 200)} / host ${expected.slice(0, 200)}`;
+      },
+      { timeout },
+    )
+    .toBe('same');
 }
 
 /**
