@@ -41,11 +41,11 @@ const WINDOW_NAMES = new Set(['window', 'self', 'globalThis', 'parent', 'frames'
  * front when there is one.
  */
 const CANDIDATE =
-  /(?:(?<![\w$\x80-\xff\\.])(?:window|self|globalThis|parent|frames)\s*\??\.\s*)?(?<![\w$\x80-\xff\\])top\s*(?:\?\.\s*\[?|\.|\[)\s*['"`]?(?:location|postMessage)(?![\w$\x80-\xff\\])/g;
+  /(?:(?<![\w$\x80-\xff\\.])(?:window|self|globalThis|parent|frames)\s*\??\.\s*)?(?<![\w$\x80-\xff\\])top(?:\s*\??\.\s*(?:window|self)(?![\w$\x80-\xff\\]))*\s*(?:\?\.\s*\[?|\.|\[)\s*['"`]?(?:location|postMessage)(?![\w$\x80-\xff\\])/g;
 
-/** What must follow `top` for it to be wrapped: `.location`, `?.postMessage`, `["location"]`, ... */
+/** What must follow `top` for it to be wrapped: `.location`, `?.postMessage`, `["location"]`, ... (after `.window` or `.self`, which are the top window too). */
 const MEMBER_AFTER =
-  /\s*(?:(?:\?\.|\.)\s*(?:location|postMessage)(?![\w$\x80-\xff\\])|(?:\?\.\s*)?\[\s*(?:'(?:location|postMessage)'|"(?:location|postMessage)"|`(?:location|postMessage)`)\s*\])/y;
+  /(?:\s*\??\.\s*(?:window|self)(?![\w$\x80-\xff\\]))*\s*(?:(?:\?\.|\.)\s*(?:location|postMessage)(?![\w$\x80-\xff\\])|(?:\?\.\s*)?\[\s*(?:'(?:location|postMessage)'|"(?:location|postMessage)"|`(?:location|postMessage)`)\s*\])/y;
 
 /** Bytes of the longest candidate's start that a chunk can end with (the rest in the next one); longer spellings are missed at a seam. */
 export const TOP_SEAM = 64;
