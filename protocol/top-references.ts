@@ -301,7 +301,8 @@ export function topReferenceEdits(source: string): TopEdit[] | 'unparsed' {
       continue;
     }
     if (c === 0x28) {
-      parens.push(STATEMENT_PARENS.has(t1));
+      // `for await (...)` is a statement's parenthesis too.
+      parens.push(STATEMENT_PARENS.has(t1) || (t1 === 'await' && t2 === 'for'));
       push('(', i);
       i++;
       prev = EXPR_START;

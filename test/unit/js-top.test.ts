@@ -65,6 +65,7 @@ describe('topReferenceEdits: what is left', () => {
     ['/* top.location = u */'],
     ['x = /top.location/.test(s)'],
     ['if (x) /top.location/.test(s)'],
+    ['async function f() { for await (const x of y) /top.location/.test(x); }'],
     ['{}\n/top.location/g.exec(s)'],
     ['<!-- top.location = u\n'],
     ['x\n--> top.location = u\n'],
