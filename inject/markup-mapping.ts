@@ -4,7 +4,8 @@
 // loading images and scripts; references to the top window in its event handlers and javascript:
 // URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
 
-import { isJavascriptUrl, javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
+import { isJavascriptUrl, javascriptUrl } from '../protocol/javascript-url.js';
+import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { mapCssUrls } from './css-mapping.js';
 import { isJavaScriptElement } from './script-text-mapping.js';
 

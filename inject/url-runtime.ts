@@ -2,7 +2,8 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
-import { javascriptUrl, scriptWithTopReferences } from '../protocol/top-references.js';
+import { javascriptUrl } from '../protocol/javascript-url.js';
+import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { TOP_HOOK } from '../protocol/top-window.js';
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';

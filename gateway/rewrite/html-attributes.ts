@@ -4,7 +4,8 @@
 // js-top.ts) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
-import { javascriptUrl, scriptWithTopReferences } from '../../protocol/top-references.js';
+import { javascriptUrl } from '../../protocol/javascript-url.js';
+import { scriptWithTopReferences } from '../../protocol/top-references.js';
 import { trimC0 } from '../../protocol/trim.js';
 import { CHECKED_PRELOADS, withIntegrityMarker } from '../subresource-integrity.js';
 import { CssScanner } from './css-scanner.js';

@@ -5,16 +5,13 @@
 // matches; it runs through the gateway only because the site's policy allows its original text.
 
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newParticipant } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
-import { useGatewayAndBrowser } from '../helpers/suite.js';
+import { useNamedSites } from '../helpers/named-sites.js';
 
-let server: Server;
-let port = 0;
-const a = () => `http://csp-a.localhost:${port}`;
-const b = () => `http://csp-b.localhost:${port}`;
+const a = () => env.origin('csp-a');
+const b = () => env.origin('csp-b');
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
@@ -43,41 +40,27 @@ function policy(): string {
   return `script-src 'self' ${b()} ${hashes}`;
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const host = (req.headers.host ?? '').split('.')[0] ?? '';
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (host === 'csp-a' && (path === '/enforced' || path === '/report-only')) {
-      const name = path === '/enforced' ? 'content-security-policy' : 'content-security-policy-report-only';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', [name]: policy() });
-      res.end(page());
-      return;
-    }
-    const js: Record<string, string> = {
-      'csp-a/done.js': DONE,
-      'csp-b/m.js': `export const v = 'B';`,
-      'csp-b/lib.js': `export const l = '+lib';`,
-    };
-    const body = js[`${host}${path}`];
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
-});
-afterAll(async () => {
-  await new Promise((r) => server?.close(r));
-});
-
-const env = useGatewayAndBrowser({
-  demo: { enabled: false },
-  get sites() {
-    return [{ url: a() }, { url: b() }];
-  },
+const env = useNamedSites(['csp-a', 'csp-b'], (req, res) => {
+  const host = (req.headers.host ?? '').split('.')[0] ?? '';
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (host === 'csp-a' && (path === '/enforced' || path === '/report-only')) {
+    const name = path === '/enforced' ? 'content-security-policy' : 'content-security-policy-report-only';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', [name]: policy() });
+    res.end(page());
+    return;
+  }
+  const js: Record<string, string> = {
+    'csp-a/done.js': DONE,
+    'csp-b/m.js': `export const v = 'B';`,
+    'csp-b/lib.js': `export const l = '+lib';`,
+  };
+  const body = js[`${host}${path}`];
+  if (body === undefined) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
+  res.end(body);
 });
 
 /** What ran and what was reported (only the site's inline scripts: `inline` violations). */

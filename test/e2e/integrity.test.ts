@@ -4,19 +4,16 @@
 // gateway's marker.
 
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newParticipant } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
-import { useGatewayAndBrowser } from '../helpers/suite.js';
+import { useNamedSites } from '../helpers/named-sites.js';
 
 const sri = (css: string) => `sha384-${createHash('sha384').update(css).digest('base64')}`;
 
-let server: Server;
-let port = 0;
 const seen: string[] = [];
-const a = () => `http://integrity-a.localhost:${port}`;
-const b = () => `http://integrity-b.localhost:${port}`;
+const a = () => env.origin('integrity-a');
+const b = () => env.origin('integrity-b');
 const GOOD = () => `#good{color:rgb(1, 2, 3)} #pic{background:url(${b()}/pic.png)}`;
 const BAD = '#bad{color:rgb(4, 5, 6)}';
 const LOCAL = '#local{color:rgb(7, 8, 9)}';
@@ -29,37 +26,23 @@ function page(): string {
 </head><body><p id="good">good</p><p id="bad">bad</p><p id="local">local</p><div id="pic"></div></body></html>`;
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const host = (req.headers.host ?? '').split(':')[0];
-    seen.push(`${host}${req.url}`);
-    const css = (text: string) => {
-      res.writeHead(200, { 'content-type': 'text/css', 'access-control-allow-origin': '*' });
-      res.end(text);
-    };
-    if (req.url === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page());
-    } else if (req.url === '/good.css') css(GOOD());
-    else if (req.url === '/bad.css') css(BAD);
-    else if (req.url === '/local.css?v=1') css(LOCAL);
-    else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
-});
-afterAll(async () => {
-  await new Promise((r) => server?.close(r));
-});
-
-const env = useGatewayAndBrowser({
-  demo: { enabled: false },
-  get sites() {
-    return [{ url: a() }, { url: b() }];
-  },
+const env = useNamedSites(['integrity-a', 'integrity-b'], (req, res) => {
+  const host = (req.headers.host ?? '').split(':')[0];
+  seen.push(`${host}${req.url}`);
+  const css = (text: string) => {
+    res.writeHead(200, { 'content-type': 'text/css', 'access-control-allow-origin': '*' });
+    res.end(text);
+  };
+  if (req.url === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page());
+  } else if (req.url === '/good.css') css(GOOD());
+  else if (req.url === '/bad.css') css(BAD);
+  else if (req.url === '/local.css?v=1') css(LOCAL);
+  else {
+    res.writeHead(404);
+    res.end();
+  }
 });
 
 async function colors(pageUrl: string, via: 'direct' | 'gateway') {

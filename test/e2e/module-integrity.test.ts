@@ -6,16 +6,13 @@
 // once, as on the real site, and a tampered module is refused on both.
 
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newParticipant } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
-import { useGatewayAndBrowser } from '../helpers/suite.js';
+import { useNamedSites } from '../helpers/named-sites.js';
 
-let server: Server;
-let port = 0;
-const a = () => `http://sri-a.localhost:${port}`;
-const b = () => `http://sri-b.localhost:${port}`;
+const a = () => env.origin('sri-a');
+const b = () => env.origin('sri-b');
 /** Module requests the origin saw, as `<host><path>`. */
 const seen: string[] = [];
 
@@ -63,42 +60,28 @@ ${
 </body></html>`;
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const host = (req.headers.host ?? '').split('.')[0] ?? '';
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (host === 'sri-a' && (path === '/' || path === '/csp' || path === '/link')) {
-      // Under the policy no inline script may run: the gateway's import maps carry its nonce.
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        ...(path === '/csp' ? { 'content-security-policy': `script-src 'self' ${b()}` } : {}),
-        ...(path === '/link' ? { link: linkHeader() } : {}),
-      });
-      res.end(page(path !== '/link'));
-      return;
-    }
-    const own: Record<string, string> = { '/setup.js': 'window.runs = {}; window.results = {};', '/main.js': main() };
-    const body = host === 'sri-b' ? MODULES[path] : host === 'sri-a' ? own[path] : undefined;
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    if (host === 'sri-b') seen.push(`${host}${req.url}`);
-    res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
-});
-afterAll(async () => {
-  await new Promise((r) => server?.close(r));
-});
-
-const env = useGatewayAndBrowser({
-  demo: { enabled: false },
-  get sites() {
-    return [{ url: a() }, { url: b() }];
-  },
+const env = useNamedSites(['sri-a', 'sri-b'], (req, res) => {
+  const host = (req.headers.host ?? '').split('.')[0] ?? '';
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (host === 'sri-a' && (path === '/' || path === '/csp' || path === '/link')) {
+    // Under the policy no inline script may run: the gateway's import maps carry its nonce.
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      ...(path === '/csp' ? { 'content-security-policy': `script-src 'self' ${b()}` } : {}),
+      ...(path === '/link' ? { link: linkHeader() } : {}),
+    });
+    res.end(page(path !== '/link'));
+    return;
+  }
+  const own: Record<string, string> = { '/setup.js': 'window.runs = {}; window.results = {};', '/main.js': main() };
+  const body = host === 'sri-b' ? MODULES[path] : host === 'sri-a' ? own[path] : undefined;
+  if (body === undefined) {
+    res.writeHead(404).end();
+    return;
+  }
+  if (host === 'sri-b') seen.push(`${host}${req.url}`);
+  res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
+  res.end(body);
 });
 
 /** What ran, what the page got, and the module requests the browser made (path, and whether it carried the gateway's marker). */

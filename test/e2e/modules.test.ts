@@ -6,19 +6,16 @@
 // gateway's "not allowed" answer is no module.
 
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newParticipant } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
-import { useGatewayAndBrowser } from '../helpers/suite.js';
+import { useNamedSites } from '../helpers/named-sites.js';
 
-let server: Server;
-let port = 0;
-const a = () => `http://modules-a.localhost:${port}`;
-const b = () => `http://modules-b.localhost:${port}`;
+const a = () => env.origin('modules-a');
+const b = () => env.origin('modules-b');
 /** Not on the gateway's allowlist. */
-const c = () => `http://modules-c.localhost:${port}`;
+const c = () => env.origin('modules-c');
 const seen: string[] = [];
 
 const sri = (body: string) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
@@ -75,43 +72,29 @@ window.results.zipped = zipped;
 </head><body><p>modules</p></body></html>`;
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const host = (req.headers.host ?? '').split('.')[0] ?? '';
-    const path = (req.url ?? '/').split('?')[0]!;
-    seen.push(`${host}${req.url}`);
-    if (host === 'modules-a' && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page());
-      return;
-    }
-    const body = modules[`${host}${path}`];
-    if (!body) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    const headers: Record<string, string> = { 'content-type': 'text/javascript', 'access-control-allow-origin': '*', etag: '"v1"' };
-    if (path === '/gzip.js') {
-      res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
-      res.end(gzipSync(body()));
-      return;
-    }
-    res.writeHead(200, headers);
-    res.end(body());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as { port: number }).port;
-});
-afterAll(async () => {
-  await new Promise((r) => server?.close(r));
-});
-
-const env = useGatewayAndBrowser({
-  demo: { enabled: false },
-  get sites() {
-    return [{ url: a() }, { url: b() }];
-  },
+const env = useNamedSites(['modules-a', 'modules-b'], (req, res) => {
+  const host = (req.headers.host ?? '').split('.')[0] ?? '';
+  const path = (req.url ?? '/').split('?')[0]!;
+  seen.push(`${host}${req.url}`);
+  if (host === 'modules-a' && path === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page());
+    return;
+  }
+  const body = modules[`${host}${path}`];
+  if (!body) {
+    res.writeHead(404);
+    res.end();
+    return;
+  }
+  const headers: Record<string, string> = { 'content-type': 'text/javascript', 'access-control-allow-origin': '*', etag: '"v1"' };
+  if (path === '/gzip.js') {
+    res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
+    res.end(gzipSync(body()));
+    return;
+  }
+  res.writeHead(200, headers);
+  res.end(body());
 });
 
 const EXPECTED = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InlineScriptPolicy } from '../../gateway/csp-inline-scripts.js';
-import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
+import { type HtmlRewriteOptions, HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 import { MAX_INLINE_SCRIPT } from '../../gateway/rewrite/html-script-text.js';
 import { rewriteImportMap } from '../../gateway/rewrite/import-map.js';
 
@@ -23,10 +23,10 @@ const rw = (html: string) => rewriteHtml(html, { mapUrl, relativeUrlsStay: true 
 const integrityMap = (url: string, marked: string, nonce = '') =>
   `<script type="importmap" data-cobrowse${nonce ? ` nonce="${nonce}"` : ''}>${JSON.stringify({ imports: { [url]: marked } })}</script>`;
 
-/** The document rewritten in pieces cut at `cuts`. */
-function chunked(html: string, cuts: number[], charset?: string): string {
+/** The document rewritten in pieces cut at `cuts` (`options`: more of the rewriter's options). */
+function chunked(html: string, cuts: number[], options: Partial<HtmlRewriteOptions> = {}): string {
   const bytes = Buffer.from(html, 'utf8');
-  const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, charset });
+  const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, ...options });
   const out: Buffer[] = [];
   let at = 0;
   for (const cut of [...cuts, bytes.length]) {
@@ -231,18 +231,8 @@ describe('inline scripts under a policy with hashes', () => {
   const MAP = '{"imports":{"lib":"https://cdn.test/lib.js"}}';
   const page = `<!doctype html><html><head><script type="module">${MODULE}</script><script>${OTHER}</script><script type="importmap" id="m">${MAP}</script></head><body></body></html>`;
   const policy = (value: string, reportOnly = false) => InlineScriptPolicy.fromHeaders([{ value, reportOnly }], 'GWNONCE');
-  const rewritten = (inlineScripts: InlineScriptPolicy | null, cuts: number[] = []) => {
-    const bytes = Buffer.from(page, 'utf8');
-    const r = new HtmlRewriter({ mapUrl, snippet: Buffer.alloc(0), relativeUrlsStay: true, scripts: { inlineScripts, nonce: 'GWNONCE', baseUrl: null } });
-    const out: Buffer[] = [];
-    let at = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      out.push(...r.write(bytes.subarray(at, cut)));
-      at = cut;
-    }
-    out.push(...r.end());
-    return Buffer.concat(out).toString('utf8');
-  };
+  const rewritten = (inlineScripts: InlineScriptPolicy | null, cuts: number[] = []) =>
+    chunked(page, cuts, { scripts: { inlineScripts, nonce: 'GWNONCE', baseUrl: null } });
   // The hash is over the text as the parser gives it: CR LF becomes LF.
   const allowed = `script-src 'self' ${sha256(MODULE.replace('\r\n', '\n'))} ${sha256(MAP)}`;
 
