@@ -19,9 +19,42 @@ export interface StoreResult {
   evicted: number;
 }
 
+/** What the jar holds for one URL: the Cookie header of a request there, and document.cookie of a page there. */
+export interface JarView {
+  header: string;
+  script: { cookies: string; expires: number | null };
+}
+
+/** Views a jar keeps while its store does not change (memory stores only), one per scheme, host and path. */
+const MAX_CACHED_VIEWS = 256;
+
+/**
+ * tough-cookie's memory store, counting the changes made to it (through any jar): a jar reading
+ * it knows that what it read is still true while the count stays the same.
+ */
+export class CountingMemoryStore extends MemoryCookieStore {
+  changes = 0;
+
+  constructor() {
+    super();
+    // Each method that changes the store counts first (the overloads of tough-cookie's types make overrides unwieldy).
+    for (const name of ['putCookie', 'updateCookie', 'removeCookie', 'removeCookies', 'removeAllCookies'] as const) {
+      const original = this[name] as (...args: unknown[]) => unknown;
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        this.changes++;
+        return original.apply(this, args);
+      };
+    }
+  }
+}
+
 /** The cookies one session has collected from the sites it browses. */
 export class SessionCookieJar {
   private readonly jar: CookieJar;
+  /** The store when it counts its changes (memory), else null (a shared store: every lookup reads it). */
+  private readonly counting: CountingMemoryStore | null;
+  /** Views by scheme, host and path: valid while the store's count is `version` and before `until` (a cookie's expiry). */
+  private readonly views = new Map<string, { view: JarView; version: number; until: number }>();
 
   /**
    * `store` is the tough-cookie Store the jar keeps its cookies in (memory by default; the
@@ -31,9 +64,25 @@ export class SessionCookieJar {
     private readonly limits: JarLimits = DEFAULT_JAR_LIMITS,
     private readonly onChange: () => void = () => {},
     private readonly onLimit: (evicted: number, limits: JarLimits) => void = () => {},
-    store: Store = new MemoryCookieStore(),
+    store: Store = new CountingMemoryStore(),
   ) {
     this.jar = new CookieJar(store, { rejectPublicSuffixes: true, allowSpecialUseDomain: true, looseMode: false, prefixSecurity: 'strict' });
+    // A store of this process that counts its changes: what was read stays true until the count
+    // moves or a cookie expires. A shared store (Redis) can change on another node at any time.
+    this.counting = store instanceof CountingMemoryStore ? store : null;
+  }
+
+  /**
+   * The store's change count: equal counts mean that nothing was stored or removed in between.
+   * Meaningful only when `local`.
+   */
+  get version(): number {
+    return this.counting?.changes ?? 0;
+  }
+
+  /** Whether the jar's store counts its changes (a memory store of this process, not one shared with other nodes). */
+  get local(): boolean {
+    return this.counting !== null;
   }
 
   /** Stores the Set-Cookie headers of a response to `url`; malformed or refused cookies are skipped and counted. */
@@ -69,7 +118,37 @@ export class SessionCookieJar {
 
   /** The Cookie header value for a request to `url`, or '' when the jar has none for it. */
   async cookieHeader(url: URL): Promise<string> {
-    return this.jar.getCookieString(url.href);
+    return (await this.lookup(url)).header;
+  }
+
+  /** The Cookie header of a request to `url` and document.cookie of a page there, read from the store once (both in RFC 6265's order: longer paths, then older cookies, first, as browsers list them). */
+  async lookup(url: URL): Promise<JarView> {
+    const key = this.counting ? `${url.protocol}//${url.host}${url.pathname}` : '';
+    const cached = this.counting ? this.views.get(key) : undefined;
+    if (cached && cached.version === this.counting?.changes && Date.now() < cached.until) return cached.view;
+    // Counted before the read: a change during it (or an expired cookie it removes) makes the view stale at once.
+    const version = this.version;
+    const cookies = await this.jar.getCookies(url.href, { http: true, sort: true });
+    let expires: number | null = null;
+    let scriptExpires: number | null = null;
+    const header: string[] = [];
+    const script: string[] = [];
+    for (const c of cookies) {
+      const at = c.expiryTime();
+      const finite = at !== undefined && Number.isFinite(at);
+      if (finite && (expires === null || at < expires)) expires = at;
+      const pair = c.cookieString();
+      header.push(pair);
+      if (c.httpOnly) continue;
+      script.push(pair);
+      if (finite && (scriptExpires === null || at < scriptExpires)) scriptExpires = at;
+    }
+    const view: JarView = { header: header.join('; '), script: { cookies: script.join('; '), expires: scriptExpires } };
+    if (this.counting) {
+      if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
+      this.views.set(key, { view, version, until: expires ?? Number.POSITIVE_INFINITY });
+    }
+    return view;
   }
 
   /** What document.cookie shows on a page at `url`: the cookies a script may see. */
@@ -82,13 +161,7 @@ export class SessionCookieJar {
    * null when none does), read from the store once.
    */
   async scriptView(url: URL): Promise<{ cookies: string; expires: number | null }> {
-    const cookies = await this.jar.getCookies(url.href, { http: false });
-    let expires: number | null = null;
-    for (const c of cookies) {
-      const at = c.expiryTime();
-      if (at !== undefined && Number.isFinite(at) && (expires === null || at < expires)) expires = at;
-    }
-    return { cookies: cookies.map((c) => c.cookieString()).join('; '), expires };
+    return (await this.lookup(url)).script;
   }
 
   /** Every cookie, for the API and persistence (values included: never log this). */

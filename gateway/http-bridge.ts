@@ -23,7 +23,10 @@ const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
 /** One HTTP exchange on a uWS response: abort tracking, body reading and backpressured writing. */
 export class Exchange {
   readonly request: IncomingRequest;
-  readonly abort = new AbortController();
+  /** True once the client went away before the response was complete. */
+  aborted = false;
+  private abortListeners: (() => void)[] | null = null;
+  private abortController: AbortController | null = null;
   /** Status of the response once its head was written (0 before). */
   status = 0;
   /** Body bytes received from the client and handed to uWS for it (for logs and metrics). */
@@ -59,7 +62,11 @@ export class Exchange {
     };
     res.onAborted(() => {
       this.done = true;
-      this.abort.abort();
+      this.aborted = true;
+      this.abortController?.abort();
+      const listeners = this.abortListeners;
+      this.abortListeners = null;
+      for (const listener of listeners ?? []) listener();
       const waiter = this.onWritableOnce;
       this.onWritableOnce = null;
       waiter?.(0);
@@ -70,6 +77,21 @@ export class Exchange {
       this.onWritableOnce = null;
       return waiter(offset);
     });
+  }
+
+  /** Runs `listener` when the client goes away (at once if it has); no AbortSignal is made for it. */
+  onAbort(listener: () => void): void {
+    if (this.aborted) listener();
+    else (this.abortListeners ??= []).push(listener);
+  }
+
+  /** An AbortSignal that aborts when the client goes away (made on first use: most exchanges never need one). */
+  get signal(): AbortSignal {
+    if (!this.abortController) {
+      this.abortController = new AbortController();
+      if (this.aborted) this.abortController.abort();
+    }
+    return this.abortController.signal;
   }
 
   /** True once the client went away or the response was ended. */

@@ -10,6 +10,7 @@ import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { encodingForLabel, isTranscoded, sniffCharset, utf8From } from './charset.js';
 import type { GatewayContext } from './context.js';
+import type { JarView } from './cookie-jar.js';
 import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
@@ -26,6 +27,7 @@ import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './re
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
+import { sendUpstream, type UpstreamResponse } from './upstream.js';
 import { withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
@@ -113,9 +115,17 @@ function sessionCorsOrigin(gw: GatewayContext, session: Session, origin: string 
   }
 }
 
-/** document.cookie for the injected script, and when it must be read again. */
-async function scriptCookiesOf(session: Session, target: URL): Promise<{ cookies: string; cookiesExpire: number | null }> {
-  const view = await session.jar.scriptView(target);
+/**
+ * document.cookie for the injected script, and when it must be read again: what the jar held when
+ * the request left (`sent`) unless the jar may have changed since (cookies of this response, or a
+ * store shared with other nodes).
+ */
+async function scriptCookiesOf(
+  session: Session,
+  target: URL,
+  sent: { view: JarView; version: number } | null,
+): Promise<{ cookies: string; cookiesExpire: number | null }> {
+  const view = sent && session.jar.local && session.jar.version === sent.version ? sent.view.script : await session.jar.scriptView(target);
   return { cookies: view.cookies, cookiesExpire: view.expires };
 }
 
@@ -288,21 +298,19 @@ export async function proxyRequest(
 
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   // Without a participant (a CORS preflight) the jar is neither read nor written.
-  const jarCookie = participant ? await session.jar.cookieHeader(target) : '';
-  const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
+  const jarVersion = session.jar.version;
+  const jar = participant ? { view: await session.jar.lookup(target), version: jarVersion } : null;
+  const headers = upstreamRequestHeaders(request.headers, toReal, jar?.view.header ?? '');
   applyUpstreamIdentity(session, participant, headers);
 
-  let upstream: Awaited<ReturnType<typeof gw.agent.request>>;
+  let upstream: UpstreamResponse;
   const started = performance.now();
   try {
-    upstream = await gw.agent.request({
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
-      method: request.method as 'GET',
-      headers,
-      body,
-      signal: exchange.abort.signal,
-    });
+    upstream = await sendUpstream(
+      gw.agent,
+      { origin: target.origin, path: `${target.pathname}${target.search}`, method: request.method, headers, body },
+      exchange,
+    );
   } catch (err) {
     body?.destroy();
     const failure = upstreamError(err, target);
@@ -310,7 +318,7 @@ export async function proxyRequest(
     throw failure;
   }
 
-  const raw = upstream.headers as RawHeaders;
+  const raw = upstream.headers;
   const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real), sessionCorsOrigin(gw, session, request.headers.origin));
   if (mapped.setCookies.length > 0 && participant) {
     const { refused } = await session.jar.store(mapped.setCookies, target);
@@ -402,6 +410,7 @@ export async function proxyRequest(
     charset = 'utf-8';
     setCharset(headersOut, 'utf-8');
   }
+  const site = kind === 'html' ? siteFor(gw.sites, target) : undefined;
   const rewriter: ChunkRewriter =
     kind === 'css'
       ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
@@ -416,13 +425,14 @@ export async function proxyRequest(
           metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
           snippet: withModuleMaps(mapped.markedModules, nonce, {
             nonce,
-            mask: maskSelectorsFor(gw, session, label),
-            ...(await scriptCookiesOf(session, target)),
+            // The session's origin `label` is target's origin: the site's settings, found once.
+            mask: site?.mask ?? [],
+            ...(await scriptCookiesOf(session, target, jar)),
             origin: target.origin,
             origins: proxiedOriginTable(gw, session),
             enter: participant ? notEnteredOrigins(gw, session, participant) : [],
-            hostOnly: siteFor(gw.sites, target)?.hostOnly ?? [],
-            hostOnlyUrls: siteFor(gw.sites, target)?.hostOnlyUrls ?? [],
+            hostOnly: site?.hostOnly ?? [],
+            hostOnlyUrls: site?.hostOnlyUrls ?? [],
             formCharset,
           }),
         });

@@ -33,7 +33,7 @@ export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'u
 }
 
 /** `body` through `decoder`; a failure of either fails the iteration (and stopping it early closes both). */
-export function decodedBody(body: Readable, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
+export function decodedBody(body: AsyncIterable<Buffer>, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
   return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, () => {});
 }
 

@@ -422,7 +422,7 @@ function finishExchange(gw: GatewayContext, exchange: Exchange, host: HostKind, 
     bytes: exchange.bytesOut,
     bytesIn: exchange.bytesIn || undefined,
     ms: Math.round(performance.now() - started),
-    aborted: exchange.abort.signal.aborted || undefined,
+    aborted: exchange.aborted || undefined,
     client: clientAddress(request, trustProxy),
   });
 }
@@ -432,7 +432,7 @@ async function serveGatewayApp(gw: GatewayContext, exchange: Exchange, fetchHand
   const { request } = exchange;
   const body = exchange.readBody(1024 * 1024);
   try {
-    const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: request.headers, signal: exchange.abort.signal };
+    const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: request.headers, signal: exchange.signal };
     if (body) {
       init.body = Readable.toWeb(body) as ReadableStream<Uint8Array>;
       init.duplex = 'half';

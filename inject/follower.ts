@@ -40,8 +40,16 @@ export function startMirror(masker: Masker): void {
   };
   const focusBox = document.getElementById('cobrowse-focus');
   let scale = 1;
+  // A mirrored frame's document is filled again in place (its frame loaded again, or sent again):
+  // its old controls go first, or each of the follower's clicks would be sent once per fill.
+  const wired = new WeakMap<Document, () => void>();
   const wire = (doc: Document) => {
-    if (role) attachMirrorControls(doc, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus);
+    if (!role) return;
+    wired.get(doc)?.();
+    wired.set(
+      doc,
+      attachMirrorControls(doc, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus),
+    );
   };
   const mirror = new Mirror(
     frame,

@@ -59,7 +59,14 @@ function onFrameMessage(handler: (ev: MessageEvent) => void): void {
 /** The top page's side: registers cross-origin frames and relays between them and the hub. */
 export class FrameBridge {
   private next = 0;
-  private readonly frames: { frame: HTMLIFrameElement; base: number }[] = [];
+  /**
+   * `synced` is false from each frame-init until the frame's next snapshot, and the frame's changes
+   * are dropped meanwhile: register() always follows a reset of the frame's document in this
+   * page's stream (the frame was serialized empty, or sent as {k: 'frame', doc: null}), so changes
+   * the frame sent before it got the frame-init speak of nodes the followers no longer have (a
+   * follower resynced, was replayed the same stream, and never caught up).
+   */
+  private readonly frames: { frame: HTMLIFrameElement; base: number; synced: boolean }[] = [];
   private readonly range: number;
 
   /**
@@ -83,9 +90,10 @@ export class FrameBridge {
       const limit = this.space.base === 0 ? 2000 : NESTED_FRAMES;
       if (slot >= limit) return;
       const base = this.space.base === 0 ? slot * FRAME_RANGE : this.space.base + this.space.range / 2 + (slot - 1) * this.range;
-      entry = { frame, base };
+      entry = { frame, base, synced: false };
       this.frames.push(entry);
     }
+    entry.synced = false;
     contentWindowOf.call(frame)?.postMessage({ [TAG]: 'frame-init', base: entry.base, range: this.range }, '*');
   }
 
@@ -109,8 +117,11 @@ export class FrameBridge {
     const data = ev.data;
     if (data[TAG] === 'frame-snapshot') {
       const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: [{ k: 'frame', id: frameId, doc: data.tree }] }));
-      if (checked.ok && checked.value.type === 'mutations') this.sendBatch(checked.value.batch);
+      if (!checked.ok || checked.value.type !== 'mutations') return;
+      this.sendBatch(checked.value.batch);
+      entry.synced = true;
     } else if (data[TAG] === 'frame-mutations') {
+      if (!entry.synced) return;
       const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: data.batch }));
       if (!checked.ok || checked.value.type !== 'mutations') return;
       // A frame may only speak about its own range of ids.

@@ -1,9 +1,10 @@
 // The embedded back end: every session's state in this process, and a bus that delivers to this
 // process only. Nothing to install; a restart forgets everything.
 
-import { MemoryCookieStore, type Store } from 'tough-cookie';
+import type { Store } from 'tough-cookie';
 import type { Mutation, Role } from '../../protocol/messages.js';
 import { Checkpoint } from '../checkpoint.js';
+import { CountingMemoryStore } from '../cookie-jar.js';
 import { newNodeId } from '../tokens.js';
 import type {
   AuditEntry,
@@ -82,7 +83,7 @@ class MemoryStore implements StateStore {
       expiresAt: state.fields.lastActivity + record.idleTimeoutMs,
       chat: [],
       audit: [],
-      cookies: new MemoryCookieStore(),
+      cookies: new CountingMemoryStore(),
       checkpoint: new Checkpoint(this.tailLimits),
     });
     for (const role of ['host', 'controller', 'observer'] as const) this.invites.set(record.invites[role], { sessionId: record.id, role });
@@ -187,7 +188,7 @@ class MemoryStore implements StateStore {
   }
 
   cookieStore(sessionId: string): Store {
-    return this.sessions.get(sessionId)?.cookies ?? new MemoryCookieStore();
+    return this.sessions.get(sessionId)?.cookies ?? new CountingMemoryStore();
   }
 
   async recordSnapshot(sessionId: string, snapshot: SnapshotInput): Promise<number> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionCookieJar } from '../../gateway/cookie-jar.js';
 
 const site = new URL('https://shop.example.com/cart');
@@ -98,5 +98,68 @@ describe('SessionCookieJar', () => {
     expect(await copy.cookieHeader(site)).toBe(await jar.cookieHeader(site));
     await jar.clear();
     expect(await jar.cookieHeader(site)).toBe('');
+  });
+
+  describe('lookup: one read for a request and its page', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('gives the Cookie header (HttpOnly included) and document.cookie (without) from one read', async () => {
+      const jar = new SessionCookieJar();
+      await jar.store(['a=1; Path=/', 'h=2; HttpOnly; Path=/', 'e=3; Max-Age=3600; HttpOnly', 'f=4; Max-Age=60'], site);
+      const view = await jar.lookup(site);
+      expect(view.header).toBe('a=1; h=2; e=3; f=4');
+      expect(view.script.cookies).toBe('a=1; f=4');
+      // The first expiry of the cookies a script sees (e=3 is HttpOnly).
+      expect(view.script.expires).toBeGreaterThan(Date.now() + 50_000);
+      expect(view.script.expires).toBeLessThanOrEqual(Date.now() + 60_000);
+      expect(await jar.cookieHeader(site)).toBe(view.header);
+      expect(await jar.scriptView(site)).toEqual(view.script);
+    });
+
+    it('never answers from what it read before a change: store, script writes, Clear-Site-Data, restore, clear', async () => {
+      const jar = new SessionCookieJar();
+      expect((await jar.lookup(site)).header).toBe('');
+      const v0 = jar.version;
+      await jar.store(['a=1; Path=/'], site);
+      expect(jar.version).toBeGreaterThan(v0);
+      expect((await jar.lookup(site)).header).toBe('a=1');
+      await jar.setFromScript('b=2; Path=/', site);
+      expect((await jar.lookup(site)).header).toBe('a=1; b=2');
+      await jar.store(['a=; Max-Age=0; Path=/'], site);
+      expect((await jar.lookup(site)).header).toBe('b=2');
+      await jar.clearSite(site);
+      expect((await jar.lookup(site)).header).toBe('');
+      const other = new SessionCookieJar();
+      await other.store(['c=3; Path=/'], site);
+      await jar.restore(await other.serialize());
+      expect((await jar.lookup(site)).header).toBe('c=3');
+      await jar.clear();
+      expect((await jar.lookup(site)).header).toBe('');
+    });
+
+    it('keys what it read by scheme, host and path', async () => {
+      const jar = new SessionCookieJar();
+      await jar.store(['a=1; Path=/', 'c=2; Path=/cart', 's=3; Secure; Path=/'], site);
+      expect((await jar.lookup(new URL('https://shop.example.com/cart?x=1'))).header).toBe('c=2; a=1; s=3');
+      expect((await jar.lookup(new URL('https://shop.example.com/'))).header).toBe('a=1; s=3');
+      expect((await jar.lookup(new URL('http://shop.example.com/cart'))).header).toBe('c=2; a=1');
+      expect((await jar.lookup(new URL('https://other.example.com/cart'))).header).toBe('');
+      expect((await jar.lookup(new URL('https://shop.example.com/cart?y=2'))).header).toBe('c=2; a=1; s=3');
+    });
+
+    it('stops answering from what it read once a cookie in it expires', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-06-01T00:00:00Z'));
+      const jar = new SessionCookieJar();
+      await jar.store(['short=1; Max-Age=10; Path=/', 'long=2; Max-Age=3600; Path=/'], site);
+      expect((await jar.lookup(site)).header).toBe('short=1; long=2');
+      vi.setSystemTime(new Date('2026-06-01T00:00:09Z'));
+      expect((await jar.lookup(site)).header).toBe('short=1; long=2');
+      vi.setSystemTime(new Date('2026-06-01T00:00:11Z'));
+      expect((await jar.lookup(site)).header).toBe('long=2');
+      expect(jar.local).toBe(true);
+    });
   });
 });
