@@ -93,6 +93,11 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
     waiter?.reject(err);
   }
 
+  /** Bytes that arrived and wait for the reader. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
   /** True once the whole body has arrived (or failed). */
   get complete(): boolean {
     return this.ended || this.failure !== null;
