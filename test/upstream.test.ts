@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientGoneError, sendUpstream } from '../gateway/upstream.js';
+import { type AbortSource, ClientGoneError, sendUpstream } from '../gateway/upstream.js';
 
 const MB = 1024 * 1024;
 let server: Server;
@@ -62,8 +62,8 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const neverGone = { aborted: false, onAbort: () => {} };
-const get = (path: string, client = neverGone) => sendUpstream(agent, { origin, path, method: 'GET', headers: {}, body: null }, client);
+const neverGone: AbortSource = { aborted: false, onAbort: () => {} };
+const get = (path: string, client: AbortSource = neverGone) => sendUpstream(agent, { origin, path, method: 'GET', headers: {}, body: null }, client);
 
 describe('sendUpstream', () => {
   it('pauses the upstream socket while nobody reads: the queue stays bounded, then the whole body arrives', async () => {
