@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import type { Bench, Settings } from './lib/context.js';
 import { sessionWithHost } from './lib/gateway-session.js';
 import { closeHttpAgent } from './lib/http.js';
@@ -135,9 +136,11 @@ async function main(): Promise<number> {
     const origin = await startWorker<Bench['origin']['ready']>('origin', resolve(childrenDir, 'origin.js'));
     const originUrl = `http://127.0.0.1:${origin.ready.port}`;
     const gateway = await startWorker<Bench['gateway']['ready']>('gateway', resolve(childrenDir, 'gateway.js'), {
+      execArgv: [...GATEWAY_NODE_FLAGS],
       args: { origin: originUrl, maxSessions: 5000, maxParticipants: Math.max(...settings.hubFollowers) + 100 },
     });
     const httpProxy = await startWorker<{ port: number }>('http-proxy', resolve(childrenDir, 'http-proxy.js'), { args: { origin: originUrl } });
+    const floor = await startWorker<{ port: number }>('uws-undici', resolve(childrenDir, 'uws-undici.js'), { args: { origin: originUrl } });
     let nginxNote = findNote;
     if (nginxBin) {
       try {
@@ -148,9 +151,11 @@ async function main(): Promise<number> {
     }
     if (nginxNote) log(nginxNote);
     const { host: gatewayHost } = await sessionWithHost(gateway.ready, `${originUrl}/`);
-    log(`origin :${origin.ready.port}, gateway :${gateway.ready.port}, http-proxy :${httpProxy.ready.port}${nginx ? `, nginx :${nginx.port}` : ''}`);
+    log(
+      `origin :${origin.ready.port}, gateway :${gateway.ready.port}, http-proxy :${httpProxy.ready.port}, uws-undici :${floor.ready.port}${nginx ? `, nginx :${nginx.port}` : ''}`,
+    );
 
-    const bench: Bench = { settings, childrenDir, tmpDir, origin, originUrl, gateway, gatewayHost, httpProxy, nginx, nginxNote, log };
+    const bench: Bench = { settings, childrenDir, tmpDir, origin, originUrl, gateway, gatewayHost, httpProxy, floor, nginx, nginxNote, log };
     for (const id of only) {
       const run = SCENARIOS[id]!;
       log(`scenario ${id}`);

@@ -24,6 +24,7 @@ await build({
     'children/origin': 'bench/children/origin.ts',
     'children/gateway': 'bench/children/gateway.ts',
     'children/http-proxy': 'bench/children/http-proxy.ts',
+    'children/uws-undici': 'bench/children/uws-undici.ts',
     'children/uws-raw': 'bench/children/uws-raw.ts',
     'children/followers': 'bench/children/followers.ts',
     'children/sync-followers': 'bench/children/sync-followers.ts',

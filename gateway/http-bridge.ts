@@ -313,23 +313,7 @@ export class Exchange {
         completed = true;
         continue;
       }
-      if (!result[0]) {
-        // Lifetime rule: uWS kept only part of the chunk; resend the rest from the offset it reports.
-        await new Promise<void>((resolve) => {
-          const retry = (offset: number): boolean => {
-            if (this.done) {
-              resolve();
-              return true;
-            }
-            const [ok, finished] = this.res.tryEnd(chunk.subarray(offset - startOffset), length);
-            if (finished) this.done = true;
-            if (ok || finished) resolve();
-            else this.waitWritable(retry);
-            return ok;
-          };
-          this.waitWritable(retry);
-        });
-      }
+      if (!result[0]) await this.resendFrom(chunk, startOffset, length);
     }
     if (this.done) return;
     this.done = true;
@@ -342,6 +326,72 @@ export class Exchange {
     this.res.cork(() => {
       if (!this.headWritten) this.writeHead(status, headers);
       this.res.end();
+    });
+  }
+
+  /**
+   * Ends the response with a body given as pieces (a rewritten page: slices of what the site sent
+   * and the injected tag), written back to back in one cork with their total as Content-Length:
+   * no copy into one buffer (a fresh 50 KB buffer per page cost ~20 µs of CPU, measured in
+   * bench/). Waits only when uWS cannot take a piece at once.
+   */
+  async sendPieces(status: number, headers: Iterable<[string, string]>, pieces: readonly Uint8Array[]): Promise<void> {
+    if (this.done) return;
+    if (pieces.length <= 1 || this.request.method === 'HEAD') {
+      this.sendComplete(status, headers, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      return;
+    }
+    let length = 0;
+    for (const piece of pieces) length += piece.byteLength;
+    let next = 0;
+    let partial: { chunk: Uint8Array; start: number } | null = null;
+    this.res.cork(() => {
+      this.writeHead(status, headers);
+      while (next < pieces.length) {
+        const chunk = pieces[next++]!;
+        const start = this.res.getWriteOffset();
+        const [ok, finished] = this.res.tryEnd(chunk, length);
+        this.bytesOut += chunk.byteLength;
+        if (finished) {
+          this.done = true;
+          return;
+        }
+        if (!ok) {
+          partial = { chunk, start };
+          return;
+        }
+      }
+    });
+    if (this.done) return;
+    const held = partial as { chunk: Uint8Array; start: number } | null;
+    if (held) await this.resendFrom(held.chunk, held.start, length);
+    while (next < pieces.length && !this.done) {
+      const chunk = pieces[next++]!;
+      const start = this.res.getWriteOffset();
+      const [ok, finished] = this.res.tryEnd(chunk, length);
+      this.bytesOut += chunk.byteLength;
+      if (finished) this.done = true;
+      else if (!ok) await this.resendFrom(chunk, start, length);
+    }
+    // Every piece went through tryEnd, so the response is complete (or the client went away).
+    this.done = true;
+  }
+
+  /** Lifetime rule: uWS kept only part of `chunk` (written from body offset `startOffset`); resends the rest from the offset it reports, as it becomes writable. */
+  private resendFrom(chunk: Uint8Array, startOffset: number, length: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const retry = (offset: number): boolean => {
+        if (this.done) {
+          resolve();
+          return true;
+        }
+        const [ok, finished] = this.res.tryEnd(chunk.subarray(offset - startOffset), length);
+        if (finished) this.done = true;
+        if (ok || finished) resolve();
+        else this.waitWritable(retry);
+        return ok;
+      };
+      this.waitWritable(retry);
     });
   }
 

@@ -2,7 +2,7 @@
 // it, then rewritten chunk by chunk as it arrives. No Transform or pipeline in between when the
 // body is not compressed: each upstream chunk goes through the rewriter and its pieces (slices of
 // the chunk where nothing changed) go straight to the client; a page that arrives in one chunk
-// leaves in one write.
+// leaves in one cork, its pieces written back to back (never copied into one buffer).
 
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -46,7 +46,7 @@ export interface RewriteHooks {
 /**
  * Sends `body` rewritten by `rewriter`. When the whole body came in its first chunk (`length`, the
  * upstream Content-Length of an unencoded body, tells), the response goes out complete with a
- * Content-Length, in one write; otherwise it is sent chunked, each chunk as soon as it is rewritten.
+ * Content-Length, its pieces written back to back in one cork (Exchange.sendPieces); otherwise it is sent chunked, each chunk as soon as it is rewritten.
  */
 export async function sendRewritten(
   exchange: Exchange,
@@ -98,9 +98,10 @@ export async function sendRewritten(
     if (!bodyless && (first === null || (length !== null && first.length >= length))) {
       const pieces = first === null ? rewrite(null) : [...rewrite(first), ...rewrite(null)];
       hooks.onDone(ms / 1000);
-      exchange.sendComplete(status, headers, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      const sent = exchange.sendPieces(status, headers, pieces);
       // The body's end, so that the upstream connection is free for the next request.
       if (!ended) await next().catch(() => null);
+      await sent;
       return;
     }
     if (bodyless) await exchange.sendStream(status, headers, null, null);

@@ -3,6 +3,7 @@
 // head before the origin has finished), bodiless answers stay bodiless, and a client that goes
 // away mid-page closes the upstream response.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
@@ -21,8 +22,17 @@ const BIG = Buffer.from(
   `<!DOCTYPE html><html><head><title>Big</title></head><body>${Array.from({ length: 3000 }, (_, i) => `<p class="row" data-i="${i}"><a href="/r/${i}">row ${i}</a> <img src="https://blocked.invalid/${i}.png"></p>`).join('\n')}</body></html>`,
 );
 
+/** A 6 MB stylesheet with one absolute URL at its start: checked whole (integrity), rewritten, and sent in pieces far larger than a socket buffer. */
+const HUGE_CSS = (o: string) => Buffer.from(`a{background:url(${o}/bg.png)}\n${'b{color:red}\n'.repeat(500_000)}`);
+
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const page = Buffer.from(PAGE(originUrl));
+  if (req.url === '/huge.css') {
+    const css = HUGE_CSS(originUrl);
+    res.writeHead(200, { 'content-type': 'text/css', 'content-length': css.length });
+    res.end(css);
+    return;
+  }
   switch (req.url) {
     case '/whole':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length });
@@ -201,6 +211,22 @@ describe('rewritten bodies', () => {
     expect(res.status).toBe(206);
     expect(res.headers['content-range']).toBe(`bytes 10-59/${Buffer.byteLength(PAGE(originUrl))}`);
     expect(res.text).toBe(Buffer.from(PAGE(originUrl)).subarray(10, 60).toString());
+  });
+
+  it('sends a large rewritten body that waits for a slow reader whole and in order (backpressure between its pieces)', async () => {
+    const css = HUGE_CSS(originUrl);
+    const integrity = `sha256-${createHash('sha256').update(css).digest('base64')}`;
+    const res = await request(`http://127.0.0.1:${t.gateway.port}/huge.css?__cobrowse_sri=${encodeURIComponent(integrity)}`, {
+      headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, accept: 'text/css', 'sec-fetch-dest': 'style' },
+    });
+    expect(res.statusCode).toBe(200);
+    // Nothing is read for a while: the gateway's socket fills and uWS holds the rest of the pieces.
+    await new Promise((r) => setTimeout(r, 500));
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const expected = Buffer.from(css.toString('latin1').replace(`url(${originUrl}/bg.png)`, `url(${host.proxiedOrigin}/bg.png)`), 'latin1');
+    expect(Number(res.headers['content-length'])).toBe(expected.length);
+    expect(body.length).toBe(expected.length);
+    expect(body.equals(expected)).toBe(true);
   });
 
   it('closes the upstream response when the client goes away mid-page', async () => {

@@ -16,6 +16,7 @@ import { configReferenceMarkdown, SETTINGS, validateConfig } from '../config/sch
 import type { IncomingRequest } from '../gateway/http-bridge.js';
 import { Lifecycle } from '../gateway/lifecycle.js';
 import { Logger } from '../gateway/log.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { clientAddress, loggablePath } from '../gateway/server.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode as call } from './helpers/hub-client.js';
@@ -766,7 +767,10 @@ describe('Procfile', () => {
   it('runs the built gateway on $PORT', async () => {
     const procfile = readFileSync('Procfile', 'utf8');
     const web = /^web:\s*(.+)$/m.exec(procfile)?.[1] ?? '';
-    expect(web).toContain('node dist/gateway.js');
+    // Started with the gateway's V8 flags, as `npm start` and the bench's gateway are.
+    const node = ['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway.js'].join(' ');
+    expect(web).toContain(node);
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start).toContain(node);
     // The build step (if any) is the platform's; run what starts the server.
     const run = web.split('&&').pop()!.trim();
     const port = await new Promise<number>((resolve) => {

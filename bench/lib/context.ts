@@ -36,6 +36,8 @@ export interface Bench {
   /** The host participant of the session the HTTP scenarios load through. */
   gatewayHost: Participant;
   httpProxy: Worker<{ port: number }>;
+  /** The design's floor: bare uWS + undici passthrough (children/uws-undici.ts). */
+  floor: Worker<{ port: number }>;
   nginx: NginxProxy | null;
   nginxNote: string | null;
   log(msg: string): void;

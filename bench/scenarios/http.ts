@@ -189,6 +189,14 @@ function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
       cpuPids: [bench.httpProxy.pid],
       injects: false,
     },
+    {
+      name: 'uWS+undici floor',
+      port: bench.floor.ready.port,
+      path: '/',
+      headers: { host: `127.0.0.1:${bench.floor.ready.port}` },
+      cpuPids: [bench.floor.pid],
+      injects: false,
+    },
   ];
   if (bench.nginx) {
     targets.push({

@@ -3,6 +3,7 @@
 // Every run uses fresh processes started with --expose-gc; figures are taken after full GCs.
 
 import { resolve } from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags.js';
 import type { Bench } from '../lib/context.js';
 import { createSession, gatewayHost, redeemLink } from '../lib/gateway-session.js';
 import { httpRequest, pool } from '../lib/http.js';
@@ -37,7 +38,7 @@ async function oneRun(bench: Bench): Promise<MemoryRun> {
   const { memorySessions: sessions, memoryParticipants: participants } = bench.settings;
   const gateway = await startWorker<{ port: number; url: string }>('gateway-memory', resolve(bench.childrenDir, 'gateway.js'), {
     args: { origin: bench.originUrl, maxSessions: sessions + 10, maxParticipants: participants + 10 },
-    execArgv: GC_ARGS,
+    execArgv: [...GATEWAY_NODE_FLAGS, ...GC_ARGS],
   });
   const followers: Worker[] = [];
   try {

@@ -5,6 +5,7 @@
 
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags.js';
 import { mutationMessage, snapshotMessage } from '../lib/content.js';
 import type { Bench } from '../lib/context.js';
 import { type GatewayAddr, type Participant, redeemLink, sessionWithHost } from '../lib/gateway-session.js';
@@ -33,7 +34,7 @@ async function startSetups(bench: Bench, stack: { stop(): Promise<void> }[]): Pr
   const maxParticipants = Math.max(...bench.settings.hubFollowers) + 20;
   const base = { origin: bench.originUrl, maxSessions: 100, maxParticipants };
   const gateway = async (name: string, args: Record<string, unknown>): Promise<GatewayWorker> => {
-    const w = await startWorker<GatewayAddr>(name, script, { args: { ...base, ...args } });
+    const w = await startWorker<GatewayAddr>(name, script, { args: { ...base, ...args }, execArgv: [...GATEWAY_NODE_FLAGS] });
     stack.push(w);
     return w;
   };

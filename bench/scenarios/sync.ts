@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags.js';
 import { CHROMIUM_FLAGS as TEST_CHROMIUM_FLAGS } from '../../test/helpers/chromium-flags.js';
 import type { Bench } from '../lib/context.js';
 import { createSession, type Participant, redeemLink } from '../lib/gateway-session.js';
@@ -457,6 +458,7 @@ export async function sync(bench: Bench): Promise<ScenarioTable[]> {
     cleanups.push({ what: 'sync origin', fn: () => new Promise((r) => origin.close(() => r(null))) });
     const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
     const gateway = await startWorker<{ port: number; url: string }>('gateway-sync', resolve(bench.childrenDir, 'gateway.js'), {
+      execArgv: [...GATEWAY_NODE_FLAGS],
       args: { origin: originUrl, maxSessions: 100, maxParticipants: maxWs + 20 },
     });
     cleanups.push({ what: 'gateway-sync', fn: () => gateway.stop() });
