@@ -3,7 +3,7 @@
 // head before the origin has finished), bodiless answers stay bodiless, and a client that goes
 // away mid-page closes the upstream response.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
@@ -25,8 +25,22 @@ const BIG = Buffer.from(
 /** A 6 MB stylesheet with one absolute URL at its start: checked whole (integrity), rewritten, and sent in pieces far larger than a socket buffer. */
 const HUGE_CSS = (o: string) => Buffer.from(`a{background:url(${o}/bg.png)}\n${'b{color:red}\n'.repeat(500_000)}`);
 
+/** A gzip page that breaks half-way (bytes flipped in its middle), large enough that the origin is still sending when the gateway's gunzip fails. */
+const BROKEN_GZIP = (() => {
+  const gz = gzipSync(Buffer.from(`<!DOCTYPE html><html><head></head><body>${randomBytes(3 * 1024 * 1024).toString('base64')}</body></html>`));
+  for (let i = gz.length >> 1; i < (gz.length >> 1) + 64; i++) gz[i] = gz[i]! ^ 0xff;
+  return gz;
+})();
+let brokenClosed: Promise<void> = Promise.resolve();
+
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const page = Buffer.from(PAGE(originUrl));
+  if (req.url === '/broken.gz') {
+    brokenClosed = new Promise((resolve) => res.on('close', () => resolve()));
+    res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': BROKEN_GZIP.length });
+    res.end(BROKEN_GZIP);
+    return;
+  }
   if (req.url === '/huge.css') {
     const css = HUGE_CSS(originUrl);
     res.writeHead(200, { 'content-type': 'text/css', 'content-length': css.length });
@@ -227,6 +241,27 @@ describe('rewritten bodies', () => {
     expect(Number(res.headers['content-length'])).toBe(expected.length);
     expect(body.length).toBe(expected.length);
     expect(body.equals(expected)).toBe(true);
+  });
+
+  it('ends a gzip page that breaks half-way (the client sees it cut short) and lets go of the upstream response', async () => {
+    const outcome = await Promise.race([
+      (async () => {
+        try {
+          const res = await get('/broken.gz');
+          return res.status === 200 ? 'complete' : `status ${res.status}`;
+        } catch {
+          return 'cut short';
+        }
+      })(),
+      new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 10_000)),
+    ]);
+    // The head went out before the break: the body ends without its last chunk.
+    expect(outcome).toBe('cut short');
+    await expect(Promise.race([brokenClosed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 5000))])).resolves.toBe(
+      'closed',
+    );
+    // The gateway goes on serving.
+    expectRewritten((await get('/whole')).text);
   });
 
   it('closes the upstream response when the client goes away mid-page', async () => {
