@@ -3,6 +3,7 @@
 /** Stable error codes; clients and tests match on these, never on messages. */
 export type ErrorCode =
   | 'BAD_REQUEST'
+  | 'METHOD_NOT_ALLOWED'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'

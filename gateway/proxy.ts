@@ -23,7 +23,7 @@ import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
-import { type ChunkRewriter, decodedBody, decoderFor, sendRewritten } from './rewritten-body.js';
+import { type ChunkRewriter, decodedBody, decoderFor, isDecodingError, sendRewritten } from './rewritten-body.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
@@ -296,6 +296,8 @@ export async function proxyRequest(
   Object.assign(exchange.annotations, { participantId: participant?.id, role: participant?.role, origin: target.origin });
   checkAllowed(gw, target);
 
+  // undici would take any answer to CONNECT for a tunnel: the gateway proxies no tunnels.
+  if (request.method === 'CONNECT') throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'CONNECT is not proxied.');
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   // Without a participant (a CORS preflight) the jar is neither read nor written.
   const jarVersion = session.jar.version;
@@ -318,130 +320,161 @@ export async function proxyRequest(
     throw failure;
   }
 
-  const raw = upstream.headers;
-  const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real), sessionCorsOrigin(gw, session, request.headers.origin));
-  if (mapped.setCookies.length > 0 && participant) {
-    const { refused } = await session.jar.store(mapped.setCookies, target);
-    if (refused > 0) {
-      gw.log.debug('cookies refused by jar', { sessionId: session.id, participantId: participant.id, role: participant.role, origin: target.origin, refused });
-    }
-  }
-  if (participant) await applyClearSiteData(session, mapped.headers, target);
-  const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
-  session.touch();
-  // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
-  const upstreamSeconds = (performance.now() - started) / 1000;
-  exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
-
-  const encoding = String(raw['content-encoding'] ?? '');
-  const rewritten = contentKind(raw, request, upstream.statusCode);
-  const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
-  const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
-  exchange.annotations.kind = kind;
-  gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
-  let checked: Buffer | null = null;
-  if (integrity !== null && request.method !== 'HEAD' && upstream.statusCode >= 200 && upstream.statusCode < 300) {
-    const plain = decoderFor(encoding);
-    checked = await readChecked(plain === 'unsupported' ? null : plain ? decodedBody(upstream.body, plain) : upstream.body, integrity).catch((err: unknown) => {
-      upstream.body.destroy();
-      const what = rewritten === 'script' || rewritten === 'worker' ? 'script' : 'stylesheet';
-      gw.log.warn(`${what} refused: integrity`, { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
-      throw err;
-    });
-    if (kind === 'script') {
-      const out = checkedScript(checked, mapped.headers, scriptRewrite(gw, session, request, raw, target));
-      exchange.sendComplete(upstream.statusCode, out.headers, out.body);
-      return;
-    }
-    if (kind !== 'css' && kind !== 'worker') {
-      const headers = mapped.headers.filter(([name]) => !['content-encoding', 'content-length', 'content-md5', 'digest'].includes(name));
-      exchange.sendComplete(upstream.statusCode, headers, checked);
-      return;
-    }
-  }
-  if (kind === 'script') {
-    const started = performance.now();
-    const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
-    const rewrite = scriptRewrite(gw, session, request, raw, target);
-    const sent = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, Number.isFinite(length) ? length : null, rewrite);
-    exchange.annotations.script = sent.outcome;
-    exchange.annotations.scriptStreamed = sent.streamed;
-    exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
-    return;
-  }
-  if (decoder === 'unsupported' || request.method === 'HEAD') {
-    const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
-    await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
-    return;
-  }
-
-  const headersOut = changedBodyHeaders(mapped.headers);
-  // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
-  const mapUrl = (url: string) => markupUrl(gw, session, target, url);
-  const onStreamError = (err: Error | null) => {
-    if (err && !exchange.finished) {
-      const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
-      gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
-    }
-  };
-  let source: AsyncIterable<Buffer> = checked ? Readable.from([checked]) : decoder ? decodedBody(upstream.body, decoder) : upstream.body;
-  if (kind === 'worker') {
-    const settings = { origin: target.origin, origins: proxiedOriginTable(gw, session), enter: participant ? notEnteredOrigins(gw, session, participant) : [] };
-    // Module workers' imports are requested as workers too: their imports are mapped here.
-    const script = await rewrittenScriptStream(source, scriptRewrite(gw, session, request, raw, target));
-    const out = (pipeline as (...streams: unknown[]) => Readable)(script, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
-    await exchange.sendStream(upstream.statusCode, headersOut, out, null);
-    return;
-  }
-  let charset = charsetOf(raw);
-  if (charset === undefined) {
-    // No charset in the header: the body's BOM or its own declaration, as the browser would find them.
-    const sniffed = await sniffCharset(source, kind === 'css' ? 'css' : 'html');
-    source = sniffed.body;
-    charset = sniffed.charset ?? undefined;
-    if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
-  }
-  // UTF-16 and ISO-2022-JP (the rewriters read ASCII-compatible, stateless bytes): the page or
-  // stylesheet goes on as UTF-8.
-  const transcoded = isTranscoded(charset);
-  const formCharset = transcoded && kind === 'html' && encodingForLabel(charset!) === 'iso-2022-jp' ? 'ISO-2022-JP' : undefined;
-  if (transcoded) {
-    source = utf8From(source, charset!);
-    charset = 'utf-8';
-    setCharset(headersOut, 'utf-8');
-  }
-  const site = kind === 'html' ? siteFor(gw.sites, target) : undefined;
-  const rewriter: ChunkRewriter =
-    kind === 'css'
-      ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
-      : new HtmlRewriter({
-          mapUrl,
-          charset,
-          relativeUrlsStay: true,
-          scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
-          // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the
-          // runtime's connections too), with the response's nonce, which the inline scripts the
-          // gateway rewrites after it carry (so the page can read that nonce in the meta's content).
-          metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
-          snippet: withModuleMaps(mapped.markedModules, nonce, {
-            nonce,
-            // The session's origin `label` is target's origin: the site's settings, found once.
-            mask: site?.mask ?? [],
-            ...(await scriptCookiesOf(session, target, jar)),
-            origin: target.origin,
-            origins: proxiedOriginTable(gw, session),
-            enter: participant ? notEnteredOrigins(gw, session, participant) : [],
-            hostOnly: site?.hostOnly ?? [],
-            hostOnlyUrls: site?.hostOnlyUrls ?? [],
-            formCharset,
-          }),
+  // From here the response's body is ours: whatever fails before it was read lets go of it (a
+  // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).
+  try {
+    const raw = upstream.headers;
+    const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real), sessionCorsOrigin(gw, session, request.headers.origin));
+    if (mapped.setCookies.length > 0 && participant) {
+      const { refused } = await session.jar.store(mapped.setCookies, target);
+      if (refused > 0) {
+        gw.log.debug('cookies refused by jar', {
+          sessionId: session.id,
+          participantId: participant.id,
+          role: participant.role,
+          origin: target.origin,
+          refused,
         });
-  const length = checked ? checked.length : decoder === null && !transcoded && raw['content-length'] !== undefined ? Number(raw['content-length']) : Number.NaN;
-  await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
-    onDone: (seconds) => {
-      exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
-      gw.metrics?.htmlRewritten(seconds);
-    },
-    onError: (err) => onStreamError(err),
-  });
+      }
+    }
+    if (participant) await applyClearSiteData(session, mapped.headers, target);
+    const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
+    session.touch();
+    // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
+    const upstreamSeconds = (performance.now() - started) / 1000;
+    exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);
+
+    const encoding = String(raw['content-encoding'] ?? '');
+    const rewritten = contentKind(raw, request, upstream.statusCode);
+    const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
+    const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
+    exchange.annotations.kind = kind;
+    gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
+    let checked: Buffer | null = null;
+    if (integrity !== null && request.method !== 'HEAD' && upstream.statusCode >= 200 && upstream.statusCode < 300) {
+      const plain = decoderFor(encoding);
+      checked = await readChecked(plain === 'unsupported' ? null : plain ? decodedBody(upstream.body, plain) : upstream.body, integrity).catch(
+        (err: unknown) => {
+          upstream.body.destroy();
+          const what = rewritten === 'script' || rewritten === 'worker' ? 'script' : 'stylesheet';
+          gw.log.warn(`${what} refused: integrity`, { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
+          throw err;
+        },
+      );
+      if (kind === 'script') {
+        const out = checkedScript(checked, mapped.headers, scriptRewrite(gw, session, request, raw, target));
+        exchange.sendComplete(upstream.statusCode, out.headers, out.body);
+        return;
+      }
+      if (kind !== 'css' && kind !== 'worker') {
+        const headers = mapped.headers.filter(([name]) => !['content-encoding', 'content-length', 'content-md5', 'digest'].includes(name));
+        exchange.sendComplete(upstream.statusCode, headers, checked);
+        return;
+      }
+    }
+    if (kind === 'script') {
+      const started = performance.now();
+      const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
+      const rewrite = scriptRewrite(gw, session, request, raw, target);
+      const sent = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, Number.isFinite(length) ? length : null, rewrite);
+      exchange.annotations.script = sent.outcome;
+      exchange.annotations.scriptStreamed = sent.streamed;
+      exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
+      return;
+    }
+    if (decoder === 'unsupported' || request.method === 'HEAD') {
+      const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
+      await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
+      return;
+    }
+
+    const headersOut = changedBodyHeaders(mapped.headers);
+    // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
+    const mapUrl = (url: string) => markupUrl(gw, session, target, url);
+    const onStreamError = (err: Error | null) => {
+      if (err && !exchange.finished) {
+        const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };
+        gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
+      }
+    };
+    let source: AsyncIterable<Buffer> = checked ? Readable.from([checked]) : decoder ? decodedBody(upstream.body, decoder) : upstream.body;
+    if (kind === 'worker') {
+      const settings = {
+        origin: target.origin,
+        origins: proxiedOriginTable(gw, session),
+        enter: participant ? notEnteredOrigins(gw, session, participant) : [],
+      };
+      // Module workers' imports are requested as workers too: their imports are mapped here.
+      const script = await rewrittenScriptStream(source, scriptRewrite(gw, session, request, raw, target));
+      const out = (pipeline as (...streams: unknown[]) => Readable)(script, new WorkerPreludeStream(gw.workerBundle, settings), onStreamError);
+      await exchange.sendStream(upstream.statusCode, headersOut, out, null);
+      return;
+    }
+    let charset = charsetOf(raw);
+    if (charset === undefined) {
+      // No charset in the header: the body's BOM or its own declaration, as the browser would find them.
+      const sniffed = await sniffCharset(source, kind === 'css' ? 'css' : 'html');
+      source = sniffed.body;
+      charset = sniffed.charset ?? undefined;
+      if (sniffed.source === 'declaration') withCharset(headersOut, sniffed.charset);
+    }
+    // UTF-16 and ISO-2022-JP (the rewriters read ASCII-compatible, stateless bytes): the page or
+    // stylesheet goes on as UTF-8.
+    const transcoded = isTranscoded(charset);
+    const formCharset = transcoded && kind === 'html' && encodingForLabel(charset!) === 'iso-2022-jp' ? 'ISO-2022-JP' : undefined;
+    if (transcoded) {
+      source = utf8From(source, charset!);
+      charset = 'utf-8';
+      setCharset(headersOut, 'utf-8');
+    }
+    const site = kind === 'html' ? siteFor(gw.sites, target) : undefined;
+    const rewriter: ChunkRewriter =
+      kind === 'css'
+        ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
+        : new HtmlRewriter({
+            mapUrl,
+            charset,
+            relativeUrlsStay: true,
+            scripts: { inlineScripts, nonce, baseUrl: `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}${requestTarget}` },
+            // A policy in <meta http-equiv>: mapped as the header's (it rules what follows it: the
+            // runtime's connections too), with the response's nonce, which the inline scripts the
+            // gateway rewrites after it carry (so the page can read that nonce in the meta's content).
+            metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
+            snippet: withModuleMaps(mapped.markedModules, nonce, {
+              nonce,
+              // The session's origin `label` is target's origin: the site's settings, found once.
+              mask: site?.mask ?? [],
+              ...(await scriptCookiesOf(session, target, jar)),
+              origin: target.origin,
+              origins: proxiedOriginTable(gw, session),
+              enter: participant ? notEnteredOrigins(gw, session, participant) : [],
+              hostOnly: site?.hostOnly ?? [],
+              hostOnlyUrls: site?.hostOnlyUrls ?? [],
+              formCharset,
+            }),
+          });
+    const length = checked
+      ? checked.length
+      : decoder === null && !transcoded && raw['content-length'] !== undefined
+        ? Number(raw['content-length'])
+        : Number.NaN;
+    await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
+      onDone: (seconds) => {
+        exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
+        gw.metrics?.htmlRewritten(seconds);
+      },
+      onError: (err) => onStreamError(err),
+    });
+  } catch (err) {
+    upstream.body.destroy();
+    if (isDecodingError(err)) {
+      throw new GatewayError(
+        'UPSTREAM_FAILED',
+        502,
+        `${target.origin} sent a body that could not be decoded (content encoding ${String(upstream.headers['content-encoding'] ?? 'none')}).`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }

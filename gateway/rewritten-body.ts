@@ -32,9 +32,24 @@ export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'u
   }
 }
 
-/** `body` through `decoder`; a failure of either fails the iteration (and stopping it early closes both). */
+/**
+ * `body` through `decoder`; a failure of either fails the iteration (and stopping it early closes
+ * both). A source that is not a stream (an UpstreamBody) is destroyed as soon as the pipeline
+ * fails: pipeline would only close it when its next chunk came, which a stalled origin never sends.
+ */
 export function decodedBody(body: AsyncIterable<Buffer>, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
-  return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, () => {});
+  // Marked before anyone reading the decoded body sees it (isDecodingError).
+  decoder.once('error', (err: Error) => Object.assign(err, { [DECODING]: true }));
+  return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, (err: Error | null) => {
+    if (err) (body as { destroy?: () => void }).destroy?.();
+  });
+}
+
+const DECODING = Symbol('decoding failed');
+
+/** Whether `err` is a decompressor's: the site's gzip, deflate or br body could not be decoded. */
+export function isDecodingError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && DECODING in err;
 }
 
 /** What sendRewritten reports: the time spent in the rewriter once the body ended, or a failure of the body or the rewriter. */

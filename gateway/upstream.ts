@@ -145,6 +145,7 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
  * client went away, the request is aborted (its body, if it started, fails with ClientGoneError).
  */
 export function sendUpstream(agent: Agent, request: UpstreamRequest, client: AbortSource): Promise<UpstreamResponse> {
+  if (request.method.toUpperCase() === 'CONNECT') return Promise.reject(new Error('CONNECT is not sent upstream'));
   return new Promise<UpstreamResponse>((resolve, reject) => {
     const body = new UpstreamBody();
     let started = false;
@@ -161,9 +162,17 @@ export function sendUpstream(agent: Agent, request: UpstreamRequest, client: Abo
         if (gone) c.abort(new ClientGoneError());
       },
       onResponseStart(_c, statusCode, headers) {
-        // 1xx answers other than an upgrade are not handed on by undici.
+        // An interim answer (100 Continue, 102 Processing, 103 Early Hints) comes before the
+        // final one, whose head (and Set-Cookie) is the one that counts: it is not passed on.
+        if (statusCode < 200) return;
         started = true;
         resolve({ statusCode, headers: headers as RawHeaders, body });
+      },
+      onRequestUpgrade(_c, _statusCode, _headers, socket) {
+        // undici takes any answer to CONNECT (or to an Upgrade request) for an upgrade; the
+        // gateway sends neither (proxyRequest refuses CONNECT), so the socket is closed.
+        socket.destroy();
+        reject(new Error('the site answered with a protocol upgrade the gateway did not ask for'));
       },
       onResponseData(_c, chunk) {
         body.push(chunk);

@@ -32,9 +32,17 @@ const BROKEN_GZIP = (() => {
   return gz;
 })();
 let brokenClosed: Promise<void> = Promise.resolve();
+let stalledClosed: Promise<void> = Promise.resolve();
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const page = Buffer.from(PAGE(originUrl));
+  if (req.url === '/stalled.gz') {
+    // Not gzip from its first bytes, then nothing more (the origin stalls with the rest owed).
+    stalledClosed = new Promise((resolve) => res.on('close', () => resolve()));
+    res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': 100_000 });
+    res.write(Buffer.from('this is not gzip at all'));
+    return;
+  }
   if (req.url === '/broken.gz') {
     brokenClosed = new Promise((resolve) => res.on('close', () => resolve()));
     res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': BROKEN_GZIP.length });
@@ -262,6 +270,15 @@ describe('rewritten bodies', () => {
     );
     // The gateway goes on serving.
     expectRewritten((await get('/whole')).text);
+  });
+
+  it('answers a page whose gzip is broken from its first bytes at once and lets go of the stalled upstream response', async () => {
+    const res = await get('/stalled.gz');
+    expect(res.status).toBe(502);
+    // Let go at once, not when the origin's body times out (60 s).
+    await expect(Promise.race([stalledClosed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 3000))])).resolves.toBe(
+      'closed',
+    );
   });
 
   it('closes the upstream response when the client goes away mid-page', async () => {

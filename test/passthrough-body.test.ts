@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
@@ -60,6 +61,12 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end();
       return;
+    case '/early-hints':
+      // An interim answer first: the gateway passes on the final one (its status, headers and body).
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'after=hints; Path=/', 'x-final': 'yes' });
+      res.end('final answer');
+      return;
     default:
       res.writeHead(404).end();
   }
@@ -83,7 +90,44 @@ function open(path: string, signal?: AbortSignal) {
   });
 }
 
+/** One raw HTTP/1.1 request to the gateway (methods undici will not send); the answer's status line. */
+function rawStatusLine(method: string, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(t.gateway.port, '127.0.0.1', () => {
+      socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${new URL(host.proxiedOrigin).host}\r\nCookie: ${host.cookie}\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      const end = text.indexOf('\r\n');
+      if (end !== -1) {
+        socket.destroy();
+        resolve(text.slice(0, end));
+      }
+    });
+    socket.on('error', reject);
+    setTimeout(() => {
+      socket.destroy();
+      resolve('no answer');
+    }, 5000);
+  });
+}
+
 describe('streamed bodies the gateway passes through', () => {
+  it('passes on the final answer after an interim 103 Early Hints', async () => {
+    const res = await open('/early-hints');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-final']).toBe('yes');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(await res.body.text()).toBe('final answer');
+  });
+
+  it('answers CONNECT with 405 at once instead of opening a tunnel', async () => {
+    expect(await rawStatusLine('CONNECT', '/x')).toMatch(/^HTTP\/1\.1 405 /);
+    // The gateway goes on serving.
+    expect((await open('/api/items')).statusCode).toBe(200);
+  });
+
   it('sends a small answer without a Content-Length whole and chunked', async () => {
     const res = await open('/api/items');
     expect(res.statusCode).toBe(200);

@@ -48,7 +48,11 @@ beforeAll(async () => {
     if (req.url?.startsWith('/big')) streamBody(req, res, 8 * MB, null);
     else if (req.url?.startsWith('/cut')) streamBody(req, res, 2 * MB, 512 * 1024);
     else if (req.url?.startsWith('/slow')) setTimeout(() => res.end('late'), 300);
-    else {
+    else if (req.url?.startsWith('/hints')) {
+      res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+      res.writeHead(201, { 'x-final': '1' });
+      res.end('done');
+    } else {
       ports.set(req.url ?? '', req.socket.remotePort ?? 0);
       res.end('ok');
     }
@@ -118,6 +122,19 @@ describe('sendUpstream', () => {
     await expect(pending).rejects.toBeInstanceOf(ClientGoneError);
     // Already gone when the request is made: aborted before anything is sent.
     await expect(get('/slow', { aborted: true, onAbort: (fn) => fn() })).rejects.toBeInstanceOf(ClientGoneError);
+  });
+
+  it('resolves with the final answer, not an interim 103', async () => {
+    const res = await get('/hints');
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['x-final']).toBe('1');
+    let text = '';
+    for await (const chunk of res.body) text += chunk.toString();
+    expect(text).toBe('done');
+  });
+
+  it('refuses to send CONNECT (undici would take any answer for a tunnel)', async () => {
+    await expect(sendUpstream(agent, { origin, path: '/x', method: 'CONNECT', headers: {}, body: null }, neverGone)).rejects.toThrow(/CONNECT/);
   });
 
   it('keeps the connection for the next request once a body was read to its end', async () => {
