@@ -152,8 +152,9 @@ export class UrlMapper {
 export function withPathOf(origin: string, pathname: string, search = '', hash = ''): URL {
   const url = new URL(origin);
   url.pathname = pathname;
-  url.search = search;
-  url.hash = hash;
+  // An origin has no query or fragment: each setter re-serializes the URL, so only what is there is set.
+  if (search !== '') url.search = search;
+  if (hash !== '') url.hash = hash;
   return url;
 }
 
