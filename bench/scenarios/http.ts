@@ -162,17 +162,15 @@ function rowsOf(summaries: Summary[]): string[][] {
   ]);
 }
 
-/** Origin direct, the gateway, http-proxy and nginx (when available), as load targets. */
+/** A target that passes the page through unchanged, on 127.0.0.1:`port`. */
+function plainTarget(name: string, port: number, pid: number): Target {
+  return { name, port, path: '/', headers: { host: `127.0.0.1:${port}` }, cpuPids: [pid], injects: false };
+}
+
+/** Origin direct, the gateway, http-proxy, the uWS+undici floor and nginx (when available), as load targets. */
 function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
   const targets: Target[] = [
-    {
-      name: 'origin direct',
-      port: bench.origin.ready.port,
-      path: '/',
-      headers: { host: `127.0.0.1:${bench.origin.ready.port}` },
-      cpuPids: [bench.origin.pid],
-      injects: false,
-    },
+    plainTarget('origin direct', bench.origin.ready.port, bench.origin.pid),
     {
       name: 'gateway',
       port: bench.gateway.ready.port,
@@ -181,33 +179,10 @@ function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
       cpuPids: [bench.gateway.pid],
       injects: true,
     },
-    {
-      name: 'http-proxy',
-      port: bench.httpProxy.ready.port,
-      path: '/',
-      headers: { host: `127.0.0.1:${bench.httpProxy.ready.port}` },
-      cpuPids: [bench.httpProxy.pid],
-      injects: false,
-    },
-    {
-      name: 'uWS+undici floor',
-      port: bench.floor.ready.port,
-      path: '/',
-      headers: { host: `127.0.0.1:${bench.floor.ready.port}` },
-      cpuPids: [bench.floor.pid],
-      injects: false,
-    },
+    plainTarget('http-proxy', bench.httpProxy.ready.port, bench.httpProxy.pid),
+    plainTarget('uWS+undici floor', bench.floor.ready.port, bench.floor.pid),
   ];
-  if (bench.nginx) {
-    targets.push({
-      name: 'nginx',
-      port: bench.nginx.port,
-      path: '/',
-      headers: { host: `127.0.0.1:${bench.nginx.port}` },
-      cpuPids: [bench.nginx.pid],
-      injects: false,
-    });
-  }
+  if (bench.nginx) targets.push(plainTarget('nginx', bench.nginx.port, bench.nginx.pid));
   return { targets, baseline: bench.nginx ? 'nginx' : 'http-proxy' };
 }
 
