@@ -289,6 +289,45 @@ function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessa
   return wrap;
 }
 
+/**
+ * Code made from strings at run time is script too: `Function(...)`, `new Function(...)` and the
+ * async, generator and async generator function constructors (reached through a function's
+ * `constructor`) get their body's references to the top window wrapped, as string timers do.
+ * `Function` and each prototype's `constructor` are replaced by one wrapper, so that
+ * `f.constructor === Function` and `instanceof` hold. A direct `eval` cannot be wrapped (a replaced
+ * `eval` is an indirect one, run in the global scope): it is left as it is.
+ */
+function wrapFunctionConstructors(): void {
+  const prototypes = [
+    Function.prototype,
+    Object.getPrototypeOf(async () => {}),
+    Object.getPrototypeOf(function* () {}),
+    Object.getPrototypeOf(async function* () {}),
+  ] as { constructor: new (...args: string[]) => unknown }[];
+  for (const proto of prototypes) {
+    const native = proto.constructor;
+    if ((native as unknown as Record<symbol, boolean>)[WRAPPED_CONSTRUCTOR]) continue;
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      const last = args.length - 1;
+      if (last >= 0) {
+        const body = String(args[last]);
+        args[last] = scriptWithTopReferences(body) ?? body;
+      }
+      return Reflect.construct(native, args, new.target ?? native);
+    };
+    Object.defineProperties(wrapper, {
+      name: { value: native.name },
+      length: { value: native.length },
+      prototype: { value: proto, writable: false, enumerable: false, configurable: false },
+      [WRAPPED_CONSTRUCTOR]: { value: true },
+    });
+    Object.defineProperty(proto, 'constructor', { value: wrapper, writable: true, enumerable: false, configurable: true });
+    if ((proto as unknown) === Function.prototype) (window as unknown as { Function: unknown }).Function = wrapper;
+  }
+}
+
+const WRAPPED_CONSTRUCTOR = Symbol('cobrowse wrapped constructor');
+
 /** Installs the runtime in this window. */
 export function installUrlRuntime(runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
@@ -321,6 +360,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
       return timer.call(this, typeof handler === 'string' ? (scriptWithTopReferences(handler) ?? handler) : handler, ...rest);
     };
   }
+  wrapFunctionConstructors();
   const windowOpen = window.open;
   window.open = function (this: Window, url?: string | URL, ...rest: unknown[]) {
     const target = url === undefined || url === '' ? url : runtime.mapFrame(String(url));

@@ -112,6 +112,14 @@ describe('a cross-origin frame and the top window', () => {
       "var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { setTimeout('top.location = \"' + u + '\"', 0); }; document.body.append(b)",
     ],
     [
+      'a function made with new Function',
+      "var f = new Function('u', 'top.location = u'); var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { f(u); }; document.body.append(b)",
+    ],
+    [
+      'an async function made through a function’s constructor',
+      "var AsyncFunction = (async function () {}).constructor; var f = AsyncFunction('u', 'await null; top.location.href = u'); var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { f(u); }; document.body.append(b)",
+    ],
+    [
       'an inline script element it makes (text, appendChild)',
       "var s = document.createElement('script'); s.text = 'window.go2 = function () { top.location = \"' + u + '\"; };'; document.head.appendChild(s); var b = document.createElement('button'); b.id = 'go'; b.textContent = 'go'; b.onclick = function () { window.go2(); }; document.body.append(b)",
     ],
@@ -124,6 +132,52 @@ describe('a cross-origin frame and the top window', () => {
     try {
       await frame?.evaluate(([source, u]) => new Function('u', source as string)(u), [code, `${suite.sites.a}/landed`]);
       await expectTopLanded(page, escaped, () => frame?.click('#go'));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('Function keeps its identities: constructor, instanceof, name, subclasses, and a body it cannot lex runs as written', async () => {
+    const { context, frame } = await topWithFrame('');
+    try {
+      const facts = await frame?.evaluate(() => {
+        const f = new Function('a', 'b', 'return a + b');
+        class Adder extends Function {
+          constructor() {
+            super('x', 'return x + 1');
+          }
+        }
+        const adder = new Adder() as unknown as (x: number) => number;
+        const gen = Object.getPrototypeOf(function* () {}).constructor;
+        return {
+          sum: f(2, 3),
+          plain: Function('return 7')(),
+          sameConstructor: f.constructor === Function && (() => {}).constructor === Function && Function.prototype.constructor === Function,
+          isFunction: f instanceof Function,
+          name: Function.name,
+          subclass: adder instanceof Adder && adder(1) === 2,
+          generator: [...gen('yield 1; yield 2')()].join(','),
+          // Not lexable (an unterminated template): passed on as written, so the engine reports the error.
+          unlexable: (() => {
+            try {
+              new Function('return `x');
+              return 'compiled';
+            } catch (e) {
+              return (e as Error).name;
+            }
+          })(),
+        };
+      });
+      expect(facts).toEqual({
+        sum: 5,
+        plain: 7,
+        sameConstructor: true,
+        isFunction: true,
+        name: 'Function',
+        subclass: true,
+        generator: '1,2',
+        unlexable: 'SyntaxError',
+      });
     } finally {
       await context.close();
     }
