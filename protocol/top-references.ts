@@ -18,8 +18,9 @@
 // es-module-lexer decides). Whatever it cannot read (an unterminated literal, a line break in a
 // regular expression) leaves the script unchanged. Not seen: references through an alias
 // (`var t = top; t.location = ...`), computed property names (`top[k]`), comments between the
-// words, and code that eval and new Function run (string timers, event handlers, javascript:
-// URLs and inline script elements made by script are wrapped by the runtime, see inject/). The gateway's scripts are latin1-held bytes
+// words, and code that a direct eval runs (string timers, functions made from strings, event
+// handlers, javascript: URLs and inline script elements made by script are wrapped by the
+// runtime, see inject/). The gateway's scripts are latin1-held bytes
 // (gateway/rewrite/js-imports.ts); the page runtime's are strings: the lexer reads both (anything
 // past ASCII is part of a name).
 
