@@ -34,18 +34,20 @@ const MAX_CACHED_VIEWS = 256;
  */
 export class CountingMemoryStore extends MemoryCookieStore {
   changes = 0;
+}
 
-  constructor() {
-    super();
-    // Each method that changes the store counts first (the overloads of tough-cookie's types make overrides unwieldy).
-    for (const name of ['putCookie', 'updateCookie', 'removeCookie', 'removeCookies', 'removeAllCookies'] as const) {
-      const original = this[name] as (...args: unknown[]) => unknown;
-      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-        this.changes++;
-        return original.apply(this, args);
-      };
-    }
-  }
+// Each method that changes the store counts first, on the prototype (no closures per session's
+// store; the overloads of tough-cookie's types make overrides unwieldy).
+for (const name of ['putCookie', 'updateCookie', 'removeCookie', 'removeCookies', 'removeAllCookies'] as const) {
+  const original = MemoryCookieStore.prototype[name] as (...args: unknown[]) => unknown;
+  Object.defineProperty(CountingMemoryStore.prototype, name, {
+    value: function (this: CountingMemoryStore, ...args: unknown[]) {
+      this.changes++;
+      return original.apply(this, args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** The cookies one session has collected from the sites it browses. */
@@ -53,8 +55,8 @@ export class SessionCookieJar {
   private readonly jar: CookieJar;
   /** The store when it counts its changes (memory), else null (a shared store: every lookup reads it). */
   private readonly counting: CountingMemoryStore | null;
-  /** Views by scheme, host and path: valid while the store's count is `version` and before `until` (a cookie's expiry). */
-  private readonly views = new Map<string, { view: JarView; version: number; until: number }>();
+  /** Views by scheme, host and path: valid while the store's count is `version` and before `until` (a cookie's expiry). Made on first use. */
+  private views: Map<string, { view: JarView; version: number; until: number }> | null = null;
 
   /**
    * `store` is the tough-cookie Store the jar keeps its cookies in (memory by default; the
@@ -124,7 +126,7 @@ export class SessionCookieJar {
   /** The Cookie header of a request to `url` and document.cookie of a page there, read from the store once (both in RFC 6265's order: longer paths, then older cookies, first, as browsers list them). */
   async lookup(url: URL): Promise<JarView> {
     const key = this.counting ? `${url.protocol}//${url.host}${url.pathname}` : '';
-    const cached = this.counting ? this.views.get(key) : undefined;
+    const cached = this.views?.get(key);
     if (cached && cached.version === this.counting?.changes && Date.now() < cached.until) return cached.view;
     // Counted before the read: a change during it (or an expired cookie it removes) makes the view stale at once.
     const version = this.version;
@@ -145,6 +147,7 @@ export class SessionCookieJar {
     }
     const view: JarView = { header: header.join('; '), script: { cookies: script.join('; '), expires: scriptExpires } };
     if (this.counting) {
+      this.views ??= new Map();
       if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
       this.views.set(key, { view, version, until: expires ?? Number.POSITIVE_INFINITY });
     }
