@@ -4,7 +4,7 @@
 // the chunk where nothing changed) go straight to the client; a page that arrives in one chunk
 // leaves in one cork, its pieces written back to back (never copied into one buffer).
 
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
 
@@ -38,9 +38,31 @@ export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'u
  * fails: pipeline would only close it when its next chunk came, which a stalled origin never sends.
  */
 export function decodedBody(body: AsyncIterable<Buffer>, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
-  // Marked before anyone reading the decoded body sees it (isDecodingError).
-  decoder.once('error', (err: Error) => Object.assign(err, { [DECODING]: true }));
-  return (pipeline as (...streams: unknown[]) => Readable)(body, decoder, (err: Error | null) => {
+  // The decoder is destroyed with the source's error too (a reset upstream, the client gone): only
+  // an error the source did not raise is the decoder's. Marked before anyone reading the decoded
+  // body sees it (isDecodingError).
+  const fromSource = new WeakSet<object>();
+  const noteSource = (err: unknown) => {
+    if (typeof err === 'object' && err !== null) fromSource.add(err);
+  };
+  // A stream source stays one (pipeline destroys it at once when the decoder fails); another
+  // iterable is read through a generator that notes its failures.
+  let source: AsyncIterable<Buffer> = body;
+  if (body instanceof Readable) body.once('error', noteSource);
+  else {
+    source = (async function* () {
+      try {
+        yield* body;
+      } catch (err) {
+        noteSource(err);
+        throw err;
+      }
+    })();
+  }
+  decoder.once('error', (err: Error) => {
+    if (!fromSource.has(err)) Object.assign(err, { [DECODING]: true });
+  });
+  return (pipeline as (...streams: unknown[]) => Readable)(source, decoder, (err: Error | null) => {
     if (err) (body as { destroy?: () => void }).destroy?.();
   });
 }

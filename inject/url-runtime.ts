@@ -304,17 +304,21 @@ function wrapFunctionConstructors(): void {
     Object.getPrototypeOf(function* () {}),
     Object.getPrototypeOf(async function* () {}),
   ] as { constructor: new (...args: string[]) => unknown }[];
+  const nativeFunction = Function;
+  let functionWrapper: unknown = null;
   for (const proto of prototypes) {
     const native = proto.constructor;
     if ((native as unknown as Record<symbol, boolean>)[WRAPPED_CONSTRUCTOR]) continue;
     const wrapper = function (this: unknown, ...args: unknown[]) {
+      // Only a string body is rewritten: anything else (a TrustedScript, an object with its own
+      // toString) goes to the native constructor as it came, which converts it as it would.
       const last = args.length - 1;
-      if (last >= 0) {
-        const body = String(args[last]);
-        args[last] = scriptWithTopReferences(body) ?? body;
-      }
+      const body = args[last];
+      if (typeof body === 'string') args[last] = scriptWithTopReferences(body) ?? body;
       return Reflect.construct(native, args, new.target ?? native);
     };
+    // As natively: Object.getPrototypeOf(AsyncFunction) === Function.
+    if (functionWrapper !== null && Object.getPrototypeOf(native) === nativeFunction) Object.setPrototypeOf(wrapper, functionWrapper as object);
     Object.defineProperties(wrapper, {
       name: { value: native.name },
       length: { value: native.length },
@@ -322,11 +326,15 @@ function wrapFunctionConstructors(): void {
       [WRAPPED_CONSTRUCTOR]: { value: true },
     });
     Object.defineProperty(proto, 'constructor', { value: wrapper, writable: true, enumerable: false, configurable: true });
-    if ((proto as unknown) === Function.prototype) (window as unknown as { Function: unknown }).Function = wrapper;
+    if ((proto as unknown) === nativeFunction.prototype) {
+      functionWrapper = wrapper;
+      (window as unknown as { Function: unknown }).Function = wrapper;
+    }
   }
 }
 
-const WRAPPED_CONSTRUCTOR = Symbol('cobrowse wrapped constructor');
+/** Marks the wrappers (the same symbol in every evaluation of the bundle in a window). */
+const WRAPPED_CONSTRUCTOR = Symbol.for('cobrowse.wrappedConstructor');
 
 /** Installs the runtime in this window. */
 export function installUrlRuntime(runtime: UrlRuntime): void {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodedBody, decoderFor } from '../../gateway/rewritten-body.js';
+import { decodedBody, decoderFor, isDecodingError } from '../../gateway/rewritten-body.js';
 
 async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -22,6 +22,16 @@ describe('decodedBody', () => {
     setImmediate(() => failing.destroy(new Error('upstream reset')));
     const gunzip = decoderFor('gzip') as NodeJS.ReadWriteStream;
     await expect(collect(decodedBody(failing, gunzip))).rejects.toThrow('upstream reset');
+
+    const failingAgain = new Readable({ read() {} });
+    setImmediate(() => failingAgain.destroy(new Error('upstream reset')));
+    const sourceError = await collect(decodedBody(failingAgain, decoderFor('gzip') as NodeJS.ReadWriteStream)).catch((err: unknown) => err);
+    // The source's failure, not the decoder's: never reported as a body that could not be decoded.
+    expect(isDecodingError(sourceError)).toBe(false);
+    const corrupt = await collect(decodedBody(Readable.from([Buffer.from('not gzip at all')]), decoderFor('gzip') as NodeJS.ReadWriteStream)).catch(
+      (err: unknown) => err,
+    );
+    expect(isDecodingError(corrupt)).toBe(true);
 
     const open = new Readable({ read() {} });
     open.push(gzipSync(Buffer.from('x'.repeat(100_000))));
