@@ -70,6 +70,9 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
     await route(gw, exchange, host, body);
   } catch (err) {
     body?.destroy();
+    // The client went away: there is nobody to answer and nothing failed on the gateway's side
+    // (the access log line says it was aborted).
+    if (exchange.aborted) return;
     const gerr = toGatewayError(err);
     gw.metrics?.rejected(gerr.code);
     if (gerr.status >= 500)

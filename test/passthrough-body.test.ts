@@ -181,9 +181,13 @@ describe('streamed bodies the gateway passes through', () => {
     const res = await open('/events', controller.signal);
     const reader = res.body[Symbol.asyncIterator]();
     expect(String((await reader.next()).value)).toContain('event 1');
+    const before = t.logs.length;
     controller.abort();
     await expect(Promise.race([streamClosed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still open'), 3000))])).resolves.toBe(
       'closed',
     );
+    // A client that leaves is not a failure of the gateway: the access log says it was aborted, no warning.
+    await expect.poll(() => t.logs.slice(before).find((l) => l.msg === 'proxied' && l.aborted === true)).toBeTruthy();
+    expect(t.logs.slice(before).filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
   });
 });
