@@ -10,7 +10,6 @@ import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
 import { encodingForLabel, isTranscoded, sniffCharset, utf8From } from './charset.js';
 import type { GatewayContext } from './context.js';
-import type { JarView } from './cookie-jar.js';
 import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { GatewayError } from './errors.js';
@@ -116,16 +115,11 @@ function sessionCorsOrigin(gw: GatewayContext, session: Session, origin: string 
 }
 
 /**
- * document.cookie for the injected script, and when it must be read again: what the jar held when
- * the request left (`sent`) unless the jar may have changed since (cookies of this response, or a
- * store shared with other nodes).
+ * document.cookie for the injected script, and when it must be read again. A memory jar answers
+ * from the view it read for the request unless a cookie changed or expired since (cookie-jar.ts).
  */
-async function scriptCookiesOf(
-  session: Session,
-  target: URL,
-  sent: { view: JarView; version: number } | null,
-): Promise<{ cookies: string; cookiesExpire: number | null }> {
-  const view = sent && session.jar.local && session.jar.version === sent.version ? sent.view.script : await session.jar.scriptView(target);
+async function scriptCookiesOf(session: Session, target: URL): Promise<{ cookies: string; cookiesExpire: number | null }> {
+  const view = await session.jar.scriptView(target);
   return { cookies: view.cookies, cookiesExpire: view.expires };
 }
 
@@ -300,9 +294,8 @@ export async function proxyRequest(
   if (request.method === 'CONNECT') throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'CONNECT is not proxied.');
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   // Without a participant (a CORS preflight) the jar is neither read nor written.
-  const jarVersion = session.jar.version;
-  const jar = participant ? { view: await session.jar.lookup(target), version: jarVersion } : null;
-  const headers = upstreamRequestHeaders(request.headers, toReal, jar?.view.header ?? '');
+  const jarCookie = participant ? await session.jar.cookieHeader(target) : '';
+  const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
   applyUpstreamIdentity(session, participant, headers);
 
   let upstream: UpstreamResponse;
@@ -444,7 +437,7 @@ export async function proxyRequest(
               nonce,
               // The session's origin `label` is target's origin: the site's settings, found once.
               mask: site?.mask ?? [],
-              ...(await scriptCookiesOf(session, target, jar)),
+              ...(await scriptCookiesOf(session, target)),
               origin: target.origin,
               origins: proxiedOriginTable(gw, session),
               enter: participant ? notEnteredOrigins(gw, session, participant) : [],
