@@ -39,6 +39,8 @@ const steps = [
   ['typecheck (inject)', npx, ['tsc', '-p', 'tsconfig.inject.json']],
   ['typecheck (tests)', npx, ['tsc', '-p', 'tsconfig.test.json']],
   ['lint', npx, ['biome', 'check', '.']],
+  // The committed WebAssembly module of the fast path must be what its source builds to.
+  ['wasm module', process.execPath, ['scripts/build-wasm.mjs', '--check']],
   ['tests', npx, ['vitest', 'run', ...process.argv.slice(2)]],
 ];
 for (const [name, cmd, args] of steps) {

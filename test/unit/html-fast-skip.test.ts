@@ -1,12 +1,15 @@
 // The scanner's fast path (gateway/rewrite/html-fast-skip.ts) against the reference: the same
 // rewriter with the fast path off tokenizes every tag. On generated hostile markup both must give
 // the same bytes, whole and at every chunk split; and the fast path must really skip plain markup
-// (otherwise this file would compare the slow path with itself).
+// (otherwise this file would compare the slow path with itself). The fast path is a WebAssembly
+// scanner (wasm/fast-skip.ts); it must also answer exactly as the regular expression that writes
+// its grammar out (test/helpers/fast-skip-reference.ts).
 
 import { describe, expect, it } from 'vitest';
 import { skipPlainMarkup } from '../../gateway/rewrite/html-fast-skip.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 import { absoluteUrlForm } from '../../gateway/rewrite/relative-url.js';
+import { referenceSkipPlainMarkup } from '../helpers/fast-skip-reference.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const SNIPPET = Buffer.from('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
@@ -340,6 +343,61 @@ describe('the HTML scanner fast path', () => {
     }
     // The generator is not so hostile that the fast path never runs.
     expect(skipped).toBeGreaterThan(300);
+  });
+
+  it('answers as the reference expression on generated hostile markup, from every offset', () => {
+    const random = mulberry32(Number(process.env.FAST_SKIP_SEED ?? 20261201) + 1);
+    let compared = 0;
+    let skipped = 0;
+    for (let d = 0; d < 4000; d++) {
+      const text = Buffer.from(document(random, 1 + Math.floor(random() * 16)), 'utf8').toString('latin1');
+      for (let i = 0; i < text.length; i++) {
+        const expected = referenceSkipPlainMarkup(text, i);
+        const got = skipPlainMarkup(text, i);
+        if (got !== expected) expect({ text, i, got }).toEqual({ text, i, got: expected });
+        compared++;
+        if (expected > i) skipped++;
+      }
+    }
+    expect(compared).toBeGreaterThan(100_000);
+    expect(skipped).toBeGreaterThan(compared / 4);
+  });
+
+  it('reads each text it is given: texts of one length in turn, and a text of the same bytes as the last', () => {
+    const a = '<p class="x">text</p><a href="/a">';
+    const b = '<p class="x">text</p><a href="//a">';
+    const c = '<p class="x">text</p><a href=//ab>';
+    for (let k = 0; k < 3; k++) {
+      expect(skipPlainMarkup(a, 0)).toBe(a.length);
+      expect(skipPlainMarkup(b, 0)).toBe(21);
+      expect(skipPlainMarkup(c, 4)).toBe(21);
+      expect(skipPlainMarkup(Buffer.from(b, 'latin1').toString('latin1'), 0)).toBe(21);
+    }
+    expect(skipPlainMarkup(a, a.length)).toBe(a.length);
+    expect(skipPlainMarkup('', 0)).toBe(0);
+  });
+
+  it('scans a text longer than its input (1 MiB) a window at a time, leaving a tag cut by a window to the slow path', () => {
+    const card = '<li class="card"><a href="/p"><img src="p.png" alt="a b"></a><p>text text text</p></li>\n';
+    const text = card.repeat(Math.ceil((3 << 20) / card.length));
+    expect(referenceSkipPlainMarkup(text, 0)).toBe(text.length);
+    let at = 0;
+    const stops: number[] = [];
+    while (at < text.length) {
+      const end = skipPlainMarkup(text, at);
+      expect(end).toBeGreaterThanOrEqual(at);
+      if (end === at) {
+        // What the scanner's slow path does here: it reads the tag and goes on after it.
+        expect(text[at]).toBe('<');
+        stops.push(at);
+        at = text.indexOf('>', at) + 1;
+      } else at = end;
+    }
+    expect(at).toBe(text.length);
+    // One stop at most per window, at the tag its end cut (here the windows end in tags).
+    expect(stops.length).toBeGreaterThan(0);
+    expect(stops.length).toBeLessThanOrEqual(3);
+    for (const stop of stops) expect(text.indexOf('>', stop) % (1 << 20)).toBeLessThan(100);
   });
 
   it('gives the bytes of the reference at every split of a document mixing plain and stopping markup', () => {
