@@ -360,17 +360,16 @@ ${items}
       case '/api/time':
         return send(res, 200, 'application/json', JSON.stringify({ now: Date.now() }), { 'Cache-Control': 'no-store' });
       case '/api/echo':
-        return send(
-          res,
-          200,
-          'application/json',
-          JSON.stringify({
-            cookie: req.headers.cookie ?? '',
-            userAgent: req.headers['user-agent'] ?? '',
-            acceptLanguage: req.headers['accept-language'] ?? '',
-          }),
-          { 'Cache-Control': 'no-store' },
-        );
+      case '/api/echo.css': {
+        // The request's headers as JSON, or inside a style sheet's comment (what a follower's view may load).
+        const echo = JSON.stringify({
+          cookie: req.headers.cookie ?? '',
+          userAgent: req.headers['user-agent'] ?? '',
+          acceptLanguage: req.headers['accept-language'] ?? '',
+        });
+        const css = path === '/api/echo.css';
+        return send(res, 200, css ? 'text/css; charset=utf-8' : 'application/json', css ? `/* ${echo} */` : echo, { 'Cache-Control': 'no-store' });
+      }
       case '/api/set-cookie': {
         const q = new URLSearchParams(search);
         const name = (q.get('name') ?? '').replace(/[^A-Za-z0-9_-]/g, '');

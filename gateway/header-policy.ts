@@ -136,10 +136,8 @@ function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
  * Headers for the browser: hop-by-hop, HSTS and Alt-Svc dropped (X-Frame-Options kept: each
  * origin has a proxied host of its own, so it means what it means on the real site), Set-Cookie
  * taken out for the jar, and URLs in Location, Content-Location, Refresh and Link mapped.
- * `sessionOrigin` is the browser's Origin when it is another proxied host of the same session:
- * CORS answers are then made credentialed for it (the site's own CORS decision is kept).
  */
-export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl, sessionOrigin?: string): DownstreamHeaders {
+export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBrowser: ToBrowserUrl): DownstreamHeaders {
   const connection = raw.connection;
   const drop = connectionNames(Array.isArray(connection) ? connection.join(',') : connection);
   const headers: [string, string][] = [];
@@ -175,20 +173,16 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         }
         case 'access-control-allow-origin':
           // CORS answers name the real origin that asked; the browser asked from its proxied host.
-          // Between a session's own hosts requests carry the participant cookie, so they are credentialed.
-          headers.push([lower, sessionOrigin && v !== 'null' ? sessionOrigin : v === '*' || v === 'null' ? v : mapOrigin(v, toBrowser)]);
-          break;
-        case 'access-control-allow-credentials':
-          if (!sessionOrigin) headers.push([lower, v]);
+          // Access-Control-Allow-Credentials goes as the site sent it: the browser sends a cookie
+          // (the participant's) only where the page asked for credentials, and the gateway adds the
+          // session's cookies only to those (proxied-host.ts), so the site's answer means what it
+          // means on the real site (`*` never exposes a credentialed answer).
+          headers.push([lower, v === '*' || v === 'null' ? v : mapOrigin(v, toBrowser)]);
           break;
         default:
           headers.push([lower, v]);
       }
     }
-  }
-  if (sessionOrigin && headers.some(([name]) => name === 'access-control-allow-origin')) {
-    headers.push(['access-control-allow-credentials', 'true']);
-    if (!headers.some(([name, v]) => name === 'vary' && /\borigin\b/i.test(v))) headers.push(['vary', 'Origin']);
   }
   return { headers, setCookies, markedModules };
 }

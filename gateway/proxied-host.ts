@@ -48,8 +48,9 @@ function isDocumentNavigation(headers: Record<string, string>): boolean {
 }
 
 /** A GET or HEAD in CORS mode: what a page sends without credentials to another origin (no cookie reached this host). */
-function isCredentiallessRead(request: Exchange['request']): boolean {
-  return (request.method === 'GET' || request.method === 'HEAD') && request.headers['sec-fetch-mode'] === 'cors';
+/** A CORS request (the browser sent no cookie: the page did not ask for credentials). */
+function isCorsRequest(request: Exchange['request']): boolean {
+  return request.headers['sec-fetch-mode'] === 'cors';
 }
 
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
@@ -146,8 +147,9 @@ async function serveScriptCookies(
   const path = url.searchParams.get('path') ?? '/';
   if (!origin || !path.startsWith('/')) throw new GatewayError('BAD_REQUEST', 400, 'The "path" parameter must be a path on this site.');
   const pageUrl = withPathOf(origin, path);
+  // Only the host's page runs the site's scripts; a follower has no use for them (and they may hold tokens).
+  if (participant.role !== 'host') throw new GatewayError('FORBIDDEN', 403, "Only the host's page reads and sets the site's cookies.");
   if (exchange.request.method === 'POST') {
-    if (participant.role !== 'host') throw new GatewayError('FORBIDDEN', 403, "Only the host's page sets cookies.");
     const assignment = body ? await readText(body, MAX_COOKIE_ASSIGNMENT) : '';
     await session.jar.setFromScript(assignment, pageUrl);
   } else if (exchange.request.method !== 'GET') {
@@ -232,15 +234,13 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   }
 
   const found = await participantFromCookie(gw, request.headers.cookie, session.id);
-  if (!found && request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
-    // CORS preflights never carry cookies: proxied without the session's jar, for the browser's CORS check only.
-    await proxyRequest(gw, exchange, session, null, host.label, body);
-    return;
-  }
-  if (!found && isCredentiallessRead(request) && sessionOriginOf(gw, session, request.headers.origin)) {
-    // A CORS read without credentials from a page of the session (module scripts and fonts of
-    // another origin, `crossorigin="anonymous"`, fetch with credentials 'omit'): the browser would
-    // send the real site no cookies either, so it goes upstream without the session's jar.
+  if (!found && isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) {
+    // A CORS request without credentials from a page of the session (a preflight, module scripts
+    // and fonts of another origin, `crossorigin="anonymous"`, fetch and XHR that do not ask for
+    // credentials): the browser would send the real site no cookies either, so it goes upstream
+    // without the session's jar, and the site's CORS answer decides what the page may read. Whoever
+    // knows a session's host name can send such requests (the Origin is theirs to write): they
+    // reach only the allowed sites, carry none of the session's cookies and see none of them.
     await proxyRequest(gw, exchange, session, null, host.label, body);
     return;
   }
@@ -329,6 +329,10 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       });
       throw new GatewayError('FORBIDDEN', 403, "Only the host's page sends requests that change things on the site.");
     }
+    // The mirror needs the page's assets, nothing the host's page reads as data: a follower's
+    // fetch of /account would get the host's signed-in page, masked fields unmasked.
+    await proxyRequest(gw, exchange, session, participant, host.label, body, { assetsOnly: true });
+    return;
   }
   await proxyRequest(gw, exchange, session, participant, host.label, body);
 }

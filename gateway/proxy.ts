@@ -88,30 +88,38 @@ function applyCsp(
 
 /**
  * Clear-Site-Data: the site's cookies live in the session's jar, so "cookies" clears the jar's
- * cookies of that site; the browser must not clear its own (they are the participant's identity).
+ * cookies of that site (`clearJar`: a request with the jar); the browser must not clear its own
+ * (they are the participant's identity, and cookies are cleared for the whole registrable domain,
+ * every session's hosts included). Every header line counts; what is left goes on as one line.
  */
-async function applyClearSiteData(session: Session, headers: [string, string][], target: URL): Promise<void> {
-  const i = headers.findIndex(([name]) => name === 'clear-site-data');
-  if (i === -1) return;
-  const entry = headers[i];
-  if (!entry) return;
-  const types = entry[1].split(',').map((t) => t.trim().toLowerCase());
-  const all = types.includes('"*"');
-  if (all || types.includes('"cookies"')) await session.jar.clearSite(target);
-  const rest = all ? ['"cache"', '"storage"'] : types.filter((t) => t !== '"cookies"');
-  if (rest.length > 0) entry[1] = rest.join(', ');
-  else headers.splice(i, 1);
+async function applyClearSiteData(session: Session, headers: [string, string][], target: URL, clearJar: boolean): Promise<void> {
+  if (!headers.some(([name]) => name === 'clear-site-data')) return;
+  const types = new Set<string>();
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const [name, value] = headers[i]!;
+    if (name !== 'clear-site-data') continue;
+    for (const t of value.split(',')) if (t.trim() !== '') types.add(t.trim().toLowerCase());
+    headers.splice(i, 1);
+  }
+  const all = types.has('"*"');
+  if (clearJar && (all || types.has('"cookies"'))) await session.jar.clearSite(target);
+  const rest = all ? ['"cache"', '"storage"'] : [...types].filter((t) => t !== '"cookies"');
+  if (rest.length > 0) headers.push(['clear-site-data', rest.join(', ')]);
 }
 
-/** The browser's Origin when it is another proxied host of this session (credentialed CORS between them). */
-function sessionCorsOrigin(gw: GatewayContext, session: Session, origin: string | undefined): string | undefined {
-  if (!origin || origin === 'null') return undefined;
-  try {
-    const host = gw.mapper.parseHost(new URL(origin).host);
-    return host?.sessionId === session.id ? origin : undefined;
-  } catch {
-    return undefined;
-  }
+/** Content a mirror of the page renders: images, style sheets, fonts, media and text tracks. */
+function isRenderedAsset(contentType: string | string[] | undefined): boolean {
+  const type = String(contentType ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  return (
+    /^(image|font|audio|video)\//.test(type) ||
+    type === 'text/css' ||
+    type === 'text/vtt' ||
+    type === 'application/vnd.ms-fontobject' ||
+    /^application\/(x-)?font-/.test(type)
+  );
 }
 
 /**
@@ -282,6 +290,7 @@ export async function proxyRequest(
   participant: Participant | null,
   label: string,
   body: Readable | null,
+  options: { assetsOnly?: boolean } = {},
 ): Promise<void> {
   const { request } = exchange;
   // The integrity of a stylesheet the rewriter moved into its URL: checked here, never sent upstream.
@@ -317,7 +326,7 @@ export async function proxyRequest(
   // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).
   try {
     const raw = upstream.headers;
-    const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real), sessionCorsOrigin(gw, session, request.headers.origin));
+    const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
     if (mapped.setCookies.length > 0 && participant) {
       const { refused } = await session.jar.store(mapped.setCookies, target);
       if (refused > 0) {
@@ -330,7 +339,10 @@ export async function proxyRequest(
         });
       }
     }
-    if (participant) await applyClearSiteData(session, mapped.headers, target);
+    await applyClearSiteData(session, mapped.headers, target, participant !== null);
+    if (options.assetsOnly && upstream.statusCode >= 200 && upstream.statusCode < 300 && !isRenderedAsset(raw['content-type'])) {
+      throw new GatewayError('FORBIDDEN', 403, "A follower's view loads the page's images, styles, fonts and media only; the host's page reads the rest.");
+    }
     const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
     session.touch();
     // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
@@ -394,7 +406,7 @@ export async function proxyRequest(
     if (kind === 'worker') {
       const settings = {
         origin: target.origin,
-        origins: proxiedOriginTable(gw, session),
+        origins: participant ? proxiedOriginTable(gw, session) : {},
         enter: participant ? notEnteredOrigins(gw, session, participant) : [],
       };
       // Module workers' imports are requested as workers too: their imports are mapped here.
@@ -437,9 +449,11 @@ export async function proxyRequest(
               nonce,
               // The session's origin `label` is target's origin: the site's settings, found once.
               mask: site?.mask ?? [],
-              ...(await scriptCookiesOf(session, target)),
+              // An answer to a request without a participant (a CORS read the page's script gets as
+              // text) carries none of the session's cookies nor its origins.
+              ...(participant ? await scriptCookiesOf(session, target) : { cookies: '', cookiesExpire: null }),
               origin: target.origin,
-              origins: proxiedOriginTable(gw, session),
+              origins: participant ? proxiedOriginTable(gw, session) : {},
               enter: participant ? notEnteredOrigins(gw, session, participant) : [],
               hostOnly: site?.hostOnly ?? [],
               hostOnlyUrls: site?.hostOnlyUrls ?? [],

@@ -1,6 +1,6 @@
 // The network APIs of a page or a worker, wrapped so that the URLs the site's script builds go
-// to the gateway (`UrlRuntime.map`), and requests to the session's other hosts carry the
-// participant's cookie (credentialed, entered first).
+// to the gateway (`UrlRuntime.map`), and credentialed requests to the session's other hosts carry
+// the participant's cookie (the host entered first).
 
 import { decodeDataUrl } from './data-url.js';
 import type { UrlRuntime } from './url-runtime.js';
@@ -20,9 +20,13 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
   scope.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
     const url = map(input instanceof Request ? input.url : String(input));
     const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
-    if (!runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
-    // The other host identifies the participant by its cookie: the request is credentialed.
-    return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, { ...init, credentials: 'include' }));
+    // As on the real site, only a request that asks for credentials carries a cookie to another
+    // origin: then the participant's, once the other host has it (entered first), and the gateway
+    // adds the session's cookies of that site. Others go without it, and the gateway proxies them
+    // without the session's cookies (proxied-host.ts); either way the site's CORS answer decides.
+    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : 'same-origin');
+    if (credentials !== 'include' || !runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
+    return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, init));
   } as typeof fetch;
   const open = scope.XMLHttpRequest.prototype.open;
   const send = scope.XMLHttpRequest.prototype.send;
@@ -35,8 +39,7 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
   } as typeof scope.XMLHttpRequest.prototype.open;
   scope.XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
     const cross = crossTarget.get(this);
-    if (!cross) return send.call(this, body);
-    this.withCredentials = true;
+    if (!cross || !this.withCredentials) return send.call(this, body);
     if (!cross.async) {
       runtime.entry.enterNow(cross.url);
       return send.call(this, body);
@@ -52,11 +55,10 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     const Wrapped = function (this: unknown, url: unknown, ...rest: unknown[]) {
       const mapped = runtime.map(String(url), isWs);
       if (isWs || name === 'EventSource') {
-        // These cannot wait for the other host to get the participant cookie, and EventSource only
-        // sends cookies to another host when asked to.
-        const other = runtime.isOtherSessionHost(mapped.replace(/^ws/, 'http'));
-        if (other) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
-        if (other && !isWs) rest[0] = { ...(rest[0] as EventSourceInit | undefined), withCredentials: true };
+        // These cannot wait for the other host to get the participant cookie. A WebSocket always
+        // sends it; an EventSource only when asked to (withCredentials), as on the real site.
+        const credentialed = isWs || (rest[0] as EventSourceInit | undefined)?.withCredentials === true;
+        if (credentialed && runtime.isOtherSessionHost(mapped.replace(/^ws/, 'http'))) runtime.entry.enterNow(mapped.replace(/^ws/, 'http'));
       }
       if (name === 'Worker' || name === 'SharedWorker') {
         const blobUrl = /^data:/i.test(mapped) ? blobOfData(mapped, dataBlobs) : mapped;

@@ -90,7 +90,9 @@ describe('one jar per session', () => {
     const followerContext = await env.browser.newContext({ userAgent: 'FollowerBrowser/2.0', locale: 'de-DE' });
     const follower = await followerContext.newPage();
     await follower.goto(session.observeUrl);
-    const echo = await follower.evaluate(async () => (await fetch('/api/echo')).json());
+    // A follower's view loads the page's assets only (a style sheet here); data such as /api/echo is refused to it.
+    const echo = await follower.evaluate(async () => JSON.parse((await (await fetch('/api/echo.css')).text()).slice(3, -3)));
+    expect(await follower.evaluate(async () => (await fetch('/api/echo')).status)).toBe(403);
     expect(echo).toMatchObject({ userAgent: 'HostBrowser/1.0' });
     expect(String((echo as { acceptLanguage: string }).acceptLanguage)).toMatch(/^fr/);
     await Promise.all([hostContext.close(), followerContext.close()]);
