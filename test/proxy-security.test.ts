@@ -22,13 +22,13 @@ function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
-function site(req: IncomingMessage, res: ServerResponse): void {
+function site(req: IncomingMessage, res: ServerResponse): ServerResponse | undefined {
   const cookie = req.headers.cookie ?? '';
   bSeen.push({ method: req.method ?? '', path: req.url ?? '', cookie });
   const signedIn = cookie.includes('auth=B_SECRET');
   const json = (headers: Record<string, string>) => {
     res.writeHead(200, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify({ account: signedIn ? 'PRIVATE-ACCOUNT-DATA' : 'anon' }));
+    return res.end(JSON.stringify({ account: signedIn ? 'PRIVATE-ACCOUNT-DATA' : 'anon' }));
   };
   switch (req.url) {
     case '/login':
