@@ -24,6 +24,10 @@ function nextMirroredSibling(node: Node, ids: NodeIds): number | null {
 
 /** Turns a list of MutationRecords into wire mutations against the ids the followers know. */
 export function diffRecords(records: readonly MutationRecord[], ctx: SerializeContext): Mutation[] {
+  return ctx.masker.pass(() => diffInPass(records, ctx));
+}
+
+function diffInPass(records: readonly MutationRecord[], ctx: SerializeContext): Mutation[] {
   const { ids, masker } = ctx;
   const added = new Set<Node>();
   const removed: Node[] = [];

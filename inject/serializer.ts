@@ -105,6 +105,10 @@ export function frameDocument(el: HTMLIFrameElement): Document | null {
 
 /** Serializes `node` and its subtree; returns null for nodes that are not mirrored. */
 export function serializeNode(node: Node, ctx: SerializeContext): SerializedNode | null {
+  return ctx.masker.pass(() => serializeTree(node, ctx));
+}
+
+function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null {
   if (isOwnNode(node)) return null;
   const { ids, masker } = ctx;
   switch (node.nodeType) {
@@ -135,20 +139,20 @@ export function serializeNode(node: Node, ctx: SerializeContext): SerializedNode
       const ns = el.namespaceURI === SVG_NS ? 'svg' : el.namespaceURI === MATH_NS ? 'math' : undefined;
       const tag = ns ? el.tagName : el.tagName.toLowerCase();
       // Script text is never sent: followers must not run the site's code.
-      const c = tag === 'script' ? [] : serializeChildren(el.localName === 'template' ? (el as HTMLTemplateElement).content : el, ctx);
+      const c = tag === 'script' ? [] : serializeChildren(el.localName === 'template' ? masker.templateContent(el as HTMLTemplateElement) : el, ctx);
       const out: SerializedNode = ns ? { t: 'el', id: ids.idOf(node), tag, ns, a, c } : { t: 'el', id: ids.idOf(node), tag, a, c };
       const f = formStateOf(el, masker);
       if (f) out.f = f;
       if (el.scrollTop !== 0 || el.scrollLeft !== 0) out.sc = { x: el.scrollLeft, y: el.scrollTop };
       if (el.shadowRoot) {
-        const sr = serializeNode(el.shadowRoot, ctx);
+        const sr = serializeTree(el.shadowRoot, ctx);
         if (sr) out.sr = sr;
       }
       if (el.localName === 'iframe') {
         const doc = frameDocument(el as HTMLIFrameElement);
         if (doc) {
           ctx.observeRoot(doc, el as HTMLIFrameElement);
-          const cd = serializeNode(doc, ctx);
+          const cd = serializeTree(doc, ctx);
           if (cd) out.cd = cd;
         } else {
           ctx.observeRoot(el.ownerDocument, el as HTMLIFrameElement);
@@ -177,7 +181,7 @@ export function serializeNode(node: Node, ctx: SerializeContext): SerializedNode
 function serializeChildren(parent: Node, ctx: SerializeContext): SerializedNode[] {
   const out: SerializedNode[] = [];
   for (let child = parent.firstChild; child; child = child.nextSibling) {
-    const s = serializeNode(child, ctx);
+    const s = serializeTree(child, ctx);
     if (s) out.push(s);
   }
   return out;

@@ -67,10 +67,17 @@ describe('one cobrowsed page end to end', () => {
     await converge(follower.page, host.page);
     expect(await mirrorBody(follower.page)).toContain('Signed in as alice');
 
-    // The follower's own requests go through the same jar, but followers cannot change anything.
+    // The follower's own requests go through the same jar for the page's assets, but followers
+    // neither read the host's pages as data (masked fields would come unmasked) nor change anything.
     const proxied = new URL(follower.page.url()).origin;
-    const account = await follower.page.evaluate(async (u) => (await fetch(u)).text(), `${proxied}/account`);
-    expect(account).toContain('Signed in as alice');
+    const logo = await follower.page.evaluate(async (u) => (await fetch(u)).status, `${proxied}/static/logo.png`);
+    expect(logo).toBe(200);
+    const account = await follower.page.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, text: await r.text() };
+    }, `${proxied}/account`);
+    expect(account.status).toBe(403);
+    expect(account.text).not.toContain('alice');
     const logout = await follower.page.evaluate(async (u) => (await fetch(u, { method: 'POST' })).status, `${proxied}/logout`);
     expect(logout).toBe(403);
 
