@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
-import { readCookie } from './cookie-header.js';
+import { readCookies } from './cookie-header.js';
 import { containmentHeader } from './csp.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
@@ -25,8 +25,13 @@ export async function participantFromCookie(
   cookieHeader: string | undefined,
   sessionId: string,
 ): Promise<{ session: Session; participant: Participant } | null> {
-  const token = readCookie(cookieHeader, PARTICIPANT_COOKIE);
-  return token ? gw.registry.participantByToken(token, sessionId) : null;
+  // Every value: a cookie of the same name that a site's script set for the gateway's parent
+  // domain comes along too (browsers may put it first); a garbage one must not lock the participant out.
+  for (const token of readCookies(cookieHeader, PARTICIPANT_COOKIE, 4)) {
+    const found = token ? await gw.registry.participantByToken(token, sessionId) : null;
+    if (found) return found;
+  }
+  return null;
 }
 
 /**

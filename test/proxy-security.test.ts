@@ -207,3 +207,16 @@ describe("a follower's requests", () => {
     expect(logo.headers['content-type']).toBe('image/png');
   });
 });
+
+describe('the participant cookie', () => {
+  it('still identifies the participant when a site set a cookie of the same name for the parent domain, sent first', async () => {
+    const { host } = await signedInSession();
+    // What a site's script gets by document.cookie's native setter: __cobrowse=x; domain=<base host>.
+    const shadowed = `__cobrowse=planted-by-a-site; ${host.cookie}`;
+    const r = await t.call('GET', `${host.proxiedOrigin}/page`, { headers: { cookie: shadowed, accept: 'text/html' } });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('Signed in as alice');
+    const cookies = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: shadowed } });
+    expect(cookies.status).toBe(200);
+  });
+});
