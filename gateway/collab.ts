@@ -64,6 +64,19 @@ function setHolder(session: Session, holder: Participant | null, by: Participant
   io.broadcast(rosterMessage(session, policy));
 }
 
+/** A name compared with others: trimmed, compatibility-normalized, case-folded. */
+function nameKey(name: string): string {
+  return name.trim().normalize('NFKC').toLowerCase();
+}
+
+/** True when another participant of the session goes by `name` (anyone but the host by "Host"): nobody poses as someone else. */
+function nameTaken(session: Session, from: Participant, name: string): boolean {
+  const key = nameKey(name);
+  if (key === 'host' && from.role !== 'host') return true;
+  for (const p of session.participants.values()) if (p !== from && nameKey(p.name) === key) return true;
+  return false;
+}
+
 /** Handles one collaboration message from `from`. */
 export function handleCollab(session: Session, from: Participant, msg: CollabMessage, policy: ControlPolicy, io: CollabIo): void {
   switch (msg.type) {
@@ -88,11 +101,19 @@ export function handleCollab(session: Session, from: Participant, msg: CollabMes
       void io.chat({ from: from.id, name: from.name, text: msg.text.trim(), at: Date.now() }, from);
       return;
     }
-    case 'name':
-      from.name = msg.name.trim();
+    case 'name': {
+      const name = msg.name.trim();
+      if (name === from.name) return;
+      if (nameTaken(session, from, name)) {
+        io.log('name change refused: taken', { sessionId: session.id, participantId: from.id, role: from.role });
+        io.sendTo(from, { type: 'notice', text: `Someone in this session is already called "${name}": choose another name.` });
+        return;
+      }
+      from.name = name;
       session.saveParticipant(from);
       io.broadcast(rosterMessage(session, policy));
       return;
+    }
     case 'control':
       handleControl(session, from, msg, policy, io);
       return;

@@ -33,6 +33,13 @@ export interface SocketData {
   closed: boolean;
   /** Addressed messages that came before the welcome and the chat history, sent right after them; null once welcomed. */
   early: string[] | null;
+  /** Counted in the participant's connections (false for a socket refused at open). */
+  admitted: boolean;
+  /** The last hello of this socket asked for the live page (read when the message came, before it is handled). */
+  saidLive: boolean;
+  /** Token bucket for the byte rate of a socket that is not the host's live page. */
+  byteTokens: number;
+  byteRefilledAt: number;
 }
 
 /** Message rate a socket may sustain, and the burst above it. */
@@ -41,6 +48,19 @@ const RATE_BURST = 400;
 /** The host's live page is the one socket that publishes a lot (a page that changes quickly). */
 const LIVE_RATE_PER_SECOND = 2000;
 const LIVE_RATE_BURST = 4000;
+/**
+ * Largest message of a socket that is not the host's live page: nothing else sends snapshots or
+ * mutation batches, and everything a follower sends (input, chat, presence) is small. A larger
+ * one closes the socket before it is decoded or parsed (a 4.7 MB snapshot took ~90 ms to parse).
+ */
+export const FOLLOWER_MAX_MESSAGE_BYTES = 64 * 1024;
+/** Bytes per second such a socket may sustain, and the burst above it: bounds the parsing it costs (~0.8 ms per 64 KiB snapshot). */
+export const FOLLOWER_BYTES_PER_SECOND = 256 * 1024;
+const FOLLOWER_BYTES_BURST = 1024 * 1024;
+/** Open hub sockets of one participant over every node: the live page and its popups, a few tabs, reconnections that overlap. */
+export const MAX_SOCKETS_PER_PARTICIPANT = 8;
+/** A participant's name changes at most this often (each one is a store write and a roster to everyone). */
+export const RENAME_INTERVAL_MS = 1000;
 /** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
 const MAX_BACKPRESSURE = 4 * 1024 * 1024;
 /** A session's feed stays this long after its last socket on this node closed (a reload comes back). */
@@ -60,6 +80,8 @@ export class Hub {
   private app: TemplatedApp | null = null;
   private readonly handoff: HostHandoff;
   private connCounter = 0;
+  /** When each participant last changed its name through this node. */
+  private readonly renamedAt = new WeakMap<Participant, number>();
 
   constructor(
     private readonly gw: GatewayContext,
@@ -124,6 +146,7 @@ export class Hub {
       upgrade: (res, req, context) => {
         // Lifetime rule: req is only valid synchronously; read every header before anything else.
         const host = req.getHeader('host');
+        const origin = req.getHeader('origin');
         const cookie = req.getHeader('cookie');
         const key = req.getHeader('sec-websocket-key');
         const protocol = req.getHeader('sec-websocket-protocol');
@@ -137,6 +160,17 @@ export class Hub {
           res.cork(() => {
             res.writeStatus(status).writeHeader('content-type', 'application/json').end(body);
           });
+        // Only a page of this very proxied host may open its hub socket: the cookie goes with any
+        // same-site WebSocket (every proxied host of every session is one site), so a page of another
+        // session or another origin of this one must not ride on it. Browsers always send Origin on a
+        // WebSocket upgrade; a request without one is refused too.
+        const proxied = this.gw.mapper.parseHost(host);
+        if (proxied && origin !== this.gw.mapper.proxiedOrigin(proxied)) {
+          this.gw.metrics?.rejected('BAD_ORIGIN');
+          this.gw.log.warn('hub connection refused: foreign origin', { sessionId: proxied.sessionId, origin: origin.slice(0, 200) || null });
+          refuse('403 Forbidden', '{"error":{"code":"BAD_ORIGIN","message":"The hub accepts connections from pages of its own host only."}}');
+          return;
+        }
         authenticate(host, cookie).then(
           (auth) => {
             if (aborted) return;
@@ -153,6 +187,10 @@ export class Hub {
               queue: Promise.resolve(),
               closed: false,
               early: [],
+              admitted: false,
+              saidLive: false,
+              byteTokens: FOLLOWER_BYTES_BURST,
+              byteRefilledAt: Date.now(),
             };
             res.cork(() => res.upgrade(data, key, protocol, extensions, context));
           },
@@ -163,7 +201,7 @@ export class Hub {
         );
       },
       open: (ws) => this.onOpen(ws),
-      message: (ws, message) => this.onMessage(ws, Buffer.from(message).toString('utf8')),
+      message: (ws, message) => this.onMessage(ws, message),
       close: (ws) => this.onClose(ws),
     };
   }
@@ -301,6 +339,12 @@ export class Hub {
       ws.end(4000, 'session ended');
       return;
     }
+    if (participant.connections >= MAX_SOCKETS_PER_PARTICIPANT) {
+      // The newest one goes; 4400 so that the browser does not keep reconnecting.
+      this.reject(ws, 'TOO_MANY_CONNECTIONS', `at most ${MAX_SOCKETS_PER_PARTICIPANT} open connections per participant: close another tab`, true);
+      return;
+    }
+    data.admitted = true;
     let set = this.sockets.get(session.id);
     if (!set) this.sockets.set(session.id, (set = new Set()));
     set.add(ws);
@@ -382,6 +426,7 @@ export class Hub {
   private onClose(ws: WebSocket<SocketData>): void {
     const data = ws.getUserData();
     data.closed = true;
+    if (!data.admitted) return;
     const { session, participant } = data;
     const set = this.sockets.get(session.id);
     set?.delete(ws);
@@ -434,6 +479,21 @@ export class Hub {
     return true;
   }
 
+  /** Takes `bytes` from the byte budget of a socket that is not the live page. */
+  private allowBytes(data: SocketData, bytes: number): boolean {
+    const now = Date.now();
+    data.byteTokens = Math.min(FOLLOWER_BYTES_BURST, data.byteTokens + ((now - data.byteRefilledAt) / 1000) * FOLLOWER_BYTES_PER_SECOND);
+    data.byteRefilledAt = now;
+    if (data.byteTokens < bytes) return false;
+    data.byteTokens -= bytes;
+    return true;
+  }
+
+  /** True for the host's live page (or a host socket whose hello live is still queued): the one socket that sends snapshots and batches. */
+  private mayPublish(data: SocketData): boolean {
+    return data.saidLive && data.participant.role === 'host';
+  }
+
   private reject(ws: WebSocket<SocketData>, code: string, message: string, close: boolean): void {
     const { session, participant } = ws.getUserData();
     this.gw.log.warn('hub message rejected', { sessionId: session.id, participantId: participant.id, role: participant.role, code, message });
@@ -443,17 +503,30 @@ export class Hub {
   }
 
   /** Handles one message in order after the ones before; the promise rejects when handling failed (the socket guard logs it and closes the socket). */
-  private onMessage(ws: WebSocket<SocketData>, text: string): Promise<void> | undefined {
+  private onMessage(ws: WebSocket<SocketData>, message: ArrayBuffer): Promise<void> | undefined {
     const data = ws.getUserData();
     if (!this.allowRate(data)) {
       this.reject(ws, 'RATE_LIMITED', `more than ${data.mode === 'live' ? LIVE_RATE_PER_SECOND : RATE_PER_SECOND} messages per second`, true);
       return undefined;
     }
-    const parsed = parseClientMessage(text);
+    // Before anything is decoded or parsed: only the live page sends large messages.
+    if (!this.mayPublish(data)) {
+      if (message.byteLength > FOLLOWER_MAX_MESSAGE_BYTES) {
+        this.reject(ws, 'TOO_LARGE', `only the host's live page sends messages larger than ${FOLLOWER_MAX_MESSAGE_BYTES / 1024} KiB`, true);
+        return undefined;
+      }
+      if (!this.allowBytes(data, message.byteLength)) {
+        this.reject(ws, 'RATE_LIMITED', `more than ${FOLLOWER_BYTES_PER_SECOND / 1024} KiB per second`, true);
+        return undefined;
+      }
+    }
+    const parsed = parseClientMessage(Buffer.from(message).toString('utf8'));
     if (!parsed.ok) {
       this.reject(ws, 'BAD_MESSAGE', parsed.error, true);
       return undefined;
     }
+    // Read now, not when the hello is handled (after the feed is ready): the snapshot right behind it must pass.
+    if (parsed.value.type === 'hello') data.saidLive = parsed.value.mode === 'live';
     data.session.touch();
     this.gw.metrics?.wsReceived(parsed.value.type);
     const run = data.queue.then(() => {
@@ -540,9 +613,23 @@ export class Hub {
         this.fanout(session, { to: 'live' }, { type: 'input', from: participant.id, event: msg.event });
         return;
       }
+      case 'name': {
+        const { participant } = data;
+        if (msg.name.trim() !== participant.name) {
+          const now = Date.now();
+          if (now - (this.renamedAt.get(participant) ?? Number.NEGATIVE_INFINITY) < RENAME_INTERVAL_MS) {
+            // Not logged: a flood of renames would flood the log.
+            this.gw.metrics?.rejected('RATE_LIMITED');
+            this.send(ws, { type: 'error', code: 'RATE_LIMITED', message: 'one name change per second: try again in a moment' });
+            return;
+          }
+          this.renamedAt.set(participant, now);
+        }
+        handleCollab(session, participant, msg, controlPolicyFor(this.gw, session), this.collabIo(session));
+        return;
+      }
       case 'presence':
       case 'chat':
-      case 'name':
       case 'highlight':
         handleCollab(session, data.participant, msg, controlPolicyFor(this.gw, session), this.collabIo(session));
         return;

@@ -173,7 +173,7 @@ describe('hub roles and validation', () => {
   function open(origin: string, cookie: string | null): Promise<{ ws: WebSocket; messages: unknown[]; closed: Promise<number> }> {
     const url = origin.replace(/^http:\/\/([^/]+)/, `ws://127.0.0.1:${t.gateway.port}`);
     const host = new URL(origin).host;
-    const ws = new WebSocket(`${url}/__cobrowse/ws`, { headers: { host, ...(cookie ? { cookie } : {}) } });
+    const ws = new WebSocket(`${url}/__cobrowse/ws`, { headers: { host, origin: new URL(origin).origin, ...(cookie ? { cookie } : {}) } });
     const messages: unknown[] = [];
     ws.on('message', (data) => messages.push(JSON.parse(String(data))));
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

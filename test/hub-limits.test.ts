@@ -22,8 +22,8 @@ interface Client {
 }
 
 function connect(proxiedOrigin: string, cookie: string): Promise<Client> {
-  const host = new URL(proxiedOrigin).host;
-  const ws = new WebSocket(`ws://127.0.0.1:${t.gateway.port}/__cobrowse/ws`, { headers: { host, cookie }, maxPayload: 64 * 1024 * 1024 });
+  const { host, origin } = new URL(proxiedOrigin);
+  const ws = new WebSocket(`ws://127.0.0.1:${t.gateway.port}/__cobrowse/ws`, { headers: { host, origin, cookie }, maxPayload: 64 * 1024 * 1024 });
   const messages: Client['messages'] = [];
   ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Client['messages'][number]));
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

@@ -48,7 +48,9 @@ interface Socket {
 }
 
 function openSocket(port: number, origin: string, cookie: string | null): Promise<Socket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/__cobrowse/ws`, { headers: { host: new URL(origin).host, ...(cookie ? { cookie } : {}) } });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/__cobrowse/ws`, {
+    headers: { host: new URL(origin).host, origin: new URL(origin).origin, ...(cookie ? { cookie } : {}) },
+  });
   const messages: Socket['messages'] = [];
   ws.on('message', (data) => messages.push(JSON.parse(String(data))));
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

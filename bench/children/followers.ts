@@ -76,7 +76,8 @@ function onMessage(index: number, data: Buffer): void {
 function connectOne(index: number, url: string, client: { host?: string; cookie?: string }, hello: string | null): Promise<void> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
-    if (client.host) headers.host = client.host;
+    // The hub takes only the page's own Origin (a browser sends it on every WebSocket upgrade).
+    if (client.host) Object.assign(headers, { host: client.host, origin: `http://${client.host}` });
     if (client.cookie) headers.cookie = client.cookie;
     const ws = new WebSocket(url, { headers, perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 10_000 });
     let settled = false;

@@ -84,7 +84,7 @@ function onMessage(client: Client, data: Buffer, onSnapshot: () => void): void {
 /** Connects one follower and resolves once it holds the session's snapshot. */
 function connectOne(url: string, host: string, cookie: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { host, cookie }, perMessageDeflate: false, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { headers: { host, cookie, origin: `http://${host}` }, perMessageDeflate: false, handshakeTimeout: 10_000 });
     const client: Client = { ws, lastSeq: undefined, seen: new Set(), duplicates: 0, snapshots: 0 };
     let settled = false;
     const timer = setTimeout(() => {

@@ -124,10 +124,11 @@ describe('one session over three gateway nodes', () => {
     await Promise.all([host.page.waitForURL(/\/account$/), host.page.click('#login-form [type="submit"]')]);
     await converge(controller.page, host.page);
     expect(await mirrorBody(observer.page)).toContain('Signed in as alice');
-    const proxied = new URL(controller.page.url()).origin;
+    // The host's page reads it (a follower gets the page's assets only, not its data).
+    const proxied = new URL(host.page.url()).origin;
     for (let i = 0; i < 3; i++) {
       // Fresh connections: each fetch may land on another node; every one reads the shared jar.
-      const account = await controller.page.evaluate(
+      const account = await host.page.evaluate(
         async (u) => (await fetch(u, { cache: 'no-store', headers: { connection: 'close' } })).text(),
         `${proxied}/account`,
       );
@@ -193,8 +194,8 @@ describe('one session over three gateway nodes', () => {
     expect(await follower.page.evaluate('window.__notReloaded === true')).toBe(true);
 
     // The login and the chat acknowledged before the nodes went are still the session's.
-    const proxied = new URL(follower.page.url()).origin;
-    const account = await follower.page.evaluate(async (u) => (await fetch(u, { cache: 'no-store' })).text(), `${proxied}/account`);
+    const proxied = new URL(host.page.url()).origin;
+    const account = await host.page.evaluate(async (u) => (await fetch(u, { cache: 'no-store' })).text(), `${proxied}/account`);
     expect(account).toContain('Signed in as bob');
     const late = await newParticipant(browser);
     await late.page.goto(session.observeUrl);

@@ -27,8 +27,9 @@ export interface HubClient {
 
 /** Opens the hub socket of a participant on the node listening on `port`. */
 export function connectHub(port: number, proxiedOrigin: string, cookie: string | null): Promise<HubClient> {
-  const host = new URL(proxiedOrigin).host;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/__cobrowse/ws`, { headers: { host, ...(cookie ? { cookie } : {}) }, maxPayload: 64 * 1024 * 1024 });
+  const { host, origin } = new URL(proxiedOrigin);
+  // The Origin a browser sends from the page of that host (the hub refuses any other).
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/__cobrowse/ws`, { headers: { host, origin, ...(cookie ? { cookie } : {}) }, maxPayload: 64 * 1024 * 1024 });
   const messages: HubMessage[] = [];
   const waiters: (() => void)[] = [];
   ws.on('message', (data) => {
