@@ -61,6 +61,10 @@ const FOLLOWER_BYTES_BURST = 1024 * 1024;
 export const MAX_SOCKETS_PER_PARTICIPANT = 8;
 /** A participant's name changes at most this often (each one is a store write and a roster to everyone). */
 export const RENAME_INTERVAL_MS = 1000;
+/** A token bucket's tokens at `now`, refilled at `rate` per second since `since`, at most `burst`. */
+function refilled(tokens: number, since: number, now: number, rate: number, burst: number): number {
+  return Math.min(burst, tokens + ((now - since) / 1000) * rate);
+}
 /** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
 const MAX_BACKPRESSURE = 4 * 1024 * 1024;
 /** A session's feed stays this long after its last socket on this node closed (a reload comes back). */
@@ -472,7 +476,7 @@ export class Hub {
   private allowRate(data: SocketData): boolean {
     const now = Date.now();
     const [rate, burst] = data.mode === 'live' ? [LIVE_RATE_PER_SECOND, LIVE_RATE_BURST] : [RATE_PER_SECOND, RATE_BURST];
-    data.tokens = Math.min(burst, data.tokens + ((now - data.refilledAt) / 1000) * rate);
+    data.tokens = refilled(data.tokens, data.refilledAt, now, rate, burst);
     data.refilledAt = now;
     if (data.tokens < 1) return false;
     data.tokens -= 1;
@@ -482,7 +486,7 @@ export class Hub {
   /** Takes `bytes` from the byte budget of a socket that is not the live page. */
   private allowBytes(data: SocketData, bytes: number): boolean {
     const now = Date.now();
-    data.byteTokens = Math.min(FOLLOWER_BYTES_BURST, data.byteTokens + ((now - data.byteRefilledAt) / 1000) * FOLLOWER_BYTES_PER_SECOND);
+    data.byteTokens = refilled(data.byteTokens, data.byteRefilledAt, now, FOLLOWER_BYTES_PER_SECOND, FOLLOWER_BYTES_BURST);
     data.byteRefilledAt = now;
     if (data.byteTokens < bytes) return false;
     data.byteTokens -= bytes;
