@@ -1,7 +1,7 @@
 // The gateway's settings: their types, defaults and validation. Every error names the setting's
 // path (e.g. `sites[1].url`) and what is wrong with it.
 
-import { parseSitePattern, type SitePattern } from '../gateway/allowlist.js';
+import { effectivePort, type GatewayHosts, parseSitePattern, patternCoversGateway, type SitePattern } from '../gateway/allowlist.js';
 import type { ControlPolicy } from '../protocol/messages.js';
 
 /** One allowed site as configured. */
@@ -115,8 +115,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'sites[].url',
     type: 'origin or pattern',
     defaultText: 'required',
-    example: 'https://*.example.com',
-    description: '`https://example.com`, or `https://*.example.com` (subdomains only)',
+    example: 'https://*.shop.example.com',
+    description:
+      "`https://example.com`, or `https://*.example.com` (subdomains only); never the gateway's own host or a name below it on its port (the gateway would proxy to itself)",
   },
   { key: 'sites[].name', type: 'string', defaultText: 'the url', example: 'Example shop', description: 'name on the landing page' },
   {
@@ -367,7 +368,20 @@ export function validateRedisUrl(v: unknown, path: string, c: { add(path: string
   return v;
 }
 
-function validateSites(v: unknown, c: Collector): SiteConfig[] {
+/**
+ * Where the gateway itself is reached, as far as the file tells: publicUrl's host (and the names
+ * below it, where proxied hosts live) on publicUrl's port. Without a publicUrl, or for the port it
+ * listens on, the gateway refuses such origins when it runs (and says so when it starts).
+ */
+function gatewayHostsOf(publicUrl: string | null): GatewayHosts | null {
+  if (publicUrl === null || !URL.canParse(publicUrl)) return null;
+  const url = new URL(publicUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  return { hostname: url.hostname, ports: [effectivePort(url.protocol, url.port)], listenPort: null };
+}
+
+function validateSites(v: unknown, c: Collector, publicUrl: string | null): SiteConfig[] {
+  const gateway = gatewayHostsOf(publicUrl);
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
     c.add('sites', 'must be a list of entries with url: and optional name:');
@@ -389,6 +403,13 @@ function validateSites(v: unknown, c: Collector): SiteConfig[] {
     const parsed = parseSitePattern(raw.url);
     if (!parsed.ok) {
       c.add(`${path}.url`, parsed.error);
+      return;
+    }
+    if (gateway && patternCoversGateway(parsed.value, gateway)) {
+      c.add(
+        `${path}.url`,
+        `${JSON.stringify(parsed.value.text)} covers the gateway's own host (publicUrl ${publicUrl}) or its proxied hosts (*.${gateway.hostname}): the gateway would proxy to itself; remove the entry or give the gateway another publicUrl`,
+      );
       return;
     }
     if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.trim() === '')) {
@@ -458,12 +479,15 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
   const log = c.section(root, 'log', settingKeys('log'));
   const metrics = c.section(root, 'metrics', settingKeys('metrics'));
   const shutdown = c.section(root, 'shutdown', settingKeys('shutdown'));
+  // Read ahead of the literal below, in its order (the order problems are listed in): the sites are checked against publicUrl.
+  const port = c.port(server.port, 'server.port', defaultOf('server.port'));
+  const publicUrlProblems = c.problems.length;
+  const publicUrl = validatePublicUrl(root.publicUrl, c);
+  // The sites are checked against a publicUrl that is valid, not one already refused.
+  const gatewayUrl = c.problems.length === publicUrlProblems ? publicUrl : null;
   const config: GatewayConfig = {
-    server: {
-      host: typeof host === 'string' ? host : defaultOf<string>('server.host'),
-      port: c.port(server.port, 'server.port', defaultOf('server.port')),
-    },
-    publicUrl: validatePublicUrl(root.publicUrl, c),
+    server: { host: typeof host === 'string' ? host : defaultOf<string>('server.host'), port },
+    publicUrl,
     trustProxy: c.wholeNumber(root.trustProxy, 'trustProxy', defaultOf('trustProxy')),
     sessions: {
       idleTimeoutSeconds: c.duration(sessions.idleTimeout, 'sessions.idleTimeout', '30m, 90s or 2h'),
@@ -471,7 +495,7 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
       maxSessions: c.positiveInt(sessions.maxSessions, 'sessions.maxSessions', defaultOf('sessions.maxSessions')),
       maxParticipants: c.positiveInt(sessions.maxParticipants, 'sessions.maxParticipants', defaultOf('sessions.maxParticipants')),
     },
-    sites: validateSites(root.sites, c),
+    sites: validateSites(root.sites, c, gatewayUrl),
     demo: { enabled: c.bool(demo.enabled, 'demo.enabled', defaultOf('demo.enabled')), port: c.port(demo.port, 'demo.port', defaultOf('demo.port')) },
     log: {
       level: c.oneOf(log.level, 'log.level', ['debug', 'info', 'warn', 'error', 'silent'] as const),

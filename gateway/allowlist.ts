@@ -1,4 +1,8 @@
-// Which origins the gateway may proxy: exact origins and `scheme://*.domain[:port]` patterns.
+// Which origins the gateway may proxy: exact origins and `scheme://*.domain[:port]` patterns, never
+// the gateway itself (its own host, its proxied hosts, loopback names on the port it listens on),
+// whatever the list says: that would be a loop, and a way around the gateway's own checks.
+
+import { isLoopbackAddress } from './upstream-dns.js';
 
 /** A parsed `sites[].url` entry. */
 export interface SitePattern {
@@ -59,15 +63,76 @@ export function hostMatches(pattern: SitePattern, hostname: string): boolean {
   return pattern.wildcard ? host.endsWith(`.${pattern.host}`) : host === pattern.host;
 }
 
+/** Where the gateway itself is reached: never an upstream. */
+export interface GatewayHosts {
+  /** The host name of publicUrl: the gateway's pages, and below it every proxied host. */
+  hostname: string;
+  /** The ports that host name reaches the gateway on: publicUrl's (or its scheme's default) and the one it listens on. */
+  ports: readonly number[];
+  /** The port the gateway listens on, where loopback names (localhost, *.localhost, 127/8, [::1]) reach it too; null when not known yet. */
+  listenPort: number | null;
+}
+
+/** The port a URL or pattern means: the one written, else its scheme's default. */
+export function effectivePort(scheme: string, port: string): number {
+  if (port !== '') return Number(port);
+  return scheme === 'https:' || scheme === 'wss:' ? 443 : 80;
+}
+
+/** Names that are this machine whatever DNS says: `localhost`, `*.localhost` (RFC 6761), 127/8, 0.0.0.0, [::1]. */
+function isLoopbackName(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  return isLoopbackAddress(hostname.startsWith('[') ? hostname.slice(1, -1) : hostname);
+}
+
+/** True when `hostname` is `base` or a name below it. */
+function atOrBelow(hostname: string, base: string): boolean {
+  return hostname === base || hostname.endsWith(`.${base}`);
+}
+
+/** True when `url` reaches the gateway itself (its host or a proxied host on its ports, a loopback name on its listening port). */
+export function isGatewayUrl(gateway: GatewayHosts, url: URL): boolean {
+  const hostname = url.hostname.toLowerCase().replace(/\.$/, '');
+  const port = effectivePort(url.protocol, url.port);
+  if (gateway.ports.includes(port) && atOrBelow(hostname, gateway.hostname)) return true;
+  return port === gateway.listenPort && isLoopbackName(hostname);
+}
+
+/** True when some origin the pattern allows reaches the gateway itself (see isGatewayUrl). */
+export function patternCoversGateway(pattern: SitePattern, gateway: GatewayHosts): boolean {
+  const port = effectivePort(pattern.scheme, pattern.port);
+  // `*.example.com` allows the names below example.com; an exact pattern, its one name.
+  const reaches = (base: string) => atOrBelow(pattern.host, base) || (pattern.wildcard && base.endsWith(`.${pattern.host}`));
+  if (gateway.ports.includes(port) && reaches(gateway.hostname)) return true;
+  return port === gateway.listenPort && isLoopbackName(pattern.host);
+}
+
 /** The set of sites the gateway may proxy. */
 export class Allowlist {
-  constructor(private readonly patterns: readonly SitePattern[]) {}
+  /** `gateway`: where the gateway itself is reached, refused whatever the patterns say. */
+  constructor(
+    private readonly patterns: readonly SitePattern[],
+    private readonly gateway: GatewayHosts | null = null,
+  ) {}
 
-  /** True when `url`'s origin is allowed; only http(s) URLs without credentials can be. */
+  /** True when `url`'s origin is allowed; only http(s) URLs without credentials can be, never the gateway's own. */
   allows(url: URL): boolean {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
     if (url.username || url.password) return false;
+    if (this.isGateway(url)) return false;
     return this.patterns.some((p) => patternMatches(p, url));
+  }
+
+  /** True when `url` reaches the gateway itself. */
+  isGateway(url: URL): boolean {
+    return this.gateway !== null && isGatewayUrl(this.gateway, url);
+  }
+
+  /** What the user is told when `url` is not allowed. */
+  refusal(url: URL): string {
+    return this.isGateway(url)
+      ? `${url.origin} is this cobrowsing gateway itself: it never proxies to itself.`
+      : `${url.origin} is not on this gateway's list of allowed sites.`;
   }
 }
 

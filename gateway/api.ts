@@ -72,7 +72,7 @@ export function parseStartUrl(gw: GatewayContext, raw: unknown): URL {
     throw new GatewayError('BAD_REQUEST', 400, '"url" must start with http:// or https://.');
   }
   if (!gw.allowlist.allows(url)) {
-    throw new GatewayError('SITE_NOT_ALLOWED', 403, `${url.origin} is not on this gateway's list of allowed sites.`);
+    throw new GatewayError('SITE_NOT_ALLOWED', 403, gw.allowlist.refusal(url));
   }
   return url;
 }

@@ -173,7 +173,7 @@ function resolveTarget(session: Session, label: string, path: string): URL {
 function checkAllowed(gw: GatewayContext, target: URL): void {
   if (!gw.allowlist.allows(target)) {
     gw.metrics?.rejected('SITE_NOT_ALLOWED');
-    throw new GatewayError('SITE_NOT_ALLOWED', 403, `${target.origin} is not on this gateway's list of allowed sites.`);
+    throw new GatewayError('SITE_NOT_ALLOWED', 403, gw.allowlist.refusal(target));
   }
 }
 

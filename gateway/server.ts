@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import type { GatewayConfig, SiteConfig } from '../config/schema.js';
 import { type DemoSite, startDemoSite } from '../demo/site.js';
-import { Allowlist, hostMatches, parseSitePattern } from './allowlist.js';
+import { Allowlist, effectivePort, type GatewayHosts, hostMatches, parseSitePattern, patternCoversGateway } from './allowlist.js';
 import { createGatewayApp } from './api.js';
 import { DEFAULT_CHECKPOINT_LIMITS } from './checkpoint.js';
 import type { GatewayContext } from './context.js';
@@ -168,6 +168,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Not bare `localhost`: under `cobrowse.localhost` the gateway and all proxied hosts are one
   // site for browsers, so a session's hosts can make credentialed requests to each other.
   const publicUrl = config.publicUrl ?? `http://${DEFAULT_BASE_HOST}:${port}`;
+  // The gateway never proxies to itself, whatever the sites say (the config refuses what it can
+  // tell: publicUrl's host and port; the port it listens on is known only now).
+  const own = new URL(publicUrl);
+  const gatewayHosts: GatewayHosts = { hostname: own.hostname, ports: [effectivePort(own.protocol, own.port), port], listenPort: port };
+  for (const site of sites) {
+    if (patternCoversGateway(site.pattern, gatewayHosts))
+      log.warn("a site entry covers the gateway's own host: requests there are refused", { site: site.url });
+  }
 
   const registry = new SessionRegistry(
     {
@@ -183,7 +191,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const upstreamLookup = guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)));
   const gw: GatewayContext = {
     registry,
-    allowlist: new Allowlist(sites.map((s) => s.pattern)),
+    allowlist: new Allowlist(
+      sites.map((s) => s.pattern),
+      gatewayHosts,
+    ),
     sites,
     mapper: new UrlMapper(publicUrl),
     agent: new Agent({

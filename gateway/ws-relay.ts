@@ -184,7 +184,7 @@ export class SiteSockets {
     if (!origin) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     const target = withPathOf(origin, path, search);
     who.origin = target.origin;
-    if (!gw.allowlist.allows(target)) throw new GatewayError('SITE_NOT_ALLOWED', 403, `${target.origin} is not on this gateway's list of allowed sites.`);
+    if (!gw.allowlist.allows(target)) throw new GatewayError('SITE_NOT_ALLOWED', 403, gw.allowlist.refusal(target));
     return new Relay(session, participant, target, realOrigin);
   }
 

@@ -697,7 +697,7 @@ describe('configuration reference and checks', () => {
       else doc[section!] = { ...(doc[section!] as object), [key]: example };
     }
     const config = validateConfig({ ...doc, sites: [site] }, 'examples');
-    expect(config.sites[0]).toMatchObject({ url: 'https://*.example.com', name: 'Example shop', mask: ['.card-number', '#ssn'] });
+    expect(config.sites[0]).toMatchObject({ url: 'https://*.shop.example.com', name: 'Example shop', mask: ['.card-number', '#ssn'] });
     expect(config.shutdown.deadlineSeconds).toBe(25);
     expect(config.log).toEqual({ level: 'debug', format: 'json' });
     expect(config.trustProxy).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Allowlist, parseSitePattern, patternMatches, type SitePattern } from '../../gateway/allowlist.js';
+import { Allowlist, type GatewayHosts, parseSitePattern, patternCoversGateway, patternMatches, type SitePattern } from '../../gateway/allowlist.js';
 
 function pattern(input: string): SitePattern {
   const parsed = parseSitePattern(input);
@@ -179,5 +179,66 @@ describe('Allowlist', () => {
 
   it('allows nothing when empty', () => {
     expect(new Allowlist([]).allows(new URL('https://example.com'))).toBe(false);
+  });
+});
+
+describe('Allowlist: never the gateway itself', () => {
+  // publicUrl https://cobrowse.example.com behind a TLS proxy; the gateway listens on 8080.
+  const gateway: GatewayHosts = { hostname: 'cobrowse.example.com', ports: [443, 8080], listenPort: 8080 };
+  const entries = [
+    'https://*.example.com',
+    'http://*.example.com:8080',
+    'http://localhost:8080',
+    'http://*.shop.localhost:8080',
+    'http://127.0.0.1:8080',
+    'http://[::1]:8080',
+    'http://localhost:3000',
+  ];
+  const list = new Allowlist(entries.map(pattern), gateway);
+
+  it.each<[string, boolean]>([
+    ['https://shop.example.com/', true],
+    ['http://shop.example.com:8080/', true],
+    ['http://localhost:3000/', true],
+    ['https://cobrowse.example.com/api/sessions', false],
+    ['https://COBROWSE.example.com./', false],
+    ['https://o1--abcdefghijklmnopqrstuvwxyz.cobrowse.example.com/', false],
+    ['https://a.b.cobrowse.example.com:443/', false],
+    ['http://o1--abcdefghijklmnopqrstuvwxyz.cobrowse.example.com:8080/', false],
+    ['https://notcobrowse.example.com/', true],
+    ['http://localhost:8080/', false],
+    ['http://a.shop.localhost:8080/', false],
+    ['http://127.0.0.1:8080/', false],
+    ['http://2130706433:8080/', false],
+    ['http://[::1]:8080/', false],
+    ['http://[0:0:0:0:0:0:0:1]:8080/', false],
+  ])('%s -> %s', (url, expected) => {
+    expect(list.allows(new URL(url))).toBe(expected);
+  });
+
+  it('says why the gateway itself is refused', () => {
+    expect(list.refusal(new URL('https://cobrowse.example.com/x'))).toBe(
+      'https://cobrowse.example.com is this cobrowsing gateway itself: it never proxies to itself.',
+    );
+    expect(list.refusal(new URL('https://other.test/'))).toBe("https://other.test is not on this gateway's list of allowed sites.");
+  });
+
+  it.each<[string, boolean]>([
+    ['https://*.example.com', true],
+    ['https://cobrowse.example.com', true],
+    ['https://*.cobrowse.example.com', true],
+    ['http://*.cobrowse.example.com:8080', true],
+    ['https://x.cobrowse.example.com', true],
+    ['http://*.cobrowse.example.com', false],
+    ['https://shop.example.com', false],
+    ['https://*.shop.example.com', false],
+    ['http://localhost:8080', true],
+    ['http://*.shop.localhost:8080', true],
+    ['http://127.0.0.2:8080', true],
+    ['http://[::1]:8080', true],
+    ['http://localhost:3000', false],
+    ['http://10.0.0.1:8080', false],
+  ])('pattern %s covers the gateway: %s', (entry, expected) => {
+    expect(patternCoversGateway(pattern(entry), gateway)).toBe(expected);
   });
 });

@@ -244,6 +244,55 @@ describe('validateConfig: every error names its setting path', () => {
   });
 });
 
+describe('validateConfig: a site entry must not cover the gateway itself', () => {
+  const ID = 'abcdefghijklmnopqrstuvwxyz';
+
+  it('says which entry, and why, on sites[i].url', () => {
+    expect(problemsOf({ publicUrl: 'http://cobrowse.localhost:8080', sites: ['https://ok.example', 'http://*.cobrowse.localhost:8080'] })).toEqual([
+      {
+        path: 'sites[1].url',
+        message:
+          '"http://*.cobrowse.localhost:8080" covers the gateway\'s own host (publicUrl http://cobrowse.localhost:8080) or its proxied hosts (*.cobrowse.localhost): the gateway would proxy to itself; remove the entry or give the gateway another publicUrl',
+      },
+    ]);
+  });
+
+  it.each<[string, string, string]>([
+    ['its own origin', 'http://localhost:8080', 'http://localhost:8080'],
+    ['its own origin, in capitals and with a slash', 'http://cobrowse.localhost:8080', 'HTTP://COBROWSE.LOCALHOST:8080/'],
+    ['its proxied hosts', 'http://cobrowse.localhost:8080', 'http://*.cobrowse.localhost:8080'],
+    ['one proxied host', 'http://localhost:8080', `http://o1--${ID}.localhost:8080`],
+    ['names below a proxied host', 'https://cobrowse.example.com', `https://*.o1--${ID}.cobrowse.example.com`],
+    ['its host under a wider wildcard', 'https://cobrowse.example.com', 'https://*.example.com'],
+    ['the default port written out', 'https://cobrowse.example.com:443', 'https://*.cobrowse.example.com:443'],
+    ['the other scheme on its port', 'http://cobrowse.localhost:8080', 'https://*.cobrowse.localhost:8080'],
+  ])('refuses %s', (_what, publicUrl, site) => {
+    const problems = problemsOf({ publicUrl, sites: ['https://ok.example', site] });
+    expect(problems.map((p) => p.path)).toEqual(['sites[1].url']);
+    expect(problems[0]?.message).toMatch(/covers the gateway's own host .* the gateway would proxy to itself/);
+  });
+
+  it('names the entry by its place in the file, past an entry refused for something else', () => {
+    expect(
+      pathsOf({ publicUrl: 'https://cobrowse.example.com', sites: ['ftp://bad.example', { url: 'https://*.cobrowse.example.com', name: 'Loop' }] }),
+    ).toEqual(['sites[0].url', 'sites[1].url']);
+  });
+
+  it.each<[string, string, string]>([
+    ['another port', 'http://cobrowse.localhost:8080', 'http://*.cobrowse.localhost:8081'],
+    ['the other scheme on its own default port', 'https://cobrowse.example.com', 'http://*.cobrowse.example.com'],
+    ['a sibling name', 'https://cobrowse.example.com', 'https://shop.example.com'],
+    ['a wildcard that only ends alike', 'https://cobrowse.example.com', 'https://*.notcobrowse.example.com'],
+    ['the parent domain exactly', 'https://cobrowse.example.com', 'https://example.com'],
+  ])('accepts %s', (_what, publicUrl, site) => {
+    expect(validateConfig({ publicUrl, sites: [site] }, 'test.yaml').sites.map((s) => s.url)).toHaveLength(1);
+  });
+
+  it('leaves a config without publicUrl to the running gateway (its port may be known only once it listens)', () => {
+    expect(validateConfig({ server: { port: 8080 }, sites: ['http://*.cobrowse.localhost:8080'] }, 'test.yaml').sites).toHaveLength(1);
+  });
+});
+
 describe('validateConfig: nothing to proxy', () => {
   it.each<[string, unknown]>([
     ['empty document', null],

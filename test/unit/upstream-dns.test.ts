@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { guardedLookup, isInternalAddress } from '../../gateway/upstream-dns.js';
+import { guardedLookup, isInternalAddress, isLoopbackAddress, parseIPv6 } from '../../gateway/upstream-dns.js';
 
 describe('isInternalAddress', () => {
   it.each([
@@ -23,8 +23,133 @@ describe('isInternalAddress', () => {
     ['::ffff:127.0.0.1', true],
     ['::ffff:8.8.8.8', false],
     ['2606:4700::1111', false],
+    // IPv4 documentation, 6to4 relay anycast, their neighbours stay public
+    ['192.0.2.1', true],
+    ['198.51.100.7', true],
+    ['203.0.113.255', true],
+    ['192.88.99.1', true],
+    ['192.0.3.1', false],
+    ['198.51.101.1', false],
+    ['203.0.114.1', false],
+    ['192.88.100.1', false],
+    // not an address at all, or one in a spelling nothing resolves to: internal
+    ['', true],
+    ['localhost', true],
+    ['127.000.0.1', true],
+    ['256.1.1.1', true],
+    ['1.2.3', true],
+    [':::', true],
+    ['1::2::3', true],
+    ['1:2:3:4:5:6:7:8:9', true],
+    ['1:2:3:4:5:6:7', true],
+    ['1::2:3:4:5:6:7:8', true],
+    ['12345::1', true],
+    ['[2606:4700::1111]', true],
+    ['2606:4700::1111%eth0', true],
+    // loopback and unspecified, spelled every way
+    ['0:0:0:0:0:0:0:1', true],
+    ['0000:0000:0000:0000:0000:0000:0000:0001', true],
+    ['::0001', true],
+    ['0::0', true],
+    // IPv4-mapped in dotted and hex form, expanded, uppercase
+    ['::ffff:7f00:1', true],
+    ['::FFFF:7F00:0001', true],
+    ['0:0:0:0:0:ffff:127.0.0.1', true],
+    ['::ffff:a9fe:a9fe', true],
+    ['::ffff:808:808', false],
+    ['0000:0000:0000:0000:0000:FFFF:0808:0808', false],
+    // IPv4-compatible and IPv4-translated (never a public site's answer)
+    ['::127.0.0.1', true],
+    ['::7f00:1', true],
+    ['::8.8.8.8', true],
+    ['::ffff:0:127.0.0.1', true],
+    ['::ffff:0:8.8.8.8', true],
+    // NAT64: the well-known prefix by the IPv4 address it carries, the local-use one always
+    ['64:ff9b::7f00:1', true],
+    ['64:ff9b::127.0.0.1', true],
+    ['64:ff9b::a9fe:a9fe', true],
+    ['64:FF9B:0:0:0:0:0A00:0001', true],
+    ['64:ff9b::808:808', false],
+    ['64:ff9b::8.8.8.8', false],
+    ['64:ff9b:1::808:808', true],
+    ['64:ff9b:1:abcd::1', true],
+    // 6to4: the IPv4 address in bits 16-48
+    ['2002:7f00:1::', true],
+    ['2002:c0a8:101::1', true],
+    ['2002:a9fe:a9fe:1:2:3:4:5', true],
+    ['2002:808:808::1', false],
+    // Teredo, benchmarking, documentation
+    ['2001::1', true],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true],
+    ['2001:2::1', true],
+    ['2001:db8::1', true],
+    ['2001:DB8:85A3::8A2E:370:7334', true],
+    ['3fff::1', true],
+    // discard, unique-local, link-local (with a zone), site-local, multicast
+    ['100::1', true],
+    ['100::ffff:1', true],
+    ['fc00::1', true],
+    ['FD12:3456::1', true],
+    ['fe80::1%eth0', true],
+    ['fe80::1', true],
+    ['febf::1', true],
+    ['fec0::1', true],
+    ['feff::1', true],
+    ['ff02::1', true],
+    // public IPv6 stays public
+    ['2606:4700:4700::1111', false],
+    ['2a00:1450::1', false],
+    ['2A00:1450:4001:0811:0000:0000:0000:200E', false],
+    ['2001:4860:4860::8888', false],
+    ['2001:1::1', false],
+    ['2400:cb00::1', false],
   ])('%s -> %s', (address, internal) => {
     expect(isInternalAddress(address)).toBe(internal);
+  });
+});
+
+describe('parseIPv6', () => {
+  it.each<[string, number[] | null]>([
+    ['::', [0, 0, 0, 0, 0, 0, 0, 0]],
+    ['::1', [0, 0, 0, 0, 0, 0, 0, 1]],
+    ['1::', [1, 0, 0, 0, 0, 0, 0, 0]],
+    ['1:2:3:4:5:6:7::', [1, 2, 3, 4, 5, 6, 7, 0]],
+    ['::2:3:4:5:6:7:8', [0, 2, 3, 4, 5, 6, 7, 8]],
+    ['2001:DB8::0A:b', [0x2001, 0xdb8, 0, 0, 0, 0, 0xa, 0xb]],
+    ['::ffff:1.2.3.4', [0, 0, 0, 0, 0, 0xffff, 0x102, 0x304]],
+    ['::1.2.3.4', [0, 0, 0, 0, 0, 0, 0x102, 0x304]],
+    ['1:2:3:4:5:6:1.2.3.4', [1, 2, 3, 4, 5, 6, 0x102, 0x304]],
+    ['1::1.2.3.4', [1, 0, 0, 0, 0, 0, 0x102, 0x304]],
+    ['1:2:3:4:5:6:7:1.2.3.4', null],
+    ['1.2.3.4', null],
+    [':1.2.3.4', null],
+    ['::1.2.3.4:1', null],
+    ['1:::2', null],
+    ['1:2:3:4:5:6:7:8:', null],
+    [':1:2:3:4:5:6:7:8', null],
+    ['fe80::1%eth0', null],
+    ['g::1', null],
+  ])('%s', (text, groups) => {
+    expect(parseIPv6(text)).toEqual(groups);
+  });
+});
+
+describe('isLoopbackAddress', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['::', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:7f00:2', true],
+    ['10.0.0.1', false],
+    ['::2', false],
+    ['fe80::1', false],
+    ['localhost', false],
+  ])('%s -> %s', (address, loopback) => {
+    expect(isLoopbackAddress(address)).toBe(loopback);
   });
 });
 
@@ -51,6 +176,18 @@ describe('guardedLookup', () => {
     ]);
     expect(r.err?.code).toBe('SSRF_BLOCKED');
     expect(r.err?.message).toContain('169.254.169.254');
+  });
+
+  it('refuses an IPv6 answer that carries an internal IPv4 address (NAT64, 6to4, mapped)', async () => {
+    for (const address of ['64:ff9b::a9fe:a9fe', '2002:a00:1::1', '::ffff:7f00:1']) {
+      const r = await run('evil.example', [
+        { address: '2606:4700::1111', family: 6 },
+        { address, family: 6 },
+      ]);
+      expect(r.err?.code).toBe('SSRF_BLOCKED');
+      expect(r.err?.message).toContain(address);
+    }
+    expect((await run('example.com', [{ address: '64:ff9b::808:808', family: 6 }])).err).toBeNull();
   });
 
   it('lets a site configured on a private network resolve privately', async () => {
