@@ -40,26 +40,39 @@ const memory = Buffer.from(scanner.memory.buffer);
 const INPUT = scanner.input();
 const CAPACITY = scanner.capacity();
 
-/** What the module's input holds: text[from, to). */
-let loaded: string | null = null;
+/** What the module's input holds: text[from, to) of the text with this ticket. */
+let loadedTicket = 0;
 let from = 0;
 let to = 0;
+let tickets = 0;
+
+/**
+ * A new ticket: the identity of one text for skipPlainMarkup. Strings compare by value, so a
+ * scanner names its text by a ticket instead; comparing the text with the one loaded before cost a
+ * full compare of both whenever two chunks were alike (every page of a site sharing its head, the
+ * same page for each participant): ~26 µs per 50 KB page alone, more than the scan (bench/README.md).
+ */
+export function textTicket(): number {
+  tickets = (tickets + 1) | 0 || 1;
+  return tickets;
+}
 
 /**
  * Where the plain markup of text (bytes held as a latin1 string) starting at `i` ends (i itself
  * when there is none), in HTML content (no SVG/MathML element open), for a rewriter that keeps
- * relative URLs. The text is copied into the module once per text (a page's chunk is scanned from
- * several places); a text longer than the module's input (1 MiB) is scanned a window at a time,
- * and a tag cut by a window's end is left to the slow path.
+ * relative URLs. `ticket` (textTicket()) names the text: it is copied into the module once per
+ * ticket (a page's chunk is scanned from several places); without one the text is copied for this
+ * call. A text longer than the module's input (1 MiB) is scanned a window at a time, and a tag cut
+ * by a window's end is left to the slow path.
  */
-export function skipPlainMarkup(text: string, i: number): number {
+export function skipPlainMarkup(text: string, i: number, ticket = textTicket()): number {
   const n = text.length;
   if (i >= n) return n;
-  if (text !== loaded || i < from || i >= to) {
+  if (ticket !== loadedTicket || i < from || i >= to) {
     from = i;
     to = Math.min(n, i + CAPACITY);
     memory.write(from === 0 && to === n ? text : text.slice(from, to), INPUT, 'latin1');
-    loaded = text;
+    loadedTicket = ticket;
   }
   return from + scanner.skip(i - from, to - from);
 }

@@ -21,7 +21,7 @@ import {
   TO_STYLE,
   tagTransition,
 } from './html-elements.js';
-import { skipPlainMarkup } from './html-fast-skip.js';
+import { skipPlainMarkup, textTicket } from './html-fast-skip.js';
 import { TextEnd } from './html-raw-text.js';
 import { type PageScriptContext, ScriptText, scriptTextKind } from './html-script-text.js';
 import { lowerName } from './html-syntax.js';
@@ -83,6 +83,9 @@ export class HtmlScanner {
   /** The fast path (html-fast-skip.ts) applies: the mapper keeps relative URLs. */
   private readonly fast: boolean;
   private readonly skipPlain = skipPlainMarkup;
+  private readonly newTicket = textTicket;
+  /** The fast path's name for the text being fed (html-fast-skip.ts). */
+  private ticket = 0;
   private readonly scriptText: ScriptText;
 
   /** `snippet` (latin1-held bytes) goes at the start of <head>; `depth` counts srcdoc nesting. */
@@ -109,6 +112,7 @@ export class HtmlScanner {
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
   feed(text: string, final: boolean, edits: Edits): number {
     this.edits = edits;
+    this.ticket = this.newTicket();
     let i = 0;
     if (this.state === S_PROLOGUE) {
       const at = this.prologue(text, final);
@@ -224,7 +228,7 @@ export class HtmlScanner {
     // Not before the snippet's place (end < text.length): the prologue is scanned up to there only.
     const fast = this.fast && end === text.length;
     for (;;) {
-      if (fast && !this.foreign.open) i = this.skipPlain(text, i);
+      if (fast && !this.foreign.open) i = this.skipPlain(text, i, this.ticket);
       const lt = text.indexOf('<', i);
       if (lt === -1 || lt >= end) return end;
       if (lt + 1 >= end) return final ? end : this.hold(lt);

@@ -6,7 +6,7 @@
 // its grammar out (test/helpers/fast-skip-reference.ts).
 
 import { describe, expect, it } from 'vitest';
-import { skipPlainMarkup } from '../../gateway/rewrite/html-fast-skip.js';
+import { skipPlainMarkup, textTicket } from '../../gateway/rewrite/html-fast-skip.js';
 import { HtmlRewriter, rewriteHtml } from '../../gateway/rewrite/html-rewriter.js';
 import { absoluteUrlForm } from '../../gateway/rewrite/relative-url.js';
 import { referenceSkipPlainMarkup } from '../helpers/fast-skip-reference.js';
@@ -375,6 +375,14 @@ describe('the HTML scanner fast path', () => {
     }
     expect(skipPlainMarkup(a, a.length)).toBe(a.length);
     expect(skipPlainMarkup('', 0)).toBe(0);
+    // A ticket names one text: another ticket loads its own text, whatever was scanned between.
+    const ta = textTicket();
+    const tb = textTicket();
+    expect(ta).not.toBe(tb);
+    expect(skipPlainMarkup(a, 0, ta)).toBe(a.length);
+    expect(skipPlainMarkup(b, 0, tb)).toBe(21);
+    expect(skipPlainMarkup(a, 4, ta)).toBe(a.length);
+    expect(skipPlainMarkup(c, 0, textTicket())).toBe(21);
   });
 
   it('scans a text longer than its input (1 MiB) a window at a time, leaving a tag cut by a window to the slow path', () => {
@@ -383,8 +391,10 @@ describe('the HTML scanner fast path', () => {
     expect(referenceSkipPlainMarkup(text, 0)).toBe(text.length);
     let at = 0;
     const stops: number[] = [];
+    // As the scanner calls it: one ticket for its text, so the module's input is a window of it.
+    const ticket = textTicket();
     while (at < text.length) {
-      const end = skipPlainMarkup(text, at);
+      const end = skipPlainMarkup(text, at, ticket);
       expect(end).toBeGreaterThanOrEqual(at);
       if (end === at) {
         // What the scanner's slow path does here: it reads the tag and goes on after it.
