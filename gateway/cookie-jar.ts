@@ -1,7 +1,13 @@
 // One server-side cookie jar per session: upstream Set-Cookie goes in, Cookie headers come out,
-// and the page's document.cookie reads and writes it (never HttpOnly cookies).
+// and the page's document.cookie reads and writes it (never HttpOnly cookies). Every read and
+// write is in a SameSite context (same-site.ts), as a browser's: a cross-site request carries only
+// SameSite=None cookies, and its response sets only those. As in Chromium, a cookie without a
+// SameSite attribute (or with an unknown value) is Lax, except that it also goes with a cross-site
+// top-level POST for two minutes after it was created ("Lax+POST"), and SameSite=None without
+// Secure is refused.
 
-import { type Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie';
+import { Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie';
+import type { SameSiteContext } from './same-site.js';
 
 /** Limits one session's jar keeps to. */
 export interface JarLimits {
@@ -25,7 +31,19 @@ export interface JarView {
   script: { cookies: string; expires: number | null };
 }
 
-/** Views a jar keeps while its store does not change (memory stores only), one per scheme, host and path. */
+/** How long a cookie without SameSite goes with a cross-site top-level POST after it was created (Chromium's kLaxAllowUnsafeMaxAge). */
+export const LAX_ALLOW_UNSAFE_MS = 2 * 60 * 1000;
+
+/** A cookie without a SameSite attribute, or with a value that is none of the three: Lax by default. */
+function laxByDefault(c: Cookie): boolean {
+  return c.sameSite !== 'none' && c.sameSite !== 'lax' && c.sameSite !== 'strict';
+}
+
+function createdAt(c: Cookie): number {
+  return c.creation instanceof Date ? c.creation.getTime() : 0;
+}
+
+/** Views a jar keeps while its store does not change (memory stores only), one per SameSite context, scheme, host and path. */
 const MAX_CACHED_VIEWS = 256;
 
 /**
@@ -55,7 +73,7 @@ export class SessionCookieJar {
   private readonly jar: CookieJar;
   /** The store when it counts its changes (memory), else null (a shared store: every lookup reads it). */
   private readonly counting: CountingMemoryStore | null;
-  /** Views by scheme, host and path: valid while the store's count is `version` and before `until` (a cookie's expiry). Made on first use. */
+  /** Views by SameSite context, scheme, host and path: valid while the store's count is `version` and before `until` (a cookie's expiry). Made on first use. */
   private views: Map<string, { view: JarView; version: number; until: number }> | null = null;
 
   /**
@@ -87,17 +105,20 @@ export class SessionCookieJar {
     return this.counting !== null;
   }
 
-  /** Stores the Set-Cookie headers of a response to `url`; malformed or refused cookies are skipped and counted. */
-  async store(setCookies: readonly string[], url: URL): Promise<StoreResult> {
-    return this.set(setCookies, url, true);
+  /**
+   * Stores the Set-Cookie headers of a response to `url` in `context` (a cross-site response, 'none',
+   * sets SameSite=None cookies only); malformed or refused cookies are skipped and counted.
+   */
+  async store(setCookies: readonly string[], url: URL, context: SameSiteContext): Promise<StoreResult> {
+    return this.set(setCookies, url, true, context);
   }
 
-  /** Stores one `document.cookie = ...` assignment made by a page at `url` (HttpOnly refused). */
-  async setFromScript(assignment: string, url: URL): Promise<StoreResult> {
-    return this.set([assignment], url, false);
+  /** Stores one `document.cookie = ...` assignment made by a page at `url` whose document.cookie is in `context` (HttpOnly refused). */
+  async setFromScript(assignment: string, url: URL, context: SameSiteContext): Promise<StoreResult> {
+    return this.set([assignment], url, false, context);
   }
 
-  private async set(headers: readonly string[], url: URL, http: boolean): Promise<StoreResult> {
+  private async set(headers: readonly string[], url: URL, http: boolean, context: SameSiteContext): Promise<StoreResult> {
     let stored = 0;
     let refused = 0;
     for (const header of headers) {
@@ -106,7 +127,15 @@ export class SessionCookieJar {
         continue;
       }
       try {
-        const cookie = await this.jar.setCookie(header, url.href, { http, ignoreError: false });
+        const parsed = Cookie.parse(header, { loose: false });
+        // Chromium refuses SameSite=None without Secure, and (Lax by default) a cookie without
+        // SameSite from a cross-site context, as tough-cookie refuses Strict and Lax ones there.
+        const crossSite = context === 'none' || context === 'lax-unsafe';
+        if (!parsed || (parsed.sameSite === 'none' && !parsed.secure) || (crossSite && parsed.sameSite !== 'none')) {
+          refused++;
+          continue;
+        }
+        const cookie = await this.jar.setCookie(parsed, url.href, { http, ignoreError: false, sameSiteContext: crossSite ? 'none' : context });
         if (cookie) stored++;
         else refused++;
       } catch {
@@ -118,24 +147,40 @@ export class SessionCookieJar {
     return { stored, refused, evicted };
   }
 
-  /** The Cookie header value for a request to `url`, or '' when the jar has none for it. */
-  async cookieHeader(url: URL): Promise<string> {
-    return (await this.lookup(url)).header;
+  /** The Cookie header value for a request to `url` in `context`, or '' when the jar has none for it. */
+  async cookieHeader(url: URL, context: SameSiteContext): Promise<string> {
+    return (await this.lookup(url, context)).header;
   }
 
-  /** The Cookie header of a request to `url` and document.cookie of a page there, read from the store once (both in RFC 6265's order: longer paths, then older cookies, first, as browsers list them). */
-  async lookup(url: URL): Promise<JarView> {
-    const key = this.counting ? `${url.protocol}//${url.host}${url.pathname}` : '';
+  /**
+   * The Cookie header of a request to `url` and document.cookie of a page there, in `context`, read
+   * from the store once (both in RFC 6265's order: longer paths, then older cookies, first, as
+   * browsers list them). 'strict': every cookie; 'lax': all but SameSite=Strict; 'none': only
+   * SameSite=None (and Secure) cookies, a cookie without SameSite being Lax; 'lax-unsafe': as
+   * 'none', and the cookies without SameSite created less than two minutes ago.
+   */
+  async lookup(url: URL, context: SameSiteContext): Promise<JarView> {
+    const key = this.counting ? `${context} ${url.protocol}//${url.host}${url.pathname}` : '';
     const cached = this.views?.get(key);
     if (cached && cached.version === this.counting?.changes && Date.now() < cached.until) return cached.view;
     // Counted before the read: a change during it (or an expired cookie it removes) makes the view stale at once.
     const version = this.version;
-    const cookies = await this.jar.getCookies(url.href, { http: true, sort: true });
+    const crossSite = context === 'none' || context === 'lax-unsafe';
+    const cookies = await this.jar.getCookies(url.href, { http: true, sort: true, sameSiteContext: crossSite ? 'none' : context });
+    const now = Date.now();
     let expires: number | null = null;
     let scriptExpires: number | null = null;
+    /** When a cookie of the view leaves it: its expiry, or the end of its two minutes of Lax+POST. */
+    let until = Number.POSITIVE_INFINITY;
     const header: string[] = [];
     const script: string[] = [];
     for (const c of cookies) {
+      // tough-cookie sends cookies without SameSite everywhere; Chromium treats them as Lax.
+      if (crossSite && !(c.sameSite === 'none' && c.secure)) {
+        const fresh = context === 'lax-unsafe' && laxByDefault(c) && createdAt(c) + LAX_ALLOW_UNSAFE_MS > now;
+        if (!fresh) continue;
+        until = Math.min(until, createdAt(c) + LAX_ALLOW_UNSAFE_MS);
+      }
       const at = c.expiryTime();
       const finite = at !== undefined && Number.isFinite(at);
       if (finite && (expires === null || at < expires)) expires = at;
@@ -149,22 +194,23 @@ export class SessionCookieJar {
     if (this.counting) {
       this.views ??= new Map();
       if (this.views.size >= MAX_CACHED_VIEWS) this.views.clear();
-      this.views.set(key, { view, version, until: expires ?? Number.POSITIVE_INFINITY });
+      this.views.set(key, { view, version, until: Math.min(until, expires ?? Number.POSITIVE_INFINITY) });
     }
     return view;
   }
 
-  /** What document.cookie shows on a page at `url`: the cookies a script may see. */
-  async scriptCookies(url: URL): Promise<string> {
-    return (await this.scriptView(url)).cookies;
+  /** What document.cookie shows on a page at `url` in `context`: the cookies a script may see. */
+  async scriptCookies(url: URL, context: SameSiteContext): Promise<string> {
+    return (await this.scriptView(url, context)).cookies;
   }
 
   /**
-   * document.cookie for a page at `url` and when the first of those cookies expires (epoch ms, or
-   * null when none does), read from the store once.
+   * document.cookie for a page at `url` in `context` (a top-level page's own: 'strict'; a page
+   * framed by another site: 'none') and when the first of those cookies expires (epoch ms, or null
+   * when none does), read from the store once.
    */
-  async scriptView(url: URL): Promise<{ cookies: string; expires: number | null }> {
-    return (await this.lookup(url)).script;
+  async scriptView(url: URL, context: SameSiteContext): Promise<{ cookies: string; expires: number | null }> {
+    return (await this.lookup(url, context)).script;
   }
 
   /** Every cookie, for the API and persistence (values included: never log this). */

@@ -154,13 +154,16 @@ async function serveScriptCookies(
   const pageUrl = withPathOf(origin, path);
   // Only the host's page runs the site's scripts; a follower has no use for them (and they may hold tokens).
   if (participant.role !== 'host') throw new GatewayError('FORBIDDEN', 403, "Only the host's page reads and sets the site's cookies.");
+  // The page's own document.cookie, same-site to itself ('strict'): this endpoint cannot tell a
+  // top-level page from one framed by another site (which Chromium gives SameSite=None cookies
+  // only, and which the copy embedded in such a page has: see same-site.ts).
   if (exchange.request.method === 'POST') {
     const assignment = body ? await readText(body, MAX_COOKIE_ASSIGNMENT) : '';
-    await session.jar.setFromScript(assignment, pageUrl);
+    await session.jar.setFromScript(assignment, pageUrl, 'strict');
   } else if (exchange.request.method !== 'GET') {
     throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
   }
-  const view = await session.jar.scriptView(pageUrl);
+  const view = await session.jar.scriptView(pageUrl, 'strict');
   exchange.sendComplete(
     200,
     [['content-type', 'text/plain; charset=utf-8'], ['x-cobrowse-cookies-expire', String(view.expires ?? 0)], ...NO_STORE],

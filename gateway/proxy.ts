@@ -23,6 +23,7 @@ import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, isDecodingError, sendRewritten } from './rewritten-body.js';
+import { cookieContexts, requestFacts, type SameSiteContext } from './same-site.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
@@ -126,8 +127,8 @@ function isRenderedAsset(contentType: string | string[] | undefined): boolean {
  * document.cookie for the injected script, and when it must be read again. A memory jar answers
  * from the view it read for the request unless a cookie changed or expired since (cookie-jar.ts).
  */
-async function scriptCookiesOf(session: Session, target: URL): Promise<{ cookies: string; cookiesExpire: number | null }> {
-  const view = await session.jar.scriptView(target);
+async function scriptCookiesOf(session: Session, target: URL, context: SameSiteContext): Promise<{ cookies: string; cookiesExpire: number | null }> {
+  const view = await session.jar.scriptView(target, context);
   return { cookies: view.cookies, cookiesExpire: view.expires };
 }
 
@@ -302,8 +303,11 @@ export async function proxyRequest(
   // undici would take any answer to CONNECT for a tunnel: the gateway proxies no tunnels.
   if (request.method === 'CONNECT') throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'CONNECT is not proxied.');
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
+  // The browser sees one site in all of the session's hosts: the jar applies SameSite from the
+  // request's real initiator and Fetch Metadata (same-site.ts).
+  const sameSite = cookieContexts(requestFacts(request.headers, request.method, target, toReal));
   // Without a participant (a CORS preflight) the jar is neither read nor written.
-  const jarCookie = participant ? await session.jar.cookieHeader(target) : '';
+  const jarCookie = participant ? await session.jar.cookieHeader(target, sameSite.request) : '';
   const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
   applyUpstreamIdentity(session, participant, headers);
 
@@ -328,7 +332,7 @@ export async function proxyRequest(
     const raw = upstream.headers;
     const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
     if (mapped.setCookies.length > 0 && participant) {
-      const { refused } = await session.jar.store(mapped.setCookies, target);
+      const { refused } = await session.jar.store(mapped.setCookies, target, sameSite.response);
       if (refused > 0) {
         gw.log.debug('cookies refused by jar', {
           sessionId: session.id,
@@ -451,7 +455,7 @@ export async function proxyRequest(
               mask: site?.mask ?? [],
               // An answer to a request without a participant (a CORS read the page's script gets as
               // text) carries none of the session's cookies nor its origins.
-              ...(participant ? await scriptCookiesOf(session, target) : { cookies: '', cookiesExpire: null }),
+              ...(participant ? await scriptCookiesOf(session, target, sameSite.script) : { cookies: '', cookiesExpire: null }),
               origin: target.origin,
               origins: participant ? proxiedOriginTable(gw, session) : {},
               enter: participant ? notEnteredOrigins(gw, session, participant) : [],

@@ -9,6 +9,7 @@ import type { GatewayContext } from './context.js';
 import { errorBody, GatewayError, toGatewayError } from './errors.js';
 import { errorFields, type LogFields } from './log.js';
 import { participantFromCookie, RESERVED_PREFIX } from './proxied-host.js';
+import { cookieContexts } from './same-site.js';
 import type { Participant, Session } from './session.js';
 import type { guardedLookup } from './upstream-dns.js';
 import { withPathOf } from './url-mapper.js';
@@ -191,7 +192,11 @@ export class SiteSockets {
   /** Opens the upstream socket; resolves once it is open (paused) and its cookies are in the jar. */
   private async connect(relay: Relay, h: Handshake): Promise<WebSocket> {
     const { session, target } = relay;
-    const cookie = await session.jar.cookieHeader(target);
+    // SameSite as for the site's other requests (same-site.ts): a socket that a page of another
+    // site opens carries SameSite=None cookies only, and its handshake's answer sets only those.
+    const initiator = relay.realOrigin ? new URL(relay.realOrigin) : null;
+    const sameSite = cookieContexts({ method: 'GET', target, initiator, fetchMode: 'websocket', fetchDest: 'websocket' });
+    const cookie = await session.jar.cookieHeader(target, sameSite.request);
     if (relay.gone) throw new GatewayError('BAD_REQUEST', 400, 'The browser went away.');
     const url = new URL(target);
     url.protocol = target.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -215,7 +220,7 @@ export class SiteSockets {
     let stored: Promise<unknown> = Promise.resolve();
     const store = (response: IncomingMessage) => {
       const setCookies = response.headers['set-cookie'] ?? [];
-      if (setCookies.length > 0) stored = session.jar.store(setCookies, target);
+      if (setCookies.length > 0) stored = session.jar.store(setCookies, target, sameSite.response);
     };
     upstream.on('upgrade', store);
     upstream.on('message', (data, isBinary) => this.toBrowser(relay, data as Buffer, isBinary));

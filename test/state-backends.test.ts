@@ -191,7 +191,7 @@ describe.each(backends)('state back end: %s', (backend) => {
     const jar = new SessionCookieJar(undefined, undefined, undefined, store.cookieStore(id));
     expect(await store.endSession(id)).toBe(true);
     await store.setConnections(id, 'p1', 2);
-    await jar.store(['late=1; Path=/'], new URL('https://a.example/'));
+    await jar.store(['late=1; Path=/'], new URL('https://a.example/'), 'strict');
     if (redis) expect(await redis.client().keys(`tailtest:*${id}*`)).toEqual([]);
     expect(await store.loadSession(id)).toBeNull();
     await shared?.close();
@@ -209,15 +209,17 @@ describe.each(backends)('state back end: %s', (backend) => {
     const jarB = new SessionCookieJar(undefined, undefined, undefined, storeB);
     const url = new URL('https://shop.example.com/cart');
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? jarA : jarB).store([`c${i}=v${i}; Path=/`, `shared=from${i % 2 === 0 ? 'a' : 'b'}; Path=/`], url)),
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0 ? jarA : jarB).store([`c${i}=v${i}; Path=/`, `shared=from${i % 2 === 0 ? 'a' : 'b'}; Path=/`], url, 'strict'),
+      ),
     );
-    const header = await jarA.cookieHeader(url);
+    const header = await jarA.cookieHeader(url, 'strict');
     for (let i = 0; i < 40; i++) expect(header).toContain(`c${i}=v${i}`);
     expect(header.match(/shared=/g)).toHaveLength(1);
-    expect(await jarB.cookieHeader(url)).toBe(header);
-    await jarA.setFromScript('c0=changed; Path=/', url);
-    expect(await jarB.cookieHeader(url)).toContain('c0=changed');
-    expect(await jarB.cookieHeader(new URL('https://other.example.org/'))).toBe('');
+    expect(await jarB.cookieHeader(url, 'strict')).toBe(header);
+    await jarA.setFromScript('c0=changed; Path=/', url, 'strict');
+    expect(await jarB.cookieHeader(url, 'strict')).toContain('c0=changed');
+    expect(await jarB.cookieHeader(new URL('https://other.example.org/'), 'strict')).toBe('');
     await a?.close();
     await b?.close();
   });

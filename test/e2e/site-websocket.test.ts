@@ -145,7 +145,7 @@ describe("the site's own WebSockets", () => {
     expect(upgrade?.headers.host).toBe(new URL(siteOrigin).host);
     // Set-Cookie on the upstream handshake went into the session's jar.
     const jar = t.gateway.context.registry.get(host.session.id)?.jar;
-    expect(await jar?.cookieHeader(new URL(`${siteOrigin}/`))).toBe('jar_cookie=from-http; ws_cookie=from-handshake');
+    expect(await jar?.cookieHeader(new URL(`${siteOrigin}/`), 'strict')).toBe('jar_cookie=from-http; ws_cookie=from-handshake');
     // The hub's socket on /__cobrowse/ws still reaches the hub, not the site.
     await expect.poll(() => t.gateway.hub.connectionCount).toBeGreaterThan(0);
     expect(upgrades.some((r) => r.url?.startsWith('/__cobrowse'))).toBe(false);

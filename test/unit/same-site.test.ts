@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { cookieContexts, isSameSite, type RequestFacts, requestFacts, siteOf } from '../../gateway/same-site.js';
+import { OriginTable, UrlMapper } from '../../gateway/url-mapper.js';
+
+const B = new URL('https://shop.b.example/cart');
+
+/** Facts of a request to B (a GET fetch by default). */
+function facts(over: Partial<RequestFacts>): RequestFacts {
+  return { method: 'GET', target: B, initiator: null, fetchSite: 'same-site', fetchMode: 'cors', fetchDest: 'empty', ...over };
+}
+
+const fromA = new URL('https://www.a.example/page');
+const fromB = new URL('https://www.b.example/page');
+const navigation = { fetchMode: 'navigate', fetchDest: 'document' } as const;
+
+describe('siteOf / isSameSite', () => {
+  it('is the scheme and the registrable domain (the host itself for an IP address); ports do not count', () => {
+    expect(siteOf(new URL('https://a.b.example.co.uk:8443/x'))).toBe('https://example.co.uk');
+    expect(siteOf(new URL('http://www.site-a.localhost:1234/'))).toBe('http://site-a.localhost');
+    expect(siteOf(new URL('http://127.0.0.1:4000/'))).toBe('http://127.0.0.1');
+    expect(siteOf(new URL('wss://api.b.example/socket'))).toBe('https://b.example');
+    expect(isSameSite(new URL('http://127.0.0.1:1/'), new URL('http://127.0.0.1:2/'))).toBe(true);
+    expect(isSameSite(new URL('https://a.b.example/'), new URL('https://c.b.example/'))).toBe(true);
+    expect(isSameSite(new URL('http://site-a.localhost/'), new URL('http://site-b.localhost/'))).toBe(false);
+    // Schemeful: http and https of one domain are two sites.
+    expect(isSameSite(new URL('http://b.example/'), new URL('https://b.example/'))).toBe(false);
+    // A private suffix of the public suffix list: two users' pages are two sites.
+    expect(isSameSite(new URL('https://alice.github.io/'), new URL('https://bob.github.io/'))).toBe(false);
+  });
+});
+
+describe('cookieContexts', () => {
+  it('a same-site request: every cookie goes and may be set', () => {
+    expect(cookieContexts(facts({ initiator: fromB }))).toEqual({ request: 'strict', response: 'strict', script: 'strict' });
+    expect(cookieContexts(facts({ initiator: fromB, method: 'POST', fetchMode: 'navigate', fetchDest: 'document' }))).toEqual({
+      request: 'strict',
+      response: 'strict',
+      script: 'strict',
+    });
+  });
+
+  it('a cross-site fetch, image or frame: SameSite=None only, both ways; a form POST: also fresh cookies without SameSite (Lax+POST)', () => {
+    for (const f of [
+      facts({ initiator: fromA }),
+      facts({ initiator: fromA, fetchMode: 'no-cors', fetchDest: 'image' }),
+      facts({ initiator: fromA, fetchMode: 'navigate', fetchDest: 'iframe' }),
+    ]) {
+      expect(cookieContexts(f)).toEqual({ request: 'none', response: 'none', script: 'none' });
+    }
+    // A top-level POST: no Lax cookies go (but Chromium's two minutes for fresh ones without SameSite),
+    // its answer (an SSO callback) may set them, and the page sees its own site's cookies.
+    expect(cookieContexts(facts({ initiator: fromA, method: 'POST', ...navigation }))).toEqual({ request: 'lax-unsafe', response: 'lax', script: 'strict' });
+  });
+
+  it('a cross-site top-level navigation by GET or HEAD is Lax: Strict cookies stay behind', () => {
+    expect(cookieContexts(facts({ initiator: fromA, ...navigation }))).toEqual({ request: 'lax', response: 'lax', script: 'strict' });
+    expect(cookieContexts(facts({ initiator: fromA, method: 'HEAD', ...navigation })).request).toBe('lax');
+    // A navigation from a page outside the gateway's site.
+    expect(cookieContexts(facts({ initiator: 'foreign', fetchSite: 'cross-site', ...navigation })).request).toBe('lax');
+  });
+
+  it('no initiator: the user typed the URL (Sec-Fetch-Site: none) is same-site; a page that hid its Referer is not', () => {
+    expect(cookieContexts(facts({ fetchSite: 'none', ...navigation })).request).toBe('strict');
+    // rel=noreferrer / Referrer-Policy: no-referrer from another host of the session: which site is unknown.
+    expect(cookieContexts(facts({ fetchSite: 'same-site', ...navigation })).request).toBe('lax');
+    expect(cookieContexts(facts({ fetchSite: 'same-site', fetchMode: 'no-cors', fetchDest: 'image' })).request).toBe('none');
+    // The target's own host.
+    expect(cookieContexts(facts({ fetchSite: 'same-origin', fetchMode: 'no-cors', fetchDest: 'image' })).request).toBe('strict');
+  });
+
+  it('the browser has the last word on cross-site: Sec-Fetch-Site cross-site, an opaque or foreign initiator', () => {
+    expect(cookieContexts(facts({ initiator: fromB, fetchSite: 'cross-site' })).request).toBe('none');
+    expect(cookieContexts(facts({ initiator: 'foreign' })).request).toBe('none');
+  });
+
+  it('without Fetch Metadata (a gateway on plain http): the initiator decides, a request for HTML counts as a navigation', () => {
+    const bare = { fetchSite: undefined, fetchMode: undefined, fetchDest: undefined };
+    expect(cookieContexts(facts({ ...bare, initiator: fromB })).request).toBe('strict');
+    expect(cookieContexts(facts({ ...bare, initiator: fromA })).request).toBe('none');
+    expect(cookieContexts(facts({ ...bare, initiator: fromA, accept: 'text/html,*/*' })).request).toBe('lax');
+    expect(cookieContexts(facts({ ...bare, initiator: fromA, accept: 'text/html', method: 'POST' }))).toEqual({
+      request: 'lax-unsafe',
+      response: 'lax',
+      script: 'strict',
+    });
+    // Nothing at all (not a page's request: a tool, the participant's own client).
+    expect(cookieContexts(facts({ ...bare })).request).toBe('strict');
+  });
+});
+
+describe('requestFacts', () => {
+  const mapper = new UrlMapper('http://gw.localhost:8080');
+  const origins = new OriginTable();
+  const a = origins.labelFor('https://www.a.example')!;
+  const b = origins.labelFor('https://shop.b.example')!;
+  const sid = 'abcdefghijklmnopqrstuvwxyz';
+  const proxied = (label: string, path = '/') => `${mapper.proxiedOrigin({ label, sessionId: sid })}${path}`;
+  const toReal = (u: URL) => mapper.toRealUrl(u, sid, origins);
+
+  it('takes the Origin, else the Referer, mapped back to the real site', () => {
+    const f = requestFacts({ origin: proxied(a).slice(0, -1), referer: proxied(b, '/x') }, 'post', B, toReal);
+    expect(f.initiator).toEqual(new URL('https://www.a.example/'));
+    expect(f.method).toBe('POST');
+    expect(requestFacts({ referer: proxied(b, '/page?q=1') }, 'GET', B, toReal).initiator).toEqual(new URL('https://shop.b.example/page?q=1'));
+    expect(requestFacts({}, 'GET', B, toReal).initiator).toBeNull();
+  });
+
+  it('an opaque Origin, a page outside the session or an unreadable header is foreign', () => {
+    expect(requestFacts({ origin: 'null', referer: proxied(b) }, 'POST', B, toReal).initiator).toBe('foreign');
+    expect(requestFacts({ origin: 'https://evil.example' }, 'POST', B, toReal).initiator).toBe('foreign');
+    expect(requestFacts({ referer: 'http://gw.localhost:8080/' }, 'GET', B, toReal).initiator).toBe('foreign');
+    expect(requestFacts({ referer: 'not a url' }, 'GET', B, toReal).initiator).toBe('foreign');
+    // Another session's host.
+    expect(requestFacts({ referer: `http://${a}--${'b'.repeat(26)}.gw.localhost:8080/` }, 'GET', B, toReal).initiator).toBe('foreign');
+  });
+
+  it('gives the Fetch Metadata as sent', () => {
+    const f = requestFacts(
+      { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' },
+      'GET',
+      B,
+      toReal,
+    );
+    expect(f).toMatchObject({ fetchSite: 'same-site', fetchMode: 'navigate', fetchDest: 'document', accept: 'text/html' });
+  });
+});
