@@ -4,8 +4,10 @@
 // srcdoc documents. Left alone, what they load goes to the real sites. The runtime is put into
 // each: into an about:blank window at once, as an inline script (inserted scripts run when they go
 // in), the first time the page reaches it; into srcdoc markup as the first script of its <head>.
+// Their cookie accessors (document.cookie, cookieStore) go through the page's jar (cookie-shim.ts).
 
 import { OWN_NODE_MARKER } from '../protocol/messages.js';
+import { guardWindowCookies } from './cookie-shim.js';
 import { report } from './report.js';
 
 /** What the runtime in another document needs from this page's. */
@@ -69,12 +71,19 @@ export function adoptWindow(win: Window, settings: () => RuntimeTagSettings, sou
     const text = source();
     const doc = win.document;
     const parent = doc.head ?? doc.documentElement ?? doc;
-    if (text === null || !parent) return;
-    const script = doc.createElement('script');
-    setRuntimeTag(script, settings(), true);
-    script.text = text;
-    parent.appendChild(script);
-    script.remove();
+    if (text !== null && parent) {
+      const script = doc.createElement('script');
+      setRuntimeTag(script, settings(), true);
+      script.text = text;
+      parent.appendChild(script);
+      script.remove();
+    }
+  } catch (err) {
+    report(err);
+  }
+  // Whether or not the runtime could run there: the window's cookie accessors go through this page's jar (cookie-shim.ts).
+  try {
+    guardWindowCookies(win);
   } catch (err) {
     report(err);
   }

@@ -5,7 +5,7 @@
 import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
-import { installCookieShim } from './cookie-shim.js';
+import { inheritCookieShim, installCookieShim } from './cookie-shim.js';
 import { startMirror } from './follower.js';
 import { installFormCharset } from './form-charset.js';
 import { startFrameRecorder } from './frame-bridge.js';
@@ -43,6 +43,15 @@ function hostOnlyRules(script: HTMLScriptElement | null): HostOnlyRules {
     }
   };
   return { selector: list(script?.dataset.hostOnly).join(','), paths: list(script?.dataset.hostOnlyUrls) };
+}
+
+/** The real site's host of this page (the gateway names its origin on the script tag). */
+function realHostOf(script: HTMLScriptElement | null): string {
+  try {
+    return new URL(script?.dataset.origin ?? '').hostname;
+  } catch {
+    return location.hostname;
+  }
 }
 
 /**
@@ -88,7 +97,9 @@ try {
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => startMirror(masker), { once: true });
       else startMirror(masker);
     } else {
-      const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire);
+      const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire, realHostOf(script));
+      // A document the gateway did not serve (about:blank, srcdoc): its parent's jar view, or none.
+      if (!cookies) inheritCookieShim();
       const runtime = installRuntime(script, mark?.runtime);
       const formCharset = script?.dataset.formCharset;
       if (formCharset) installFormCharset(formCharset);

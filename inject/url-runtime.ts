@@ -269,12 +269,26 @@ function windowWrapper(runtime: UrlRuntime, nativePostMessage: Window['postMessa
       };
       const post = (message: unknown, targetOrigin?: unknown, transfer?: Transferable[]) =>
         typeof targetOrigin === 'string' ? send(message, runtime.proxiedOriginOf(targetOrigin), transfer) : send(message, targetOrigin);
+      // Its functions, called on the wrapper, run on the window itself; their own properties stay
+      // reachable (`w.Object.keys`, `w.Document.prototype`: a bound function has neither).
+      const methods = new WeakMap<object, unknown>();
+      const method = (fn: object): unknown => {
+        let m = methods.get(fn);
+        if (!m) {
+          m = new Proxy(fn, {
+            apply: (f, self, args) =>
+              Reflect.apply(f as (...a: unknown[]) => unknown, self === wrapped || self === undefined || self === null ? w : self, args),
+          });
+          methods.set(fn, m);
+        }
+        return m;
+      };
       wrapped = new Proxy(w, {
         get(target, prop) {
           if (prop === 'postMessage') return post;
           if (prop === 'location') return locationWrapper(runtime, locations, target.location);
           const value = Reflect.get(target, prop) as unknown;
-          if (typeof value === 'function') return (value as (...a: unknown[]) => unknown).bind(target);
+          if (typeof value === 'function') return method(value);
           // The windows reached from this one (`parent.frames[1]`, `opener.top`) are wrapped too.
           return typeof prop === 'string' && (WINDOW_VALUED.has(prop) || typeof value === 'object') && isWindow(value) ? wrap(value) : value;
         },
