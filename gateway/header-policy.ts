@@ -23,6 +23,7 @@ const REQUEST_DROP = new Set([
   'cookie',
   'origin',
   'referer',
+  'sec-fetch-site',
   'accept-encoding',
   'content-length',
   'forwarded',
@@ -72,8 +73,16 @@ function mapBrowserUrl(value: string, toReal: ToRealUrl): URL | null {
  * Headers for the upstream request: hop-by-hop and gateway-only headers dropped, Host set by the
  * client library from the target, Origin and Referer rebuilt for the real site, cookies from the
  * session's jar only (the browser's Cookie header carries gateway cookies and never goes upstream).
+ * The browser's Sec-Fetch-Site is relative to the proxied hosts (all one site): `fetchSite` is the
+ * one rebuilt for the real sites (same-site.ts, upstreamFetchSite), none when undefined.
+ * Sec-Fetch-Mode, -Dest and -User go as the browser sent them.
  */
-export function upstreamRequestHeaders(incoming: Readonly<Record<string, string>>, toReal: ToRealUrl, jarCookie: string): Record<string, string> {
+export function upstreamRequestHeaders(
+  incoming: Readonly<Record<string, string>>,
+  toReal: ToRealUrl,
+  jarCookie: string,
+  fetchSite?: string,
+): Record<string, string> {
   const drop = connectionNames(incoming.connection);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
@@ -89,6 +98,7 @@ export function upstreamRequestHeaders(incoming: Readonly<Record<string, string>
     const real = mapBrowserUrl(referer, toReal);
     if (real) out.referer = real.href;
   }
+  if (fetchSite !== undefined) out['sec-fetch-site'] = fetchSite;
   if (jarCookie) out.cookie = jarCookie;
   out['accept-encoding'] = 'gzip, deflate, br';
   return out;

@@ -23,7 +23,7 @@ import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, decodedBody, decoderFor, isDecodingError, sendRewritten } from './rewritten-body.js';
-import { cookieContexts, requestFacts, type SameSiteContext } from './same-site.js';
+import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
@@ -304,11 +304,12 @@ export async function proxyRequest(
   if (request.method === 'CONNECT') throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'CONNECT is not proxied.');
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   // The browser sees one site in all of the session's hosts: the jar applies SameSite from the
-  // request's real initiator and Fetch Metadata (same-site.ts).
-  const sameSite = cookieContexts(requestFacts(request.headers, request.method, target, toReal));
+  // request's real initiator and Fetch Metadata (same-site.ts), and Sec-Fetch-Site is rebuilt from them.
+  const facts = requestFacts(request.headers, request.method, target, toReal);
+  const sameSite = cookieContexts(facts);
   // Without a participant (a CORS preflight) the jar is neither read nor written.
   const jarCookie = participant ? await session.jar.cookieHeader(target, sameSite.request) : '';
-  const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie);
+  const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie, upstreamFetchSite(facts));
   applyUpstreamIdentity(session, participant, headers);
 
   let upstream: UpstreamResponse;

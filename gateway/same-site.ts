@@ -84,6 +84,51 @@ export function isSameSiteRequest(f: RequestFacts): boolean {
   return true;
 }
 
+/** Sec-Fetch-Site of a request a page made. */
+export type FetchSite = 'same-origin' | 'same-site' | 'cross-site';
+
+/** Sec-Fetch-Site between two real URLs (schemeful site; the origin, port included, for same-origin). */
+export function fetchSiteBetween(initiator: URL, target: URL): FetchSite {
+  if (initiator.origin === target.origin) return 'same-origin';
+  return isSameSite(initiator, target) ? 'same-site' : 'cross-site';
+}
+
+/**
+ * The Sec-Fetch-Site the real site gets: what the browser would have sent had the pages been
+ * loaded directly (Fetch Metadata 2.4: same-origin, else same-site, else cross-site, between the
+ * request's initiator and each URL of its redirect chain; `none` for what the user asked for).
+ * The browser's own value, relative to the proxied hosts, is the upper bound: a proxied host is
+ * one real origin, so its `same-origin` is exact, and a `same-site` only says the initiator or a
+ * hop of the chain was another host of the gateway's site. undefined when the browser sent none
+ * (a gateway on plain http to other names gets no Fetch Metadata): none is invented.
+ * - `none` (typed, bookmarked, reloaded) and `cross-site` (a page outside the gateway's site, an
+ *   opaque initiator, a chain through another site) go as they are; `same-origin` too, even when
+ *   the Referer names another origin (a style sheet's images have its URL for Referer, but are
+ *   the document's requests) or the Origin is `null` (a POST under Referrer-Policy: no-referrer).
+ * - `same-site`: the real initiator (Origin, else Referer) against the real target. Without one
+ *   (Referrer-Policy: no-referrer, rel=noreferrer, or a hop through the gateway's ticket redirect,
+ *   which hides the Referer) or with one that is no page of the session, the real relation is
+ *   unknown: cross-site, the answer that never lets a request through that the site would refuse.
+ *   An initiator of the target's own origin means the chain went through another host (a
+ *   redirect, or the Referer is a style sheet of another origin): which site it was is unknown,
+ *   so cross-site too.
+ * What the gateway cannot reproduce: it sees each hop of a redirect chain as a request of its
+ * own, and a hop's Referer and Origin name the initiator, not the hops before it. So a chain
+ * from www.b.example through another site to shop.b.example is same-site (Chromium: cross-site);
+ * and the Referer of a style sheet's request is the style sheet, so an image of B in a style
+ * sheet of B's site on A's page is same-site (Chromium: cross-site). Chromium sends no Fetch
+ * Metadata with a WebSocket handshake: the site WebSocket relay has none to rebuild.
+ */
+export function upstreamFetchSite(f: RequestFacts): FetchSite | 'none' | undefined {
+  const browser = f.fetchSite;
+  if (browser === undefined || browser === 'none' || browser === 'same-origin' || browser === 'cross-site') return browser;
+  // A value of a later Fetch Metadata (or not a browser's): nothing to rebuild it from.
+  if (browser !== 'same-site') return 'cross-site';
+  if (f.initiator === null || f.initiator === 'foreign') return 'cross-site';
+  const real = fetchSiteBetween(f.initiator, f.target);
+  return real === 'same-origin' ? 'cross-site' : real;
+}
+
 /** A top-level navigation (a window's document, not a frame's); without Fetch Metadata, a request that asks for HTML (a frame's too). */
 export function isTopLevelNavigation(f: RequestFacts): boolean {
   if (f.fetchMode !== undefined || f.fetchDest !== undefined) return f.fetchMode === 'navigate' && f.fetchDest === 'document';

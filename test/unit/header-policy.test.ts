@@ -108,6 +108,15 @@ describe('upstreamRequestHeaders', () => {
     expect(upstream({ referer }).referer).toBe(expected);
   });
 
+  it("Sec-Fetch-Site is the one rebuilt for the real site (never the browser's); Mode, Dest and User go as sent", () => {
+    const fetchMetadata = { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-user': '?1' };
+    expect(upstreamRequestHeaders(fetchMetadata, toReal, '', 'cross-site')).toMatchObject({ ...fetchMetadata, 'sec-fetch-site': 'cross-site' });
+    // None rebuilt (the browser sent none): none goes.
+    const out = upstreamRequestHeaders(fetchMetadata, toReal, '');
+    expect(out).not.toHaveProperty('sec-fetch-site');
+    expect(out['sec-fetch-mode']).toBe('no-cors');
+  });
+
   it.each(['gzip', 'identity', 'zstd, gzip', '*', ''])('fixes accept-encoding %j', (value) => {
     expect(upstream({ 'accept-encoding': value })['accept-encoding']).toBe('gzip, deflate, br');
   });

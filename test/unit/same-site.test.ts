@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cookieContexts, isSameSite, type RequestFacts, requestFacts, siteOf } from '../../gateway/same-site.js';
+import { cookieContexts, fetchSiteBetween, isSameSite, type RequestFacts, requestFacts, siteOf, upstreamFetchSite } from '../../gateway/same-site.js';
 import { OriginTable, UrlMapper } from '../../gateway/url-mapper.js';
 
 const B = new URL('https://shop.b.example/cart');
@@ -85,6 +85,66 @@ describe('cookieContexts', () => {
     });
     // Nothing at all (not a page's request: a tool, the participant's own client).
     expect(cookieContexts(facts({ ...bare })).request).toBe('strict');
+  });
+});
+
+describe('fetchSiteBetween', () => {
+  it.each<[string, string, string]>([
+    ['https://shop.b.example/a', 'https://shop.b.example/b', 'same-origin'],
+    ['https://www.b.example/', 'https://shop.b.example/', 'same-site'],
+    // Ports count for the origin, not for the site.
+    ['https://shop.b.example:8443/', 'https://shop.b.example/', 'same-site'],
+    ['http://127.0.0.1:1/', 'http://127.0.0.1:2/', 'same-site'],
+    // Schemeful.
+    ['http://shop.b.example/', 'https://shop.b.example/', 'cross-site'],
+    ['https://www.a.example/', 'https://shop.b.example/', 'cross-site'],
+    ['https://alice.github.io/', 'https://bob.github.io/', 'cross-site'],
+  ])('%s -> %s: %s', (initiator, target, expected) => {
+    expect(fetchSiteBetween(new URL(initiator), new URL(target))).toBe(expected);
+  });
+});
+
+describe('upstreamFetchSite', () => {
+  const sameOriginB = new URL('https://shop.b.example/other');
+  const otherC = new URL('https://c.example/');
+  // [what, the browser's Sec-Fetch-Site (relative to the proxied hosts), the real initiator, what the real site gets]
+  it.each<[string, string | undefined, RequestFacts['initiator'], string | undefined]>([
+    // The browser said nothing (plain http gateway): nothing is invented.
+    ['no Fetch Metadata, an initiator of another site', undefined, fromA, undefined],
+    ['no Fetch Metadata, no initiator', undefined, null, undefined],
+    // User-initiated: stays none.
+    ['typed by the user', 'none', null, 'none'],
+    ['typed by the user, a Referer anyway', 'none', fromA, 'none'],
+    // Same proxied host is the same real origin: exact, whatever the Referer says.
+    ['same-origin', 'same-origin', sameOriginB, 'same-origin'],
+    ['same-origin without a Referer (no-referrer)', 'same-origin', null, 'same-origin'],
+    ['same-origin with Origin: null (a POST under no-referrer)', 'same-origin', 'foreign', 'same-origin'],
+    ['same-origin, a style sheet of another origin for Referer', 'same-origin', fromA, 'same-origin'],
+    // The browser saw another site (outside the gateway's, or a redirect chain through one).
+    ['cross-site', 'cross-site', null, 'cross-site'],
+    ['cross-site, a Referer of the same site', 'cross-site', fromB, 'cross-site'],
+    ['cross-site, a Referer of the same origin', 'cross-site', sameOriginB, 'cross-site'],
+    // Another proxied host: the real initiator decides.
+    ['same-site, from another site', 'same-site', fromA, 'cross-site'],
+    ['same-site, from another site (a third one)', 'same-site', otherC, 'cross-site'],
+    ['same-site, from the same site', 'same-site', fromB, 'same-site'],
+    ['same-site, from a page outside the session (the gateway host, another session)', 'same-site', 'foreign', 'cross-site'],
+    // No initiator (Referrer-Policy: no-referrer, or the ticket redirect hid it): unknown, so the safe answer.
+    ['same-site, no initiator', 'same-site', null, 'cross-site'],
+    // The initiator is the target's own origin, yet the browser saw another host: a redirect
+    // through it, or a style sheet's Referer; which site is unknown.
+    ['same-site, an initiator of the same origin (a hop through another host)', 'same-site', sameOriginB, 'cross-site'],
+    // Not a value of Fetch Metadata 1: nothing to rebuild it from.
+    ['an unknown value', 'same-planet', fromB, 'cross-site'],
+  ])('%s: %s -> %s', (_what, fetchSite, initiator, expected) => {
+    expect(upstreamFetchSite(facts({ fetchSite, initiator }))).toBe(expected);
+    // Whatever the mode and destination.
+    expect(upstreamFetchSite(facts({ fetchSite, initiator, ...navigation }))).toBe(expected);
+  });
+
+  it('what it cannot see: a redirect chain from www.b.example through another site to shop.b.example is same-site (Chromium: cross-site)', () => {
+    // The last hop names only its initiator (Referer www.b.example), not the hop through the other site.
+    expect(upstreamFetchSite(facts({ fetchSite: 'same-site', initiator: fromB }))).toBe('same-site');
   });
 });
 
