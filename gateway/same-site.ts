@@ -16,6 +16,9 @@
 // - A request with neither an initiator (no Origin, no Referer) nor Fetch Metadata is not placed:
 //   it counts as same-site. Browsers send Fetch Metadata to potentially trustworthy origins only
 //   (https, *.localhost), so a gateway on plain http to other names gets none of it.
+// - What the real relation of a request cannot see (realFetchSite): the hops of a redirect chain
+//   before the last, and the page behind a style sheet's Referer; and a subresource that comes
+//   back to its initiator's origin through another host counts as cross-site (isSameSiteRequest).
 
 import { getPublicSuffix } from 'tough-cookie';
 import type { ToRealUrl } from './header-policy.js';
@@ -70,22 +73,11 @@ export function isSameSite(a: URL, b: URL): boolean {
   return siteOf(a) === siteOf(b);
 }
 
-/** Whether the request was made by a page of the target's own site (or by the user: typed, bookmarked, reloaded). */
-export function isSameSiteRequest(f: RequestFacts): boolean {
-  // The browser itself (address bar, bookmark, reload): no initiator, as when the user types the URL.
-  if (f.fetchSite === 'none') return true;
-  // A page outside the gateway's site (the session's pages are all same-site to the browser), or a redirect through one.
-  if (f.fetchSite === 'cross-site') return false;
-  if (f.initiator === 'foreign') return false;
-  if (f.initiator) return isSameSite(f.initiator, f.target);
-  // No Origin nor Referer (Referrer-Policy: no-referrer): the target's own host (same-origin) is
-  // its own site; another host of the gateway's site could be any of the session's sites.
-  if (f.fetchSite === 'same-site') return false;
-  return true;
-}
-
 /** Sec-Fetch-Site of a request a page made. */
 export type FetchSite = 'same-origin' | 'same-site' | 'cross-site';
+
+/** How a request relates to its target: Sec-Fetch-Site's values ('none': asked for by the user, or by no page at all). */
+export type SiteRelation = FetchSite | 'none';
 
 /** Sec-Fetch-Site between two real URLs (schemeful site; the origin, port included, for same-origin). */
 export function fetchSiteBetween(initiator: URL, target: URL): FetchSite {
@@ -94,15 +86,16 @@ export function fetchSiteBetween(initiator: URL, target: URL): FetchSite {
 }
 
 /**
- * The Sec-Fetch-Site the real site gets: what the browser would have sent had the pages been
- * loaded directly (Fetch Metadata 2.4: same-origin, else same-site, else cross-site, between the
- * request's initiator and each URL of its redirect chain; `none` for what the user asked for).
+ * The real relation of a request to its real target: the Sec-Fetch-Site the browser would have
+ * sent had the pages been loaded directly (Fetch Metadata 2.4: same-origin, else same-site, else
+ * cross-site, between the request's initiator and each URL of its redirect chain; `none` for what
+ * the user asked for). The Sec-Fetch-Site the real site gets (upstreamFetchSite) and the jar's
+ * SameSite contexts (isSameSiteRequest, cookieContexts) both derive from it.
  * The browser's own value, relative to the proxied hosts, is the upper bound: a proxied host is
  * one real origin, so its `same-origin` is exact, and a `same-site` only says the initiator or a
- * hop of the chain was another host of the gateway's site. undefined when the browser sent none
- * (a gateway on plain http to other names gets no Fetch Metadata): none is invented.
+ * hop of the chain was another host of the gateway's site.
  * - `none` (typed, bookmarked, reloaded) and `cross-site` (a page outside the gateway's site, an
- *   opaque initiator, a chain through another site) go as they are; `same-origin` too, even when
+ *   opaque initiator, a chain through another site) stay as they are; `same-origin` too, even when
  *   the Referer names another origin (a style sheet's images have its URL for Referer, but are
  *   the document's requests) or the Origin is `null` (a POST under Referrer-Policy: no-referrer).
  * - `same-site`: the real initiator (Origin, else Referer) against the real target. Without one
@@ -112,21 +105,59 @@ export function fetchSiteBetween(initiator: URL, target: URL): FetchSite {
  *   An initiator of the target's own origin means the chain went through another host (a
  *   redirect, or the Referer is a style sheet of another origin): which site it was is unknown,
  *   so cross-site too.
+ * - A value of a later Fetch Metadata (or not a browser's): nothing to rebuild it from, cross-site.
+ * - No Fetch Metadata at all (browsers send it to potentially trustworthy origins only, so a
+ *   gateway on plain http to other names gets none): the initiator alone decides; `none` without
+ *   one (not a page's request: a tool, the participant's own client), cross-site when it is foreign.
  * What the gateway cannot reproduce: it sees each hop of a redirect chain as a request of its
  * own, and a hop's Referer and Origin name the initiator, not the hops before it. So a chain
- * from www.b.example through another site to shop.b.example is same-site (Chromium: cross-site);
- * and the Referer of a style sheet's request is the style sheet, so an image of B in a style
- * sheet of B's site on A's page is same-site (Chromium: cross-site). Chromium sends no Fetch
- * Metadata with a WebSocket handshake: the site WebSocket relay has none to rebuild.
+ * from www.b.example through another site to shop.b.example is same-site (Chromium: cross-site).
+ * And the Referer of a style sheet's request is the style sheet: an image of B in a style sheet
+ * of B's site (another origin than the image's) on A's page is same-site (Chromium: cross-site),
+ * and an image of shop.b.example in a style sheet of A on a page of www.b.example is cross-site
+ * (Chromium: same-site).
  */
-export function upstreamFetchSite(f: RequestFacts): FetchSite | 'none' | undefined {
+export function realFetchSite(f: RequestFacts): SiteRelation {
   const browser = f.fetchSite;
-  if (browser === undefined || browser === 'none' || browser === 'same-origin' || browser === 'cross-site') return browser;
-  // A value of a later Fetch Metadata (or not a browser's): nothing to rebuild it from.
+  if (browser === undefined) {
+    if (f.initiator === null) return 'none';
+    return f.initiator === 'foreign' ? 'cross-site' : fetchSiteBetween(f.initiator, f.target);
+  }
+  if (browser === 'none' || browser === 'same-origin' || browser === 'cross-site') return browser;
   if (browser !== 'same-site') return 'cross-site';
   if (f.initiator === null || f.initiator === 'foreign') return 'cross-site';
   const real = fetchSiteBetween(f.initiator, f.target);
   return real === 'same-origin' ? 'cross-site' : real;
+}
+
+/**
+ * The Sec-Fetch-Site the real site gets: the real relation (realFetchSite); undefined when the
+ * browser sent none (a gateway on plain http to other names): none is invented. Chromium sends no
+ * Fetch Metadata with a WebSocket handshake: the site WebSocket relay has none to rebuild.
+ */
+export function upstreamFetchSite(f: RequestFacts): SiteRelation | undefined {
+  return f.fetchSite === undefined ? undefined : realFetchSite(f);
+}
+
+/**
+ * Whether the request goes with the cookies of a same-site request (Chromium's SameSite context
+ * "same-site strict"): its real relation (realFetchSite) is not cross-site, or it is a navigation
+ * back to its initiator's own origin through another host.
+ * That exception is where Chromium's cookies and its Fetch Metadata differ: Chromium decides the
+ * SameSite context from the initiator and the site for cookies, not from the redirect chain (its
+ * check of the chain, the CookieSameSiteConsidersRedirectChain feature, is not on by default), so
+ * a page of B whose link goes through a redirect by A back to B sends B's Strict cookies with
+ * `Sec-Fetch-Site: cross-site` (measured: test/e2e/same-site-cookies.test.ts, fetch-metadata.test.ts). A navigation's Referer is the document that
+ * started it, so a navigation the browser calls same-site with an initiator of the target's own
+ * origin is such a chain. A subresource is not told apart from an image of a style sheet of the
+ * target's origin on another host's page (its Referer is the style sheet; Chromium: the page's
+ * relation, cross-site from another site), so it stays cross-site: an image of B's page that
+ * comes back to B through a redirect by another host gets SameSite=None cookies only (Chromium:
+ * all of them).
+ */
+export function isSameSiteRequest(f: RequestFacts): boolean {
+  if (realFetchSite(f) !== 'cross-site') return true;
+  return f.fetchSite === 'same-site' && f.fetchMode === 'navigate' && f.initiator instanceof URL && f.initiator.origin === f.target.origin;
 }
 
 /** A top-level navigation (a window's document, not a frame's); without Fetch Metadata, a request that asks for HTML (a frame's too). */
@@ -136,7 +167,7 @@ export function isTopLevelNavigation(f: RequestFacts): boolean {
 }
 
 /**
- * The SameSite contexts of a request (RFC 6265bis, Chromium):
+ * The SameSite contexts of a request (RFC 6265bis, Chromium), same-site or not by isSameSiteRequest:
  * - request: same-site 'strict'; a cross-site top-level navigation by GET or HEAD 'lax'
  *   (Strict cookies stay behind), by another method (a form's POST) 'lax-unsafe'; anything else
  *   cross-site (fetch, images, frames) 'none'.

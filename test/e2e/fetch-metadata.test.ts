@@ -48,10 +48,14 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   }
   req.resume();
   req.on('end', () => {
-    // Either site: a redirect to `to` (a hop through this site).
+    // Either site: a redirect to `to` (a hop through this site), and a style sheet whose background is the image `img`.
     if (url.pathname === '/redirect') {
       res.writeHead(302, { location: url.searchParams.get('to') ?? '/', 'cache-control': 'no-store' });
       return res.end();
+    }
+    if (url.pathname === '/style.css') {
+      res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
+      return res.end(`body { background-image: url("${url.searchParams.get('img') ?? ''}"); }`);
     }
     if (host === 'site-a.localhost' && url.pathname === '/page') {
       return html(
@@ -60,6 +64,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 <img id="img" src="${b()}/pixel.png?tag=img">
 <img id="img-noreferrer" referrerpolicy="no-referrer" src="${b()}/pixel.png?tag=img-noreferrer">
 <img id="img-redirect" src="${a()}/redirect?to=${encodeURIComponent(`${b()}/pixel.png?tag=img-redirect`)}">
+<link rel="stylesheet" href="${b()}/style.css?img=${encodeURIComponent('/pixel.png?tag=b-style-img')}">
 <a id="link" href="${b()}/landing?tag=link">to B</a>
 <form id="form" method="post" action="${b()}/landing?tag=form"><input name="x" value="1"><button id="submit">post to B</button></form>`,
       );
@@ -76,8 +81,10 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       case '/landing':
         return html(
           res,
-          `<p id="landed">B landing</p>
+          `<p id="landed">B landing</p><p id="landed-${tag}">${tag}</p>
 <img src="/pixel.png?tag=own-img-${tag}">
+<link rel="stylesheet" href="${a()}/style.css?img=${encodeURIComponent(`${b()}/pixel.png?tag=own-img-a-style-${tag}`)}">
+<a id="via-a" href="${a()}/redirect?to=${encodeURIComponent(`${b()}/landing?tag=via-a`)}">back to B through A</a>
 <img referrerpolicy="no-referrer" src="/pixel.png?tag=own-img-noreferrer-${tag}">
 <img src="${a()}/redirect?to=${encodeURIComponent(`${b()}/pixel.png?tag=own-img-via-a-${tag}`)}">`,
         );
@@ -125,6 +132,7 @@ async function scenario(page: Page, entry: string) {
   const img = await tagged('img');
   const imgNoReferrer = await tagged('img-noreferrer');
   const imgRedirect = await tagged('img-redirect');
+  const imgOfBStyle = await tagged('b-style-img');
   const fetched = await page.evaluate(async (u) => (await fetch(u)).ok, `${b()}/echo?tag=fetch`);
   expect(fetched).toBe(true);
   const fetchFromA = await tagged('fetch');
@@ -140,9 +148,28 @@ async function scenario(page: Page, entry: string) {
   const ownImg = await tagged('own-img-link');
   const ownImgNoReferrer = await tagged('own-img-noreferrer-link');
   const ownImgViaA = await tagged('own-img-via-a-link');
+  const ownImgOfAStyle = await tagged('own-img-a-style-link');
   await page.evaluate(async () => (await fetch('/echo?tag=own-fetch')).ok);
   const ownFetch = await tagged('own-fetch');
-  return { load, img, imgNoReferrer, imgRedirect, fetchFromA, form, link, ownImg, ownImgNoReferrer, ownImgViaA, ownFetch };
+  // A link of B's page back to B through a redirect by A.
+  await Promise.all([page.waitForSelector('#landed-via-a'), page.click('#via-a')]);
+  const linkViaA = await tagged('via-a');
+  return {
+    load,
+    img,
+    imgNoReferrer,
+    imgRedirect,
+    imgOfBStyle,
+    fetchFromA,
+    form,
+    link,
+    ownImg,
+    ownImgNoReferrer,
+    ownImgViaA,
+    ownImgOfAStyle,
+    ownFetch,
+    linkViaA,
+  };
 }
 
 describe('Fetch Metadata sent to the real sites', () => {
@@ -167,6 +194,8 @@ describe('Fetch Metadata sent to the real sites', () => {
       img: { site: 'cross-site', ...image },
       imgNoReferrer: { site: 'cross-site', ...image },
       imgRedirect: { site: 'cross-site', ...image },
+      // An image of B in B's style sheet on A's page: A's page decides, not the style sheet (the Referer).
+      imgOfBStyle: { site: 'cross-site', ...image },
       // (2) A fetch from A's page.
       fetchFromA: { method: 'GET', site: 'cross-site', mode: 'cors', dest: 'empty', user: undefined },
       form: { method: 'POST', site: 'cross-site', ...navigation },
@@ -177,8 +206,13 @@ describe('Fetch Metadata sent to the real sites', () => {
       ownImg: { site: 'same-origin', ...image },
       ownImgNoReferrer: { site: 'same-origin', ...image },
       ownImgViaA: { site: 'cross-site', ...image },
+      // B's own image in A's style sheet: same-origin, the style sheet (the Referer) does not count.
+      ownImgOfAStyle: { site: 'same-origin', ...image },
       // (5) A same-origin fetch from B's page.
       ownFetch: { method: 'GET', site: 'same-origin', mode: 'cors', dest: 'empty', user: undefined },
+      // A link of B's page back to B through a redirect by A: cross-site (the cookies of this
+      // navigation are B's, Strict included: test/e2e/same-site-cookies.test.ts).
+      linkViaA: { method: 'GET', site: 'cross-site', ...navigation },
     };
     for (const [what, metadata] of Object.entries(expected)) {
       expect.soft(proxied[what as keyof typeof proxied], `through the gateway: ${what}`).toEqual(metadata);

@@ -5,7 +5,8 @@
 // SameSite (Lax by default, as in Chromium), and a SameSite=None cookie without Secure (refused
 // by Chromium). The same clicks are made on the real sites (in a Chromium profile that allows
 // third-party cookies, as Chrome's default profile does; a fresh Playwright context blocks them,
-// as incognito windows do) and through the gateway, and B must receive the same cookies both ways.
+// as incognito windows do) and through the gateway, and B must receive the same cookies both ways
+// (but for one documented difference: B's own image through a redirect by A).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -51,11 +52,21 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   // Request bodies (the form's) are read to the end before answering.
   req.resume();
   req.on('end', () => {
+    // Either site: a redirect to `to` (a hop through this site), and a style sheet whose background is the image `img`.
+    if (url.pathname === '/redirect') {
+      res.writeHead(302, { location: url.searchParams.get('to') ?? '/', 'cache-control': 'no-store' });
+      return res.end();
+    }
+    if (url.pathname === '/style.css') {
+      res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
+      return res.end(`body { background-image: url("${url.searchParams.get('img') ?? ''}"); }`);
+    }
     if (host === 'site-a.localhost' && url.pathname === '/page') {
       return html(
         res,
         `<p id="a-page">A</p>
 <img id="img" src="${b()}/pixel.png?tag=img">
+<link rel="stylesheet" href="${b()}/style.css?img=${encodeURIComponent('/pixel.png?tag=b-style-img')}">
 <iframe id="frame" src="${b()}/frame?tag=iframe"></iframe>
 <a id="link" href="${b()}/landing?tag=link">to B</a>
 <form id="form" method="post" action="${b()}/landing?tag=form"><input name="x" value="1"><button id="submit">post to B</button></form>
@@ -94,7 +105,13 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       case '/frame':
         return html(res, '<p id="framed">B in a frame</p>');
       case '/landing':
-        return html(res, `<p id="landed">B landing</p><img src="/pixel.png?tag=own-img-${tag}">`);
+        return html(
+          res,
+          `<p id="landed">B landing</p><p id="landed-${tag}">${tag}</p><img src="/pixel.png?tag=own-img-${tag}">
+<link rel="stylesheet" href="${a()}/style.css?img=${encodeURIComponent(`${b()}/pixel.png?tag=own-img-a-style-${tag}`)}">
+<img src="${a()}/redirect?to=${encodeURIComponent(`${b()}/pixel.png?tag=own-img-via-a-${tag}`)}">
+<a id="via-a" href="${a()}/redirect?to=${encodeURIComponent(`${b()}/landing?tag=via-a`)}">back to B through A</a>`,
+        );
       default:
         return res.writeHead(404).end();
     }
@@ -141,6 +158,8 @@ async function scenario(page: Page, entry: string) {
   // A page of A (another site): its image and frame of B, then a credentialed fetch of B.
   await Promise.all([page.waitForSelector('#a-page'), page.click('#to-a')]);
   const img = await tagged('img');
+  // An image of B in B's style sheet on A's page (the Referer is B's style sheet).
+  const imgOfBStyle = await tagged('b-style-img');
   const iframe = await tagged('iframe');
   // A's page opens a WebSocket to B.
   const ws = await tagged('ws');
@@ -159,12 +178,18 @@ async function scenario(page: Page, entry: string) {
   // A link to B: a top-level GET navigation.
   await Promise.all([page.waitForSelector('#landed'), page.click('#link')]);
   const link = await tagged('link');
-  // B's own page: its image, its credentialed fetch and document.cookie.
+  // B's own page: its image, its image in A's style sheet (the Referer is A's style sheet), its
+  // image through a redirect by A, its credentialed fetch and document.cookie.
   const ownImg = await tagged('own-img-link');
+  const ownImgOfAStyle = await tagged('own-img-a-style-link');
+  const ownImgViaA = await tagged('own-img-via-a-link');
   await page.evaluate(async () => (await fetch('/echo?tag=own-fetch', { credentials: 'include' })).ok);
   const ownFetch = await tagged('own-fetch');
   const script = names(await page.evaluate(() => document.cookie));
-  return { img, iframe, frameCookies, ws, fetch: credentialedFetch, form, link, ownImg, ownFetch, script };
+  // A link of B's page back to B through a redirect by A.
+  await Promise.all([page.waitForSelector('#landed-via-a'), page.click('#via-a')]);
+  const linkViaA = await tagged('via-a');
+  return { img, imgOfBStyle, iframe, frameCookies, ws, fetch: credentialedFetch, form, link, ownImg, ownImgOfAStyle, ownImgViaA, ownFetch, script, linkViaA };
 }
 
 /** The scenario on the real sites, in a Chromium profile of its own that allows third-party cookies. */
@@ -192,8 +217,10 @@ describe('SameSite cookies in the session jar', () => {
     await host.context.close();
 
     const own = ['default', 'lax', 'none', 'planted_none', 'strict'];
-    const expected = {
+    const expected: Omit<typeof real, 'ownImgViaA'> = {
       img: { method: 'GET', cookies: ['none'] },
+      // The page (A) decides, not the style sheet that names the image (B, the Referer).
+      imgOfBStyle: { method: 'GET', cookies: ['none'] },
       iframe: { method: 'GET', cookies: ['none'] },
       // A page framed by another site sees its SameSite=None cookies only.
       frameCookies: ['none'],
@@ -205,14 +232,25 @@ describe('SameSite cookies in the session jar', () => {
       link: { method: 'GET', cookies: ['default', 'lax', 'none', 'planted_none'] },
       // The cross-site fetch's answer set planted_none, not planted_lax nor planted_default.
       ownImg: { method: 'GET', cookies: own },
+      // The page (B) decides, not the style sheet that names the image (A, the Referer).
+      ownImgOfAStyle: { method: 'GET', cookies: own },
       ownFetch: { method: 'GET', cookies: own },
       // document.cookie of a top-level page has its site's Strict cookies, however it was reached.
       script: own,
+      // Chromium's cookies do not look at the redirect chain (its Sec-Fetch-Site does: cross-site):
+      // a navigation started by B's page gets B's cookies, Strict included.
+      linkViaA: { method: 'GET', cookies: own },
     };
     for (const [what, cookies] of Object.entries(expected)) {
       expect.soft(proxied[what as keyof typeof proxied], `through the gateway: ${what}`).toEqual(cookies);
       // What Chromium itself does with the real sites.
       expect.soft(real[what as keyof typeof real], `on the real sites: ${what}`).toEqual(cookies);
     }
+    // What the gateway does not reproduce (gateway/same-site.ts, isSameSiteRequest): B's own image
+    // through a redirect by A has the facts of imgOfBStyle (Sec-Fetch-Site same-site between two
+    // proxied hosts, a Referer of B's origin), so it gets SameSite=None cookies only. Chromium
+    // sends it every cookie, the redirect chain not counting for cookies.
+    expect.soft(proxied.ownImgViaA, 'through the gateway: ownImgViaA').toEqual({ method: 'GET', cookies: ['none', 'planted_none'] });
+    expect.soft(real.ownImgViaA, 'on the real sites: ownImgViaA').toEqual({ method: 'GET', cookies: own });
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { cookieContexts, fetchSiteBetween, isSameSite, type RequestFacts, requestFacts, siteOf, upstreamFetchSite } from '../../gateway/same-site.js';
+import {
+  cookieContexts,
+  fetchSiteBetween,
+  isSameSite,
+  isSameSiteRequest,
+  type RequestFacts,
+  realFetchSite,
+  requestFacts,
+  siteOf,
+  upstreamFetchSite,
+} from '../../gateway/same-site.js';
 import { OriginTable, UrlMapper } from '../../gateway/url-mapper.js';
 
 const B = new URL('https://shop.b.example/cart');
@@ -104,47 +114,96 @@ describe('fetchSiteBetween', () => {
   });
 });
 
-describe('upstreamFetchSite', () => {
+describe('realFetchSite: the Sec-Fetch-Site the real site gets and the cookies that go with the request', () => {
   const sameOriginB = new URL('https://shop.b.example/other');
   const otherC = new URL('https://c.example/');
-  // [what, the browser's Sec-Fetch-Site (relative to the proxied hosts), the real initiator, what the real site gets]
-  it.each<[string, string | undefined, RequestFacts['initiator'], string | undefined]>([
-    // The browser said nothing (plain http gateway): nothing is invented.
-    ['no Fetch Metadata, an initiator of another site', undefined, fromA, undefined],
-    ['no Fetch Metadata, no initiator', undefined, null, undefined],
+  const image = { fetchMode: 'no-cors', fetchDest: 'image' } as const;
+  // [what, the browser's Sec-Fetch-Site (relative to the proxied hosts), the real initiator,
+  //  the real relation, the Sec-Fetch-Site the real site gets,
+  //  the jar's context for a subresource (an image), for a top-level navigation by GET]
+  // (*: changed when the jar took its decision from the real relation; it used to prefer the
+  // Referer to the browser's same-origin and to count a same-site hop back to the target's origin as same-site.)
+  it.each<[string, string | undefined, RequestFacts['initiator'], string, string | undefined, string, string]>([
+    // The browser said nothing (plain http gateway): nothing is invented; the initiator alone decides the cookies.
+    ['no Fetch Metadata, an initiator of another site', undefined, fromA, 'cross-site', undefined, 'none', 'lax'],
+    ['no Fetch Metadata, an initiator of the same site', undefined, fromB, 'same-site', undefined, 'strict', 'strict'],
+    ['no Fetch Metadata, an initiator outside the session', undefined, 'foreign', 'cross-site', undefined, 'none', 'lax'],
+    ["no Fetch Metadata, no initiator (a tool, the participant's own client)", undefined, null, 'none', undefined, 'strict', 'strict'],
     // User-initiated: stays none.
-    ['typed by the user', 'none', null, 'none'],
-    ['typed by the user, a Referer anyway', 'none', fromA, 'none'],
+    ['typed by the user', 'none', null, 'none', 'none', 'strict', 'strict'],
+    ['typed by the user, a Referer anyway', 'none', fromA, 'none', 'none', 'strict', 'strict'],
     // Same proxied host is the same real origin: exact, whatever the Referer says.
-    ['same-origin', 'same-origin', sameOriginB, 'same-origin'],
-    ['same-origin without a Referer (no-referrer)', 'same-origin', null, 'same-origin'],
-    ['same-origin with Origin: null (a POST under no-referrer)', 'same-origin', 'foreign', 'same-origin'],
-    ['same-origin, a style sheet of another origin for Referer', 'same-origin', fromA, 'same-origin'],
+    ['same-origin', 'same-origin', sameOriginB, 'same-origin', 'same-origin', 'strict', 'strict'],
+    ['same-origin without a Referer (no-referrer)', 'same-origin', null, 'same-origin', 'same-origin', 'strict', 'strict'],
+    // * (was none / lax: the jar took Origin: null for a foreign page)
+    ['same-origin with Origin: null (a POST under no-referrer)', 'same-origin', 'foreign', 'same-origin', 'same-origin', 'strict', 'strict'],
+    // * (was none / lax: the jar took the style sheet for the initiator; Chromium sends the page's cookies)
+    ['same-origin, a style sheet of another site for Referer', 'same-origin', fromA, 'same-origin', 'same-origin', 'strict', 'strict'],
     // The browser saw another site (outside the gateway's, or a redirect chain through one).
-    ['cross-site', 'cross-site', null, 'cross-site'],
-    ['cross-site, a Referer of the same site', 'cross-site', fromB, 'cross-site'],
-    ['cross-site, a Referer of the same origin', 'cross-site', sameOriginB, 'cross-site'],
+    ['cross-site', 'cross-site', null, 'cross-site', 'cross-site', 'none', 'lax'],
+    ['cross-site, a Referer of the same site', 'cross-site', fromB, 'cross-site', 'cross-site', 'none', 'lax'],
+    ['cross-site, a Referer of the same origin', 'cross-site', sameOriginB, 'cross-site', 'cross-site', 'none', 'lax'],
     // Another proxied host: the real initiator decides.
-    ['same-site, from another site', 'same-site', fromA, 'cross-site'],
-    ['same-site, from another site (a third one)', 'same-site', otherC, 'cross-site'],
-    ['same-site, from the same site', 'same-site', fromB, 'same-site'],
-    ['same-site, from a page outside the session (the gateway host, another session)', 'same-site', 'foreign', 'cross-site'],
+    ['same-site, from another site', 'same-site', fromA, 'cross-site', 'cross-site', 'none', 'lax'],
+    ['same-site, from another site (a third one)', 'same-site', otherC, 'cross-site', 'cross-site', 'none', 'lax'],
+    ['same-site, from the same site', 'same-site', fromB, 'same-site', 'same-site', 'strict', 'strict'],
+    ['same-site, from a page outside the session (the gateway host, another session)', 'same-site', 'foreign', 'cross-site', 'cross-site', 'none', 'lax'],
     // No initiator (Referrer-Policy: no-referrer, or the ticket redirect hid it): unknown, so the safe answer.
-    ['same-site, no initiator', 'same-site', null, 'cross-site'],
+    ['same-site, no initiator', 'same-site', null, 'cross-site', 'cross-site', 'none', 'lax'],
     // The initiator is the target's own origin, yet the browser saw another host: a redirect
-    // through it, or a style sheet's Referer; which site is unknown.
-    ['same-site, an initiator of the same origin (a hop through another host)', 'same-site', sameOriginB, 'cross-site'],
-    // Not a value of Fetch Metadata 1: nothing to rebuild it from.
-    ['an unknown value', 'same-planet', fromB, 'cross-site'],
-  ])('%s: %s -> %s', (_what, fetchSite, initiator, expected) => {
-    expect(upstreamFetchSite(facts({ fetchSite, initiator }))).toBe(expected);
+    // through it, or a style sheet's Referer; which site is unknown. Cookies: Chromium does not
+    // look at the redirect chain, so a navigation (its Referer is the document that started it)
+    // keeps every cookie; a subresource could be a style sheet's image on another site's page.
+    // * (the image was strict)
+    ['same-site, an initiator of the same origin (a hop through another host)', 'same-site', sameOriginB, 'cross-site', 'cross-site', 'none', 'strict'],
+    // Not a value of Fetch Metadata 1: nothing to rebuild it from. * (was strict / strict: the jar trusted the Referer)
+    ['an unknown value', 'same-planet', fromB, 'cross-site', 'cross-site', 'none', 'lax'],
+  ])('%s: %s from %s -> %s, sent %s; cookies of an image %s, of a navigation %s', (_what, fetchSite, initiator, relation, header, subresource, navigated) => {
+    expect(realFetchSite(facts({ fetchSite, initiator }))).toBe(relation);
+    expect(upstreamFetchSite(facts({ fetchSite, initiator }))).toBe(header);
     // Whatever the mode and destination.
-    expect(upstreamFetchSite(facts({ fetchSite, initiator, ...navigation }))).toBe(expected);
+    expect(realFetchSite(facts({ fetchSite, initiator, ...navigation }))).toBe(relation);
+    expect(upstreamFetchSite(facts({ fetchSite, initiator, ...navigation }))).toBe(header);
+    // The cookies follow the same relation (but for the navigation back to its initiator's origin).
+    expect(cookieContexts(facts({ fetchSite, initiator, ...image })).request).toBe(subresource);
+    expect(cookieContexts(facts({ fetchSite, initiator })).request).toBe(subresource);
+    expect(cookieContexts(facts({ fetchSite, initiator, ...navigation })).request).toBe(navigated);
+  });
+
+  it("the jar is same-site exactly where the header is not cross-site, but for a navigation back to its initiator's origin through another host", () => {
+    const initiators: RequestFacts['initiator'][] = [null, 'foreign', fromA, fromB, sameOriginB, otherC];
+    for (const fetchSite of [undefined, 'none', 'same-origin', 'same-site', 'cross-site', 'same-planet']) {
+      for (const initiator of initiators) {
+        for (const over of [{}, image, navigation, { fetchMode: 'navigate', fetchDest: 'iframe' }]) {
+          const f = facts({ fetchSite, initiator, ...over });
+          const back = fetchSite === 'same-site' && f.fetchMode === 'navigate' && initiator === sameOriginB;
+          expect(isSameSiteRequest(f), `${fetchSite} ${initiator} ${f.fetchDest}`).toBe(realFetchSite(f) !== 'cross-site' || back);
+        }
+      }
+    }
   });
 
   it('what it cannot see: a redirect chain from www.b.example through another site to shop.b.example is same-site (Chromium: cross-site)', () => {
     // The last hop names only its initiator (Referer www.b.example), not the hop through the other site.
     expect(upstreamFetchSite(facts({ fetchSite: 'same-site', initiator: fromB }))).toBe('same-site');
+    // Its cookies: every one, as in Chromium (which does not look at the chain for cookies).
+    expect(cookieContexts(facts({ fetchSite: 'same-site', initiator: fromB })).request).toBe('strict');
+  });
+
+  it("what it cannot see: the page behind a style sheet's Referer", () => {
+    // An image of shop.b.example in a style sheet of cdn.b.example on A's page: the browser says
+    // same-site (two proxied hosts), the Referer is B's style sheet. Chromium: cross-site, None only.
+    const cdnB = new URL('https://cdn.b.example/style.css');
+    expect(upstreamFetchSite(facts({ fetchSite: 'same-site', initiator: cdnB, ...image }))).toBe('same-site');
+    expect(cookieContexts(facts({ fetchSite: 'same-site', initiator: cdnB, ...image })).request).toBe('strict');
+    // An image of shop.b.example in a style sheet of A on a page of www.b.example. Chromium: same-site, every cookie.
+    expect(upstreamFetchSite(facts({ fetchSite: 'same-site', initiator: new URL('https://www.a.example/style.css'), ...image }))).toBe('cross-site');
+    expect(cookieContexts(facts({ fetchSite: 'same-site', initiator: new URL('https://www.a.example/style.css'), ...image })).request).toBe('none');
+    // An image of B in a style sheet of B's own origin on A's page: cross-site both ways, as in Chromium;
+    // the same facts as B's own image redirected by A back to B, which Chromium sends every cookie.
+    const styleB = new URL('https://shop.b.example/style.css');
+    expect(upstreamFetchSite(facts({ fetchSite: 'same-site', initiator: styleB, ...image }))).toBe('cross-site');
+    expect(cookieContexts(facts({ fetchSite: 'same-site', initiator: styleB, ...image })).request).toBe('none');
   });
 });
 
