@@ -80,6 +80,7 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
     // (the access log line says it was aborted).
     if (exchange.aborted) return;
     const gerr = toGatewayError(err);
+    // The one place a refusal on a proxied host is counted in cobrowse_rejected_total (nothing under route counts one).
     gw.metrics?.rejected(gerr.code);
     if (gerr.status >= 500)
       gw.log.warn('proxied request failed', { ...exchange.annotations, sessionId: host.sessionId, code: gerr.code, cause: String(gerr.cause ?? '') });

@@ -354,6 +354,33 @@ describe('a running gateway', () => {
     expect(value(after, 'cobrowse_process_memory_bytes', { kind: 'rss' })).toBeGreaterThan(1_000_000);
   });
 
+  it('counts each refusal once: a proxied request or site WebSocket to a site off the allowlist, the "not allowed" endpoint, an unknown host', async () => {
+    const s = await createSession(t, `${t.demoOrigin}/`);
+    const host = await t.join(s.hostUrl);
+    // A table entry for a site the allowlist refuses (as a stored table written before the config changed would have it).
+    const session = t.gateway.context.registry.get(s.id);
+    if (!session) throw new Error('session not found');
+    const label = session.origins.labelFor('https://evil.example.org') ?? '';
+    const offList = t.gateway.context.mapper.proxiedOrigin({ label, sessionId: s.id });
+    const h = { cookie: host.cookie };
+    const before = await scrape();
+    const refused = await t.call('GET', `${offList}/`, { headers: h });
+    expect(refused.status).toBe(403);
+    expect(refused.json<{ error: { code: string } }>().error.code).toBe('SITE_NOT_ALLOWED');
+    const middle = await scrape();
+    expect(value(middle, 'cobrowse_rejected_total', { reason: 'not_allowed' }) - value(before, 'cobrowse_rejected_total', { reason: 'not_allowed' })).toBe(1);
+    // Where the URL runtime sends requests to origins off the allowlist.
+    expect((await t.call('GET', `${host.proxiedOrigin}/__cobrowse/blocked-origin/x`, { headers: h })).status).toBe(403);
+    // A site WebSocket to the site off the allowlist.
+    const ws = new WebSocket(`ws://127.0.0.1:${t.gateway.port}/socket`, { headers: { host: new URL(offList).host, origin: host.proxiedOrigin, ...h } });
+    await expect(new Promise((resolve, reject) => ws.on('open', resolve).on('error', reject))).rejects.toThrow(/403/);
+    expect((await t.call('GET', `http://nowhere.example:${t.gateway.port}/`)).status).toBe(404);
+    const after = await scrape();
+    const delta = (reason: string) => value(after, 'cobrowse_rejected_total', { reason }) - value(before, 'cobrowse_rejected_total', { reason });
+    expect(delta('not_allowed')).toBe(3);
+    expect(delta('unknown_host')).toBe(1);
+  });
+
   it('counts a follower closed at its backpressure limit as an abnormal close', async () => {
     const before = await scrape();
     const s = await createSession(t, `${t.demoOrigin}/`);
