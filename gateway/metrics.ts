@@ -38,7 +38,10 @@ const REJECTION_REASONS: Record<string, string> = {
   SESSION_LIMIT: 'session_limit',
   PARTICIPANT_LIMIT: 'participant_limit',
   PAYLOAD_TOO_LARGE: 'too_large',
+  TOO_LARGE: 'too_large',
   DRAINING: 'draining',
+  BAD_ORIGIN: 'bad_origin',
+  TOO_MANY_CONNECTIONS: 'too_many_connections',
 };
 
 /** The reason label of a rejection error code, or null when the code is not a rejection. */

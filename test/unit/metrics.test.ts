@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics, messageTypeOf, rejectionReason } from '../../gateway/metrics.js';
 
@@ -25,8 +26,19 @@ describe('rejectionReason', () => {
     ['NOT_A_PARTICIPANT', 'not_a_participant'],
     ['DRAINING', 'draining'],
     ['UNAUTHORIZED', 'unauthorized'],
+    ['BAD_ORIGIN', 'bad_origin'],
+    ['TOO_LARGE', 'too_large'],
+    ['TOO_MANY_CONNECTIONS', 'too_many_connections'],
   ])('%s is counted as %s', (code, reason) => {
     expect(rejectionReason(code)).toBe(reason);
+  });
+
+  it('counts every code the hub refuses a socket or a message with', () => {
+    // The hub's refusals as written in its source: reject(ws, 'CODE', ...) and metrics?.rejected('CODE').
+    const source = readFileSync(new URL('../../gateway/hub.ts', import.meta.url), 'utf8');
+    const codes = new Set([...source.matchAll(/(?:reject\(ws, |rejected\()'([A-Z_]+)'/g)].map((m) => m[1]!));
+    expect(codes.size).toBeGreaterThan(4);
+    for (const code of codes) expect(rejectionReason(code), code).not.toBeNull();
   });
 
   it.each(['SESSION_NOT_FOUND', 'NOT_FOUND', 'INTERNAL', 'UPSTREAM_FAILED', 'anything'])('%s is not a rejection', (code) => {
