@@ -8,12 +8,12 @@
 // clicks are made on the real sites and through the gateway, and B must receive the same
 // Sec-Fetch-Site, -Mode, -Dest and -User both ways.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newParticipant } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { html, pixel, requestTag, sharedRoute, startTwoDomains, type TwoDomains } from '../helpers/two-domains.js';
 
 interface Metadata {
   method: string;
@@ -25,38 +25,18 @@ interface Metadata {
 
 /** The Fetch Metadata B received, by the `tag` of the request (the first request of a tag). */
 const seen = new Map<string, Metadata>();
-const a = () => env.origin('site-a');
-const b = () => env.origin('site-b');
-
-function html(res: ServerResponse, body: string): void {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>${body}</body></html>`);
-}
-
-function pixel(res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'image/gif', 'cache-control': 'no-store' });
-  res.end(Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'));
-}
+const a = () => env.sites.a();
+const b = () => env.sites.b();
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
-  const host = (req.headers.host ?? '').split(':')[0];
-  const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-  const tag = url.searchParams.get('tag');
+  const { host, url, tag } = requestTag(req);
   if (host === 'site-b.localhost' && tag !== null && !seen.has(tag)) {
     const h = (name: string) => req.headers[name] as string | undefined;
     seen.set(tag, { method: req.method ?? '', site: h('sec-fetch-site'), mode: h('sec-fetch-mode'), dest: h('sec-fetch-dest'), user: h('sec-fetch-user') });
   }
   req.resume();
   req.on('end', () => {
-    // Either site: a redirect to `to` (a hop through this site), and a style sheet whose background is the image `img`.
-    if (url.pathname === '/redirect') {
-      res.writeHead(302, { location: url.searchParams.get('to') ?? '/', 'cache-control': 'no-store' });
-      return res.end();
-    }
-    if (url.pathname === '/style.css') {
-      res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
-      return res.end(`body { background-image: url("${url.searchParams.get('img') ?? ''}"); }`);
-    }
+    if (sharedRoute(url, res)) return;
     if (host === 'site-a.localhost' && url.pathname === '/page') {
       return html(
         res,
@@ -94,25 +74,17 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/** Both sites on one server (Chromium and the gateway resolve *.localhost to loopback), a gateway that allows both, one Chromium. */
-const env = { port: 0, origin: (name: string) => `http://${name}.localhost:${env.port}` } as {
-  port: number;
-  origin(name: string): string;
-  t: TestGateway;
-  browser: Browser;
-};
-const server = createServer(serve);
+/** Both sites on one server, a gateway that allows both, one Chromium. */
+const env = {} as { sites: TwoDomains; t: TestGateway; browser: Browser };
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  env.port = (server.address() as AddressInfo).port;
+  env.sites = await startTwoDomains(serve);
   env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: a() }, { url: b() }] });
   env.browser = await launchBrowser();
 });
 afterAll(async () => {
   await env.browser?.close();
   await env.t?.close();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await env.sites?.close();
 });
 
 async function tagged(tag: string): Promise<Metadata> {

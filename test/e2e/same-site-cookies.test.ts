@@ -9,8 +9,7 @@
 // (but for one documented difference: B's own image through a redirect by A).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -19,11 +18,12 @@ import { WebSocketServer } from 'ws';
 import { CHROMIUM_PATH, launchBrowser, newParticipant } from '../helpers/browser.js';
 import { CHROMIUM_FLAGS } from '../helpers/chromium-flags.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { html, pixel, requestTag, sharedRoute, startTwoDomains, type TwoDomains } from '../helpers/two-domains.js';
 
 /** Cookie names B received, by the `tag` of the request (the first request of a tag). */
 const seen = new Map<string, { method: string; cookies: string[] }>();
-const a = () => env.origin('site-a');
-const b = () => env.origin('site-b');
+const a = () => env.sites.a();
+const b = () => env.sites.b();
 
 function names(header: string | undefined): string[] {
   return (header ?? '')
@@ -33,16 +33,9 @@ function names(header: string | undefined): string[] {
     .sort();
 }
 
-function html(res: ServerResponse, body: string, headers: Record<string, string | string[]> = {}): void {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>${body}</body></html>`);
-}
-
 /** Records what B received with a tag (the first request of each tag). */
-function record(req: IncomingMessage): { host: string | undefined; url: URL; tag: string | null } {
-  const host = (req.headers.host ?? '').split(':')[0];
-  const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-  const tag = url.searchParams.get('tag');
+function record(req: IncomingMessage): ReturnType<typeof requestTag> {
+  const { host, url, tag } = requestTag(req);
   if (host === 'site-b.localhost' && tag !== null && !seen.has(tag)) seen.set(tag, { method: req.method ?? '', cookies: names(req.headers.cookie) });
   return { host, url, tag };
 }
@@ -52,15 +45,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   // Request bodies (the form's) are read to the end before answering.
   req.resume();
   req.on('end', () => {
-    // Either site: a redirect to `to` (a hop through this site), and a style sheet whose background is the image `img`.
-    if (url.pathname === '/redirect') {
-      res.writeHead(302, { location: url.searchParams.get('to') ?? '/', 'cache-control': 'no-store' });
-      return res.end();
-    }
-    if (url.pathname === '/style.css') {
-      res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
-      return res.end(`body { background-image: url("${url.searchParams.get('img') ?? ''}"); }`);
-    }
+    if (sharedRoute(url, res)) return;
     if (host === 'site-a.localhost' && url.pathname === '/page') {
       return html(
         res,
@@ -100,8 +85,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
         });
         return res.end('{"ok":true}');
       case '/pixel.png':
-        res.writeHead(200, { 'content-type': 'image/gif', 'cache-control': 'no-store' });
-        return res.end(Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'));
+        return pixel(res);
       case '/frame':
         return html(res, '<p id="framed">B in a frame</p>');
       case '/landing':
@@ -118,22 +102,15 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/** Both sites on one server (Chromium and the gateway resolve *.localhost to loopback), a gateway that allows both, one Chromium. */
-const env = { port: 0, origin: (name: string) => `http://${name}.localhost:${env.port}` } as {
-  port: number;
-  origin(name: string): string;
-  t: TestGateway;
-  browser: Browser;
-};
-const server = createServer(serve);
+/** Both sites on one server (and B's WebSocket), a gateway that allows both, one Chromium. */
+const env = {} as { sites: TwoDomains; t: TestGateway; browser: Browser };
 const sockets = new WebSocketServer({ noServer: true });
-server.on('upgrade', (req, socket, head) => {
-  record(req);
-  sockets.handleUpgrade(req, socket, head, (ws) => ws.send('socket open'));
-});
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  env.port = (server.address() as AddressInfo).port;
+  env.sites = await startTwoDomains(serve);
+  env.sites.server.on('upgrade', (req, socket, head) => {
+    record(req);
+    sockets.handleUpgrade(req, socket, head, (ws) => ws.send('socket open'));
+  });
   env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: a() }, { url: b() }] });
   env.browser = await launchBrowser();
 });
@@ -141,8 +118,7 @@ afterAll(async () => {
   await env.browser?.close();
   await env.t?.close();
   for (const ws of sockets.clients) ws.terminate();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await env.sites?.close();
 });
 
 async function tagged(tag: string): Promise<{ method: string; cookies: string[] }> {
