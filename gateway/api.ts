@@ -6,9 +6,11 @@ import { Hono } from 'hono';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorBody, errorPage, escapeHtml, GatewayError, toGatewayError } from './errors.js';
+import { invitePage, invitePageHeaders } from './invite-page.js';
 import { landingPage } from './landing-page.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Participant, Session } from './session.js';
+import { SESSION_ID_PATTERN } from './url-mapper.js';
 
 /** Largest JSON body the API reads. */
 const MAX_API_BODY = 64 * 1024;
@@ -201,6 +203,36 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const label = session.origins.labelFor(current.origin) ?? 'o1';
     const to = participant.role === 'host' ? `${current.pathname}${current.search}` : '/__cobrowse/view';
     return c.redirect(await enterUrl(gw, session, participant, label, to), 302);
+  });
+
+  // The session's join links for its host (the panel's "Invite…" button opens this page): never
+  // sent to a proxied page, whose scripts are the sites'. The host is known by its cookie on this
+  // host only (set by /j/ when it opened the host link); anyone else gets a 403 page. No CORS
+  // header, no framing, no no-cors embedding: a proxied page can open it, never read it.
+  app.get('/s/:sessionId/invite', async (c) => {
+    const nonce = crypto.randomUUID();
+    const headers = invitePageHeaders(nonce);
+    const id = c.req.param('sessionId');
+    const session = SESSION_ID_PATTERN.test(id) ? await gw.registry.load(id) : undefined;
+    if (!session || session.ended) {
+      const err = new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+      gw.metrics?.rejected(err.code);
+      return c.html(errorPage(err), 404, headers);
+    }
+    // The host role may have passed on through another node a moment ago.
+    await gw.registry.refresh(session);
+    const token = readCookie(c.req.header('cookie'), gatewayCookieName(session.id));
+    const found = token ? await gw.registry.participantByToken(token, session.id) : null;
+    if (found?.participant.role !== 'host') {
+      gw.metrics?.rejected('NOT_HOST');
+      gw.log.info('invite page refused', { sessionId: session.id, participantId: found?.participant.id, role: found?.participant.role });
+      const err = new GatewayError('NOT_HOST', 403, "Only the session's host can see its join links.");
+      const help =
+        '<p>Open this page from the browser that runs the session as its host: the "Invite…" button in its cobrowsing panel. If you were sent here to join, ask the host for a join link.</p>';
+      return c.html(errorPage(err).replace('</body>', `${help}</body>`), 403, headers);
+    }
+    const { joinUrl, observeUrl } = inviteLinks(gw, session);
+    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce), 200, headers);
   });
 
   // A proxied host without the participant cookie sends the browser here for a fresh ticket.

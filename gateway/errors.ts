@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SESSION_LIMIT'
   | 'PARTICIPANT_LIMIT'
   | 'NOT_A_PARTICIPANT'
+  | 'NOT_HOST'
   | 'TICKET_INVALID'
   | 'UNKNOWN_HOST'
   | 'UPSTREAM_FAILED'

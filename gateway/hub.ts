@@ -374,17 +374,8 @@ export class Hub {
     // The feed may have taken a while: the socket may be gone, and must not be touched then.
     if (data.closed) return;
     const { session, participant } = data;
-    const base = this.gw.mapper.gatewayOrigin;
-    const invites =
-      participant.role === 'host' ? { joinUrl: `${base}/j/${session.invites.controller}`, observeUrl: `${base}/j/${session.invites.observer}` } : undefined;
-    this.send(ws, {
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      sessionId: session.id,
-      participantId: participant.id,
-      role: participant.role,
-      ...(invites ? { invites } : {}),
-    });
+    // Never the join links: any script of the proxied page can open this socket as the host.
+    this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, sessionId: session.id, participantId: participant.id, role: participant.role });
     const chat = await this.gw.registry.chatOf(session).catch(() => []);
     if (data.closed) return;
     const history = chat.map((entry) => encodeMessage({ type: 'chat', ...entry }));

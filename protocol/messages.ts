@@ -185,7 +185,9 @@ export const MAX_NAME_CHARS = 60;
 
 /** Messages the hub sends to a browser. */
 export type ServerMessage =
-  | { type: 'welcome'; v: number; sessionId: string; participantId: string; role: Role; invites?: { joinUrl: string; observeUrl: string } }
+  // No join links: this socket is open to any script of the proxied page (its cookie, its Origin).
+  // The host reads them on the gateway's own host (GET /s/<sessionId>/invite, gateway/api.ts).
+  | { type: 'welcome'; v: number; sessionId: string; participantId: string; role: Role }
   | { type: 'snapshot'; seq: number; url: string; title: string; viewport: Viewport; tree: SerializedNode }
   | { type: 'mutations'; seq: number; batch: Mutation[] }
   | { type: 'request-snapshot' }

@@ -137,7 +137,7 @@ export class CollabClient {
   handle(message: ServerMessage): boolean {
     switch (message.type) {
       case 'welcome':
-        this.panel.welcome(message.participantId, message.role, message.invites ?? null);
+        this.panel.welcome(message.participantId, message.role, message.sessionId);
         return false;
       case 'roster':
         this.overlay.setRoster(message.participants);

@@ -1,12 +1,17 @@
 // The participant panel, in the page without disturbing it: a closed shadow root with its own
 // styles, keyboard usable, collapsible on small screens. Shows who is here (names, colors, roles,
-// connection), control (request, grant, revoke, pass the host role), follow, chat, invite links,
-// leave and end.
+// connection), control (request, grant, revoke, pass the host role), follow, chat, the host's
+// "Invite…" button, leave and end. The join links are never in this page: its scripts are the
+// site's, so the button opens the gateway's own invite page (another origin) in a new window.
 
 import type { ClientMessage, ControlPolicy, Role, RosterEntry } from '../../protocol/messages.js';
 import { constructedSheet } from './overlay.js';
 
 const NAME_KEY = 'cobrowse:name';
+
+// The browser's own window.open, taken when the bundle is evaluated (before the URL runtime wraps
+// it: the wrapper maps every URL into the session, and the gateway's own host is not a site).
+const nativeOpen = window.open;
 
 const STYLE = `
 :host{all:initial}
@@ -53,7 +58,7 @@ export class Panel {
   private roster: RosterEntry[] = [];
   private holder: string | null = null;
   private policy: ControlPolicy = 'take';
-  private invites: { joinUrl: string; observeUrl: string } | null = null;
+  private sessionId = '';
   /** The last chat message sent, until the hub has stored it. */
   private unsent = '';
 
@@ -101,9 +106,9 @@ export class Panel {
   }
 
   /** Who this browser is; asks for a name on first join (remembered). */
-  welcome(id: string, role: Role, invites: { joinUrl: string; observeUrl: string } | null): void {
+  welcome(id: string, role: Role, sessionId: string): void {
     this.me = { id, role };
-    this.invites = invites;
+    this.sessionId = sessionId;
     // The hub replays the whole chat history after every welcome (a reconnect included).
     this.$('chat').replaceChildren();
     const saved = localStorage.getItem(NAME_KEY);
@@ -182,6 +187,13 @@ export class Panel {
     this.$('requests').append(box);
   }
 
+  /** Opens the invite page in a new window with no link back to this page (noopener). */
+  private openInvitePage(): void {
+    if (!this.sessionId) return;
+    // With noopener the browser returns null whether or not it opened the window.
+    nativeOpen.call(window, invitePageUrl(location, this.sessionId), '_blank', 'noopener,noreferrer');
+  }
+
   private button(label: string, onClick: () => void, cls = ''): HTMLButtonElement {
     const b = document.createElement('button');
     b.type = 'button';
@@ -243,23 +255,21 @@ export class Panel {
       row.append(label);
       label.querySelector('input')?.addEventListener('change', (ev) => this.options.onFollow?.((ev.target as HTMLInputElement).checked));
     }
-    if (this.invites) {
-      const invites = this.invites;
-      row.append(
-        this.button('Copy control link', () => void copy(invites.joinUrl, this)),
-        this.button('Copy watch link', () => void copy(invites.observeUrl, this)),
-      );
+    if (me.role === 'host') {
+      const invite = this.button('Invite…', () => this.openInvitePage());
+      invite.title = "Opens the join links on the gateway's own page, in a new window";
+      row.append(invite);
     }
     if (me.role === 'host') row.append(this.button('End session', () => this.options.send({ type: 'end' }), 'danger'));
     else row.append(this.button('Leave', () => this.options.onLeave()));
   }
 }
 
-async function copy(text: string, panel: Panel): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(text);
-    panel.notice('Link copied.');
-  } catch {
-    panel.notice(text);
-  }
+/**
+ * The gateway's invite page of a session: on the gateway's own host (this proxied host,
+ * `<label>--<session>.<base>`, without its first label), which shows the links to the host only.
+ */
+function invitePageUrl(pageLocation: { protocol: string; host: string }, sessionId: string): string {
+  const base = pageLocation.host.slice(pageLocation.host.indexOf('.') + 1);
+  return `${pageLocation.protocol}//${base}/s/${encodeURIComponent(sessionId)}/invite`;
 }
