@@ -549,6 +549,13 @@ export class Hub {
           this.handoff.cancel(session.id);
           return;
         }
+        if (data.participant.role === 'host') {
+          // The host's own pages are the live page: the runtime never follows as the host. A mirror
+          // socket of the host would be a site script's (it shares the page's origin and cookie),
+          // watching every site of the session through the host's eyes.
+          this.reject(ws, 'FORBIDDEN', 'the host runs the live page and does not follow it: open the page itself', true);
+          return;
+        }
         data.mode = 'mirror';
         const replay = session.checkpoint.replayFrom(msg.lastSeq);
         this.gw.metrics?.mirrorSynced(replay);

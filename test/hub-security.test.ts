@@ -128,15 +128,32 @@ describe('hub messages: only the live page sends large ones', () => {
     }
   });
 
-  it("closes a host socket that is not the live page (hello mirror) when it sends a large message; the host's live page sends one right behind its hello", async () => {
+  it("refuses to let the host follow (hello mirror): it gets nothing of the live page, which a site's script on the host's page would watch through it", async () => {
+    const { s, hostP, host } = await liveSession();
+    const { client: obs } = await follower(s.observeUrl);
+    await obs.next('snapshot');
+    const seen = obs.messages.length;
+    const mirror = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
+    mirror.send({ type: 'hello', v: 1, mode: 'mirror' });
+    expect(await closeCode(mirror)).toBe(4400);
+    expect(mirror.messages.find((m) => m.type === 'error')?.code).toBe('FORBIDDEN');
+    // The live page goes on; what it sends next reaches the observer, never the refused socket.
+    host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'second', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
+    expect((await obs.next('snapshot', seen)).title).toBe('second');
+    // No page content (the welcome, the roster and the error do reach it).
+    expect(mirror.messages.filter((m) => m.type === 'snapshot' || m.type === 'mutations')).toEqual([]);
+    host.ws.close();
+    obs.ws.close();
+  });
+
+  it("closes a host socket that has not said it is the live page when it sends a large message; the host's live page sends one right behind its hello", async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await t.join(s.hostUrl);
     const { client: obs } = await follower(s.observeUrl);
-    const mirror = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    mirror.send({ type: 'hello', v: 1, mode: 'mirror' });
-    mirror.ws.send(bigSnapshot(`${hostP.proxiedOrigin}/`, 200 * 1024));
-    expect(await closeCode(mirror)).toBe(4400);
-    expect(mirror.messages.find((m) => m.type === 'error')?.code).toBe('TOO_LARGE');
+    const early = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
+    early.ws.send(bigSnapshot(`${hostP.proxiedOrigin}/`, 200 * 1024));
+    expect(await closeCode(early)).toBe(4400);
+    expect(early.messages.find((m) => m.type === 'error')?.code).toBe('TOO_LARGE');
 
     // The live page's first snapshot comes before its hello was handled (the feed starts first).
     const live = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
