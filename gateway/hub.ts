@@ -544,6 +544,12 @@ export class Hub {
           }
           data.mode = 'live';
           data.tokens = LIVE_RATE_BURST;
+          // The page that was live is told: a takeover is never silent (another tab of the host, or
+          // a script of a site pretending to be the host's page, which shares its origin and cookie).
+          const previous = this.liveSocket.get(session.id);
+          if (previous && previous !== ws) {
+            this.send(previous, { type: 'notice', text: 'Another page of yours is now the live page: what it shows is what the others see.' });
+          }
           this.liveSocket.set(session.id, ws);
           session.set({ live: data.conn });
           this.handoff.cancel(session.id);

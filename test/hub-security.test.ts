@@ -146,6 +146,22 @@ describe('hub messages: only the live page sends large ones', () => {
     obs.ws.close();
   });
 
+  it('tells the live page when another socket of the host takes the live page over', async () => {
+    const { s, hostP, host } = await liveSession();
+    const { client: obs } = await follower(s.observeUrl);
+    await obs.next('snapshot');
+    const seen = obs.messages.length;
+    const other = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
+    other.send({ type: 'hello', v: 1, mode: 'live' });
+    other.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'other', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
+    expect((await obs.next('snapshot', seen)).title).toBe('other');
+    const notice = await host.next('notice');
+    expect(notice.text).toMatch(/now the live page/);
+    // The new live page is not told about itself.
+    expect(other.messages.some((m) => m.type === 'notice')).toBe(false);
+    for (const c of [host, other, obs]) c.ws.close();
+  });
+
   it("closes a host socket that has not said it is the live page when it sends a large message; the host's live page sends one right behind its hello", async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await t.join(s.hostUrl);
