@@ -33,6 +33,8 @@ export interface SocketData {
   closed: boolean;
   /** Addressed messages that came before the welcome and the chat history, sent right after them; null once welcomed. */
   early: string[] | null;
+  /** A socket of the host that has not yet said it is the live page: welcomed, but given nothing of the session (see welcome). */
+  withheld: boolean;
   /** Counted in the participant's connections (false for a socket refused at open). */
   admitted: boolean;
   /** The last hello of this socket asked for the live page (read when the message came, before it is handled). */
@@ -41,6 +43,9 @@ export interface SocketData {
   byteTokens: number;
   byteRefilledAt: number;
 }
+
+/** Addressed messages kept for a socket not yet welcomed (or a host socket not yet live); more are dropped. */
+const MAX_EARLY_MESSAGES = 256;
 
 /** Message rate a socket may sustain, and the burst above it. */
 const RATE_PER_SECOND = 200;
@@ -191,6 +196,7 @@ export class Hub {
               queue: Promise.resolve(),
               closed: false,
               early: [],
+              withheld: false,
               admitted: false,
               saidLive: false,
               byteTokens: FOLLOWER_BYTES_BURST,
@@ -309,8 +315,10 @@ export class Hub {
       if (
         target.to === 'all' ? data.participant.id !== target.except : target.to === 'participant' ? data.participant.id === target.id : data.mode === 'live'
       ) {
-        if (data.early) data.early.push(encoded);
-        else this.sendEncoded(ws, encoded);
+        if (data.early) {
+          // Bounded: a socket of the host that never says it is the live page holds no more.
+          if (data.early.length < MAX_EARLY_MESSAGES) data.early.push(encoded);
+        } else this.sendEncoded(ws, encoded);
       }
     }
   }
@@ -376,6 +384,19 @@ export class Hub {
     const { session, participant } = data;
     // Never the join links: any script of the proxied page can open this socket as the host.
     this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, sessionId: session.id, participantId: participant.id, role: participant.role });
+    // For the same reason a socket of the host gets nothing of the session (chat history, roster,
+    // addressed messages: held back, bounded) until it says it is the live page, which a site's
+    // script can do only by taking the live page over, visibly (the page that was live is told).
+    if (participant.role === 'host' && data.mode !== 'live') {
+      data.withheld = true;
+      return;
+    }
+    await this.release(ws, data);
+  }
+
+  /** Sends a welcomed socket the chat history and what came for it before, and tells the session it is here. */
+  private async release(ws: WebSocket<SocketData>, data: SocketData): Promise<void> {
+    const { session } = data;
     const chat = await this.gw.registry.chatOf(session).catch(() => []);
     if (data.closed) return;
     const history = chat.map((entry) => encodeMessage({ type: 'chat', ...entry }));
@@ -553,6 +574,10 @@ export class Hub {
           this.liveSocket.set(session.id, ws);
           session.set({ live: data.conn });
           this.handoff.cancel(session.id);
+          if (data.withheld) {
+            data.withheld = false;
+            void this.release(ws, data);
+          }
           return;
         }
         if (data.participant.role === 'host') {

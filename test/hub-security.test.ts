@@ -146,6 +146,27 @@ describe('hub messages: only the live page sends large ones', () => {
     obs.ws.close();
   });
 
+  it('gives a socket of the host nothing of the session (chat history, chat, roster) until it says it is the live page', async () => {
+    const { s, hostP, host } = await liveSession();
+    const { client: obs } = await follower(s.observeUrl);
+    obs.send({ type: 'chat', text: 'my card ends in 4242' });
+    await host.next('chat');
+    // A site's script on the host's page opens the hub as the host and says nothing.
+    const spy = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
+    await spy.next('welcome');
+    obs.send({ type: 'chat', text: 'and the code is 123456' });
+    const seen = host.messages.length;
+    expect((await host.next('chat', seen)).text).toBe('and the code is 123456');
+    await sleep(300);
+    expect(spy.messages.map((m) => m.type)).toEqual(['welcome']);
+    // Once it says it is the live page (taking it over, which the page that was live is told), it gets the session.
+    spy.send({ type: 'hello', v: 1, mode: 'live' });
+    const history = await spy.next('chat');
+    expect(history.text).toBe('my card ends in 4242');
+    expect((await host.next('notice')).text).toMatch(/now the live page/);
+    for (const c of [host, spy, obs]) c.ws.close();
+  });
+
   it('tells the live page when another socket of the host takes the live page over', async () => {
     const { s, hostP, host } = await liveSession();
     const { client: obs } = await follower(s.observeUrl);
