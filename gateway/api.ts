@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorBody, errorPage, escapeHtml, GatewayError, toGatewayError } from './errors.js';
-import { invitePage, invitePageHeaders } from './invite-page.js';
+import { type InvitePageNotice, invitePage, invitePageHeaders } from './invite-page.js';
 import { landingPage } from './landing-page.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Participant, Session } from './session.js';
@@ -14,6 +14,20 @@ import { SESSION_ID_PATTERN } from './url-mapper.js';
 
 /** Largest JSON body the API reads. */
 const MAX_API_BODY = 64 * 1024;
+/** Largest form body the invite page's forms send. */
+const MAX_FORM_BODY = 4 * 1024;
+
+/** What a removed participant's page shows. */
+const REMOVED_REASON = 'The host removed you from this session.';
+
+/**
+ * The token the invite page's forms carry: bound to the host's participant token (which only its
+ * gateway-host cookie holds) and the session, so that only a page that read the invite page (same
+ * origin, no CORS) can send one.
+ */
+function invitePageCsrf(sessionId: string, participantToken: string): string {
+  return createHash('sha256').update(`cobrowse invite page\n${sessionId}\n${participantToken}`).digest('base64url');
+}
 
 /** Name of the gateway-host cookie that remembers a browser's participant in one session. */
 export function gatewayCookieName(sessionId: string): string {
@@ -183,6 +197,21 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   // The audit log: joins, leaves, control changes, navigations, blocked actions (never a masked value).
   app.get('/api/sessions/:id/audit', async (c) => c.json({ entries: await gw.registry.auditOf(await sessionForAdmin(c)) }));
 
+  // New join links (controller and observer): the old ones stop on every node at once.
+  app.post('/api/sessions/:id/invites/rotate', async (c) => {
+    const session = await sessionForAdmin(c);
+    await gw.registry.rotateInvites(session, null);
+    gw.log.info('join links replaced by API', { sessionId: session.id });
+    return c.json(inviteLinks(gw, session));
+  });
+
+  // Removes a participant (not the host): its cookies stop working, its sockets close with the reason.
+  app.delete('/api/sessions/:id/participants/:pid', async (c) => {
+    const session = await sessionForAdmin(c);
+    await gw.registry.removeParticipant(session, c.req.param('pid') ?? '', REMOVED_REASON, null, 'removed through the API');
+    return c.body(null, 204);
+  });
+
   app.delete('/api/sessions/:id', async (c) => {
     const session = await sessionForAdmin(c);
     await gw.registry.end(session.id, 'The host ended the session.');
@@ -193,6 +222,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   // Join link: makes (or finds) this browser's participant, then hands it to the proxied host.
   app.get('/j/:invite', async (c) => {
     const invite = c.req.param('invite');
+    await refuseRemovedParticipant(gw, invite, c.req.header('cookie'));
     const existing = await findInvitedParticipant(gw, invite, c.req.header('cookie'));
     const { session, participant } = existing ?? (await gw.registry.join(invite));
     if (!existing) gw.log.info('participant joined', { sessionId: session.id, participantId: participant.id, role: participant.role });
@@ -212,7 +242,56 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   app.get('/s/:sessionId/invite', async (c) => {
     const nonce = crypto.randomUUID();
     const headers = invitePageHeaders(nonce);
-    const id = c.req.param('sessionId');
+    const host = await inviteHost(c, headers);
+    if (host instanceof Response) return host;
+    const { session, participant } = host;
+    const { joinUrl, observeUrl } = inviteLinks(gw, session);
+    const people = [...session.participants.values()].map((p) => ({
+      id: p.id,
+      name: p.name,
+      role: p.role,
+      connected: p.connections > 0,
+      self: p.id === participant.id,
+    }));
+    const done = c.req.query('done');
+    const notice: InvitePageNotice = done === 'rotated' || done === 'removed' ? done : null;
+    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce, invitePageCsrf(session.id, participant.token), people, notice), 200, headers);
+  });
+
+  // The invite page's forms: same origin only (Sec-Fetch-Site, else Origin), the host's
+  // cookie (SameSite=Lax: a proxied host is same-site and would send it, hence the Origin check)
+  // and the page's token. Then back to the page (303), which shows the outcome.
+  app.post('/s/:sessionId/invite/rotate', async (c) => {
+    const headers = invitePageHeaders(crypto.randomUUID());
+    const host = await inviteForm(c, headers);
+    if (host instanceof Response) return host;
+    await gw.registry.rotateInvites(host.session, host.participant);
+    gw.log.info('join links replaced by the host', { sessionId: host.session.id, participantId: host.participant.id });
+    return c.redirect(`/s/${host.session.id}/invite?done=rotated`, 303);
+  });
+
+  app.post('/s/:sessionId/invite/remove', async (c) => {
+    const headers = invitePageHeaders(crypto.randomUUID());
+    const host = await inviteForm(c, headers);
+    if (host instanceof Response) return host;
+    const target = host.form.get('participant') ?? '';
+    try {
+      await gw.registry.removeParticipant(host.session, target, REMOVED_REASON, host.participant);
+    } catch (err) {
+      const gerr = toGatewayError(err);
+      gw.metrics?.rejected(gerr.code);
+      return c.html(
+        errorPage(gerr).replace('</body>', `<p><a href="/s/${host.session.id}/invite">Back to the invite page</a></p></body>`),
+        gerr.status as 400,
+        headers,
+      );
+    }
+    return c.redirect(`/s/${host.session.id}/invite?done=removed`, 303);
+  });
+
+  /** The session and its host behind an invite page request, or the refusal page to send. */
+  async function inviteHost(c: Context, headers: Record<string, string>): Promise<{ session: Session; participant: Participant } | Response> {
+    const id = c.req.param('sessionId') ?? '';
     const session = SESSION_ID_PATTERN.test(id) ? await gw.registry.load(id) : undefined;
     if (!session || session.ended) {
       const err = new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
@@ -231,9 +310,49 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
         '<p>Open this page from the browser that runs the session as its host: the "Invite…" button in its cobrowsing panel. If you were sent here to join, ask the host for a join link.</p>';
       return c.html(errorPage(err).replace('</body>', `${help}</body>`), 403, headers);
     }
-    const { joinUrl, observeUrl } = inviteLinks(gw, session);
-    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce), 200, headers);
-  });
+    return found;
+  }
+
+  /** `inviteHost` for one of the page's forms: same origin, the form's token, a small urlencoded body. */
+  async function inviteForm(
+    c: Context,
+    headers: Record<string, string>,
+  ): Promise<{ session: Session; participant: Participant; form: URLSearchParams } | Response> {
+    const refuse = (err: GatewayError) => {
+      gw.metrics?.rejected(err.code);
+      gw.log.warn('invite page form refused', { sessionId: c.req.param('sessionId'), code: err.code });
+      return c.html(errorPage(err), err.status as 403, headers);
+    };
+    const origin = c.req.header('origin');
+    const site = c.req.header('sec-fetch-site');
+    // The page's no-referrer policy makes the browser send `Origin: null` with its forms; the
+    // browser's own Sec-Fetch-Site (no script can set it) then says where the form was.
+    const sameOrigin =
+      site === undefined
+        ? origin === gw.mapper.gatewayOrigin
+        : site === 'same-origin' && (origin === undefined || origin === 'null' || origin === gw.mapper.gatewayOrigin);
+    if (!sameOrigin) {
+      return refuse(
+        new GatewayError(
+          'BAD_ORIGIN',
+          403,
+          `This form works only from the session's invite page on ${gw.mapper.gatewayOrigin} (the request came from ${origin ? origin.slice(0, 200) : 'no origin'}${site ? `, ${site.slice(0, 40)}` : ''}).`,
+        ),
+      );
+    }
+    const host = await inviteHost(c, headers);
+    if (host instanceof Response) return host;
+    const text = await c.req.text();
+    if (text.length > MAX_FORM_BODY) return refuse(new GatewayError('PAYLOAD_TOO_LARGE', 413, `The form is larger than ${MAX_FORM_BODY} bytes.`));
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      return refuse(new GatewayError('BAD_REQUEST', 400, 'The invite page sends its forms as application/x-www-form-urlencoded.'));
+    }
+    const form = new URLSearchParams(text);
+    if (!sameSecret(form.get('csrf'), invitePageCsrf(host.session.id, host.participant.token))) {
+      return refuse(new GatewayError('FORBIDDEN', 403, 'This form is out of date or not from the invite page: open the invite page again and retry.'));
+    }
+    return { ...host, form };
+  }
 
   // A proxied host without the participant cookie sends the browser here for a fresh ticket.
   app.get('/t/:sessionId', async (c) => {
@@ -277,6 +396,16 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   });
 
   return app;
+}
+
+/** A browser whose cookie belongs to a participant the host removed does not come back through a link of that session. */
+async function refuseRemovedParticipant(gw: GatewayContext, invite: string, cookieHeader: string | undefined): Promise<void> {
+  const granted = await gw.registry.invite(invite);
+  if (!granted) return;
+  const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
+  if (token && (await gw.registry.wasRemoved(token, granted.session.id))) {
+    throw new GatewayError('REMOVED', 403, 'The host removed you from this session.');
+  }
 }
 
 async function findInvitedParticipant(

@@ -1,13 +1,28 @@
 // The invite page on the gateway host (GET /s/<sessionId>/invite): the session's two join links
-// with copy buttons, for its host only. The links are never sent to a proxied page (its scripts
-// are the sites'); this page is on another origin, answered without CORS and never framed.
+// with copy buttons, "New links" (replaces both), and the participants with "Remove" for each
+// follower; for its host only. The links are never sent to a proxied page (its scripts are the
+// sites'); this page is on another origin, answered without CORS and never framed. Its forms post
+// to the same origin only, with a token only this page carries (see api.ts).
 
+import type { Role } from '../protocol/messages.js';
 import { escapeHtml } from './errors.js';
+
+/** A participant as the invite page lists it. */
+export interface InvitePageParticipant {
+  id: string;
+  name: string;
+  role: Role;
+  connected: boolean;
+  self: boolean;
+}
+
+/** What the page says after one of its forms did its work. */
+export type InvitePageNotice = 'rotated' | 'removed' | null;
 
 /** Headers of the invite page and its refusals: not readable nor frameable from a proxied host. */
 export function invitePageHeaders(nonce: string): Record<string, string> {
   return {
-    'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
     'X-Frame-Options': 'DENY',
     // No opener link to the page that opened it, and no no-cors embedding (<img>, <script>) by the
     // proxied hosts, which are same-site with the gateway host and so send its Lax cookie.
@@ -27,6 +42,10 @@ label{display:block;font-weight:600;margin:.6rem 0 .2rem}input{width:100%;paddin
 button{font:inherit;padding:.55rem 1rem;border:0;border-radius:8px;background:#3b5bdb;color:#fff;cursor:pointer;white-space:nowrap;min-width:6.5rem}
 button:focus-visible,input:focus-visible{outline:3px solid #91a7ff;outline-offset:2px}
 .row{display:flex;gap:.5rem;align-items:center}.row input{flex:1}.muted{color:#5c6478;font-size:.92rem}
+h2{font-size:1.1rem;margin:.2rem 0 .6rem}form{margin:0}button.secondary{background:#e9ecf5;color:#1d2330}button.danger{background:#c92a2a}
+.notice{background:#ebfbee;border:1px solid #8ce99a;border-radius:8px;padding:.5rem .8rem;margin:1rem 0}
+ul.people{list-style:none;padding:0;margin:0}ul.people li{display:flex;gap:.8rem;align-items:center;padding:.45rem 0;border-top:1px solid #e6e9f2}
+ul.people li:first-child{border-top:0}ul.people .who{flex:1}
 `;
 
 const SCRIPT = `
@@ -47,14 +66,46 @@ function linkRow(id: string, label: string, url: string, hint: string): string {
   return `<label for="${id}">${label}</label><div class="row"><input id="${id}" type="text" readonly value="${escapeHtml(url)}"><button type="button" id="${id}-copy" data-copy="${id}">Copy</button></div><p class="muted">${hint}</p>`;
 }
 
-/** The page with the two join links; `nonce` allows its one inline script. */
-export function invitePage(sessionId: string, links: { joinUrl: string; observeUrl: string }, nonce: string): string {
+const ROLE_NAMES: Record<Role, string> = { host: 'host', controller: 'with control', observer: 'watching' };
+
+function csrfField(csrf: string): string {
+  return `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
+}
+
+function personRow(sessionId: string, p: InvitePageParticipant, csrf: string): string {
+  const who = `<span class="who"><strong>${escapeHtml(p.name)}</strong>${p.self ? ' (you)' : ''} <span class="muted">· ${ROLE_NAMES[p.role]} · ${p.connected ? 'connected' : 'not connected'}</span></span>`;
+  if (p.role === 'host') return `<li data-participant="${escapeHtml(p.id)}">${who}</li>`;
+  const form = `<form method="post" action="/s/${escapeHtml(sessionId)}/invite/remove">${csrfField(csrf)}<input type="hidden" name="participant" value="${escapeHtml(p.id)}"><button type="submit" class="danger" id="remove-${escapeHtml(p.id)}" aria-label="Remove ${escapeHtml(p.name)}">Remove</button></form>`;
+  return `<li data-participant="${escapeHtml(p.id)}">${who}${form}</li>`;
+}
+
+const NOTICES: Record<Exclude<InvitePageNotice, null>, string> = {
+  rotated: 'New links are ready: the old ones no longer work. People already in the session stay.',
+  removed: 'The participant was removed: their view closed and their entry no longer works.',
+};
+
+/** The page with the two join links and the participants; `nonce` allows its one inline script, `csrf` goes with its forms. */
+export function invitePage(
+  sessionId: string,
+  links: { joinUrl: string; observeUrl: string },
+  nonce: string,
+  csrf = '',
+  participants: InvitePageParticipant[] = [],
+  notice: InvitePageNotice = null,
+): string {
+  const id = escapeHtml(sessionId);
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Invite people · Cobrowse</title><style>${STYLE}</style></head><body><main>
 <h1>Invite people to this session</h1>
-<section class="card" id="links" aria-label="Join links" data-session="${escapeHtml(sessionId)}">
+${notice ? `<p class="notice" id="notice" role="status">${NOTICES[notice]}</p>` : ''}
+<section class="card" id="links" aria-label="Join links" data-session="${id}">
 ${linkRow('joinUrl', 'Link with control', links.joinUrl, 'People with this link can click, type and navigate with you.')}
 ${linkRow('observeUrl', 'Watch-only link', links.observeUrl, 'People with this link can only watch.')}
 <p class="muted">Anyone who has a link can join until the session ends: send them only to the people you want to browse with. Do not open them in this browser: it is the host's, and would join a second time.</p>
+<form method="post" action="/s/${id}/invite/rotate">${csrfField(csrf)}<button type="submit" class="secondary" id="rotate">New links</button> <span class="muted">Replaces both links: the old ones stop working at once, for everyone who has them. People already in the session stay.</span></form>
+</section>
+<section class="card" id="people" aria-label="Participants"><h2>In this session</h2>
+<ul class="people">${participants.map((p) => personRow(sessionId, p, csrf)).join('')}</ul>
+<p class="muted">Removing someone closes their view and stops their entry. Whoever still has a link can come back as a new guest: make new links too.</p>
 </section></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;
 }

@@ -12,6 +12,7 @@ import {
   MAX_CHAT_ENTRIES,
   Participant,
   type RegistryLimits,
+  type RemovalListener,
   type ReplicaListener,
   Session,
   type SessionEndListener,
@@ -42,6 +43,7 @@ export class SessionRegistry implements SessionWriter {
   private readonly jarListeners: JarChangeListener[] = [];
   private readonly jarLimitListeners: JarLimitListener[] = [];
   private readonly replicaListeners: ReplicaListener[] = [];
+  private readonly removalListeners: RemovalListener[] = [];
 
   constructor(
     private readonly limits: RegistryLimits,
@@ -52,6 +54,7 @@ export class SessionRegistry implements SessionWriter {
       if (event.node === backend.bus.nodeId) return;
       if (event.kind === 'changed') this.scheduleReload(event.sessionId);
       else if (event.kind === 'ended') this.forget(event.sessionId, event.reason);
+      else if (event.kind === 'removed') this.removedElsewhere(event.sessionId, event.participantId, event.reason);
     });
     // Changes announced while the bus was away are unknown: every replica is reloaded.
     backend.bus.onResubscribed(() => {
@@ -94,6 +97,11 @@ export class SessionRegistry implements SessionWriter {
   /** Calls `listener` after a replica took changes another node made. */
   onReplicaChange(listener: ReplicaListener): void {
     this.replicaListeners.push(listener);
+  }
+
+  /** Calls `listener` on every node when the host removed a participant (its sockets are to be closed). */
+  onRemoval(listener: RemovalListener): void {
+    this.removalListeners.push(listener);
   }
 
   private build(record: SessionRecord, state: SessionState | null): Session {
@@ -263,6 +271,107 @@ export class SessionRegistry implements SessionWriter {
     return { session, participant };
   }
 
+  /**
+   * Replaces the session's controller and observer invites: the old links stop on every node as
+   * soon as this resolves (the store drops them in one step). Participants who are in stay; one
+   * who opened an old link but has not entered any proxied host yet (its ticket unused) is removed
+   * with it, so the link's ticket and the bounce through /t/ refuse it too.
+   */
+  async rotateInvites(session: Session, by: Participant | null): Promise<void> {
+    const invites = { controller: newSecret(), observer: newSecret() };
+    session.writeEpoch++;
+    let rotated: boolean;
+    try {
+      rotated = await this.backend.store.rotateInvites(session.id, invites);
+    } catch (err) {
+      throw stateUnavailable(err);
+    }
+    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+    session.invites = { ...session.invites, ...invites };
+    session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new join links; the old ones stopped working' });
+    this.announce(session);
+    // Who entered through another node a moment ago is known to the store first.
+    await this.refresh(session).catch(() => {});
+    const pending = [...session.participants.values()].filter((p) => p.role !== 'host' && p.enteredLabels.size === 0 && p.connections === 0);
+    for (const p of pending) {
+      await this.removeParticipant(
+        session,
+        p.id,
+        'The join link you used was replaced before you entered.',
+        by,
+        'joined through a replaced link, not entered',
+      ).catch((err: unknown) =>
+        this.log.warn('pending participant not removed', { sessionId: session.id, participantId: p.id, error: (err as Error).message }),
+      );
+    }
+  }
+
+  /**
+   * Removes a participant (not the host): its token stops on every node (both cookies), its
+   * sockets close with `reason`, control it held goes back to the host. Throws NOT_FOUND for an
+   * unknown participant, BAD_REQUEST for the host.
+   */
+  async removeParticipant(
+    session: Session,
+    participantId: string,
+    reason: string,
+    by: Participant | null,
+    detail = 'removed by the host',
+  ): Promise<Participant> {
+    let target = session.participants.get(participantId);
+    if (!target) {
+      await this.refresh(session);
+      target = session.participants.get(participantId);
+    }
+    if (!target) throw new GatewayError('PARTICIPANT_NOT_FOUND', 404, 'This session has no participant with this id (it may have been removed already).');
+    if (target.role === 'host') {
+      throw new GatewayError('BAD_REQUEST', 400, 'The host cannot be removed: pass the host role on first, or end the session.');
+    }
+    session.writeEpoch++;
+    let removed: boolean;
+    try {
+      removed = await this.backend.store.removeParticipant(session.id, target.id);
+    } catch (err) {
+      throw stateUnavailable(err);
+    }
+    if (!removed) {
+      if (session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+      throw new GatewayError('PARTICIPANT_NOT_FOUND', 404, 'This session has no participant with this id (it may have been removed already).');
+    }
+    const heldControl = session.controlHolder === target.id;
+    session.dropParticipant(target.id);
+    if (heldControl) session.set({ controlHolder: null });
+    session.audit({ event: 'remove', participantId: target.id, role: target.role, detail: `${detail}${by ? ` (${by.id})` : ''}` });
+    if (heldControl) session.audit({ event: 'control', participantId: target.id, role: target.role, detail: 'control back to the host (removed)' });
+    this.log.info('participant removed', { sessionId: session.id, participantId: target.id, role: target.role });
+    for (const l of this.removalListeners) l(session, target, reason, true);
+    if (this.shared) {
+      await this.backend.bus
+        .publishEvent({ kind: 'removed', sessionId: session.id, participantId: target.id, reason, node: this.nodeId })
+        .catch((err: unknown) => this.log.warn('removal not announced', { sessionId: session.id, error: (err as Error).message }));
+      this.announce(session);
+    }
+    return target;
+  }
+
+  /** Another node removed a participant: out of this replica now, and its sockets here close. */
+  private removedElsewhere(sessionId: string, participantId: string, reason: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.ended) return;
+    const gone = session.dropParticipant(participantId);
+    if (gone) for (const l of this.removalListeners) l(session, gone, reason, false);
+  }
+
+  /** True when `token` was a participant of `sessionId` whom the host removed. */
+  async wasRemoved(token: string, sessionId: string): Promise<boolean> {
+    try {
+      const owner = await this.backend.store.participantOf(token);
+      return owner?.sessionId === sessionId && owner.removed === true;
+    } catch (err) {
+      throw stateUnavailable(err);
+    }
+  }
+
   /** The participant a token belongs to, only within the given session. */
   async participantByToken(token: string, sessionId: string): Promise<{ session: Session; participant: Participant } | null> {
     const session = await this.load(sessionId);
@@ -274,7 +383,7 @@ export class SessionRegistry implements SessionWriter {
       const owner = await this.backend.store.participantOf(token).catch((err: unknown) => {
         throw stateUnavailable(err);
       });
-      if (owner?.sessionId === sessionId) {
+      if (owner?.sessionId === sessionId && !owner.removed) {
         await this.refresh(session);
         participant = find();
       }

@@ -66,10 +66,13 @@ export class Session {
   readonly startUrl: URL;
   readonly createdAt: number;
   readonly adminToken: string;
-  readonly invites: Record<Role, string>;
+  /** The join links' secrets; the controller and observer ones change when the host asks for new links. */
+  invites: Record<Role, string>;
   readonly idleTimeoutMs: number;
   readonly origins: OriginTable;
   readonly participants = new Map<string, Participant>();
+  /** Ids of participants the host removed: they never come back into this replica. */
+  readonly removed = new Set<string>();
   /** This node's replica of the session's stream (snapshot + tail), fed by the hub in seq order. */
   readonly checkpoint = new Checkpoint();
   /** The host's User-Agent and Accept-Language: every participant's requests go upstream with them. */
@@ -93,7 +96,7 @@ export class Session {
     this.startUrl = new URL(record.startUrl);
     this.createdAt = record.createdAt;
     this.adminToken = record.adminToken;
-    this.invites = record.invites;
+    this.invites = { ...record.invites };
     this.idleTimeoutMs = record.idleTimeoutMs;
     this.origins = origins;
     this.currentUrl = record.startUrl;
@@ -112,14 +115,17 @@ export class Session {
    */
   applyState(state: SessionState, additionsOnly = false): void {
     for (const [label, origin] of state.origins) this.origins.register(label, origin);
+    // A removal never conflicts with anything: it is taken in either mode.
+    for (const id of state.removed ?? []) this.dropParticipant(id);
     for (const p of this.participants.values()) p.remoteConnections = state.connections[p.id] ?? 0;
     for (const r of state.participants) {
-      if (this.participants.has(r.id)) continue;
+      if (this.participants.has(r.id) || this.removed.has(r.id)) continue;
       const added = Participant.fromRecord(r);
       added.remoteConnections = state.connections[r.id] ?? 0;
       this.participants.set(r.id, added);
     }
     if (additionsOnly) return;
+    this.invites = { ...state.record.invites };
     const f = state.fields;
     this.currentUrl = f.currentUrl;
     this.controlHolder = f.controlHolder;
@@ -134,6 +140,15 @@ export class Session {
       known.color = r.color;
       for (const label of r.enteredLabels) known.enteredLabels.add(label);
     }
+  }
+
+  /** Takes a removed participant out of this replica (for good); the participant it was, if it was here. */
+  dropParticipant(id: string): Participant | undefined {
+    this.removed.add(id);
+    const known = this.participants.get(id);
+    this.participants.delete(id);
+    if (this.controlHolder === id) this.controlHolder = null;
+    return known;
   }
 
   /** Changes fields of the session and writes them. */
@@ -177,6 +192,8 @@ export type SessionEndListener = (session: Session, reason: string) => void;
 export type JarChangeListener = (session: Session) => void;
 /** Called when a session's jar evicted cookies to stay within its limits. */
 export type JarLimitListener = (session: Session, evicted: number, limits: JarLimits) => void;
+/** Called on every node when the host removed a participant (`reason` is shown to it). */
+export type RemovalListener = (session: Session, participant: Participant, reason: string, here: boolean) => void;
 /** Called after a replica took changes made on another node. */
 export type ReplicaListener = (session: Session) => void;
 

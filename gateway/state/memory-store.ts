@@ -67,7 +67,7 @@ class MemoryStore implements StateStore {
   readonly kind = 'memory';
   private readonly sessions = new Map<string, StoredSession>();
   private readonly invites = new Map<string, { sessionId: string; role: Role }>();
-  private readonly tokens = new Map<string, { sessionId: string; participantId: string }>();
+  private readonly tokens = new Map<string, { sessionId: string; participantId: string; removed?: true }>();
   private readonly tickets = new Map<string, TicketData & { expires: number }>();
 
   constructor(
@@ -104,6 +104,32 @@ class MemoryStore implements StateStore {
     return this.tokens.get(token) ?? null;
   }
 
+  async rotateInvites(sessionId: string, invites: { controller: string; observer: string }): Promise<boolean> {
+    const stored = this.sessions.get(sessionId);
+    if (!stored) return false;
+    const current = stored.state.record.invites;
+    for (const role of ['controller', 'observer'] as const) {
+      this.invites.delete(current[role]);
+      this.invites.set(invites[role], { sessionId, role });
+    }
+    stored.state.record.invites = { ...current, ...invites };
+    return true;
+  }
+
+  async removeParticipant(sessionId: string, participantId: string): Promise<boolean> {
+    const stored = this.sessions.get(sessionId);
+    if (!stored) return false;
+    const i = stored.state.participants.findIndex((p) => p.id === participantId);
+    const removed = stored.state.participants[i];
+    if (!removed) return false;
+    stored.state.participants.splice(i, 1);
+    // Kept, marked: a join link opened again with this cookie is refused, not taken as a new guest.
+    this.tokens.set(removed.token, { sessionId, participantId, removed: true });
+    delete stored.state.connections[participantId];
+    (stored.state.removed ??= []).push(participantId);
+    return true;
+  }
+
   async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'> {
     const stored = this.sessions.get(sessionId);
     if (!stored) return 'gone';
@@ -115,7 +141,7 @@ class MemoryStore implements StateStore {
 
   async saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void> {
     const stored = this.sessions.get(sessionId);
-    if (!stored) return;
+    if (!stored || stored.state.removed?.includes(participant.id)) return;
     const i = stored.state.participants.findIndex((p) => p.id === participant.id);
     if (i >= 0) stored.state.participants[i] = structuredClone(participant);
   }
@@ -146,7 +172,7 @@ class MemoryStore implements StateStore {
 
   async setConnections(sessionId: string, participantId: string, count: number): Promise<void> {
     const stored = this.sessions.get(sessionId);
-    if (!stored) return;
+    if (!stored || stored.state.removed?.includes(participantId)) return;
     if (count > 0) stored.state.connections[participantId] = count;
     else delete stored.state.connections[participantId];
   }
@@ -218,6 +244,7 @@ class MemoryStore implements StateStore {
     this.sessions.delete(sessionId);
     for (const token of Object.values(stored.state.record.invites)) this.invites.delete(token);
     for (const p of stored.state.participants) this.tokens.delete(p.token);
+    for (const [token, owner] of this.tokens) if (owner.sessionId === sessionId) this.tokens.delete(token);
     for (const [t, entry] of this.tickets) if (entry.sessionId === sessionId) this.tickets.delete(t);
     await stored.cookies.removeAllCookies();
     return true;

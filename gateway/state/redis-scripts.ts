@@ -37,6 +37,51 @@ redis.call('SET', KEYS[3], ARGV[4])
 keep_ttl(KEYS[1], KEYS[3])
 return 'ok'
 `,
+  // KEYS: session, participants   ARGV: participant id, participant JSON (written only while the
+  // session exists and the participant was not removed: a node's late write brings nobody back)
+  savepart: `${KEEP_TTL}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local removed = redis.call('HGET', KEYS[1], 'removed')
+if removed and string.find(removed, '"' .. ARGV[1] .. '"', 1, true) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+keep_ttl(KEYS[1], KEYS[2])
+return 1
+`,
+  // KEYS: session   ARGV: key prefix, session id, new controller invite, new observer invite
+  // The old invites' keys go in the same step: no node takes them once this returns.
+  rotate: `
+local json = redis.call('HGET', KEYS[1], 'record')
+if not json then return 0 end
+local record = cjson.decode(json)
+redis.call('DEL', ARGV[1] .. 'inv:' .. record.invites.controller, ARGV[1] .. 'inv:' .. record.invites.observer)
+record.invites.controller = ARGV[3]
+record.invites.observer = ARGV[4]
+redis.call('HSET', KEYS[1], 'record', cjson.encode(record))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then ttl = 600000 end
+redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[3], ARGV[2] .. '|controller', 'PX', ttl)
+redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[4], ARGV[2] .. '|observer', 'PX', ttl)
+return 1
+`,
+  // KEYS: session, participants, connections   ARGV: participant id, key prefix, session id
+  // The token stays, marked removed (a join link opened again with it is refused), until it expires.
+  remove: `${KEEP_TTL}
+local json = redis.call('HGET', KEYS[2], ARGV[1])
+if not json then return 0 end
+local token = ARGV[2] .. 'tok:' .. cjson.decode(json).token
+redis.call('SET', token, ARGV[3] .. '|' .. ARGV[1] .. '|removed')
+keep_ttl(KEYS[1], token)
+redis.call('HDEL', KEYS[2], ARGV[1])
+local suffix = '|' .. ARGV[1]
+for _, field in ipairs(redis.call('HKEYS', KEYS[3])) do
+  if string.sub(field, -#suffix) == suffix then redis.call('HDEL', KEYS[3], field) end
+end
+local removed = redis.call('HGET', KEYS[1], 'removed')
+local list = removed and cjson.decode(removed) or {}
+table.insert(list, ARGV[1])
+redis.call('HSET', KEYS[1], 'removed', cjson.encode(list))
+return 1
+`,
   // KEYS: session, hash   ARGV: field, value, ... (written only while the session exists)
   hsetx: `${KEEP_TTL}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

@@ -147,12 +147,15 @@ export class RedisStore implements StateStore {
       live: null,
     };
     for (const name of FIELD_NAMES) if (main[name] !== undefined) (fields as unknown as Record<string, unknown>)[name] = JSON.parse(main[name]);
+    const removed = main.removed ? (JSON.parse(main.removed) as string[]) : [];
     const participants = Object.values(parts)
       .map((json) => JSON.parse(json) as ParticipantRecord)
+      .filter((p) => !removed.includes(p.id))
       .sort((a, b) => a.joinedAt - b.joinedAt);
     const connections = await this.liveConnections(id, conns);
+    for (const gone of removed) delete connections[gone];
     if (fields.live && !(await this.nodeAlive(fields.live.split('/')[0] ?? ''))) fields.live = null;
-    return { record, fields, participants, origins: Object.entries(origins), connections };
+    return { record, fields, participants, origins: Object.entries(origins), connections, removed };
   }
 
   /** Sums the connection counts of nodes that are still alive, and drops the counts of nodes that are gone. */
@@ -184,11 +187,21 @@ export class RedisStore implements StateStore {
     return { sessionId, role };
   }
 
-  async participantOf(token: string): Promise<{ sessionId: string; participantId: string } | null> {
+  async participantOf(token: string): Promise<{ sessionId: string; participantId: string; removed?: true } | null> {
     const v = await this.redis.get(this.keys.token(token));
     if (!v) return null;
-    const [sessionId, participantId] = v.split('|') as [string, string];
-    return { sessionId, participantId };
+    const [sessionId, participantId, removed] = v.split('|') as [string, string, string | undefined];
+    return removed === 'removed' ? { sessionId, participantId, removed: true } : { sessionId, participantId };
+  }
+
+  async rotateInvites(sessionId: string, invites: { controller: string; observer: string }): Promise<boolean> {
+    return (await this.run('rotate', [this.keys.session(sessionId)], [this.keys.prefix, sessionId, invites.controller, invites.observer])) === 1;
+  }
+
+  async removeParticipant(sessionId: string, participantId: string): Promise<boolean> {
+    const k = this.keys;
+    const result = await this.run('remove', [k.session(sessionId), k.part(sessionId, 'p'), k.part(sessionId, 'c')], [participantId, k.prefix, sessionId]);
+    return result === 1;
   }
 
   async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'> {
@@ -202,7 +215,7 @@ export class RedisStore implements StateStore {
   }
 
   async saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void> {
-    await this.run('hsetx', [this.keys.session(sessionId), this.keys.part(sessionId, 'p')], [participant.id, JSON.stringify(participant)]);
+    await this.run('savepart', [this.keys.session(sessionId), this.keys.part(sessionId, 'p')], [participant.id, JSON.stringify(participant)]);
   }
 
   async saveFields(sessionId: string, fields: Partial<SessionFields>): Promise<void> {

@@ -6,7 +6,7 @@
 import type { Store } from 'tough-cookie';
 import type { Mutation, Role, SerializedNode, Viewport } from '../../protocol/messages.js';
 
-/** What never changes in a session after it is created. */
+/** What never changes in a session after it is created (but its controller and observer invites, which the host may replace). */
 export interface SessionRecord {
   id: string;
   startUrl: string;
@@ -48,6 +48,8 @@ export interface SessionState {
   origins: [string, string][];
   /** Open connections per participant id on the other live nodes (the loading node counts its own). */
   connections: Record<string, number>;
+  /** Ids of participants the host removed (never back, whatever a late write of a node says). */
+  removed?: string[];
 }
 
 /** One chat message, kept for the session's life (bounded). */
@@ -61,7 +63,7 @@ export interface ChatEntry {
 /** What the audit log records; never a masked value, a cookie or a token. */
 export interface AuditEntry {
   at: string;
-  event: 'join' | 'leave' | 'control' | 'navigate' | 'blocked' | 'handoff' | 'end';
+  event: 'join' | 'leave' | 'control' | 'navigate' | 'blocked' | 'handoff' | 'end' | 'remove' | 'invites';
   participantId?: string;
   role?: Role;
   detail?: string;
@@ -114,8 +116,12 @@ export interface StateStore {
   loadSession(id: string): Promise<SessionState | null>;
   /** The session and role an invite token grants. */
   inviteOf(token: string): Promise<{ sessionId: string; role: Role } | null>;
-  /** The session and participant a participant token belongs to. */
-  participantOf(token: string): Promise<{ sessionId: string; participantId: string } | null>;
+  /** The session and participant a participant token belongs to; `removed` when the host removed that participant. */
+  participantOf(token: string): Promise<{ sessionId: string; participantId: string; removed?: true } | null>;
+  /** Replaces the controller and observer invites (the old ones stop at once); false when the session is gone. */
+  rotateInvites(sessionId: string, invites: { controller: string; observer: string }): Promise<boolean>;
+  /** Removes a participant: its token stops, its record and connection counts go; false when it (or the session) is unknown. */
+  removeParticipant(sessionId: string, participantId: string): Promise<boolean>;
   /** Adds a participant unless the session is full or gone. */
   addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'>;
   saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void>;
@@ -172,7 +178,11 @@ export interface SessionBus {
 }
 
 /** A cluster-wide event. */
-export type BusEvent = { kind: 'changed'; sessionId: string; node: string } | { kind: 'ended'; sessionId: string; reason: string; node: string };
+export type BusEvent =
+  | { kind: 'changed'; sessionId: string; node: string }
+  | { kind: 'ended'; sessionId: string; reason: string; node: string }
+  /** The host removed a participant: every node drops it from its replica and closes its sockets at once. */
+  | { kind: 'removed'; sessionId: string; participantId: string; reason: string; node: string };
 
 /** A back end: the store and the bus that go together. */
 export interface StateBackend {

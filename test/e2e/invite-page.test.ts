@@ -1,7 +1,9 @@
 // The host's join links, in real Chromium: the panel's "Invite…" button opens the gateway's own
 // invite page, whose links work for a second and a third browser with their roles; the proxied
 // page's scripts (even with the browser's own fetch, frames and windows, out of the URL runtime's
-// reach) and its hub socket get none of them; followers and strangers get a 403 page.
+// reach) and its hub socket get none of them; followers and strangers get a 403 page. The page's
+// "New links" replaces both links (an old one gets the refusal page) and "Remove" takes a
+// follower out (its view says so).
 
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -199,5 +201,45 @@ describe('the invite page', () => {
     expect(framed).not.toContain('Invite people');
     for (const secret of secrets) expect(framed).not.toContain(secret);
     await host.context.close();
+  });
+
+  it('"New links": the old link gets the refusal page, the new one joins; "Remove": the follower’s view shows it was removed', async () => {
+    const session = await createSession(env.t, `${env.t.demoOrigin}/products`);
+    const host = await newParticipant(env.browser);
+    await host.page.goto(session.hostUrl);
+    await host.page.waitForFunction('window.__cobrowse !== undefined');
+    const invite = await host.context.newPage();
+    const inviteUrl = `${env.t.gateway.url}/s/${session.id}/invite`;
+    await invite.goto(inviteUrl);
+    expect(await invite.inputValue('#joinUrl')).toBe(session.joinUrl);
+
+    await Promise.all([invite.waitForURL(`${inviteUrl}?done=rotated`), invite.click('#rotate')]);
+    await expect.poll(() => invite.locator('#notice').innerText()).toContain('New links are ready');
+    const joinUrl = await invite.inputValue('#joinUrl');
+    expect(joinUrl).not.toBe(session.joinUrl);
+    expect(await invite.inputValue('#observeUrl')).not.toBe(session.observeUrl);
+
+    const second = await launchBrowser();
+    const guest = await newParticipant(second);
+    const refused = await guest.page.goto(session.joinUrl);
+    expect(refused?.status()).toBe(404);
+    expect(await guest.page.locator('body').innerText()).toContain('This join link is not valid, or its session has ended.');
+    await guest.page.goto(joinUrl);
+    await expect.poll(() => guest.page.locator('#roster').innerText()).toMatch(/\(you\)[^\n]*\n?\s*controller/);
+
+    // The host's list has the guest; Remove takes it out.
+    await invite.goto(inviteUrl);
+    const row = invite.locator('ul.people li', { hasText: 'Guest' });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await invite.locator('ul.people li', { hasText: '(you)' }).locator('button').count()).toBe(0);
+    await Promise.all([invite.waitForURL(`${inviteUrl}?done=removed`), row.locator('button', { hasText: 'Remove' }).click()]);
+    expect(await invite.locator('ul.people li', { hasText: 'Guest' }).count()).toBe(0);
+    await expect.poll(() => guest.page.locator('#cobrowse-status').innerText()).toBe('The host removed you from this session.');
+    // It stays out: its view page does not load again.
+    const back = await guest.page.reload();
+    expect(back?.status()).toBe(403);
+    expect(await guest.page.locator('body').innerText()).toContain('You are not a participant of this session.');
+    expect([...host.errors, ...guest.errors]).toEqual([]);
+    await Promise.all([host.context.close(), second.close()]);
   });
 });
