@@ -72,6 +72,8 @@ function refilled(tokens: number, since: number, now: number, rate: number, burs
 }
 /** Per-socket send buffer; a follower beyond it is disconnected and resyncs on reconnect. */
 const MAX_BACKPRESSURE = 4 * 1024 * 1024;
+/** What a removed participant's sockets are told when the reason given at the removal did not reach this node. */
+const REMOVED_REASON = 'The host removed you from this session.';
 /** A session's feed stays this long after its last socket on this node closed (a reload comes back). */
 const FEED_LINGER_MS = 30_000;
 
@@ -111,6 +113,7 @@ export class Hub {
       askForSnapshot: (id) => this.askForSnapshot(id),
     });
     gw.registry.onReplicaChange((session) => this.replicaChanged(session));
+    gw.registry.onRemoval((session, participant, reason, here) => this.participantRemoved(session, participant, reason, here));
     // Messages published while the bus was away never arrive: every feed reloads its checkpoint,
     // and live pages whose batches could not be recorded send a fresh snapshot.
     backend.bus.onResubscribed(() => {
@@ -237,6 +240,24 @@ export class Hub {
         ws.end(4000, 'session ended');
       });
     }
+  }
+
+  /**
+   * The host removed a participant: its sockets on this node are told why and closed for good
+   * (4000: the browser does not reconnect; its token is gone anyway). The node that made the
+   * removal sends everyone the roster without it.
+   */
+  private participantRemoved(session: Session, participant: Participant, reason: string, here: boolean): void {
+    const msg = encodeMessage({ type: 'error', code: 'REMOVED', message: reason });
+    for (const ws of [...(this.sockets.get(session.id) ?? [])]) {
+      const data = ws.getUserData();
+      if (data.participant.id !== participant.id || data.closed) continue;
+      ws.cork(() => {
+        this.sendEncoded(ws, msg);
+        ws.end(4000, 'removed');
+      });
+    }
+    if (here) this.broadcastRoster(session);
   }
 
   /** Tells every live page of the session, on any node, that its cookie jar changed (document.cookie refreshes). */
@@ -459,6 +480,8 @@ export class Hub {
       }
     }
     if (session.ended) return;
+    // A removed participant's counts went with it, and the node that removed it sent the roster.
+    if (session.removed.has(participant.id)) return;
     this.gw.registry.connectionChanged(session, participant, -1);
     if (participant.connections === 0) session.audit({ event: 'leave', participantId: participant.id, role: participant.role });
     this.broadcastRoster(session);
@@ -477,6 +500,11 @@ export class Hub {
 
   /** Another node changed the session: a live page that lost its role here steps down; a host page gone elsewhere starts the grace period. */
   private replicaChanged(session: Session): void {
+    // A removal whose bus event this node missed (the bus was away) shows in the stored state.
+    for (const ws of [...(this.sockets.get(session.id) ?? [])]) {
+      const { participant } = ws.getUserData();
+      if (session.removed.has(participant.id)) this.participantRemoved(session, participant, REMOVED_REASON, false);
+    }
     const local = this.liveSocket.get(session.id);
     if (local && session.live !== local.getUserData().conn) this.liveSocket.delete(session.id);
     if (session.live === null && !this.liveSocket.has(session.id) && !this.handoff.pending(session.id) && session.checkpoint.lastSeq > 0) {

@@ -149,6 +149,13 @@ export function startMirror(masker: Masker): void {
           connection.stop();
           return;
         case 'error':
+          if (message.code === 'REMOVED') {
+            // The host removed this participant: shown like the session's end, and no reconnecting.
+            setStatus(message.message);
+            ended = true;
+            connection.stop();
+            return;
+          }
           setStatus(`error: ${message.message}`);
           return;
         case 'promoted': {
