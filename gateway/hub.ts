@@ -7,7 +7,17 @@
 // is the socket lifecycle and the one exhaustive switch over client messages (~600 lines).
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
+import {
+  type ClientMessage,
+  encodeMessage,
+  FOLLOWER_BYTES_BURST,
+  FOLLOWER_BYTES_PER_SECOND,
+  FOLLOWER_MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ServerMessage,
+} from '../protocol/messages.js';
 import { type CollabIo, controlPolicyFor, handleCollab, mayAct, rosterMessage } from './collab.js';
 import type { GatewayContext } from './context.js';
 import { addressed, type FanoutTarget } from './hub-fanout.js';
@@ -53,15 +63,17 @@ const RATE_BURST = 400;
 /** The host's live page is the one socket that publishes a lot (a page that changes quickly). */
 const LIVE_RATE_PER_SECOND = 2000;
 const LIVE_RATE_BURST = 4000;
+
 /**
- * Largest message of a socket that is not the host's live page: nothing else sends snapshots or
- * mutation batches, and everything a follower sends (input, chat, presence) is small. A larger
- * one closes the socket before it is decoded or parsed (a 4.7 MB snapshot took ~90 ms to parse).
+ * FOLLOWER_MAX_MESSAGE_BYTES (protocol/messages.ts) is the largest message of a socket that is not
+ * the host's live page: nothing else sends snapshots or mutation batches, and everything a
+ * follower sends (input, chat, presence; a text field's changes as splices, a large paste in
+ * parts) is small. A larger one closes the socket before it is decoded or parsed (a 4.7 MB
+ * snapshot took ~90 ms to parse). FOLLOWER_BYTES_PER_SECOND and FOLLOWER_BYTES_BURST are the
+ * bytes per second such a socket may sustain and the burst above it: they bound the parsing it
+ * costs (~0.8 ms per 64 KiB snapshot). The follower's runtime keeps under all three.
  */
-export const FOLLOWER_MAX_MESSAGE_BYTES = 64 * 1024;
-/** Bytes per second such a socket may sustain, and the burst above it: bounds the parsing it costs (~0.8 ms per 64 KiB snapshot). */
-export const FOLLOWER_BYTES_PER_SECOND = 256 * 1024;
-const FOLLOWER_BYTES_BURST = 1024 * 1024;
+export { FOLLOWER_BYTES_PER_SECOND, FOLLOWER_MAX_MESSAGE_BYTES };
 /** Open hub sockets of one participant over every node: the live page and its popups, a few tabs, reconnections that overlap. */
 export const MAX_SOCKETS_PER_PARTICIPANT = 8;
 /** A participant's name changes at most this often (each one is a store write and a roster to everyone). */
@@ -700,6 +712,19 @@ export class Hub {
         if (msg.action === 'make-host' && data.participant.role === 'host' && target && target.role === 'controller' && target.connections > 0) {
           const url = this.gw.mapper.toProxiedUrl(new URL(session.currentUrl), session.id, session.origins);
           if (url) this.handoff.handOver(session, target, url);
+        }
+        return;
+      }
+      case 'splice-refused': {
+        // The participant's runtime falls back (the whole value, or the host's text shown again).
+        if (!this.isLiveHost(ws)) return;
+        const target = session.participants.get(msg.participantId);
+        if (target) {
+          const { target: field, base, value } = msg;
+          this.collabIo(session).sendTo(
+            target,
+            value === undefined ? { type: 'splice-refused', target: field, base } : { type: 'splice-refused', target: field, base, value },
+          );
         }
         return;
       }

@@ -1,6 +1,19 @@
 // The browser's WebSocket to the hub on its own proxied host, reconnecting with backoff.
 
-import { type ClientMessage, encodeMessage, PROTOCOL_VERSION, parseServerMessage, type ServerMessage } from '../protocol/messages.js';
+import {
+  type ClientMessage,
+  encodeMessage,
+  FOLLOWER_BYTES_BURST,
+  FOLLOWER_BYTES_PER_SECOND,
+  FOLLOWER_MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  parseServerMessage,
+  type ServerMessage,
+} from '../protocol/messages.js';
+import { utf8Bytes } from './text-splice.js';
+
+/** Budget kept in reserve under the hub's byte budget (the hub's bucket may be a little emptier than this side counts). */
+const BUDGET_MARGIN = 16 * 1024;
 
 /** Close codes after which the browser does not reconnect. */
 const FINAL_CLOSE_CODES = new Set([4000, 4400]);
@@ -19,6 +32,9 @@ export class HubConnection {
   private stopped = false;
   /** Sequence number of the last broadcast applied; sent on reconnect to resume from there. */
   lastSeq: number | undefined;
+  /** The hub's byte budget for this socket as this side counts it (only the live page has none); kept a little under the hub's. */
+  private byteTokens = FOLLOWER_BYTES_BURST;
+  private byteRefilledAt = 0;
 
   constructor(
     private readonly mode: 'live' | 'mirror',
@@ -33,13 +49,16 @@ export class HubConnection {
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
-      ws.send(
-        encodeMessage(
-          this.lastSeq === undefined
-            ? { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode }
-            : { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode, lastSeq: this.lastSeq },
-        ),
+      // A new socket starts with a full budget at the hub.
+      this.byteTokens = FOLLOWER_BYTES_BURST;
+      this.byteRefilledAt = performance.now();
+      const hello = encodeMessage(
+        this.lastSeq === undefined
+          ? { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode }
+          : { type: 'hello', v: PROTOCOL_VERSION, mode: this.mode, lastSeq: this.lastSeq },
       );
+      this.spend(utf8Bytes(hello));
+      ws.send(hello);
       this.events.onStatus('connected');
       this.events.onOpen();
     };
@@ -61,11 +80,36 @@ export class HubConnection {
     };
   }
 
-  /** Sends a message when connected; returns false when it could not be sent. */
+  /**
+   * Sends a message when connected; returns false when it could not be sent. A socket that is not
+   * the live page does not send a message the hub would close it for (over its size limit or its
+   * byte budget): it returns false instead.
+   */
   send(message: ClientMessage): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(encodeMessage(message));
+    const text = encodeMessage(message);
+    if (this.mode !== 'live') {
+      const bytes = utf8Bytes(text);
+      if (bytes > FOLLOWER_MAX_MESSAGE_BYTES || bytes > this.spareBytes()) return false;
+      this.spend(bytes);
+    }
+    this.ws.send(text);
     return true;
+  }
+
+  /** Bytes this socket can send now without passing the hub's byte budget (unbounded for the live page). */
+  spareBytes(): number {
+    if (this.mode === 'live') return Number.POSITIVE_INFINITY;
+    this.spend(0);
+    return Math.max(0, this.byteTokens - BUDGET_MARGIN);
+  }
+
+  private spend(bytes: number): void {
+    const now = performance.now();
+    // Refilled a little slower than the hub does: the two clocks start apart.
+    this.byteTokens = Math.min(FOLLOWER_BYTES_BURST, this.byteTokens + ((now - this.byteRefilledAt) / 1000) * FOLLOWER_BYTES_PER_SECOND * 0.95);
+    this.byteRefilledAt = now;
+    this.byteTokens -= bytes;
   }
 
   /** Drops the socket and connects again, forgetting lastSeq so that a full snapshot comes. */

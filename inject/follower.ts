@@ -1,13 +1,13 @@
 // Follower mode, on the view page: renders the mirror, sends the follower's input when it has
 // control, enters the other origins the host visits, and shows the collaboration UI.
 
-import type { Role, ServerMessage } from '../protocol/messages.js';
+import type { RemoteInput, Role, ServerMessage } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
 import { saveFormState } from './form-restore.js';
 import { anchorIn } from './live.js';
 import type { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
-import { attachMirrorControls, drawFocus, fitMirror } from './mirror-controls.js';
+import { attachMirrorControls, drawFocus, fitMirror, TextSender } from './mirror-controls.js';
 import { report } from './report.js';
 import { CollabClient } from './ui/collab-client.js';
 
@@ -43,13 +43,14 @@ export function startMirror(masker: Masker): void {
   // A mirrored frame's document is filled again in place (its frame loaded again, or sent again):
   // its old controls go first, or each of the follower's clicks would be sent once per fill.
   const wired = new WeakMap<Document, () => void>();
+  const sendInput = (event: RemoteInput) => connection.send({ type: 'input', event });
+  // One for every mirrored document: the host's refusals come for fields of any of them.
+  let texts: TextSender | null = null;
   const wire = (doc: Document) => {
     if (!role) return;
+    texts ??= new TextSender(mirror, masker, sendInput, setStatus, () => connection.spareBytes());
     wired.get(doc)?.();
-    wired.set(
-      doc,
-      attachMirrorControls(doc, mirror, role, masker, (event) => connection.send({ type: 'input', event }), setStatus),
-    );
+    wired.set(doc, attachMirrorControls(doc, mirror, role, masker, sendInput, setStatus, texts));
   };
   const mirror = new Mirror(
     frame,
@@ -167,6 +168,9 @@ export function startMirror(masker: Masker): void {
           location.assign(message.url);
           return;
         }
+        case 'splice-refused':
+          texts?.refused(message.target, message.base, message.value);
+          return;
         case 'request-snapshot':
         case 'input':
         case 'cookies-changed':

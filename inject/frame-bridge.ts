@@ -2,10 +2,10 @@
 // recorder of its own, with an id range the top page hands it, and reports through postMessage;
 // the top page forwards its snapshots and diffs to the hub and remote input back into it.
 
-import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNode } from '../protocol/messages.js';
+import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNode, type SpliceBase } from '../protocol/messages.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput } from './remote-input.js';
+import { applyRemoteInput, fieldValue } from './remote-input.js';
 import { report } from './report.js';
 
 /** Ids each cross-origin frame of the top page may use; a frame's own frames get a hundredth of its range. */
@@ -22,7 +22,8 @@ type FrameMessage =
   | { [TAG]: 'frame-init'; base: number; range: number }
   | { [TAG]: 'frame-snapshot'; tree: SerializedNode }
   | { [TAG]: 'frame-mutations'; batch: Mutation[] }
-  | { [TAG]: 'frame-input'; event: RemoteInput };
+  | { [TAG]: 'frame-input'; event: RemoteInput; from?: string }
+  | { [TAG]: 'frame-splice-refused'; from: string; target: number; base: SpliceBase; value?: string };
 
 function isFrameMessage(data: unknown): data is FrameMessage {
   return typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>)[TAG] === 'string';
@@ -68,6 +69,8 @@ export class FrameBridge {
    */
   private readonly frames: { frame: HTMLIFrameElement; base: number; synced: boolean }[] = [];
   private readonly range: number;
+  /** A frame did not apply a participant's splice to a field of its own (its value changed meanwhile). */
+  onSpliceRefused: (participantId: string, target: number, base: SpliceBase, value?: string) => void = () => {};
 
   /**
    * `space` is the id range this page hands out to its frames: the top page's ids are all below
@@ -98,12 +101,12 @@ export class FrameBridge {
   }
 
   /** Sends remote input aimed at a node of a cross-origin frame into that frame; false when it is not one. */
-  forward(event: RemoteInput): boolean {
+  forward(event: RemoteInput, from?: string): boolean {
     const target = 'target' in event ? event.target : null;
     if (typeof target !== 'number') return false;
     const entry = this.frames.find((f) => target >= f.base && target < f.base + this.range);
     if (!entry) return false;
-    contentWindowOf.call(entry.frame)?.postMessage({ [TAG]: 'frame-input', event }, '*');
+    contentWindowOf.call(entry.frame)?.postMessage({ [TAG]: 'frame-input', event, from }, '*');
     return true;
   }
 
@@ -115,6 +118,16 @@ export class FrameBridge {
     const frameId = this.recorder.ids.known(entry.frame);
     if (frameId === undefined) return;
     const data = ev.data;
+    if (data[TAG] === 'frame-splice-refused') {
+      // Checked as the message the top page sends for it; a frame speaks only of its own ids.
+      const checked = parseClientMessage(
+        JSON.stringify({ type: 'splice-refused', participantId: data.from, target: data.target, base: data.base, value: data.value }),
+      );
+      if (!checked.ok || checked.value.type !== 'splice-refused') return;
+      const { participantId, target, base, value } = checked.value;
+      if (target >= entry.base && target < entry.base + this.range) this.onSpliceRefused(participantId, target, base, value);
+      return;
+    }
     if (data[TAG] === 'frame-snapshot') {
       const checked = parseClientMessage(JSON.stringify({ type: 'mutations', batch: [{ k: 'frame', id: frameId, doc: data.tree }] }));
       if (!checked.ok || checked.value.type !== 'mutations') return;
@@ -154,11 +167,20 @@ export function startFrameRecorder(masker: Masker): void {
         // This frame's own cross-origin frames: sub-ranges of its range, relayed up as its changes.
         nested = new FrameBridge(own, (batch) => own.sendChanges(batch), { base: data.base, range: data.range });
         own.onCrossFrame = (frame) => nested?.register(frame);
+        nested.onSpliceRefused = (from, target, base, value) => post({ [TAG]: 'frame-splice-refused', from, target, base, value });
         own.start();
       } else if (data[TAG] === 'frame-init' && recorder) {
         recorder.snapshot();
       } else if (data[TAG] === 'frame-input' && recorder) {
-        if (!nested?.forward(data.event)) applyRemoteInput(data.event, recorder.ids);
+        const from = data.from;
+        if (!nested?.forward(data.event, from)) {
+          const ids = recorder.ids;
+          applyRemoteInput(data.event, ids, (stale) => {
+            const value = fieldValue(ids.node(stale.target), masker);
+            if (from)
+              parentWindow.postMessage({ [TAG]: 'frame-splice-refused', from, target: stale.target, base: stale.base, value } satisfies FrameMessage, '*');
+          });
+        }
       }
     } catch (err) {
       report(err);

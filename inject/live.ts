@@ -1,14 +1,14 @@
 // Live mode, in the host's page: records the DOM for the hub, applies remote input, restores
 // handed-over form state, and shows the collaboration UI.
 
-import type { CursorPos, ServerMessage } from '../protocol/messages.js';
+import type { CursorPos, ServerMessage, SpliceBase } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
 import type { CookieShim } from './cookie-shim.js';
 import { restoreFormState } from './form-restore.js';
 import { FrameBridge } from './frame-bridge.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput, type HostOnlyRules, refusalFor, setFormState } from './remote-input.js';
+import { applyRemoteInput, fieldValue, type HostOnlyRules, refusalFor, setFormState } from './remote-input.js';
 import { report } from './report.js';
 import { CollabClient } from './ui/collab-client.js';
 
@@ -30,10 +30,13 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
         if (message.type === 'request-snapshot') recorder.snapshot();
         else if (message.type === 'cookies-changed') cookies?.refresh();
         else if (message.type === 'input') {
-          if (frames.forward(message.event)) return;
+          if (frames.forward(message.event, message.from)) return;
           const refusal = refusalFor(message.event, recorder.ids, hostOnly);
           if (refusal) connection.send({ type: 'input-refused', participantId: message.from, reason: refusal });
-          else applyRemoteInput(message.event, recorder.ids);
+          else
+            applyRemoteInput(message.event, recorder.ids, (stale) =>
+              spliceRefused(message.from, stale.target, stale.base, fieldValue(recorder.ids.node(stale.target), masker)),
+            );
         } else if (message.type === 'error' && message.code === 'NOT_HOST') location.assign('/__cobrowse/view');
         else if (message.type === 'error') report(`${message.code}: ${message.message}`);
       } catch (err) {
@@ -42,7 +45,13 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
     },
     onStatus: () => {},
   });
+  // The participant falls back (sends the whole value, or shows the host's text again: sent with the refusal).
+  const spliceRefused = (participantId: string, target: number, base: SpliceBase, value?: string) =>
+    connection.send(
+      value === undefined ? { type: 'splice-refused', participantId, target, base } : { type: 'splice-refused', participantId, target, base, value },
+    );
   const frames = new FrameBridge(recorder, (batch) => recorder.sendChanges(batch));
+  frames.onSpliceRefused = spliceRefused;
   recorder.onCrossFrame = (frame) => frames.register(frame);
   window.__cobrowse = { mode: 'live', connection };
   const restore = () => {

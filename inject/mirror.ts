@@ -1,8 +1,9 @@
 // Follower mode: rebuilds the host's DOM inside a sandboxed, script-free iframe and applies diffs.
 
-import { type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
-import { structureChecksum } from './checksum.js';
+import { type FormState, type Mutation, OWN_NODE_MARKER, type ScrollPos, type SerializedNode, type Viewport } from '../protocol/messages.js';
+import { fnv1a, structureChecksum } from './checksum.js';
 import { applyAdoptedSheets, applyCanvasFrame, applyFormState, applyMediaState, applySelection, applyStyleText } from './mirror-effects.js';
+import { applyEdit, baseMatches } from './text-splice.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
@@ -30,6 +31,20 @@ export class MirrorDivergence extends Error {}
 /** How long a field keeps what this follower typed against older values from the host's page. */
 const TYPED_VALUE_HOLD_MS = 1500;
 
+/** What this follower typed into a field and sent, until the host's page reports it back. */
+interface TypedValue {
+  value: string;
+  at: number;
+  held?: ReturnType<typeof setTimeout>;
+  /** Keys (valueKey) of the values sent before it that the host's page has not reported yet, oldest first. */
+  earlier: string[];
+}
+
+/** A value's length and hash: tells the host's echo of an earlier value this follower sent. */
+function valueKey(value: string): string {
+  return `${value.length}:${fnv1a(value)}`;
+}
+
 export class Mirror {
   private readonly nodes = new Map<number, Node>();
   private readonly idOf = new WeakMap<Node, number>();
@@ -39,7 +54,14 @@ export class Mirror {
   /** Scroll offsets applied from the host, per node id, to tell them from the follower's own scrolling. */
   readonly appliedScroll = new Map<number, ScrollPos>();
   /** Values this follower typed into fields and sent, until the host's page reports them back. */
-  private readonly typedValues = new Map<number, { value: string; at: number; held?: ReturnType<typeof setTimeout> }>();
+  private readonly typedValues = new Map<number, TypedValue>();
+  /**
+   * Per field, the value this follower and the host's page last agreed on: the host's value the
+   * mirror last showed, or what this follower last sent. Its next change is a splice against it.
+   */
+  private readonly agreedValues = new WeakMap<Node, string>();
+  /** Per field, the value the host's page last reported (shown or held back). */
+  private readonly hostValues = new WeakMap<Node, string>();
   /** Where the browser put an applied scroll when the content was not tall enough for it yet (clamped). */
   private readonly reachedScroll = new Map<number, ScrollPos>();
   private pendingScroll: { id: number; pos: ScrollPos }[] = [];
@@ -178,8 +200,44 @@ export class Mirror {
 
   /** Notes a value this follower typed into field `id` and sent to the host's page. */
   noteTypedValue(id: number, value: string): void {
-    clearTimeout(this.typedValues.get(id)?.held);
-    this.typedValues.set(id, { value, at: performance.now() });
+    const before = this.typedValues.get(id);
+    clearTimeout(before?.held);
+    const earlier = before ? [...before.earlier, valueKey(before.value)].slice(-256) : [];
+    this.typedValues.set(id, { value, at: performance.now(), earlier });
+    const node = this.nodes.get(id);
+    if (node) this.agreedValues.set(node, value);
+  }
+
+  /** The value of field `id` this follower and the host's page last agreed on, if known. */
+  agreedValue(id: number): string | undefined {
+    const node = this.nodes.get(id);
+    return node ? this.agreedValues.get(node) : undefined;
+  }
+
+  /**
+   * Shows the host's value of field `id` again (`value`, as the host's page just told, else the one
+   * its stream last gave), dropping what this follower typed since: the host's page did not take it.
+   */
+  resyncValue(id: number, value?: string): void {
+    const typed = this.typedValues.get(id);
+    if (typed) clearTimeout(typed.held);
+    this.typedValues.delete(id);
+    const node = this.nodes.get(id);
+    const shown = value ?? (node ? this.hostValues.get(node) : undefined);
+    if (node && shown !== undefined) this.showValue(node, { value: shown });
+  }
+
+  /** Shows the agreed value of field `id` again (a change that was not sent). */
+  restoreAgreedValue(id: number): void {
+    const node = this.nodes.get(id);
+    const value = node ? this.agreedValues.get(node) : undefined;
+    if (node && value !== undefined) applyFormState(node, { value });
+  }
+
+  /** Applies form state the host's page reported, and takes its value as agreed. */
+  private showValue(node: Node, state: FormState): void {
+    applyFormState(node, state);
+    if (state.value !== undefined) this.agreedValues.set(node, state.value);
   }
 
   /** True when (x, y) is where the host's scroll put node `id` (its echo, not the follower's own scrolling). */
@@ -226,9 +284,17 @@ export class Mirror {
         return;
       case 'value': {
         const typed = this.typedValues.get(m.id);
+        const field = this.nodes.get(m.id);
+        if (field && m.value !== undefined) this.hostValues.set(field, m.value);
         if (typed && m.value !== undefined) {
           // The host's page is behind this follower's typing (it reports an earlier value): applying
-          // it would undo the keys typed since, and send the mix back.
+          // it would undo the keys typed since, and send the mix back. One this follower sent
+          // itself is never shown (the later ones follow, however far behind the page is).
+          const earlier = m.value === typed.value ? -1 : typed.earlier.indexOf(valueKey(m.value));
+          if (earlier >= 0) {
+            typed.earlier.splice(0, earlier);
+            return;
+          }
           if (m.value === typed.value || performance.now() - typed.at > TYPED_VALUE_HOLD_MS) {
             clearTimeout(typed.held);
             this.typedValues.delete(m.id);
@@ -239,12 +305,19 @@ export class Mirror {
               if (this.typedValues.get(m.id) !== typed) return;
               this.typedValues.delete(m.id);
               const node = this.nodes.get(m.id);
-              if (node) applyFormState(node, m);
+              if (node) this.showValue(node, m);
             }, TYPED_VALUE_HOLD_MS);
             return;
           }
         }
-        applyFormState(this.node(m.id), m);
+        this.showValue(this.node(m.id), m);
+        return;
+      }
+      case 'splice': {
+        // Against the host's value the stream last gave this field (not what this follower typed).
+        const value = this.hostValues.get(this.node(m.id));
+        if (value === undefined || !baseMatches(value, m)) throw new MirrorDivergence(`node ${m.id} has not the value its splice was made against`);
+        this.apply({ k: 'value', id: m.id, value: applyEdit(value, m) });
         return;
       }
       case 'scroll':
@@ -359,7 +432,10 @@ export class Mirror {
           const built = this.build(child, doc);
           if (built) into.appendChild(built);
         }
-        if (s.f) applyFormState(el, s.f);
+        if (s.f) {
+          if (s.f.value !== undefined) this.hostValues.set(el, s.f.value);
+          this.showValue(el, s.f);
+        }
         if (s.sc) this.pendingScroll.push({ id: s.id, pos: s.sc });
         if (s.sr) this.attachShadowRoot(el, s.sr);
         if (s.css !== undefined) applyStyleText(el, s.css);

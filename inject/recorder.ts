@@ -8,6 +8,7 @@ import { diffRecords } from './diff.js';
 import type { Masker } from './masking.js';
 import { installPageHooks } from './page-hooks.js';
 import { adoptedTexts, formStateOf, frameDocument, mediaStateOf, NodeIds, type SerializeContext, serializeNode, sheetText } from './serializer.js';
+import { diffText, spliceBase } from './text-splice.js';
 
 type Send = (message: ClientMessage) => void;
 
@@ -17,6 +18,9 @@ const SCROLL_INTERVAL_MS = 50;
 const TICK_MS = 1000;
 /** Largest canvas frame sent. */
 const MAX_CANVAS_FRAME = 2 * 1024 * 1024;
+/** Values longer than this are sent as splices when they change. */
+const SPLICE_FROM_CHARS = 1024;
+
 /** Ticks between structure checksums. */
 const CHECK_EVERY_TICKS = 3;
 const OBSERVE: MutationObserverInit = { subtree: true, childList: true, attributes: true, characterData: true };
@@ -35,6 +39,12 @@ export class Recorder {
   private pendingStyle = new Map<string, () => Mutation | null>();
   private canvasFrames = new WeakMap<HTMLCanvasElement, string>();
   private lastLocation = location.href;
+  /**
+   * Per control, the value its last value or splice mutation gave the followers' mirrors; dropped
+   * whenever the control is serialized (its state then travels with it, and the next change is
+   * sent whole), so a splice is always against the value the stream last gave the mirrors.
+   */
+  private sentValues = new WeakMap<Element, string>();
   private selectionTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Called for every cross-origin frame met (on serialization and on each of its loads). */
@@ -56,6 +66,7 @@ export class Recorder {
       masker,
       cssChanged: new WeakSet(),
       observeRoot: (root, frame) => this.observeRoot(root, frame),
+      formStateSerialized: (el) => this.sentValues.delete(el),
     };
   }
 
@@ -86,6 +97,7 @@ export class Recorder {
     if (!this.ready) return;
     this.observer.takeRecords();
     this.canvasFrames = new WeakMap();
+    this.sentValues = new WeakMap();
     const tree = serializeNode(document, this.ctx);
     if (!tree) return;
     this.send({ type: 'snapshot', url: location.href, title: document.title, viewport: { w: innerWidth, h: innerHeight }, tree });
@@ -105,6 +117,19 @@ export class Recorder {
     const id = this.ids.known(el);
     const state = formStateOf(el, this.masker);
     if (id === undefined || !state) return;
+    if (state.value !== undefined) {
+      // Masked already: a splice is between two values the followers may see.
+      const last = this.sentValues.get(el);
+      // The change event right behind an input event: the mirrors have this value.
+      if (last === state.value) return;
+      this.sentValues.set(el, state.value);
+      // A long value's change travels as a splice (a key typed into 200 KB of text is a few bytes, not 200 KB to each follower).
+      const edit = last !== undefined && Math.max(last.length, state.value.length) > SPLICE_FROM_CHARS ? diffText(last, state.value) : null;
+      if (last !== undefined && edit && edit.text.length < state.value.length / 2) {
+        this.sendBatch([{ k: 'splice', id, ...edit, base: spliceBase(last, edit.at, edit.remove) }]);
+        return;
+      }
+    }
     this.sendBatch([{ k: 'value', id, ...state }]);
   }
 

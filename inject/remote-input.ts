@@ -2,7 +2,9 @@
 // applied once, here; its effects reach every follower as ordinary diffs.
 
 import type { FormState, Modifiers, RemoteInput } from '../protocol/messages.js';
-import type { NodeIds } from './serializer.js';
+import type { Masker } from './masking.js';
+import { formStateOf, type NodeIds } from './serializer.js';
+import { applyEdit, baseMatches, type Splice } from './text-splice.js';
 
 /** Where remote navigation goes when the URL is not on this page's own host. */
 export const GO_PATH = '/__cobrowse/go';
@@ -27,6 +29,65 @@ export function setFormState(el: Element, state: FormState): void {
   else el.value = state.value;
   el.dispatchEvent(new Event('input', { bubbles: true }));
   el.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** The value of a text field as followers may see it (masked), for a refused splice; undefined for anything else. */
+export function fieldValue(node: Node | undefined, masker: Masker): string | undefined {
+  if (!node || node.nodeType !== Node.ELEMENT_NODE) return undefined;
+  const name = (node as Element).localName;
+  if (name !== 'textarea' && (name !== 'input' || NOT_TEXT_INPUTS.has((node as HTMLInputElement).type))) return undefined;
+  return formStateOf(node as Element, masker)?.value;
+}
+
+/** Input types whose value is not text a participant types. */
+const NOT_TEXT_INPUTS = new Set(['checkbox', 'radio', 'file', 'button', 'submit', 'reset', 'image', 'range', 'color']);
+
+/** A text control's selection, where it has one (not email or number fields). */
+function selectionOf(el: HTMLInputElement | HTMLTextAreaElement): { start: number; end: number; direction: 'forward' | 'backward' | 'none' } | null {
+  try {
+    if (el.selectionStart === null || el.selectionEnd === null) return null;
+    return { start: el.selectionStart, end: el.selectionEnd, direction: el.selectionDirection ?? 'none' };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Applies a splice to a text field as `setFormState` applies a value (the prototype's setter,
+ * input and change events), when the field's value is the one the splice was computed against;
+ * returns false, changing nothing, when it is not (the host's page or its script changed it
+ * meanwhile). The caret and the field's scroll stay with the text around them: before the
+ * splice they stay, after it they move with it, inside it they go to the end of the new text.
+ */
+export function applySplice(node: Node | undefined, splice: Splice): boolean {
+  // By name, not instanceof: a field of a same-origin frame is of another realm.
+  if (!node || node.nodeType !== Node.ELEMENT_NODE || !node.isConnected) return false;
+  const name = (node as Element).localName;
+  if (name !== 'textarea' && (name !== 'input' || NOT_TEXT_INPUTS.has((node as HTMLInputElement).type))) return false;
+  const el = node as HTMLInputElement | HTMLTextAreaElement;
+  const value = el.value;
+  if (!baseMatches(value, splice)) return false;
+  const next = applyEdit(value, splice);
+  const selection = selectionOf(el);
+  const { scrollTop, scrollLeft } = el;
+  const setter = nativeSetter(el, 'value');
+  if (setter) setter.call(el, next);
+  else el.value = next;
+  if (selection) {
+    const end = splice.at + splice.remove;
+    const delta = splice.text.length - splice.remove;
+    const moved = (pos: number) => (pos < splice.at ? pos : pos >= end ? pos + delta : splice.at + splice.text.length);
+    try {
+      el.setSelectionRange(moved(selection.start), moved(selection.end), selection.direction);
+    } catch {
+      // A field type without a selection.
+    }
+  }
+  el.scrollTop = scrollTop;
+  el.scrollLeft = scrollLeft;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+  return true;
 }
 
 function mouse(type: string, x: number, y: number): MouseEventInit & { bubbles: true } {
@@ -153,7 +214,7 @@ function hostOnlyPath(url: string, rules: HostOnlyRules): boolean {
 /** Why a remote input is refused in this page (an element or a page only the host may use), or null. */
 export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRules): string | null {
   if (input.kind === 'navigate') return hostOnlyPath(input.url, rules) ? 'Only the host can open this page.' : null;
-  if (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'key' && input.kind !== 'edit') return null;
+  if (input.kind !== 'click' && input.kind !== 'value' && input.kind !== 'splice' && input.kind !== 'key' && input.kind !== 'edit') return null;
   const target = input.target === null ? document.activeElement : ids.node(input.target);
   if (!target || target.nodeType !== Node.ELEMENT_NODE) return null;
   const el = target as Element;
@@ -170,9 +231,18 @@ export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRule
   return null;
 }
 
-/** Applies one remote input to the live page; returns the element whose value it changed, if any. */
-export function applyRemoteInput(input: RemoteInput, ids: NodeIds): Element | null {
+/**
+ * Applies one remote input to the live page; returns the element whose value it changed, if any.
+ * A splice that does not fit its field's value is not applied: `onStale` is told.
+ */
+export function applyRemoteInput(input: RemoteInput, ids: NodeIds, onStale: (splice: Splice) => void = () => {}): Element | null {
   switch (input.kind) {
+    case 'splice': {
+      const el = ids.node(input.target);
+      if (applySplice(el, input)) return el as Element;
+      onStale(input);
+      return null;
+    }
     case 'click': {
       const el = ids.node(input.target);
       if (el instanceof Element && el.isConnected) click(el, input.x, input.y);

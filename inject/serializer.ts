@@ -53,6 +53,8 @@ export interface SerializeContext {
   observeRoot(root: Document | ShadowRoot, frame?: HTMLIFrameElement): void;
   /** Style sheets changed through the CSSOM since they were parsed. */
   cssChanged: WeakSet<CSSStyleSheet>;
+  /** Called for every control whose form state is serialized (its state travels with it). */
+  formStateSerialized?(el: Element): void;
 }
 
 /** Live state of a form control, masked; undefined for elements that are not controls. */
@@ -142,7 +144,10 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
       const c = tag === 'script' ? [] : serializeChildren(el.localName === 'template' ? masker.templateContent(el as HTMLTemplateElement) : el, ctx);
       const out: SerializedNode = ns ? { t: 'el', id: ids.idOf(node), tag, ns, a, c } : { t: 'el', id: ids.idOf(node), tag, a, c };
       const f = formStateOf(el, masker);
-      if (f) out.f = f;
+      if (f) {
+        out.f = f;
+        ctx.formStateSerialized?.(el);
+      }
       if (el.scrollTop !== 0 || el.scrollLeft !== 0) out.sc = { x: el.scrollLeft, y: el.scrollTop };
       if (el.shadowRoot) {
         const sr = serializeTree(el.shadowRoot, ctx);

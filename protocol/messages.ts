@@ -13,6 +13,21 @@ export const OWN_NODE_MARKER = 'data-cobrowse';
 /** Largest WebSocket message the hub accepts (a snapshot of a big page fits). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Limits of a socket that is not the host's live page (the hub closes it past them, before the
+ * message is parsed): its largest message, and the bytes per second it may sustain with the burst
+ * above it. The follower's runtime keeps under them (text edits are split, large ones refused).
+ */
+export const FOLLOWER_MAX_MESSAGE_BYTES = 64 * 1024;
+export const FOLLOWER_BYTES_PER_SECOND = 256 * 1024;
+export const FOLLOWER_BYTES_BURST = 1024 * 1024;
+
+/** Longest value a form control's state or a text splice's result may have (UTF-16 units). */
+export const MAX_VALUE_CHARS = 1_000_000;
+
+/** Most text one splice inserts (UTF-16 units): more than a follower's message can carry anyway. */
+export const MAX_SPLICE_CHARS = FOLLOWER_MAX_MESSAGE_BYTES;
+
 /** Deepest node tree a snapshot or mutation may carry. */
 export const MAX_TREE_DEPTH = 512;
 
@@ -81,8 +96,8 @@ export interface ScrollPos {
 
 /**
  * One change of the host's page; ids refer to nodes of earlier snapshots or mutations. `value`
- * carries form state, `scroll` the scroll offset of an element or (with the document's id) of
- * the window, `viewport` the host's window size.
+ * carries form state (`splice` a long text value's change), `scroll` the scroll offset of an
+ * element or (with the document's id) of the window, `viewport` the host's window size.
  */
 export type Mutation =
   | { k: 'add'; parent: number; before: number | null; node: SerializedNode }
@@ -90,6 +105,8 @@ export type Mutation =
   | { k: 'attr'; id: number; name: string; value: string | null }
   | { k: 'text'; id: number; v: string }
   | ({ k: 'value'; id: number } & FormState)
+  /** A text field's value changed by a splice against the value the last `value` or `splice` gave it (see RemoteInput). */
+  | { k: 'splice'; id: number; at: number; remove: number; text: string; base: SpliceBase }
   | ({ k: 'scroll'; id: number } & ScrollPos)
   | ({ k: 'viewport' } & Viewport)
   | { k: 'location'; url: string }
@@ -121,7 +138,24 @@ export type RemoteInput =
   | { kind: 'navigate'; url: string }
   | { kind: 'history'; action: 'back' | 'forward' | 'reload' }
   /** Editing in a contenteditable element: text inserted, or another input type (deleteContentBackward, insertParagraph...). */
-  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null };
+  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null }
+  /**
+   * A change of a text field's value: `remove` UTF-16 units at `at` replaced by `text`. Applied
+   * only to the value it was computed against (`base`); else refused (`splice-refused`).
+   */
+  | { kind: 'splice'; target: number; at: number; remove: number; text: string; base: SpliceBase };
+
+/**
+ * The value a splice was computed against, as the host's page checks it: its length, and the
+ * FNV-1a hash of the text the splice removes with up to SPLICE_CONTEXT units either side.
+ */
+export interface SpliceBase {
+  length: number;
+  hash: number;
+}
+
+/** Units either side of a splice that its base's hash covers. */
+export const SPLICE_CONTEXT = 32;
 
 /** Host viewport size in CSS pixels. */
 export interface Viewport {
@@ -142,7 +176,12 @@ export type ClientMessage =
   | ({ type: 'highlight' } & Highlight)
   | { type: 'end' }
   /** From the host's page: a remote input it did not apply (host-only element or URL). */
-  | { type: 'input-refused'; participantId: string; reason: string };
+  | { type: 'input-refused'; participantId: string; reason: string }
+  /**
+   * From the host's page: a splice of a participant's that did not fit the field's value (it
+   * changed meanwhile); `value` is the field's value now, masked as followers see it.
+   */
+  | { type: 'splice-refused'; participantId: string; target: number; base: SpliceBase; value?: string };
 
 /** Who may act on the host's page: only the host; participants who asked and were granted; anyone with control. */
 export type ControlPolicy = 'host-only' | 'request' | 'take';
@@ -202,7 +241,9 @@ export type ServerMessage =
   | { type: 'chat'; from: string; name: string; text: string; at: number }
   | { type: 'control-request'; from: string; name: string }
   | ({ type: 'highlight'; from: string } & Highlight)
-  | { type: 'notice'; text: string };
+  | { type: 'notice'; text: string }
+  /** To the participant who sent it: the host's page did not apply this splice (the field changed meanwhile). */
+  | { type: 'splice-refused'; target: number; base: SpliceBase; value?: string };
 
 /** Outcome of validating one message. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

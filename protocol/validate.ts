@@ -7,13 +7,16 @@ import {
   MAX_CHAT_CHARS,
   MAX_MESSAGE_BYTES,
   MAX_NAME_CHARS,
+  MAX_SPLICE_CHARS,
   MAX_TREE_DEPTH,
+  MAX_VALUE_CHARS,
   type Mutation,
   type Parsed,
   PROTOCOL_VERSION,
   type RemoteInput,
   type SerializedNode,
   type ServerMessage,
+  type SpliceBase,
   type Viewport,
 } from './messages.js';
 
@@ -90,12 +93,35 @@ function isNum(v: unknown): v is number {
 }
 
 function checkFormState(v: Obj, path: string): void {
-  if (v.value !== undefined && (!isStr(v.value) || v.value.length > 1_000_000)) fail(`${path}.value`, 'expected a string');
+  if (v.value !== undefined && (!isStr(v.value) || v.value.length > MAX_VALUE_CHARS)) fail(`${path}.value`, 'expected a string');
   if (v.checked !== undefined && typeof v.checked !== 'boolean') fail(`${path}.checked`, 'expected true or false');
 }
 
 function checkXY(v: Obj, path: string): void {
   if (!isNum(v.x) || !isNum(v.y)) fail(path, 'expected numeric x and y');
+}
+
+function isCount(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+function checkSpliceBase(v: unknown, path: string): SpliceBase {
+  if (!isObj(v) || !isCount(v.length, MAX_VALUE_CHARS) || !isCount(v.hash, 0xffffffff)) fail(path, 'expected {length, hash}: a value length and a 32-bit hash');
+  return v as unknown as SpliceBase;
+}
+
+/**
+ * A splice stays inside the value it names and leaves one no longer than a form value may be; it
+ * changes something. A participant's carries at most MAX_SPLICE_CHARS of text, the host page's
+ * (a mutation) up to a whole value.
+ */
+function checkSplice(v: Obj, path: string, maxText: number): void {
+  const base = checkSpliceBase(v.base, `${path}.base`);
+  if (!isCount(v.at, base.length)) fail(`${path}.at`, 'expected an offset inside the base value');
+  if (!isCount(v.remove, base.length - v.at)) fail(`${path}.remove`, 'expected a count of units inside the base value');
+  if (!isStr(v.text) || v.text.length > maxText) fail(`${path}.text`, `expected at most ${maxText} characters`);
+  if (v.remove === 0 && v.text === '') fail(path, 'a splice that changes nothing');
+  if (base.length - v.remove + v.text.length > MAX_VALUE_CHARS) fail(path, `the value would be longer than ${MAX_VALUE_CHARS} characters`);
 }
 
 function checkRemoteInput(v: unknown, path: string): RemoteInput {
@@ -133,6 +159,10 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
         const r = v.range as Obj;
         if (!isObj(r) || !isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(`${path}.range`, 'expected node ids and offsets or null');
       }
+      return v as RemoteInput;
+    case 'splice':
+      if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
+      checkSplice(v, path, MAX_SPLICE_CHARS);
       return v as RemoteInput;
     default: {
       const unknownKind: never = kind;
@@ -186,6 +216,10 @@ function checkMutation(v: unknown, path: string): Mutation {
     case 'value':
       if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
       checkFormState(v, path);
+      return v as Mutation;
+    case 'splice':
+      if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
+      checkSplice(v, path, MAX_VALUE_CHARS);
       return v as Mutation;
     case 'scroll':
       if (!isId(v.id)) fail(`${path}.id`, 'expected a node id');
@@ -296,6 +330,12 @@ function checkClientMessage(v: unknown): ClientMessage {
     case 'input-refused':
       if (!isStr(v.participantId) || !isStr(v.reason) || v.reason.length > 500) fail('input-refused', 'needs participantId and a short reason');
       return v as ClientMessage;
+    case 'splice-refused':
+      if (!isStr(v.participantId) || v.participantId.length > 200) fail('participantId', 'expected a participant id');
+      if (!isId(v.target)) fail('target', 'expected a node id');
+      checkSpliceBase(v.base, 'base');
+      if (v.value !== undefined && (!isStr(v.value) || v.value.length > MAX_VALUE_CHARS)) fail('value', 'expected a string');
+      return v as ClientMessage;
     default: {
       const unknownType: never = type;
       return fail('type', `unknown message type ${JSON.stringify(unknownType)}`);
@@ -356,6 +396,11 @@ function checkServerMessage(v: unknown): ServerMessage {
       return v as ServerMessage;
     case 'notice':
       if (!isStr(v.text)) fail('text', 'expected a string');
+      return v as ServerMessage;
+    case 'splice-refused':
+      if (!isId(v.target)) fail('target', 'expected a node id');
+      checkSpliceBase(v.base, 'base');
+      if (v.value !== undefined && (!isStr(v.value) || v.value.length > MAX_VALUE_CHARS)) fail('value', 'expected a string');
       return v as ServerMessage;
     case 'input':
       if (!isStr(v.from)) fail('from', 'expected a participant id');

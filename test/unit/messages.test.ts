@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   type ClientMessage,
   encodeMessage,
+  FOLLOWER_MAX_MESSAGE_BYTES,
   MAX_BATCH,
   MAX_MESSAGE_BYTES,
+  MAX_SPLICE_CHARS,
   MAX_TREE_DEPTH,
+  MAX_VALUE_CHARS,
   type Mutation,
   PROTOCOL_VERSION,
   parseClientMessage,
@@ -317,5 +320,82 @@ describe('server message fields', () => {
     ['error with numeric message', { type: 'error', code: 'X', message: 1 }, 'error'],
   ])('%s -> %s', (_what, message, path) => {
     expect(serverError(message).startsWith(`${path}: `)).toBe(true);
+  });
+});
+
+describe('text splices', () => {
+  const splice = (fields: Record<string, unknown>) => ({
+    type: 'input',
+    event: { kind: 'splice', target: 7, at: 3, remove: 1, text: 'xy', base: { length: 10, hash: 0x811c9dc5 }, ...fields },
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['an insertion', { remove: 0 }],
+    ['a deletion', { text: '' }],
+    ['at the very end', { at: 10, remove: 0 }],
+    ['the whole value replaced', { at: 0, remove: 10 }],
+    ['into an empty value', { at: 0, remove: 0, base: { length: 0, hash: 0 } }],
+    ['the largest hash', { base: { length: 10, hash: 0xffffffff } }],
+    ['the longest text', { text: 'x'.repeat(MAX_SPLICE_CHARS) }],
+    ['a result exactly MAX_VALUE_CHARS long', { at: 0, remove: 0, text: 'x'.repeat(10), base: { length: MAX_VALUE_CHARS - 10, hash: 1 } }],
+  ])('accepts %s, from a client and from the hub', (_what, fields) => {
+    const message = splice(fields);
+    expect(parseClientMessage(JSON.stringify(message))).toEqual({ ok: true, value: message });
+    expect(parseServerMessage(JSON.stringify({ ...message, from: 'p1' })).ok).toBe(true);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['no target', { target: undefined }, 'event.target'],
+    ['no base', { base: undefined }, 'event.base'],
+    ['a base without hash', { base: { length: 10 } }, 'event.base'],
+    ['a negative hash', { base: { length: 10, hash: -1 } }, 'event.base'],
+    ['a hash over 32 bits', { base: { length: 10, hash: 2 ** 32 } }, 'event.base'],
+    ['a fractional length', { base: { length: 10.5, hash: 1 } }, 'event.base'],
+    ['a base longer than a value may be', { base: { length: MAX_VALUE_CHARS + 1, hash: 1 } }, 'event.base'],
+    ['a negative offset', { at: -1 }, 'event.at'],
+    ['a fractional offset', { at: 1.5 }, 'event.at'],
+    ['an offset past the value', { at: 11, remove: 0 }, 'event.at'],
+    ['an offset as a string', { at: '3' }, 'event.at'],
+    ['a removal past the value', { at: 5, remove: 6 }, 'event.remove'],
+    ['a negative removal', { remove: -1 }, 'event.remove'],
+    ['a removal as null', { remove: null }, 'event.remove'],
+    ['text that is not a string', { text: 5 }, 'event.text'],
+    ['text over MAX_SPLICE_CHARS', { text: 'x'.repeat(MAX_SPLICE_CHARS + 1) }, 'event.text'],
+    ['a splice that changes nothing', { remove: 0, text: '' }, 'event'],
+    ['a result over MAX_VALUE_CHARS', { at: 0, remove: 0, text: 'x'.repeat(11), base: { length: MAX_VALUE_CHARS - 10, hash: 1 } }, 'event'],
+  ])('refuses %s -> %s', (_what, fields, path) => {
+    const error = clientError(splice(fields));
+    expect(error.startsWith(`${path}: `), error).toBe(true);
+    expect(serverError({ ...splice(fields), from: 'p1' }).startsWith(`${path}: `)).toBe(true);
+  });
+
+  it('a splice never makes a value longer than a whole value could be, nor carries more text than a follower message holds', () => {
+    // The old whole value: at most MAX_VALUE_CHARS; a splice's result is bounded the same way.
+    expect(clientError({ type: 'input', event: { kind: 'value', target: 7, value: 'x'.repeat(MAX_VALUE_CHARS + 1) } })).toMatch(/^event.value: /);
+    const grow = splice({ at: MAX_VALUE_CHARS, remove: 0, text: 'x', base: { length: MAX_VALUE_CHARS, hash: 1 } });
+    expect(clientError(grow)).toMatch(/^event: the value would be longer/);
+    // Text of MAX_SPLICE_CHARS units is at least that many bytes: no longer than a follower's message.
+    expect(MAX_SPLICE_CHARS).toBeLessThanOrEqual(FOLLOWER_MAX_MESSAGE_BYTES);
+  });
+
+  it("the host page's splice of a long value (a mutation) may carry up to a whole value, checked the same way", () => {
+    const batch = [{ k: 'splice', id: 7, at: 0, remove: 0, text: 'x'.repeat(MAX_SPLICE_CHARS + 1), base: { length: 0, hash: 1 } }];
+    expect(parseClientMessage(JSON.stringify({ type: 'mutations', batch })).ok).toBe(true);
+    expect(parseServerMessage(JSON.stringify({ type: 'mutations', seq: 3, batch })).ok).toBe(true);
+    expect(clientError({ type: 'mutations', batch: [{ ...batch[0], at: 1 }] })).toMatch(/^batch\[0\]\.at: /);
+    expect(clientError({ type: 'mutations', batch: [{ ...batch[0], id: undefined }] })).toMatch(/^batch\[0\]\.id: /);
+    expect(clientError({ type: 'mutations', batch: [{ ...batch[0], text: 'x'.repeat(MAX_VALUE_CHARS + 1) }] })).toMatch(/^batch\[0\]\.text: /);
+  });
+
+  it('the refusal of a splice: the host names the participant, the participant gets the field and base', () => {
+    const refused = { type: 'splice-refused', participantId: 'p1', target: 7, base: { length: 10, hash: 5 } } as const;
+    expect(parseClientMessage(encodeMessage(refused))).toEqual({ ok: true, value: refused });
+    const toParticipant = { type: 'splice-refused', target: 7, base: { length: 10, hash: 5 } } as const;
+    expect(parseServerMessage(encodeMessage(toParticipant))).toEqual({ ok: true, value: toParticipant });
+    expect(clientError({ ...refused, participantId: 5 })).toMatch(/^participantId: /);
+    expect(clientError({ ...refused, target: -1 })).toMatch(/^target: /);
+    expect(clientError({ ...refused, base: { length: 1 } })).toMatch(/^base: /);
+    expect(serverError({ ...toParticipant, base: null })).toMatch(/^base: /);
+    expect(serverError({ ...toParticipant, target: 'x' })).toMatch(/^target: /);
   });
 });
