@@ -41,6 +41,7 @@ const REJECTION_REASONS: Record<string, string> = {
   TOO_LARGE: 'too_large',
   DRAINING: 'draining',
   BAD_ORIGIN: 'bad_origin',
+  REMOVED: 'removed',
   TOO_MANY_CONNECTIONS: 'too_many_connections',
 };
 

@@ -29,6 +29,7 @@ describe('rejectionReason', () => {
     ['BAD_ORIGIN', 'bad_origin'],
     ['TOO_LARGE', 'too_large'],
     ['TOO_MANY_CONNECTIONS', 'too_many_connections'],
+    ['REMOVED', 'removed'],
   ])('%s is counted as %s', (code, reason) => {
     expect(rejectionReason(code)).toBe(reason);
   });
