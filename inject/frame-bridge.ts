@@ -5,7 +5,7 @@
 import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNode, type SpliceBase } from '../protocol/messages.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput, fieldValue } from './remote-input.js';
+import { applyRemoteInput, fieldValue, maskedRefusal } from './remote-input.js';
 import { report } from './report.js';
 
 /** Ids each cross-origin frame of the top page may use; a frame's own frames get a hundredth of its range. */
@@ -175,6 +175,8 @@ export function startFrameRecorder(masker: Masker): void {
         const from = data.from;
         if (!nested?.forward(data.event, from)) {
           const ids = recorder.ids;
+          // A private field of this frame takes nothing, whatever it holds (see maskedRefusal).
+          if (maskedRefusal(data.event, ids, masker)) return;
           applyRemoteInput(data.event, ids, (stale) => {
             const value = fieldValue(ids.node(stale.target), masker);
             if (from)

@@ -8,7 +8,7 @@ import { restoreFormState } from './form-restore.js';
 import { FrameBridge } from './frame-bridge.js';
 import type { Masker } from './masking.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput, fieldValue, type HostOnlyRules, refusalFor, setFormState } from './remote-input.js';
+import { applyRemoteInput, fieldValue, type HostOnlyRules, maskedRefusal, refusalFor, setFormState } from './remote-input.js';
 import { report } from './report.js';
 import { CollabClient } from './ui/collab-client.js';
 
@@ -31,7 +31,7 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
         else if (message.type === 'cookies-changed') cookies?.refresh();
         else if (message.type === 'input') {
           if (frames.forward(message.event, message.from)) return;
-          const refusal = refusalFor(message.event, recorder.ids, hostOnly);
+          const refusal = maskedRefusal(message.event, recorder.ids, masker) ?? refusalFor(message.event, recorder.ids, hostOnly);
           if (refusal) connection.send({ type: 'input-refused', participantId: message.from, reason: refusal });
           else
             applyRemoteInput(message.event, recorder.ids, (stale) =>

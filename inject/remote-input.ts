@@ -2,7 +2,7 @@
 // applied once, here; its effects reach every follower as ordinary diffs.
 
 import type { FormState, Modifiers, RemoteInput } from '../protocol/messages.js';
-import type { Masker } from './masking.js';
+import { looksLikeCardNumber, type Masker } from './masking.js';
 import { formStateOf, type NodeIds } from './serializer.js';
 import { applyEdit, baseMatches, type Splice } from './text-splice.js';
 
@@ -209,6 +209,28 @@ function hostOnlyPath(url: string, rules: HostOnlyRules): boolean {
     return false;
   }
   return target.origin === location.origin && rules.paths.some((p) => pathPattern(p).test(target.pathname));
+}
+
+/** What a participant is told when an input aims at a private field. */
+export const PRIVATE_FIELD_REFUSAL = 'This field is private: only the host can fill it in.';
+
+/**
+ * Why an input that would change a private field is refused, or null: a masked control or region
+ * (or a field whose value looks like a card number, which the mirror shows masked), for values,
+ * splices, keys and edits. Checked before anything is compared with the field's value, and the
+ * answer does not depend on what the field holds: a splice's base check answered "refused" or
+ * "applied" against the real value, which let a controller guess a password one try at a time.
+ */
+export function maskedRefusal(input: RemoteInput, ids: NodeIds, masker: Masker): string | null {
+  if (input.kind !== 'value' && input.kind !== 'splice' && input.kind !== 'key' && input.kind !== 'edit') return null;
+  const node = input.target === null ? document.activeElement : ids.node(input.target);
+  if (!node) return null;
+  if (masker.insideMaskedRegion(node)) return PRIVATE_FIELD_REFUSAL;
+  if (node.nodeType !== Node.ELEMENT_NODE) return null;
+  const el = node as Element;
+  if (masker.masksControl(el)) return PRIVATE_FIELD_REFUSAL;
+  const value = (el as HTMLInputElement).value;
+  return (el.localName === 'input' || el.localName === 'textarea') && typeof value === 'string' && looksLikeCardNumber(value) ? PRIVATE_FIELD_REFUSAL : null;
 }
 
 /** Why a remote input is refused in this page (an element or a page only the host may use), or null. */
