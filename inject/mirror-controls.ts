@@ -7,6 +7,7 @@ import {
   MAX_VALUE_CHARS,
   type RemoteInput,
   type Role,
+  type SelectionRange,
   type SpliceBase,
   type Viewport,
 } from '../protocol/messages.js';
@@ -52,6 +53,11 @@ export class TextSender {
     /** Bytes the hub's byte budget lets this follower send now. */
     private readonly spareBytes: () => number = () => Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Bytes the socket can send now without passing the hub's byte budget. */
+  spare(): number {
+    return this.spareBytes();
+  }
 
   /** True for the controls whose changes travel as splices (text inputs and textareas). */
   static isTextField(el: Element): el is HTMLInputElement | HTMLTextAreaElement {
@@ -235,6 +241,28 @@ export function attachMirrorControls(
     mirror.noteTypedValue(id, el.value);
     send({ kind: 'value', target: id, value: el.value });
   };
+  /**
+   * Sends an edit of a contenteditable element; a text over the message limit goes in parts, each
+   * inserted where the last one ended (range null: the host's caret is after it). False when a part
+   * could not be sent (too large for the byte budget just now, or no connection).
+   */
+  const sendEdit = (target: number, inputType: string, data: string | null, range: SelectionRange | null): boolean => {
+    if (data === null || utf8Bytes(data) <= MAX_INPUT_BYTES / 2) return send({ kind: 'edit', target, inputType, data, range }) !== false;
+    const parts: string[] = [];
+    // Parts of at most MAX_INPUT_BYTES / 8 UTF-16 units (each at most 3 bytes of UTF-8, escaped at most 6 in JSON), not splitting a surrogate pair.
+    const size = Math.floor(MAX_INPUT_BYTES / 8);
+    for (let i = 0; i < data.length; ) {
+      let end = Math.min(data.length, i + size);
+      const last = data.charCodeAt(end - 1);
+      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
+      parts.push(data.slice(i, end));
+      i = end;
+    }
+    if (parts.reduce((n, p) => n + utf8Bytes(p) * 2 + 200, 0) > texts.spare()) return false;
+    return parts.every(
+      (part, k) => send({ kind: 'edit', target, inputType: k === 0 ? inputType : 'insertText', data: part, range: k === 0 ? range : null }) !== false,
+    );
+  };
   on(doc, 'beforeinput', (ev) => {
     const el = ev.target as Element;
     if (isTextControl(el) && masker.masksControl(el)) {
@@ -259,7 +287,9 @@ export function attachMirrorControls(
     const a = target ? mirror.idOfNode(target.startContainer) : undefined;
     const f = target ? mirror.idOfNode(target.endContainer) : undefined;
     const range = target && a !== undefined && f !== undefined ? { a, ao: target.startOffset, f, fo: target.endOffset } : null;
-    send({ kind: 'edit', target: id, inputType: input.inputType, data: input.data, range });
+    // A paste's or drop's text is in its data transfer (the event's data is null in contenteditable).
+    const data = input.data ?? input.dataTransfer?.getData('text/plain') ?? null;
+    if (!sendEdit(id, input.inputType, data, range) && data) notice(TOO_MUCH_TEXT);
   });
   on(doc, 'input', (ev) => {
     if ((ev as InputEvent).isComposing) return;
@@ -286,7 +316,7 @@ export function attachMirrorControls(
     }
     // The composed text is made in the host's page; its diff then replaces what the mirror composed.
     const data = (ev as CompositionEvent).data;
-    if (data) send({ kind: 'edit', target: started.target, inputType: 'insertText', data, range: started.range });
+    if (data && !sendEdit(started.target, 'insertText', data, started.range)) notice(TOO_MUCH_TEXT);
   });
   on(doc, 'keydown', (ev) => {
     const k = ev as KeyboardEvent;

@@ -24,6 +24,7 @@ const PAGE = `<!DOCTYPE html><html><head><title>big text</title></head><body>
 <textarea id="big" rows="10" cols="80">${BIG}</textarea>
 <textarea id="other" rows="3" cols="80"></textarea>
 <input id="pw" type="password">
+<div id="editor" contenteditable="true">Hello</div>
 <div class="secret"><textarea id="secret-note"></textarea></div>
 <script>
   // As a framework tracks a field: an instance setter the native path goes around, and input events.
@@ -180,6 +181,29 @@ describe('a controller typing into a 200 KB textarea', () => {
     expect(errors).toEqual([]);
     await Promise.all(contexts.map((c) => c.close()));
   }, 120_000);
+
+  it('a paste into a contenteditable element arrives (its text is in the paste data, not the event data), a large one in parts', async () => {
+    const { host, controller, contexts } = await share();
+    await contexts[1]?.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await controller.evaluate((text) => navigator.clipboard.writeText(text), ' and pasted words');
+    await controller.evaluate(`(() => {
+      const el = ${MIRROR_FIELD('#editor')};
+      el.focus();
+      const sel = el.ownerDocument.getSelection();
+      sel.selectAllChildren(el);
+      sel.collapseToEnd();
+    })()`);
+    await controller.keyboard.press('Control+V');
+    await expect.poll(() => host.evaluate(() => document.getElementById('editor')?.textContent), { timeout: 10_000 }).toBe('Hello and pasted words');
+    // Over the message limit: sent in parts, each inserted where the last one ended.
+    // (It ends in no space: contenteditable keeps a trailing space as U+00A0.)
+    const big = Array.from({ length: 5000 }, (_, i) => `part ${i} «ü»`).join(' ');
+    expect(big.length).toBeGreaterThan(FOLLOWER_MAX_MESSAGE_BYTES);
+    await controller.evaluate((text) => navigator.clipboard.writeText(text), big);
+    await controller.keyboard.press('Control+V');
+    await expect.poll(() => host.evaluate(() => document.getElementById('editor')?.textContent), { timeout: 20_000 }).toBe(`Hello and pasted words${big}`);
+    await Promise.all(contexts.map((c) => c.close()));
+  }, 60_000);
 
   it('a paste of 100 KB arrives whole, in parts under the message limit', async () => {
     const rejectedBefore = rejections().length;
