@@ -155,6 +155,7 @@ function edit(el: HTMLElement, inputType: string, data: string | null, at: { a: 
     case 'insertText':
     case 'insertReplacementText':
     case 'insertFromPaste':
+    case 'insertFromDrop':
       if (data) document.execCommand('insertText', false, data);
       return;
     case 'insertParagraph':
