@@ -384,6 +384,15 @@ export class Hub {
       ws.end(4000, 'session ended');
       return;
     }
+    if (session.removed.has(participant.id)) {
+      // Removed while its upgrade was being authenticated: participantRemoved did not see this socket.
+      this.gw.metrics?.rejected('REMOVED');
+      ws.cork(() => {
+        this.send(ws, { type: 'error', code: 'REMOVED', message: REMOVED_REASON });
+        ws.end(4000, 'removed');
+      });
+      return;
+    }
     if (participant.connections >= MAX_SOCKETS_PER_PARTICIPANT) {
       // The newest one goes; 4400 so that the browser does not keep reconnecting.
       this.reject(ws, 'TOO_MANY_CONNECTIONS', `at most ${MAX_SOCKETS_PER_PARTICIPANT} open connections per participant: close another tab`, true);

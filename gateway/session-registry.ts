@@ -256,7 +256,9 @@ export class SessionRegistry implements SessionWriter {
     );
     let added: 'ok' | 'full' | 'gone';
     try {
-      added = await this.backend.store.addParticipant(session.id, participant.toRecord(), this.limits.maxParticipants);
+      // The store checks again, in the same step as the write, that this link is still current:
+      // "New links" may have replaced it since the lookup above.
+      added = await this.backend.store.addParticipant(session.id, participant.toRecord(), this.limits.maxParticipants, inviteToken);
     } catch (err) {
       throw stateUnavailable(err);
     }

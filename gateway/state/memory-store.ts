@@ -130,9 +130,10 @@ class MemoryStore implements StateStore {
     return true;
   }
 
-  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'> {
+  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'> {
     const stored = this.sessions.get(sessionId);
-    if (!stored) return 'gone';
+    // A link replaced since it was looked up admits nobody.
+    if (!stored || stored.state.record.invites[participant.role] !== invite) return 'gone';
     if (stored.state.participants.length >= maxParticipants) return 'full';
     stored.state.participants.push(structuredClone(participant));
     this.tokens.set(participant.token, { sessionId, participantId: participant.id });

@@ -27,9 +27,14 @@ redis.call('SET', KEYS[5], ARGV[2] .. '|controller', 'PX', ARGV[4])
 redis.call('SET', KEYS[6], ARGV[2] .. '|observer', 'PX', ARGV[4])
 return 1
 `,
-  // KEYS: session, participants, token   ARGV: participant id, participant JSON, maxParticipants, token value
+  // KEYS: session, participants, token
+  // ARGV: participant id, participant JSON, maxParticipants, token value, role, the invite it came by
+  // The invite must still be the session's one for that role: a link replaced ("New links") after
+  // a node looked it up admits nobody, whenever its join lands.
   join: `${KEEP_TTL}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+local json = redis.call('HGET', KEYS[1], 'record')
+if not json then return 'gone' end
+if cjson.decode(json).invites[ARGV[5]] ~= ARGV[6] then return 'gone' end
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[3]) then return 'full' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 keep_ttl(KEYS[1], KEYS[2])
@@ -64,13 +69,19 @@ redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[4], ARGV[2] .. '|observer', 'PX', tt
 return 1
 `,
   // KEYS: session, participants, connections   ARGV: participant id, key prefix, session id
-  // The token stays, marked removed (a join link opened again with it is refused), until it expires.
+  // The token stays, marked removed (a join link opened again with it is refused), as long as the
+  // session: it is listed in the session's removedTokens field, whose tokens `touch` extends.
   remove: `${KEEP_TTL}
 local json = redis.call('HGET', KEYS[2], ARGV[1])
 if not json then return 0 end
-local token = ARGV[2] .. 'tok:' .. cjson.decode(json).token
+local raw = cjson.decode(json).token
+local token = ARGV[2] .. 'tok:' .. raw
 redis.call('SET', token, ARGV[3] .. '|' .. ARGV[1] .. '|removed')
 keep_ttl(KEYS[1], token)
+local tokens = redis.call('HGET', KEYS[1], 'removedTokens')
+local tlist = tokens and cjson.decode(tokens) or {}
+table.insert(tlist, raw)
+redis.call('HSET', KEYS[1], 'removedTokens', cjson.encode(tlist))
 redis.call('HDEL', KEYS[2], ARGV[1])
 local suffix = '|' .. ARGV[1]
 for _, field in ipairs(redis.call('HKEYS', KEYS[3])) do
@@ -87,6 +98,16 @@ return 1
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], unpack(ARGV))
 if KEYS[2] ~= KEYS[1] then keep_ttl(KEYS[1], KEYS[2]) end
+return 1
+`,
+  // KEYS: session, connections   ARGV: participant id, field, count (written only while the
+  // session exists and the participant was not removed, like savepart)
+  setconn: `${KEEP_TTL}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local removed = redis.call('HGET', KEYS[1], 'removed')
+if removed and string.find(removed, '"' .. ARGV[1] .. '"', 1, true) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+keep_ttl(KEYS[1], KEYS[2])
 return 1
 `,
   // KEYS: session   ARGV: the connection (JSON) that must still be live
@@ -115,6 +136,10 @@ local record = cjson.decode(redis.call('HGET', KEYS[1], 'record'))
 for _, token in pairs(record.invites) do redis.call('PEXPIRE', ARGV[5] .. 'inv:' .. token, ARGV[4]) end
 for _, json in ipairs(redis.call('HVALS', KEYS[2])) do
   redis.call('PEXPIRE', ARGV[5] .. 'tok:' .. cjson.decode(json).token, ARGV[4])
+end
+local gone = redis.call('HGET', KEYS[1], 'removedTokens')
+if gone then
+  for _, token in ipairs(cjson.decode(gone)) do redis.call('PEXPIRE', ARGV[5] .. 'tok:' .. token, ARGV[4]) end
 end
 return 1
 `,
@@ -154,6 +179,10 @@ if json then
   for _, token in pairs(cjson.decode(json).invites) do redis.call('DEL', ARGV[2] .. 'inv:' .. token) end
 end
 for _, p in ipairs(redis.call('HVALS', KEYS[2])) do redis.call('DEL', ARGV[2] .. 'tok:' .. cjson.decode(p).token) end
+local gone = redis.call('HGET', KEYS[1], 'removedTokens')
+if gone then
+  for _, token in ipairs(cjson.decode(gone)) do redis.call('DEL', ARGV[2] .. 'tok:' .. token) end
+end
 for i = 1, 9 do redis.call('DEL', KEYS[i]) end
 return 1
 `,

@@ -204,12 +204,12 @@ export class RedisStore implements StateStore {
     return result === 1;
   }
 
-  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'> {
+  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'> {
     const k = this.keys;
     const result = await this.run(
       'join',
       [k.session(sessionId), k.part(sessionId, 'p'), k.token(participant.token)],
-      [participant.id, JSON.stringify(participant), maxParticipants, `${sessionId}|${participant.id}`],
+      [participant.id, JSON.stringify(participant), maxParticipants, `${sessionId}|${participant.id}`, participant.role, invite],
     );
     return result as 'ok' | 'full' | 'gone';
   }
@@ -244,8 +244,9 @@ export class RedisStore implements StateStore {
   async setConnections(sessionId: string, participantId: string, count: number): Promise<void> {
     const key = this.keys.part(sessionId, 'c');
     const field = `${this.nodeId}|${participantId}`;
-    // Only while the session exists, with its expiry: a socket closing after the end recreates nothing.
-    if (count > 0) await this.run('hsetx', [this.keys.session(sessionId), key], [field, String(count)]);
+    // Only while the session exists, with its expiry: a socket closing after the end recreates
+    // nothing; never for a removed participant (a late count of a node brings nobody back).
+    if (count > 0) await this.run('setconn', [this.keys.session(sessionId), key], [participantId, field, String(count)]);
     else await this.redis.hdel(key, field);
   }
 

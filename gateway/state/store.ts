@@ -122,8 +122,12 @@ export interface StateStore {
   rotateInvites(sessionId: string, invites: { controller: string; observer: string }): Promise<boolean>;
   /** Removes a participant: its token stops, its record and connection counts go; false when it (or the session) is unknown. */
   removeParticipant(sessionId: string, participantId: string): Promise<boolean>;
-  /** Adds a participant unless the session is full or gone. */
-  addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number): Promise<'ok' | 'full' | 'gone'>;
+  /**
+   * Adds a participant admitted by `invite` unless the session is full or gone, checked in one
+   * step with the write: `gone` too when `invite` is no longer the session's invite for the
+   * participant's role (the host replaced the links after the lookup), so no old link gets in.
+   */
+  addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'>;
   saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void>;
   saveFields(sessionId: string, fields: Partial<SessionFields>): Promise<void>;
   /** Clears `live` only while it still names `connection`; true when it did. */
