@@ -2,6 +2,7 @@
 // participant check, role rules, then the proxy pipeline.
 
 import type { Readable } from 'node:stream';
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
@@ -59,6 +60,37 @@ function isCorsRequest(request: Exchange['request']): boolean {
 }
 
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
+
+/** On every answer of the runtime's endpoints, refusals too: never a script or a resource of another page. */
+const OWN_PAGE_ONLY: [string, string][] = [
+  ['x-content-type-options', 'nosniff'],
+  ['cross-origin-resource-policy', 'same-origin'],
+];
+
+/**
+ * Refuses a request to a runtime endpoint that answers session data or changes state
+ * (/__cobrowse/cookies, /__cobrowse/map) unless it comes from a page of this very proxied host.
+ * Every proxied host is the same site to the browser and the participant cookie is SameSite=Lax,
+ * so another site's page of the session can make credentialed requests here (a <script src>, an
+ * <img>, a form, a no-cors fetch). Required: the runtime's header (none of those can carry it; a
+ * cross-origin request with it needs a preflight, never granted for /__cobrowse/ paths), and
+ * Sec-Fetch-Site same-origin when the browser sent Fetch Metadata (a plain-http gateway on a
+ * name other than localhost gets none), and an Origin of this host when one was sent ("null" is
+ * what a same-origin POST of a page with Referrer-Policy: no-referrer carries).
+ */
+function requireOwnPage(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, header = true): void {
+  const { headers } = exchange.request;
+  const site = headers['sec-fetch-site'];
+  const origin = headers.origin;
+  const own = gw.mapper.proxiedOrigin(host);
+  exchange.extraHeaders = [...exchange.extraHeaders, ...OWN_PAGE_ONLY];
+  const refuse = (why: string) => {
+    throw new GatewayError('BAD_ORIGIN', 403, `Only this site's own page may use ${new URL(exchange.request.url, own).pathname} (${why}).`);
+  };
+  if (header && headers[RUNTIME_HEADER] !== RUNTIME_HEADER_VALUE) refuse(`the ${RUNTIME_HEADER} header is missing`);
+  if (site !== undefined && site !== 'same-origin') refuse(`Sec-Fetch-Site is ${site}`);
+  if (origin !== undefined && origin !== 'null' && origin !== own) refuse(`the request came from ${origin}`);
+}
 
 function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {
   exchange.sendComplete(302, [['location', location], ...NO_STORE, ['referrer-policy', 'no-referrer'], ...extra], '');
@@ -142,14 +174,18 @@ const MAX_COOKIE_ASSIGNMENT = 8192;
  * stores one assignment (HttpOnly refused) before answering, so the page's next request has it.
  */
 async function serveScriptCookies(
+  gw: GatewayContext,
   exchange: Exchange,
+  host: ProxiedHost,
   session: Session,
   participant: Participant,
-  label: string,
   url: URL,
   body: Readable | null,
 ): Promise<void> {
-  const origin = session.origins.originOf(label);
+  if (exchange.request.method !== 'GET' && exchange.request.method !== 'POST') throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
+  // Before anything is read or stored: another site's page of the session sends this host the participant cookie too.
+  requireOwnPage(gw, exchange, host);
+  const origin = session.origins.originOf(host.label);
   const path = url.searchParams.get('path') ?? '/';
   if (!origin || !path.startsWith('/')) throw new GatewayError('BAD_REQUEST', 400, 'The "path" parameter must be a path on this site.');
   const pageUrl = withPathOf(origin, path);
@@ -161,14 +197,13 @@ async function serveScriptCookies(
   if (exchange.request.method === 'POST') {
     const assignment = body ? await readText(body, MAX_COOKIE_ASSIGNMENT) : '';
     await session.jar.setFromScript(assignment, pageUrl, 'strict');
-  } else if (exchange.request.method !== 'GET') {
-    throw new GatewayError('BAD_REQUEST', 405, 'Use GET or POST.');
   }
   const view = await session.jar.scriptView(pageUrl, 'strict');
+  // JSON with nosniff: never a script another page could run (`n=1` was one), nor readable by ORB.
   exchange.sendComplete(
     200,
-    [['content-type', 'text/plain; charset=utf-8'], ['x-cobrowse-cookies-expire', String(view.expires ?? 0)], ...NO_STORE],
-    view.cookies,
+    [['content-type', 'application/json; charset=utf-8'], ...NO_STORE],
+    JSON.stringify({ cookies: view.cookies, expires: view.expires ?? 0 }),
   );
 }
 
@@ -243,6 +278,11 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   }
 
   const found = await participantFromCookie(gw, request.headers.cookie, session.id);
+  if (!found && url.pathname.startsWith(RESERVED_PREFIX) && isCorsRequest(request)) {
+    // A preflight (or any cookie-less CORS request) for the gateway's own endpoints: never sent
+    // upstream, where the real site's CORS answer could allow another origin the runtime's header.
+    throw new GatewayError('BAD_ORIGIN', 403, "The gateway's endpoints answer only their own page; no CORS request is allowed.");
+  }
   if (!found && isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) {
     // A CORS request without credentials from a page of the session (a preflight, module scripts
     // and fonts of another origin, `crossorigin="anonymous"`, fetch and XHR that do not ask for
@@ -274,6 +314,8 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   }
   if (url.pathname === '/__cobrowse/cross-enter') {
     // A hidden frame of the host's page: hands this participant's identity to another origin of the session.
+    // Issues a ticket: only for this host's own page (its frame or XHR cannot carry the runtime's header).
+    requireOwnPage(gw, exchange, host, false);
     const label = url.searchParams.get('label') ?? '';
     if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     const ticket = await gw.registry.issueTicket(session, participant, label);
@@ -295,6 +337,8 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/map') {
     // The URL runtime met an origin the page had not linked to: its proxied origin, or '' when not
     // allowed; or (`?proxied=`) a host of this session it had not seen: the real origin behind it.
+    // The session's origin table (and a lookup may add to it): for this host's own page only.
+    requireOwnPage(gw, exchange, host);
     const proxied = url.searchParams.get('proxied');
     exchange.sendComplete(
       200,
@@ -307,7 +351,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     throw new GatewayError('FORBIDDEN', 403, 'Service workers are disabled while cobrowsing.');
   }
   if (url.pathname === '/__cobrowse/cookies') {
-    await serveScriptCookies(exchange, session, participant, host.label, url, body);
+    await serveScriptCookies(gw, exchange, host, session, participant, url, body);
     return;
   }
   if (url.pathname === '/__cobrowse/go' && participant.role === 'host') {

@@ -12,8 +12,17 @@
 // document has no jar view of its own and uses its parent's (or opener's), as the browser gives an
 // about:blank document its creator's cookies.
 
-/** Where the gateway serves the page's script-visible cookies. */
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
+
+/** Where the gateway serves the page's script-visible cookies (JSON: {cookies, expires}; only with the runtime's header). */
 const COOKIE_ENDPOINT = '/__cobrowse/cookies';
+
+/** The endpoint's answer: the script view and when its first cookie expires (ms, 0: none). */
+function parseAnswer(text: string): { cookies: string; expires: number } {
+  const answer = JSON.parse(text) as { cookies?: unknown; expires?: unknown };
+  if (typeof answer.cookies !== 'string') throw new Error('unexpected cookie answer');
+  return { cookies: answer.cookies, expires: Number(answer.expires ?? 0) || 0 };
+}
 
 /** A window's jar access, for the documents it makes (about:blank, srcdoc) and for calls from other realms. */
 const ACCESS_MARK = '__cobrowseCookies';
@@ -112,10 +121,11 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
   const listeners: { store: WeakRef<EventTarget>; listener: ChangeListener }[] = [];
   const listening = new WeakSet<EventTarget>();
   const endpoint = () => `${COOKIE_ENDPOINT}?path=${encodeURIComponent(location.pathname)}`;
-  const take = (text: string, expiry: string | null) => {
+  const take = (answer: string) => {
+    const { cookies: text, expires } = parseAnswer(answer);
     const before = copy;
     copy = text;
-    expiresAt = Number(expiry ?? 0) || 0;
+    expiresAt = expires;
     if (before === text || listeners.length === 0) return;
     const { changed, deleted } = diffViews(before, text);
     if (changed.length + deleted.length === 0) return;
@@ -137,8 +147,9 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
     try {
       const xhr = new NativeXHR();
       xhr.open('GET', endpoint(), false);
+      xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
       xhr.send();
-      if (xhr.status === 200) take(xhr.responseText, xhr.getResponseHeader('x-cobrowse-cookies-expire'));
+      if (xhr.status === 200) take(xhr.responseText);
       else expiresAt = 0;
     } catch (err) {
       expiresAt = 0;
@@ -155,9 +166,10 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
         const xhr = new NativeXHR();
         xhr.open('POST', endpoint(), false);
         xhr.setRequestHeader('content-type', 'text/plain;charset=utf-8');
+        xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
         xhr.send(assignment);
         if (xhr.status !== 200) return false;
-        take(xhr.responseText, xhr.getResponseHeader('x-cobrowse-cookies-expire'));
+        take(xhr.responseText);
         return true;
       } catch (err) {
         console.debug('[cobrowse] cookie write failed', err);
@@ -179,10 +191,10 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
 
   return {
     refresh() {
-      nativeFetch(endpoint(), { credentials: 'same-origin', cache: 'no-store' })
+      nativeFetch(endpoint(), { credentials: 'same-origin', cache: 'no-store', headers: { [RUNTIME_HEADER]: RUNTIME_HEADER_VALUE } })
         .then(async (res) => {
           if (!res.ok) throw new Error(`status ${res.status}`);
-          take(await res.text(), res.headers.get('x-cobrowse-cookies-expire'));
+          take(await res.text());
         })
         .catch((err: unknown) => console.debug('[cobrowse] cookie refresh failed', err));
     },

@@ -3,6 +3,7 @@
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
 import { javascriptUrl } from '../protocol/javascript-url.js';
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { TOP_HOOK } from '../protocol/top-window.js';
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
@@ -175,6 +176,7 @@ export class UrlRuntime {
     // A host of the session registered after this page was sent (e.g. a frame's origin): asked once.
     const xhr = new this.NativeXHR();
     xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?proxied=${encodeURIComponent(origin)}`, false);
+    xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
     xhr.send();
     const real = xhr.status === 200 ? xhr.responseText.trim() : '';
     if (!real) return origin;
@@ -196,6 +198,7 @@ export class UrlRuntime {
     // Rare (an origin the page had not linked to): one synchronous round trip, then cached.
     const xhr = new this.NativeXHR();
     xhr.open('GET', `${this.gateway}${MAP_ENDPOINT}?origin=${encodeURIComponent(origin)}`, false);
+    xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
     xhr.send();
     const proxied = xhr.status === 200 ? xhr.responseText.trim() : '';
     const result = proxied || `${this.gateway}/__cobrowse/blocked-origin/${encodeURIComponent(origin)}`;

@@ -8,7 +8,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+/** The header the page runtime sends with its requests to /__cobrowse/cookies and /__cobrowse/map. */
+const RUNTIME = { [RUNTIME_HEADER]: RUNTIME_HEADER_VALUE };
 
 let t: TestGateway;
 let a: Server;
@@ -26,6 +30,17 @@ function site(req: IncomingMessage, res: ServerResponse): ServerResponse | undef
   const cookie = req.headers.cookie ?? '';
   bSeen.push({ method: req.method ?? '', path: req.url ?? '', cookie });
   const signedIn = cookie.includes('auth=B_SECRET');
+  if (req.method === 'OPTIONS') {
+    // A permissive site: every preflight granted, credentials and any header included.
+    res.writeHead(204, {
+      'access-control-allow-origin': String(req.headers.origin ?? '*'),
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? '*'),
+    });
+    res.end();
+    return;
+  }
   const json = (headers: Record<string, string>) => {
     res.writeHead(200, { 'content-type': 'application/json', ...headers });
     return res.end(JSON.stringify({ account: signedIn ? 'PRIVATE-ACCOUNT-DATA' : 'anon' }));
@@ -66,8 +81,9 @@ async function signedInSession() {
   const s = await createSession(t, `${bOrigin}/login`);
   const host = await t.join(s.hostUrl);
   expect((await t.call('GET', `${host.proxiedOrigin}/login`, { headers: { cookie: host.cookie } })).status).toBe(200);
-  const aProxied = (await t.call('GET', `${host.proxiedOrigin}/__cobrowse/map?origin=${encodeURIComponent(aOrigin)}`, { headers: { cookie: host.cookie } }))
-    .text;
+  const aProxied = (
+    await t.call('GET', `${host.proxiedOrigin}/__cobrowse/map?origin=${encodeURIComponent(aOrigin)}`, { headers: { cookie: host.cookie, ...RUNTIME } })
+  ).text;
   expect(aProxied).toMatch(/^http:\/\/o2--/);
   return { s, host, aProxied };
 }
@@ -182,10 +198,10 @@ describe("a follower's requests", () => {
   it("get the page's assets, not the host's cookies or signed-in data", async () => {
     const { s, host } = await signedInSession();
     const observer = await t.join(s.observeUrl);
-    const cookies = await t.call('GET', `${observer.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: observer.cookie } });
+    const cookies = await t.call('GET', `${observer.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: observer.cookie, ...RUNTIME } });
     expect(cookies.status).toBe(403);
     expect(cookies.text).not.toContain('SCRIPT_VISIBLE');
-    const hostCookies = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: host.cookie } });
+    const hostCookies = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: host.cookie, ...RUNTIME } });
     expect(hostCookies.text).toContain('SCRIPT_VISIBLE');
 
     // fetch('/api/credentialed') typed in the view page's console, and the same from curl with any headers.
@@ -216,7 +232,127 @@ describe('the participant cookie', () => {
     const r = await t.call('GET', `${host.proxiedOrigin}/page`, { headers: { cookie: shadowed, accept: 'text/html' } });
     expect(r.status).toBe(200);
     expect(r.text).toContain('Signed in as alice');
-    const cookies = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: shadowed } });
+    const cookies = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, { headers: { cookie: shadowed, ...RUNTIME } });
     expect(cookies.status).toBe(200);
+  });
+});
+
+describe("the runtime's endpoints on a proxied host answer only that host's own page", () => {
+  /** Headers of a request from A's page (another origin of the session) that carries the participant cookie. */
+  const fromA = (host: { cookie: string }, aProxied: string, extra: Record<string, string> = {}) => ({
+    cookie: host.cookie,
+    origin: aProxied,
+    'sec-fetch-site': 'same-site',
+    ...extra,
+  });
+  const cookiesOf = async (host: { cookie: string; proxiedOrigin: string }) =>
+    (
+      await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies?path=/`, {
+        headers: { cookie: host.cookie, 'sec-fetch-site': 'same-origin', ...RUNTIME },
+      })
+    ).json<{ cookies: string }>().cookies;
+
+  it('/__cobrowse/cookies: no write nor read from another page, 403 with a JSON error; the own page reads and writes', async () => {
+    const { host, aProxied } = await signedInSession();
+    const url = `${host.proxiedOrigin}/__cobrowse/cookies?path=/`;
+    const attempts: [string, Record<string, string>][] = [
+      // fetch(..., { mode: 'no-cors', method: 'POST' }) and a form POST from A's page.
+      ['POST', fromA(host, aProxied, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty', 'content-type': 'text/plain' })],
+      ['POST', fromA(host, aProxied, { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe', 'content-type': 'text/plain' })],
+      // With the header (a preflight that was granted somewhere) but from A's page.
+      ['POST', fromA(host, aProxied, { 'sec-fetch-mode': 'cors', ...RUNTIME })],
+      // No Fetch Metadata (plain http on a non-localhost name): the header is missing, or the Origin is A's.
+      ['POST', { cookie: host.cookie, origin: aProxied }],
+      ['POST', { cookie: host.cookie, origin: aProxied, ...RUNTIME }],
+      ['POST', { cookie: host.cookie }],
+    ];
+    for (const [method, headers] of attempts) {
+      const r = await t.call(method, url, { headers, body: 'injected=evil; path=/' });
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.json<{ error: { code: string } }>().error.code).toBe('BAD_ORIGIN');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
+    }
+    expect(await cookiesOf(host)).not.toContain('injected');
+    // Reads: <script src>, <img>, no-cors fetch from A's page; without the header from anywhere.
+    for (const headers of <Record<string, string>[]>[
+      fromA(host, aProxied, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }),
+      fromA(host, aProxied, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }),
+      fromA(host, aProxied, { 'sec-fetch-mode': 'cors', ...RUNTIME }),
+      { cookie: host.cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'script' },
+      { cookie: host.cookie },
+    ]) {
+      const r = await t.call('GET', url, { headers });
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.text).not.toContain('SCRIPT_VISIBLE');
+    }
+
+    // The page's own runtime: Fetch Metadata same-origin (an Origin of its own, or "null" under no-referrer), or none at all.
+    for (const headers of <Record<string, string>[]>[
+      { 'sec-fetch-site': 'same-origin', origin: host.proxiedOrigin },
+      { 'sec-fetch-site': 'same-origin', origin: 'null' },
+      { origin: host.proxiedOrigin },
+      {},
+    ]) {
+      const r = await t.call('POST', url, { headers: { cookie: host.cookie, ...RUNTIME, ...headers }, body: 'own=1; path=/' });
+      expect(r.status, JSON.stringify(headers)).toBe(200);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.json<{ cookies: string }>().cookies).toContain('own=1');
+    }
+    expect(await cookiesOf(host)).toContain('visible=SCRIPT_VISIBLE');
+  });
+
+  it('a preflight for /__cobrowse/ paths is refused by the gateway, never sent to the site (which would grant it)', async () => {
+    const { host, aProxied } = await signedInSession();
+    for (const path of ['/__cobrowse/cookies?path=/', '/__cobrowse/map?origin=x', '/__cobrowse/cross-enter?label=o2']) {
+      bSeen.length = 0;
+      const r = await t.call('OPTIONS', `${host.proxiedOrigin}${path}`, {
+        headers: {
+          origin: aProxied,
+          'sec-fetch-mode': 'cors',
+          'sec-fetch-site': 'same-site',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': RUNTIME_HEADER,
+        },
+      });
+      expect(r.status, path).toBe(403);
+      expect(r.headers['access-control-allow-origin'], path).toBeUndefined();
+      expect(r.headers['access-control-allow-headers'], path).toBeUndefined();
+      expect(bSeen, path).toEqual([]);
+    }
+  });
+
+  it("/__cobrowse/map and /__cobrowse/cross-enter: the session's origin table and tickets for the own page only", async () => {
+    const { host, aProxied } = await signedInSession();
+    const map = `${host.proxiedOrigin}/__cobrowse/map?proxied=${encodeURIComponent(aProxied)}`;
+    for (const headers of <Record<string, string>[]>[
+      fromA(host, aProxied, { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' }),
+      fromA(host, aProxied, { 'sec-fetch-mode': 'cors', ...RUNTIME }),
+      { cookie: host.cookie, 'sec-fetch-site': 'same-origin' },
+    ]) {
+      const r = await t.call('GET', map, { headers });
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.text).not.toContain(aOrigin);
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+    }
+    const own = await t.call('GET', map, { headers: { cookie: host.cookie, 'sec-fetch-site': 'same-origin', ...RUNTIME } });
+    expect(own.status).toBe(200);
+    expect(own.text).toBe(aOrigin);
+    expect(own.headers['x-content-type-options']).toBe('nosniff');
+    expect(own.headers['cross-origin-resource-policy']).toBe('same-origin');
+
+    const label = new URL(aProxied).hostname.split('--')[0];
+    const enter = `${host.proxiedOrigin}/__cobrowse/cross-enter?label=${label}`;
+    const foreign = await t.call('GET', enter, { headers: fromA(host, aProxied, { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' }) });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.location).toBeUndefined();
+    const ownFrame = await t.call('GET', enter, {
+      headers: { cookie: host.cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' },
+    });
+    expect(ownFrame.status).toBe(302);
+    expect(ownFrame.headers.location).toContain('/__cobrowse/enter?ticket=');
   });
 });

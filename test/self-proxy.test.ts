@@ -10,6 +10,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 let t: TestGateway;
@@ -102,7 +103,9 @@ describe('the gateway is never its own upstream', () => {
       expect(hop.headers.location).toBe(`${gatewayUrl}/blocked?url=${encodeURIComponent(target)}`);
     }
 
-    const mapped = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/map?origin=${encodeURIComponent(gatewayUrl)}`, { headers: { cookie: host.cookie } });
+    const mapped = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/map?origin=${encodeURIComponent(gatewayUrl)}`, {
+      headers: { cookie: host.cookie, [RUNTIME_HEADER]: RUNTIME_HEADER_VALUE },
+    });
     expect(mapped.text).toBe('');
   });
 
