@@ -5,14 +5,14 @@
 // holds. Before, a splice's base was checked against the real value, and "refused" against
 // "applied" let a controller guess a password one try at a time.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spliceBase } from '../../inject/text-splice.js';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession, type TestGateway } from '../helpers/gateway.js';
 import { connectHub } from '../helpers/hub-client.js';
+import { useOneSite } from '../helpers/one-site.js';
 
 const PAGE = `<!DOCTYPE html><html><head><title>private fields</title></head><body>
 <input id="pw" type="password">
@@ -26,22 +26,12 @@ function serve(_req: IncomingMessage, res: ServerResponse): void {
   res.end(PAGE);
 }
 
-let site: Server;
+const env = useOneSite(serve, { mask: ['.secret'] });
 let t: TestGateway;
 let browser: Browser;
 let origin = '';
-
-beforeAll(async () => {
-  site = createServer(serve);
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: origin, mask: ['.secret'] }] });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  site?.close();
+beforeAll(() => {
+  ({ t, browser, origin } = env);
 });
 
 interface TreeNode {

@@ -3,12 +3,12 @@
 // inside a masked region, and password fields the site turns into text (show-password buttons).
 // Every WebSocket frame the host sends and the followers receive is checked for the secrets.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession, type TestGateway } from '../helpers/gateway.js';
+import { useOneSite } from '../helpers/one-site.js';
 
 const MASKED = '••••••••';
 
@@ -38,22 +38,12 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   res.end(req.url?.startsWith('/inner') ? INNER : PAGE);
 }
 
-let site: Server;
+const env = useOneSite(serve, { mask: ['.secret'] });
 let t: TestGateway;
 let browser: Browser;
 let origin = '';
-
-beforeAll(async () => {
-  site = createServer(serve);
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: origin, mask: ['.secret'] }] });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  site?.close();
+beforeAll(() => {
+  ({ t, browser, origin } = env);
 });
 
 /** Records the frames a page's WebSockets send and receive. */

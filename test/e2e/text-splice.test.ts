@@ -6,13 +6,13 @@
 // text again; masked fields still send nothing; more than the byte budget allows is refused with
 // a notice instead of a disconnect.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FOLLOWER_MAX_MESSAGE_BYTES } from '../../protocol/messages.js';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession, type TestGateway } from '../helpers/gateway.js';
+import { useOneSite } from '../helpers/one-site.js';
 
 /** 200 KB of text, lines of different lengths (no run of one character longer than a line). */
 const BIG = Array.from({ length: 4000 }, (_, i) => `line ${String(i).padStart(4, '0')}: ${'lorem ipsum '.repeat(i % 5)}`)
@@ -43,22 +43,12 @@ function serve(_req: IncomingMessage, res: ServerResponse): void {
   res.end(PAGE);
 }
 
-let site: Server;
+const env = useOneSite(serve, { mask: ['.secret'] });
 let t: TestGateway;
 let browser: Browser;
 let origin = '';
-
-beforeAll(async () => {
-  site = createServer(serve);
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: origin, mask: ['.secret'] }] });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-  site?.close();
+beforeAll(() => {
+  ({ t, browser, origin } = env);
 });
 
 interface Sockets {
