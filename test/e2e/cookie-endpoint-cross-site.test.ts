@@ -7,11 +7,11 @@
 // keeps its document.cookie.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { html, pixel, requestTag, startTwoDomains, type TwoDomains } from '../helpers/two-domains.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession } from '../helpers/gateway.js';
+import { cookieNames, html, pixel, requestTag, useTwoDomains } from '../helpers/two-domains.js';
 
 const a = () => env.sites.a();
 const b = () => env.sites.b();
@@ -19,17 +19,9 @@ const b = () => env.sites.b();
 /** Cookie names B received, by the `tag` of the request. */
 const seen = new Map<string, string[]>();
 
-function names(header: string | undefined): string[] {
-  return (header ?? '')
-    .split(';')
-    .map((c) => c.trim().split('=')[0] ?? '')
-    .filter(Boolean)
-    .sort();
-}
-
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const { host, url, tag } = requestTag(req);
-  if (host === 'site-b.localhost' && tag !== null) seen.set(tag, names(req.headers.cookie));
+  if (host === 'site-b.localhost' && tag !== null) seen.set(tag, cookieNames(req.headers.cookie));
   req.resume();
   req.on('end', () => {
     if (host === 'site-a.localhost' && url.pathname === '/page') return html(res, '<p id="a-page">A</p>');
@@ -49,17 +41,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-const env = {} as { sites: TwoDomains; t: TestGateway; browser: Browser };
-beforeAll(async () => {
-  env.sites = await startTwoDomains(serve);
-  env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: a() }, { url: b() }] });
-  env.browser = await launchBrowser();
-});
-afterAll(async () => {
-  await env.browser?.close();
-  await env.t?.close();
-  await env.sites?.close();
-});
+const env = useTwoDomains(serve);
 
 async function tagged(tag: string): Promise<string[]> {
   await expect.poll(() => seen.has(tag), { timeout: 10_000 }).toBe(true);

@@ -9,11 +9,11 @@
 // Sec-Fetch-Site, -Mode, -Dest and -User both ways.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { html, pixel, requestTag, sharedRoute, startTwoDomains, type TwoDomains } from '../helpers/two-domains.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { newParticipant } from '../helpers/browser.js';
+import { createSession } from '../helpers/gateway.js';
+import { html, pixel, requestTag, sharedRoute, useTwoDomains } from '../helpers/two-domains.js';
 
 interface Metadata {
   method: string;
@@ -75,17 +75,7 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Both sites on one server, a gateway that allows both, one Chromium. */
-const env = {} as { sites: TwoDomains; t: TestGateway; browser: Browser };
-beforeAll(async () => {
-  env.sites = await startTwoDomains(serve);
-  env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: a() }, { url: b() }] });
-  env.browser = await launchBrowser();
-});
-afterAll(async () => {
-  await env.browser?.close();
-  await env.t?.close();
-  await env.sites?.close();
-});
+const env = useTwoDomains(serve);
 
 async function tagged(tag: string): Promise<Metadata> {
   await expect.poll(() => seen.has(tag), { timeout: 10_000 }).toBe(true);

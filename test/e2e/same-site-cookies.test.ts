@@ -12,31 +12,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { CHROMIUM_PATH, launchBrowser, newParticipant } from '../helpers/browser.js';
+import { CHROMIUM_PATH, newParticipant } from '../helpers/browser.js';
 import { CHROMIUM_FLAGS } from '../helpers/chromium-flags.js';
-import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { html, pixel, requestTag, sharedRoute, startTwoDomains, type TwoDomains } from '../helpers/two-domains.js';
+import { createSession } from '../helpers/gateway.js';
+import { cookieNames, html, pixel, requestTag, sharedRoute, useTwoDomains } from '../helpers/two-domains.js';
 
 /** Cookie names B received, by the `tag` of the request (the first request of a tag). */
 const seen = new Map<string, { method: string; cookies: string[] }>();
 const a = () => env.sites.a();
 const b = () => env.sites.b();
 
-function names(header: string | undefined): string[] {
-  return (header ?? '')
-    .split(';')
-    .map((c) => c.trim().split('=')[0] ?? '')
-    .filter(Boolean)
-    .sort();
-}
-
 /** Records what B received with a tag (the first request of each tag). */
 function record(req: IncomingMessage): ReturnType<typeof requestTag> {
   const { host, url, tag } = requestTag(req);
-  if (host === 'site-b.localhost' && tag !== null && !seen.has(tag)) seen.set(tag, { method: req.method ?? '', cookies: names(req.headers.cookie) });
+  if (host === 'site-b.localhost' && tag !== null && !seen.has(tag)) seen.set(tag, { method: req.method ?? '', cookies: cookieNames(req.headers.cookie) });
   return { host, url, tag };
 }
 
@@ -103,22 +95,15 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Both sites on one server (and B's WebSocket), a gateway that allows both, one Chromium. */
-const env = {} as { sites: TwoDomains; t: TestGateway; browser: Browser };
 const sockets = new WebSocketServer({ noServer: true });
-beforeAll(async () => {
-  env.sites = await startTwoDomains(serve);
-  env.sites.server.on('upgrade', (req, socket, head) => {
+const env = useTwoDomains(serve, (server) =>
+  server.on('upgrade', (req, socket, head) => {
     record(req);
     sockets.handleUpgrade(req, socket, head, (ws) => ws.send('socket open'));
-  });
-  env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: a() }, { url: b() }] });
-  env.browser = await launchBrowser();
-});
-afterAll(async () => {
-  await env.browser?.close();
-  await env.t?.close();
+  }),
+);
+afterAll(() => {
   for (const ws of sockets.clients) ws.terminate();
-  await env.sites?.close();
 });
 
 async function tagged(tag: string): Promise<{ method: string; cookies: string[] }> {
@@ -142,7 +127,7 @@ async function scenario(page: Page, entry: string) {
   await expect.poll(() => page.title()).toBe('socket open');
   const frame = page.frames().find((f) => f.url().includes('/frame?tag=iframe'));
   await frame?.waitForSelector('#framed');
-  const frameCookies = names(await frame?.evaluate(() => document.cookie));
+  const frameCookies = cookieNames(await frame?.evaluate(() => document.cookie));
   const fetched = await page.evaluate(async (u) => (await fetch(u, { credentials: 'include' })).ok, `${b()}/echo?tag=fetch&plant=1`);
   expect(fetched).toBe(true);
   const credentialedFetch = await tagged('fetch');
@@ -161,7 +146,7 @@ async function scenario(page: Page, entry: string) {
   const ownImgViaA = await tagged('own-img-via-a-link');
   await page.evaluate(async () => (await fetch('/echo?tag=own-fetch', { credentials: 'include' })).ok);
   const ownFetch = await tagged('own-fetch');
-  const script = names(await page.evaluate(() => document.cookie));
+  const script = cookieNames(await page.evaluate(() => document.cookie));
   // A link of B's page back to B through a redirect by A.
   await Promise.all([page.waitForSelector('#landed-via-a'), page.click('#via-a')]);
   const linkViaA = await tagged('via-a');

@@ -5,6 +5,10 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchBrowser } from './browser.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** A 1x1 GIF. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
@@ -69,4 +73,40 @@ export async function startTwoDomains(serve: (req: IncomingMessage, res: ServerR
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** The cookie names of a Cookie header, sorted. */
+export function cookieNames(header: string | undefined): string[] {
+  return (header ?? '')
+    .split(';')
+    .map((c) => c.trim().split('=')[0] ?? '')
+    .filter(Boolean)
+    .sort();
+}
+
+/** What a test file uses; filled in before its first test runs. */
+export interface TwoDomainsEnv {
+  sites: TwoDomains;
+  t: TestGateway;
+  browser: Browser;
+}
+
+/**
+ * Both sites (answered by `serve`; `withServer` may add to their server, e.g. an upgrade
+ * handler), a gateway that allows both, and one Chromium, for the whole test file.
+ */
+export function useTwoDomains(serve: (req: IncomingMessage, res: ServerResponse) => void, withServer: (server: Server) => void = () => {}): TwoDomainsEnv {
+  const env = {} as TwoDomainsEnv;
+  beforeAll(async () => {
+    env.sites = await startTwoDomains(serve);
+    withServer(env.sites.server);
+    env.t = await startTestGateway({ demo: { enabled: false }, sites: [{ url: env.sites.a() }, { url: env.sites.b() }] });
+    env.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.t?.close();
+    await env.sites?.close();
+  });
+  return env;
 }
