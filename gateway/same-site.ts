@@ -64,8 +64,21 @@ export interface CookieContexts {
 /** `scheme://registrable-domain` of a URL (ws: counts as http:, wss: as https:). */
 export function siteOf(url: URL): string {
   const scheme = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  return `${scheme}//${getPublicSuffix(host, { allowSpecialUseDomain: true, ignoreError: true }) ?? host}`;
+  return `${scheme}//${registrableDomain(url.hostname)}`;
+}
+
+/** Registrable domains already looked up (a public-suffix lookup per cross-host request otherwise); bounded. */
+const domains = new Map<string, string>();
+const MAX_DOMAINS = 4096;
+
+function registrableDomain(hostname: string): string {
+  const cached = domains.get(hostname);
+  if (cached !== undefined) return cached;
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  const domain = getPublicSuffix(host, { allowSpecialUseDomain: true, ignoreError: true }) ?? host;
+  if (domains.size >= MAX_DOMAINS) domains.clear();
+  domains.set(hostname, domain);
+  return domain;
 }
 
 /** Whether two URLs are of one site (schemeful). */
