@@ -1,7 +1,16 @@
 // The gateway's settings: their types, defaults and validation. Every error names the setting's
 // path (e.g. `sites[1].url`) and what is wrong with it.
 
-import { effectivePort, type GatewayHosts, parseSitePattern, patternCoversGateway, type SitePattern } from '../gateway/allowlist.js';
+import { networkInterfaces } from 'node:os';
+import {
+  effectivePort,
+  type GatewayHosts,
+  listenerAddresses,
+  parseSitePattern,
+  patternCoversGateway,
+  patternNamesOwnAddress,
+  type SitePattern,
+} from '../gateway/allowlist.js';
 import type { ControlPolicy } from '../protocol/messages.js';
 
 /** One allowed site as configured. */
@@ -377,10 +386,18 @@ function gatewayHostsOf(publicUrl: string | null): GatewayHosts | null {
   if (publicUrl === null || !URL.canParse(publicUrl)) return null;
   const url = new URL(publicUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  return { hostname: url.hostname, ports: [effectivePort(url.protocol, url.port)], listenPort: null };
+  return { hostname: url.hostname, ports: [effectivePort(url.protocol, url.port)], listenPort: null, addresses: new Set() };
 }
 
-function validateSites(v: unknown, c: Collector, publicUrl: string | null): SiteConfig[] {
+/** Where the file says the gateway listens: server.host, and server.port when it is not 0 (any free port). */
+interface Listener {
+  host: string;
+  port: number;
+  /** The machine's own non-loopback addresses a listener on host is reached at (listenerAddresses). */
+  addresses: ReadonlySet<string>;
+}
+
+function validateSites(v: unknown, c: Collector, publicUrl: string | null, listener: Listener | null): SiteConfig[] {
   const gateway = gatewayHostsOf(publicUrl);
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
@@ -409,6 +426,14 @@ function validateSites(v: unknown, c: Collector, publicUrl: string | null): Site
       c.add(
         `${path}.url`,
         `${JSON.stringify(parsed.value.text)} covers the gateway's own host (publicUrl ${publicUrl}) or its proxied hosts (*.${gateway.hostname}): the gateway would proxy to itself; remove the entry or give the gateway another publicUrl`,
+      );
+      return;
+    }
+    // `--port`, `$PORT` and `--host` are applied later: what they change is refused when the gateway starts.
+    if (listener && patternNamesOwnAddress(parsed.value, listener.addresses, listener.port)) {
+      c.add(
+        `${path}.url`,
+        `${JSON.stringify(parsed.value.text)} is this machine's own address on the port the gateway listens on (server.host ${listener.host}, server.port ${listener.port}): the gateway would proxy to itself; remove the entry, or listen on another port or address`,
       );
       return;
     }
@@ -480,7 +505,13 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
   const metrics = c.section(root, 'metrics', settingKeys('metrics'));
   const shutdown = c.section(root, 'shutdown', settingKeys('shutdown'));
   // Read ahead of the literal below, in its order (the order problems are listed in): the sites are checked against publicUrl.
+  const serverProblems = c.problems.length;
   const port = c.port(server.port, 'server.port', defaultOf('server.port'));
+  // The sites are checked against the machine's addresses only for a host and port that are valid.
+  const listener =
+    typeof host === 'string' && host !== '' && port !== 0 && c.problems.length === serverProblems
+      ? { host, port, addresses: listenerAddresses(host, networkInterfaces()) }
+      : null;
   const publicUrlProblems = c.problems.length;
   const publicUrl = validatePublicUrl(root.publicUrl, c);
   // The sites are checked against a publicUrl that is valid, not one already refused.
@@ -495,7 +526,7 @@ export function validateConfig(doc: unknown, source: string): GatewayConfig {
       maxSessions: c.positiveInt(sessions.maxSessions, 'sessions.maxSessions', defaultOf('sessions.maxSessions')),
       maxParticipants: c.positiveInt(sessions.maxParticipants, 'sessions.maxParticipants', defaultOf('sessions.maxParticipants')),
     },
-    sites: validateSites(root.sites, c, gatewayUrl),
+    sites: validateSites(root.sites, c, gatewayUrl, listener),
     demo: { enabled: c.bool(demo.enabled, 'demo.enabled', defaultOf('demo.enabled')), port: c.port(demo.port, 'demo.port', defaultOf('demo.port')) },
     log: {
       level: c.oneOf(log.level, 'log.level', ['debug', 'info', 'warn', 'error', 'silent'] as const),

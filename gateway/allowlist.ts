@@ -1,8 +1,10 @@
 // Which origins the gateway may proxy: exact origins and `scheme://*.domain[:port]` patterns, never
-// the gateway itself (its own host, its proxied hosts, loopback names on the port it listens on),
-// whatever the list says: that would be a loop, and a way around the gateway's own checks.
+// the gateway itself (its own host, its proxied hosts, loopback names and the machine's own
+// addresses on the port it listens on), whatever the list says: that would be a loop, and a way
+// around the gateway's own checks.
 
-import { isLoopbackAddress } from './upstream-dns.js';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { addressKey, isLoopbackAddress } from './upstream-dns.js';
 
 /** A parsed `sites[].url` entry. */
 export interface SitePattern {
@@ -71,6 +73,34 @@ export interface GatewayHosts {
   ports: readonly number[];
   /** The port the gateway listens on, where loopback names (localhost, *.localhost, 127/8, [::1]) reach it too; null when not known yet. */
   listenPort: number | null;
+  /** The machine's non-loopback addresses that reach the gateway on listenPort (addressKey spelling; see listenerAddresses). */
+  addresses: ReadonlySet<string>;
+}
+
+/** The network interfaces as `os.networkInterfaces()` lists them. */
+export type NetworkInterfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+/**
+ * The non-loopback addresses (addressKey spelling) at which a listener on `host` is reached: all
+ * of the interfaces' for `0.0.0.0` and `::` (both families: an address of the other family reaches
+ * this machine anyway), the address itself for any other address, none for `localhost` (loopback
+ * is refused by name), and all of the interfaces' for another name (it resolves to one of them).
+ */
+export function listenerAddresses(host: string, interfaces: NetworkInterfaces): ReadonlySet<string> {
+  const own = new Set<string>();
+  const bound = addressKey(host);
+  if (bound !== null && bound !== '0.0.0.0' && bound !== '0:0:0:0:0:0:0:0') {
+    if (!isLoopbackAddress(bound)) own.add(bound);
+    return own;
+  }
+  if (bound === null && isLoopbackName(host.toLowerCase())) return own;
+  for (const infos of Object.values(interfaces)) {
+    for (const info of infos ?? []) {
+      const key = addressKey(info.address);
+      if (key !== null && !isLoopbackAddress(key)) own.add(key);
+    }
+  }
+  return own;
 }
 
 /** The port a URL or pattern means: the one written, else its scheme's default. */
@@ -90,12 +120,23 @@ function atOrBelow(hostname: string, base: string): boolean {
   return hostname === base || hostname.endsWith(`.${base}`);
 }
 
-/** True when `url` reaches the gateway itself (its host or a proxied host on its ports, a loopback name on its listening port). */
+/**
+ * True when a host on the gateway's listening port is the gateway: a loopback name or address, or
+ * one of the machine's own addresses. A URL's host name or a DNS answer; IPv6 with brackets or not.
+ */
+export function isListenerHost(gateway: GatewayHosts, host: string): boolean {
+  if (isLoopbackName(host)) return true;
+  if (gateway.addresses.size === 0) return false;
+  const key = addressKey(host);
+  return key !== null && gateway.addresses.has(key);
+}
+
+/** True when `url` reaches the gateway itself (its host or a proxied host on its ports; a loopback name or one of the machine's own addresses on its listening port). */
 export function isGatewayUrl(gateway: GatewayHosts, url: URL): boolean {
   const hostname = url.hostname.toLowerCase().replace(/\.$/, '');
   const port = effectivePort(url.protocol, url.port);
   if (gateway.ports.includes(port) && atOrBelow(hostname, gateway.hostname)) return true;
-  return port === gateway.listenPort && isLoopbackName(hostname);
+  return port === gateway.listenPort && isListenerHost(gateway, hostname);
 }
 
 /** True when some origin the pattern allows reaches the gateway itself (see isGatewayUrl). */
@@ -104,7 +145,16 @@ export function patternCoversGateway(pattern: SitePattern, gateway: GatewayHosts
   // `*.example.com` allows the names below example.com; an exact pattern, its one name.
   const reaches = (base: string) => atOrBelow(pattern.host, base) || (pattern.wildcard && base.endsWith(`.${pattern.host}`));
   if (gateway.ports.includes(port) && reaches(gateway.hostname)) return true;
-  return port === gateway.listenPort && isLoopbackName(pattern.host);
+  if (port !== gateway.listenPort) return false;
+  return isLoopbackName(pattern.host) || patternNamesOwnAddress(pattern, gateway.addresses, port);
+}
+
+/** True when the pattern is one of `addresses` (the machine's own, see listenerAddresses) on `port`: a listener there is the gateway. */
+export function patternNamesOwnAddress(pattern: SitePattern, addresses: ReadonlySet<string>, port: number): boolean {
+  // A wildcard's names are never addresses (parseSitePattern refuses `*.` before one).
+  if (pattern.wildcard || effectivePort(pattern.scheme, pattern.port) !== port) return false;
+  const key = addressKey(pattern.host);
+  return key !== null && addresses.has(key);
 }
 
 /** The set of sites the gateway may proxy. */

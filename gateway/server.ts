@@ -3,11 +3,21 @@
 
 import uWS from 'uWebSockets.js';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
 import type { GatewayConfig, SiteConfig } from '../config/schema.js';
 import { type DemoSite, startDemoSite } from '../demo/site.js';
-import { Allowlist, effectivePort, type GatewayHosts, hostMatches, parseSitePattern, patternCoversGateway } from './allowlist.js';
+import {
+  Allowlist,
+  effectivePort,
+  type GatewayHosts,
+  hostMatches,
+  isListenerHost,
+  listenerAddresses,
+  parseSitePattern,
+  patternCoversGateway,
+} from './allowlist.js';
 import { createGatewayApp } from './api.js';
 import { DEFAULT_CHECKPOINT_LIMITS } from './checkpoint.js';
 import type { GatewayContext } from './context.js';
@@ -23,7 +33,7 @@ import { guardSocketBehavior } from './socket-guard.js';
 import { memoryBackend } from './state/memory-store.js';
 import { connectRedis, type RedisBackend, redactRedisUrl } from './state/redis-backend.js';
 import type { StateBackend } from './state/store.js';
-import { guardedLookup } from './upstream-dns.js';
+import { guardedConnector, lookupsByPort } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
 import { readWorkerBundle } from './worker-prelude.js';
 import { SiteSockets } from './ws-relay.js';
@@ -169,9 +179,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // site for browsers, so a session's hosts can make credentialed requests to each other.
   const publicUrl = config.publicUrl ?? `http://${DEFAULT_BASE_HOST}:${port}`;
   // The gateway never proxies to itself, whatever the sites say (the config refuses what it can
-  // tell: publicUrl's host and port; the port it listens on is known only now).
+  // tell: publicUrl's host and port, the machine's own addresses on the file's port; the port it
+  // listens on is known only now). The machine's addresses are read once, here, never refreshed:
+  // one an interface gains later (a new DHCP lease, a container network) is refused only after a
+  // restart (until then the DNS guard still refuses a private one unless its site is privateNetwork).
   const own = new URL(publicUrl);
-  const gatewayHosts: GatewayHosts = { hostname: own.hostname, ports: [effectivePort(own.protocol, own.port), port], listenPort: port };
+  const gatewayHosts: GatewayHosts = {
+    hostname: own.hostname,
+    ports: [effectivePort(own.protocol, own.port), port],
+    listenPort: port,
+    addresses: listenerAddresses(config.server.host, networkInterfaces()),
+  };
   for (const site of sites) {
     if (patternCoversGateway(site.pattern, gatewayHosts))
       log.warn("a site entry covers the gateway's own host: requests there are refused", { site: site.url });
@@ -187,8 +205,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     backend,
     log,
   );
-  // One SSRF guard for every upstream connection (HTTP through undici, the site's WebSockets through ws).
-  const upstreamLookup = guardedLookup((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)));
+  // One SSRF guard for every upstream connection (HTTP through undici, the site's WebSockets through ws);
+  // on the port the gateway listens on it also refuses a name whose answer is the gateway itself.
+  const lookupFor = lookupsByPort((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)), {
+    port,
+    reaches: (address) => isListenerHost(gatewayHosts, address),
+  });
   const gw: GatewayContext = {
     registry,
     allowlist: new Allowlist(
@@ -202,7 +224,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       headersTimeout: 30_000,
       bodyTimeout: 60_000,
       keepAliveTimeout: 10_000,
-      connect: { lookup: upstreamLookup },
+      connect: guardedConnector(lookupFor),
     }),
     apiKey: options.apiKey ?? null,
     injectBundle,
@@ -212,7 +234,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     stateHealth: () => backend.store.health(),
   };
   const hub = new Hub(gw, backend, config.sessions.hostGracePeriodSeconds * 1000);
-  const siteSockets = new SiteSockets(gw, upstreamLookup);
+  const siteSockets = new SiteSockets(gw, lookupFor);
   const lifecycle = new Lifecycle();
   for (const [name, check] of Object.entries(options.readinessChecks ?? {})) lifecycle.addReadinessCheck(name, check);
   if (redis) lifecycle.addReadinessCheck('redis', () => backend.store.health());

@@ -1,9 +1,12 @@
 // Name resolution for upstream connections: `*.localhost` names are loopback (RFC 6761), and a
 // name whose DNS answer is a private, loopback, link-local or otherwise internal address is
-// refused (SSRF) unless its site is configured with `privateNetwork: true`. IP literals in the
-// allowlist never reach this code: naming an address there is the explicit choice.
+// refused (SSRF) unless its site is configured with `privateNetwork: true`. On a connection to the
+// port the gateway listens on, an answer that reaches the gateway itself (loopback, the machine's
+// own addresses) is refused whatever the site says. IP literals in the allowlist never reach this
+// code: naming an address there is the explicit choice (the allowlist judges those).
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { buildConnector } from 'undici';
 
 /** The error a refused name fails the upstream connection with. */
 export class SsrfBlockedError extends Error {
@@ -142,18 +145,41 @@ export function isLoopbackAddress(address: string): boolean {
   return g[5] === 0 && g[6] === 0 && (g[7] === 0 || g[7] === 1);
 }
 
+/**
+ * One spelling per address, to compare addresses by: dotted IPv4 (also for an IPv4-mapped IPv6
+ * address), else the eight IPv6 groups in lowercase hex. Brackets (`[::1]`, as in URLs) are
+ * allowed; null for a name or anything else that is not an address.
+ */
+export function addressKey(text: string): string | null {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (parseIPv4(bare) !== null) return bare;
+  const g = parseIPv6(bare);
+  if (!g) return null;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `${g[6]! >>> 8}.${g[6]! & 0xff}.${g[7]! >>> 8}.${g[7]! & 0xff}`;
+  return g.map((x) => x.toString(16)).join(':');
+}
+
 const defaultResolver: Resolver = (hostname, cb) => dnsLookup(hostname, { all: true }, cb);
 
 /**
- * A `lookup` for undici's connect options. `mayBePrivate(hostname)` says whether the site of that
- * name was configured to live on a private network.
+ * A `lookup` for undici's connect options and ws. `mayBePrivate(hostname)` says whether the site of
+ * that name was configured to live on a private network; `reachesGateway(address)`, when given (for
+ * connections to the gateway's own port), whether an answer is the gateway itself.
  */
-export function guardedLookup(mayBePrivate: (hostname: string) => boolean, resolve: Resolver = defaultResolver) {
+export function guardedLookup(
+  mayBePrivate: (hostname: string) => boolean,
+  resolve: Resolver = defaultResolver,
+  reachesGateway: ((address: string) => boolean) | null = null,
+) {
   return (hostname: string, options: { all?: boolean } | number | undefined, callback: Callback): void => {
     const all = typeof options === 'object' && options !== null && options.all === true;
     const answer = (addresses: LookupAddress[]) => {
       const first = addresses[0];
       if (!first) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      const self = reachesGateway && addresses.find((a) => reachesGateway(a.address));
+      if (self) {
+        return callback(new SsrfBlockedError(`${hostname} resolves to ${self.address}, this gateway's own address, on the port it listens on; refused`), []);
+      }
       if (all) callback(null, addresses);
       else callback(null, first.address, first.family);
     };
@@ -170,5 +196,37 @@ export function guardedLookup(mayBePrivate: (hostname: string) => boolean, resol
       }
       answer(addresses);
     });
+  };
+}
+
+/** The lookup an upstream connection resolves its name with. */
+export type UpstreamLookup = ReturnType<typeof guardedLookup>;
+
+/**
+ * The guarded lookup for each upstream port: on `gateway.port` (the port the gateway listens on)
+ * an answer that `gateway.reaches` is refused too, elsewhere only internal ones (privateNetwork aside).
+ */
+export function lookupsByPort(
+  mayBePrivate: (hostname: string) => boolean,
+  gateway: { port: number; reaches(address: string): boolean },
+  resolve: Resolver = defaultResolver,
+): (port: number) => UpstreamLookup {
+  const elsewhere = guardedLookup(mayBePrivate, resolve);
+  const toGatewayPort = guardedLookup(mayBePrivate, resolve, (address) => gateway.reaches(address));
+  return (port) => (port === gateway.port ? toGatewayPort : elsewhere);
+}
+
+/** An undici connector (an Agent's `connect`) that resolves each connection's name with the lookup of the port it connects to. */
+export function guardedConnector(lookupFor: (port: number) => UpstreamLookup): buildConnector.connector {
+  // One connector (and its TLS session cache) per distinct lookup: lookupsByPort has two.
+  const connectors = new Map<UpstreamLookup, buildConnector.connector>();
+  return (options, callback) => {
+    const lookup = lookupFor(Number(options.port) || (options.protocol === 'https:' ? 443 : 80));
+    let connect = connectors.get(lookup);
+    if (!connect) {
+      connect = buildConnector({ lookup });
+      connectors.set(lookup, connect);
+    }
+    connect(options, callback);
   };
 }

@@ -5,13 +5,14 @@
 import type { HttpRequest, HttpResponse, WebSocket as UwsSocket, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
 import { type ClientRequestArgs, type IncomingMessage, STATUS_CODES } from 'node:http';
 import WebSocket from 'ws';
+import { effectivePort } from './allowlist.js';
 import type { GatewayContext } from './context.js';
 import { errorBody, GatewayError, toGatewayError } from './errors.js';
 import { errorFields, type LogFields } from './log.js';
 import { participantFromCookie, RESERVED_PREFIX } from './proxied-host.js';
 import { cookieContexts } from './same-site.js';
 import type { Participant, Session } from './session.js';
-import type { guardedLookup } from './upstream-dns.js';
+import type { UpstreamLookup } from './upstream-dns.js';
 import { withPathOf } from './url-mapper.js';
 
 /** Largest message either side may send. */
@@ -24,8 +25,6 @@ const UPSTREAM_MAX_BUFFERED = MAX_PAYLOAD;
 const UPSTREAM_OPTIONS = { handshakeTimeout: 10_000, maxPayload: MAX_PAYLOAD, perMessageDeflate: false, followRedirects: false } as const;
 /** Upstream is pinged this often; a ping without a pong by the next beat ends the relay. */
 const HEARTBEAT_MS = 30_000;
-
-type Lookup = ReturnType<typeof guardedLookup>;
 
 /** Headers of the browser's handshake the relay needs; uWS's request is gone after the upgrade call returns. */
 const HANDSHAKE_HEADERS = ['host', 'cookie', 'origin', 'user-agent', 'sec-websocket-key', 'sec-websocket-protocol', 'sec-websocket-extensions'] as const;
@@ -79,7 +78,8 @@ export class SiteSockets {
 
   constructor(
     private readonly gw: GatewayContext,
-    private readonly lookup: Lookup,
+    /** The DNS guard for a connection to a port (lookupsByPort). */
+    private readonly lookupFor: (port: number) => UpstreamLookup,
   ) {
     this.heartbeat.unref();
   }
@@ -208,7 +208,7 @@ export class SiteSockets {
     const options: WebSocket.ClientOptions & Pick<ClientRequestArgs, 'lookup'> = {
       ...UPSTREAM_OPTIONS,
       headers,
-      lookup: this.lookup as ClientRequestArgs['lookup'],
+      lookup: this.lookupFor(effectivePort(url.protocol, url.port)) as ClientRequestArgs['lookup'],
     };
     let upstream: WebSocket;
     try {

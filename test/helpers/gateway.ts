@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { applyOverrides, type ConfigOverrides } from '../../config/load.js';
 import { validateConfig } from '../../config/schema.js';
 import { Logger, type LogLevel } from '../../gateway/log.js';
 import { type RunningGateway, type StartOptions, startGateway } from '../../gateway/server.js';
@@ -30,15 +31,22 @@ export interface TestResponse {
   json<T = unknown>(): T;
 }
 
-/** Starts a gateway with the demo site; `config` is merged into the YAML-level settings. */
-export async function startTestGateway(config: Record<string, unknown> = {}, options: StartOptions = {}): Promise<TestGateway> {
+/**
+ * Starts a gateway with the demo site; `config` is merged into the YAML-level settings, then
+ * `overrides` are applied as `--port` and `--host` are (after the file is validated).
+ */
+export async function startTestGateway(
+  config: Record<string, unknown> = {},
+  options: StartOptions = {},
+  overrides: ConfigOverrides = {},
+): Promise<TestGateway> {
   const logs: Record<string, unknown>[] = [];
   const level = (process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'debug';
   const log = new Logger(level, (line) => {
     logs.push(JSON.parse(line) as Record<string, unknown>);
     if (process.env.TEST_LOG_LEVEL) process.stderr.write(`${line}\n`);
   });
-  const parsed = validateConfig({ server: { host: '127.0.0.1', port: 0 }, demo: { enabled: true }, ...config }, 'test config');
+  const parsed = applyOverrides(validateConfig({ server: { host: '127.0.0.1', port: 0 }, demo: { enabled: true }, ...config }, 'test config'), overrides, {});
   const gateway = await startGateway(parsed, { log, injectBundle: readFileSync('dist/inject.js'), ...options });
   const port = gateway.port;
 

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Allowlist, type GatewayHosts, parseSitePattern, patternCoversGateway, patternMatches, type SitePattern } from '../../gateway/allowlist.js';
+import {
+  Allowlist,
+  type GatewayHosts,
+  isListenerHost,
+  listenerAddresses,
+  type NetworkInterfaces,
+  parseSitePattern,
+  patternCoversGateway,
+  patternMatches,
+  patternNamesOwnAddress,
+  type SitePattern,
+} from '../../gateway/allowlist.js';
 
 function pattern(input: string): SitePattern {
   const parsed = parseSitePattern(input);
@@ -182,10 +193,42 @@ describe('Allowlist', () => {
   });
 });
 
+/** A machine with loopback, eth0 (10.0.0.5, fd00::5 and a link-local address) and a docker bridge. */
+const INTERFACES: NetworkInterfaces = {
+  lo: [
+    { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' },
+    {
+      address: '::1',
+      netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      family: 'IPv6',
+      mac: '00:00:00:00:00:00',
+      internal: true,
+      cidr: '::1/128',
+      scopeid: 0,
+    },
+  ],
+  eth0: [
+    { address: '10.0.0.5', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:05', internal: false, cidr: '10.0.0.5/24' },
+    { address: 'fd00::5', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:05', internal: false, cidr: 'fd00::5/64', scopeid: 0 },
+    { address: 'fe80::5', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:05', internal: false, cidr: 'fe80::5/64', scopeid: 2 },
+  ],
+  docker0: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', mac: '02:42:00:00:00:01', internal: false, cidr: '172.17.0.1/16' }],
+};
+
 describe('Allowlist: never the gateway itself', () => {
-  // publicUrl https://cobrowse.example.com behind a TLS proxy; the gateway listens on 8080.
-  const gateway: GatewayHosts = { hostname: 'cobrowse.example.com', ports: [443, 8080], listenPort: 8080 };
+  // publicUrl https://cobrowse.example.com behind a TLS proxy; the gateway listens on 8080 of all
+  // interfaces of a machine whose eth0 has 10.0.0.5 and fd00::5.
+  const gateway: GatewayHosts = {
+    hostname: 'cobrowse.example.com',
+    ports: [443, 8080],
+    listenPort: 8080,
+    addresses: listenerAddresses('0.0.0.0', INTERFACES),
+  };
   const entries = [
+    'http://10.0.0.5:8080',
+    'http://10.0.0.5:3000',
+    'http://[fd00::5]:8080',
+    'http://10.0.0.6:8080',
     'https://*.example.com',
     'http://*.example.com:8080',
     'http://localhost:8080',
@@ -212,6 +255,14 @@ describe('Allowlist: never the gateway itself', () => {
     ['http://2130706433:8080/', false],
     ['http://[::1]:8080/', false],
     ['http://[0:0:0:0:0:0:0:1]:8080/', false],
+    // The machine's own addresses on the listening port, however spelled; elsewhere they are a site.
+    ['http://10.0.0.5:8080/', false],
+    ['http://167772165:8080/', false],
+    ['http://[::ffff:10.0.0.5]:8080/', false],
+    ['http://[fd00::5]:8080/', false],
+    ['http://[fd00:0:0:0:0:0:0:0005]:8080/', false],
+    ['http://10.0.0.5:3000/', true],
+    ['http://10.0.0.6:8080/', true],
   ])('%s -> %s', (url, expected) => {
     expect(list.allows(new URL(url))).toBe(expected);
   });
@@ -238,7 +289,62 @@ describe('Allowlist: never the gateway itself', () => {
     ['http://[::1]:8080', true],
     ['http://localhost:3000', false],
     ['http://10.0.0.1:8080', false],
+    ['http://10.0.0.5:8080', true],
+    ['http://[fd00::5]:8080', true],
+    ['http://[fe80::5]:8080', true],
+    ['http://10.0.0.5:3000', false],
+    ['https://10.0.0.5', false],
   ])('pattern %s covers the gateway: %s', (entry, expected) => {
     expect(patternCoversGateway(pattern(entry), gateway)).toBe(expected);
+  });
+
+  it.each<[string, boolean]>([
+    ['10.0.0.5', true],
+    ['::ffff:10.0.0.5', true],
+    ['FD00::5', true],
+    ['[fd00::5]', true],
+    ['127.0.0.9', true],
+    ['::1', true],
+    ['10.0.0.6', false],
+    ['2001:db8::5', false],
+    ['fe80::5%eth0', false],
+  ])('a DNS answer %s on the listening port is the gateway: %s', (address, expected) => {
+    expect(isListenerHost(gateway, address)).toBe(expected);
+  });
+});
+
+describe("listenerAddresses: the machine's own addresses a listener is reached at", () => {
+  const ALL = ['10.0.0.5', 'fd00:0:0:0:0:0:0:5', 'fe80:0:0:0:0:0:0:5', '172.17.0.1'];
+  it.each<[string, string[]]>([
+    ['0.0.0.0', ALL],
+    ['::', ALL],
+    ['[::]', ALL],
+    ['0:0:0:0:0:0:0:0', ALL],
+    ['gateway.internal', ALL],
+    ['127.0.0.1', []],
+    ['::1', []],
+    ['localhost', []],
+    ['10.0.0.5', ['10.0.0.5']],
+    ['FD00::0005', ['fd00:0:0:0:0:0:0:5']],
+    ['::ffff:10.0.0.5', ['10.0.0.5']],
+    // An address no interface lists yet (a floating IP): the gateway listens there all the same.
+    ['203.0.113.9', ['203.0.113.9']],
+  ])('server.host %s', (host, expected) => {
+    expect([...listenerAddresses(host, INTERFACES)].sort()).toEqual([...expected].sort());
+  });
+
+  it('is empty for all interfaces of a machine with only loopback', () => {
+    expect(listenerAddresses('0.0.0.0', { lo: INTERFACES.lo }).size).toBe(0);
+  });
+
+  it.each<[string, number, boolean]>([
+    ['http://10.0.0.5:8080', 8080, true],
+    ['http://[fd00::5]:8080', 8080, true],
+    ['http://10.0.0.5:8081', 8080, false],
+    ['http://10.0.0.5', 80, true],
+    ['http://gateway.internal:8080', 8080, false],
+    ['http://*.gateway.internal:8080', 8080, false],
+  ])('pattern %s names an own address on port %i: %s', (entry, port, expected) => {
+    expect(patternNamesOwnAddress(pattern(entry), listenerAddresses('0.0.0.0', INTERFACES), port)).toBe(expected);
   });
 });

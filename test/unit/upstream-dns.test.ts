@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { guardedLookup, isInternalAddress, isLoopbackAddress, parseIPv6 } from '../../gateway/upstream-dns.js';
+import { addressKey, guardedLookup, isInternalAddress, isLoopbackAddress, lookupsByPort, parseIPv6, type UpstreamLookup } from '../../gateway/upstream-dns.js';
 
 describe('isInternalAddress', () => {
   it.each([
@@ -203,5 +203,58 @@ describe('guardedLookup', () => {
     );
     const address = await new Promise((resolve) => lookup('a.shop.localhost', {}, (_e, a) => resolve(a)));
     expect(address).toBe('127.0.0.1');
+  });
+});
+
+describe('addressKey: one spelling per address', () => {
+  it.each<[string, string | null]>([
+    ['10.0.0.5', '10.0.0.5'],
+    ['::ffff:10.0.0.5', '10.0.0.5'],
+    ['::ffff:a00:5', '10.0.0.5'],
+    ['[::ffff:a00:5]', '10.0.0.5'],
+    ['fd00::5', 'fd00:0:0:0:0:0:0:5'],
+    ['FD00:0:0:0:0:0:0:0005', 'fd00:0:0:0:0:0:0:5'],
+    ['[fd00::5]', 'fd00:0:0:0:0:0:0:5'],
+    ['::', '0:0:0:0:0:0:0:0'],
+    ['010.0.0.5', null],
+    ['fe80::5%eth0', null],
+    ['example.com', null],
+    ['', null],
+  ])('%s -> %s', (text, key) => {
+    expect(addressKey(text)).toBe(key);
+  });
+});
+
+describe('lookupsByPort: on the gateway port, an answer that is the gateway is refused', () => {
+  // The gateway listens on 8080 of a machine whose own address is 10.0.0.5; the site is privateNetwork.
+  const own = new Set(['10.0.0.5', '127.0.0.1']);
+  const answers: Record<string, LookupAddress[]> = {
+    'app.corp': [{ address: '10.0.0.5', family: 4 }],
+    'peer.corp': [{ address: '10.0.0.6', family: 4 }],
+    'mixed.corp': [
+      { address: '10.0.0.6', family: 4 },
+      { address: '::ffff:10.0.0.5', family: 6 },
+    ],
+  };
+  const lookupFor = lookupsByPort(
+    () => true,
+    { port: 8080, reaches: (address) => own.has(addressKey(address) ?? '') },
+    (name, cb) => cb(null, answers[name] ?? []),
+  );
+  const resolveWith = (lookup: UpstreamLookup, hostname: string) =>
+    new Promise<{ err: (Error & { code?: string }) | null; address: unknown }>((resolve) =>
+      lookup(hostname, { all: true }, (err, address) => resolve({ err, address })),
+    );
+
+  it.each(['app.corp', 'mixed.corp', 'a.shop.localhost'])('refuses %s on the gateway port (SSRF_BLOCKED, says why)', async (hostname) => {
+    const r = await resolveWith(lookupFor(8080), hostname);
+    expect(r.err?.code).toBe('SSRF_BLOCKED');
+    expect(r.err?.message).toMatch(new RegExp(`^${hostname} resolves to \\S+, this gateway's own address, on the port it listens on; refused$`));
+  });
+
+  it('lets the same names through on another port, and another machine on the gateway port', async () => {
+    expect((await resolveWith(lookupFor(3000), 'app.corp')).address).toEqual(answers['app.corp']);
+    expect((await resolveWith(lookupFor(3000), 'mixed.corp')).err).toBeNull();
+    expect((await resolveWith(lookupFor(8080), 'peer.corp')).address).toEqual(answers['peer.corp']);
   });
 });
