@@ -5,7 +5,7 @@
 
 import type { WebSocket } from 'uWebSockets.js';
 import type { Mutation, ServerMessage } from '../protocol/messages.js';
-import type { SocketData } from './hub.js';
+import type { SocketData } from './hub-socket.js';
 import type { Logger } from './log.js';
 import type { SnapshotInput, StateStore } from './state/store.js';
 

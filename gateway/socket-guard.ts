@@ -3,7 +3,7 @@
 
 import type { HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { GatewayContext } from './context.js';
-import type { SocketData } from './hub.js';
+import type { SocketData } from './hub-socket.js';
 import { errorFields, type LogFields } from './log.js';
 
 /** Session, participant and role of a socket, for its log lines. */

@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { FOLLOWER_MAX_MESSAGE_BYTES, MAX_SOCKETS_PER_PARTICIPANT, RENAME_INTERVAL_MS } from '../gateway/hub.js';
+import { MAX_SOCKETS_PER_PARTICIPANT, RENAME_INTERVAL_MS } from '../gateway/hub-limits.js';
+import { FOLLOWER_MAX_MESSAGE_BYTES } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { connectHub, type HubClient, pageTree } from './helpers/hub-client.js';
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics, messageTypeOf, rejectionReason } from '../../gateway/metrics.js';
 
@@ -35,8 +35,10 @@ describe('rejectionReason', () => {
   });
 
   it('counts every code the hub refuses a socket or a message with', () => {
-    // The hub's refusals as written in its source: reject(ws, 'CODE', ...) and metrics?.rejected('CODE').
-    const source = readFileSync(new URL('../../gateway/hub.ts', import.meta.url), 'utf8');
+    // The hub's refusals as written in its sources (hub.ts, hub-*.ts): reject(ws, 'CODE', ...) and metrics?.rejected('CODE').
+    const gateway = new URL('../../gateway/', import.meta.url);
+    const hubFiles = readdirSync(gateway).filter((name) => /^hub(-[a-z-]+)?\.ts$/.test(name));
+    const source = hubFiles.map((name) => readFileSync(new URL(name, gateway), 'utf8')).join('\n');
     const codes = new Set([...source.matchAll(/(?:reject\(ws, |rejected\()'([A-Z_]+)'/g)].map((m) => m[1]!));
     expect(codes.size).toBeGreaterThan(4);
     for (const code of codes) expect(rejectionReason(code), code).not.toBeNull();
