@@ -4,7 +4,7 @@
 // around the gateway's own checks.
 
 import type { NetworkInterfaceInfo } from 'node:os';
-import { addressKey, isLoopbackAddress } from './upstream-dns.js';
+import { addressKey, isLoopbackAddress } from './ip-address.js';
 
 /** A parsed `sites[].url` entry. */
 export interface SitePattern {

@@ -24,6 +24,7 @@ import type { GatewayContext } from './context.js';
 import { errorPage, GatewayError } from './errors.js';
 import { Exchange, type IncomingRequest } from './http-bridge.js';
 import { Hub } from './hub.js';
+import { addressKey } from './ip-address.js';
 import { Lifecycle, type ReadinessCheck } from './lifecycle.js';
 import { errorFields, Logger } from './log.js';
 import { GatewayMetrics, type HostKind } from './metrics.js';
@@ -184,12 +185,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // one an interface gains later (a new DHCP lease, a container network) is refused only after a
   // restart (until then the DNS guard still refuses a private one unless its site is privateNetwork).
   const own = new URL(publicUrl);
+  const interfaces = networkInterfaces();
   const gatewayHosts: GatewayHosts = {
     hostname: own.hostname,
     ports: [effectivePort(own.protocol, own.port), port],
     listenPort: port,
-    addresses: listenerAddresses(config.server.host, networkInterfaces()),
+    addresses: listenerAddresses(config.server.host, interfaces),
   };
+  // Every address of this machine, whatever the gateway is bound to: other services listen there.
+  const machine = listenerAddresses('0.0.0.0', interfaces);
   for (const site of sites) {
     if (patternCoversGateway(site.pattern, gatewayHosts))
       log.warn("a site entry covers the gateway's own host: requests there are refused", { site: site.url });
@@ -206,10 +210,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     log,
   );
   // One SSRF guard for every upstream connection (HTTP through undici, the site's WebSockets through ws);
-  // on the port the gateway listens on it also refuses a name whose answer is the gateway itself.
+  // on the port the gateway listens on it also refuses a name whose answer is the gateway itself,
+  // and on any port one whose answer is this machine (unless its site is privateNetwork).
   const lookupFor = lookupsByPort((hostname) => sites.some((s) => s.privateNetwork && hostMatches(s.pattern, hostname)), {
     port,
     reaches: (address) => isListenerHost(gatewayHosts, address),
+    isMachine: (address) => {
+      const key = addressKey(address);
+      return key !== null && machine.has(key);
+    },
   });
   const gw: GatewayContext = {
     registry,

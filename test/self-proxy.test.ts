@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, validateConfig } from '../config/schema.js';
 import { listenerAddresses } from '../gateway/allowlist.js';
-import { addressKey, isLoopbackAddress } from '../gateway/upstream-dns.js';
+import { addressKey, isLoopbackAddress } from '../gateway/ip-address.js';
 import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 

@@ -1,6 +1,7 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { addressKey, guardedLookup, isInternalAddress, isLoopbackAddress, lookupsByPort, parseIPv6, type UpstreamLookup } from '../../gateway/upstream-dns.js';
+import { addressKey, isInternalAddress, isLoopbackAddress, parseIPv6 } from '../../gateway/ip-address.js';
+import { guardedLookup, lookupsByPort, type UpstreamLookup } from '../../gateway/upstream-dns.js';
 
 describe('isInternalAddress', () => {
   it.each([
@@ -256,5 +257,47 @@ describe('lookupsByPort: on the gateway port, an answer that is the gateway is r
     expect((await resolveWith(lookupFor(3000), 'app.corp')).address).toEqual(answers['app.corp']);
     expect((await resolveWith(lookupFor(3000), 'mixed.corp')).err).toBeNull();
     expect((await resolveWith(lookupFor(8080), 'peer.corp')).address).toEqual(answers['peer.corp']);
+  });
+});
+
+describe('lookupsByPort: on any port, an answer that is this machine counts as internal', () => {
+  // The machine's public address is 203.0.114.9 (public, so isInternalAddress says no); the gateway
+  // is bound to 127.0.0.1:8080 only, but Redis, SSH and the like listen on the public address.
+  const machine = new Set(['203.0.114.9', '2001:db9:0:0:0:0:0:9']);
+  const answers: Record<string, LookupAddress[]> = {
+    'evil.shop.example': [{ address: '203.0.114.9', family: 4 }],
+    'mapped.shop.example': [{ address: '::ffff:203.0.114.9', family: 6 }],
+    'v6.shop.example': [{ address: '2001:db9::9', family: 6 }],
+    'elsewhere.shop.example': [{ address: '203.0.114.10', family: 4 }],
+    'app.intranet.example': [{ address: '203.0.114.9', family: 4 }],
+  };
+  const privateSite = (name: string) => name === 'app.intranet.example';
+  const isMachine = (address: string) => machine.has(addressKey(address) ?? '');
+  const lookupFor = lookupsByPort(privateSite, { port: 8080, reaches: () => false, isMachine }, (name, cb) => cb(null, answers[name] ?? []));
+  const resolveWith = (lookup: UpstreamLookup, hostname: string) =>
+    new Promise<{ err: (Error & { code?: string }) | null; address: unknown }>((resolve) =>
+      lookup(hostname, { all: true }, (err, address) => resolve({ err, address })),
+    );
+
+  it.each([
+    ['evil.shop.example', 6379],
+    ['evil.shop.example', 443],
+    ['mapped.shop.example', 22],
+    ['v6.shop.example', 80],
+    ['evil.shop.example', 8080],
+  ])('refuses %s on port %i (SSRF_BLOCKED, says why)', async (hostname, port) => {
+    const r = await resolveWith(lookupFor(port), hostname);
+    expect(r.err?.code).toBe('SSRF_BLOCKED');
+    expect(r.err?.message).toMatch(new RegExp(`^${hostname.replace(/\./g, '\\.')} resolves to \\S+, an address of the gateway's own machine; refused$`));
+  });
+
+  it("lets another machine's address through, and this machine for a privateNetwork site", async () => {
+    expect((await resolveWith(lookupFor(6379), 'elsewhere.shop.example')).address).toEqual(answers['elsewhere.shop.example']);
+    expect((await resolveWith(lookupFor(6379), 'app.intranet.example')).address).toEqual(answers['app.intranet.example']);
+  });
+
+  it('without isMachine (the old guard), the public own address went through', async () => {
+    const old = lookupsByPort(privateSite, { port: 8080, reaches: () => false }, (name, cb) => cb(null, answers[name] ?? []));
+    expect((await resolveWith(old(6379), 'evil.shop.example')).err).toBeNull();
   });
 });
