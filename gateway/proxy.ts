@@ -12,6 +12,7 @@ import { encodingForLabel, isTranscoded, sniffCharset, utf8From } from './charse
 import type { GatewayContext } from './context.js';
 import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
+import { applyDocumentPolicies, unconditionalForWorkers } from './document-sandbox.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet, type SnippetOptions } from './html-inject.js';
@@ -106,32 +107,6 @@ async function applyClearSiteData(session: Session, headers: [string, string][],
   if (clearJar && (all || types.has('"cookies"'))) await session.jar.clearSite(target);
   const rest = all ? ['"cache"', '"storage"'] : [...types].filter((t) => t !== '"cookies"');
   if (rest.length > 0) headers.push(['clear-site-data', rest.join(', ')]);
-}
-
-/** The Sec-Fetch-Dest values of a request whose response the browser renders as a document (Chromium: top level and popups `document`, frames `iframe`/`frame`, `embed`, `object`). */
-const DOCUMENT_DESTS = new Set(['document', 'iframe', 'frame', 'embed', 'object', 'fencedframe']);
-
-/**
- * The policy of a document the gateway does not inject into (text, images, JSON, XML, SVG, PDF,
- * HTML it cannot decode): without the runtime its realm has the browser's own cookie accessors, so
- * it gets an opaque origin instead. document.cookie throws there and the session's pages cannot
- * reach into its window; its own scripts (SVG, the XML viewer) still run, in that opaque origin.
- * Chromium still renders PDFs with it, but its PDF viewer's document ignores it and keeps the
- * host's origin (measured in Chromium 156): a PDF in a frame remains a way to the real cookies.
- */
-export const DOCUMENT_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
-
-/**
- * A response the browser renders as a document of the proxied host's origin although the gateway
- * does not inject into it (the caller knows it is not rewritten HTML). Not a download
- * (Content-Disposition: attachment), and not a 304: its headers replace the cached ones of the
- * same names, and the cached response may be an injected page.
- */
-function isUninjectedDocument(headers: Readonly<Record<string, string>>, raw: RawHeaders, status: number): boolean {
-  const dest = headers['sec-fetch-dest'];
-  if (dest === undefined || !DOCUMENT_DESTS.has(dest) || status === 304) return false;
-  const disposition = raw['content-disposition'];
-  return !/^\s*attachment\b/i.test(String(Array.isArray(disposition) ? disposition[0] : (disposition ?? '')));
 }
 
 /** Content a mirror of the page renders: images, style sheets, fonts, media and text tracks. */
@@ -335,6 +310,7 @@ export async function proxyRequest(
   const jarCookie = participant ? await session.jar.cookieHeader(target, sameSite.request) : '';
   const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie, upstreamFetchSite(facts));
   applyUpstreamIdentity(session, participant, headers);
+  unconditionalForWorkers(request.headers, headers);
 
   let upstream: UpstreamResponse;
   const started = performance.now();
@@ -384,7 +360,7 @@ export async function proxyRequest(
     const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
     exchange.annotations.kind = kind;
     gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
-    if (kind !== 'html' && isUninjectedDocument(request.headers, raw, upstream.statusCode)) mapped.headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+    applyDocumentPolicies(exchange, mapped.headers, raw, upstream.statusCode, rewritten === 'html' && decoder !== 'unsupported');
     let checked: Buffer | null = null;
     if (integrity !== null && request.method !== 'HEAD' && upstream.statusCode >= 200 && upstream.statusCode < 300) {
       const plain = decoderFor(encoding);

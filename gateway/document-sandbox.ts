@@ -1,0 +1,88 @@
+// Documents of a proxied host the gateway does not inject into (text, images, JSON, XML, SVG, PDF,
+// HTML it cannot decode). Without the runtime their realm has the browser's own cookie accessors,
+// and a same-origin page that reaches their window could set real cookies on the gateway's parent
+// domain (a cookie planted in every session of that browser, or a cookie bomb). They get an opaque
+// origin, or for PDFs an agent cluster of their own. The browser's HTTP cache keeps one stored
+// response per URL and gives it to any destination, so the policy goes on every response of such
+// a URL, whatever its destination, and a 304 changes none of what is stored. Measured in Chromium
+// 156; see ARCHITECTURE.md (cookie shim) and test/e2e/uninjected-documents.test.ts.
+
+import type { RawHeaders } from './header-policy.js';
+import type { Exchange } from './http-bridge.js';
+
+/** The opaque origin of such a document: document.cookie throws, other pages cannot reach in; its own scripts (SVG, the XML viewer) still run. */
+export const DOCUMENT_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
+
+/**
+ * Chromium's PDF viewer ignores DOCUMENT_SANDBOX (its document keeps the host's origin). This puts
+ * the document into an agent cluster of its own: its opener, its parent and every other page of
+ * the origin get a SecurityError as from another origin, and the viewer still renders.
+ */
+export const PDF_ISOLATION = 'isolate-and-credentialless';
+
+/** Destinations whose response's CSP binds a worker (with the sandbox its origin is opaque and its requests lose their cookies). */
+const WORKER_DESTS = new Set(['worker', 'sharedworker', 'serviceworker']);
+
+/** Content types Chromium's PDF viewer renders: its own two, and those it sniffs (a PDF's bytes make one). */
+const PDF_VIEWER_TYPES = new Set(['application/pdf', 'text/pdf', '', '*/*', 'unknown/unknown', 'application/unknown']);
+
+/** Policies that stay with the body they were sent with. */
+const STORED_POLICIES = new Set(['content-security-policy', 'content-security-policy-report-only', 'document-isolation-policy']);
+
+function first(value: string | string[] | undefined): string {
+  return String(Array.isArray(value) ? value[0] : (value ?? ''));
+}
+
+/**
+ * Sets the policies of a response from what it is, not where it goes: `injected` is HTML with the
+ * runtime (for every destination). Everything else, downloads (Content-Disposition: attachment)
+ * apart, gets the sandbox (inert on images, scripts, styles and fetches), PDFs the isolation too,
+ * and `Vary: Sec-Fetch-Dest`, so that a stored response of another destination is validated
+ * first. A worker's script gets neither policy and no validators: revalidated for a document, its
+ * 304 would hand the document the worker's headers. A 304 carries no policies at all (not even
+ * the containment policy, `exchange.extraHeaders`): the browser replaces the stored headers of
+ * each name a 304 has, and keeps those it was given with the body.
+ */
+export function applyDocumentPolicies(exchange: Exchange, headers: [string, string][], raw: RawHeaders, status: number, injected: boolean): void {
+  if (status === 304) {
+    keepStoredPolicies(exchange, headers);
+    return;
+  }
+  const dest = exchange.request.headers['sec-fetch-dest'];
+  // Without Fetch Metadata (an origin that is not potentially trustworthy) a worker's request cannot be told apart.
+  if (injected || dest === undefined || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
+  headers.push(['vary', 'Sec-Fetch-Dest']);
+  if (WORKER_DESTS.has(dest)) {
+    removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
+    return;
+  }
+  headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+  const type = first(raw['content-type']).split(';')[0]!.trim().toLowerCase();
+  if (PDF_VIEWER_TYPES.has(type)) {
+    // One value only: two would not parse, and the document would be isolated by neither.
+    removeAll(headers, (name) => name === 'document-isolation-policy');
+    headers.push(['document-isolation-policy', PDF_ISOLATION]);
+  }
+}
+
+/**
+ * A worker's script request goes upstream without its conditions: the browser holds validators
+ * only for a stored response of another destination (a worker's carries none), and the 304 would
+ * make the worker run that response, with its sandbox.
+ */
+export function unconditionalForWorkers(request: Readonly<Record<string, string>>, upstream: Record<string, string>): void {
+  if (!WORKER_DESTS.has(request['sec-fetch-dest'] ?? '')) return;
+  delete upstream['if-none-match'];
+  delete upstream['if-modified-since'];
+}
+
+function keepStoredPolicies(exchange: Exchange, headers: [string, string][]): void {
+  removeAll(headers, (name) => STORED_POLICIES.has(name));
+  exchange.extraHeaders = exchange.extraHeaders.filter(([name]) => !STORED_POLICIES.has(name));
+  // A 304's Vary replaces the stored one: it keeps the destination in it.
+  if (headers.some(([name]) => name === 'vary')) headers.push(['vary', 'Sec-Fetch-Dest']);
+}
+
+function removeAll(headers: [string, string][], match: (name: string) => boolean): void {
+  for (let i = headers.length - 1; i >= 0; i--) if (match(headers[i]![0])) headers.splice(i, 1);
+}
