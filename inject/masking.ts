@@ -1,11 +1,73 @@
 // Privacy in the host's page: decides what is masked before anything leaves the browser.
 // Masked: password fields, autocomplete cc-* fields, hidden inputs, values that look like card
-// numbers (Luhn), and everything inside elements matching the site's configured selectors.
+// numbers (Luhn) and card numbers in text, and everything inside elements matching the site's
+// configured selectors.
 
-/** What a masked form value or attribute is replaced with (fixed length: no length leak). */
+/** What a masked form value, attribute or text is replaced with (fixed length: no length leak). */
 export const MASKED_VALUE = '••••••••';
 
+/** Attributes inside a masked region that keep a placeholder (the mirror shows where text was). */
 const MASKED_ATTRS = new Set(['value', 'placeholder', 'title', 'alt', 'aria-label', 'data-value']);
+/**
+ * Attributes inside a masked region sent as they are: what lays it out and what the mirror's
+ * controls need (style goes through maskedCss). Every other one (data-*, aria-*, href, src,
+ * srcset, custom attributes, checked, SVG geometry) is left out: its value, or that it is there
+ * at all, can be the region's content.
+ */
+const LAYOUT_ATTRS = new Set([
+  'class',
+  'id',
+  'role',
+  'dir',
+  'lang',
+  'hidden',
+  'inert',
+  'slot',
+  'part',
+  'tabindex',
+  'type',
+  'contenteditable',
+  'disabled',
+  'readonly',
+  'multiple',
+  'open',
+  'width',
+  'height',
+  'size',
+  'rows',
+  'cols',
+  'span',
+  'colspan',
+  'rowspan',
+  'align',
+  'valign',
+  'border',
+  'cellpadding',
+  'cellspacing',
+  'bgcolor',
+  'xmlns',
+  'viewbox',
+]);
+/** A <link>'s style sheet is layout too. */
+const LINK_ATTRS = new Set(['rel', 'href', 'media', 'crossorigin']);
+
+/** A masked region's text: one placeholder for whatever is visible (no length, no word boundaries), white space at its ends kept as one space. */
+export function maskedText(value: string): string {
+  if (!/\S/.test(value)) return value;
+  return `${/^\s/.test(value) ? ' ' : ''}${MASKED_VALUE}${/\s$/.test(value) ? ' ' : ''}`;
+}
+
+const CSS_STRINGS =
+  /\/\*[\s\S]*?(?:\*\/|$)|url\(\s*(?:"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'|(?:[^)\\]|\\[\s\S])*)\s*(?:\)|$)|"(?:[^"\\]|\\[\s\S])*(?:"|$)|'(?:[^'\\]|\\[\s\S])*(?:'|$)/gi;
+
+/**
+ * A masked region's style sheet: its quoted strings (content:, attribute selectors, custom
+ * properties) become the placeholder, its url()s none and its comments go; the rules that lay
+ * the region out stay.
+ */
+export function maskedCss(text: string): string {
+  return text.replace(CSS_STRINGS, (m) => (m[0] === '/' ? '' : m[0] === 'u' || m[0] === 'U' ? 'none' : `"${MASKED_VALUE}"`));
+}
 
 /** True for digit strings of card-number length that pass the Luhn check. */
 export function looksLikeCardNumber(value: string): boolean {
@@ -23,6 +85,44 @@ export function looksLikeCardNumber(value: string): boolean {
   return sum % 10 === 0;
 }
 
+/**
+ * `text` with the digits of each card number in it (13 to 19 digits passing the Luhn check, in one
+ * group or in groups of 3 to 6 split by single spaces or hyphens) as dots. The text keeps its
+ * length, so the offsets a controller's edit of it is made at are the host's too.
+ */
+export function maskCardNumbers(text: string): string {
+  if (!/\d{3}/.test(text)) return text;
+  return text.replace(/\d+(?:[\s-]\d+)*/g, (run) => {
+    // Digit groups at even indexes, their separators between.
+    const parts = run.split(/([\s-])/);
+    let out = '';
+    for (let i = 0; i < parts.length; ) {
+      // The longest card number starting at group i, if any.
+      let end = -1;
+      let digits = 0;
+      const grouped = (n: number) => n >= 3 && n <= 6;
+      for (let j = i; j < parts.length && digits <= 19; j += 2) {
+        const group = (parts[j] ?? '').length;
+        if (j > i && !(grouped(group) && grouped((parts[i] ?? '').length))) break;
+        digits += group;
+        if (digits >= 13 && digits <= 19 && looksLikeCardNumber(parts.slice(i, j + 1).join(''))) end = j;
+      }
+      if (end >= 0) {
+        out +=
+          parts
+            .slice(i, end + 1)
+            .join('')
+            .replace(/\d/g, '•') + (parts[end + 1] ?? '');
+        i = end + 2;
+      } else {
+        out += (parts[i] ?? '') + (parts[i + 1] ?? '');
+        i += 2;
+      }
+    }
+    return out;
+  });
+}
+
 /** Applies the masking rules of one page. */
 export class Masker {
   private readonly selector: string;
@@ -32,6 +132,10 @@ export class Masker {
   private readonly templates = new WeakMap<Node, Element>();
   /** Per tree root (shadow root, frame document): whether its host or frame element is masked; only during a pass. */
   private outer: Map<Node, boolean> | null = null;
+  /** Per element: whether it is inside a masked region; only during a pass. */
+  private inside: Map<Element, boolean> | null = null;
+  /** Elements that matched a configured selector when serialized and have matched since: their content went out masked. */
+  private readonly regions = new Set<Element>();
 
   constructor(selectors: readonly string[]) {
     this.selector = selectors.filter((s) => isValidSelector(s)).join(',');
@@ -44,10 +148,12 @@ export class Masker {
   pass<T>(fn: () => T): T {
     if (this.outer) return fn();
     this.outer = new Map();
+    this.inside = new Map();
     try {
       return fn();
     } finally {
       this.outer = null;
+      this.inside = null;
     }
   }
 
@@ -67,8 +173,12 @@ export class Masker {
     if (!node || !this.selector) return false;
     try {
       const el = node.nodeType === ELEMENT_NODE ? (node as Element) : node.parentElement;
-      if (el?.closest(this.selector)) return true;
-      return this.rootMasked((el ?? node).getRootNode());
+      if (!el) return this.rootMasked(node.getRootNode());
+      const cached = this.inside?.get(el);
+      if (cached !== undefined) return cached;
+      const masked = el.closest(this.selector) !== null || this.rootMasked(el.getRootNode());
+      this.inside?.set(el, masked);
+      return masked;
     } catch {
       return true; // Fail closed: a value the rules could not be checked for is not sent.
     }
@@ -110,6 +220,11 @@ export class Masker {
     return autocomplete.split(/\s+/).some((token) => token.startsWith('cc-'));
   }
 
+  /** True when a control's scroll offsets must not be sent (they tell how long its masked text is). */
+  masksScroll(el: Element): boolean {
+    return (el.localName === 'textarea' || el.localName === 'input') && this.masksControl(el);
+  }
+
   /** The value to send for a control: masked when the rules say so or it looks like a card number. */
   controlValue(el: Element, value: string): string {
     const masked = this.masksControl(el); // Also remembers a password field that is still empty.
@@ -117,19 +232,62 @@ export class Masker {
     return masked || looksLikeCardNumber(value) ? MASKED_VALUE : value;
   }
 
-  /** The attribute value to send. */
-  attribute(el: Element, name: string, value: string): string {
+  /** The attribute value to send; null: the attribute is left out. */
+  attribute(el: Element, name: string, value: string): string | null {
     if (name === 'type' && el.localName === 'input' && value.toLowerCase() === 'password') this.passwords.add(el);
-    if (!MASKED_ATTRS.has(name)) return value;
+    const lower = name.toLowerCase();
+    // An inline style's strings and url()s (a background image) are content too.
+    if (lower === 'style') return this.insideMaskedRegion(el) ? maskedCss(value) : value;
+    if (LAYOUT_ATTRS.has(lower) || (el.localName === 'link' && LINK_ATTRS.has(lower))) return value;
     if (name === 'value' && (el.localName === 'input' || el.localName === 'option' || el.localName === 'button')) return this.controlValue(el, value);
-    return this.insideMaskedRegion(el) && value !== '' ? MASKED_VALUE : value;
+    if (!this.insideMaskedRegion(el)) return MASKED_ATTRS.has(lower) ? maskCardNumbers(value) : value;
+    return MASKED_ATTRS.has(lower) ? (value === '' ? '' : MASKED_VALUE) : null;
   }
 
-  /** The text to send for a text node: inside a masked region every visible character becomes a dot. */
+  /** The text to send for a text or comment node: inside a masked region, the placeholder (a style sheet's text: maskedCss). */
   text(node: Node, value: string): string {
     const parent = node.parentElement;
-    if (parent?.localName === 'textarea' && this.masksControl(parent)) return value === '' ? '' : MASKED_VALUE;
-    return this.insideMaskedRegion(node.parentNode) ? value.replace(/\S/g, '•') : value;
+    // Its text is the field's default value: masked as the value is (also a card number).
+    if (parent?.localName === 'textarea') return this.controlValue(parent, value);
+    if (parent?.localName === 'style') return this.insideMaskedRegion(node.parentNode) ? maskedCss(value) : value;
+    if (!this.insideMaskedRegion(node.parentNode)) return maskCardNumbers(value);
+    return maskedText(value);
+  }
+
+  /** The text of a style sheet owned by `owner` (a <style> or <link>, a document or shadow root adopting it). */
+  css(owner: Node, text: string): string {
+    return this.insideMaskedRegion(owner) ? maskedCss(text) : text;
+  }
+
+  /** Notes an element being serialized (a region root's content goes out masked from now on). */
+  serialized(el: Element): void {
+    if (this.selector && el.matches(this.selector)) this.regions.add(el);
+  }
+
+  /** Whether what the followers have of `node`, which was in `from`, went out masked (as far as is known now). */
+  sentMasked(node: Node, from: Node): boolean {
+    return (node.nodeType === ELEMENT_NODE && this.regions.has(node as Element)) || this.insideMaskedRegion(from);
+  }
+
+  /**
+   * True when an element the followers have (`known`) matches a configured selector now but did
+   * not when it was serialized, in the subtrees of `changed` (elements whose attributes changed),
+   * or one stopped matching since: what they have of it went out unmasked (or is shown masked).
+   */
+  regionsChanged(changed: readonly Element[], known: (el: Element) => boolean): boolean {
+    if (!this.selector || changed.length === 0) return false;
+    let stopped = false;
+    for (const region of this.regions) {
+      if (region.isConnected && region.matches(this.selector)) continue;
+      this.regions.delete(region);
+      stopped ||= region.isConnected;
+    }
+    if (stopped) return true;
+    for (const el of changed) {
+      if (el.matches(this.selector) && !this.regions.has(el) && known(el)) return true;
+      for (const m of Array.from(el.querySelectorAll(this.selector))) if (!this.regions.has(m) && known(m)) return true;
+    }
+    return false;
   }
 }
 

@@ -12,6 +12,13 @@ import { diffText, spliceBase } from './text-splice.js';
 
 type Send = (message: ClientMessage) => void;
 
+/** A cross-origin frame whose changes a page relays: its document's first id, whether they are held back, and whether it was asked for a snapshot since. */
+interface CrossFrame {
+  first: number;
+  withheld: boolean;
+  asked: boolean;
+}
+
 /** How often scroll positions are sent at most. */
 const SCROLL_INTERVAL_MS = 50;
 /** How often canvases are sampled and playing media re-synced. */
@@ -46,6 +53,8 @@ export class Recorder {
    */
   private sentValues = new WeakMap<Element, string>();
   private selectionTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per cross-origin frame whose changes this page relays (its ids go from its document's to the next frame's). */
+  private readonly crossFrames = new Map<HTMLIFrameElement, CrossFrame>();
 
   /** Called for every cross-origin frame met (on serialization and on each of its loads). */
   onCrossFrame: (frame: HTMLIFrameElement) => void = () => {};
@@ -184,7 +193,7 @@ export class Recorder {
       this.queueStyle(`css:${this.ids.known(owner) ?? -1}`, () => {
         const id = this.ids.known(owner);
         const text = sheetText(sheet);
-        return id === undefined || text === null ? null : { k: 'css', id, text };
+        return id === undefined || text === null ? null : { k: 'css', id, text: this.masker.pass(() => this.masker.css(owner, text)) };
       });
       return;
     }
@@ -195,7 +204,7 @@ export class Recorder {
 
   private adoptedMutation(root: Document | ShadowRoot): Mutation | null {
     const id = this.ids.known(root);
-    return id === undefined ? null : { k: 'adopted', id, sheets: adoptedTexts(root) };
+    return id === undefined ? null : { k: 'adopted', id, sheets: this.masker.pass(() => adoptedTexts(root, this.masker)) };
   }
 
   /** Style changes come in bursts (a framework inserting hundreds of rules): one mutation per target per task. */
@@ -259,13 +268,32 @@ export class Recorder {
       !!sel?.anchorNode &&
       !!(sel.anchorNode.nodeType === Node.ELEMENT_NODE ? (sel.anchorNode as HTMLElement) : sel.anchorNode.parentElement)?.isContentEditable;
     const shown = sel && (!sel.isCollapsed || inEditable) && a !== undefined && f !== undefined;
-    this.sendBatch([{ k: 'selection', range: shown ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null }]);
+    if (!shown) {
+      this.sendBatch([{ k: 'selection', range: null }]);
+      return;
+    }
+    const first = sel.rangeCount > 0 ? sel.getRangeAt(0) : null;
+    const backward = !!first && (first.startContainer !== sel.anchorNode || first.startOffset !== sel.anchorOffset);
+    const ao = this.masker.pass(() => this.selectionOffset(sel, sel.anchorNode, sel.anchorOffset, backward));
+    const fo = this.masker.pass(() => this.selectionOffset(sel, sel.focusNode, sel.focusOffset, !backward));
+    this.sendBatch([{ k: 'selection', range: { a, ao, f, fo } }]);
+  }
+
+  /**
+   * An offset in a masked region's text would tell where in the text the selection (or caret) is,
+   * word lengths included: such a point is at the start of its text node, or at its end when it
+   * ends a selection.
+   */
+  private selectionOffset(sel: Selection, node: Node | null, offset: number, end: boolean): number {
+    if (!node || node.nodeType !== Node.TEXT_NODE || !this.masker.insideMaskedRegion(node.parentNode)) return offset;
+    return end && !sel.isCollapsed ? this.masker.text(node, node.textContent ?? '').length : 0;
   }
 
   private scrolled(target: EventTarget | null): void {
     const type = (target as Node | null)?.nodeType;
     const node = type === Node.DOCUMENT_NODE || type === Node.ELEMENT_NODE ? (target as Node) : null;
     if (!node || this.ids.known(node) === undefined) return;
+    if (type === Node.ELEMENT_NODE && this.masker.masksScroll(node as Element)) return;
     this.dirtyScroll.add(node);
     if (this.scrollTimer === null) this.scrollTimer = setTimeout(() => this.guard(() => this.flushScroll()), SCROLL_INTERVAL_MS);
   }
@@ -311,11 +339,17 @@ export class Recorder {
   }
 
   private canvasMutations(): Mutation[] {
+    return this.masker.pass(() => this.canvasFramesInPass());
+  }
+
+  private canvasFramesInPass(): Mutation[] {
     const out: Mutation[] = [];
     for (const root of this.roots) {
       for (const canvas of Array.from(root.querySelectorAll('canvas')) as HTMLCanvasElement[]) {
         const id = this.ids.known(canvas);
         if (id === undefined || canvas.width === 0 || canvas.height === 0) continue;
+        // What a canvas in a masked region (or a masked canvas) draws is its content: never read.
+        if (this.masker.insideMaskedRegion(canvas)) continue;
         let data: string;
         try {
           data = canvas.toDataURL('image/webp', 0.7);
@@ -332,7 +366,56 @@ export class Recorder {
 
   /** Sends changes recorded elsewhere (a cross-origin frame's) after this page's pending ones. */
   sendChanges(batch: Mutation[]): void {
-    this.sendBatch(batch);
+    this.sendBatch(this.masker.pass(() => this.frameChanges(batch)));
+  }
+
+  /**
+   * A cross-origin frame records itself by its own site's rules, which know nothing of this page's
+   * masked regions: the document of a frame whose element is in one is held back (the followers'
+   * frame is emptied, its changes dropped) until the frame, out of it, records a snapshot again.
+   */
+  private frameChanges(batch: Mutation[]): Mutation[] {
+    const out: Mutation[] = [];
+    for (const m of batch) {
+      const own = m.k === 'frame' ? this.ids.node(m.id) : undefined;
+      if (m.k === 'frame' && own?.nodeType === Node.ELEMENT_NODE && (own as Element).localName === 'iframe') {
+        const frame = own as HTMLIFrameElement;
+        for (const known of this.crossFrames.keys()) if (!known.isConnected) this.crossFrames.delete(known);
+        const masked = this.masker.insideMaskedRegion(frame);
+        if (m.doc) this.crossFrames.set(frame, { first: m.doc.id, withheld: masked, asked: false });
+        out.push(masked ? { k: 'frame', id: m.id, doc: null } : m);
+        continue;
+      }
+      const target = 'id' in m && typeof m.id === 'number' ? m.id : 'parent' in m ? m.parent : null;
+      const owner = target === null ? null : this.crossFrameOf(target);
+      // A change of no frame whose document was relayed is not the followers' to apply.
+      if (!owner) continue;
+      const [frame, state] = owner;
+      const masked = this.masker.insideMaskedRegion(frame);
+      if (state.withheld) {
+        // Out of the masked region now: the frame is asked for a snapshot (its changes wait for it).
+        if (!masked && !state.asked) {
+          state.asked = true;
+          this.onCrossFrame(frame);
+        }
+        continue;
+      }
+      if (masked) {
+        state.withheld = true;
+        const id = this.ids.known(frame);
+        if (id !== undefined) out.push({ k: 'frame', id, doc: null });
+        continue;
+      }
+      out.push(m);
+    }
+    return out;
+  }
+
+  /** The cross-origin frame whose ids `id` is among: the one whose document's id is the closest below it. */
+  private crossFrameOf(id: number): [HTMLIFrameElement, CrossFrame] | null {
+    let best: [HTMLIFrameElement, CrossFrame] | null = null;
+    for (const entry of this.crossFrames) if (entry[1].first <= id && (!best || entry[1].first > best[1].first)) best = entry;
+    return best;
   }
 
   /** Sends state changes after any pending DOM mutations, so that followers apply them in order. */
@@ -345,10 +428,32 @@ export class Recorder {
 
   private flush(records: MutationRecord[]): void {
     this.guard(() => {
+      // Nodes the followers have that this batch moves (or removes), and whether they went out masked.
+      const moved = new Map<Node, boolean>();
+      this.masker.pass(() => {
+        for (const r of records)
+          for (const n of Array.from(r.removedNodes)) if (!moved.has(n) && this.ids.known(n) !== undefined) moved.set(n, this.masker.sentMasked(n, r.target));
+      });
       const batch = diffRecords(records, this.ctx);
-      if (batch.length > MAX_BATCH) this.snapshot();
+      // A snapshot replaces what went out unmasked, in the mirrors and in the session's checkpoint, which late followers start from.
+      if (batch.length > MAX_BATCH || this.masker.pass(() => this.maskingChanged(records, moved))) this.snapshot();
       else if (batch.length > 0) this.send({ type: 'mutations', batch });
     });
+  }
+
+  /**
+   * True when content the followers have as it was sent is masked now, or the other way round: an
+   * attribute change made an element match a configured selector (or stop matching), or a node
+   * moved from outside a masked region into one.
+   */
+  private maskingChanged(records: readonly MutationRecord[], moved: ReadonlyMap<Node, boolean>): boolean {
+    const changed = new Set<Element>();
+    for (const r of records) {
+      if (r.type === 'attributes' && r.target.isConnected) changed.add(r.target as Element);
+      if (r.type !== 'childList') continue;
+      for (const n of Array.from(r.addedNodes)) if (moved.get(n) === false && n.isConnected && this.masker.insideMaskedRegion(n)) return true;
+    }
+    return this.masker.regionsChanged([...changed], (el) => this.ids.known(el) !== undefined);
   }
 
   private guard(fn: () => void): void {

@@ -62,7 +62,8 @@ export function formStateOf(el: Element, masker: Masker): FormState | undefined 
   switch (el.localName) {
     case 'input': {
       const input = el as HTMLInputElement;
-      if (input.type === 'checkbox' || input.type === 'radio') return { checked: input.checked };
+      // Which box is ticked in a masked region is its content too.
+      if (input.type === 'checkbox' || input.type === 'radio') return { checked: input.checked && !masker.masksControl(el) };
       if (input.type === 'file') return undefined;
       return { value: masker.controlValue(el, input.value) };
     }
@@ -89,10 +90,10 @@ export function sheetText(sheet: CSSStyleSheet): string | null {
   }
 }
 
-/** The texts of a document's or shadow root's adopted style sheets. */
-export function adoptedTexts(root: Document | ShadowRoot): string[] {
+/** The texts of a document's or shadow root's adopted style sheets, masked with the root. */
+export function adoptedTexts(root: Document | ShadowRoot, masker: Masker): string[] {
   const sheets = root.adoptedStyleSheets ?? [];
-  return sheets.map((s) => sheetText(s) ?? '');
+  return sheets.map((s) => masker.css(root, sheetText(s) ?? ''));
 }
 
 /** The same-origin document inside an iframe, or null. */
@@ -117,7 +118,7 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
     case Node.DOCUMENT_NODE: {
       const doc = node as Document;
       const out: SerializedNode = { t: 'doc', id: ids.idOf(node), c: serializeChildren(node, ctx) };
-      const adopted = adoptedTexts(doc);
+      const adopted = adoptedTexts(doc, masker);
       if (adopted.length > 0) out.as = adopted;
       return out;
     }
@@ -126,7 +127,7 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
       if (!('host' in root)) return null;
       ctx.observeRoot(root);
       const out: SerializedNode = { t: 'sr', id: ids.idOf(node), c: serializeChildren(node, ctx) };
-      const adopted = adoptedTexts(root);
+      const adopted = adoptedTexts(root, masker);
       if (adopted.length > 0) out.as = adopted;
       return out;
     }
@@ -136,8 +137,12 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
     }
     case Node.ELEMENT_NODE: {
       const el = node as Element;
+      masker.serialized(el);
       const a: Record<string, string> = {};
-      for (const attr of Array.from(el.attributes)) a[attr.name] = masker.attribute(el, attr.name, attr.value);
+      for (const attr of Array.from(el.attributes)) {
+        const value = masker.attribute(el, attr.name, attr.value);
+        if (value !== null) a[attr.name] = value;
+      }
       const ns = el.namespaceURI === SVG_NS ? 'svg' : el.namespaceURI === MATH_NS ? 'math' : undefined;
       const tag = ns ? el.tagName : el.tagName.toLowerCase();
       // Script text is never sent: followers must not run the site's code.
@@ -148,7 +153,7 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
         out.f = f;
         ctx.formStateSerialized?.(el);
       }
-      if (el.scrollTop !== 0 || el.scrollLeft !== 0) out.sc = { x: el.scrollLeft, y: el.scrollTop };
+      if ((el.scrollTop !== 0 || el.scrollLeft !== 0) && !masker.masksScroll(el)) out.sc = { x: el.scrollLeft, y: el.scrollTop };
       if (el.shadowRoot) {
         const sr = serializeTree(el.shadowRoot, ctx);
         if (sr) out.sr = sr;
@@ -167,7 +172,7 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
         const sheet = (el as HTMLStyleElement).sheet;
         if (sheet && ctx.cssChanged.has(sheet)) {
           const text = sheetText(sheet);
-          if (text !== null) out.css = text;
+          if (text !== null) out.css = masker.css(el, text);
         }
       }
       if (el.localName === 'video' || el.localName === 'audio') out.m = mediaStateOf(el as HTMLMediaElement);
@@ -177,7 +182,7 @@ function serializeTree(node: Node, ctx: SerializeContext): SerializedNode | null
     case Node.CDATA_SECTION_NODE:
       return { t: 'txt', id: ids.idOf(node), v: masker.text(node, node.textContent ?? '') };
     case Node.COMMENT_NODE:
-      return { t: 'cm', id: ids.idOf(node), v: node.textContent ?? '' };
+      return { t: 'cm', id: ids.idOf(node), v: masker.text(node, node.textContent ?? '') };
     default:
       return null;
   }
