@@ -67,7 +67,11 @@ const normalizeSource = `(doc) => {
   for (const el of body.querySelectorAll('input[type=hidden], input[type=password], [autocomplete^=cc-]')) el.setAttribute('value', '(masked)');
   for (const el of body.querySelectorAll('.private')) {
     const walker = el.ownerDocument.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) n.nodeValue = n.nodeValue.replace(/\\S/g, '•');
+    // As inject/masking.ts maskedText: one placeholder per text node, its end white space kept as one space.
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const v = n.nodeValue;
+      if (/\\S/.test(v)) n.nodeValue = (/^\\s/.test(v) ? ' ' : '') + '••••••••' + (/\\s$/.test(v) ? ' ' : '');
+    }
   }
   return body.innerHTML.replace(/\\s+/g, ' ').trim();
 }`;
