@@ -20,6 +20,24 @@ export const DOCUMENT_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups 
  */
 export const PDF_ISOLATION = 'isolate-and-credentialless';
 
+/**
+ * On the gateway's own answers on a proxied host (error pages, `/__cobrowse/` endpoints, its
+ * scripts): none has the runtime, and a page of the site can navigate a frame or popup it holds
+ * to any of them. Inert where a worker imports the worker runtime (importScripts, a module's import).
+ */
+export const GATEWAY_ANSWER_SANDBOX: readonly [string, string][] = [['content-security-policy', DOCUMENT_SANDBOX]];
+
+/**
+ * The follower's view page runs the gateway's script in the host's origin without the cookie shim
+ * (and needs that origin: its socket goes with the participant cookie), so no page may hold its
+ * window: it cannot be framed, and it leaves its opener's browsing context group.
+ */
+export const UNREACHABLE_PAGE: readonly [string, string][] = [
+  ['content-security-policy', "frame-ancestors 'none'"],
+  ['x-frame-options', 'DENY'],
+  ['cross-origin-opener-policy', 'same-origin'],
+];
+
 /** Destinations whose response's CSP binds a worker (with the sandbox its origin is opaque and its requests lose their cookies). */
 const WORKER_DESTS = new Set(['worker', 'sharedworker', 'serviceworker']);
 

@@ -7,6 +7,7 @@ import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
 import { containmentHeader } from './csp.js';
+import { GATEWAY_ANSWER_SANDBOX, UNREACHABLE_PAGE } from './document-sandbox.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
@@ -119,7 +120,7 @@ export async function serveProxiedHost(gw: GatewayContext, exchange: Exchange, h
     const html = (exchange.request.headers.accept ?? '').includes('text/html');
     exchange.fail(
       gerr.status,
-      [['content-type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'], ...NO_STORE],
+      [['content-type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'], ...NO_STORE, ...GATEWAY_ANSWER_SANDBOX],
       html ? errorPage(gerr) : JSON.stringify({ error: { code: gerr.code, message: gerr.message } }),
     );
   }
@@ -202,7 +203,7 @@ async function serveScriptCookies(
   // JSON with nosniff: never a script another page could run (`n=1` was one), nor readable by ORB.
   exchange.sendComplete(
     200,
-    [['content-type', 'application/json; charset=utf-8'], ...NO_STORE],
+    [['content-type', 'application/json; charset=utf-8'], ...NO_STORE, ...GATEWAY_ANSWER_SANDBOX],
     JSON.stringify({ cookies: view.cookies, expires: view.expires ?? 0 }),
   );
 }
@@ -224,11 +225,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/inject.js') {
     exchange.sendComplete(
       200,
-      [
-        ['content-type', 'text/javascript; charset=utf-8'],
-        ['cache-control', 'no-cache'],
-        ['x-content-type-options', 'nosniff'],
-      ],
+      [['content-type', 'text/javascript; charset=utf-8'], ['cache-control', 'no-cache'], ['x-content-type-options', 'nosniff'], ...GATEWAY_ANSWER_SANDBOX],
       gw.injectBundle,
     );
     return;
@@ -237,11 +234,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     // The worker runtime, for the site's workers made from blob: URLs (the page starts them through a bootstrap).
     exchange.sendComplete(
       200,
-      [
-        ['content-type', 'text/javascript; charset=utf-8'],
-        ['cache-control', 'no-cache'],
-        ['x-content-type-options', 'nosniff'],
-      ],
+      [['content-type', 'text/javascript; charset=utf-8'], ['cache-control', 'no-cache'], ['x-content-type-options', 'nosniff'], ...GATEWAY_ANSWER_SANDBOX],
       gw.workerBundle,
     );
     return;
@@ -307,7 +300,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (url.pathname === '/__cobrowse/view') {
     exchange.sendComplete(
       200,
-      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE],
+      [['content-type', 'text/html; charset=utf-8'], ...NO_STORE, ...UNREACHABLE_PAGE],
       viewPage(participant.role, maskSelectorsFor(gw, session, host.label)),
     );
     return;
@@ -327,7 +320,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     return;
   }
   if (url.pathname === '/__cobrowse/entered') {
-    exchange.sendComplete(200, [['content-type', 'text/html; charset=utf-8'], ...NO_STORE], '<!DOCTYPE html><title>entered</title>');
+    exchange.sendComplete(200, [['content-type', 'text/html; charset=utf-8'], ...NO_STORE, ...GATEWAY_ANSWER_SANDBOX], '<!DOCTYPE html><title>entered</title>');
     return;
   }
   if (url.pathname.startsWith('/__cobrowse/blocked-origin/')) {
@@ -342,7 +335,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     const proxied = url.searchParams.get('proxied');
     exchange.sendComplete(
       200,
-      [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE],
+      [['content-type', 'text/plain; charset=utf-8'], ...NO_STORE, ...GATEWAY_ANSWER_SANDBOX],
       proxied === null ? proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? '') : await realOriginFor(gw, session, proxied),
     );
     return;
