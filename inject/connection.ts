@@ -6,6 +6,7 @@ import {
   FOLLOWER_BYTES_BURST,
   FOLLOWER_BYTES_PER_SECOND,
   FOLLOWER_MAX_MESSAGE_BYTES,
+  isVersionRefusal,
   PROTOCOL_VERSION,
   parseServerMessage,
   type ServerMessage,
@@ -18,11 +19,14 @@ const BUDGET_MARGIN = 16 * 1024;
 /** Close codes after which the browser does not reconnect. */
 const FINAL_CLOSE_CODES = new Set([4000, 4400]);
 
-/** What the connection reports to its owner. */
+/**
+ * What the connection reports to its owner. 'outdated': closed for good, the hub speaks another
+ * protocol version than this page's script (the page has to be loaded again).
+ */
 export interface ConnectionEvents {
   onOpen(): void;
   onMessage(message: ServerMessage): void;
-  onStatus(status: 'connecting' | 'connected' | 'reconnecting' | 'closed'): void;
+  onStatus(status: 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'outdated'): void;
 }
 
 /** One participant page's link to the hub. */
@@ -63,9 +67,19 @@ export class HubConnection {
       this.events.onOpen();
     };
     ws.onmessage = (ev) => {
-      if (typeof ev.data !== 'string') return;
+      if (typeof ev.data !== 'string' || this.ws !== ws) return;
       const parsed = parseServerMessage(ev.data);
-      if (parsed.ok) this.events.onMessage(parsed.value);
+      if (!parsed.ok) return;
+      const message = parsed.value;
+      // Neither side can read the other's messages: reconnecting would not help, loading the page again does.
+      if ((message.type === 'welcome' && message.v !== PROTOCOL_VERSION) || (message.type === 'error' && isVersionRefusal(message))) {
+        this.stopped = true;
+        this.ws = null;
+        ws.close();
+        this.events.onStatus('outdated');
+        return;
+      }
+      this.events.onMessage(message);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;

@@ -1,7 +1,7 @@
 // Follower mode, on the view page: renders the mirror, sends the follower's input when it has
 // control, enters the other origins the host visits, and shows the collaboration UI.
 
-import type { RemoteInput, Role, ServerMessage } from '../protocol/messages.js';
+import { RELOAD_NOTICE, type RemoteInput, type Role, type ServerMessage } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
 import { saveFormState } from './form-restore.js';
 import { anchorIn } from './live.js';
@@ -70,7 +70,12 @@ export function startMirror(masker: Masker): void {
   const connection: HubConnection = new HubConnection('mirror', {
     onOpen: () => {},
     onStatus: (s) => {
-      if (s !== 'connected') setStatus(s === 'closed' ? 'disconnected' : `${s}…`);
+      if (s === 'outdated') {
+        // Shown until the page is loaded again, like the session's end.
+        setStatus(RELOAD_NOTICE);
+        ended = true;
+        collab.lastingNotice(RELOAD_NOTICE);
+      } else if (s !== 'connected') setStatus(s === 'closed' ? 'disconnected' : `${s}…`);
     },
     onMessage: (message: ServerMessage) => {
       // Messages are handled in order; a snapshot of another origin waits until the follower

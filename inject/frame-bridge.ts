@@ -4,6 +4,7 @@
 
 import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNode, type SpliceBase } from '../protocol/messages.js';
 import type { Masker } from './masking.js';
+import { EditParts } from './paste-text.js';
 import { Recorder } from './recorder.js';
 import { applyRemoteInput, fieldValue, maskedRefusal } from './remote-input.js';
 import { report } from './report.js';
@@ -149,6 +150,7 @@ export class FrameBridge {
 export function startFrameRecorder(masker: Masker): void {
   let recorder: Recorder | null = null;
   let nested: FrameBridge | null = null;
+  const editParts = new EditParts();
   onFrameMessage((ev) => {
     try {
       if (!isFrameMessage(ev.data) || sourceOf.call(ev) !== parentWindow) return;
@@ -175,9 +177,10 @@ export function startFrameRecorder(masker: Masker): void {
         const from = data.from;
         if (!nested?.forward(data.event, from)) {
           const ids = recorder.ids;
+          const event = editParts.join(data.event, from);
           // A private field of this frame takes nothing, whatever it holds (see maskedRefusal).
-          if (maskedRefusal(data.event, ids, masker)) return;
-          applyRemoteInput(data.event, ids, (stale) => {
+          if (!event || maskedRefusal(event, ids, masker)) return;
+          applyRemoteInput(event, ids, (stale) => {
             const value = fieldValue(ids.node(stale.target), masker);
             if (from)
               parentWindow.postMessage({ [TAG]: 'frame-splice-refused', from, target: stale.target, base: stale.base, value } satisfies FrameMessage, '*');

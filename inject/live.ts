@@ -1,12 +1,13 @@
 // Live mode, in the host's page: records the DOM for the hub, applies remote input, restores
 // handed-over form state, and shows the collaboration UI.
 
-import type { CursorPos, ServerMessage, SpliceBase } from '../protocol/messages.js';
+import { type CursorPos, RELOAD_NOTICE, type ServerMessage, type SpliceBase } from '../protocol/messages.js';
 import { HubConnection } from './connection.js';
 import type { CookieShim } from './cookie-shim.js';
 import { restoreFormState } from './form-restore.js';
 import { FrameBridge } from './frame-bridge.js';
 import type { Masker } from './masking.js';
+import { EditParts } from './paste-text.js';
 import { Recorder } from './recorder.js';
 import { applyRemoteInput, fieldValue, type HostOnlyRules, maskedRefusal, refusalFor, setFormState } from './remote-input.js';
 import { report } from './report.js';
@@ -18,6 +19,8 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
   let collab: CollabClient | null = null;
   // The welcome can arrive before the UI is mounted (DOMContentLoaded): kept and replayed then.
   let pendingWelcome: ServerMessage | null = null;
+  const editParts = new EditParts();
+  let outdated = false;
   const recorder = new Recorder((message) => {
     connection.send(message);
   }, masker);
@@ -31,10 +34,12 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
         else if (message.type === 'cookies-changed') cookies?.refresh();
         else if (message.type === 'input') {
           if (frames.forward(message.event, message.from)) return;
-          const refusal = maskedRefusal(message.event, recorder.ids, masker) ?? refusalFor(message.event, recorder.ids, hostOnly);
+          const event = editParts.join(message.event, message.from);
+          if (!event) return;
+          const refusal = maskedRefusal(event, recorder.ids, masker) ?? refusalFor(event, recorder.ids, hostOnly);
           if (refusal) connection.send({ type: 'input-refused', participantId: message.from, reason: refusal });
           else
-            applyRemoteInput(message.event, recorder.ids, (stale) =>
+            applyRemoteInput(event, recorder.ids, (stale) =>
               spliceRefused(message.from, stale.target, stale.base, fieldValue(recorder.ids.node(stale.target), masker)),
             );
         } else if (message.type === 'error' && message.code === 'NOT_HOST') location.assign('/__cobrowse/view');
@@ -43,7 +48,12 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
         report(err);
       }
     },
-    onStatus: () => {},
+    onStatus: (status) => {
+      // The hub and this page's script speak different protocol versions: nothing of the page is shared until it is loaded again.
+      if (status !== 'outdated') return;
+      outdated = true;
+      collab?.lastingNotice(RELOAD_NOTICE);
+    },
   });
   // The participant falls back (sends the whole value, or shows the host's text again: sent with the refusal).
   const spliceRefused = (participantId: string, target: number, base: SpliceBase, value?: string) =>
@@ -83,6 +93,7 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
       (message) => connection.send(message),
     );
     if (pendingWelcome) collab.handle(pendingWelcome);
+    if (outdated) collab.lastingNotice(RELOAD_NOTICE);
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountUi, { once: true });
   else mountUi();

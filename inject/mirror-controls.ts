@@ -13,6 +13,7 @@ import {
 } from '../protocol/messages.js';
 import { looksLikeCardNumber, type Masker } from './masking.js';
 import type { Mirror } from './mirror.js';
+import { planEdits } from './paste-text.js';
 import { applyEdit, diffText, planSplices, utf8Bytes } from './text-splice.js';
 
 /** Keys that do something besides typing text; sent as key input (typing travels as values). */
@@ -242,26 +243,16 @@ export function attachMirrorControls(
     send({ kind: 'value', target: id, value: el.value });
   };
   /**
-   * Sends an edit of a contenteditable element; a text over the message limit goes in parts, each
-   * inserted where the last one ended (range null: the host's caret is after it). False when a part
-   * could not be sent (too large for the byte budget just now, or no connection).
+   * Sends an edit of a contenteditable element; a text over the message limit goes in parts (the
+   * host's page inserts it once all came), never more than the hub's byte budget allows just then:
+   * false when it was not sent (too much text for that, or no connection).
    */
   const sendEdit = (target: number, inputType: string, data: string | null, range: SelectionRange | null): boolean => {
-    if (data === null || utf8Bytes(data) <= MAX_INPUT_BYTES / 2) return send({ kind: 'edit', target, inputType, data, range }) !== false;
-    const parts: string[] = [];
-    // Parts of at most MAX_INPUT_BYTES / 8 UTF-16 units (each at most 3 bytes of UTF-8, escaped at most 6 in JSON), not splitting a surrogate pair.
-    const size = Math.floor(MAX_INPUT_BYTES / 8);
-    for (let i = 0; i < data.length; ) {
-      let end = Math.min(data.length, i + size);
-      const last = data.charCodeAt(end - 1);
-      if (end < data.length && last >= 0xd800 && last <= 0xdbff) end--;
-      parts.push(data.slice(i, end));
-      i = end;
-    }
-    if (parts.reduce((n, p) => n + utf8Bytes(p) * 2 + 200, 0) > texts.spare()) return false;
-    return parts.every(
-      (part, k) => send({ kind: 'edit', target, inputType: k === 0 ? inputType : 'insertText', data: part, range: k === 0 ? range : null }) !== false,
-    );
+    if (data === null) return send({ kind: 'edit', target, inputType, data, range }) !== false;
+    const edits = planEdits(target, inputType, data, range, inputBytes, MAX_INPUT_BYTES);
+    // All or nothing, as in a text field: a paste is never half sent because the budget ran out in its middle.
+    if (!edits || edits.reduce((sum, e) => sum + inputBytes(e), 0) > texts.spare()) return false;
+    return edits.every((edit) => send(edit) !== false);
   };
   on(doc, 'beforeinput', (ev) => {
     const el = ev.target as Element;
@@ -282,8 +273,10 @@ export function attachMirrorControls(
     const input = ev as InputEvent;
     // Composition (IME) cannot be cancelled: it is sent whole when it ends (compositionend below).
     if (input.inputType === 'insertCompositionText') return;
-    // Where the edit happens, as node ids and offsets: the host's caret is put there first.
-    const target = input.getTargetRanges()[0];
+    // Where the edit happens, as node ids and offsets: the host's caret is put there first. (An
+    // event without target ranges, as a script's is, happens at the selection.)
+    const selection = doc.getSelection();
+    const target: AbstractRange | undefined = input.getTargetRanges()[0] ?? (selection?.rangeCount ? selection.getRangeAt(0) : undefined);
     const a = target ? mirror.idOfNode(target.startContainer) : undefined;
     const f = target ? mirror.idOfNode(target.endContainer) : undefined;
     const range = target && a !== undefined && f !== undefined ? { a, ao: target.startOffset, f, fo: target.endOffset } : null;

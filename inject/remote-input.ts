@@ -3,6 +3,7 @@
 
 import type { FormState, Modifiers, RemoteInput } from '../protocol/messages.js';
 import { looksLikeCardNumber, type Masker } from './masking.js';
+import { insertPlainText } from './paste-text.js';
 import { formStateOf, type NodeIds } from './serializer.js';
 import { applyEdit, baseMatches, type Splice } from './text-splice.js';
 
@@ -154,9 +155,11 @@ function edit(el: HTMLElement, inputType: string, data: string | null, at: { a: 
   switch (inputType) {
     case 'insertText':
     case 'insertReplacementText':
+      if (data) document.execCommand('insertText', false, data);
+      return;
     case 'insertFromPaste':
     case 'insertFromDrop':
-      if (data) document.execCommand('insertText', false, data);
+      if (data) insertPlainText(el, data);
       return;
     case 'insertParagraph':
     case 'insertLineBreak':

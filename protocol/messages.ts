@@ -1,8 +1,25 @@
 // The one wire protocol between the gateway hub and the injected script. Both sides import this
 // module; no other file declares a message shape.
 
-/** Bumped on every incompatible change of a message below. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on every incompatible change of a message below. 2: text fields' changes as splices
+ * (input and mutations), contenteditable text in parts.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Error code of the hub's answer to a hello of another protocol version (the socket is closed after it, 4400). */
+export const VERSION_MISMATCH = 'VERSION_MISMATCH';
+
+/** What a page whose script speaks another protocol version than the hub tells its user. */
+export const RELOAD_NOTICE = 'The cobrowsing gateway was updated: reload this page to go on.';
+
+/**
+ * True for the hub's refusal of this page's hello for its protocol version: VERSION_MISMATCH, or
+ * the BAD_MESSAGE about the hello's `v` every hub sends for it without that code (validate.ts).
+ */
+export function isVersionRefusal(error: { code: string; message: string }): boolean {
+  return error.code === VERSION_MISMATCH || (error.code === 'BAD_MESSAGE' && error.message.startsWith('v: '));
+}
 
 /** Attribute on the follower view page's <html> that starts the bundle in mirror mode. */
 export const VIEW_PAGE_MARKER = 'data-cobrowse-view';
@@ -27,6 +44,9 @@ export const MAX_VALUE_CHARS = 1_000_000;
 
 /** Most text one splice inserts (UTF-16 units): more than a follower's message can carry anyway. */
 export const MAX_SPLICE_CHARS = FOLLOWER_MAX_MESSAGE_BYTES;
+
+/** Most parts one contenteditable edit's text is sent in (its parts fill follower messages, within the byte burst). */
+export const MAX_EDIT_PARTS = 256;
 
 /** Deepest node tree a snapshot or mutation may carry. */
 export const MAX_TREE_DEPTH = 512;
@@ -137,8 +157,12 @@ export type RemoteInput =
   | ({ kind: 'scroll'; target: number } & ScrollPos)
   | { kind: 'navigate'; url: string }
   | { kind: 'history'; action: 'back' | 'forward' | 'reload' }
-  /** Editing in a contenteditable element: text inserted, or another input type (deleteContentBackward, insertParagraph...). */
-  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null }
+  /**
+   * Editing in a contenteditable element: text inserted, or another input type (deleteContentBackward,
+   * insertParagraph...). A text too long for one message comes in parts (`part`, the first one with
+   * the input type and range): the host's page inserts it once its last part came.
+   */
+  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null; part?: EditPart }
   /**
    * A change of a text field's value: `remove` UTF-16 units at `at` replaced by `text`. Applied
    * only to the value it was computed against (`base`); else refused (`splice-refused`).
@@ -152,6 +176,12 @@ export type RemoteInput =
 export interface SpliceBase {
   length: number;
   hash: number;
+}
+
+/** Which part of an edit's text this is: `index` (from 0) of `count`. */
+export interface EditPart {
+  index: number;
+  count: number;
 }
 
 /** Units either side of a splice that its base's hash covers. */
@@ -245,8 +275,8 @@ export type ServerMessage =
   /** To the participant who sent it: the host's page did not apply this splice (the field changed meanwhile). */
   | { type: 'splice-refused'; target: number; base: SpliceBase; value?: string };
 
-/** Outcome of validating one message. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** Outcome of validating one message; `code` VERSION_MISMATCH when a hello speaks another protocol version. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string; code?: typeof VERSION_MISMATCH };
 
 /** Serializes a message for the wire; typed so that only declared shapes go out. */
 export function encodeMessage(message: ClientMessage | ServerMessage): string {

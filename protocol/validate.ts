@@ -5,6 +5,7 @@ import {
   type ClientMessage,
   MAX_BATCH,
   MAX_CHAT_CHARS,
+  MAX_EDIT_PARTS,
   MAX_MESSAGE_BYTES,
   MAX_NAME_CHARS,
   MAX_SPLICE_CHARS,
@@ -17,6 +18,7 @@ import {
   type SerializedNode,
   type ServerMessage,
   type SpliceBase,
+  VERSION_MISMATCH,
   type Viewport,
 } from './messages.js';
 
@@ -32,10 +34,17 @@ function isStr(v: unknown): v is string {
   return typeof v === 'string';
 }
 
-class Invalid extends Error {}
+class Invalid extends Error {
+  constructor(
+    message: string,
+    readonly code?: typeof VERSION_MISMATCH,
+  ) {
+    super(message);
+  }
+}
 
-function fail(path: string, what: string): never {
-  throw new Invalid(`${path}: ${what}`);
+function fail(path: string, what: string, code?: typeof VERSION_MISMATCH): never {
+  throw new Invalid(`${path}: ${what}`, code);
 }
 
 const TAG_NAME = /^[A-Za-z][A-Za-z0-9_.:-]*$/;
@@ -158,6 +167,12 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
       if (v.range !== null) {
         const r = v.range as Obj;
         if (!isObj(r) || !isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(`${path}.range`, 'expected node ids and offsets or null');
+      }
+      if (v.part !== undefined) {
+        const p = v.part as Obj;
+        if (!isObj(p) || !isId(p.index) || !isId(p.count) || p.count < 2 || p.count > MAX_EDIT_PARTS || p.index >= p.count)
+          fail(`${path}.part`, `expected a part index below a count of 2 to ${MAX_EDIT_PARTS}`);
+        if (!isStr(v.data) || v.data === '') fail(`${path}.data`, 'a part carries text');
       }
       return v as RemoteInput;
     case 'splice':
@@ -288,7 +303,8 @@ function checkClientMessage(v: unknown): ClientMessage {
   const type = v.type as ClientMessage['type'];
   switch (type) {
     case 'hello':
-      if (v.v !== PROTOCOL_VERSION) fail('v', `protocol version ${String(v.v)} is not ${PROTOCOL_VERSION}`);
+      if (v.v !== PROTOCOL_VERSION)
+        fail('v', `this page's cobrowsing script speaks protocol ${String(v.v)}, the gateway ${PROTOCOL_VERSION}: reload the page`, VERSION_MISMATCH);
       if (v.mode !== 'live' && v.mode !== 'mirror') fail('mode', 'expected live or mirror');
       if (v.lastSeq !== undefined && !isId(v.lastSeq)) fail('lastSeq', 'expected a sequence number');
       return v as ClientMessage;
@@ -430,7 +446,7 @@ function parseWith<T>(text: string, check: (v: unknown) => T): Parsed<T> {
   try {
     return { ok: true, value: check(data) };
   } catch (err) {
-    if (err instanceof Invalid) return { ok: false, error: err.message };
+    if (err instanceof Invalid) return err.code ? { ok: false, error: err.message, code: err.code } : { ok: false, error: err.message };
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 let t: TestGateway;
@@ -196,8 +197,8 @@ describe('hub roles and validation', () => {
     const obsP = await t.join(s.observeUrl);
     const host = await open(hostP.proxiedOrigin, hostP.cookie);
     const observer = await open(obsP.proxiedOrigin, obsP.cookie);
-    host.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
-    observer.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    host.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
+    observer.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => observer.messages.some((m) => (m as { type: string }).type === 'waiting-for-host')).toBe(true);
 
     host.ws.send(JSON.stringify({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree }));
@@ -205,12 +206,12 @@ describe('hub roles and validation', () => {
     expect(observer.messages.find((m) => (m as { type: string }).type === 'snapshot')).toMatchObject({ seq: 1, title: 'Home' });
 
     observer.ws.send(JSON.stringify({ type: 'snapshot', url: `${obsP.proxiedOrigin}/`, title: 'Forged', viewport: { w: 1, h: 1 }, tree }));
-    observer.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    observer.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
     expect(await observer.closed).toBe(4400);
     expect(t.logs.some((l) => l.msg === 'dropped message from a participant who is not the live host' && l.role === 'observer')).toBe(true);
 
     const late = await open(obsP.proxiedOrigin, obsP.cookie);
-    late.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    late.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => late.messages.filter((m) => (m as { type: string }).type === 'snapshot').length).toBe(1);
     expect(late.messages.find((m) => (m as { type: string }).type === 'snapshot')).toMatchObject({ title: 'Home' });
 

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 let t: TestGateway;
@@ -37,7 +37,7 @@ async function liveHost(sessionUrl: string) {
   const s = await createSession(t, sessionUrl);
   const hostP = await t.join(s.hostUrl);
   const host = await connect(hostP.proxiedOrigin, hostP.cookie);
-  host.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+  host.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
   const tree = { t: 'doc', id: 1, c: [{ t: 'el', id: 2, tag: 'html', a: {}, c: [{ t: 'el', id: 3, tag: 'body', a: {}, c: [] }] }] };
   host.ws.send(JSON.stringify({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'x', viewport: { w: 800, h: 600 }, tree }));
   return { s, host };
@@ -54,7 +54,7 @@ describe('hub limits', () => {
     const { s: session, host } = await liveHost(`${t.demoOrigin}/`);
     const followerP = await t.join(session.joinUrl);
     const follower = await connect(followerP.proxiedOrigin, followerP.cookie);
-    follower.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    follower.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     for (let i = 0; i < 1000 && follower.ws.readyState === WebSocket.OPEN; i++)
       follower.ws.send(JSON.stringify({ type: 'presence', cursor: { target: 3, x: i, y: 0 } }));
     expect(await follower.closed).toBe(4400);
@@ -72,7 +72,7 @@ describe('hub limits', () => {
     const { s, host } = await liveHost(`${t.demoOrigin}/`);
     const slowP = await t.join(s.observeUrl);
     const slow = await connect(slowP.proxiedOrigin, slowP.cookie);
-    slow.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    slow.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => slow.messages.some((m) => m.type === 'snapshot')).toBe(true);
     // The follower's TCP socket stops reading: the gateway's send buffer for it fills up.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -89,7 +89,7 @@ describe('hub limits', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
 
     const back = await connect(slowP.proxiedOrigin, slowP.cookie);
-    back.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror', lastSeq: 1 }));
+    back.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 1 }));
     await expect.poll(() => back.messages.filter((m) => m.type === 'snapshot' || m.type === 'mutations').length).toBeGreaterThan(0);
     const seqs = back.messages.filter((m) => m.seq !== undefined).map((m) => m.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

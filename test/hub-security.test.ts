@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_SOCKETS_PER_PARTICIPANT, RENAME_INTERVAL_MS } from '../gateway/hub-limits.js';
-import { FOLLOWER_MAX_MESSAGE_BYTES } from '../protocol/messages.js';
+import { FOLLOWER_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { connectHub, type HubClient, pageTree } from './helpers/hub-client.js';
 
@@ -30,7 +30,7 @@ async function liveSession() {
   const s = await createSession(t, `${t.demoOrigin}/`);
   const hostP = await t.join(s.hostUrl);
   const host = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-  host.send({ type: 'hello', v: 1, mode: 'live' });
+  host.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
   host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'x', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
   await host.next('welcome');
   return { s, hostP, host };
@@ -39,7 +39,7 @@ async function liveSession() {
 async function follower(link: string): Promise<{ client: HubClient; cookie: string; proxiedOrigin: string }> {
   const p = await t.join(link);
   const client = await connectHub(t.gateway.port, p.proxiedOrigin, p.cookie);
-  client.send({ type: 'hello', v: 1, mode: 'mirror' });
+  client.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
   await client.next('welcome');
   return { client, cookie: p.cookie, proxiedOrigin: p.proxiedOrigin };
 }
@@ -135,7 +135,7 @@ describe('hub messages: only the live page sends large ones', () => {
     await obs.next('snapshot');
     const seen = obs.messages.length;
     const mirror = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    mirror.send({ type: 'hello', v: 1, mode: 'mirror' });
+    mirror.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     expect(await closeCode(mirror)).toBe(4400);
     expect(mirror.messages.find((m) => m.type === 'error')?.code).toBe('FORBIDDEN');
     // The live page goes on; what it sends next reaches the observer, never the refused socket.
@@ -161,7 +161,7 @@ describe('hub messages: only the live page sends large ones', () => {
     await sleep(300);
     expect(spy.messages.map((m) => m.type)).toEqual(['welcome']);
     // Once it says it is the live page (taking it over, which the page that was live is told), it gets the session.
-    spy.send({ type: 'hello', v: 1, mode: 'live' });
+    spy.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     const history = await spy.next('chat');
     expect(history.text).toBe('my card ends in 4242');
     expect((await host.next('notice')).text).toMatch(/now the live page/);
@@ -174,7 +174,7 @@ describe('hub messages: only the live page sends large ones', () => {
     await obs.next('snapshot');
     const seen = obs.messages.length;
     const other = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    other.send({ type: 'hello', v: 1, mode: 'live' });
+    other.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     other.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'other', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
     expect((await obs.next('snapshot', seen)).title).toBe('other');
     const notice = await host.next('notice');
@@ -195,7 +195,7 @@ describe('hub messages: only the live page sends large ones', () => {
 
     // The live page's first snapshot comes before its hello was handled (the feed starts first).
     const live = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    live.send({ type: 'hello', v: 1, mode: 'live' });
+    live.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     live.ws.send(bigSnapshot(`${hostP.proxiedOrigin}/`, 1024 * 1024));
     const snap = await obs.next('snapshot');
     expect(snap.title).toBe('big');

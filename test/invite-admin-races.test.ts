@@ -12,6 +12,7 @@ import { memoryBackend } from '../gateway/state/memory-store.js';
 import { connectRedis, type RedisBackend } from '../gateway/state/redis-backend.js';
 import type { RedisStore } from '../gateway/state/redis-store.js';
 import type { ParticipantRecord, StateBackend, StateStore } from '../gateway/state/store.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { connectHub } from './helpers/hub-client.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -171,7 +172,7 @@ describe.each(backends)('invite races, state back end: %s', (backend) => {
       registry.participantByToken = original;
     }
     expect(removedId).not.toBeNull();
-    client.send({ type: 'hello', v: 1, mode: 'mirror' });
+    client.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     const told = await client.next('error', 0, 3000);
     expect(told.code).toBe('REMOVED');
     expect(await client.closed).toBe(4000);

@@ -6,6 +6,7 @@
 // two nodes on one real redis-server.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, type HubClient, type HubMessage, pageTree, type Reply } from './helpers/hub-client.js';
 import { freePort, startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -34,14 +35,14 @@ async function join(port: number, link: string, enterPort = port): Promise<Joine
 
 async function mirror(port: number, p: Joined): Promise<HubClient> {
   const c = await connectHub(port, p.proxiedOrigin, p.cookie);
-  c.send({ type: 'hello', v: 1, mode: 'mirror' });
+  c.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
   await c.next('welcome');
   return c;
 }
 
 async function live(port: number, p: Joined): Promise<HubClient> {
   const c = await connectHub(port, p.proxiedOrigin, p.cookie);
-  c.send({ type: 'hello', v: 1, mode: 'live' });
+  c.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
   c.send({ type: 'snapshot', url: `${p.proxiedOrigin}/`, title: 'x', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
   await c.next('welcome');
   return c;

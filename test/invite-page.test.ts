@@ -5,6 +5,7 @@
 // from no proxied host. A real gateway, the demo site and real WebSocket clients.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { connectHub, type HubClient, pageTree } from './helpers/hub-client.js';
 
@@ -46,21 +47,21 @@ describe('the hub sends no join link', () => {
     const hostP = await joinKeepingCookies(s.hostUrl);
     // What a script of the host's page can do: open the hub with the page's cookie and Origin.
     const live = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    live.send({ type: 'hello', v: 1, mode: 'live' });
+    live.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     live.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'x', viewport: { w: 800, h: 600 }, tree: pageTree('page') });
     const welcome = await live.next('welcome');
     expect(welcome.role).toBe('host');
     const spy = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    spy.send({ type: 'hello', v: 1, mode: 'mirror' });
+    spy.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await spy.next('welcome');
 
     const ctlP = await joinKeepingCookies(s.joinUrl);
     const ctl = await connectHub(t.gateway.port, ctlP.proxiedOrigin, ctlP.cookie);
-    ctl.send({ type: 'hello', v: 1, mode: 'mirror' });
+    ctl.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     const ctlWelcome = await ctl.next('welcome');
     const obsP = await joinKeepingCookies(s.observeUrl);
     const obs = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    obs.send({ type: 'hello', v: 1, mode: 'mirror' });
+    obs.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await obs.next('welcome');
     ctl.send({ type: 'chat', text: 'hello' });
     await live.next('chat');
@@ -69,7 +70,7 @@ describe('the hub sends no join link', () => {
     live.send({ type: 'control', action: 'make-host', participantId: ctlWelcome.participantId });
     await ctl.next('promoted');
     const promoted = await connectHub(t.gateway.port, ctlP.proxiedOrigin, ctlP.cookie);
-    promoted.send({ type: 'hello', v: 1, mode: 'live' });
+    promoted.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     expect((await promoted.next('welcome')).role).toBe('host');
     await sleep(300);
 
@@ -150,11 +151,11 @@ describe('GET /s/:session/invite', () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await joinKeepingCookies(s.hostUrl);
     const live = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    live.send({ type: 'hello', v: 1, mode: 'live' });
+    live.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     await live.next('welcome');
     const ctlP = await joinKeepingCookies(s.joinUrl);
     const ctl = await connectHub(t.gateway.port, ctlP.proxiedOrigin, ctlP.cookie);
-    ctl.send({ type: 'hello', v: 1, mode: 'mirror' });
+    ctl.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     const ctlWelcome = await ctl.next('welcome');
     expect((await invitePage(s.id, { cookie: ctlP.gatewayCookie })).status).toBe(403);
 

@@ -18,6 +18,7 @@ import { Lifecycle } from '../gateway/lifecycle.js';
 import { Logger } from '../gateway/log.js';
 import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { clientAddress, loggablePath } from '../gateway/server.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode as call } from './helpers/hub-client.js';
 
@@ -201,10 +202,10 @@ describe('a running gateway', () => {
 
     const port = t.gateway.port;
     const live = await openSocket(port, host.proxiedOrigin, host.cookie);
-    live.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    live.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
     live.ws.send(JSON.stringify({ type: 'snapshot', url: `${host.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: tree() }));
     const follower = await openSocket(port, observer.proxiedOrigin, observer.cookie);
-    follower.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    follower.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     const maskedValue = 'MaskedValue-5b77';
     follower.ws.send(JSON.stringify({ type: 'input', event: { kind: 'value', target: 4, value: maskedValue } }));
     await expect.poll(() => follower.messages.some((m) => m.code === 'FORBIDDEN'), POLL).toBe(true);
@@ -288,10 +289,10 @@ describe('a running gateway', () => {
     const port = t.gateway.port;
     await expect(openSocket(port, host.proxiedOrigin, null)).rejects.toThrow(/401/);
     const live = await openSocket(port, host.proxiedOrigin, host.cookie);
-    live.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    live.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
     live.ws.send(JSON.stringify({ type: 'snapshot', url: `${host.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: tree() }));
     const follower = await openSocket(port, observer.proxiedOrigin, observer.cookie);
-    follower.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    follower.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => follower.messages.some((m) => m.type === 'snapshot'), POLL).toBe(true);
     for (let i = 0; i < 5; i++) live.ws.send(JSON.stringify({ type: 'mutations', batch: [{ k: 'text', id: 4, v: `tick ${i}` }] }));
     await expect.poll(() => follower.messages.filter((m) => m.type === 'mutations').length, POLL).toBe(5);
@@ -303,7 +304,7 @@ describe('a running gateway', () => {
     expect(value(during, 'cobrowse_sessions_open')).toBeGreaterThanOrEqual(1);
 
     const bad = await openSocket(port, observer.proxiedOrigin, observer.cookie);
-    bad.ws.send('{"type":"hello","v":1,"mode":"sideways"}');
+    bad.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'sideways' }));
     expect(await bad.closed).toBe(4400);
     const flood = await openSocket(port, observer.proxiedOrigin, observer.cookie);
     for (let i = 0; i < 450; i++) flood.ws.send('{"type":"input","event":{"kind":"history","action":"back"}}');
@@ -388,9 +389,9 @@ describe('a running gateway', () => {
     const observer = await t.join(s.observeUrl);
     const port = t.gateway.port;
     const live = await openSocket(port, host.proxiedOrigin, host.cookie);
-    live.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    live.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
     const slow = await openSocket(port, observer.proxiedOrigin, observer.cookie);
-    slow.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    slow.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => slow.messages.some((m) => m.type === 'waiting-for-host'), POLL).toBe(true);
     // The follower stops reading; the host keeps sending 1 MB snapshots until uWS gives up on it.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -424,7 +425,7 @@ describe('a running gateway', () => {
     };
     try {
       const live = await openSocket(t.gateway.port, host.proxiedOrigin, host.cookie);
-      live.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+      live.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
       expect(await live.closed).toBe(1011);
     } finally {
       hub.dispatch = original;
@@ -578,9 +579,9 @@ describe('SIGTERM on a real gateway process', () => {
     const host = await joinLink(gw.port, s.hostUrl);
     const observer = await joinLink(gw.port, s.observeUrl);
     const live = await openSocket(gw.port, host.origin, host.cookie);
-    live.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    live.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' }));
     const follower = await openSocket(gw.port, observer.origin, observer.cookie);
-    follower.ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+    follower.ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' }));
     await expect.poll(() => follower.messages.some((m) => m.type === 'waiting-for-host'), POLL).toBe(true);
 
     const download = await request(`http://127.0.0.1:${gw.port}/slow?chunks=${chunks}&interval=${interval}`, {

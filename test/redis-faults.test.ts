@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/schema.js';
 import { Logger } from '../gateway/log.js';
 import { startGateway } from '../gateway/server.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { configDir } from './helpers/cluster.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, joinOnNodes, pageTree } from './helpers/hub-client.js';
@@ -58,12 +59,12 @@ describe('Redis restarted mid-session', () => {
     const s = await createSession(a, `${a.demoOrigin}/`);
     const hostP = await joinOnNodes(a.gateway.port, a.gateway.port, s.hostUrl);
     const host = await connectHub(a.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    host.send({ type: 'hello', v: 1, mode: 'live' });
+    host.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     await host.next('welcome');
     host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: pageTree('before') });
     const guestP = await joinOnNodes(b.gateway.port, b.gateway.port, s.joinUrl);
     const guest = await connectHub(b.gateway.port, guestP.proxiedOrigin, guestP.cookie);
-    guest.send({ type: 'hello', v: 1, mode: 'mirror' });
+    guest.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await guest.next('snapshot');
     guest.send({ type: 'chat', text: 'said before the restart' });
     await host.next('chat');
@@ -126,7 +127,7 @@ describe('Redis restarted mid-session', () => {
     expect(await late.next('chat')).toMatchObject({ text: 'said before the restart' });
     // The host's second tab becomes the live page now that the first is gone (a socket of the host
     // gets nothing of the session before it says so), and gets the history and what is said next.
-    second.send({ type: 'hello', v: 1, mode: 'live' });
+    second.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     await expect.poll(() => second.messages.filter((m) => m.type === 'chat').map((m) => m.text)).toContain('said before the restart');
     guest.send({ type: 'chat', text: 'said after' });
     await expect.poll(() => second.messages.filter((m) => m.type === 'chat').map((m) => m.text)).toContain('said after');

@@ -4,6 +4,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, type HubClient, joinOnNodes, pageTree } from './helpers/hub-client.js';
 import { freePort, startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -56,7 +57,7 @@ describe('one session on three nodes', () => {
     for (let i = 0; i < 3; i++) {
       const p = await joinOnNodes(port(i), port(i), s.observeUrl);
       const f = await connectHub(port(i), p.proxiedOrigin, p.cookie);
-      f.send({ type: 'hello', v: 1, mode: 'mirror' });
+      f.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
       await f.next('waiting-for-host');
       followers.push(f);
     }
@@ -64,7 +65,7 @@ describe('one session on three nodes', () => {
     for (let hop = 0; hop < 3; hop++) {
       // The host's page reconnects through another node, as after a reload or a node's restart.
       const host = await connectHub(port(hop), hostP.proxiedOrigin, hostP.cookie);
-      host.send({ type: 'hello', v: 1, mode: 'live' });
+      host.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
       await host.next('welcome');
       host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: pageTree(`hop ${hop}`) });
       sent++;

@@ -8,6 +8,7 @@ import { Logger } from '../gateway/log.js';
 import { memoryBackend } from '../gateway/state/memory-store.js';
 import { connectRedis } from '../gateway/state/redis-backend.js';
 import type { StateStore } from '../gateway/state/store.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, type HubClient, pageTree } from './helpers/hub-client.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -45,7 +46,7 @@ describe.each(backends)('state back end: %s', (backend) => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await t.join(s.hostUrl);
     const host = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
-    host.send({ type: 'hello', v: 1, mode: 'live' });
+    host.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
     await host.next('welcome');
     return { s, hostP, host };
   }
@@ -78,7 +79,7 @@ describe.each(backends)('state back end: %s', (backend) => {
     host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: pageTree('v0') });
     const obsP = await t.join(s.observeUrl);
     const follower = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    follower.send({ type: 'hello', v: 1, mode: 'mirror' });
+    follower.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await follower.next('snapshot');
     for (let i = 1; i <= 20; i++) host.send(mutation(`v${i}`));
     await expect.poll(() => follower.seqs().length).toBe(21);
@@ -86,10 +87,10 @@ describe.each(backends)('state back end: %s', (backend) => {
 
     // Resuming from seq 15 gets 16..21 only; without a seq, the snapshot and the whole tail.
     const resumed = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    resumed.send({ type: 'hello', v: 1, mode: 'mirror', lastSeq: 15 });
+    resumed.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 15 });
     await expect.poll(() => resumed.seqs()).toEqual([16, 17, 18, 19, 20, 21]);
     const fresh = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    fresh.send({ type: 'hello', v: 1, mode: 'mirror' });
+    fresh.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await expect.poll(() => fresh.seqs().length).toBe(21);
     expect(fresh.messages.find((m) => m.type === 'snapshot')?.seq).toBe(1);
 
@@ -98,7 +99,7 @@ describe.each(backends)('state back end: %s', (backend) => {
     host.send(mutation('after'));
     await expect.poll(() => follower.seqs().slice(-2)).toEqual([22, 23]);
     const late = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    late.send({ type: 'hello', v: 1, mode: 'mirror', lastSeq: 5 });
+    late.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror', lastSeq: 5 });
     await expect.poll(() => late.seqs()).toEqual([22, 23]);
     for (const c of [host, follower, resumed, fresh, late]) c.ws.close();
   });
@@ -108,7 +109,7 @@ describe.each(backends)('state back end: %s', (backend) => {
     host.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'Home', viewport: { w: 800, h: 600 }, tree: pageTree() });
     const obsP = await t.join(s.observeUrl);
     const observer = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
-    observer.send({ type: 'hello', v: 1, mode: 'mirror' });
+    observer.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     await observer.next('snapshot');
     observer.send(mutation('forged'));
     observer.send({ type: 'input', event: { kind: 'click', target: 4, x: 1, y: 1 } });

@@ -7,11 +7,11 @@
 
 import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
-import { parseServerMessage, type SerializedNode } from '../../protocol/messages.js';
+import { PROTOCOL_VERSION, parseServerMessage, type SerializedNode } from '../../protocol/messages.js';
 import { serveRpc, usage } from '../lib/child-rpc.js';
 
 const STAMP = /^@@sync=(\d+):(\d+):([\d.]+)$/;
-const HELLO_MIRROR = JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' });
+const HELLO_MIRROR = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
 
 interface Client {
   ws: WebSocket;

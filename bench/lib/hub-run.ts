@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import WebSocket from 'ws';
-import { parseServerMessage } from '../../protocol/messages.js';
+import { PROTOCOL_VERSION, parseServerMessage } from '../../protocol/messages.js';
 import { monoMicros } from './content.js';
 import type { Bench } from './context.js';
 import type { Participant } from './gateway-session.js';
@@ -13,9 +13,9 @@ import { procCpuMs, sleep, startWorker, type Worker, withTimeout } from './procs
 import { Histogram } from './stats.js';
 
 /** The host's hello as the live page. */
-export const HELLO_LIVE = JSON.stringify({ type: 'hello', v: 1, mode: 'live' });
+export const HELLO_LIVE = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'live' });
 /** A follower's hello as a mirror. */
-export const HELLO_MIRROR = JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' });
+export const HELLO_MIRROR = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
 
 /** What one follower process answers to `report` (children/followers.ts). */
 export interface FollowerReport {

@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags.js';
+import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import type { Bench } from '../lib/context.js';
 import { createSession, gatewayHost, redeemLink } from '../lib/gateway-session.js';
 import { httpRequest, pool } from '../lib/http.js';
@@ -53,7 +54,7 @@ async function oneRun(bench: Bench): Promise<MemoryRun> {
 
     const f = await startWorker('followers-memory', resolve(bench.childrenDir, 'followers.js'));
     followers.push(f);
-    const hello = JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' });
+    const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     const connectGateway = async () => {
       const session = await createSession(gateway.ready, `${bench.originUrl}/`);
       const joined = await pool(participants, 8, () => redeemLink(gateway.ready, session.observeUrl));

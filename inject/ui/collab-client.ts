@@ -167,6 +167,11 @@ export class CollabClient {
     }
   }
 
+  /** Shows a notice that stays in the panel (this page has to be loaded again). */
+  lastingNotice(text: string): void {
+    this.panel.lastingNotice(text);
+  }
+
   /** Re-places cursors after the page changed. */
   refresh(): void {
     this.overlay.refresh();

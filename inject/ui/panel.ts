@@ -61,6 +61,9 @@ export class Panel {
   private sessionId = '';
   /** The last chat message sent, until the hub has stored it. */
   private unsent = '';
+  private noticeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A notice that stays is showing: later ones do not replace it. */
+  private lasting = false;
 
   constructor(
     host: HTMLElement,
@@ -161,12 +164,23 @@ export class Panel {
 
   /** A notice for this participant (refusals, decisions). */
   notice(text: string): void {
+    if (this.lasting) return;
     const el = this.$('notice');
     el.textContent = text;
     el.hidden = false;
-    setTimeout(() => {
+    if (this.noticeTimer !== null) clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
       el.hidden = true;
+      this.noticeTimer = null;
     }, 6000);
+  }
+
+  /** A notice that stays: this page cannot go on until it is loaded again. */
+  lastingNotice(text: string): void {
+    this.notice(text);
+    if (this.noticeTimer !== null) clearTimeout(this.noticeTimer);
+    this.noticeTimer = null;
+    this.lasting = true;
   }
 
   /** The host is asked to grant control. */

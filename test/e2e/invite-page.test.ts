@@ -7,6 +7,7 @@
 
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { launchBrowser, newParticipant } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useGatewayAndBrowser } from '../helpers/suite.js';
@@ -143,18 +144,18 @@ describe('the invite page', () => {
     const inviteUrl = `${env.t.gateway.url}/s/${session.id}/invite`;
 
     // The page's own script opens the hub socket (its cookie and Origin go with it) and listens.
-    const heard = (await host.page.evaluate(async () => {
+    const heard = (await host.page.evaluate(async (v) => {
       const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__cobrowse/ws`);
       const got: string[] = [];
       ws.onmessage = (ev) => got.push(String(ev.data));
       await new Promise((resolve) => {
         ws.onopen = resolve;
       });
-      ws.send(JSON.stringify({ type: 'hello', v: 1, mode: 'mirror' }));
+      ws.send(JSON.stringify({ type: 'hello', v, mode: 'mirror' }));
       await new Promise((r) => setTimeout(r, 1000));
       ws.close();
       return got;
-    })) as string[];
+    }, PROTOCOL_VERSION)) as string[];
     expect(heard.some((m) => m.includes('"welcome"') && m.includes('"role":"host"'))).toBe(true);
     for (const secret of secrets) expect(heard.join('\n')).not.toContain(secret);
     expect(heard.join('\n')).not.toContain('/j/');

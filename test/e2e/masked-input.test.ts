@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spliceBase } from '../../inject/text-splice.js';
+import { PROTOCOL_VERSION } from '../../protocol/messages.js';
 import { newParticipant } from '../helpers/browser.js';
 import { createSession, type TestGateway } from '../helpers/gateway.js';
 import { connectHub } from '../helpers/hub-client.js';
@@ -62,7 +63,7 @@ describe('input aimed at private fields', () => {
 
     const ctl = await t.join(session.joinUrl);
     const client = await connectHub(t.gateway.port, ctl.proxiedOrigin, ctl.cookie);
-    client.send({ type: 'hello', v: 1, mode: 'mirror' });
+    client.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
     const snapshot = (await client.next('snapshot')) as unknown as { tree: TreeNode };
     const ids = { pw: idOf(snapshot.tree, 'pw'), card: idOf(snapshot.tree, 'card'), note: idOf(snapshot.tree, 'note'), name: idOf(snapshot.tree, 'name') };
 

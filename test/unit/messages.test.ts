@@ -3,7 +3,9 @@ import {
   type ClientMessage,
   encodeMessage,
   FOLLOWER_MAX_MESSAGE_BYTES,
+  isVersionRefusal,
   MAX_BATCH,
+  MAX_EDIT_PARTS,
   MAX_MESSAGE_BYTES,
   MAX_SPLICE_CHARS,
   MAX_TREE_DEPTH,
@@ -14,6 +16,7 @@ import {
   parseServerMessage,
   type SerializedNode,
   type ServerMessage,
+  VERSION_MISMATCH,
 } from '../../protocol/messages.js';
 
 const TREE: SerializedNode = {
@@ -397,5 +400,61 @@ describe('text splices', () => {
     expect(clientError({ ...refused, base: { length: 1 } })).toMatch(/^base: /);
     expect(serverError({ ...toParticipant, base: null })).toMatch(/^base: /);
     expect(serverError({ ...toParticipant, target: 'x' })).toMatch(/^target: /);
+  });
+});
+
+describe('protocol version', () => {
+  it('a hello of a script from before splices (version 1) is refused as another version, with a code the hub can tell its sender', () => {
+    // Version 1 scripts cannot read splice mutations, nor send contenteditable text in parts.
+    for (const v of [1, PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1]) {
+      const parsed = parseClientMessage(JSON.stringify({ type: 'hello', v, mode: 'mirror' }));
+      expect(parsed).toEqual({ ok: false, error: expect.stringMatching(/^v: .*reload the page$/), code: VERSION_MISMATCH });
+    }
+    expect(parseClientMessage(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' })).ok).toBe(true);
+    // Other refusals carry no code.
+    expect(parseClientMessage(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, mode: 'host' }))).toEqual({ ok: false, error: expect.any(String) });
+  });
+
+  it("a page recognizes the hub's refusal of its version: the code, or the BAD_MESSAGE about v that hubs without the code send", () => {
+    const refusal = parseClientMessage(JSON.stringify({ type: 'hello', v: 1, mode: 'live' }));
+    if (refusal.ok) throw new Error('expected a refusal');
+    // What today's hub sends: the parse error under BAD_MESSAGE.
+    expect(isVersionRefusal({ code: 'BAD_MESSAGE', message: refusal.error })).toBe(true);
+    // What a version 1 hub sent to a newer page.
+    expect(isVersionRefusal({ code: 'BAD_MESSAGE', message: 'v: protocol version 2 is not 1' })).toBe(true);
+    expect(isVersionRefusal({ code: VERSION_MISMATCH, message: 'anything' })).toBe(true);
+    expect(isVersionRefusal({ code: 'BAD_MESSAGE', message: 'mode: expected live or mirror' })).toBe(false);
+    expect(isVersionRefusal({ code: 'RATE_LIMITED', message: 'v: ' })).toBe(false);
+  });
+});
+
+describe('contenteditable text in parts', () => {
+  const edit = (fields: Record<string, unknown>) => ({
+    type: 'input',
+    event: { kind: 'edit', target: 7, inputType: 'insertFromPaste', data: 'some text', range: null, ...fields },
+  });
+
+  it.each<Record<string, unknown>>([
+    {},
+    { part: { index: 0, count: 2 } },
+    { part: { index: 1, count: 2 } },
+    { part: { index: MAX_EDIT_PARTS - 1, count: MAX_EDIT_PARTS } },
+  ])('accepted: %j', (fields) => {
+    const message = edit(fields);
+    expect(parseClientMessage(JSON.stringify(message))).toEqual({ ok: true, value: message });
+    expect(parseServerMessage(JSON.stringify({ ...message, from: 'p1' })).ok).toBe(true);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a part past the count', { part: { index: 2, count: 2 } }],
+    ['a count of one', { part: { index: 0, count: 1 } }],
+    ['more parts than any edit needs', { part: { index: 0, count: MAX_EDIT_PARTS + 1 } }],
+    ['a fractional index', { part: { index: 0.5, count: 2 } }],
+    ['no count', { part: { index: 0 } }],
+    ['not an object', { part: 1 }],
+    ['a part without text', { part: { index: 0, count: 2 }, data: null }],
+    ['an empty part', { part: { index: 1, count: 2 }, data: '' }],
+  ])('refused: %s', (_what, fields) => {
+    expect(clientError(edit(fields))).toMatch(/^event\.(part|data): /);
   });
 });
