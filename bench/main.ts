@@ -139,6 +139,12 @@ async function main(): Promise<number> {
       execArgv: [...GATEWAY_NODE_FLAGS],
       args: { origin: originUrl, maxSessions: 5000, maxParticipants: Math.max(...settings.hubFollowers) + 100 },
     });
+    const rewriterOffGateway = only.includes('html')
+      ? await startWorker<Bench['gateway']['ready']>('gateway-rewriter-off', resolve(childrenDir, 'gateway.js'), {
+          execArgv: [...GATEWAY_NODE_FLAGS],
+          args: { origin: originUrl, maxSessions: 10, maxParticipants: 10, rewriterOff: true },
+        })
+      : null;
     const httpProxy = await startWorker<{ port: number }>('http-proxy', resolve(childrenDir, 'http-proxy.js'), { args: { origin: originUrl } });
     const floor = await startWorker<{ port: number }>('uws-undici', resolve(childrenDir, 'uws-undici.js'), { args: { origin: originUrl } });
     let nginxNote = findNote;
@@ -151,11 +157,14 @@ async function main(): Promise<number> {
     }
     if (nginxNote) log(nginxNote);
     const { host: gatewayHost } = await sessionWithHost(gateway.ready, `${originUrl}/`);
+    const rewriterOff = rewriterOffGateway
+      ? { gateway: rewriterOffGateway, host: (await sessionWithHost(rewriterOffGateway.ready, `${originUrl}/`)).host }
+      : null;
     log(
       `origin :${origin.ready.port}, gateway :${gateway.ready.port}, http-proxy :${httpProxy.ready.port}, uws-undici :${floor.ready.port}${nginx ? `, nginx :${nginx.port}` : ''}`,
     );
 
-    const bench: Bench = { settings, childrenDir, tmpDir, origin, originUrl, gateway, gatewayHost, httpProxy, floor, nginx, nginxNote, log };
+    const bench: Bench = { settings, childrenDir, tmpDir, origin, originUrl, gateway, gatewayHost, rewriterOff, httpProxy, floor, nginx, nginxNote, log };
     for (const id of only) {
       const run = SCENARIOS[id]!;
       log(`scenario ${id}`);

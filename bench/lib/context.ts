@@ -35,6 +35,8 @@ export interface Bench {
   gateway: Worker<{ port: number; url: string }>;
   /** The host participant of the session the HTTP scenarios load through. */
   gatewayHost: Participant;
+  /** With the html scenario: a second gateway whose rewriter passes pages through (children/gateway.ts, rewriterOff), and its session's host. */
+  rewriterOff: { gateway: Worker<{ port: number; url: string }>; host: Participant } | null;
   httpProxy: Worker<{ port: number }>;
   /** The design's floor: bare uWS + undici passthrough (children/uws-undici.ts). */
   floor: Worker<{ port: number }>;

@@ -167,8 +167,8 @@ function plainTarget(name: string, port: number, pid: number): Target {
   return { name, port, path: '/', headers: { host: `127.0.0.1:${port}` }, cpuPids: [pid], injects: false };
 }
 
-/** Origin direct, the gateway, http-proxy, the uWS+undici floor and nginx (when available), as load targets. */
-function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
+/** Origin direct, the gateway, http-proxy, the uWS+undici floor and nginx (when available), as load targets; `extra` after the gateway. */
+function proxyTargets(bench: Bench, extra: Target[] = []): { targets: Target[]; baseline: string } {
   const targets: Target[] = [
     plainTarget('origin direct', bench.origin.ready.port, bench.origin.pid),
     {
@@ -179,6 +179,7 @@ function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
       cpuPids: [bench.gateway.pid],
       injects: true,
     },
+    ...extra,
     plainTarget('http-proxy', bench.httpProxy.ready.port, bench.httpProxy.pid),
     plainTarget('uWS+undici floor', bench.floor.ready.port, bench.floor.pid),
   ];
@@ -186,8 +187,8 @@ function proxyTargets(bench: Bench): { targets: Target[]; baseline: string } {
   return { targets, baseline: bench.nginx ? 'nginx' : 'http-proxy' };
 }
 
-async function proxyScenario(bench: Bench, id: string, title: string, cases: Case[], extraNotes: string[]): Promise<ScenarioTable> {
-  const { targets, baseline } = proxyTargets(bench);
+async function proxyScenario(bench: Bench, id: string, title: string, cases: Case[], extraNotes: string[], extra: Target[] = []): Promise<ScenarioTable> {
+  const { targets, baseline } = proxyTargets(bench, extra);
   const cells = await measureMatrix(bench, cases, targets);
   const { summaries, notes } = summarize(cells, baseline);
   if (bench.nginxNote) notes.push(bench.nginxNote);
@@ -224,6 +225,19 @@ export function staticAssets(bench: Bench): Promise<ScenarioTable> {
 
 /** (2) 50 KB and 500 KB HTML pages: the gateway decodes and injects its script, the others pass them through. */
 export function htmlPages(bench: Bench): Promise<ScenarioTable> {
+  const off = bench.rewriterOff;
+  const rewriterOff: Target[] = off
+    ? [
+        {
+          name: 'gateway, rewriter off',
+          port: off.gateway.ready.port,
+          path: '/',
+          headers: { host: off.host.host, cookie: off.host.cookie },
+          cpuPids: [off.gateway.pid],
+          injects: false,
+        },
+      ]
+    : [];
   return proxyScenario(
     bench,
     'html',
@@ -235,7 +249,9 @@ export function htmlPages(bench: Bench): Promise<ScenarioTable> {
     [
       'Checked first: through the gateway the page holds <script src="/__cobrowse/inject.js"> as the first element of <head> and, with that tag taken out, is byte-identical to the origin\'s page; the baselines pass it unchanged.',
       'The origin sends the pages uncompressed (no Content-Encoding; a gzip/br origin would add decoding in the gateway). Whatever the gateway does to HTML in the working tree at the time of the run (script injection, and URL rewriting when gateway/rewrite is in the pipeline) is what is measured; the pages hold only relative URLs, so the rewriter has nothing to change but must scan every byte.',
+      '"gateway, rewriter off": a second gateway process whose HTML rewriter hands every chunk on as it came (no scan, no script tag; children/gateway.ts, rewriterOff), a measuring instrument: the ceiling of the gateway\'s HTML path with a rewriter that costs nothing. Its page is checked to be the origin\'s, byte for byte.',
     ],
+    rewriterOff,
   );
 }
 
