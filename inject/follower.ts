@@ -167,7 +167,7 @@ export function startMirror(masker: Masker): void {
         case 'promoted': {
           // This participant is the host now: load the page live, carrying the form state over.
           const doc = frame.contentDocument;
-          if (doc) saveFormState(doc, message.url, sessionStorage);
+          if (doc) saveFormState(doc, message.url, sessionStorage, masker);
           ended = true;
           connection.stop();
           location.assign(message.url);

@@ -2,7 +2,7 @@
 // about to load (same origin, so sessionStorage carries it across the navigation).
 
 import type { FormState } from '../protocol/messages.js';
-import { MASKED_VALUE } from './masking.js';
+import { MASKED_VALUE, type Masker } from './masking.js';
 
 const STORAGE_KEY = 'cobrowse:handoff-form-state';
 
@@ -22,10 +22,15 @@ export function cssPath(el: Element): string {
   return parts.length ? `html > ${parts.join(' > ')}` : 'html';
 }
 
-/** Saves the form state shown in the mirror document for the live page at `url`. */
-export function saveFormState(doc: Document, url: string, storage: Storage): void {
+/**
+ * Saves the form state shown in the mirror document for the live page at `url`. A control the
+ * masker masks is left out: the mirror shows a placeholder for it (a masked region's boxes
+ * unticked), not what the host's page had.
+ */
+export function saveFormState(doc: Document, url: string, storage: Storage, masker: Masker): void {
   const fields: SavedField[] = [];
   for (const el of Array.from(doc.querySelectorAll('input, textarea, select'))) {
+    if (masker.masksControl(el)) continue;
     const control = el as HTMLInputElement;
     if (control.type === 'checkbox' || control.type === 'radio') fields.push({ path: cssPath(el), checked: control.checked });
     else if (control.type !== 'file' && control.type !== 'hidden' && control.value !== '' && control.value !== MASKED_VALUE)
@@ -34,8 +39,12 @@ export function saveFormState(doc: Document, url: string, storage: Storage): voi
   storage.setItem(STORAGE_KEY, JSON.stringify({ url, fields }));
 }
 
-/** Applies saved form state when this page is the one it was saved for; the entry is used once. */
-export function restoreFormState(doc: Document, href: string, storage: Storage, apply: (el: Element, state: FormState) => void): number {
+/**
+ * Applies saved form state when this page is the one it was saved for; the entry is used once.
+ * Controls this page's masker masks keep what the page has: the mirror never had theirs (and a
+ * mask selector on an attribute the mirror does not get finds no region there).
+ */
+export function restoreFormState(doc: Document, href: string, storage: Storage, masker: Masker, apply: (el: Element, state: FormState) => void): number {
   const raw = storage.getItem(STORAGE_KEY);
   if (!raw) return 0;
   storage.removeItem(STORAGE_KEY);
@@ -44,7 +53,7 @@ export function restoreFormState(doc: Document, href: string, storage: Storage, 
   let n = 0;
   for (const field of saved.fields) {
     const el = doc.querySelector(field.path);
-    if (!el) continue;
+    if (!el || masker.masksControl(el)) continue;
     apply(el, field.checked !== undefined ? { checked: field.checked } : { value: field.value ?? '' });
     n++;
   }

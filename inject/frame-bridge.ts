@@ -6,7 +6,7 @@ import { type Mutation, parseClientMessage, type RemoteInput, type SerializedNod
 import type { Masker } from './masking.js';
 import { EditParts } from './paste-text.js';
 import { Recorder } from './recorder.js';
-import { applyRemoteInput, fieldValue, maskedRefusal } from './remote-input.js';
+import { applyRemoteInput, fieldValue, maskedRefusal, PRIVATE_FIELD_REFUSAL } from './remote-input.js';
 import { report } from './report.js';
 
 /** Ids each cross-origin frame of the top page may use; a frame's own frames get a hundredth of its range. */
@@ -24,7 +24,16 @@ type FrameMessage =
   | { [TAG]: 'frame-snapshot'; tree: SerializedNode }
   | { [TAG]: 'frame-mutations'; batch: Mutation[] }
   | { [TAG]: 'frame-input'; event: RemoteInput; from?: string }
-  | { [TAG]: 'frame-splice-refused'; from: string; target: number; base: SpliceBase; value?: string };
+  | { [TAG]: 'frame-splice-refused'; from: string; target: number; base: SpliceBase; value?: string }
+  | { [TAG]: 'frame-input-refused'; from: string };
+
+/** Input kinds a frame in a masked region does not get: they would change its fields (see maskedRefusal). */
+const REFUSED_IN_REGION = new Set<RemoteInput['kind']>(['value', 'splice', 'key', 'edit']);
+
+/** False for a part of an edit other than its last: an edit refused in parts is told once. */
+function endsItsInput(event: RemoteInput): boolean {
+  return event.kind !== 'edit' || !event.part || event.part.index === event.part.count - 1;
+}
 
 function isFrameMessage(data: unknown): data is FrameMessage {
   return typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>)[TAG] === 'string';
@@ -72,6 +81,8 @@ export class FrameBridge {
   private readonly range: number;
   /** A frame did not apply a participant's splice to a field of its own (its value changed meanwhile). */
   onSpliceRefused: (participantId: string, target: number, base: SpliceBase, value?: string) => void = () => {};
+  /** A participant's input aimed into a frame was refused: by this page (the frame is in a masked region) or by the frame. */
+  onInputRefused: (participantId: string, reason: string) => void = () => {};
 
   /**
    * `space` is the id range this page hands out to its frames: the top page's ids are all below
@@ -79,6 +90,7 @@ export class FrameBridge {
    */
   constructor(
     private readonly recorder: Recorder,
+    private readonly masker: Masker,
     private readonly sendBatch: (batch: Mutation[]) => void,
     private readonly space: { base: number; range: number } = { base: 0, range: FRAME_RANGE * 2000 },
   ) {
@@ -101,12 +113,21 @@ export class FrameBridge {
     contentWindowOf.call(frame)?.postMessage({ [TAG]: 'frame-init', base: entry.base, range: this.range }, '*');
   }
 
-  /** Sends remote input aimed at a node of a cross-origin frame into that frame; false when it is not one. */
+  /**
+   * Sends remote input aimed at a node of a cross-origin frame into that frame; false when it is
+   * not one. The frame masks by its own site's rules, which know nothing of this page's regions:
+   * input that would change a field of a frame in one is refused here, before the frame can apply
+   * it or answer a splice with the field's value; clicks and scrolls go in, as maskedRefusal lets them.
+   */
   forward(event: RemoteInput, from?: string): boolean {
     const target = 'target' in event ? event.target : null;
     if (typeof target !== 'number') return false;
     const entry = this.frames.find((f) => target >= f.base && target < f.base + this.range);
     if (!entry) return false;
+    if (REFUSED_IN_REGION.has(event.kind) && this.masker.insideMaskedRegion(entry.frame)) {
+      if (from !== undefined && endsItsInput(event)) this.onInputRefused(from, PRIVATE_FIELD_REFUSAL);
+      return true;
+    }
     contentWindowOf.call(entry.frame)?.postMessage({ [TAG]: 'frame-input', event, from }, '*');
     return true;
   }
@@ -119,6 +140,11 @@ export class FrameBridge {
     const frameId = this.recorder.ids.known(entry.frame);
     if (frameId === undefined) return;
     const data = ev.data;
+    if (data[TAG] === 'frame-input-refused') {
+      // Told with this page's own notice: a frame's text is not what a participant is shown.
+      if (typeof data.from === 'string' && data.from.length <= 200) this.onInputRefused(data.from, PRIVATE_FIELD_REFUSAL);
+      return;
+    }
     if (data[TAG] === 'frame-splice-refused') {
       // Checked as the message the top page sends for it; a frame speaks only of its own ids.
       const checked = parseClientMessage(
@@ -167,9 +193,11 @@ export function startFrameRecorder(masker: Masker): void {
         );
         recorder = own;
         // This frame's own cross-origin frames: sub-ranges of its range, relayed up as its changes.
-        nested = new FrameBridge(own, (batch) => own.sendChanges(batch), { base: data.base, range: data.range });
+        nested = new FrameBridge(own, masker, (batch) => own.sendChanges(batch), { base: data.base, range: data.range });
         own.onCrossFrame = (frame) => nested?.register(frame);
         nested.onSpliceRefused = (from, target, base, value) => post({ [TAG]: 'frame-splice-refused', from, target, base, value });
+        // Up to the top page, which tells the participant (a refusal of this frame's or of one of its frames').
+        nested.onInputRefused = (from) => post({ [TAG]: 'frame-input-refused', from });
         own.start();
       } else if (data[TAG] === 'frame-init' && recorder) {
         recorder.snapshot();
@@ -178,8 +206,12 @@ export function startFrameRecorder(masker: Masker): void {
         if (!nested?.forward(data.event, from)) {
           const ids = recorder.ids;
           const event = editParts.join(data.event, from);
+          if (!event) return;
           // A private field of this frame takes nothing, whatever it holds (see maskedRefusal).
-          if (!event || maskedRefusal(event, ids, masker)) return;
+          if (maskedRefusal(event, ids, masker)) {
+            if (from) parentWindow.postMessage({ [TAG]: 'frame-input-refused', from } satisfies FrameMessage, '*');
+            return;
+          }
           applyRemoteInput(event, ids, (stale) => {
             const value = fieldValue(ids.node(stale.target), masker);
             if (from)

@@ -60,13 +60,14 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
     connection.send(
       value === undefined ? { type: 'splice-refused', participantId, target, base } : { type: 'splice-refused', participantId, target, base, value },
     );
-  const frames = new FrameBridge(recorder, (batch) => recorder.sendChanges(batch));
+  const frames = new FrameBridge(recorder, masker, (batch) => recorder.sendChanges(batch));
   frames.onSpliceRefused = spliceRefused;
+  frames.onInputRefused = (participantId, reason) => connection.send({ type: 'input-refused', participantId, reason });
   recorder.onCrossFrame = (frame) => frames.register(frame);
   window.__cobrowse = { mode: 'live', connection };
   const restore = () => {
     try {
-      restoreFormState(document, location.href, sessionStorage, setFormState);
+      restoreFormState(document, location.href, sessionStorage, masker, setFormState);
     } catch (err) {
       report(err);
     }
