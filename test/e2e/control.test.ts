@@ -2,7 +2,7 @@
 
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { converge, mirrorBody, newParticipant } from '../helpers/browser.js';
+import { converge, mirrorBody, newParticipant, recordFrames } from '../helpers/browser.js';
 import { createSession, startTestGateway } from '../helpers/gateway.js';
 import { useGatewayAndBrowser } from '../helpers/suite.js';
 
@@ -17,14 +17,6 @@ function mirrorValue(page: Page, selector: string): Promise<string | boolean | n
     },
     [selector],
   );
-}
-
-/** Records every WebSocket frame a page sends or receives. */
-function recordFrames(page: Page, into: string[]): void {
-  page.on('websocket', (ws) => {
-    ws.on('framesent', (f) => into.push(String(f.payload)));
-    ws.on('framereceived', (f) => into.push(String(f.payload)));
-  });
 }
 
 async function startShared(path: string) {

@@ -3,7 +3,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
+import { inMirror, launchBrowser, newParticipant } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -26,11 +26,6 @@ afterAll(async () => {
   await browser?.close();
   await t?.close();
 });
-
-/** Evaluates an expression with `doc` bound to the follower's mirror document. */
-function inMirror<T>(page: Page, expression: string): Promise<T> {
-  return page.evaluate(`(() => { const doc = document.getElementById('cobrowse-mirror').contentDocument; return (${expression}); })()`);
-}
 
 describe('mirror fidelity', () => {
   it('mirrors an open shadow root and changes inside it', async () => {

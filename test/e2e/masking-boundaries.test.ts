@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { newParticipant } from '../helpers/browser.js';
+import { newParticipant, readMirror, recordFrames } from '../helpers/browser.js';
 import { createSession, type TestGateway } from '../helpers/gateway.js';
 import { useOneSite } from '../helpers/one-site.js';
 
@@ -46,25 +46,12 @@ beforeAll(() => {
   ({ t, browser, origin } = env);
 });
 
-/** Records the frames a page's WebSockets send and receive. */
-function recordFrames(page: Page, into: string[]): void {
-  page.on('websocket', (ws) => {
-    ws.on('framesent', (f) => into.push(String(f.payload)));
-    ws.on('framereceived', (f) => into.push(String(f.payload)));
-  });
-}
-
-/** Evaluates `read` against the follower's mirror document (the frame runs no script: read from the view page). */
-function inMirror<T>(page: Page, read: string): Promise<T> {
-  return page.evaluate(`((doc) => { if (!doc || !doc.body) return null; return (${read})(doc); })(document.getElementById('cobrowse-mirror').contentDocument)`);
-}
-
-const mirrorValue = (page: Page, selector: string) => inMirror<string | null>(page, `(doc) => doc.querySelector(${JSON.stringify(selector)})?.value ?? null`);
+const mirrorValue = (page: Page, selector: string) => readMirror<string | null>(page, `(doc) => doc.querySelector(${JSON.stringify(selector)})?.value ?? null`);
 const mirrorShadow = (page: Page, selector: string, prop: 'value' | 'textContent') =>
-  inMirror<string | null>(page, `(doc) => doc.querySelector('#card')?.shadowRoot?.querySelector(${JSON.stringify(selector)})?.${prop} ?? null`);
-const mirrorShadowText = (page: Page) => inMirror<string | null>(page, `(doc) => doc.querySelector('#card')?.shadowRoot?.textContent ?? null`);
+  readMirror<string | null>(page, `(doc) => doc.querySelector('#card')?.shadowRoot?.querySelector(${JSON.stringify(selector)})?.${prop} ?? null`);
+const mirrorShadowText = (page: Page) => readMirror<string | null>(page, `(doc) => doc.querySelector('#card')?.shadowRoot?.textContent ?? null`);
 const mirrorFrame = (page: Page, selector: string, prop: 'value' | 'textContent') =>
-  inMirror<string | null>(page, `(doc) => doc.querySelector('#frame')?.contentDocument?.querySelector(${JSON.stringify(selector)})?.${prop} ?? null`);
+  readMirror<string | null>(page, `(doc) => doc.querySelector('#frame')?.contentDocument?.querySelector(${JSON.stringify(selector)})?.${prop} ?? null`);
 
 /** A host on the test page and a follower whose mirror shows it; every frame of both recorded. */
 async function share(): Promise<{ host: Page; follower: Page; frames: string[]; session: Awaited<ReturnType<typeof createSession>>; close(): Promise<void> }> {
@@ -165,7 +152,7 @@ describe('masking across shadow roots, frames, templates and revealed passwords'
   it('template contents inside a masked region are masked', async () => {
     const s = await share();
     const late = await flushAndReplay(s);
-    expect(await inMirror<string | null>(late, `(doc) => doc.querySelector('#tpl')?.content?.textContent ?? null`)).toMatch(/•/);
+    expect(await readMirror<string | null>(late, `(doc) => doc.querySelector('#tpl')?.content?.textContent ?? null`)).toMatch(/•/);
     expect(leaked(s.frames, ['TEMPLATE-SECRET-31'])).toEqual([]);
     await s.close();
   });
@@ -175,7 +162,7 @@ describe('masking across shadow roots, frames, templates and revealed passwords'
     await expect.poll(() => mirrorValue(s.follower, '#pw')).toBe(MASKED);
     // Shown: the next keystrokes change the (now text) field.
     await s.host.click('#show');
-    await expect.poll(() => inMirror<string | null>(s.follower, `(doc) => doc.querySelector('#pw')?.type ?? null`)).toBe('text');
+    await expect.poll(() => readMirror<string | null>(s.follower, `(doc) => doc.querySelector('#pw')?.type ?? null`)).toBe('text');
     await s.host.locator('#pw').pressSequentially('X', { delay: 5 });
     await s.host.fill('#plain-input', 'PLAIN-AFTER-SHOW');
     await expect.poll(() => mirrorValue(s.follower, '#plain-input')).toBe('PLAIN-AFTER-SHOW');
@@ -186,7 +173,7 @@ describe('masking across shadow roots, frames, templates and revealed passwords'
     ).toBe(false);
     // Shown while empty, then filled in.
     await s.host.click('#show-empty');
-    await expect.poll(() => inMirror<string | null>(s.follower, `(doc) => doc.querySelector('#pw-empty')?.type ?? null`)).toBe('text');
+    await expect.poll(() => readMirror<string | null>(s.follower, `(doc) => doc.querySelector('#pw-empty')?.type ?? null`)).toBe('text');
     await s.host.locator('#pw-empty').pressSequentially('EMPTYPW-SECRET-5', { delay: 5 });
     await s.host.evaluate(() => (document.getElementById('pw-empty') as HTMLInputElement).setAttribute('value', 'EMPTYPW-ATTR-6'));
     await expect.poll(() => mirrorValue(s.follower, '#pw-empty')).toBe(MASKED);

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newParticipant } from '../helpers/browser.js';
+import { launchBrowser, newParticipant, readMirror, recordFrames } from '../helpers/browser.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const MASKED = '••••••••';
@@ -94,27 +94,17 @@ afterAll(async () => {
   siteB.close();
 });
 
-/** Records the frames a page's WebSockets send and receive. */
-function recordFrames(page: Page, into: string[]): void {
-  page.on('websocket', (ws) => {
-    ws.on('framesent', (f) => into.push(String(f.payload)));
-    ws.on('framereceived', (f) => into.push(String(f.payload)));
-  });
-}
-
-/** Evaluates `read` against the follower's mirror document (the frame runs no script: read from the view page). */
-function inMirror<T>(page: Page, read: string): Promise<T> {
-  return page.evaluate(`((doc) => { if (!doc || !doc.body) return null; return (${read})(doc); })(document.getElementById('cobrowse-mirror').contentDocument)`);
-}
-
 const mirrorProp = (page: Page, selector: string, prop: string) =>
-  inMirror<unknown>(page, `(doc) => { const el = doc.querySelector(${JSON.stringify(selector)}); return el ? el[${JSON.stringify(prop)}] : undefined; }`);
+  readMirror<unknown>(page, `(doc) => { const el = doc.querySelector(${JSON.stringify(selector)}); return el ? el[${JSON.stringify(prop)}] : undefined; }`);
 const mirrorText = (page: Page, selector: string) => mirrorProp(page, selector, 'textContent');
 const mirrorAttrs = (page: Page, selector: string) =>
-  inMirror<string[] | null>(page, `(doc) => { const el = doc.querySelector(${JSON.stringify(selector)}); return el ? el.getAttributeNames().sort() : null; }`);
+  readMirror<string[] | null>(
+    page,
+    `(doc) => { const el = doc.querySelector(${JSON.stringify(selector)}); return el ? el.getAttributeNames().sort() : null; }`,
+  );
 /** The text of a mirrored frame's body, or null when the mirror's frame has no document content. */
 const mirrorFrameText = (page: Page, selector: string) =>
-  inMirror<string | null>(page, `(doc) => doc.querySelector(${JSON.stringify(selector)})?.contentDocument?.body?.textContent ?? null`);
+  readMirror<string | null>(page, `(doc) => doc.querySelector(${JSON.stringify(selector)})?.contentDocument?.body?.textContent ?? null`);
 
 interface Shared {
   host: Page;
@@ -206,7 +196,7 @@ function mutations(frames: string[], kind: string): Record<string, unknown>[] {
 
 /** The colour of a mirrored canvas's first pixel (frames are lossy WebP: red, blue or other), or null while it is blank. */
 const canvasColor = (page: Page, id: string) =>
-  inMirror<string | null>(
+  readMirror<string | null>(
     page,
     `(doc) => { const d = doc.getElementById(${JSON.stringify(id)}).getContext('2d').getImageData(0, 0, 1, 1).data; return d[3] === 0 ? null : d[0] > 200 && d[2] < 50 ? 'red' : d[2] > 200 && d[0] < 50 ? 'blue' : 'other'; }`,
   );
@@ -273,11 +263,11 @@ describe('masked content that used to leave the host', () => {
     expect(await mirrorAttrs(s.follower, '#img')).toEqual(['alt', 'height', 'id', 'width']);
     expect(await mirrorAttrs(s.follower, '#bal')).toEqual(['id']);
     expect(await mirrorAttrs(s.follower, '#vid')).toEqual(['id']);
-    expect(await inMirror(s.follower, `(doc) => doc.getElementById('bg').style.width`)).toBe('10px');
+    expect(await readMirror(s.follower, `(doc) => doc.getElementById('bg').style.width`)).toBe('10px');
     expect(await mirrorProp(s.follower, '#consent', 'checked')).toBe(false);
     expect(await mirrorProp(s.follower, '#r2', 'checked')).toBe(false);
     // Outside the region nothing changes.
-    expect(await inMirror(s.follower, `(doc) => doc.getElementById('plain-link').getAttribute('href')`)).toBe('/PLAIN-HREF');
+    expect(await readMirror(s.follower, `(doc) => doc.getElementById('plain-link').getAttribute('href')`)).toBe('/PLAIN-HREF');
 
     await s.host.evaluate(() => {
       document.getElementById('s1')!.setAttribute('data-later', 'DATA-LATER-SECRET');
@@ -319,10 +309,10 @@ describe('masked content that used to leave the host', () => {
 
   it('comments and style sheets in a masked region: their strings are masked, the rules that lay it out stay', async () => {
     const s = await share('/css');
-    await expect.poll(() => inMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('q')).color`)).toBe('rgb(1, 2, 3)');
-    expect(await inMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('q'), '::after').content`)).toBe(`"${MASKED}"`);
-    expect(await inMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('styled').shadowRoot.getElementById('in')).color`)).toBe('rgb(4, 5, 6)');
-    expect(await inMirror(s.follower, `(doc) => doc.getElementById('css-region').firstChild.data`)).toBe(MASKED);
+    await expect.poll(() => readMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('q')).color`)).toBe('rgb(1, 2, 3)');
+    expect(await readMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('q'), '::after').content`)).toBe(`"${MASKED}"`);
+    expect(await readMirror(s.follower, `(doc) => getComputedStyle(doc.getElementById('styled').shadowRoot.getElementById('in')).color`)).toBe('rgb(4, 5, 6)');
+    expect(await readMirror(s.follower, `(doc) => doc.getElementById('css-region').firstChild.data`)).toBe(MASKED);
 
     await s.host.evaluate(() => {
       const style = document.getElementById('st') as HTMLStyleElement;
@@ -333,10 +323,10 @@ describe('masked content that used to leave the host', () => {
       document.getElementById('styled')!.shadowRoot!.adoptedStyleSheets = [sheet];
     });
     const shadowColor = `(doc) => getComputedStyle(doc.getElementById('styled').shadowRoot.getElementById('in')).color`;
-    await expect.poll(() => inMirror(s.follower, shadowColor)).toBe('rgb(7, 8, 9)');
+    await expect.poll(() => readMirror(s.follower, shadowColor)).toBe('rgb(7, 8, 9)');
     const late = await flushAndReplay(s);
-    expect(await inMirror(late, shadowColor)).toBe('rgb(7, 8, 9)');
-    expect(await inMirror(late, `(doc) => getComputedStyle(doc.getElementById('q'), '::before').content`)).toBe(`"${MASKED}"`);
+    expect(await readMirror(late, shadowColor)).toBe('rgb(7, 8, 9)');
+    expect(await readMirror(late, `(doc) => getComputedStyle(doc.getElementById('q'), '::before').content`)).toBe(`"${MASKED}"`);
     expect(
       leaked(s.frames, ['COMMENT-SECRET', 'STYLE-TEXT-SECRET', 'ADOPTED-SECRET', 'CSSOM-SECRET', 'COMMENT-CHANGED-SECRET', 'ADOPTED-LATER-SECRET']),
     ).toEqual([]);
@@ -354,7 +344,7 @@ describe('masked content that used to leave the host', () => {
       const text = document.getElementById('long')!.firstChild!;
       getSelection()!.setBaseAndExtent(text, 5, text, 10);
     });
-    await expect.poll(() => inMirror(s.follower, `(doc) => doc.getSelection().toString()`)).toBe(MASKED);
+    await expect.poll(() => readMirror(s.follower, `(doc) => doc.getSelection().toString()`)).toBe(MASKED);
     expect(await mirrorText(s.follower, '#short')).toBe(MASKED);
     const textOfLong = snapshotNode(s.frames, 'long').c?.[0]?.id;
     const ranges = mutations(s.frames, 'selection')

@@ -3,8 +3,8 @@
 // (text moved into a <style>; a cross-origin frame moved, which keeps its document and fires no
 // load, is mirrored again).
 
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { inMirror } from '../helpers/browser.js';
 import { html, useRuntimeSuite } from '../helpers/runtime-suite.js';
 
 const suite = useRuntimeSuite();
@@ -96,11 +96,6 @@ describe('URL runtime: Element.prototype.moveBefore', () => {
     await context.close();
   });
 });
-
-/** Evaluates `expression` with `doc` bound to a follower's mirror document. */
-function inMirror<T>(page: Page, expression: string): Promise<T> {
-  return page.evaluate(`(() => { const doc = document.getElementById('cobrowse-mirror').contentDocument; return (${expression}); })()`);
-}
 
 describe('sync recorder: moveBefore', () => {
   it('mirrors elements and a cross-origin frame moved with moveBefore (the frame keeps its document, the mirror its content)', async () => {

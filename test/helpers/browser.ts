@@ -55,6 +55,24 @@ export function hostBody(page: Page): Promise<string> {
   return page.evaluate(`(${normalizeSource})(document)`);
 }
 
+/** Records every WebSocket frame a page sends or receives (payloads as text). */
+export function recordFrames(page: Page, into: string[]): void {
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => into.push(String(f.payload)));
+    ws.on('framereceived', (f) => into.push(String(f.payload)));
+  });
+}
+
+/** Evaluates `expression` with `doc` bound to a follower's mirror document (read from the view page: the frame runs no script). */
+export function inMirror<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(`(() => { const doc = document.getElementById('cobrowse-mirror').contentDocument; return (${expression}); })()`);
+}
+
+/** Applies the function source `read` (`(doc) => ...`) to a follower's mirror document; null while the mirror has no body. */
+export function readMirror<T>(page: Page, read: string): Promise<T> {
+  return inMirror<T>(page, `(!doc || !doc.body) ? null : (${read})(doc)`);
+}
+
 /** The same normalized markup read from the follower's mirror frame (read from the parent page: the frame runs no script). */
 export function mirrorBody(page: Page): Promise<string> {
   return page.evaluate(`(${normalizeSource})(document.getElementById('cobrowse-mirror').contentDocument)`);
