@@ -5,12 +5,13 @@
 // nodes. Roles are enforced here, not in the browser. What stays here is the socket lifecycle,
 // this node's sockets of each session and the one exhaustive switch over client messages; the
 // rest lives apart: the upgrade (hub-upgrade.ts), limits and budgets (hub-limits.ts), the welcome
-// and what a host socket is withheld (hub-withholding.ts), removals (hub-removal.ts), the live
-// page and its stream (hub-live-page.ts, hub-recording.ts), handoff (hub-handoff.ts), addressed
-// messages (hub-addressing.ts, hub-fanout.ts), the feeds (hub-feed-pool.ts, hub-feed.ts).
+// and what a host socket is withheld (hub-withholding.ts), removals (hub-removal.ts), a hello of
+// another protocol version (hub-version.ts), the live page and its stream (hub-live-page.ts,
+// hub-recording.ts), handoff (hub-handoff.ts), addressed messages (hub-addressing.ts,
+// hub-fanout.ts), the feeds (hub-feed-pool.ts, hub-feed.ts).
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, parseClientMessage, type ServerMessage } from '../protocol/messages.js';
+import { type ClientMessage, encodeMessage, MAX_MESSAGE_BYTES, parseClientMessage, type ServerMessage, VERSION_MISMATCH } from '../protocol/messages.js';
 import { controlPolicyFor, handleCollab, mayAct } from './collab.js';
 import type { GatewayContext } from './context.js';
 import { Addressing } from './hub-addressing.js';
@@ -21,6 +22,7 @@ import { LivePages } from './hub-live-page.js';
 import { ParticipantRemoval } from './hub-removal.js';
 import { type SocketData, SocketOutput } from './hub-socket.js';
 import { type HubAuthenticate, hubUpgrade } from './hub-upgrade.js';
+import { refuseOtherVersion } from './hub-version.js';
 import { Withholding } from './hub-withholding.js';
 import type { Participant, Session } from './session.js';
 import type { StateBackend } from './state/store.js';
@@ -233,7 +235,8 @@ export class Hub {
     if (!this.limits.admitMessage(ws, data, message.byteLength)) return undefined;
     const parsed = parseClientMessage(Buffer.from(message).toString('utf8'));
     if (!parsed.ok) {
-      this.out.reject(ws, 'BAD_MESSAGE', parsed.error, true);
+      if (parsed.code === VERSION_MISMATCH) refuseOtherVersion(this.gw, this.out, ws, parsed.error);
+      else this.out.reject(ws, 'BAD_MESSAGE', parsed.error, true);
       return undefined;
     }
     // Read now, not when the hello is handled (after the feed is ready): the snapshot right behind it must pass.

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics, messageTypeOf, rejectionReason } from '../../gateway/metrics.js';
+import { VERSION_MISMATCH } from '../../protocol/messages.js';
 
 describe('messageTypeOf', () => {
   it.each([
@@ -35,13 +36,23 @@ describe('rejectionReason', () => {
   });
 
   it('counts every code the hub refuses a socket or a message with', () => {
-    // The hub's refusals as written in its sources (hub.ts, hub-*.ts): reject(ws, 'CODE', ...) and metrics?.rejected('CODE').
+    // The hub's refusals as written in its sources (hub.ts, hub-*.ts): reject(ws, 'CODE', ...) and metrics?.rejected('CODE')
+    // (hub-version.ts's refusal of another protocol version is counted as BAD_MESSAGE, below).
     const gateway = new URL('../../gateway/', import.meta.url);
     const hubFiles = readdirSync(gateway).filter((name) => /^hub(-[a-z-]+)?\.ts$/.test(name));
     const source = hubFiles.map((name) => readFileSync(new URL(name, gateway), 'utf8')).join('\n');
     const codes = new Set([...source.matchAll(/(?:reject\(ws, |rejected\()'([A-Z_]+)'/g)].map((m) => m[1]!));
     expect(codes.size).toBeGreaterThan(4);
     for (const code of codes) expect(rejectionReason(code), code).not.toBeNull();
+  });
+
+  it('counts the refusal of a hello of another protocol version as a bad message, as long as VERSION_MISMATCH has no reason of its own', () => {
+    // hub-version.ts sends the page VERSION_MISMATCH and counts it as BAD_MESSAGE (the scan above
+    // reads that); once VERSION_MISMATCH is in the table, the hub counts it under its own reason.
+    const source = readFileSync(new URL('../../gateway/hub-version.ts', import.meta.url), 'utf8');
+    expect(source).toContain('code: VERSION_MISMATCH');
+    expect(rejectionReason(VERSION_MISMATCH)).toBeNull();
+    expect(source).toContain("rejected('BAD_MESSAGE')");
   });
 
   it.each(['SESSION_NOT_FOUND', 'NOT_FOUND', 'INTERNAL', 'UPSTREAM_FAILED', 'anything'])('%s is not a rejection', (code) => {
