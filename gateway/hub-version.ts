@@ -25,8 +25,8 @@ export function refuseOtherVersion(gw: GatewayContext, out: SocketOutput, ws: We
     code: VERSION_MISMATCH,
     message: reason,
   });
-  // Counted as the bad message it was counted as before it had a code: metrics.ts has no reason for VERSION_MISMATCH.
-  gw.metrics?.rejected('BAD_MESSAGE');
+  // A reason of its own: pages left over from before a deploy, not malformed messages.
+  gw.metrics?.rejected(VERSION_MISMATCH);
   ws.cork(() => {
     out.send(ws, { type: 'notice', text: RELOAD_NOTICE });
     out.send(ws, { type: 'error', code: VERSION_MISMATCH, message: reason });

@@ -28,6 +28,7 @@ const REJECTION_REASONS: Record<string, string> = {
   SSRF_BLOCKED: 'ssrf',
   RATE_LIMITED: 'rate_limit',
   BAD_MESSAGE: 'bad_message',
+  VERSION_MISMATCH: 'version_mismatch',
   BAD_REQUEST: 'bad_request',
   NOT_A_PARTICIPANT: 'not_a_participant',
   TICKET_INVALID: 'ticket_invalid',

@@ -68,6 +68,7 @@ describe('a hello of another protocol version', () => {
     await obs.next('snapshot');
     const obsSeen = obs.messages.length;
     const badBefore = await rejected('bad_message');
+    const staleBefore = await rejected('version_mismatch');
     // A second tab of the host still running the old script.
     const hostP = await t.join(s.hostUrl);
     const old = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
@@ -80,9 +81,10 @@ describe('a hello of another protocol version', () => {
     await sleep(300);
     expect(host.messages.some((m) => m.type === 'notice')).toBe(false);
     expect(obs.messages.slice(obsSeen).filter((m) => m.type === 'snapshot' || m.type === 'mutations')).toEqual([]);
-    // Logged with its code, counted as a bad message (as before it had a code of its own).
+    // Logged with its code, counted under its own reason (not as a bad message).
     expect(t.logs.some((l) => l.msg === 'hub message rejected' && l.code === VERSION_MISMATCH && l.sessionId === s.id && l.role === 'host')).toBe(true);
-    expect(await rejected('bad_message')).toBe(badBefore + 1);
+    expect(await rejected('version_mismatch')).toBe(staleBefore + 1);
+    expect(await rejected('bad_message')).toBe(badBefore);
     for (const c of [host, obs]) c.ws.close();
   });
 
