@@ -4,6 +4,7 @@
 
 import { type ClientMessage, MAX_BATCH, type Mutation } from '../protocol/messages.js';
 import { structureChecksum } from './checksum.js';
+import { CrossFrameRelay } from './cross-frame-relay.js';
 import { diffRecords } from './diff.js';
 import type { Masker } from './masking.js';
 import { installPageHooks } from './page-hooks.js';
@@ -11,13 +12,6 @@ import { adoptedTexts, formStateOf, frameDocument, mediaStateOf, NodeIds, type S
 import { diffText, spliceBase } from './text-splice.js';
 
 type Send = (message: ClientMessage) => void;
-
-/** A cross-origin frame whose changes a page relays: its document's first id, whether they are held back, and whether it was asked for a snapshot since. */
-interface CrossFrame {
-  first: number;
-  withheld: boolean;
-  asked: boolean;
-}
 
 /** How often scroll positions are sent at most. */
 const SCROLL_INTERVAL_MS = 50;
@@ -53,8 +47,8 @@ export class Recorder {
    */
   private sentValues = new WeakMap<Element, string>();
   private selectionTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Per cross-origin frame whose changes this page relays (its ids go from its document's to the next frame's). */
-  private readonly crossFrames = new Map<HTMLIFrameElement, CrossFrame>();
+  /** The changes of this page's cross-origin frames, held back while a frame is in a masked region. */
+  private readonly crossFrames: CrossFrameRelay;
 
   /** Called for every cross-origin frame met (on serialization and on each of its loads). */
   onCrossFrame: (frame: HTMLIFrameElement) => void = () => {};
@@ -69,6 +63,7 @@ export class Recorder {
     private readonly frame: { base: number } | null = null,
   ) {
     this.ids = new NodeIds(frame?.base ?? 1);
+    this.crossFrames = new CrossFrameRelay(this.ids, masker, (f) => this.onCrossFrame(f));
     this.observer = new MutationObserver((records) => this.flush(records));
     this.ctx = {
       ids: this.ids,
@@ -366,56 +361,7 @@ export class Recorder {
 
   /** Sends changes recorded elsewhere (a cross-origin frame's) after this page's pending ones. */
   sendChanges(batch: Mutation[]): void {
-    this.sendBatch(this.masker.pass(() => this.frameChanges(batch)));
-  }
-
-  /**
-   * A cross-origin frame records itself by its own site's rules, which know nothing of this page's
-   * masked regions: the document of a frame whose element is in one is held back (the followers'
-   * frame is emptied, its changes dropped) until the frame, out of it, records a snapshot again.
-   */
-  private frameChanges(batch: Mutation[]): Mutation[] {
-    const out: Mutation[] = [];
-    for (const m of batch) {
-      const own = m.k === 'frame' ? this.ids.node(m.id) : undefined;
-      if (m.k === 'frame' && own?.nodeType === Node.ELEMENT_NODE && (own as Element).localName === 'iframe') {
-        const frame = own as HTMLIFrameElement;
-        for (const known of this.crossFrames.keys()) if (!known.isConnected) this.crossFrames.delete(known);
-        const masked = this.masker.insideMaskedRegion(frame);
-        if (m.doc) this.crossFrames.set(frame, { first: m.doc.id, withheld: masked, asked: false });
-        out.push(masked ? { k: 'frame', id: m.id, doc: null } : m);
-        continue;
-      }
-      const target = 'id' in m && typeof m.id === 'number' ? m.id : 'parent' in m ? m.parent : null;
-      const owner = target === null ? null : this.crossFrameOf(target);
-      // A change of no frame whose document was relayed is not the followers' to apply.
-      if (!owner) continue;
-      const [frame, state] = owner;
-      const masked = this.masker.insideMaskedRegion(frame);
-      if (state.withheld) {
-        // Out of the masked region now: the frame is asked for a snapshot (its changes wait for it).
-        if (!masked && !state.asked) {
-          state.asked = true;
-          this.onCrossFrame(frame);
-        }
-        continue;
-      }
-      if (masked) {
-        state.withheld = true;
-        const id = this.ids.known(frame);
-        if (id !== undefined) out.push({ k: 'frame', id, doc: null });
-        continue;
-      }
-      out.push(m);
-    }
-    return out;
-  }
-
-  /** The cross-origin frame whose ids `id` is among: the one whose document's id is the closest below it. */
-  private crossFrameOf(id: number): [HTMLIFrameElement, CrossFrame] | null {
-    let best: [HTMLIFrameElement, CrossFrame] | null = null;
-    for (const entry of this.crossFrames) if (entry[1].first <= id && (!best || entry[1].first > best[1].first)) best = entry;
-    return best;
+    this.sendBatch(this.masker.pass(() => this.crossFrames.filter(batch)));
   }
 
   /** Sends state changes after any pending DOM mutations, so that followers apply them in order. */
