@@ -1,5 +1,5 @@
 // The bench origin (node:http, one process): a 100 KB image, a 1 KB JSON answer, 50 KB and
-// 500 KB HTML pages, plus two cookie endpoints. Everything is built once, in memory.
+// 500 KB HTML pages, plus cookie endpoints. Everything is built once, in memory.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ export interface Asset {
 }
 
 const COOKIE_COUNT = 30;
+const PIXEL = imageBytes(64);
 
 const assets = new Map<string, { type: string; body: Buffer }>([
   ['/img/100k.png', { type: 'image/png', body: imageBytes(100 * 1024) }],
@@ -40,9 +41,21 @@ const server = createServer((req, res) => {
     res.end();
     return;
   }
-  if (path === '/cookies/count') {
+  if (path === '/cookies/count' || path === '/cookies/count.png') {
     const header = req.headers.cookie ?? '';
     const count = header ? header.split(';').filter((c) => c.includes('=')).length : 0;
+    if (path === '/cookies/count.png') {
+      // The same count as an image (what a follower's view may load: the gateway refuses it the rest), in headers.
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'content-length': PIXEL.length,
+        'cache-control': 'no-store',
+        'x-cookie-count': String(count),
+        'x-cookie-bytes': String(header.length),
+      });
+      res.end(PIXEL);
+      return;
+    }
     const body = JSON.stringify({ count, bytes: header.length });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(body);

@@ -220,7 +220,8 @@ export async function startFollowers(bench: Bench, groups: FollowerGroup[], hell
 }
 
 async function openVerifier(v: Verifier, seen: string[]): Promise<WebSocket> {
-  const ws = new WebSocket(v.url, { headers: { host: v.participant.host, cookie: v.participant.cookie }, perMessageDeflate: false });
+  const headers = { host: v.participant.host, cookie: v.participant.cookie, origin: `http://${v.participant.host}` };
+  const ws = new WebSocket(v.url, { headers, perMessageDeflate: false });
   await withTimeout(
     new Promise<void>((res, rej) => {
       ws.once('open', () => {

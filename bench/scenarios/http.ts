@@ -272,10 +272,14 @@ export async function cookieJar(bench: Bench): Promise<ScenarioTable> {
   const withJar = await countThrough(full.host);
   if (withNone.count !== 0) throw new Error(`the session without cookies sent ${withNone.count} cookies upstream`);
   if (withJar.count !== count) throw new Error(`the session with the jar sent ${withJar.count} cookies upstream, expected ${count}`);
-  // A second participant of the same session sees the same jar.
+  // A second participant of the same session sees the same jar: a follower, whose view loads only
+  // what a page renders (images, styles, fonts, media), so it asks through an image.
   const other = await redeemLink(bench.gateway.ready, full.session.joinUrl);
-  const otherCount = await countThrough(other);
-  if (otherCount.count !== count) throw new Error(`a second participant sent ${otherCount.count} cookies, expected the shared jar's ${count}`);
+  const otherRes = await httpRequest(port, 'GET', '/cookies/count.png', { host: other.host, cookie: other.cookie });
+  const otherCount = Number(otherRes.headers['x-cookie-count']);
+  if (otherRes.status !== 200 || otherCount !== count) {
+    throw new Error(`a second participant sent ${otherCount} cookies (status ${otherRes.status}), expected the shared jar's ${count}`);
+  }
 
   const targets: Target[] = [
     { name: 'gateway, empty jar', port, path: '/', headers: { host: empty.host.host, cookie: empty.host.cookie }, cpuPids: [bench.gateway.pid], injects: true },

@@ -33,7 +33,8 @@ export async function hubFanout(bench: Bench): Promise<ScenarioTable> {
         cpu: [rpcCpu('gateway', bench.gateway)],
         sequenced: true,
         hostUrl: wsUrl,
-        hostHeaders: { host: host.host, cookie: host.cookie },
+        // The hub takes only the page's own Origin (a browser sends it on every WebSocket upgrade).
+        hostHeaders: { host: host.host, cookie: host.cookie, origin: `http://${host.host}` },
         hostHello: HELLO_LIVE,
         snapshot: snapshotMessage(snapshotUrl),
         followers: [],

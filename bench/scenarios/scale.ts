@@ -85,7 +85,8 @@ async function prepare(
     name: setup.name,
     cpu: [...setup.nodes.map((node) => procCpu(node.label, node.worker.pid)), ...(setup.redis ? [procCpu('redis-server', setup.redis.pid)] : [])],
     hostUrl: wsUrlOf(first),
-    hostHeaders: { host: host.host, cookie: host.cookie },
+    // The hub takes only the page's own Origin (a browser sends it on every WebSocket upgrade).
+    hostHeaders: { host: host.host, cookie: host.cookie, origin: `http://${host.host}` },
     hostHello: HELLO_LIVE,
     snapshot: snapshotMessage(`http://${host.host}/`),
     followers: [],
