@@ -85,10 +85,16 @@ export function looksLikeCardNumber(value: string): boolean {
   return sum % 10 === 0;
 }
 
+/** Fewest digits of a card number written as one group in text (see maskCardNumbers). */
+const MIN_UNGROUPED_CARD = 15;
+
 /**
- * `text` with the digits of each card number in it (13 to 19 digits passing the Luhn check, in one
- * group or in groups of 3 to 6 split by single spaces or hyphens) as dots. The text keeps its
- * length, so the offsets a controller's edit of it is made at are the host's too.
+ * `text` with the digits of each card number in it (13 to 19 digits passing the Luhn check, in
+ * groups of 3 to 6 split by single spaces or hyphens, or 15 to 19 in one group) as dots. The text
+ * keeps its length, so the offsets a controller's edit of it is made at are the host's too. One
+ * group of 13 or 14 digits is left alone: in page text that is a millisecond timestamp, an EAN or an
+ * ISBN far more often than a card (13-digit cards are gone, 14-digit ones are printed grouped), and
+ * one in ten of them passes the Luhn check.
  */
 export function maskCardNumbers(text: string): string {
   if (!/\d{3}/.test(text)) return text;
@@ -105,7 +111,7 @@ export function maskCardNumbers(text: string): string {
         const group = (parts[j] ?? '').length;
         if (j > i && !(grouped(group) && grouped((parts[i] ?? '').length))) break;
         digits += group;
-        if (digits >= 13 && digits <= 19 && looksLikeCardNumber(parts.slice(i, j + 1).join(''))) end = j;
+        if (digits >= (j > i ? 13 : MIN_UNGROUPED_CARD) && digits <= 19 && looksLikeCardNumber(parts.slice(i, j + 1).join(''))) end = j;
       }
       if (end >= 0) {
         out +=
