@@ -35,6 +35,8 @@ const USAGE = `npm run bench [-- options]
   --only=a,b       run only these scenarios: ${Object.keys(SCENARIOS).join(', ')}
   --runs=N         runs per figure (median reported)
   --no-nginx       skip the nginx baseline
+  --results=DIR    write the run's .md and .json into DIR (default bench/results)
+  --no-build       use the dist/inject.js that is there instead of building it first
   --rewriter-throughput   only the HTML rewriter's throughput (bench/rewriter-throughput.ts, bundled)
   --help`;
 
@@ -68,7 +70,7 @@ function settingsFor(full: boolean): Settings {
       };
 }
 
-function parseArgs(argv: string[]): { settings: Settings; only: string[]; nginx: boolean } {
+function parseArgs(argv: string[]): { settings: Settings; only: string[]; nginx: boolean; resultsDir: string } {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
@@ -77,9 +79,11 @@ function parseArgs(argv: string[]): { settings: Settings; only: string[]; nginx:
   const settings = settingsFor(full);
   let only = Object.keys(SCENARIOS);
   let nginx = true;
+  let resultsDir = 'bench/results';
   for (const arg of argv) {
-    if (arg === '--full') continue;
+    if (arg === '--full' || arg === '--no-build') continue; // --no-build is run.mjs's
     if (arg === '--no-nginx') nginx = false;
+    else if (arg.startsWith('--results=') && arg.length > 10) resultsDir = arg.slice(10);
     else if (arg.startsWith('--only=')) only = arg.slice(7).split(',').filter(Boolean);
     else if (arg.startsWith('--runs=')) settings.runs = Math.max(1, Number.parseInt(arg.slice(7), 10) || settings.runs);
     else {
@@ -92,7 +96,7 @@ function parseArgs(argv: string[]): { settings: Settings; only: string[]; nginx:
     console.error(`unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`);
     process.exit(2);
   }
-  return { settings, only, nginx };
+  return { settings, only, nginx, resultsDir };
 }
 
 function commandLine(argv: string[]): string {
@@ -106,12 +110,12 @@ function stamp(date: Date): string {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  const { settings, only, nginx: wantNginx } = parseArgs(argv);
+  const { settings, only, nginx: wantNginx, resultsDir: resultsArg } = parseArgs(argv);
   const started = Date.now();
   const here = dirname(fileURLToPath(import.meta.url));
   const childrenDir = resolve(here, 'children');
   const tmpDir = resolve('bench/tmp');
-  const resultsDir = resolve('bench/results');
+  const resultsDir = resolve(resultsArg);
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(resultsDir, { recursive: true });
   const log = (msg: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
