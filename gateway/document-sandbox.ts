@@ -7,7 +7,7 @@
 // a URL, whatever its destination, and a 304 changes none of what is stored. Measured in Chromium
 // 156; see ARCHITECTURE.md (cookie shim) and test/e2e/uninjected-documents.test.ts.
 
-import type { RawHeaders } from './header-policy.js';
+import { mediaType, type RawHeaders } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
 
 /** The opaque origin of such a document: document.cookie throws, other pages cannot reach in; its own scripts (SVG, the XML viewer) still run. */
@@ -75,8 +75,7 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
     return;
   }
   headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
-  const type = first(raw['content-type']).split(';')[0]!.trim().toLowerCase();
-  if (PDF_VIEWER_TYPES.has(type)) {
+  if (PDF_VIEWER_TYPES.has(mediaType(raw['content-type']))) {
     // One value only: two would not parse, and the document would be isolated by neither.
     removeAll(headers, (name) => name === 'document-isolation-policy');
     headers.push(['document-isolation-policy', PDF_ISOLATION]);

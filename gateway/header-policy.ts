@@ -210,3 +210,12 @@ export function changedBodyHeaders(headers: [string, string][]): [string, string
   }
   return out;
 }
+
+/** The media type of a Content-Type header (its first value), lowercase, without parameters: `text/html` of `text/HTML; charset=utf-8`. */
+export function mediaType(contentType: string | string[] | undefined): string {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return String(value ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+}

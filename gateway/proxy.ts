@@ -14,7 +14,7 @@ import { type CspContext, rewriteCsp } from './csp.js';
 import { InlineScriptPolicy } from './csp-inline-scripts.js';
 import { applyDocumentPolicies, unconditionalForWorkers } from './document-sandbox.js';
 import { GatewayError } from './errors.js';
-import { changedBodyHeaders, downstreamResponseHeaders, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
+import { changedBodyHeaders, downstreamResponseHeaders, mediaType, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import type { MarkedModule } from './link-header.js';
@@ -111,10 +111,7 @@ async function applyClearSiteData(session: Session, headers: [string, string][],
 
 /** Content a mirror of the page renders: images, style sheets, fonts, media and text tracks. */
 function isRenderedAsset(contentType: string | string[] | undefined): boolean {
-  const type = String(contentType ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
+  const type = mediaType(contentType);
   return (
     /^(image|font|audio|video)\//.test(type) ||
     type === 'text/css' ||
