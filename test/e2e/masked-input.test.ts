@@ -5,7 +5,6 @@
 // holds. Before, a splice's base was checked against the real value, and "refused" against
 // "applied" let a controller guess a password one try at a time.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spliceBase } from '../../inject/text-splice.js';
@@ -22,12 +21,7 @@ const PAGE = `<!DOCTYPE html><html><head><title>private fields</title></head><bo
 <input id="name">
 </body></html>`;
 
-function serve(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(PAGE);
-}
-
-const env = useOneSite(serve, { mask: ['.secret'] });
+const env = useOneSite(PAGE, { mask: ['.secret'] });
 let t: TestGateway;
 let browser: Browser;
 let origin = '';

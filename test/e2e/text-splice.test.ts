@@ -6,7 +6,6 @@
 // text again; masked fields still send nothing; more than the byte budget allows is refused with
 // a notice instead of a disconnect.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FOLLOWER_MAX_MESSAGE_BYTES } from '../../protocol/messages.js';
@@ -38,12 +37,7 @@ const PAGE = `<!DOCTYPE html><html><head><title>big text</title></head><body>
   }
 </script></body></html>`;
 
-function serve(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(PAGE);
-}
-
-const env = useOneSite(serve, { mask: ['.secret'] });
+const env = useOneSite(PAGE, { mask: ['.secret'] });
 let t: TestGateway;
 let browser: Browser;
 let origin = '';
