@@ -100,8 +100,40 @@ export function upstreamRequestHeaders(
   }
   if (fetchSite !== undefined) out['sec-fetch-site'] = fetchSite;
   if (jarCookie) out.cookie = jarCookie;
-  out['accept-encoding'] = 'gzip, deflate, br';
+  out['accept-encoding'] = upstreamAcceptEncoding(incoming['accept-encoding']);
   return out;
+}
+
+/** The content codings the gateway decodes, in the order it asks for them. */
+const DECODED_CODINGS = ['gzip', 'deflate', 'br'] as const;
+
+/**
+ * The Accept-Encoding sent to the site: the codings of DECODED_CODINGS the browser accepts (its
+ * q-values and `*` read as RFC 9110 12.5.3 says), else `identity`. The gateway decodes whatever it
+ * rewrites, but a body it passes on (an image, JSON, a download) reaches the client in the coding
+ * the site chose, so the site must never be offered one the client did not ask for (curl, a
+ * script's HTTP client, Chromium's `br` only over HTTPS). No header at all gets `identity` too:
+ * RFC 9110 lets a server pick any coding then, but such clients are the ones that cannot decode.
+ */
+export function upstreamAcceptEncoding(value: string | undefined): string {
+  if (value === undefined) return 'identity';
+  const q = new Map<string, number>();
+  for (const part of value.split(',')) {
+    const [rawName = '', ...params] = part.split(';');
+    const name = rawName.trim().toLowerCase();
+    if (name === '') continue;
+    let weight = 1;
+    for (const param of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(param);
+      if (m) weight = Number(m[1]);
+    }
+    if (!Number.isFinite(weight)) weight = 0;
+    const key = name === 'x-gzip' ? 'gzip' : name;
+    q.set(key, Math.max(weight, q.get(key) ?? 0));
+  }
+  const any = q.get('*');
+  const accepted = DECODED_CODINGS.filter((coding) => (q.get(coding) ?? any ?? 0) > 0);
+  return accepted.length > 0 ? accepted.join(', ') : 'identity';
 }
 
 /** Raw upstream response headers as undici gives them. */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
@@ -57,6 +58,20 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       writeMore();
       return;
     }
+    case '/negotiated': {
+      // Compresses as the request allows, preferring br, as sites do; what it was offered is echoed.
+      const offered = String(req.headers['accept-encoding'] ?? '');
+      const coding = /\bbr\b/.test(offered) ? 'br' : /\bgzip\b/.test(offered) ? 'gzip' : 'identity';
+      const body = coding === 'br' ? brotliCompressSync(JSON_BODY) : coding === 'gzip' ? gzipSync(JSON_BODY) : Buffer.from(JSON_BODY);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-offered': offered,
+        vary: 'Accept-Encoding',
+        ...(coding === 'identity' ? {} : { 'content-encoding': coding }),
+      });
+      res.end(body);
+      return;
+    }
     case '/empty':
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end();
@@ -83,9 +98,9 @@ afterAll(async () => {
   await running?.close();
 });
 
-function open(path: string, signal?: AbortSignal) {
+function open(path: string, signal?: AbortSignal, headers: Record<string, string> = {}) {
   return request(`http://127.0.0.1:${t.gateway.port}${path}`, {
-    headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie },
+    headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, ...headers },
     signal,
   });
 }
@@ -133,6 +148,22 @@ describe('streamed bodies the gateway passes through', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['transfer-encoding']).toBe('chunked');
     expect(await res.body.text()).toBe(JSON_BODY);
+  });
+
+  it.each<[string | null, string, string]>([
+    [null, 'identity', 'identity'],
+    ['gzip, deflate', 'gzip, deflate', 'gzip'],
+    ['gzip, deflate, br, zstd', 'gzip, deflate, br', 'br'],
+    ['br;q=0, *', 'gzip, deflate', 'gzip'],
+    ['zstd', 'identity', 'identity'],
+  ])('a passed-on body comes in a coding the client accepts (Accept-Encoding %j: the site is offered %j, sends %s)', async (accept, offered, coding) => {
+    const res = await open('/negotiated', undefined, accept === null ? {} : { 'accept-encoding': accept });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-offered']).toBe(offered);
+    expect(res.headers['content-encoding']).toBe(coding === 'identity' ? undefined : coding);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const plain = coding === 'br' ? brotliDecompressSync(bytes) : coding === 'gzip' ? gunzipSync(bytes) : bytes;
+    expect(plain.toString()).toBe(JSON_BODY);
   });
 
   it('ends an empty streamed answer', async () => {
