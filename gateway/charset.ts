@@ -4,6 +4,7 @@
 // (CSS Syntax 3, 3.2). The proxy reads that much of the body before it answers.
 
 import { Readable } from 'node:stream';
+import type { RawHeaders } from './header-policy.js';
 
 /** How many bytes the prescan looks at (the HTML standard's limit). */
 export const PRESCAN_BYTES = 1024;
@@ -269,4 +270,25 @@ export async function* utf8From(body: AsyncIterable<Uint8Array>, label: string):
   }
   const rest = decoder === null ? decoderFor(head).decode(head) : decoder.decode();
   if (rest !== '') yield Buffer.from(rest, 'utf8');
+}
+
+/**
+ * Names the charset in Content-Type, so that the browser decodes the page as the gateway read it
+ * even when the injected script pushes the page's own <meta> past the browser's 1024-byte prescan.
+ */
+export function withCharset(headers: [string, string][], charset: string | null): void {
+  const entry = headers.find(([name]) => name === 'content-type');
+  if (entry && charset) entry[1] = `${entry[1].replace(/;\s*$/, '')}; charset=${charset}`;
+}
+
+/** Content-Type with its charset parameter replaced by `charset` (or added). */
+export function setCharset(headers: [string, string][], charset: string): void {
+  const entry = headers.find(([name]) => name === 'content-type');
+  if (entry) entry[1] = `${entry[1].replace(/;\s*charset\s*=\s*("[^"]*"|[^;]*)/gi, '').replace(/;\s*$/, '')}; charset=${charset}`;
+}
+
+/** The charset parameter of an upstream Content-Type, lowercased. */
+export function charsetOf(headers: RawHeaders): string | undefined {
+  const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(String(headers['content-type'] ?? ''));
+  return m?.[1]?.toLowerCase();
 }

@@ -10,8 +10,9 @@ import { containmentHeader } from './csp.js';
 import { GATEWAY_ANSWER_SANDBOX, UNREACHABLE_PAGE } from './document-sandbox.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
-import { browserUrlFor, MAX_REQUEST_BODY, maskSelectorsFor, proxyRequest } from './proxy.js';
+import { browserUrlFor, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
+import { MAX_REQUEST_BODY } from './upstream.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';
 import { viewPage } from './view-page.js';
 

@@ -6,12 +6,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
-import { errors as undiciErrors } from 'undici';
 import { siteFor } from './allowlist.js';
-import { encodingForLabel, isTranscoded, sniffCharset, utf8From } from './charset.js';
+import { charsetOf, encodingForLabel, isTranscoded, setCharset, sniffCharset, utf8From, withCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
-import { type CspContext, rewriteCsp } from './csp.js';
-import { InlineScriptPolicy } from './csp-inline-scripts.js';
+import { rewriteCsp } from './csp.js';
 import { applyDocumentPolicies, unconditionalForWorkers } from './document-sandbox.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, mediaType, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
@@ -19,6 +17,7 @@ import { injectionSnippet, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import type { MarkedModule } from './link-header.js';
 import type { ContentKind } from './metrics.js';
+import { applyClearSiteData, applyCsp, cspContext } from './page-policies.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
@@ -28,12 +27,9 @@ import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite }
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
-import { sendUpstream, type UpstreamResponse } from './upstream.js';
+import { sendUpstream, type UpstreamResponse, upstreamError } from './upstream.js';
 import { withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
-
-/** Largest request body (uploads included) the gateway forwards. */
-export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
 
 /** Maps a real URL to what the browser should load: the proxied host, or the "not allowed" page. */
 export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): string {
@@ -42,71 +38,6 @@ export function browserUrlFor(gw: GatewayContext, session: Session, real: URL): 
     if (mapped) return mapped;
   }
   return `${gw.mapper.gatewayOrigin}/blocked?url=${encodeURIComponent(real.href)}`;
-}
-
-/** How the policies of a page of origin `label` are rewritten (rewriteCsp), with `nonce` for the injected script. */
-function cspContext(gw: GatewayContext, session: Session, label: string, target: URL, nonce: string): CspContext {
-  const base = new URL(gw.mapper.gatewayOrigin);
-  const proxiedOrigin = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
-  return {
-    pageOrigin: target,
-    mapOrigin: (origin) => {
-      const url = new URL(origin);
-      return gw.allowlist.allows(url) ? (gw.mapper.toProxiedUrl(url, session.id, session.origins)?.replace(/\/$/, '') ?? null) : null;
-    },
-    knownOrigins: [...session.origins.entries()].map(([, origin]) => origin),
-    nonce,
-    injectScriptUrl: `${proxiedOrigin}/__cobrowse/inject.js`,
-    insecureGateway: base.protocol === 'http:',
-    gatewayOrigin: gw.mapper.gatewayOrigin,
-    entrySource: `${base.protocol}//*.${base.host}/__cobrowse/enter`,
-  };
-}
-
-/**
- * Rewrites the page's Content-Security-Policy headers in place (sources mapped, the injected script
- * allowed); returns the nonce the script tag must carry and what the site's own policies say about
- * inline scripts the gateway rewrites, or nulls when the page has no policy.
- */
-function applyCsp(
-  gw: GatewayContext,
-  session: Session,
-  label: string,
-  target: URL,
-  headers: [string, string][],
-): { nonce: string | null; inlineScripts: InlineScriptPolicy | null } {
-  let nonce: string | null = null;
-  const original: { value: string; reportOnly: boolean }[] = [];
-  let ctx: CspContext | null = null;
-  for (const h of headers) {
-    if (h[0] !== 'content-security-policy' && h[0] !== 'content-security-policy-report-only') continue;
-    nonce ??= randomBytes(16).toString('base64');
-    ctx ??= cspContext(gw, session, label, target, nonce);
-    original.push({ value: h[1], reportOnly: h[0] === 'content-security-policy-report-only' });
-    h[1] = rewriteCsp(h[1], ctx);
-  }
-  return { nonce, inlineScripts: nonce === null ? null : InlineScriptPolicy.fromHeaders(original, nonce) };
-}
-
-/**
- * Clear-Site-Data: the site's cookies live in the session's jar, so "cookies" clears the jar's
- * cookies of that site (`clearJar`: a request with the jar); the browser must not clear its own
- * (they are the participant's identity, and cookies are cleared for the whole registrable domain,
- * every session's hosts included). Every header line counts; what is left goes on as one line.
- */
-async function applyClearSiteData(session: Session, headers: [string, string][], target: URL, clearJar: boolean): Promise<void> {
-  if (!headers.some(([name]) => name === 'clear-site-data')) return;
-  const types = new Set<string>();
-  for (let i = headers.length - 1; i >= 0; i--) {
-    const [name, value] = headers[i]!;
-    if (name !== 'clear-site-data') continue;
-    for (const t of value.split(',')) if (t.trim() !== '') types.add(t.trim().toLowerCase());
-    headers.splice(i, 1);
-  }
-  const all = types.has('"*"');
-  if (clearJar && (all || types.has('"cookies"'))) await session.jar.clearSite(target);
-  const rest = all ? ['"cache"', '"storage"'] : [...types].filter((t) => t !== '"cookies"');
-  if (rest.length > 0) headers.push(['clear-site-data', rest.join(', ')]);
 }
 
 /** Content a mirror of the page renders: images, style sheets, fonts, media and text tracks. */
@@ -214,26 +145,6 @@ function withModuleMaps(modules: readonly MarkedModule[], nonce: string | null, 
   return maps === '' ? snippet : Buffer.concat([snippet, Buffer.from(maps, 'latin1')]);
 }
 
-/**
- * Names the charset in Content-Type, so that the browser decodes the page as the gateway read it
- * even when the injected script pushes the page's own <meta> past the browser's 1024-byte prescan.
- */
-function withCharset(headers: [string, string][], charset: string | null): void {
-  const entry = headers.find(([name]) => name === 'content-type');
-  if (entry && charset) entry[1] = `${entry[1].replace(/;\s*$/, '')}; charset=${charset}`;
-}
-
-/** Content-Type with its charset parameter replaced by `charset` (or added). */
-function setCharset(headers: [string, string][], charset: string): void {
-  const entry = headers.find(([name]) => name === 'content-type');
-  if (entry) entry[1] = `${entry[1].replace(/;\s*charset\s*=\s*("[^"]*"|[^;]*)/gi, '').replace(/;\s*$/, '')}; charset=${charset}`;
-}
-
-function charsetOf(headers: RawHeaders): string | undefined {
-  const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(String(headers['content-type'] ?? ''));
-  return m?.[1]?.toLowerCase();
-}
-
 /** `scheme://authority` (or `//authority`) at the start of a URL as written; the rest is kept as written. */
 const WRITTEN_AUTHORITY = /^(?:[a-z][a-z0-9+.-]*:)?[\\/]{2}[^\\/?#]*/i;
 
@@ -259,21 +170,6 @@ export function markupUrl(gw: GatewayContext, session: Session, base: URL, url: 
   const authority = WRITTEN_AUTHORITY.exec(trimmed);
   if (!authority || mapped.startsWith(`${gw.mapper.gatewayOrigin}/`)) return mapped;
   return `${new URL(mapped).origin}${trimmed.slice(authority[0].length)}`;
-}
-
-function upstreamError(err: unknown, target: URL): GatewayError {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
-    return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
-  }
-  if ((err as { code?: string }).code === 'SSRF_BLOCKED') {
-    return new GatewayError('SSRF_BLOCKED', 403, `${target.hostname} resolves to an internal network address; the gateway refuses to connect there.`, {
-      cause: err,
-    });
-  }
-  if ((err as { code?: string }).code === 'PAYLOAD_TOO_LARGE') {
-    return new GatewayError('PAYLOAD_TOO_LARGE', 413, `The request body is larger than ${MAX_REQUEST_BODY} bytes.`, { cause: err });
-  }
-  return new GatewayError('UPSTREAM_FAILED', 502, `${target.origin} could not be reached.`, { cause: err });
 }
 
 /**

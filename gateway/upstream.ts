@@ -5,8 +5,12 @@
 // request against 137 µs with `request()` (bench/README.md, session 15).
 
 import type { Readable } from 'node:stream';
-import type { Agent, Dispatcher } from 'undici';
+import { type Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { GatewayError } from './errors.js';
 import type { RawHeaders } from './header-policy.js';
+
+/** Largest request body (uploads included) the gateway forwards. */
+export const MAX_REQUEST_BODY = 64 * 1024 * 1024;
 
 /** Bytes of a response body queued while nobody reads it before the upstream socket is paused. */
 const HIGH_WATER = 256 * 1024;
@@ -200,4 +204,20 @@ export function sendUpstream(agent: Agent, request: UpstreamRequest, client: Abo
       reject(err);
     }
   });
+}
+
+/** The gateway's answer to a request to `target` that failed before its response's head arrived. */
+export function upstreamError(err: unknown, target: URL): GatewayError {
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
+  }
+  if ((err as { code?: string }).code === 'SSRF_BLOCKED') {
+    return new GatewayError('SSRF_BLOCKED', 403, `${target.hostname} resolves to an internal network address; the gateway refuses to connect there.`, {
+      cause: err,
+    });
+  }
+  if ((err as { code?: string }).code === 'PAYLOAD_TOO_LARGE') {
+    return new GatewayError('PAYLOAD_TOO_LARGE', 413, `The request body is larger than ${MAX_REQUEST_BODY} bytes.`, { cause: err });
+  }
+  return new GatewayError('UPSTREAM_FAILED', 502, `${target.origin} could not be reached.`, { cause: err });
 }
