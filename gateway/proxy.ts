@@ -18,6 +18,7 @@ import type { Exchange } from './http-bridge.js';
 import type { MarkedModule } from './link-header.js';
 import type { ContentKind } from './metrics.js';
 import { applyClearSiteData, applyCsp, cspContext } from './page-policies.js';
+import { BodyEncoder, encodedBodyHeaders, reencodingFor } from './response-encoding.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
@@ -364,13 +365,19 @@ export async function proxyRequest(
       : decoder === null && !transcoded && raw['content-length'] !== undefined
         ? Number(raw['content-length'])
         : Number.NaN;
-    await sendRewritten(exchange, upstream.statusCode, headersOut, source, rewriter, Number.isFinite(length) ? length : null, {
-      onDone: (seconds) => {
+    // What the site compressed leaves compressed again (response-encoding.ts); a 304 or 204 has no body to say it of.
+    const status = upstream.statusCode;
+    const coding = status >= 200 && status !== 204 && status !== 304 ? reencodingFor(encoding, request.headers['accept-encoding']) : null;
+    const hooks = {
+      onDone: (seconds: number) => {
         exchange.annotations.rewriteMs = Math.round(seconds * 100_000) / 100;
         gw.metrics?.htmlRewritten(seconds);
       },
-      onError: (err) => onStreamError(err),
-    });
+      onError: (err: Error) => onStreamError(err),
+    };
+    const bodyLength = Number.isFinite(length) ? length : null;
+    const headersSent = coding === null ? headersOut : encodedBodyHeaders(headersOut, coding);
+    await sendRewritten(exchange, status, headersSent, source, rewriter, bodyLength, hooks, coding === null ? null : new BodyEncoder(coding));
   } catch (err) {
     upstream.body.destroy();
     if (isDecodingError(err)) {

@@ -7,6 +7,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
+import type { BodyEncoder } from './response-encoding.js';
 
 /** A rewriter fed chunk by chunk (HtmlRewriter, CssRewriter). */
 export interface ChunkRewriter {
@@ -80,10 +81,20 @@ export interface RewriteHooks {
   onError(err: Error): void;
 }
 
+/** A part of a rewritten body: pieces to write back to back; `more`: the next chunk had already arrived. */
+interface Part {
+  pieces: Buffer[];
+  last: boolean;
+  more: boolean;
+}
+
 /**
  * Sends `body` rewritten by `rewriter`. When the whole body came in its first chunk (`length`, the
  * upstream Content-Length of an unencoded body, tells), the response goes out complete with a
- * Content-Length, its pieces written back to back in one cork (Exchange.sendPieces); otherwise it is sent chunked, each chunk as soon as it is rewritten.
+ * Content-Length, its pieces written back to back in one cork (Exchange.sendPieces); otherwise it is
+ * sent chunked, each chunk as soon as it is rewritten. With `encoder` (the headers must say its
+ * coding) the rewritten bytes leave compressed: a complete body in one go, a chunked one flushed
+ * whenever the next chunk has not arrived yet, so that what the browser has can be decoded.
  */
 export async function sendRewritten(
   exchange: Exchange,
@@ -93,6 +104,7 @@ export async function sendRewritten(
   rewriter: ChunkRewriter,
   length: number | null,
   hooks: RewriteHooks,
+  encoder: BodyEncoder | null = null,
 ): Promise<void> {
   const chunks = body[Symbol.asyncIterator]();
   let ended = false;
@@ -111,7 +123,7 @@ export async function sendRewritten(
     return r.done ? null : r.value;
   };
   // The end goes out with the last part when the body ends before the event loop's next turn.
-  async function* rest(first: Buffer): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
+  async function* rest(first: Buffer): AsyncGenerator<Part> {
     let chunk: Buffer | null = first;
     while (chunk !== null) {
       const following = next();
@@ -119,22 +131,23 @@ export async function sendRewritten(
       if (soon === null) {
         const pieces = [...rewrite(chunk), ...rewrite(null)];
         hooks.onDone(ms / 1000);
-        yield { pieces, last: true };
+        yield { pieces, last: true, more: false };
         return;
       }
-      yield { pieces: rewrite(chunk), last: false };
+      yield { pieces: rewrite(chunk), last: false, more: soon !== LATER };
       chunk = soon === LATER ? await following : soon;
     }
     const pieces = rewrite(null);
     hooks.onDone(ms / 1000);
-    yield { pieces, last: true };
+    yield { pieces, last: true, more: false };
   }
   try {
     const first = await next();
     const bodyless = status === 204 || status === 304 || status < 200;
     if (!bodyless && (first === null || (length !== null && first.length >= length))) {
-      const pieces = first === null ? rewrite(null) : [...rewrite(first), ...rewrite(null)];
+      let pieces = first === null ? rewrite(null) : [...rewrite(first), ...rewrite(null)];
       hooks.onDone(ms / 1000);
+      if (encoder) pieces = await encoder.encode(pieces, true);
       const sent = exchange.sendPieces(status, headers, pieces);
       // The body's end, so that the upstream connection is free for the next request.
       if (!ended) await next().catch(() => null);
@@ -142,11 +155,25 @@ export async function sendRewritten(
       return;
     }
     if (bodyless) await exchange.sendStream(status, headers, null, null);
-    else if (first !== null) await exchange.sendParts(status, headers, rest(first));
+    else if (first !== null) await exchange.sendParts(status, headers, encoder ? encodedParts(rest(first), encoder) : rest(first));
   } catch (err) {
     hooks.onError(err as Error);
     throw err;
   } finally {
+    encoder?.destroy();
     if (!ended) await chunks.return?.();
+  }
+}
+
+/** `parts` compressed by `encoder`: the parts that arrive back to back are compressed together, then flushed. */
+async function* encodedParts(parts: AsyncIterable<Part>, encoder: BodyEncoder): AsyncGenerator<Part> {
+  let held: Buffer[] = [];
+  for await (const part of parts) {
+    held.push(...part.pieces);
+    if (part.more && !part.last) continue;
+    const pieces = await encoder.encode(held, part.last);
+    held = [];
+    yield { pieces, last: part.last, more: false };
+    if (part.last) return;
   }
 }

@@ -1,0 +1,172 @@
+// Rewritten bodies the site compressed leave the gateway compressed again, in a coding the client
+// accepts (gateway/response-encoding.ts), with a real origin and a real gateway: the decoded bytes
+// are the ones a client that accepts no coding gets, a page the site sent plain stays plain, a page
+// that streams is flushed part by part (the client decodes the first part before the site sent the
+// rest), and bodiless answers say no coding.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, createGzip, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OriginBehindGateway, originBehindGateway } from './helpers/gateway.js';
+
+const PAGE = `<!DOCTYPE html><html><head><title>Compressed</title><link rel="stylesheet" href="/site.css"></head><body>${'<p class="row">Some text to compress, again and again.</p>'.repeat(400)}<a href="/next">next</a></body></html>`;
+const CSS = `body { background: url(/img/bg.png); } ${'.row { color: #123456; margin: 0 1px; }\n'.repeat(200)}`;
+let releaseRest: () => void = () => {};
+
+function serve(req: IncomingMessage, res: ServerResponse): void {
+  // gzip when offered, else deflate when offered (as sites do: never a coding that was not offered).
+  const offered = String(req.headers['accept-encoding'] ?? '');
+  const gzipOk = /\bgzip\b/.test(offered);
+  const deflateOnly = !gzipOk && /\bdeflate\b/.test(offered);
+  switch (req.url) {
+    case '/page':
+    case '/page-304':
+      if (req.url === '/page-304' && req.headers['if-none-match'] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"', vary: 'Accept-Encoding' }).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        etag: '"v1"',
+        vary: 'Accept-Encoding',
+        ...(gzipOk ? { 'content-encoding': 'gzip' } : deflateOnly ? { 'content-encoding': 'deflate' } : {}),
+      });
+      res.end(gzipOk ? gzipSync(PAGE) : deflateOnly ? deflateSync(PAGE) : PAGE);
+      return;
+    case '/plain':
+      // Plain whatever was offered.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(PAGE);
+      return;
+    case '/site.css':
+      res.writeHead(200, { 'content-type': 'text/css', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gzipOk ? gzipSync(CSS) : CSS);
+      return;
+    case '/streamed': {
+      // The first part, flushed, then the rest only when the test says so.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip' });
+      const gz = createGzip();
+      gz.pipe(res);
+      gz.write('<!DOCTYPE html><html><head><title>Streamed</title></head><body><p id="first">FIRST PART</p>');
+      gz.flush(() => {});
+      releaseRest = () => gz.end('<p id="second">SECOND PART</p></body></html>');
+      return;
+    }
+    default:
+      res.writeHead(404).end();
+  }
+}
+
+let running: OriginBehindGateway;
+
+beforeAll(async () => {
+  running = await originBehindGateway(serve, '/page');
+});
+
+afterAll(async () => {
+  releaseRest();
+  await running?.close();
+});
+
+function open(path: string, headers: Record<string, string> = {}) {
+  const { t, host } = running;
+  return request(`http://127.0.0.1:${t.gateway.port}${path}`, { headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie, ...headers } });
+}
+
+/** A body decoded as its Content-Encoding says. */
+async function decoded(res: Awaited<ReturnType<typeof open>>): Promise<string> {
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const coding = res.headers['content-encoding'];
+  if (coding === undefined) return bytes.toString();
+  if (coding === 'br') return brotliDecompressSync(bytes).toString();
+  if (coding === 'gzip') return gunzipSync(bytes).toString();
+  if (coding === 'deflate') return inflateSync(bytes).toString();
+  throw new Error(`unexpected coding ${String(coding)}`);
+}
+
+describe('rewritten bodies leave compressed when the site compressed them', () => {
+  it.each<[string, string | undefined]>([
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip, deflate', 'gzip'],
+    ['deflate, gzip;q=0', 'deflate'],
+  ])('HTML the site compressed, client accepting %j: leaves as %s, decoding to the bytes a plain client gets', async (accept, coding) => {
+    const plain = await open('/page');
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const plainText = await plain.body.text();
+    expect(plainText).toContain('<script src="/__cobrowse/inject.js"');
+
+    const res = await open('/page', { 'accept-encoding': accept });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-encoding']).toBe(coding);
+    expect(String(res.headers.vary)).toMatch(/Accept-Encoding/i);
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(String(res.headers.etag)).toMatch(/^W\//);
+    const text = await decoded(res);
+    // The injected tag carries per-response values (cookies, nonce): compare without it.
+    const untagged = (s: string) => s.replace(/<script src="\/__cobrowse\/inject\.js"[^>]*><\/script>/, '');
+    expect(untagged(text)).toBe(untagged(plainText));
+    expect(text.length).toBeGreaterThan(PAGE.length);
+  });
+
+  it('compresses: the page leaves far smaller than it is', async () => {
+    const res = await open('/page', { 'accept-encoding': 'gzip, br' });
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(bytes.length).toBeLessThan(PAGE.length / 5);
+  });
+
+  it('a page the site sent plain leaves plain, whatever the client accepts', async () => {
+    const res = await open('/plain', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(await res.body.text()).toContain('Some text to compress');
+  });
+
+  it('CSS the site gzipped leaves in br, its URLs as the rewriter leaves them', async () => {
+    const res = await open('/site.css', { 'accept-encoding': 'gzip, br', 'sec-fetch-dest': 'style' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(await decoded(res)).toBe(CSS);
+  });
+
+  it('a 304 says no content coding', async () => {
+    const res = await open('/page-304', { 'accept-encoding': 'gzip, br', 'if-none-match': '"v1"' });
+    await res.body.dump();
+    expect(res.statusCode).toBe(304);
+    expect(res.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('a streamed page is flushed part by part: the client decodes the first part before the site sent the rest', async () => {
+    const res = await open('/streamed', { 'accept-encoding': 'br, gzip' });
+    expect(res.statusCode).toBe(200);
+    const coding = res.headers['content-encoding'];
+    expect(coding).toBe('br');
+    const decoder = coding === 'br' ? createBrotliDecompress() : createGunzip();
+    let text = '';
+    decoder.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      decoder.on('end', resolve);
+      decoder.on('error', reject);
+    });
+    const firstSeen = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the first part was not decodable in time (decoded so far: ${JSON.stringify(text)})`)), 5000);
+      decoder.on('data', () => {
+        if (text.includes('FIRST PART')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    res.body.on('data', (d: Buffer) => decoder.write(d));
+    res.body.on('end', () => decoder.end());
+    await firstSeen;
+    expect(text).not.toContain('SECOND PART');
+    releaseRest();
+    await ended;
+    expect(text).toContain('<p id="second">SECOND PART</p>');
+    expect(text).toContain('<script src="/__cobrowse/inject.js"');
+  });
+});
