@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { GatewayContext } from './context.js';
 import { readCookie } from './cookie-header.js';
 import { errorBody, errorPage, escapeHtml, GatewayError, toGatewayError } from './errors.js';
-import { type InvitePageNotice, invitePage, invitePageHeaders } from './invite-page.js';
+import { type InvitePageNotice, type InvitePageParticipant, invitePage, invitePageHeaders } from './invite-page.js';
 import { landingPage } from './landing-page.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Participant, Session } from './session.js';
@@ -16,6 +16,12 @@ import { SESSION_ID_PATTERN } from './url-mapper.js';
 const MAX_API_BODY = 64 * 1024;
 /** Largest form body the invite page's forms send. */
 const MAX_FORM_BODY = 4 * 1024;
+
+/** What the refusal of a host link that was opened already says to do. */
+const HOST_LINK_USED_HELP =
+  '<p>A host link opens once: the first browser that opens it becomes a host of the session, and from then on the link only takes that browser back in. If that was you, open the link in the browser where you opened it first.</p>' +
+  '<p>To host from this browser, ask the session\'s host for a new host link: they make one on the invite page (the "Invite…" button in the cobrowsing panel, then "New host link"). An integration that holds the session\'s admin token can ask for one with <code>POST /api/sessions/&lt;id&gt;/host-link</code>. A new host link stops this one.</p>' +
+  '<p>If you did not open this link before, someone else did: tell the host, whose session it is.</p>';
 
 /** What a removed participant's page shows. */
 const REMOVED_REASON = 'The host removed you from this session.';
@@ -61,6 +67,8 @@ function sessionView(gw: GatewayContext, session: Session) {
       joinedAt: new Date(p.joinedAt).toISOString(),
     })),
     links: inviteLinks(gw, session),
+    /** Whether the current host link was opened (it opens once; POST /api/sessions/:id/host-link makes a new one). */
+    hostLinkOpened: session.hostLinkOpened,
   };
 }
 
@@ -71,6 +79,17 @@ function inviteLinks(gw: GatewayContext, session: Session): { hostUrl: string; j
     joinUrl: `${base}/j/${session.invites.controller}`,
     observeUrl: `${base}/j/${session.invites.observer}`,
   };
+}
+
+/** The participants as the invite page of `viewer` lists them. */
+function invitePagePeople(session: Session, viewer: Participant): InvitePageParticipant[] {
+  return [...session.participants.values()].map((p) => ({
+    id: p.id,
+    name: p.name,
+    role: p.role,
+    connected: p.connections > 0,
+    self: p.id === viewer.id,
+  }));
 }
 
 /** Parses the URL a session should start at; throws BAD_REQUEST or SITE_NOT_ALLOWED. */
@@ -205,6 +224,15 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     return c.json(inviteLinks(gw, session));
   });
 
+  // A new host link (the current one opens once): the old one stops on every node at once; the
+  // hosts who came in through it stay. The answer is the only place the new link is shown.
+  app.post('/api/sessions/:id/host-link', async (c) => {
+    const session = await sessionForAdmin(c);
+    await gw.registry.rotateHostInvite(session, null);
+    c.header('Cache-Control', 'no-store');
+    return c.json({ hostUrl: inviteLinks(gw, session).hostUrl });
+  });
+
   // Removes a participant (not the host): its cookies stop working, its sockets close with the reason.
   app.delete('/api/sessions/:id/participants/:pid', async (c) => {
     const session = await sessionForAdmin(c);
@@ -224,7 +252,19 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const invite = c.req.param('invite');
     await refuseRemovedParticipant(gw, invite, c.req.header('cookie'));
     const existing = await findInvitedParticipant(gw, invite, c.req.header('cookie'));
-    const { session, participant } = existing ?? (await gw.registry.join(invite));
+    let joined: { session: Session; participant: Participant };
+    try {
+      joined = existing ?? (await gw.registry.join(invite));
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.code !== 'HOST_LINK_USED') throw err;
+      gw.metrics?.rejected(err.code);
+      c.header('Cache-Control', 'no-store');
+      if ((c.req.header('accept') ?? '').includes('application/json')) {
+        return c.body(errorBody(err), 409, { 'content-type': 'application/json; charset=utf-8' });
+      }
+      return c.html(errorPage(err).replace('</body>', `${HOST_LINK_USED_HELP}</body>`), 409);
+    }
+    const { session, participant } = joined;
     if (!existing) gw.log.info('participant joined', { sessionId: session.id, participantId: participant.id, role: participant.role });
     const secure = gw.mapper.scheme === 'https:' ? '; Secure' : '';
     c.header('Set-Cookie', `${gatewayCookieName(session.id)}=${participant.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=604800${secure}`);
@@ -246,16 +286,11 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     if (host instanceof Response) return host;
     const { session, participant } = host;
     const { joinUrl, observeUrl } = inviteLinks(gw, session);
-    const people = [...session.participants.values()].map((p) => ({
-      id: p.id,
-      name: p.name,
-      role: p.role,
-      connected: p.connections > 0,
-      self: p.id === participant.id,
-    }));
+    const people = invitePagePeople(session, participant);
     const done = c.req.query('done');
     const notice: InvitePageNotice = done === 'rotated' || done === 'removed' ? done : null;
-    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce, invitePageCsrf(session.id, participant.token), people, notice), 200, headers);
+    const csrf = invitePageCsrf(session.id, participant.token);
+    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, notice, { hostLinkOpened: session.hostLinkOpened }), 200, headers);
   });
 
   // The invite page's forms: same origin only (Sec-Fetch-Site, else Origin), the host's
@@ -268,6 +303,25 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     await gw.registry.rotateInvites(host.session, host.participant);
     gw.log.info('join links replaced by the host', { sessionId: host.session.id, participantId: host.participant.id });
     return c.redirect(`/s/${host.session.id}/invite?done=rotated`, 303);
+  });
+
+  // "New host link": the new link is shown once, in this POST's own answer (no-store), never in a
+  // URL (a redirect's query would end up in logs and history).
+  app.post('/s/:sessionId/invite/host-link', async (c) => {
+    const nonce = crypto.randomUUID();
+    const headers = invitePageHeaders(nonce);
+    const host = await inviteForm(c, headers);
+    if (host instanceof Response) return host;
+    const { session, participant } = host;
+    await gw.registry.rotateHostInvite(session, participant);
+    const { hostUrl, joinUrl, observeUrl } = inviteLinks(gw, session);
+    const people = invitePagePeople(session, participant);
+    const csrf = invitePageCsrf(session.id, participant.token);
+    return c.html(
+      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, 'host-link', { hostLinkOpened: false, newHostUrl: hostUrl }),
+      200,
+      headers,
+    );
   });
 
   app.post('/s/:sessionId/invite/remove', async (c) => {
@@ -417,7 +471,11 @@ async function findInvitedParticipant(
   if (!granted) return null;
   const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
   const found = token ? await gw.registry.participantByToken(token, granted.session.id) : null;
-  return found && found.participant.role === granted.role ? found : null;
+  if (!found) return null;
+  // The browser that opened the host link goes back in as the participant it made, whatever its
+  // role now (the host role may have passed on); any other participant only with the link's role.
+  const opener = granted.role === 'host' && found.session.hostLinkOpenedBy === found.participant.id;
+  return opener || found.participant.role === granted.role ? found : null;
 }
 
 async function enterUrl(gw: GatewayContext, session: Session, participant: Participant, label: string, to: string): Promise<string> {

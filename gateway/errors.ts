@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'NOT_HOST'
   | 'PARTICIPANT_NOT_FOUND'
   | 'REMOVED'
+  | 'HOST_LINK_USED'
   | 'BAD_ORIGIN'
   | 'TICKET_INVALID'
   | 'UNKNOWN_HOST'

@@ -1,5 +1,6 @@
 // The invite page on the gateway host (GET /s/<sessionId>/invite): the session's two join links
-// with copy buttons, "New links" (replaces both), and the participants with "Remove" for each
+// with copy buttons, "New links" (replaces both), "New host link" (a link that makes one more
+// host, once; shown only in the answer of that form), and the participants with "Remove" for each
 // follower; for its host only. The links are never sent to a proxied page (its scripts are the
 // sites'); this page is on another origin, answered without CORS and never framed. Its forms post
 // to the same origin only, with a token only this page carries (see api.ts).
@@ -17,7 +18,14 @@ export interface InvitePageParticipant {
 }
 
 /** What the page says after one of its forms did its work. */
-export type InvitePageNotice = 'rotated' | 'removed' | null;
+export type InvitePageNotice = 'rotated' | 'removed' | 'host-link' | null;
+
+/** The host link's part of the page: whether the current one was opened, and a new one to show (once). */
+export interface InvitePageHostLink {
+  hostLinkOpened: boolean;
+  /** Only in the answer of "New host link", never in a URL. */
+  newHostUrl?: string;
+}
 
 /** Headers of the invite page and its refusals: not readable nor frameable from a proxied host. */
 export function invitePageHeaders(nonce: string): Record<string, string> {
@@ -82,7 +90,19 @@ function personRow(sessionId: string, p: InvitePageParticipant, csrf: string): s
 const NOTICES: Record<Exclude<InvitePageNotice, null>, string> = {
   rotated: 'New links are ready: the old ones no longer work. People already in the session stay.',
   removed: 'The participant was removed: their view closed and their entry no longer works.',
+  'host-link': 'A new host link is ready (below): the old host link no longer works. Hosts already in the session stay.',
 };
+
+function hostLinkCard(id: string, csrf: string, hostLink: InvitePageHostLink): string {
+  const fresh = hostLink.newHostUrl
+    ? `${linkRow('hostUrl', 'New host link', hostLink.newHostUrl, '<strong>Shown this once:</strong> copy it now and send it only to the person who should host with you. This page does not show it again (make another one if it is lost).')}`
+    : `<p class="muted" id="host-link-state">${hostLink.hostLinkOpened ? 'The current host link has been opened: it now only takes that browser back in.' : 'The current host link has not been opened yet.'}</p>`;
+  return `<section class="card" id="host-link" aria-label="Host link"><h2>Host link</h2>
+${fresh}
+<p class="muted">A host link lets someone else become a host of this session: they drive the live page and browse with the session's logins, as you do. It opens once: the first browser that opens it becomes a host, and any other browser that opens it is refused. Do not open it in this browser.</p>
+<form method="post" action="/s/${id}/invite/host-link">${csrfField(csrf)}<button type="submit" class="secondary" id="new-host-link">New host link</button> <span class="muted">Makes a new host link: the current one stops working at once. Hosts already in the session stay.</span></form>
+</section>`;
+}
 
 /** The page with the two join links and the participants; `nonce` allows its one inline script, `csrf` goes with its forms. */
 export function invitePage(
@@ -92,6 +112,7 @@ export function invitePage(
   csrf = '',
   participants: InvitePageParticipant[] = [],
   notice: InvitePageNotice = null,
+  hostLink: InvitePageHostLink = { hostLinkOpened: true },
 ): string {
   const id = escapeHtml(sessionId);
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -104,6 +125,7 @@ ${linkRow('observeUrl', 'Watch-only link', links.observeUrl, 'People with this l
 <p class="muted">Anyone who has a link can join until the session ends: send them only to the people you want to browse with. Do not open them in this browser: it is the host's, and would join a second time.</p>
 <form method="post" action="/s/${id}/invite/rotate">${csrfField(csrf)}<button type="submit" class="secondary" id="rotate">New links</button> <span class="muted">Replaces both links: the old ones stop working at once, for everyone who has them. People already in the session stay.</span></form>
 </section>
+${hostLinkCard(id, csrf, hostLink)}
 <section class="card" id="people" aria-label="Participants"><h2>In this session</h2>
 <ul class="people">${participants.map((p) => personRow(sessionId, p, csrf)).join('')}</ul>
 <p class="muted">Removing someone closes their view and stops their entry. Whoever still has a link can come back as a new guest: make new links too.</p>

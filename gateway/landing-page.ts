@@ -75,7 +75,7 @@ export function landingPage(sites: readonly SiteConfig[], needsApiKey: boolean, 
 <label for="url">Start page</label><input id="url" name="url" type="url" required value="${escapeHtml(first)}" placeholder="https://example.com/">
 ${apiKey}<p><button type="submit" id="start-button">Start session</button></p><p id="error" role="alert"></p></form>
 <section class="card links" id="links" hidden aria-live="polite"><h2>Session <code id="session-id"></code></h2>
-${linkRow('hostUrl', 'Host link (open this yourself)', 'Runs the page; keep it to yourself.')}
+${linkRow('hostUrl', 'Host link (open this yourself)', 'Runs the page; it opens once (then only in the browser that opened it): keep it to yourself.')}
 ${linkRow('joinUrl', 'Join link with control', 'People with this link can click, type and navigate.')}
 ${linkRow('observeUrl', 'Join link for observers', 'People with this link can only watch.')}
 </section></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;

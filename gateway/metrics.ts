@@ -43,6 +43,7 @@ const REJECTION_REASONS: Record<string, string> = {
   DRAINING: 'draining',
   BAD_ORIGIN: 'bad_origin',
   REMOVED: 'removed',
+  HOST_LINK_USED: 'host_link_used',
   TOO_MANY_CONNECTIONS: 'too_many_connections',
 };
 

@@ -134,6 +134,7 @@ export class SessionRegistry implements SessionWriter {
       adminToken: newSecret(),
       invites: { host: newSecret(), controller: newSecret(), observer: newSecret() },
       idleTimeoutMs: this.limits.idleTimeoutMs,
+      hostLinkOpenedBy: '',
     };
     const probe = new OriginTable(this.shared ? 'hashed' : 'sequential');
     const label = probe.labelFor(url.origin) ?? '';
@@ -254,10 +255,11 @@ export class SessionRegistry implements SessionWriter {
       Date.now(),
       COLORS[(n - 1) % COLORS.length] ?? '#1c7ed6',
     );
-    let added: 'ok' | 'full' | 'gone';
+    let added: 'ok' | 'full' | 'gone' | 'used';
     try {
-      // The store checks again, in the same step as the write, that this link is still current:
-      // "New links" may have replaced it since the lookup above.
+      // The store checks again, in the same step as the write, that this link is still current
+      // ("New links" may have replaced it since the lookup above) and, for a host link, that
+      // nobody opened it yet (it opens once), marking it opened by this participant.
       added = await this.backend.store.addParticipant(session.id, participant.toRecord(), this.limits.maxParticipants, inviteToken);
     } catch (err) {
       throw stateUnavailable(err);
@@ -266,6 +268,14 @@ export class SessionRegistry implements SessionWriter {
     if (added === 'full') {
       throw new GatewayError('PARTICIPANT_LIMIT', 403, `This session already has its maximum of ${this.limits.maxParticipants} participants.`);
     }
+    if (added === 'used') {
+      // Another browser opened this host link first (its holder, or someone it leaked to).
+      this.log.warn('host link opened again from another browser: refused', { sessionId: session.id });
+      session.audit({ event: 'blocked', role: 'host', detail: 'host link opened again from another browser (HOST_LINK_USED)' });
+      if (session.hostLinkOpenedBy === '') await this.refresh(session).catch(() => {});
+      throw new GatewayError('HOST_LINK_USED', 409, 'This host link was already opened in another browser.');
+    }
+    if (role === 'host') session.hostLinkOpenedBy = participant.id;
     session.participants.set(participant.id, participant);
     this.announce(session);
     session.audit({ event: 'join', participantId: participant.id, role: participant.role });
@@ -306,6 +316,28 @@ export class SessionRegistry implements SessionWriter {
         this.log.warn('pending participant not removed', { sessionId: session.id, participantId: p.id, error: (err as Error).message }),
       );
     }
+  }
+
+  /**
+   * Replaces the session's host link with one nobody opened yet: the old link stops on every node
+   * as soon as this resolves (one store step). Who came in through the old one stays, with its
+   * role; the new link makes one more host, once.
+   */
+  async rotateHostInvite(session: Session, by: Participant | null): Promise<void> {
+    const host = newSecret();
+    session.writeEpoch++;
+    let rotated: boolean;
+    try {
+      rotated = await this.backend.store.rotateHostInvite(session.id, host);
+    } catch (err) {
+      throw stateUnavailable(err);
+    }
+    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+    session.invites = { ...session.invites, host };
+    session.hostLinkOpenedBy = '';
+    session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new host link; the old one stopped working' });
+    this.log.info('host link replaced', { sessionId: session.id, ...(by ? { participantId: by.id } : {}) });
+    this.announce(session);
   }
 
   /**

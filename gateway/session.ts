@@ -5,7 +5,7 @@
 import type { Role } from '../protocol/messages.js';
 import { Checkpoint } from './checkpoint.js';
 import type { JarLimits, SessionCookieJar } from './cookie-jar.js';
-import type { AuditEntry, ParticipantRecord, SessionFields, SessionRecord, SessionState } from './state/store.js';
+import { type AuditEntry, hostLinkOpened, type ParticipantRecord, type SessionFields, type SessionRecord, type SessionState } from './state/store.js';
 import type { OriginTable } from './url-mapper.js';
 
 export type { AuditEntry, ChatEntry } from './state/store.js';
@@ -66,8 +66,10 @@ export class Session {
   readonly startUrl: URL;
   readonly createdAt: number;
   readonly adminToken: string;
-  /** The join links' secrets; the controller and observer ones change when the host asks for new links. */
+  /** The join links' secrets; they change when the host asks for new links (or a new host link). */
   invites: Record<Role, string>;
+  /** Who opened the current host link (it opens once), `''` for nobody, undefined in a session stored before that was kept (see SessionRecord). */
+  hostLinkOpenedBy: string | undefined;
   readonly idleTimeoutMs: number;
   readonly origins: OriginTable;
   readonly participants = new Map<string, Participant>();
@@ -97,6 +99,7 @@ export class Session {
     this.createdAt = record.createdAt;
     this.adminToken = record.adminToken;
     this.invites = { ...record.invites };
+    this.hostLinkOpenedBy = record.hostLinkOpenedBy;
     this.idleTimeoutMs = record.idleTimeoutMs;
     this.origins = origins;
     this.currentUrl = record.startUrl;
@@ -126,6 +129,7 @@ export class Session {
     }
     if (additionsOnly) return;
     this.invites = { ...state.record.invites };
+    this.hostLinkOpenedBy = state.record.hostLinkOpenedBy;
     const f = state.fields;
     this.currentUrl = f.currentUrl;
     this.controlHolder = f.controlHolder;
@@ -178,6 +182,11 @@ export class Session {
   touch(): void {
     this.lastActivity = Date.now();
     this.writer.touch(this);
+  }
+
+  /** True once the current host link was opened: from then on it only re-enters the participant who opened it. */
+  get hostLinkOpened(): boolean {
+    return hostLinkOpened(this.hostLinkOpenedBy, this.participants.values());
   }
 
   /** When the session expires if nothing happens in it. */

@@ -61,7 +61,7 @@ const isSessionContent = (m: HubMessage) => ['snapshot', 'mutations', 'waiting-f
 
 describe('a hello of another protocol version', () => {
   it("the host's page of protocol 1 (hello and snapshot at once, as its script sends them) gets the welcome and the refusal only, then 4400", async () => {
-    const { s, host } = await liveSession();
+    const { s, hostP, host } = await liveSession();
     const obsP = await t.join(s.observeUrl);
     const obs = await connectHub(t.gateway.port, obsP.proxiedOrigin, obsP.cookie);
     obs.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
@@ -69,8 +69,7 @@ describe('a hello of another protocol version', () => {
     const obsSeen = obs.messages.length;
     const badBefore = await rejected('bad_message');
     const staleBefore = await rejected('version_mismatch');
-    // A second tab of the host still running the old script.
-    const hostP = await t.join(s.hostUrl);
+    // A second tab of the host (same browser, same cookie) still running the old script.
     const old = await connectHub(t.gateway.port, hostP.proxiedOrigin, hostP.cookie);
     old.send({ type: 'hello', v: 1, mode: 'live' });
     old.send({ type: 'snapshot', url: `${hostP.proxiedOrigin}/`, title: 'old', viewport: { w: 800, h: 600 }, tree: pageTree('old script') });

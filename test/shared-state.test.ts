@@ -109,7 +109,8 @@ describe('one session on three nodes', () => {
     });
     expect(bounce.status).toBe(302);
     expect(String(bounce.headers.location)).toContain(`/t/${s.id}?host=`);
-    const entered = await joinOnNodes(port(2), port(1), s.hostUrl);
+    // The host's browser opening its host link again (its gateway-host cookie goes along) is taken back in.
+    const entered = await joinOnNodes(port(2), port(1), s.hostUrl, hostP.gatewayCookie);
     expect(entered.proxiedOrigin).toBe(hostP.proxiedOrigin);
     const cross = await callNode(port(2), 'GET', `${hostP.proxiedOrigin}/__cobrowse/cross-enter?label=${target.hostname.split('--')[0]}`, {
       headers: { cookie: hostP.cookie },

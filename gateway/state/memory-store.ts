@@ -6,21 +6,22 @@ import type { Mutation, Role } from '../../protocol/messages.js';
 import { Checkpoint } from '../checkpoint.js';
 import { CountingMemoryStore } from '../cookie-jar.js';
 import { newNodeId } from '../tokens.js';
-import type {
-  AuditEntry,
-  BusEvent,
-  ChatEntry,
-  CheckpointData,
-  ParticipantRecord,
-  RecordedMutations,
-  SessionBus,
-  SessionFields,
-  SessionState,
-  SnapshotInput,
-  StateBackend,
-  StateStore,
-  TailLimits,
-  TicketData,
+import {
+  type AuditEntry,
+  type BusEvent,
+  type ChatEntry,
+  type CheckpointData,
+  hostLinkOpened,
+  type ParticipantRecord,
+  type RecordedMutations,
+  type SessionBus,
+  type SessionFields,
+  type SessionState,
+  type SnapshotInput,
+  type StateBackend,
+  type StateStore,
+  type TailLimits,
+  type TicketData,
 } from './store.js';
 
 interface StoredSession {
@@ -116,6 +117,17 @@ class MemoryStore implements StateStore {
     return true;
   }
 
+  async rotateHostInvite(sessionId: string, host: string): Promise<boolean> {
+    const stored = this.sessions.get(sessionId);
+    if (!stored) return false;
+    const { record } = stored.state;
+    this.invites.delete(record.invites.host);
+    this.invites.set(host, { sessionId, role: 'host' });
+    record.invites = { ...record.invites, host };
+    record.hostLinkOpenedBy = '';
+    return true;
+  }
+
   async removeParticipant(sessionId: string, participantId: string): Promise<boolean> {
     const stored = this.sessions.get(sessionId);
     if (!stored) return false;
@@ -130,11 +142,15 @@ class MemoryStore implements StateStore {
     return true;
   }
 
-  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'> {
+  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone' | 'used'> {
     const stored = this.sessions.get(sessionId);
     // A link replaced since it was looked up admits nobody.
     if (!stored || stored.state.record.invites[participant.role] !== invite) return 'gone';
+    const { record } = stored.state;
+    // A host link opens once; checked and marked with no await in between, so one of two joins at once wins.
+    if (participant.role === 'host' && hostLinkOpened(record.hostLinkOpenedBy, stored.state.participants)) return 'used';
     if (stored.state.participants.length >= maxParticipants) return 'full';
+    if (participant.role === 'host') record.hostLinkOpenedBy = participant.id;
     stored.state.participants.push(structuredClone(participant));
     this.tokens.set(participant.token, { sessionId, participantId: participant.id });
     return 'ok';

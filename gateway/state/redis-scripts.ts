@@ -12,11 +12,13 @@ end
 /** Script name -> Lua source (see RedisStore for the keys and arguments of each). */
 export const REDIS_SCRIPTS = {
   // KEYS: sessions, session, origins, invite host, invite controller, invite observer
-  // ARGV: maxSessions, id, expiresAt, ttl, record, currentUrl, lastActivity, label, origin
+  // ARGV: maxSessions, id, expiresAt, ttl, record, currentUrl, lastActivity, label, origin,
+  //       '1' to write hostOpenedBy (who opened the host link, '' for nobody) as ARGV[11], else '0'
   create: `
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[2], 'record', ARGV[5], 'currentUrl', ARGV[6], 'lastActivity', ARGV[7])
+if ARGV[10] == '1' then redis.call('HSET', KEYS[2], 'hostOpenedBy', ARGV[11]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[8], ARGV[9])
@@ -30,12 +32,26 @@ return 1
   // KEYS: session, participants, token
   // ARGV: participant id, participant JSON, maxParticipants, token value, role, the invite it came by
   // The invite must still be the session's one for that role: a link replaced ("New links") after
-  // a node looked it up admits nobody, whenever its join lands.
+  // a node looked it up admits nobody, whenever its join lands. A host link opens once: the
+  // session's hostOpenedBy field ('' while nobody opened the current one) is checked and set here,
+  // so of two joins at once (any nodes) one is the host and the other gets 'used'. A session
+  // stored before that field existed counts its host link as opened when it has a host.
   join: `${KEEP_TTL}
 local json = redis.call('HGET', KEYS[1], 'record')
 if not json then return 'gone' end
 if cjson.decode(json).invites[ARGV[5]] ~= ARGV[6] then return 'gone' end
+if ARGV[5] == 'host' then
+  local by = redis.call('HGET', KEYS[1], 'hostOpenedBy')
+  if by == false then
+    for _, p in ipairs(redis.call('HVALS', KEYS[2])) do
+      if cjson.decode(p).role == 'host' then return 'used' end
+    end
+  elseif by ~= '' then
+    return 'used'
+  end
+end
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[3]) then return 'full' end
+if ARGV[5] == 'host' then redis.call('HSET', KEYS[1], 'hostOpenedBy', ARGV[1]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 keep_ttl(KEYS[1], KEYS[2])
 redis.call('SET', KEYS[3], ARGV[4])
@@ -66,6 +82,20 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then ttl = 600000 end
 redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[3], ARGV[2] .. '|controller', 'PX', ttl)
 redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[4], ARGV[2] .. '|observer', 'PX', ttl)
+return 1
+`,
+  // KEYS: session   ARGV: key prefix, session id, new host invite
+  // The old host invite's key goes in the same step, and the new link counts as not opened yet.
+  rotatehost: `
+local json = redis.call('HGET', KEYS[1], 'record')
+if not json then return 0 end
+local record = cjson.decode(json)
+redis.call('DEL', ARGV[1] .. 'inv:' .. record.invites.host)
+record.invites.host = ARGV[3]
+redis.call('HSET', KEYS[1], 'record', cjson.encode(record), 'hostOpenedBy', '')
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then ttl = 600000 end
+redis.call('SET', ARGV[1] .. 'inv:' .. ARGV[3], ARGV[2] .. '|host', 'PX', ttl)
 return 1
 `,
   // KEYS: session, participants, connections   ARGV: participant id, key prefix, session id

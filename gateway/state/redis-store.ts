@@ -96,7 +96,9 @@ export class RedisStore implements StateStore {
   }
 
   async createSession(state: SessionState, maxSessions: number): Promise<boolean> {
-    const { record, fields } = state;
+    const { fields } = state;
+    // Who opened the host link lives in its own field (hostOpenedBy), which the join script sets.
+    const { hostLinkOpenedBy, ...record } = state.record;
     const k = this.keys;
     const ttl = this.ttl(record.idleTimeoutMs);
     const [label, origin] = state.origins[0] ?? ['', ''];
@@ -120,6 +122,8 @@ export class RedisStore implements StateStore {
         fields.lastActivity,
         label,
         origin,
+        hostLinkOpenedBy === undefined ? '0' : '1',
+        hostLinkOpenedBy ?? '',
       ],
     );
     return created === 1;
@@ -138,6 +142,8 @@ export class RedisStore implements StateStore {
     ];
     if (!main.record) return null;
     const record = JSON.parse(main.record) as SessionRecord;
+    // Absent in a session stored before host links opened once (see SessionRecord).
+    if (main.hostOpenedBy !== undefined) record.hostLinkOpenedBy = main.hostOpenedBy;
     const fields: SessionFields = {
       currentUrl: record.startUrl,
       controlHolder: null,
@@ -198,20 +204,24 @@ export class RedisStore implements StateStore {
     return (await this.run('rotate', [this.keys.session(sessionId)], [this.keys.prefix, sessionId, invites.controller, invites.observer])) === 1;
   }
 
+  async rotateHostInvite(sessionId: string, host: string): Promise<boolean> {
+    return (await this.run('rotatehost', [this.keys.session(sessionId)], [this.keys.prefix, sessionId, host])) === 1;
+  }
+
   async removeParticipant(sessionId: string, participantId: string): Promise<boolean> {
     const k = this.keys;
     const result = await this.run('remove', [k.session(sessionId), k.part(sessionId, 'p'), k.part(sessionId, 'c')], [participantId, k.prefix, sessionId]);
     return result === 1;
   }
 
-  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'> {
+  async addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone' | 'used'> {
     const k = this.keys;
     const result = await this.run(
       'join',
       [k.session(sessionId), k.part(sessionId, 'p'), k.token(participant.token)],
       [participant.id, JSON.stringify(participant), maxParticipants, `${sessionId}|${participant.id}`, participant.role, invite],
     );
-    return result as 'ok' | 'full' | 'gone';
+    return result as 'ok' | 'full' | 'gone' | 'used';
   }
 
   async saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void> {

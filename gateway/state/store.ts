@@ -6,7 +6,7 @@
 import type { Store } from 'tough-cookie';
 import type { Mutation, Role, SerializedNode, Viewport } from '../../protocol/messages.js';
 
-/** What never changes in a session after it is created (but its controller and observer invites, which the host may replace). */
+/** What never changes in a session after it is created (but its invites, which the host may replace, and whether its host link was opened). */
 export interface SessionRecord {
   id: string;
   startUrl: string;
@@ -14,6 +14,20 @@ export interface SessionRecord {
   adminToken: string;
   invites: Record<Role, string>;
   idleTimeoutMs: number;
+  /**
+   * Who opened the current host link (it opens once): the participant id, `''` while nobody has.
+   * Absent in sessions stored before host links opened once: such a link counts as opened when
+   * the session has a host participant (see `hostLinkOpened`). Written only by the store, in the
+   * step that admits the host (`addParticipant`) or replaces the link (`rotateHostInvite`).
+   */
+  hostLinkOpenedBy?: string;
+}
+
+/** Whether a session's current host link was opened (a record without `hostLinkOpenedBy`: whether it has a host). */
+export function hostLinkOpened(hostLinkOpenedBy: string | undefined, participants: Iterable<{ role: Role }>): boolean {
+  if (hostLinkOpenedBy !== undefined) return hostLinkOpenedBy !== '';
+  for (const p of participants) if (p.role === 'host') return true;
+  return false;
 }
 
 /** One participant as stored (its open connections are counted apart, per node). */
@@ -120,14 +134,18 @@ export interface StateStore {
   participantOf(token: string): Promise<{ sessionId: string; participantId: string; removed?: true } | null>;
   /** Replaces the controller and observer invites (the old ones stop at once); false when the session is gone. */
   rotateInvites(sessionId: string, invites: { controller: string; observer: string }): Promise<boolean>;
+  /** Replaces the host invite (the old one stops at once) with one nobody opened yet; false when the session is gone. */
+  rotateHostInvite(sessionId: string, host: string): Promise<boolean>;
   /** Removes a participant: its token stops, its record and connection counts go; false when it (or the session) is unknown. */
   removeParticipant(sessionId: string, participantId: string): Promise<boolean>;
   /**
    * Adds a participant admitted by `invite` unless the session is full or gone, checked in one
    * step with the write: `gone` too when `invite` is no longer the session's invite for the
    * participant's role (the host replaced the links after the lookup), so no old link gets in.
+   * A host link opens once: `used` when it was opened already (by anyone); otherwise the same step
+   * marks it opened by this participant, so of two joins at once exactly one becomes the host.
    */
-  addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone'>;
+  addParticipant(sessionId: string, participant: ParticipantRecord, maxParticipants: number, invite: string): Promise<'ok' | 'full' | 'gone' | 'used'>;
   saveParticipant(sessionId: string, participant: ParticipantRecord): Promise<void>;
   saveFields(sessionId: string, fields: Partial<SessionFields>): Promise<void>;
   /** Clears `live` only while it still names `connection`; true when it did. */

@@ -3,7 +3,8 @@
 // page's scripts (even with the browser's own fetch, frames and windows, out of the URL runtime's
 // reach) and its hub socket get none of them; followers and strangers get a 403 page. The page's
 // "New links" replaces both links (an old one gets the refusal page) and "Remove" takes a
-// follower out (its view says so).
+// follower out (its view says so). "New host link" shows a host link once, which makes one more
+// host in another browser and refuses a third one (a host link opens once).
 
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -242,5 +243,54 @@ describe('the invite page', () => {
     expect(await guest.page.locator('body').innerText()).toContain('You are not a participant of this session.');
     expect([...host.errors, ...guest.errors]).toEqual([]);
     await Promise.all([host.context.close(), second.close()]);
+  });
+
+  it('"New host link": shown once on the page its button answers; it makes a host in another browser, a third browser gets the refusal page', async () => {
+    const session = await createSession(env.t, `${env.t.demoOrigin}/products`);
+    const host = await newParticipant(env.browser);
+    await host.page.goto(session.hostUrl);
+    await host.page.waitForFunction('window.__cobrowse !== undefined');
+    const invite = await host.context.newPage();
+    const inviteUrl = `${env.t.gateway.url}/s/${session.id}/invite`;
+    await invite.goto(inviteUrl);
+    expect(await invite.locator('#host-link').innerText()).toContain('The current host link has been opened');
+    expect(await invite.locator('#hostUrl').count()).toBe(0);
+
+    // The browser's own form post (Origin: null under the page's no-referrer policy, Sec-Fetch-Site same-origin).
+    const [answer] = await Promise.all([invite.waitForResponse((r) => r.url() === `${inviteUrl}/host-link`), invite.click('#new-host-link')]);
+    expect(answer.status()).toBe(200);
+    expect(answer.headers()['cache-control']).toBe('no-store');
+    await expect.poll(() => invite.locator('#notice').innerText()).toContain('A new host link is ready');
+    const hostUrl = await invite.inputValue('#hostUrl');
+    expect(hostUrl).toMatch(/\/j\/[\w-]{32}$/);
+    expect(hostUrl).not.toBe(session.hostUrl);
+    expect(invite.url()).not.toContain(secretOf(hostUrl));
+    // Shown once: the page opened again does not have it.
+    await invite.goto(inviteUrl);
+    expect(await invite.locator('#hostUrl').count()).toBe(0);
+    expect(await invite.content()).not.toContain(secretOf(hostUrl));
+
+    // Another browser: a host, on the live page. A third one: the refusal page. The old link: gone.
+    const second = await newParticipant(env.browser);
+    await second.page.goto(hostUrl);
+    await second.page.waitForFunction('window.__cobrowse !== undefined');
+    expect(new URL(second.page.url()).hostname).toBe(`o1--${session.id}.cobrowse.localhost`);
+    const third = await newParticipant(env.browser);
+    const refused = await third.page.goto(hostUrl);
+    expect(refused?.status()).toBe(409);
+    const text = await third.page.locator('body').innerText();
+    expect(text).toContain('This host link was already opened in another browser.');
+    expect(text).toContain('New host link');
+    expect((await third.page.goto(session.hostUrl))?.status()).toBe(404);
+    // The second host's browser gets back in through its link.
+    const back = await second.page.goto(hostUrl);
+    expect(back?.status()).toBe(200);
+    await second.page.waitForFunction('window.__cobrowse !== undefined');
+    const view = (
+      await env.t.call('GET', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } })
+    ).json<{ participants: { role: string }[]; hostLinkOpened: boolean }>();
+    expect(view.participants.map((p) => p.role)).toEqual(['host', 'host']);
+    expect(view.hostLinkOpened).toBe(true);
+    await Promise.all([host.context.close(), second.context.close(), third.context.close()]);
   });
 });

@@ -18,8 +18,13 @@ export interface TestGateway {
   /** Log lines the gateway wrote, parsed. */
   logs: Record<string, unknown>[];
   call(method: string, url: string, options?: { headers?: Record<string, string>; body?: string }): Promise<TestResponse>;
-  /** Opens a join link like a browser: follows the ticket redirect and returns the participant cookie. */
-  join(link: string): Promise<{ cookie: string; proxiedOrigin: string; landing: string }>;
+  /**
+   * Opens a join link like a browser: follows the ticket redirect and returns the participant
+   * cookie, and the gateway-host cookie `/j/` set. `gatewayCookie` is the browser's own cookie on
+   * the gateway host, if any (a host link opens once: after that only the browser that opened it
+   * gets back in).
+   */
+  join(link: string, gatewayCookie?: string): Promise<{ cookie: string; gatewayCookie: string; proxiedOrigin: string; landing: string }>;
   close(): Promise<void>;
 }
 
@@ -68,15 +73,20 @@ export async function startTestGateway(
     };
   };
 
-  const join = async (link: string) => {
-    const first = await call('GET', link);
+  const join = async (link: string, gatewayCookie?: string) => {
+    const first = await call('GET', link, gatewayCookie ? { headers: { cookie: gatewayCookie } } : {});
     if (first.status !== 302) throw new Error(`join link answered ${first.status}: ${first.text}`);
     const enter = new URL(String(first.headers.location));
     const second = await call('GET', enter.href);
     if (second.status !== 302) throw new Error(`enter answered ${second.status}: ${second.text}`);
     const setCookie = String(second.headers['set-cookie']);
     const cookie = setCookie.split(';')[0] ?? '';
-    return { cookie, proxiedOrigin: enter.origin, landing: String(second.headers.location) };
+    return {
+      cookie,
+      gatewayCookie: String(first.headers['set-cookie']).split(';')[0] ?? '',
+      proxiedOrigin: enter.origin,
+      landing: String(second.headers.location),
+    };
   };
 
   return {
@@ -104,7 +114,7 @@ export interface OriginBehindGateway {
   origin: Server;
   originUrl: string;
   t: TestGateway;
-  host: { cookie: string; proxiedOrigin: string; landing: string };
+  host: { cookie: string; gatewayCookie: string; proxiedOrigin: string; landing: string };
   close(): Promise<void>;
 }
 

@@ -83,15 +83,29 @@ export async function callNode(port: number, method: string, url: string, opts: 
   return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
 }
 
-/** Follows a join link like a browser, the link on node `port` and the ticket on node `enterPort`. */
-export async function joinOnNodes(port: number, enterPort: number, link: string): Promise<{ cookie: string; proxiedOrigin: string; landing: string }> {
-  const first = await callNode(port, 'GET', link);
+/**
+ * Follows a join link like a browser, the link on node `port` and the ticket on node `enterPort`.
+ * `gatewayCookie` is the browser's cookie on the gateway host, if it has one (a host link opens
+ * once: it takes back in only the browser that opened it); the answer has the one `/j/` set.
+ */
+export async function joinOnNodes(
+  port: number,
+  enterPort: number,
+  link: string,
+  gatewayCookie?: string,
+): Promise<{ cookie: string; gatewayCookie: string; proxiedOrigin: string; landing: string }> {
+  const first = await callNode(port, 'GET', link, gatewayCookie ? { headers: { cookie: gatewayCookie } } : {});
   if (first.status !== 302) throw new Error(`join link answered ${first.status}: ${first.text}`);
   const enter = new URL(String(first.headers.location));
   const second = await callNode(enterPort, 'GET', enter.href);
   if (second.status !== 302) throw new Error(`enter answered ${second.status}: ${second.text}`);
   const cookie = String(second.headers['set-cookie']).split(';')[0] ?? '';
-  return { cookie, proxiedOrigin: enter.origin, landing: String(second.headers.location) };
+  return {
+    cookie,
+    gatewayCookie: String(first.headers['set-cookie']).split(';')[0] ?? '',
+    proxiedOrigin: enter.origin,
+    landing: String(second.headers.location),
+  };
 }
 
 /** A small page tree for snapshots. */

@@ -31,6 +31,7 @@ describe('rejectionReason', () => {
     ['TOO_LARGE', 'too_large'],
     ['TOO_MANY_CONNECTIONS', 'too_many_connections'],
     ['REMOVED', 'removed'],
+    ['HOST_LINK_USED', 'host_link_used'],
   ])('%s is counted as %s', (code, reason) => {
     expect(rejectionReason(code)).toBe(reason);
   });
