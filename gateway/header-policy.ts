@@ -106,17 +106,15 @@ export function upstreamRequestHeaders(
 
 /** The content codings the gateway decodes, in the order it asks for them. */
 const DECODED_CODINGS = ['gzip', 'deflate', 'br'] as const;
+export type DecodedCoding = (typeof DECODED_CODINGS)[number];
 
 /**
- * The Accept-Encoding sent to the site: the codings of DECODED_CODINGS the browser accepts (its
- * q-values and `*` read as RFC 9110 12.5.3 says), else `identity`. The gateway decodes whatever it
- * rewrites, but a body it passes on (an image, JSON, a download) reaches the client in the coding
- * the site chose, so the site must never be offered one the client did not ask for (curl, a
- * script's HTTP client, Chromium's `br` only over HTTPS). No header at all gets `identity` too:
- * RFC 9110 lets a server pick any coding then, but such clients are the ones that cannot decode.
+ * The codings of DECODED_CODINGS an Accept-Encoding value accepts, its q-values and `*` read as
+ * RFC 9110 12.5.3 says. No header at all accepts none here: RFC 9110 lets a server pick any coding
+ * then, but such clients (curl, a script's HTTP client) are the ones that cannot decode.
  */
-export function upstreamAcceptEncoding(value: string | undefined): string {
-  if (value === undefined) return 'identity';
+export function acceptedCodings(value: string | undefined): DecodedCoding[] {
+  if (value === undefined) return [];
   const q = new Map<string, number>();
   for (const part of value.split(',')) {
     const [rawName = '', ...params] = part.split(';');
@@ -132,7 +130,17 @@ export function upstreamAcceptEncoding(value: string | undefined): string {
     q.set(key, Math.max(weight, q.get(key) ?? 0));
   }
   const any = q.get('*');
-  const accepted = DECODED_CODINGS.filter((coding) => (q.get(coding) ?? any ?? 0) > 0);
+  return DECODED_CODINGS.filter((coding) => (q.get(coding) ?? any ?? 0) > 0);
+}
+
+/**
+ * The Accept-Encoding sent to the site: the codings the browser accepts of those the gateway
+ * decodes (acceptedCodings), else `identity`. The gateway decodes whatever it rewrites, but a body
+ * it passes on (an image, JSON, a download) reaches the client in the coding the site chose, so
+ * the site must never be offered one the client did not ask for.
+ */
+export function upstreamAcceptEncoding(value: string | undefined): string {
+  const accepted = acceptedCodings(value);
   return accepted.length > 0 ? accepted.join(', ') : 'identity';
 }
 

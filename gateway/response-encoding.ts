@@ -9,7 +9,7 @@
 // asynchronous API), not on the event loop's thread.
 
 import { constants, createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
-import { upstreamAcceptEncoding } from './header-policy.js';
+import { acceptedCodings } from './header-policy.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'deflate';
 
@@ -24,7 +24,7 @@ const PREFERENCE: readonly ContentCoding[] = ['br', 'gzip', 'deflate'];
 export function reencodingFor(siteCoding: string, acceptEncoding: string | undefined): ContentCoding | null {
   const site = siteCoding.trim().toLowerCase();
   if (site === '' || site === 'identity') return null;
-  const accepted = upstreamAcceptEncoding(acceptEncoding).split(', ');
+  const accepted: readonly string[] = acceptedCodings(acceptEncoding);
   return PREFERENCE.find((coding) => accepted.includes(coding)) ?? null;
 }
 

@@ -13,9 +13,9 @@ import { memoryBackend } from '../gateway/state/memory-store.js';
 import { connectRedis, type RedisBackend } from '../gateway/state/redis-backend.js';
 import type { RedisStore } from '../gateway/state/redis-store.js';
 import type { ParticipantRecord, SessionRecord, StateBackend, StateStore } from '../gateway/state/store.js';
-import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { createSession, startTestGateway, startTwoNodes, type TestGateway } from './helpers/gateway.js';
 import { callNode, type Reply } from './helpers/hub-client.js';
-import { freePort, startTestRedis, type TestRedis } from './helpers/redis.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 const METRICS_TOKEN = 'metrics-token-host-link';
 
@@ -355,10 +355,9 @@ describe('host links on two nodes of one Redis', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    publicUrl = `http://cobrowse.localhost:${await freePort()}`;
-    const a = await startTestGateway({ redis: redis.url, publicUrl });
-    nodes.push(a);
-    nodes.push(await startTestGateway({ redis: redis.url, publicUrl, demo: { enabled: false }, sites: [{ url: a.demoOrigin, privateNetwork: true }] }));
+    const started = await startTwoNodes(redis.url);
+    publicUrl = started.publicUrl;
+    nodes.push(started.a, started.b);
   });
   afterAll(async () => {
     for (const n of nodes) await n.close();

@@ -7,9 +7,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
-import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { createSession, startTestGateway, startTwoNodes, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, type HubClient, type HubMessage, pageTree, type Reply } from './helpers/hub-client.js';
-import { freePort, startTestRedis, type TestRedis } from './helpers/redis.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
 
 /** One browser's join through a link, on node `port` (its enter on `enterPort`): both cookies. */
 interface Joined {
@@ -313,10 +313,9 @@ describe('two nodes on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    publicUrl = `http://cobrowse.localhost:${await freePort()}`;
-    const a = await startTestGateway({ redis: redis.url, publicUrl });
-    nodes.push(a);
-    nodes.push(await startTestGateway({ redis: redis.url, publicUrl, demo: { enabled: false }, sites: [{ url: a.demoOrigin, privateNetwork: true }] }));
+    const started = await startTwoNodes(redis.url);
+    publicUrl = started.publicUrl;
+    nodes.push(started.a, started.b);
   });
   afterAll(async () => {
     for (const n of nodes) await n.close();

@@ -9,7 +9,7 @@ import { Logger } from '../gateway/log.js';
 import { startGateway } from '../gateway/server.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { configDir } from './helpers/cluster.js';
-import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { createSession, startTwoNodes, type TestGateway } from './helpers/gateway.js';
 import { callNode, connectHub, joinOnNodes, pageTree } from './helpers/hub-client.js';
 import { freePort, startTestRedis, type TestRedis } from './helpers/redis.js';
 
@@ -44,10 +44,8 @@ describe('Redis restarted mid-session', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const publicUrl = `http://cobrowse.localhost:${await freePort()}`;
-    a = await startTestGateway({ redis: redis.url, publicUrl });
     // The second node proxies the first node's demo site (one shared origin for the session).
-    b = await startTestGateway({ redis: redis.url, publicUrl, demo: { enabled: false }, sites: [{ url: a.demoOrigin, privateNetwork: true }] });
+    ({ a, b } = await startTwoNodes(redis.url));
   });
   afterAll(async () => {
     await b?.close();

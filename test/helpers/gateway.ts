@@ -9,6 +9,7 @@ import { applyOverrides, type ConfigOverrides } from '../../config/load.js';
 import { validateConfig } from '../../config/schema.js';
 import { Logger, type LogLevel } from '../../gateway/log.js';
 import { type RunningGateway, type StartOptions, startGateway } from '../../gateway/server.js';
+import { freePort } from './redis.js';
 
 /** A gateway under test plus helpers to call it. */
 export interface TestGateway {
@@ -135,4 +136,15 @@ export async function originBehindGateway(serve: (req: IncomingMessage, res: Ser
       origin.close();
     },
   };
+}
+
+/**
+ * Two gateway nodes on one Redis sharing one public URL: A with its demo site, B proxying A's demo
+ * site (one shared origin for a session on either node). Close both (B first) when done.
+ */
+export async function startTwoNodes(redisUrl: string): Promise<{ a: TestGateway; b: TestGateway; publicUrl: string }> {
+  const publicUrl = `http://cobrowse.localhost:${await freePort()}`;
+  const a = await startTestGateway({ redis: redisUrl, publicUrl });
+  const b = await startTestGateway({ redis: redisUrl, publicUrl, demo: { enabled: false }, sites: [{ url: a.demoOrigin, privateNetwork: true }] });
+  return { a, b, publicUrl };
 }
