@@ -212,11 +212,16 @@ export function startFrameRecorder(masker: Masker): void {
             if (from) parentWindow.postMessage({ [TAG]: 'frame-input-refused', from } satisfies FrameMessage, '*');
             return;
           }
-          applyRemoteInput(event, ids, (stale) => {
-            const value = fieldValue(ids.node(stale.target), masker);
-            if (from)
-              parentWindow.postMessage({ [TAG]: 'frame-splice-refused', from, target: stale.target, base: stale.base, value } satisfies FrameMessage, '*');
-          });
+          applyRemoteInput(
+            event,
+            ids,
+            (stale) => {
+              const value = fieldValue(ids.node(stale.target), masker);
+              if (from)
+                parentWindow.postMessage({ [TAG]: 'frame-splice-refused', from, target: stale.target, base: stale.base, value } satisfies FrameMessage, '*');
+            },
+            from ?? '',
+          );
         }
       }
     } catch (err) {

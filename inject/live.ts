@@ -39,8 +39,11 @@ export function startLive(masker: Masker, cookies: CookieShim | null, hostOnly: 
           const refusal = maskedRefusal(event, recorder.ids, masker) ?? refusalFor(event, recorder.ids, hostOnly);
           if (refusal) connection.send({ type: 'input-refused', participantId: message.from, reason: refusal });
           else
-            applyRemoteInput(event, recorder.ids, (stale) =>
-              spliceRefused(message.from, stale.target, stale.base, fieldValue(recorder.ids.node(stale.target), masker)),
+            applyRemoteInput(
+              event,
+              recorder.ids,
+              (stale) => spliceRefused(message.from, stale.target, stale.base, fieldValue(recorder.ids.node(stale.target), masker)),
+              message.from,
             );
         } else if (message.type === 'error' && message.code === 'NOT_HOST') location.assign('/__cobrowse/view');
         else if (message.type === 'error') report(`${message.code}: ${message.message}`);

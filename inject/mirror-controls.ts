@@ -19,6 +19,9 @@ import { applyEdit, diffText, planSplices, utf8Bytes } from './text-splice.js';
 /** Keys that do something besides typing text; sent as key input (typing travels as values). */
 const ACTION_KEYS = new Set(['Enter', 'Escape', 'Tab', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home', 'End']);
 
+/** Keys that move the caret in editable text (the host's page moves it: see remote-input's key). */
+const CARET_KEYS = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home', 'End']);
+
 /** Sends one input to the hub; false when it was not sent (not connected, or over the hub's limits). */
 type SendInput = (input: RemoteInput) => boolean | undefined;
 
@@ -247,13 +250,43 @@ export function attachMirrorControls(
    * host's page inserts it once all came), never more than the hub's byte budget allows just then:
    * false when it was not sent (too much text for that, or no connection).
    */
-  const sendEdit = (target: number, inputType: string, data: string | null, range: SelectionRange | null): boolean => {
-    if (data === null) return send({ kind: 'edit', target, inputType, data, range }) !== false;
-    const edits = planEdits(target, inputType, data, range, inputBytes, MAX_INPUT_BYTES);
+  const sendEdit = (target: number, inputType: string, data: string | null, range: SelectionRange | null, follows: boolean): boolean => {
+    const sent = sendEditParts(target, inputType, data, range, follows);
+    // What comes next in this element goes where this left the caret in the host's page.
+    ownCaret(sent ? target : null);
+    return sent;
+  };
+  const sendEditParts = (target: number, inputType: string, data: string | null, range: SelectionRange | null, follows: boolean): boolean => {
+    const extra = follows ? { follows } : {};
+    if (data === null) return send({ kind: 'edit', target, inputType, data, range, ...extra }) !== false;
+    const edits = planEdits(target, inputType, data, range, inputBytes, MAX_INPUT_BYTES, follows);
     // All or nothing, as in a text field: a paste is never half sent because the budget ran out in its middle.
     if (!edits || edits.reduce((sum, e) => sum + inputBytes(e), 0) > texts.spare()) return false;
     return edits.every((edit) => send(edit) !== false);
   };
+  /**
+   * The contenteditable element (by id) where this participant's last edit or caret key was, while
+   * their caret there is the one the host's page keeps for them: their next input there follows
+   * it. The mirror's own selection is the host's, echoed back after each input; typing faster
+   * than that round trip would put each key at the caret from before the last one. A click or a
+   * touch puts the caret where the mirror's selection is again.
+   */
+  let caretIn: number | null = null;
+  const ownCaret = (id: number | null) => {
+    caretIn = id;
+    mirror.ownSelection = id === null ? null : ((mirror.nodeById(id) as Element | undefined) ?? null);
+  };
+  const editableOf = (el: Element): HTMLElement | null =>
+    el.nodeType === Node.ELEMENT_NODE && (el as HTMLElement).isContentEditable
+      ? ((el.closest('[contenteditable]') as HTMLElement | null) ?? (el as HTMLElement))
+      : null;
+  // A click or a touch: the caret is where the mirror puts it, in the editable element there (if any).
+  const pointed = (ev: Event) => {
+    caretIn = null;
+    mirror.ownSelection = editableOf((ev.composedPath()[0] ?? ev.target) as Element);
+  };
+  on(doc, 'pointerdown', pointed);
+  on(doc, 'touchstart', pointed);
   on(doc, 'beforeinput', (ev) => {
     const el = ev.target as Element;
     if (isTextControl(el) && masker.masksControl(el)) {
@@ -262,8 +295,8 @@ export function attachMirrorControls(
       return;
     }
     // In a contenteditable element the edit is made in the host's page; the mirror shows its result.
-    const editable = (el as HTMLElement).isContentEditable ? (el as HTMLElement) : null;
-    const id = editable ? mirror.idOfNode(editable.closest('[contenteditable]') ?? editable) : undefined;
+    const editable = editableOf(el);
+    const id = editable ? mirror.idOfNode(editable) : undefined;
     if (!editable || id === undefined) return;
     if ((ev as InputEvent).inputType !== 'insertCompositionText') ev.preventDefault();
     if (masker.insideMaskedRegion(editable)) {
@@ -282,23 +315,26 @@ export function attachMirrorControls(
     const range = target && a !== undefined && f !== undefined ? { a, ao: target.startOffset, f, fo: target.endOffset } : null;
     // A paste's or drop's text is in its data transfer (the event's data is null in contenteditable).
     const data = input.data ?? input.dataTransfer?.getData('text/plain') ?? null;
-    if (!sendEdit(id, input.inputType, data, range) && data) notice(TOO_MUCH_TEXT);
+    if (!sendEdit(id, input.inputType, data, range, caretIn === id) && data) notice(TOO_MUCH_TEXT);
   });
   on(doc, 'input', (ev) => {
     if ((ev as InputEvent).isComposing) return;
     sendValue(ev.target as Element);
   });
   on(doc, 'change', (ev) => sendValue(ev.target as Element));
-  let composing: { target: number; range: { a: number; ao: number; f: number; fo: number } | null } | null = null;
-  on(doc, 'compositionstart', (ev) => {
-    const el = ev.target as HTMLElement;
-    const host = el.isContentEditable ? (el.closest('[contenteditable]') ?? el) : null;
-    const target = host ? mirror.idOfNode(host) : undefined;
-    if (target === undefined) return;
+  /** The mirror's selection as node ids and offsets (anchor, then focus), or null. */
+  const selectionRange = (): SelectionRange | null => {
     const sel = doc.getSelection();
     const a = sel?.anchorNode ? mirror.idOfNode(sel.anchorNode) : undefined;
     const f = sel?.focusNode ? mirror.idOfNode(sel.focusNode) : undefined;
-    composing = { target, range: sel && a !== undefined && f !== undefined ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null };
+    return sel && a !== undefined && f !== undefined ? { a, ao: sel.anchorOffset, f, fo: sel.focusOffset } : null;
+  };
+  let composing: { target: number; range: SelectionRange | null; follows: boolean } | null = null;
+  on(doc, 'compositionstart', (ev) => {
+    const host = editableOf(ev.target as Element);
+    const target = host ? mirror.idOfNode(host) : undefined;
+    if (target === undefined) return;
+    composing = { target, range: selectionRange(), follows: caretIn === target };
   });
   on(doc, 'compositionend', (ev) => {
     const started = composing;
@@ -309,15 +345,28 @@ export function attachMirrorControls(
     }
     // The composed text is made in the host's page; its diff then replaces what the mirror composed.
     const data = (ev as CompositionEvent).data;
-    if (data && !sendEdit(started.target, 'insertText', data, started.range)) notice(TOO_MUCH_TEXT);
+    if (data && !sendEdit(started.target, 'insertText', data, started.range, started.follows)) notice(TOO_MUCH_TEXT);
   });
   on(doc, 'keydown', (ev) => {
     const k = ev as KeyboardEvent;
-    if (!ACTION_KEYS.has(k.key) || k.isComposing) return;
+    if (k.isComposing) return;
+    const editable = editableOf(ev.target as Element);
+    const editableId = editable ? mirror.idOfNode(editable) : undefined;
+    // Select all, in editable text: the host's page selects it (the mirror's text may not have
+    // caught up with the participant's last keys yet); the mirror shows the host's selection.
+    const selectAll = editableId !== undefined && (k.ctrlKey || k.metaKey) && !k.altKey && k.key.toLowerCase() === 'a';
+    if (!ACTION_KEYS.has(k.key) && !selectAll) return;
     const id = targetId(ev);
     const inField = isTextControl(ev.target as Element);
     if (k.key === 'Enter' || k.key === 'Tab' || !inField) ev.preventDefault();
-    send({ kind: 'key', target: id ?? null, key: k.key, code: k.code, alt: k.altKey, ctrl: k.ctrlKey, shift: k.shiftKey, meta: k.metaKey });
+    const key: RemoteInput = { kind: 'key', target: id ?? null, key: k.key, code: k.code, alt: k.altKey, ctrl: k.ctrlKey, shift: k.shiftKey, meta: k.metaKey };
+    // In editable text a caret key moves the participant's caret in the host's page, from where it is.
+    if (editableId === undefined || !(selectAll || CARET_KEYS.has(k.key))) {
+      send(key);
+      return;
+    }
+    const sent = send({ ...key, range: selectionRange(), ...(caretIn === editableId ? { follows: true } : {}) }) !== false;
+    ownCaret(sent ? editableId : null);
   });
   let scrollTimer: ReturnType<typeof setTimeout> | null = null;
   const dirty = new Set<number>();

@@ -74,6 +74,14 @@ export class Mirror {
   followScroll = true;
   /** Id of the element focused in the host's page, or null. */
   focusedId: number | null = null;
+  /**
+   * The editable element a participant with control is editing in this mirror (they clicked or
+   * typed there), or null. The host's selection is then shown only inside it: a selection put
+   * elsewhere would take the mirror's focus there (Chromium focuses the editable that holds the
+   * selection), and the participant's next keys with it, which a late echo of the host's caret
+   * from before their click did.
+   */
+  ownSelection: Element | null = null;
 
   constructor(
     private readonly frame: HTMLIFrameElement,
@@ -363,6 +371,8 @@ export class Mirror {
         const anchor = m.range ? this.nodes.get(m.range.a) : undefined;
         const focus = m.range ? this.nodes.get(m.range.f) : undefined;
         const doc = anchor?.ownerDocument ?? this.doc;
+        const own = this.ownSelection;
+        if (own?.isConnected && !(anchor && focus && own.contains(anchor) && own.contains(focus))) return;
         applySelection(doc, m.range && anchor && focus ? { anchor, ao: m.range.ao, focus, fo: m.range.fo } : null);
         return;
       }

@@ -25,8 +25,9 @@ export function planEdits(
   range: EditInput['range'],
   measure: (edit: EditInput) => number,
   maxBytes: number,
+  follows = false,
 ): EditInput[] | null {
-  const whole: EditInput = { kind: 'edit', target, inputType, data, range };
+  const whole: EditInput = { kind: 'edit', target, inputType, data, range, ...(follows ? { follows } : {}) };
   if (measure(whole) <= maxBytes) return [whole];
   if (data.length > MAX_VALUE_CHARS) return null;
   // Cut with the largest part numbers the message could carry: the real ones are no longer.
@@ -38,7 +39,16 @@ export function planEdits(
     for (;;) {
       // A surrogate pair stays in one part.
       if (at + n < data.length && isHighSurrogate(data.charCodeAt(at + n - 1))) n = n === 1 ? 2 : n - 1;
-      const size = measure({ kind: 'edit', target, inputType, data: data.slice(at, at + n), range: texts.length === 0 ? range : null, part: widest });
+      const first = texts.length === 0;
+      const size = measure({
+        kind: 'edit',
+        target,
+        inputType,
+        data: data.slice(at, at + n),
+        range: first ? range : null,
+        ...(first && follows ? { follows } : {}),
+        part: widest,
+      });
       if (size <= maxBytes) break;
       if (n <= 2) return null;
       n = Math.max(1, Math.floor((n * maxBytes * 0.95) / size));
@@ -54,6 +64,7 @@ export function planEdits(
     inputType,
     data: text,
     range: index === 0 ? range : null,
+    ...(index === 0 && follows ? { follows } : {}),
     part: { index, count: texts.length },
   }));
 }

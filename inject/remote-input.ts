@@ -1,7 +1,7 @@
 // Applies, in the host's page, what a participant with control did in the mirror. Each input is
 // applied once, here; its effects reach every follower as ordinary diffs.
 
-import type { FormState, Modifiers, RemoteInput } from '../protocol/messages.js';
+import type { FormState, RemoteInput, SelectionRange } from '../protocol/messages.js';
 import { looksLikeCardNumber, type Masker } from './masking.js';
 import { insertPlainText } from './paste-text.js';
 import { formStateOf, type NodeIds } from './serializer.js';
@@ -120,30 +120,50 @@ function click(el: Element, offsetX: number, offsetY: number): void {
   else el.dispatchEvent(new MouseEvent('click', mouse('click', x, y)));
 }
 
-function key(target: Element | null, k: string, code: string, mods: Modifiers): void {
-  const el = target ?? document.activeElement ?? document.body;
-  const init: KeyboardEventInit = {
-    key: k,
-    code,
-    altKey: mods.alt,
-    ctrlKey: mods.ctrl,
-    shiftKey: mods.shift,
-    metaKey: mods.meta,
-    bubbles: true,
-    cancelable: true,
-    composed: true,
-  };
-  const proceed = el.dispatchEvent(new KeyboardEvent('keydown', init));
-  el.dispatchEvent(new KeyboardEvent('keyup', init));
-  if (!proceed || k !== 'Enter') return;
-  // Synthetic key events have no default action; Enter in a single-line field submits its form.
-  if (el instanceof HTMLInputElement && el.form && !['button', 'checkbox', 'radio', 'reset', 'file', 'color'].includes(el.type)) el.form.requestSubmit();
-  else if (el instanceof HTMLAnchorElement || el instanceof HTMLButtonElement) el.click();
+/** A point of a selection: a node and an offset in it. */
+interface Point {
+  a: Node;
+  ao: number;
+  f: Node;
+  fo: number;
 }
 
-/** Edits a contenteditable element as typing would, where the participant's caret was (or at the end). */
-function edit(el: HTMLElement, inputType: string, data: string | null, at: { a: Node; ao: number; f: Node; fo: number } | null): void {
-  el.focus({ preventScroll: true });
+/**
+ * Where each participant's last edit or caret key left their caret in a contenteditable element of
+ * this page, as live ranges (anchor and focus), which move with every change the page makes to the
+ * text around them: the next input that `follows` goes there, whatever the mirror's selection was
+ * when it was sent. Keyed by participant id (one entry per participant who edited).
+ */
+const carets = new Map<string, { anchor: Range; focus: Range }>();
+
+function livePoint(node: Node, offset: number): Range {
+  const r = document.createRange();
+  r.setStart(node, offset);
+  return r;
+}
+
+/** Keeps where the selection now is as participant `from`'s caret. */
+function keepCaret(from: string): void {
+  const sel = document.getSelection();
+  if (!from || !sel?.anchorNode || !sel.focusNode) return;
+  carets.set(from, { anchor: livePoint(sel.anchorNode, sel.anchorOffset), focus: livePoint(sel.focusNode, sel.focusOffset) });
+}
+
+/**
+ * Where an input of participant `from` in contenteditable `el` happens: their kept caret when the
+ * input follows their previous one and the caret is still in `el`, else the range the mirror sent
+ * (its nodes in `el`), else null (at the page's selection).
+ */
+function editPoint(el: HTMLElement, from: string, follows: boolean | undefined, range: SelectionRange | null | undefined, ids: NodeIds): Point | null {
+  const kept = follows ? carets.get(from) : undefined;
+  if (kept && el.contains(kept.anchor.startContainer) && el.contains(kept.focus.startContainer))
+    return { a: kept.anchor.startContainer, ao: kept.anchor.startOffset, f: kept.focus.startContainer, fo: kept.focus.startOffset };
+  const a = range ? ids.node(range.a) : undefined;
+  const f = range ? ids.node(range.f) : undefined;
+  return range && a && f && el.contains(a) && el.contains(f) ? { a, ao: range.ao, f, fo: range.fo } : null;
+}
+
+function select(el: HTMLElement, at: Point | null): void {
   const sel = document.getSelection();
   const length = (n: Node) => (n.nodeType === Node.TEXT_NODE ? (n as Text).length : n.childNodes.length);
   if (sel && at) sel.setBaseAndExtent(at.a, Math.min(at.ao, length(at.a)), at.f, Math.min(at.fo, length(at.f)));
@@ -151,6 +171,66 @@ function edit(el: HTMLElement, inputType: string, data: string | null, at: { a: 
     sel.selectAllChildren(el);
     sel.collapseToEnd();
   }
+}
+
+/** How each caret key moves a caret in editable text (Selection.modify's direction and granularity), and with Ctrl. */
+const CARET_KEYS: Record<string, [dir: 'backward' | 'forward', plain: string, ctrl: string]> = {
+  ArrowLeft: ['backward', 'character', 'word'],
+  ArrowRight: ['forward', 'character', 'word'],
+  ArrowUp: ['backward', 'line', 'paragraph'],
+  ArrowDown: ['forward', 'line', 'paragraph'],
+  Home: ['backward', 'lineboundary', 'documentboundary'],
+  End: ['forward', 'lineboundary', 'documentboundary'],
+  PageUp: ['backward', 'paragraphboundary', 'documentboundary'],
+  PageDown: ['forward', 'paragraphboundary', 'documentboundary'],
+};
+
+type KeyInput = Extract<RemoteInput, { kind: 'key' }>;
+
+function key(target: Element | null, input: KeyInput, ids: NodeIds, from: string): void {
+  const el = target ?? document.activeElement ?? document.body;
+  const k = input.key;
+  const init: KeyboardEventInit = {
+    key: k,
+    code: input.code,
+    altKey: input.alt,
+    ctrlKey: input.ctrl,
+    shiftKey: input.shift,
+    metaKey: input.meta,
+    bubbles: true,
+    cancelable: true,
+    composed: true,
+  };
+  const proceed = el.dispatchEvent(new KeyboardEvent('keydown', init));
+  el.dispatchEvent(new KeyboardEvent('keyup', init));
+  if (!proceed) return;
+  // Synthetic key events have no default action. A caret key (or select all) in editable text
+  // moves the participant's caret as the key would, from where they had it, and it is kept for
+  // what they type next.
+  const move = CARET_KEYS[k];
+  const selectAll = (input.ctrl || input.meta) && k.toLowerCase() === 'a';
+  const editable = el instanceof HTMLElement && el.isContentEditable ? ((el.closest('[contenteditable]') as HTMLElement | null) ?? el) : null;
+  if ((move || selectAll) && editable && !input.alt) {
+    const sel = document.getSelection();
+    if (!sel) return;
+    editable.focus({ preventScroll: true });
+    if (move) {
+      select(editable, editPoint(editable, from, input.follows, input.range, ids));
+      sel.modify(input.shift ? 'extend' : 'move', move[0], input.ctrl || input.meta ? move[2] : move[1]);
+    } else sel.selectAllChildren(editable);
+    keepCaret(from);
+    return;
+  }
+  if (k !== 'Enter') return;
+  // Enter in a single-line field submits its form.
+  if (el instanceof HTMLInputElement && el.form && !['button', 'checkbox', 'radio', 'reset', 'file', 'color'].includes(el.type)) el.form.requestSubmit();
+  else if (el instanceof HTMLAnchorElement || el instanceof HTMLButtonElement) el.click();
+}
+
+/** Edits a contenteditable element as typing would, where the participant's caret was (or at the end). */
+function edit(el: HTMLElement, inputType: string, data: string | null, at: Point | null): void {
+  el.focus({ preventScroll: true });
+  select(el, at);
   // execCommand edits as the user would: undo history, input events and the site's listeners all see it.
   switch (inputType) {
     case 'insertText':
@@ -261,7 +341,7 @@ export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRule
  * Applies one remote input to the live page; returns the element whose value it changed, if any.
  * A splice that does not fit its field's value is not applied: `onStale` is told.
  */
-export function applyRemoteInput(input: RemoteInput, ids: NodeIds, onStale: (splice: Splice) => void = () => {}): Element | null {
+export function applyRemoteInput(input: RemoteInput, ids: NodeIds, onStale: (splice: Splice) => void = () => {}, from = ''): Element | null {
   switch (input.kind) {
     case 'splice': {
       const el = ids.node(input.target);
@@ -282,7 +362,7 @@ export function applyRemoteInput(input: RemoteInput, ids: NodeIds, onStale: (spl
     }
     case 'key': {
       const el = input.target === null ? null : ids.node(input.target);
-      key(el instanceof Element && el.isConnected ? el : null, input.key, input.code, input);
+      key(el instanceof Element && el.isConnected ? el : null, input, ids, from);
       return null;
     }
     case 'scroll': {
@@ -297,10 +377,8 @@ export function applyRemoteInput(input: RemoteInput, ids: NodeIds, onStale: (spl
     case 'edit': {
       const el = ids.node(input.target);
       if (el instanceof HTMLElement && el.isConnected && el.isContentEditable) {
-        const a = input.range ? ids.node(input.range.a) : undefined;
-        const f = input.range ? ids.node(input.range.f) : undefined;
-        const at = input.range && a && f && el.contains(a) && el.contains(f) ? { a, ao: input.range.ao, f, fo: input.range.fo } : null;
-        edit(el, input.inputType, input.data, at);
+        edit(el, input.inputType, input.data, editPoint(el, from, input.follows, input.range, ids));
+        keepCaret(from);
       }
       return null;
     }

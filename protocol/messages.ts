@@ -153,7 +153,12 @@ export interface Modifiers {
 export type RemoteInput =
   | { kind: 'click'; target: number; x: number; y: number }
   | ({ kind: 'value'; target: number } & FormState)
-  | ({ kind: 'key'; target: number | null; key: string; code: string } & Modifiers)
+  /**
+   * A key press. In a contenteditable element a caret key (arrows, Home, End, Page keys) moves the
+   * participant's caret in the host's page: from `range`, where the mirror's selection was, or with
+   * `follows` from where the participant's previous input there left it (see the edit's).
+   */
+  | ({ kind: 'key'; target: number | null; key: string; code: string; range?: SelectionRange | null; follows?: boolean } & Modifiers)
   | ({ kind: 'scroll'; target: number } & ScrollPos)
   | { kind: 'navigate'; url: string }
   | { kind: 'history'; action: 'back' | 'forward' | 'reload' }
@@ -161,8 +166,12 @@ export type RemoteInput =
    * Editing in a contenteditable element: text inserted, or another input type (deleteContentBackward,
    * insertParagraph...). A text too long for one message comes in parts (`part`, the first one with
    * the input type and range): the host's page inserts it once its last part came.
+   * `follows`: this input continues the participant's previous edit or caret key in the element, so
+   * it goes where that one left the participant's caret in the host's page (which moves with the
+   * page's own changes), not at `range`: the mirror took `range` before the previous input's result
+   * came back, and typing faster than the round trip put letters before the ones typed earlier.
    */
-  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null; part?: EditPart }
+  | { kind: 'edit'; target: number; inputType: string; data: string | null; range: SelectionRange | null; follows?: boolean; part?: EditPart }
   /**
    * A change of a text field's value: `remove` UTF-16 units at `at` replaced by `text`. Applied
    * only to the value it was computed against (`base`); else refused (`splice-refused`).

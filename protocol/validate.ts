@@ -133,6 +133,16 @@ function checkSplice(v: Obj, path: string, maxText: number): void {
   if (base.length - v.remove + v.text.length > MAX_VALUE_CHARS) fail(path, `the value would be longer than ${MAX_VALUE_CHARS} characters`);
 }
 
+function checkRange(v: unknown, path: string): void {
+  if (v === null) return;
+  const r = v as Obj;
+  if (!isObj(r) || !isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(path, 'expected node ids and offsets or null');
+}
+
+function checkFollows(v: Obj, path: string): void {
+  if (v.follows !== undefined && typeof v.follows !== 'boolean') fail(`${path}.follows`, 'expected true or false');
+}
+
 function checkRemoteInput(v: unknown, path: string): RemoteInput {
   if (!isObj(v)) fail(path, 'expected an input object');
   const kind = v.kind as RemoteInput['kind'];
@@ -149,6 +159,8 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
       if (v.target !== null && !isId(v.target)) fail(`${path}.target`, 'expected a node id or null');
       if (!isStr(v.key) || v.key.length > 32 || !isStr(v.code) || v.code.length > 32) fail(path, 'expected key and code strings');
       for (const m of ['alt', 'ctrl', 'shift', 'meta']) if (typeof v[m] !== 'boolean') fail(`${path}.${m}`, 'expected true or false');
+      if (v.range !== undefined) checkRange(v.range, `${path}.range`);
+      checkFollows(v, path);
       return v as RemoteInput;
     case 'scroll':
       if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
@@ -164,10 +176,8 @@ function checkRemoteInput(v: unknown, path: string): RemoteInput {
       if (!isId(v.target)) fail(`${path}.target`, 'expected a node id');
       if (!isStr(v.inputType) || !/^[a-zA-Z]{1,40}$/.test(v.inputType)) fail(`${path}.inputType`, 'expected an input type');
       if (v.data !== null && (!isStr(v.data) || v.data.length > 100_000)) fail(`${path}.data`, 'expected text or null');
-      if (v.range !== null) {
-        const r = v.range as Obj;
-        if (!isObj(r) || !isId(r.a) || !isId(r.f) || !isId(r.ao) || !isId(r.fo)) fail(`${path}.range`, 'expected node ids and offsets or null');
-      }
+      checkRange(v.range, `${path}.range`);
+      checkFollows(v, path);
       if (v.part !== undefined) {
         const p = v.part as Obj;
         if (!isObj(p) || !isId(p.index) || !isId(p.count) || p.count < 2 || p.count > MAX_EDIT_PARTS || p.index >= p.count)

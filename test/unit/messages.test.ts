@@ -458,3 +458,35 @@ describe('contenteditable text in parts', () => {
     expect(clientError(edit(fields))).toMatch(/^event\.(part|data): /);
   });
 });
+
+describe('inputs that continue the participant’s caret in a contenteditable element', () => {
+  const key = (fields: Record<string, unknown>) => ({
+    type: 'input',
+    event: { kind: 'key', target: 7, key: 'ArrowLeft', code: 'ArrowLeft', alt: false, ctrl: false, shift: true, meta: false, ...fields },
+  });
+  const edit = (fields: Record<string, unknown>) => ({
+    type: 'input',
+    event: { kind: 'edit', target: 7, inputType: 'insertText', data: 'a', range: null, ...fields },
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a key', key({})],
+    ['a caret key from the mirror’s selection', key({ range: { a: 8, ao: 2, f: 8, fo: 5 } })],
+    ['a caret key with no selection', key({ range: null })],
+    ['a caret key that follows', key({ range: { a: 8, ao: 2, f: 8, fo: 2 }, follows: true })],
+    ['an edit that follows', edit({ follows: true })],
+    ['an edit that does not', edit({ follows: false })],
+  ])('accepted: %s', (_what, message) => {
+    expect(parseClientMessage(JSON.stringify(message))).toEqual({ ok: true, value: message });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a range without offsets', key({ range: { a: 8, f: 8 } }), /^event\.range: /],
+    ['a range that is not an object', key({ range: 'start' }), /^event\.range: /],
+    ['a negative offset', key({ range: { a: 8, ao: -1, f: 8, fo: 0 } }), /^event\.range: /],
+    ['follows that is not a boolean, on a key', key({ follows: 'yes' }), /^event\.follows: /],
+    ['follows that is not a boolean, on an edit', edit({ follows: 1 }), /^event\.follows: /],
+  ])('refused: %s', (_what, message, error) => {
+    expect(clientError(message)).toMatch(error);
+  });
+});
