@@ -25,6 +25,8 @@ const HOST_LINK_USED_HELP =
 
 /** What a removed participant's page shows. */
 const REMOVED_REASON = 'The host removed you from this session.';
+/** What a host removed through the admin API is shown. */
+const HOST_REMOVED_REASON = 'You were removed from this session by its administrator.';
 
 /**
  * The token the invite page's forms carry: bound to the host's participant token (which only its
@@ -219,7 +221,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   // New join links (controller and observer): the old ones stop on every node at once.
   app.post('/api/sessions/:id/invites/rotate', async (c) => {
     const session = await sessionForAdmin(c);
-    await gw.registry.rotateInvites(session, null);
+    await gw.registry.members.rotateInvites(session, null);
     gw.log.info('join links replaced by API', { sessionId: session.id });
     return c.json(inviteLinks(gw, session));
   });
@@ -228,15 +230,19 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   // hosts who came in through it stay. The answer is the only place the new link is shown.
   app.post('/api/sessions/:id/host-link', async (c) => {
     const session = await sessionForAdmin(c);
-    await gw.registry.rotateHostInvite(session, null);
+    await gw.registry.members.rotateHostInvite(session, null);
     c.header('Cache-Control', 'no-store');
     return c.json({ hostUrl: inviteLinks(gw, session).hostUrl });
   });
 
-  // Removes a participant (not the host): its cookies stop working, its sockets close with the reason.
+  // Removes a participant, a host too (one a leaked host link made): its cookies stop working, its
+  // sockets close with the reason. A new host link (above) then brings the real host back in.
   app.delete('/api/sessions/:id/participants/:pid', async (c) => {
     const session = await sessionForAdmin(c);
-    await gw.registry.removeParticipant(session, c.req.param('pid') ?? '', REMOVED_REASON, null, 'removed through the API');
+    const pid = c.req.param('pid') ?? '';
+    if (!session.participants.has(pid)) await gw.registry.refresh(session);
+    const reason = session.participants.get(pid)?.role === 'host' ? HOST_REMOVED_REASON : REMOVED_REASON;
+    await gw.registry.members.removeParticipant(session, pid, reason, null, { detail: 'removed through the API', hosts: true });
     return c.body(null, 204);
   });
 
@@ -254,7 +260,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const existing = await findInvitedParticipant(gw, invite, c.req.header('cookie'));
     let joined: { session: Session; participant: Participant };
     try {
-      joined = existing ?? (await gw.registry.join(invite));
+      joined = existing ?? (await gw.registry.members.join(invite));
     } catch (err) {
       if (!(err instanceof GatewayError) || err.code !== 'HOST_LINK_USED') throw err;
       gw.metrics?.rejected(err.code);
@@ -300,7 +306,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const headers = invitePageHeaders(crypto.randomUUID());
     const host = await inviteForm(c, headers);
     if (host instanceof Response) return host;
-    await gw.registry.rotateInvites(host.session, host.participant);
+    await gw.registry.members.rotateInvites(host.session, host.participant);
     gw.log.info('join links replaced by the host', { sessionId: host.session.id, participantId: host.participant.id });
     return c.redirect(`/s/${host.session.id}/invite?done=rotated`, 303);
   });
@@ -313,7 +319,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const host = await inviteForm(c, headers);
     if (host instanceof Response) return host;
     const { session, participant } = host;
-    await gw.registry.rotateHostInvite(session, participant);
+    await gw.registry.members.rotateHostInvite(session, participant);
     const { hostUrl, joinUrl, observeUrl } = inviteLinks(gw, session);
     const people = invitePagePeople(session, participant);
     const csrf = invitePageCsrf(session.id, participant.token);
@@ -330,7 +336,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     if (host instanceof Response) return host;
     const target = host.form.get('participant') ?? '';
     try {
-      await gw.registry.removeParticipant(host.session, target, REMOVED_REASON, host.participant);
+      await gw.registry.members.removeParticipant(host.session, target, REMOVED_REASON, host.participant);
     } catch (err) {
       const gerr = toGatewayError(err);
       gw.metrics?.rejected(gerr.code);
@@ -355,7 +361,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     // The host role may have passed on through another node a moment ago.
     await gw.registry.refresh(session);
     const token = readCookie(c.req.header('cookie'), gatewayCookieName(session.id));
-    const found = token ? await gw.registry.participantByToken(token, session.id) : null;
+    const found = token ? await gw.registry.members.participantByToken(token, session.id) : null;
     if (found?.participant.role !== 'host') {
       gw.metrics?.rejected('NOT_HOST');
       gw.log.info('invite page refused', { sessionId: session.id, participantId: found?.participant.id, role: found?.participant.role });
@@ -413,7 +419,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const session = await gw.registry.load(c.req.param('sessionId'));
     if (!session) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
     const token = readCookie(c.req.header('cookie'), gatewayCookieName(session.id));
-    const found = token ? await gw.registry.participantByToken(token, session.id) : null;
+    const found = token ? await gw.registry.members.participantByToken(token, session.id) : null;
     if (!found) throw new GatewayError('NOT_A_PARTICIPANT', 403, 'You are not a participant of this session. Ask the host for a join link.');
     const label = c.req.query('host') ?? '';
     const to = c.req.query('to') ?? '/';
@@ -454,10 +460,10 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
 
 /** A browser whose cookie belongs to a participant the host removed does not come back through a link of that session. */
 async function refuseRemovedParticipant(gw: GatewayContext, invite: string, cookieHeader: string | undefined): Promise<void> {
-  const granted = await gw.registry.invite(invite);
+  const granted = await gw.registry.members.invite(invite);
   if (!granted) return;
   const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
-  if (token && (await gw.registry.wasRemoved(token, granted.session.id))) {
+  if (token && (await gw.registry.members.wasRemoved(token, granted.session.id))) {
     throw new GatewayError('REMOVED', 403, 'The host removed you from this session.');
   }
 }
@@ -467,10 +473,10 @@ async function findInvitedParticipant(
   invite: string,
   cookieHeader: string | undefined,
 ): Promise<{ session: Session; participant: Participant } | null> {
-  const granted = await gw.registry.invite(invite);
+  const granted = await gw.registry.members.invite(invite);
   if (!granted) return null;
   const token = readCookie(cookieHeader, gatewayCookieName(granted.session.id));
-  const found = token ? await gw.registry.participantByToken(token, granted.session.id) : null;
+  const found = token ? await gw.registry.members.participantByToken(token, granted.session.id) : null;
   if (!found) return null;
   // The browser that opened the host link goes back in as the participant it made, whatever its
   // role now (the host role may have passed on); any other participant only with the link's role.
@@ -479,6 +485,6 @@ async function findInvitedParticipant(
 }
 
 async function enterUrl(gw: GatewayContext, session: Session, participant: Participant, label: string, to: string): Promise<string> {
-  const ticket = await gw.registry.issueTicket(session, participant, label);
+  const ticket = await gw.registry.members.issueTicket(session, participant, label);
   return `${gw.mapper.proxiedOrigin({ label, sessionId: session.id })}/__cobrowse/enter?ticket=${encodeURIComponent(ticket)}&to=${encodeURIComponent(to)}`;
 }

@@ -47,6 +47,12 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError('INTERNAL', 500, 'The gateway failed to handle this request.', { cause: err });
 }
 
+/** The store could not be reached: the request fails clearly instead of losing what it changes. */
+export function stateUnavailable(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError('STATE_UNAVAILABLE', 503, 'The gateway cannot reach its session store right now. Try again in a moment.', { cause: err });
+}
+
 /** JSON body of an error response, as the API documents it. */
 export function errorBody(err: GatewayError): string {
   return JSON.stringify({ error: { code: err.code, message: err.message } });

@@ -72,7 +72,7 @@ export class Hub {
       gw.log,
     );
     gw.registry.onReplicaChange((session) => this.replicaChanged(session));
-    gw.registry.onRemoval((session, participant, reason, here) => this.removal.removed(session, participant, reason, here));
+    gw.registry.members.onRemoval((session, participant, reason, here) => this.removal.removed(session, participant, reason, here));
     // Messages published while the bus was away never arrive: every feed reloads its checkpoint,
     // and live pages whose batches could not be recorded send a fresh snapshot.
     backend.bus.onResubscribed(() => {

@@ -31,7 +31,7 @@ export async function participantFromCookie(
   // Every value: a cookie of the same name that a site's script set for the gateway's parent
   // domain comes along too (browsers may put it first); a garbage one must not lock the participant out.
   for (const token of readCookies(cookieHeader, PARTICIPANT_COOKIE, 4)) {
-    const found = token ? await gw.registry.participantByToken(token, sessionId) : null;
+    const found = token ? await gw.registry.members.participantByToken(token, sessionId) : null;
     if (found) return found;
   }
   return null;
@@ -245,7 +245,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (!(await gw.registry.originOf(session, host.label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
 
   if (url.pathname === '/__cobrowse/enter') {
-    const redeemed = await gw.registry.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
+    const redeemed = await gw.registry.members.redeemTicket(url.searchParams.get('ticket') ?? '', session.id, host.label);
     if (!redeemed) throw new GatewayError('TICKET_INVALID', 403, 'This entry link has expired or was already used. Open your join link again.');
     const to = url.searchParams.get('to') ?? '/';
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on this site.');
@@ -312,7 +312,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     requireOwnPage(gw, exchange, host, false);
     const label = url.searchParams.get('label') ?? '';
     if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
-    const ticket = await gw.registry.issueTicket(session, participant, label);
+    const ticket = await gw.registry.members.issueTicket(session, participant, label);
     const cors = url.searchParams.get('cors') === '1' ? '&cors=1' : '';
     redirect(
       exchange,

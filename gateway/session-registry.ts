@@ -1,37 +1,27 @@
 // The sessions this node serves: replicas loaded from the state store on first use, written
 // through to it, reloaded when another node reports a change, and ended everywhere at once.
 
-import type { Role } from '../protocol/messages.js';
 import { SessionCookieJar } from './cookie-jar.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, stateUnavailable } from './errors.js';
 import type { Logger } from './log.js';
 import {
   type JarChangeListener,
   type JarLimitListener,
   MAX_AUDIT_ENTRIES,
   MAX_CHAT_ENTRIES,
-  Participant,
+  type Participant,
   type RegistryLimits,
-  type RemovalListener,
   type ReplicaListener,
   Session,
   type SessionEndListener,
   type SessionWriter,
 } from './session.js';
+import { SessionMembers } from './session-members.js';
 import type { AuditEntry, ChatEntry, SessionFields, SessionRecord, SessionState, StateBackend } from './state/store.js';
-import { newParticipantId, newSecret, newSessionId } from './tokens.js';
+import { newSecret, newSessionId } from './tokens.js';
 import { OriginTable } from './url-mapper.js';
 
-/** Colors given to participants in turn. */
-const COLORS = ['#e8590c', '#1c7ed6', '#2f9e44', '#ae3ec9', '#f08c00', '#0c8599', '#d6336c', '#5c7cfa'];
-
-/** The store could not be reached: the request fails clearly instead of losing what it changes. */
-export function stateUnavailable(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  return new GatewayError('STATE_UNAVAILABLE', 503, 'The gateway cannot reach its session store right now. Try again in a moment.', { cause: err });
-}
-
-/** Every session this node serves, with lookups by invite, participant token and ticket. */
+/** Every session this node serves; who is in them is `members`. */
 export class SessionRegistry implements SessionWriter {
   private readonly sessions = new Map<string, Session>();
   private readonly loading = new Map<string, Promise<Session | undefined>>();
@@ -43,18 +33,20 @@ export class SessionRegistry implements SessionWriter {
   private readonly jarListeners: JarChangeListener[] = [];
   private readonly jarLimitListeners: JarLimitListener[] = [];
   private readonly replicaListeners: ReplicaListener[] = [];
-  private readonly removalListeners: RemovalListener[] = [];
+  /** Who is in each session: joining by invite, new links, removal, tokens and tickets. */
+  readonly members: SessionMembers;
 
   constructor(
     private readonly limits: RegistryLimits,
     private readonly backend: StateBackend,
     private readonly log: Logger,
   ) {
+    this.members = new SessionMembers(this, limits, backend, log);
     backend.bus.onEvent((event) => {
       if (event.node === backend.bus.nodeId) return;
       if (event.kind === 'changed') this.scheduleReload(event.sessionId);
       else if (event.kind === 'ended') this.forget(event.sessionId, event.reason);
-      else if (event.kind === 'removed') this.removedElsewhere(event.sessionId, event.participantId, event.reason);
+      else if (event.kind === 'removed') this.members.removedElsewhere(event.sessionId, event.participantId, event.reason);
     });
     // Changes announced while the bus was away are unknown: every replica is reloaded.
     backend.bus.onResubscribed(() => {
@@ -97,11 +89,6 @@ export class SessionRegistry implements SessionWriter {
   /** Calls `listener` after a replica took changes another node made. */
   onReplicaChange(listener: ReplicaListener): void {
     this.replicaListeners.push(listener);
-  }
-
-  /** Calls `listener` on every node when the host removed a participant (its sockets are to be closed). */
-  onRemoval(listener: RemovalListener): void {
-    this.removalListeners.push(listener);
   }
 
   private build(record: SessionRecord, state: SessionState | null): Session {
@@ -229,239 +216,12 @@ export class SessionRegistry implements SessionWriter {
     this.reloads.set(id, timer);
   }
 
-  /** The live session and role an invite token grants, if any. */
-  async invite(token: string): Promise<{ session: Session; role: Role } | null> {
-    let invite: { sessionId: string; role: Role } | null;
-    try {
-      invite = await this.backend.store.inviteOf(token);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    const session = invite ? await this.load(invite.sessionId) : undefined;
-    return invite && session ? { session, role: invite.role } : null;
-  }
-
-  /** Adds a participant through an invite token; throws when the invite is unknown or the session full. */
-  async join(inviteToken: string): Promise<{ session: Session; participant: Participant }> {
-    const granted = await this.invite(inviteToken);
-    if (!granted) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This join link is not valid, or its session has ended.');
-    const { session, role } = granted;
-    const n = session.participants.size + 1;
-    const participant = new Participant(
-      newParticipantId(),
-      role === 'host' ? 'Host' : `Guest ${n}`,
-      role,
-      newSecret(),
-      Date.now(),
-      COLORS[(n - 1) % COLORS.length] ?? '#1c7ed6',
-    );
-    let added: 'ok' | 'full' | 'gone' | 'used';
-    try {
-      // The store checks again, in the same step as the write, that this link is still current
-      // ("New links" may have replaced it since the lookup above) and, for a host link, that
-      // nobody opened it yet (it opens once), marking it opened by this participant.
-      added = await this.backend.store.addParticipant(session.id, participant.toRecord(), this.limits.maxParticipants, inviteToken);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (added === 'gone') throw new GatewayError('SESSION_NOT_FOUND', 404, 'This join link is not valid, or its session has ended.');
-    if (added === 'full') {
-      throw new GatewayError('PARTICIPANT_LIMIT', 403, `This session already has its maximum of ${this.limits.maxParticipants} participants.`);
-    }
-    if (added === 'used') {
-      // Another browser opened this host link first (its holder, or someone it leaked to).
-      this.log.warn('host link opened again from another browser: refused', { sessionId: session.id });
-      session.audit({ event: 'blocked', role: 'host', detail: 'host link opened again from another browser (HOST_LINK_USED)' });
-      if (session.hostLinkOpenedBy === '') await this.refresh(session).catch(() => {});
-      throw new GatewayError('HOST_LINK_USED', 409, 'This host link was already opened in another browser.');
-    }
-    if (role === 'host') session.hostLinkOpenedBy = participant.id;
-    session.participants.set(participant.id, participant);
-    this.announce(session);
-    session.audit({ event: 'join', participantId: participant.id, role: participant.role });
-    session.touch();
-    return { session, participant };
-  }
-
-  /**
-   * Replaces the session's controller and observer invites: the old links stop on every node as
-   * soon as this resolves (the store drops them in one step). Participants who are in stay; one
-   * who opened an old link but has not entered any proxied host yet (its ticket unused) is removed
-   * with it, so the link's ticket and the bounce through /t/ refuse it too.
-   */
-  async rotateInvites(session: Session, by: Participant | null): Promise<void> {
-    const invites = { controller: newSecret(), observer: newSecret() };
-    session.writeEpoch++;
-    let rotated: boolean;
-    try {
-      rotated = await this.backend.store.rotateInvites(session.id, invites);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-    session.invites = { ...session.invites, ...invites };
-    session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new join links; the old ones stopped working' });
-    this.announce(session);
-    // Who entered through another node a moment ago is known to the store first.
-    await this.refresh(session).catch(() => {});
-    const pending = [...session.participants.values()].filter((p) => p.role !== 'host' && p.enteredLabels.size === 0 && p.connections === 0);
-    for (const p of pending) {
-      await this.removeParticipant(
-        session,
-        p.id,
-        'The join link you used was replaced before you entered.',
-        by,
-        'joined through a replaced link, not entered',
-      ).catch((err: unknown) =>
-        this.log.warn('pending participant not removed', { sessionId: session.id, participantId: p.id, error: (err as Error).message }),
-      );
-    }
-  }
-
-  /**
-   * Replaces the session's host link with one nobody opened yet: the old link stops on every node
-   * as soon as this resolves (one store step). Who came in through the old one stays, with its
-   * role; the new link makes one more host, once.
-   */
-  async rotateHostInvite(session: Session, by: Participant | null): Promise<void> {
-    const host = newSecret();
-    session.writeEpoch++;
-    let rotated: boolean;
-    try {
-      rotated = await this.backend.store.rotateHostInvite(session.id, host);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-    session.invites = { ...session.invites, host };
-    session.hostLinkOpenedBy = '';
-    session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new host link; the old one stopped working' });
-    this.log.info('host link replaced', { sessionId: session.id, ...(by ? { participantId: by.id } : {}) });
-    this.announce(session);
-  }
-
-  /**
-   * Removes a participant (not the host): its token stops on every node (both cookies), its
-   * sockets close with `reason`, control it held goes back to the host. Throws NOT_FOUND for an
-   * unknown participant, BAD_REQUEST for the host.
-   */
-  async removeParticipant(
-    session: Session,
-    participantId: string,
-    reason: string,
-    by: Participant | null,
-    detail = 'removed by the host',
-  ): Promise<Participant> {
-    let target = session.participants.get(participantId);
-    if (!target) {
-      await this.refresh(session);
-      target = session.participants.get(participantId);
-    }
-    if (!target) throw new GatewayError('PARTICIPANT_NOT_FOUND', 404, 'This session has no participant with this id (it may have been removed already).');
-    if (target.role === 'host') {
-      throw new GatewayError('BAD_REQUEST', 400, 'The host cannot be removed: pass the host role on first, or end the session.');
-    }
-    session.writeEpoch++;
-    let removed: boolean;
-    try {
-      removed = await this.backend.store.removeParticipant(session.id, target.id);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!removed) {
-      if (session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
-      throw new GatewayError('PARTICIPANT_NOT_FOUND', 404, 'This session has no participant with this id (it may have been removed already).');
-    }
-    const heldControl = session.controlHolder === target.id;
-    session.dropParticipant(target.id);
-    if (heldControl) session.set({ controlHolder: null });
-    session.audit({ event: 'remove', participantId: target.id, role: target.role, detail: `${detail}${by ? ` (${by.id})` : ''}` });
-    if (heldControl) session.audit({ event: 'control', participantId: target.id, role: target.role, detail: 'control back to the host (removed)' });
-    this.log.info('participant removed', { sessionId: session.id, participantId: target.id, role: target.role });
-    for (const l of this.removalListeners) l(session, target, reason, true);
-    if (this.shared) {
-      await this.backend.bus
-        .publishEvent({ kind: 'removed', sessionId: session.id, participantId: target.id, reason, node: this.nodeId })
-        .catch((err: unknown) => this.log.warn('removal not announced', { sessionId: session.id, error: (err as Error).message }));
-      this.announce(session);
-    }
-    return target;
-  }
-
-  /** Another node removed a participant: out of this replica now, and its sockets here close. */
-  private removedElsewhere(sessionId: string, participantId: string, reason: string): void {
-    const session = this.sessions.get(sessionId);
-    if (!session || session.ended) return;
-    const gone = session.dropParticipant(participantId);
-    if (gone) for (const l of this.removalListeners) l(session, gone, reason, false);
-  }
-
-  /** True when `token` was a participant of `sessionId` whom the host removed. */
-  async wasRemoved(token: string, sessionId: string): Promise<boolean> {
-    try {
-      const owner = await this.backend.store.participantOf(token);
-      return owner?.sessionId === sessionId && owner.removed === true;
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-  }
-
-  /** The participant a token belongs to, only within the given session. */
-  async participantByToken(token: string, sessionId: string): Promise<{ session: Session; participant: Participant } | null> {
-    const session = await this.load(sessionId);
-    if (!session || session.ended) return null;
-    const find = () => [...session.participants.values()].find((p) => p.token === token);
-    let participant = find();
-    if (!participant && this.shared) {
-      // Joined through another node a moment ago: the store knows before our replica does.
-      const owner = await this.backend.store.participantOf(token).catch((err: unknown) => {
-        throw stateUnavailable(err);
-      });
-      if (owner?.sessionId === sessionId && !owner.removed) {
-        await this.refresh(session);
-        participant = find();
-      }
-    }
-    return participant ? { session, participant } : null;
-  }
-
   /** The origin a label stands for in the session, reloading the replica once when another node may have added it. */
   async originOf(session: Session, label: string): Promise<string | undefined> {
     const known = session.origins.originOf(label);
     if (known || !this.shared) return known;
     await this.refresh(session);
     return session.origins.originOf(label);
-  }
-
-  /** A one-time ticket that lets `participant` set its cookie on the proxied host `label`. */
-  async issueTicket(session: Session, participant: Participant, label: string): Promise<string> {
-    const ticket = newSecret();
-    try {
-      await this.backend.store.issueTicket(ticket, { sessionId: session.id, participantId: participant.id, label }, this.limits.ticketTtlMs);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    return ticket;
-  }
-
-  /** Redeems a ticket for the host it was issued for; each ticket works once. */
-  async redeemTicket(ticket: string, sessionId: string, label: string): Promise<{ session: Session; participant: Participant } | null> {
-    if (!ticket) return null;
-    let entry: Awaited<ReturnType<StateBackend['store']['redeemTicket']>>;
-    try {
-      entry = await this.backend.store.redeemTicket(ticket);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!entry || entry.sessionId !== sessionId || entry.label !== label) return null;
-    const session = await this.load(sessionId);
-    if (!session) return null;
-    let participant = session.participants.get(entry.participantId);
-    if (!participant) {
-      await this.refresh(session);
-      participant = session.participants.get(entry.participantId);
-    }
-    return participant ? { session, participant } : null;
   }
 
   /** Counts one connection of a participant on this node opening (+1) or closing (-1); 0 writes the count again. */

@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../gateway/log.js';
+import type { SessionMembers } from '../gateway/session-members.js';
 import type { SessionRegistry } from '../gateway/session-registry.js';
 import { memoryBackend } from '../gateway/state/memory-store.js';
 import { connectRedis, type RedisBackend } from '../gateway/state/redis-backend.js';
@@ -113,7 +114,7 @@ describe.each(backends)('invite races, state back end: %s', (backend) => {
     gwStore.addParticipant = async (...args) => {
       if (!rotated) {
         rotated = true;
-        await registry.rotateInvites(session, null);
+        await registry.members.rotateInvites(session, null);
       }
       return original.apply(gwStore, args);
     };
@@ -154,14 +155,15 @@ describe.each(backends)('invite races, state back end: %s', (backend) => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     await t.join(s.hostUrl);
     const ctlP = await t.join(s.joinUrl);
-    const original = registry.participantByToken;
+    const members = registry.members;
+    const original = members.participantByToken;
     let removedId: string | null = null;
     // The host's Remove lands after the upgrade found the participant, before the socket opens.
-    registry.participantByToken = async function (this: SessionRegistry, ...args) {
-      const found = await original.apply(registry, args);
+    members.participantByToken = async function (this: SessionMembers, ...args) {
+      const found = await original.apply(members, args);
       if (found && !removedId && found.participant.role === 'controller') {
         removedId = found.participant.id;
-        await registry.removeParticipant(found.session, found.participant.id, 'The host removed you from this session.', null);
+        await registry.members.removeParticipant(found.session, found.participant.id, 'The host removed you from this session.', null);
       }
       return found;
     };
@@ -169,7 +171,7 @@ describe.each(backends)('invite races, state back end: %s', (backend) => {
     try {
       client = await connectHub(t.gateway.port, ctlP.proxiedOrigin, ctlP.cookie);
     } finally {
-      registry.participantByToken = original;
+      members.participantByToken = original;
     }
     expect(removedId).not.toBeNull();
     client.send({ type: 'hello', v: PROTOCOL_VERSION, mode: 'mirror' });
@@ -201,7 +203,7 @@ describe('Redis: the removed-token marker lives as long as the session', () => {
     const session = await registry.load(s.id);
     const ctl = [...(session?.participants.values() ?? [])].find((p) => p.token === ctlP.token);
     if (!session || !ctl) throw new Error('no controller');
-    await registry.removeParticipant(session, ctl.id, 'The host removed you from this session.', null);
+    await registry.members.removeParticipant(session, ctl.id, 'The host removed you from this session.', null);
     const store = backendOf(t).store as RedisStore;
     const marker = store.keys.token(ctlP.token);
     expect(await store.redis.get(marker)).toBe(`${s.id}|${ctl.id}|removed`);

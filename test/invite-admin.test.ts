@@ -269,7 +269,7 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
     obs.ws.close();
   });
 
-  it('the API: POST /api/sessions/:id/invites/rotate and DELETE /api/sessions/:id/participants/:pid', async () => {
+  it('the API: POST /api/sessions/:id/invites/rotate and DELETE /api/sessions/:id/participants/:pid (a host too)', async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await join(port, s.hostUrl);
     const host = await live(port, hostP);
@@ -290,19 +290,34 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
 
     const del = (pid: string, headers = admin(s)) => t.call('DELETE', `${base}/api/sessions/${s.id}/participants/${pid}`, { headers });
     expect((await del(obsId, {} as ReturnType<typeof admin>)).status).toBe(401);
-    const host400 = await del(hostId);
-    expect(host400.status).toBe(400);
-    expect(host400.json<{ error: { code: string; message: string } }>().error.message).toContain('The host cannot be removed');
     expect((await del('pnope')).status).toBe(404);
     expect((await del(obsId)).status).toBe(204);
     expect((await obs.next('error')).code).toBe('REMOVED');
     expect(await obs.closed).toBe(4000);
     expect((await callNode(port, 'GET', `${obsP.proxiedOrigin}/`, { headers: { cookie: obsP.cookie } })).status).toBe(401);
     expect((await del(obsId)).status).toBe(404);
+
+    // A host too (one a host link that leaked before its holder opened it made): out, and a new
+    // host link brings another host in; the removed one's browser cannot come back through it.
+    expect((await del(hostId)).status).toBe(204);
+    const hostError = await host.next('error');
+    expect(hostError.code).toBe('REMOVED');
+    expect(hostError.message).toBe('You were removed from this session by its administrator.');
+    expect(await host.closed).toBe(4000);
+    expect((await callNode(port, 'GET', `${hostP.proxiedOrigin}/`, { headers: { cookie: hostP.cookie } })).status).toBe(401);
+    const audit = (await t.call('GET', `${base}/api/sessions/${s.id}/audit`, { headers: admin(s) })).json<{
+      entries: { event: string; participantId?: string; role?: string }[];
+    }>();
+    expect(audit.entries).toContainEqual(expect.objectContaining({ event: 'remove', participantId: hostId, role: 'host' }));
+    const view = (await t.call('GET', `${base}/api/sessions/${s.id}`, { headers: admin(s) })).json<{ participants: { id: string }[] }>();
+    expect(view.participants.map((p) => p.id)).not.toContain(hostId);
+    const newHost = (await t.call('POST', `${base}/api/sessions/${s.id}/host-link`, { headers: admin(s) })).json<{ hostUrl: string }>();
+    expect((await openLink(port, newHost.hostUrl)).status).toBe(302);
+    expect((await openLink(port, newHost.hostUrl, hostP.gatewayCookie)).status).toBe(403);
+
     await t.call('DELETE', `${base}/api/sessions/${s.id}`, { headers: admin(s) });
     expect((await t.call('POST', `${base}/api/sessions/${s.id}/invites/rotate`, { headers: admin(s) })).status).toBe(404);
     expect((await del(obsId)).status).toBe(404);
-    host.ws.close();
   });
 });
 

@@ -83,6 +83,36 @@ function inputsSent(s: Sockets): { kind: string; target?: number; text?: string;
     .map((m) => m.event as { kind: string });
 }
 
+/**
+ * Polls until the host's field holds `expected`. On a timeout the error tells what the controller
+ * sent and was told, for a failure that only shows under load: where the values part, the
+ * controller's status line, its last inputs, and the refusals it received.
+ */
+async function hostGets(host: Page, controller: Page, sockets: Sockets, expected: string, timeout = 30_000): Promise<void> {
+  try {
+    await expect.poll(() => host.inputValue('#big'), { timeout }).toBe(expected);
+  } catch (err) {
+    const got = await host.inputValue('#big');
+    let at = 0;
+    while (at < got.length && got[at] === expected[at]) at++;
+    const inputs = inputsSent(sockets)
+      .slice(-60)
+      .map((e) =>
+        e.kind === 'splice' ? `splice@${e.at}-${e.remove}+${JSON.stringify(e.text)}` : `${e.kind}${e.value !== undefined ? `(${e.value.length})` : ''}`,
+      );
+    const refusals = sockets.received.filter((f) => f.includes('refused')).slice(-10);
+    const status = await controller
+      .locator('#cobrowse-status')
+      .textContent()
+      .catch(() => null);
+    throw new Error(
+      `host differs from offset ${at}: got ${JSON.stringify(got.slice(at - 20, at + 40))}, expected ${JSON.stringify(expected.slice(at - 20, at + 40))}; ` +
+        `controller status ${JSON.stringify(status)}; last inputs ${inputs.join(' ')}; refusals ${refusals.join(' ')}`,
+      { cause: err },
+    );
+  }
+}
+
 function rejections(): unknown[] {
   return t.logs.filter((l) => l.msg === 'hub message rejected');
 }
@@ -121,21 +151,21 @@ describe('a controller typing into a 200 KB textarea', () => {
     await caretAt(controller, '#big', expected.length);
     await controller.keyboard.type(atEnd, { delay: 5 });
     expected += atEnd;
-    await expect.poll(() => host.inputValue('#big'), { timeout: 30_000 }).toBe(expected);
+    await hostGets(host, controller, sockets, expected);
 
     const inMiddle = '[forty characters typed in the middle!!]';
     expect(inMiddle).toHaveLength(40);
     await caretAt(controller, '#big', 100_000);
     await controller.keyboard.type(inMiddle, { delay: 5 });
     expected = `${expected.slice(0, 100_000)}${inMiddle}${expected.slice(100_000)}`;
-    await expect.poll(() => host.inputValue('#big'), { timeout: 30_000 }).toBe(expected);
+    await hostGets(host, controller, sockets, expected);
 
     // Five back (Backspace) and five forward (Delete) from the caret, after the text typed in the middle.
     for (let i = 0; i < 5; i++) await controller.keyboard.press('Backspace');
     for (let i = 0; i < 5; i++) await controller.keyboard.press('Delete');
     const caret = 100_000 + inMiddle.length;
     expected = `${expected.slice(0, caret - 5)}${expected.slice(caret + 5)}`;
-    await expect.poll(() => host.inputValue('#big'), { timeout: 30_000 }).toBe(expected);
+    await hostGets(host, controller, sockets, expected);
     await expect.poll(() => mirrorValue(controller, '#big')).toBe(expected);
 
     const sent = inputsSent(sockets);
