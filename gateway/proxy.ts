@@ -281,7 +281,17 @@ export async function proxyRequest(
       const started = performance.now();
       const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
       const rewrite = scriptRewrite(gw, session, request, raw, target);
-      const sent = await sendScript(exchange, upstream.statusCode, mapped.headers, upstream.body, encoding, Number.isFinite(length) ? length : null, rewrite);
+      const coding = reencodingFor(encoding, request.headers['accept-encoding']);
+      const sent = await sendScript(
+        exchange,
+        upstream.statusCode,
+        mapped.headers,
+        upstream.body,
+        encoding,
+        Number.isFinite(length) ? length : null,
+        rewrite,
+        coding,
+      );
       exchange.annotations.script = sent.outcome;
       exchange.annotations.scriptStreamed = sent.streamed;
       exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;

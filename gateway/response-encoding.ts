@@ -1,4 +1,5 @@
-// The content coding of a body the gateway decoded to rewrite it (HTML and CSS): when the site sent
+// The content coding of a body the gateway decoded to rewrite it (HTML, CSS, and scripts whose
+// imports or top-window references it edits): when the site sent
 // it compressed, it leaves compressed again, in a coding the client accepts, so that a page through
 // the gateway costs the network what it costs directly (a 50 KB page of the bench is ~8 KB in br or
 // gzip). A body the site sent uncompressed stays so: the gateway does not spend CPU the site did not.

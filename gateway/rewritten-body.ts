@@ -82,10 +82,10 @@ export interface RewriteHooks {
 }
 
 /** A part of a rewritten body: pieces to write back to back; `more`: the next chunk had already arrived. */
-interface Part {
+export interface Part {
   pieces: Buffer[];
   last: boolean;
-  more: boolean;
+  more?: boolean;
 }
 
 /**
@@ -166,7 +166,7 @@ export async function sendRewritten(
 }
 
 /** `parts` compressed by `encoder`: the parts that arrive back to back are compressed together, then flushed. */
-async function* encodedParts(parts: AsyncIterable<Part>, encoder: BodyEncoder): AsyncGenerator<Part> {
+export async function* encodedParts(parts: AsyncIterable<Part>, encoder: BodyEncoder): AsyncGenerator<Part> {
   let held: Buffer[] = [];
   for await (const part of parts) {
     held.push(...part.pieces);

@@ -14,11 +14,12 @@
 import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
+import { BodyEncoder, type ContentCoding, encodedBodyHeaders } from './response-encoding.js';
 import { bytesMayHaveImports, JAVASCRIPT_ESSENCES } from './rewrite/js-imports.js';
 import { bytesMayReferenceTop } from './rewrite/js-top.js';
 import { scriptTextEdits } from './rewrite/script-edits.js';
 import { byteCodec, lexableAsBytes } from './rewrite/text-codec.js';
-import { decodedBody, decoderFor } from './rewritten-body.js';
+import { decodedBody, decoderFor, encodedParts } from './rewritten-body.js';
 import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
 
 /** Largest script (as sent, and decoded) whose imports the gateway rewrites; a longer one is piped as it is. */
@@ -141,6 +142,7 @@ export async function sendScript(
   encoding: string,
   length: number | null,
   rewrite: ScriptRewrite,
+  coding: ContentCoding | null = null,
 ): Promise<ScriptSent> {
   const decoder = decoderFor(encoding);
   if (decoder === 'unsupported') {
@@ -157,7 +159,8 @@ export async function sendScript(
     return r.done ? null : r.value;
   };
   const hold = new HeldScript(rewrite.module, MAX_SCRIPT_BYTES, rewrite.top);
-  const whole = () => sendWhole(exchange, status, headers, decoder === null ? hold.whole()! : Buffer.concat(raw.chunks), hold.whole()!, rewrite);
+  const whole = () => sendWhole(exchange, status, headers, decoder === null ? hold.whole()! : Buffer.concat(raw.chunks), hold.whole()!, rewrite, coding);
+  const encoder = coding === null ? null : new BodyEncoder(coding);
   let changed = false;
   // The end goes out with the last part when the body ends before the event loop's next turn.
   async function* parts(first: Buffer[], following: Promise<Buffer | null>): AsyncGenerator<{ pieces: Buffer[]; last: boolean }> {
@@ -203,23 +206,48 @@ export async function sendScript(
       // From here on the script leaves decoded (the copy of what came is no longer needed).
       raw.keep = false;
       raw.chunks.length = 0;
-      await exchange.sendParts(status, changedBodyHeaders(headers), parts(pieces, soon === LATER ? following : Promise.resolve(soon)));
+      const edited = parts(pieces, soon === LATER ? following : Promise.resolve(soon));
+      // Decoded to be edited, it leaves in the coding it came in (as the client accepts), flushed part by part.
+      if (encoder && coding) await exchange.sendParts(status, encodedBodyHeaders(changedBodyHeaders(headers), coding), encodedParts(edited, encoder));
+      else await exchange.sendParts(status, changedBodyHeaders(headers), edited);
       return { outcome: hold.overLimit ? 'unread' : changed ? 'rewritten' : 'unchanged', streamed: true };
     }
   } finally {
+    encoder?.destroy();
     if (!ended) await it.return?.().catch(() => undefined);
     await raw.close();
   }
 }
 
-/** A script complete before anything of it went on: as the site sent it (`raw`) when nothing changes, else decoded and edited, with its length. */
-function sendWhole(exchange: Exchange, status: number, headers: [string, string][], raw: Buffer, decoded: Buffer, rewrite: ScriptRewrite): ScriptSent {
+/**
+ * A script complete before anything of it went on: as the site sent it (`raw`) when nothing
+ * changes, else decoded and edited, with its length, compressed again in `coding` when the site
+ * had compressed it.
+ */
+async function sendWhole(
+  exchange: Exchange,
+  status: number,
+  headers: [string, string][],
+  raw: Buffer,
+  decoded: Buffer,
+  rewrite: ScriptRewrite,
+  coding: ContentCoding | null,
+): Promise<ScriptSent> {
   const rewritten = rewriteScriptBytes(decoded, rewrite);
   if (rewritten === null) {
     exchange.sendComplete(status, headers, raw);
     return { outcome: 'unchanged', streamed: false };
   }
-  exchange.sendComplete(status, changedBodyHeaders(headers), rewritten);
+  if (coding === null) {
+    exchange.sendComplete(status, changedBodyHeaders(headers), rewritten);
+    return { outcome: 'rewritten', streamed: false };
+  }
+  const encoder = new BodyEncoder(coding);
+  try {
+    await exchange.sendPieces(status, encodedBodyHeaders(changedBodyHeaders(headers), coding), await encoder.encode([rewritten], true));
+  } finally {
+    encoder.destroy();
+  }
   return { outcome: 'rewritten', streamed: false };
 }
 

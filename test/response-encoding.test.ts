@@ -43,6 +43,31 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/css', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
       res.end(gzipOk ? gzipSync(CSS) : CSS);
       return;
+    case '/module.js':
+    case '/plain-module.js':
+    case '/slow-module.js': {
+      // A module that imports by the site's own absolute URL (the gateway maps it), or none (left as it came).
+      const self = `http://${req.headers.host}`;
+      const padding = Array.from({ length: 3000 }, (_, i) => `// line ${i * 7919} of a module, to compress\n`).join('');
+      // The slow one, a classic script, imports at its end (in the second part): what comes before goes on first.
+      const code =
+        req.url === '/plain-module.js'
+          ? `export const b = 1;\n${padding}`
+          : req.url === '/slow-module.js'
+            ? `window.b = 1;\n${padding}window.f = () => import('${self}/a.js');\n`
+            : `import { a } from '${self}/a.js';\nexport const b = a;\n${padding}`;
+      res.writeHead(200, { 'content-type': 'text/javascript', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
+      const body = gzipOk ? gzipSync(code) : Buffer.from(code);
+      if (req.url !== '/slow-module.js') {
+        res.end(body);
+        return;
+      }
+      // In two parts, the second a moment later: the gateway streams it.
+      const half = Math.floor(body.length / 2);
+      res.write(body.subarray(0, half));
+      setTimeout(() => res.end(body.subarray(half)), 150);
+      return;
+    }
     case '/streamed': {
       // The first part, flushed, then the rest only when the test says so.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip' });
@@ -128,6 +153,35 @@ describe('rewritten bodies leave compressed when the site compressed them', () =
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-encoding']).toBe('br');
     expect(await decoded(res)).toBe(CSS);
+  });
+
+  it.each(['/module.js', '/slow-module.js'])(
+    'a script the site gzipped whose import the gateway maps (%s: a module complete at once, a classic script streamed) leaves in br',
+    async (path) => {
+      const headers = { 'sec-fetch-dest': 'script', 'sec-fetch-mode': path === '/slow-module.js' ? 'no-cors' : 'cors' };
+      const plain = await open(path, headers);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      const plainText = await plain.body.text();
+      expect(plainText).toContain(`${running.host.proxiedOrigin}/a.js'`);
+
+      const res = await open(path, { ...headers, 'accept-encoding': 'gzip, br' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-encoding']).toBe('br');
+      expect(String(res.headers.vary)).toMatch(/Accept-Encoding/i);
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      // Streamed (the site's second part came later): chunked. Complete at once: with its length, the compressed one.
+      if (path === '/slow-module.js') expect(res.headers['content-length']).toBeUndefined();
+      if (res.headers['content-length'] !== undefined) expect(Number(res.headers['content-length'])).toBe(bytes.length);
+      const text = brotliDecompressSync(bytes).toString();
+      expect(text).toBe(plainText);
+      expect(text).not.toContain(`'http://${new URL(running.originUrl).host}/a.js'`);
+    },
+  );
+
+  it('a script the gateway leaves as it is keeps the site’s bytes and coding', async () => {
+    const res = await open('/plain-module.js', { 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'cors', 'accept-encoding': 'gzip, br' });
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(await decoded(res)).toMatch(/^export const b = 1;/);
   });
 
   it('a 304 says no content coding', async () => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { brotliCompressSync, createGzip, gzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, createGzip, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SCRIPT_BYTES } from '../gateway/script-body.js';
@@ -164,9 +164,9 @@ describe('script bodies that stream', () => {
     expect(res.headers.etag).toBe('W/"v1"');
   });
 
-  it('streams a compressed script decoded, and maps an import that comes late', async () => {
+  it('streams a compressed script decoded (to a client that accepts no coding), and maps an import that comes late', async () => {
     const [a] = PAUSED['/paused-gzip.js']!.parts;
-    const res = await paused('/paused-gzip.js', CLASSIC_LOAD);
+    const res = await paused('/paused-gzip.js', { ...CLASSIC_LOAD, 'accept-encoding': 'identity' });
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.early.length).toBeGreaterThan(0);
     expect(a.startsWith(res.early)).toBe(true);
@@ -196,10 +196,13 @@ describe('script bodies', () => {
     expect(br.body.equals(brotliCompressSync(PLAIN))).toBe(true);
   });
 
-  it('decodes a compressed module to rewrite it', async () => {
+  it('decodes a compressed module to rewrite it; it leaves compressed again, or plain to a client that accepts no coding', async () => {
+    const plain = await raw('/gzip.js', { ...MODULE_LOAD, 'accept-encoding': 'identity' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toContain(`import a from "${host.proxiedOrigin}/a.js";`);
     const res = await raw('/gzip.js', MODULE_LOAD);
-    expect(res.headers['content-encoding']).toBeUndefined();
-    expect(res.body.toString()).toContain(`import a from "${host.proxiedOrigin}/a.js";`);
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(res.body).toString()).toBe(plain.body.toString());
   });
 
   it('reads classic scripts for import() only, with the script URL as the base', async () => {
