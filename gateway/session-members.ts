@@ -92,14 +92,7 @@ export class SessionMembers {
    */
   async rotateInvites(session: Session, by: Participant | null): Promise<void> {
     const invites = { controller: newSecret(), observer: newSecret() };
-    session.writeEpoch++;
-    let rotated: boolean;
-    try {
-      rotated = await this.backend.store.rotateInvites(session.id, invites);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+    await this.storeRotation(session, () => this.backend.store.rotateInvites(session.id, invites));
     session.invites = { ...session.invites, ...invites };
     session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new join links; the old ones stopped working' });
     this.registry.announce(session);
@@ -122,19 +115,24 @@ export class SessionMembers {
    */
   async rotateHostInvite(session: Session, by: Participant | null): Promise<void> {
     const host = newSecret();
-    session.writeEpoch++;
-    let rotated: boolean;
-    try {
-      rotated = await this.backend.store.rotateHostInvite(session.id, host);
-    } catch (err) {
-      throw stateUnavailable(err);
-    }
-    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
+    await this.storeRotation(session, () => this.backend.store.rotateHostInvite(session.id, host));
     session.invites = { ...session.invites, host };
     session.hostLinkOpenedBy = '';
     session.audit({ event: 'invites', ...(by ? { participantId: by.id, role: by.role } : {}), detail: 'new host link; the old one stopped working' });
     this.log.info('host link replaced', { sessionId: session.id, ...(by ? { participantId: by.id } : {}) });
     this.registry.announce(session);
+  }
+
+  /** Replaces links in the store (`step`, false when the session is gone): its failure is the store's, or SESSION_NOT_FOUND. */
+  private async storeRotation(session: Session, step: () => Promise<boolean>): Promise<void> {
+    session.writeEpoch++;
+    let rotated: boolean;
+    try {
+      rotated = await step();
+    } catch (err) {
+      throw stateUnavailable(err);
+    }
+    if (!rotated || session.ended) throw new GatewayError('SESSION_NOT_FOUND', 404, 'This cobrowsing session has ended or never existed.');
   }
 
   /**

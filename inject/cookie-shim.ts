@@ -121,6 +121,9 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
   const listeners: { store: WeakRef<EventTarget>; listener: ChangeListener }[] = [];
   const listening = new WeakSet<EventTarget>();
   const endpoint = () => `${COOKIE_ENDPOINT}?path=${encodeURIComponent(location.pathname)}`;
+  // Bumped by every view a write or a synchronous read takes: a refresh answered before one of
+  // them may not have its cookie, and is not taken (see refresh).
+  let version = 0;
   const take = (answer: string) => {
     const { cookies: text, expires } = parseAnswer(answer);
     const before = copy;
@@ -149,8 +152,10 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
       xhr.open('GET', endpoint(), false);
       xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
       xhr.send();
-      if (xhr.status === 200) take(xhr.responseText);
-      else expiresAt = 0;
+      if (xhr.status === 200) {
+        version++;
+        take(xhr.responseText);
+      } else expiresAt = 0;
     } catch (err) {
       expiresAt = 0;
       console.debug('[cobrowse] cookie read failed', err);
@@ -169,6 +174,7 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
         xhr.setRequestHeader(RUNTIME_HEADER, RUNTIME_HEADER_VALUE);
         xhr.send(assignment);
         if (xhr.status !== 200) return false;
+        version++;
         take(xhr.responseText);
         return true;
       } catch (err) {
@@ -189,16 +195,22 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
   guardCookies(window, access);
   guardInsertedFrames(window as Realm, access);
 
-  return {
-    refresh() {
-      nativeFetch(endpoint(), { credentials: 'same-origin', cache: 'no-store', headers: { [RUNTIME_HEADER]: RUNTIME_HEADER_VALUE } })
-        .then(async (res) => {
-          if (!res.ok) throw new Error(`status ${res.status}`);
-          take(await res.text());
-        })
-        .catch((err: unknown) => console.debug('[cobrowse] cookie refresh failed', err));
-    },
+  // The jar's view again, without blocking (another participant or a response changed the jar). A
+  // write of this page while it was on its way answered with a view that may be newer than this
+  // one: taking this one would drop the cookie just written until the next change (a page that
+  // sets a cookie and reads it back saw it gone). It asks again instead.
+  const refresh = (): void => {
+    const at = version;
+    nativeFetch(endpoint(), { credentials: 'same-origin', cache: 'no-store', headers: { [RUNTIME_HEADER]: RUNTIME_HEADER_VALUE } })
+      .then(async (res) => {
+        if (!res.ok) throw new Error(`status ${res.status}`);
+        const text = await res.text();
+        if (version !== at) refresh();
+        else take(text);
+      })
+      .catch((err: unknown) => console.debug('[cobrowse] cookie refresh failed', err));
   };
+  return { refresh };
 }
 
 /**

@@ -7,8 +7,9 @@ import { saveFormState } from './form-restore.js';
 import { anchorIn } from './live.js';
 import type { Masker } from './masking.js';
 import { Mirror, MirrorDivergence } from './mirror.js';
-import { attachMirrorControls, drawFocus, fitMirror, TextSender } from './mirror-controls.js';
+import { attachMirrorControls, drawFocus, fitMirror } from './mirror-controls.js';
 import { report } from './report.js';
+import { TextSender } from './text-sender.js';
 import { CollabClient } from './ui/collab-client.js';
 
 function navigationBar(send: (url: string | 'back' | 'forward' | 'reload') => void): void {
