@@ -239,10 +239,8 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
   // sockets close with the reason. A new host link (above) then brings the real host back in.
   app.delete('/api/sessions/:id/participants/:pid', async (c) => {
     const session = await sessionForAdmin(c);
-    const pid = c.req.param('pid') ?? '';
-    if (!session.participants.has(pid)) await gw.registry.refresh(session);
-    const reason = session.participants.get(pid)?.role === 'host' ? HOST_REMOVED_REASON : REMOVED_REASON;
-    await gw.registry.members.removeParticipant(session, pid, reason, null, { detail: 'removed through the API', hosts: true });
+    const reason = (target: Participant) => (target.role === 'host' ? HOST_REMOVED_REASON : REMOVED_REASON);
+    await gw.registry.members.removeParticipant(session, c.req.param('pid') ?? '', reason, null, { detail: 'removed through the API', hosts: true });
     return c.body(null, 204);
   });
 

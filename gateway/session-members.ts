@@ -145,7 +145,7 @@ export class SessionMembers {
   async removeParticipant(
     session: Session,
     participantId: string,
-    reason: string,
+    reasonFor: string | ((target: Participant) => string),
     by: Participant | null,
     { detail = 'removed by the host', hosts = false }: { detail?: string; hosts?: boolean } = {},
   ): Promise<Participant> {
@@ -158,6 +158,8 @@ export class SessionMembers {
     if (target.role === 'host' && !hosts) {
       throw new GatewayError('BAD_REQUEST', 400, 'The host cannot be removed: pass the host role on first, or end the session.');
     }
+    // What its sockets are told may depend on who it is (a host removed through the API).
+    const reason = typeof reasonFor === 'string' ? reasonFor : reasonFor(target);
     session.writeEpoch++;
     let removed: boolean;
     try {

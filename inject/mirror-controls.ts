@@ -4,7 +4,7 @@
 import type { RemoteInput, Role, SelectionRange, Viewport } from '../protocol/messages.js';
 import { looksLikeCardNumber, type Masker } from './masking.js';
 import type { Mirror } from './mirror.js';
-import { planEdits } from './paste-text.js';
+import { editingHostOf, planEdits } from './paste-text.js';
 import { inputBytes, MAX_INPUT_BYTES, PRIVATE_FIELD, type SendInput, TextSender, TOO_MUCH_TEXT } from './text-sender.js';
 
 /** Keys that do something besides typing text; sent as key input (typing travels as values). */
@@ -139,14 +139,10 @@ export function attachMirrorControls(
     caretIn = id;
     mirror.ownSelection = id === null ? null : ((mirror.nodeById(id) as Element | undefined) ?? null);
   };
-  const editableOf = (el: Element): HTMLElement | null =>
-    el.nodeType === Node.ELEMENT_NODE && (el as HTMLElement).isContentEditable
-      ? ((el.closest('[contenteditable]') as HTMLElement | null) ?? (el as HTMLElement))
-      : null;
   // A click or a touch: the caret is where the mirror puts it, in the editable element there (if any).
   const pointed = (ev: Event) => {
     caretIn = null;
-    mirror.ownSelection = editableOf((ev.composedPath()[0] ?? ev.target) as Element);
+    mirror.ownSelection = editingHostOf((ev.composedPath()[0] ?? ev.target) as Element);
   };
   on(doc, 'pointerdown', pointed);
   on(doc, 'touchstart', pointed);
@@ -158,7 +154,7 @@ export function attachMirrorControls(
       return;
     }
     // In a contenteditable element the edit is made in the host's page; the mirror shows its result.
-    const editable = editableOf(el);
+    const editable = editingHostOf(el);
     const id = editable ? mirror.idOfNode(editable) : undefined;
     if (!editable || id === undefined) return;
     if ((ev as InputEvent).inputType !== 'insertCompositionText') ev.preventDefault();
@@ -194,7 +190,7 @@ export function attachMirrorControls(
   };
   let composing: { target: number; range: SelectionRange | null; follows: boolean } | null = null;
   on(doc, 'compositionstart', (ev) => {
-    const host = editableOf(ev.target as Element);
+    const host = editingHostOf(ev.target as Element);
     const target = host ? mirror.idOfNode(host) : undefined;
     if (target === undefined) return;
     composing = { target, range: selectionRange(), follows: caretIn === target };
@@ -213,7 +209,7 @@ export function attachMirrorControls(
   on(doc, 'keydown', (ev) => {
     const k = ev as KeyboardEvent;
     if (k.isComposing) return;
-    const editable = editableOf(ev.target as Element);
+    const editable = editingHostOf(ev.target as Element);
     const editableId = editable ? mirror.idOfNode(editable) : undefined;
     // Select all, in editable text: the host's page selects it (the mirror's text may not have
     // caught up with the participant's last keys yet); the mirror shows the host's selection.

@@ -10,6 +10,12 @@ import { type EditPart, MAX_EDIT_PARTS, MAX_VALUE_CHARS, type RemoteInput } from
 
 export type EditInput = Extract<RemoteInput, { kind: 'edit' }>;
 
+/** The contenteditable element `el` is edited in (its nearest one, or itself), or null when it is not editable. By node type: a frame's nodes are of another realm. */
+export function editingHostOf(el: Element): HTMLElement | null {
+  if (el.nodeType !== Node.ELEMENT_NODE || !(el as HTMLElement).isContentEditable) return null;
+  return (el.closest('[contenteditable]') as HTMLElement | null) ?? (el as HTMLElement);
+}
+
 const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 
 /**

@@ -3,7 +3,7 @@
 
 import type { FormState, RemoteInput, SelectionRange } from '../protocol/messages.js';
 import { looksLikeCardNumber, type Masker } from './masking.js';
-import { insertPlainText } from './paste-text.js';
+import { editingHostOf, insertPlainText } from './paste-text.js';
 import { formStateOf, type NodeIds } from './serializer.js';
 import { applyEdit, baseMatches, type Splice } from './text-splice.js';
 
@@ -209,7 +209,7 @@ function key(target: Element | null, input: KeyInput, ids: NodeIds, from: string
   // what they type next.
   const move = CARET_KEYS[k];
   const selectAll = (input.ctrl || input.meta) && k.toLowerCase() === 'a';
-  const editable = el instanceof HTMLElement && el.isContentEditable ? ((el.closest('[contenteditable]') as HTMLElement | null) ?? el) : null;
+  const editable = editingHostOf(el);
   if ((move || selectAll) && editable && !input.alt) {
     const sel = document.getSelection();
     if (!sel) return;
