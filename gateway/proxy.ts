@@ -18,7 +18,7 @@ import type { Exchange } from './http-bridge.js';
 import type { MarkedModule } from './link-header.js';
 import type { ContentKind } from './metrics.js';
 import { applyClearSiteData, applyCsp, cspContext } from './page-policies.js';
-import { BodyEncoder, encodedBodyHeaders, reencodingFor } from './response-encoding.js';
+import { BodyEncoder, encodedBodyHeaders, reencodingFor, sendDecodedWhole } from './response-encoding.js';
 import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
@@ -266,14 +266,15 @@ export async function proxyRequest(
           throw err;
         },
       );
+      // Checked whole, so decoded: it leaves compressed again when the site had compressed it (response-encoding.ts).
+      const coding = reencodingFor(encoding, request.headers['accept-encoding']);
       if (kind === 'script') {
         const out = checkedScript(checked, mapped.headers, scriptRewrite(gw, session, request, raw, target));
-        exchange.sendComplete(upstream.statusCode, out.headers, out.body);
+        await sendDecodedWhole(exchange, upstream.statusCode, out.headers, out.body, coding);
         return;
       }
       if (kind !== 'css' && kind !== 'worker') {
-        const headers = mapped.headers.filter(([name]) => !['content-encoding', 'content-length', 'content-md5', 'digest'].includes(name));
-        exchange.sendComplete(upstream.statusCode, headers, checked);
+        await sendDecodedWhole(exchange, upstream.statusCode, changedBodyHeaders(mapped.headers), checked, coding);
         return;
       }
     }

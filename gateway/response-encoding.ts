@@ -11,6 +11,7 @@
 
 import { constants, createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import { acceptedCodings } from './header-policy.js';
+import type { Exchange } from './http-bridge.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'deflate';
 
@@ -93,5 +94,28 @@ export class BodyEncoder {
   /** Stops the compressor (the body was abandoned). */
   destroy(): void {
     this.stream.destroy();
+  }
+}
+
+/**
+ * Sends a body the gateway decoded, complete (`headers`: the body's changed headers, without a
+ * coding): compressed again in `coding` with its compressed length, or plain when `coding` is null.
+ */
+export async function sendDecodedWhole(
+  exchange: Exchange,
+  status: number,
+  headers: [string, string][],
+  body: Buffer,
+  coding: ContentCoding | null,
+): Promise<void> {
+  if (coding === null || status === 204) {
+    exchange.sendComplete(status, headers, body);
+    return;
+  }
+  const encoder = new BodyEncoder(coding);
+  try {
+    await exchange.sendPieces(status, encodedBodyHeaders(headers, coding), await encoder.encode([body], true));
+  } finally {
+    encoder.destroy();
   }
 }

@@ -14,7 +14,7 @@
 import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
-import { BodyEncoder, type ContentCoding, encodedBodyHeaders } from './response-encoding.js';
+import { BodyEncoder, type ContentCoding, encodedBodyHeaders, sendDecodedWhole } from './response-encoding.js';
 import { bytesMayHaveImports, JAVASCRIPT_ESSENCES } from './rewrite/js-imports.js';
 import { bytesMayReferenceTop } from './rewrite/js-top.js';
 import { scriptTextEdits } from './rewrite/script-edits.js';
@@ -238,16 +238,7 @@ async function sendWhole(
     exchange.sendComplete(status, headers, raw);
     return { outcome: 'unchanged', streamed: false };
   }
-  if (coding === null) {
-    exchange.sendComplete(status, changedBodyHeaders(headers), rewritten);
-    return { outcome: 'rewritten', streamed: false };
-  }
-  const encoder = new BodyEncoder(coding);
-  try {
-    await exchange.sendPieces(status, encodedBodyHeaders(changedBodyHeaders(headers), coding), await encoder.encode([rewritten], true));
-  } finally {
-    encoder.destroy();
-  }
+  await sendDecodedWhole(exchange, status, changedBodyHeaders(headers), rewritten, coding);
   return { outcome: 'rewritten', streamed: false };
 }
 

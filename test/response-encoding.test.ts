@@ -4,6 +4,7 @@
 // that streams is flushed part by part (the client decodes the first part before the site sent the
 // rest), and bodiless answers say no coding.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompressSync, createBrotliDecompress, createGunzip, createGzip, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { request } from 'undici';
@@ -12,7 +13,23 @@ import { type OriginBehindGateway, originBehindGateway } from './helpers/gateway
 
 const PAGE = `<!DOCTYPE html><html><head><title>Compressed</title><link rel="stylesheet" href="/site.css"></head><body>${'<p class="row">Some text to compress, again and again.</p>'.repeat(400)}<a href="/next">next</a></body></html>`;
 const CSS = `body { background: url(/img/bg.png); } ${'.row { color: #123456; margin: 0 1px; }\n'.repeat(200)}`;
+const DATA = JSON.stringify({ rows: Array.from({ length: 400 }, (_, i) => ({ id: i, name: `row ${i}` })) });
 let releaseRest: () => void = () => {};
+
+/** The scripts the origin serves (`self`: the site's own origin, as its Host header gives it). */
+function scriptCode(path: string, self: string): string {
+  // A module that imports by the site's own absolute URL (the gateway maps it), or none (left as it came).
+  const padding = Array.from({ length: 3000 }, (_, i) => `// line ${i * 7919} of a module, to compress\n`).join('');
+  // The slow one, a classic script, imports at its end (in the second part): what comes before goes on first.
+  if (path === '/plain-module.js') return `export const b = 1;\n${padding}`;
+  if (path === '/slow-module.js') return `window.b = 1;\n${padding}window.f = () => import('${self}/a.js');\n`;
+  return `import { a } from '${self}/a.js';\nexport const b = a;\n${padding}`;
+}
+
+/** The integrity metadata of `text`, as the gateway's marker carries it in a URL's query. */
+function marker(text: string): string {
+  return `__cobrowse_sri=${encodeURIComponent(`sha384-${createHash('sha384').update(text).digest('base64')}`)}`;
+}
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   // gzip when offered, else deflate when offered (as sites do: never a coding that was not offered).
@@ -43,19 +60,14 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/css', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
       res.end(gzipOk ? gzipSync(CSS) : CSS);
       return;
+    case '/data.json':
+      res.writeHead(200, { 'content-type': 'application/json', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gzipOk ? gzipSync(DATA) : DATA);
+      return;
     case '/module.js':
     case '/plain-module.js':
     case '/slow-module.js': {
-      // A module that imports by the site's own absolute URL (the gateway maps it), or none (left as it came).
-      const self = `http://${req.headers.host}`;
-      const padding = Array.from({ length: 3000 }, (_, i) => `// line ${i * 7919} of a module, to compress\n`).join('');
-      // The slow one, a classic script, imports at its end (in the second part): what comes before goes on first.
-      const code =
-        req.url === '/plain-module.js'
-          ? `export const b = 1;\n${padding}`
-          : req.url === '/slow-module.js'
-            ? `window.b = 1;\n${padding}window.f = () => import('${self}/a.js');\n`
-            : `import { a } from '${self}/a.js';\nexport const b = a;\n${padding}`;
+      const code = scriptCode(String(req.url), `http://${req.headers.host}`);
       res.writeHead(200, { 'content-type': 'text/javascript', ...(gzipOk ? { 'content-encoding': 'gzip' } : {}) });
       const body = gzipOk ? gzipSync(code) : Buffer.from(code);
       if (req.url !== '/slow-module.js') {
@@ -177,6 +189,35 @@ describe('rewritten bodies leave compressed when the site compressed them', () =
       expect(text).not.toContain(`'http://${new URL(running.originUrl).host}/a.js'`);
     },
   );
+
+  it.each<[string, string]>([
+    ['a module whose import the gateway maps', '/module.js'],
+    ['a JSON preload', '/data.json'],
+  ])('%s, checked against its integrity attribute, leaves in br after the check', async (_what, path) => {
+    const expected = path === '/data.json' ? DATA : scriptCode(path, new URL(running.originUrl).origin);
+    const headers = path === '/data.json' ? { 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors' } : { 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'cors' };
+    const target = `${path}?${marker(expected)}`;
+    const plain = await open(target, headers);
+    expect(plain.statusCode).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const plainText = await plain.body.text();
+
+    const res = await open(target, { ...headers, 'accept-encoding': 'gzip, br' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(String(res.headers.vary)).toMatch(/Accept-Encoding/i);
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    expect(Number(res.headers['content-length'])).toBe(bytes.length);
+    expect(bytes.length).toBeLessThan(plainText.length / 5);
+    expect(brotliDecompressSync(bytes).toString()).toBe(plainText);
+    if (path === '/module.js') expect(plainText).toContain(`${running.host.proxiedOrigin}/a.js'`);
+    else expect(plainText).toBe(DATA);
+
+    // A body that does not match is still refused, compressed or not.
+    const bad = await open(`${path}?${marker('something else')}`, { ...headers, 'accept-encoding': 'gzip, br' });
+    expect(bad.statusCode).toBe(502);
+    expect(await bad.body.text()).toContain('INTEGRITY_MISMATCH');
+  });
 
   it('a script the gateway leaves as it is keeps the site’s bytes and coding', async () => {
     const res = await open('/plain-module.js', { 'sec-fetch-dest': 'script', 'sec-fetch-mode': 'cors', 'accept-encoding': 'gzip, br' });
