@@ -83,6 +83,11 @@ function inviteLinks(gw: GatewayContext, session: Session): { hostUrl: string; j
   };
 }
 
+/** Names the session's current host link on the invite page without giving it away (a hash of its secret). */
+function hostLinkTag(session: Session): string {
+  return createHash('sha256').update(`host-link:${session.invites.host}`).digest('base64url').slice(0, 22);
+}
+
 /** The participants as the invite page of `viewer` lists them. */
 function invitePagePeople(session: Session, viewer: Participant): InvitePageParticipant[] {
   return [...session.participants.values()].map((p) => ({
@@ -294,7 +299,11 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const done = c.req.query('done');
     const notice: InvitePageNotice = done === 'rotated' || done === 'removed' ? done : null;
     const csrf = invitePageCsrf(session.id, participant.token);
-    return c.html(invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, notice, { hostLinkOpened: session.hostLinkOpened }), 200, headers);
+    return c.html(
+      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, notice, { hostLinkOpened: session.hostLinkOpened, current: hostLinkTag(session) }),
+      200,
+      headers,
+    );
   });
 
   // The invite page's forms: same origin only (Sec-Fetch-Site, else Origin), the host's
@@ -317,12 +326,27 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     const host = await inviteForm(c, headers);
     if (host instanceof Response) return host;
     const { session, participant } = host;
+    const csrf = invitePageCsrf(session.id, participant.token);
+    // Only the link the page was shown with is replaced: the same form sent again must not take
+    // away the link its first answer gave (the host may have sent it to someone already).
+    if (!sameSecret(host.form.get('current'), hostLinkTag(session))) {
+      gw.log.info('new host link not made: the form named another link', { sessionId: session.id, participantId: participant.id });
+      const { joinUrl, observeUrl } = inviteLinks(gw, session);
+      const page = invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, invitePagePeople(session, participant), 'host-link-stale', {
+        hostLinkOpened: session.hostLinkOpened,
+        current: hostLinkTag(session),
+      });
+      return c.html(page, 409, headers);
+    }
     await gw.registry.members.rotateHostInvite(session, participant);
     const { hostUrl, joinUrl, observeUrl } = inviteLinks(gw, session);
     const people = invitePagePeople(session, participant);
-    const csrf = invitePageCsrf(session.id, participant.token);
     return c.html(
-      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, 'host-link', { hostLinkOpened: false, newHostUrl: hostUrl }),
+      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, 'host-link', {
+        hostLinkOpened: false,
+        newHostUrl: hostUrl,
+        current: hostLinkTag(session),
+      }),
       200,
       headers,
     );

@@ -18,13 +18,18 @@ export interface InvitePageParticipant {
 }
 
 /** What the page says after one of its forms did its work. */
-export type InvitePageNotice = 'rotated' | 'removed' | 'host-link' | null;
+export type InvitePageNotice = 'rotated' | 'removed' | 'host-link' | 'host-link-stale' | null;
 
 /** The host link's part of the page: whether the current one was opened, and a new one to show (once). */
 export interface InvitePageHostLink {
   hostLinkOpened: boolean;
   /** Only in the answer of "New host link", never in a URL. */
   newHostUrl?: string;
+  /**
+   * Names the host link this page was made with (never the link itself): "New host link" sends it,
+   * and replaces only that link. The same form sent again (a reload of its answer, an older tab) changes nothing.
+   */
+  current?: string;
 }
 
 /** Headers of the invite page and its refusals: not readable nor frameable from a proxied host. */
@@ -57,6 +62,9 @@ ul.people li:first-child{border-top:0}ul.people .who{flex:1}
 `;
 
 const SCRIPT = `
+// The answer of "New host link" is a POST's: a reload would send the form again. Its entry becomes
+// the page's own address, so that a reload shows the page (without the link) instead.
+if (document.getElementById('hostUrl')) history.replaceState(null, '', location.pathname.replace(/\\/host-link$/, ''));
 for (const input of document.querySelectorAll('input[readonly]')) input.addEventListener('focus', () => input.select());
 for (const btn of document.querySelectorAll('button[data-copy]')) {
   btn.addEventListener('click', async () => {
@@ -91,6 +99,8 @@ const NOTICES: Record<Exclude<InvitePageNotice, null>, string> = {
   rotated: 'New links are ready: the old ones no longer work. People already in the session stay.',
   removed: 'The participant was removed: their view closed and their entry no longer works.',
   'host-link': 'A new host link is ready (below): the old host link no longer works. Hosts already in the session stay.',
+  'host-link-stale':
+    'Nothing changed: this form was sent before, or the host link was replaced since this page was shown, so it did not replace the current one (which may be on its way to someone). To make another one, press "New host link" below.',
 };
 
 function hostLinkCard(id: string, csrf: string, hostLink: InvitePageHostLink): string {
@@ -100,7 +110,7 @@ function hostLinkCard(id: string, csrf: string, hostLink: InvitePageHostLink): s
   return `<section class="card" id="host-link" aria-label="Host link"><h2>Host link</h2>
 ${fresh}
 <p class="muted">A host link lets someone else become a host of this session: they drive the live page and browse with the session's logins, as you do. It opens once: the first browser that opens it becomes a host, and any other browser that opens it is refused. Do not open it in this browser.</p>
-<form method="post" action="/s/${id}/invite/host-link">${csrfField(csrf)}<button type="submit" class="secondary" id="new-host-link">New host link</button> <span class="muted">Makes a new host link: the current one stops working at once. Hosts already in the session stay.</span></form>
+<form method="post" action="/s/${id}/invite/host-link">${csrfField(csrf)}${hostLink.current ? `<input type="hidden" name="current" value="${escapeHtml(hostLink.current)}">` : ''}<button type="submit" class="secondary" id="new-host-link">New host link</button> <span class="muted">Makes a new host link: the current one stops working at once. Hosts already in the session stay.</span></form>
 </section>`;
 }
 

@@ -302,6 +302,9 @@ describe.each(['memory', 'redis'] as const)('host links open once, state back en
     expect(page.text).toContain('The current host link has been opened');
     expect(page.text).not.toContain(secretOf(s.hostUrl));
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    const current = /name="current" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    expect(current).toMatch(/^[\w-]{22}$/);
+    expect(current).not.toContain(secretOf(s.hostUrl).slice(0, 8));
     const path = `/s/${s.id}/invite/host-link`;
 
     // Refused: a proxied page's form or fetch (same site), no token, another token, a follower, a stranger.
@@ -317,7 +320,7 @@ describe.each(['memory', 'redis'] as const)('host links open once, state back en
 
     // The page's own form: the answer is the page with the new link, not a redirect.
     const logsBefore = t.logs.length;
-    const res = await postForm(port, base, path, hostP.gatewayCookie, { csrf }, { origin: 'null' });
+    const res = await postForm(port, base, path, hostP.gatewayCookie, { csrf, current }, { origin: 'null' });
     expect(res.status, res.text).toBe(200);
     expect(res.headers.location).toBeUndefined();
     expect(res.headers['cache-control']).toBe('no-store');
@@ -335,6 +338,19 @@ describe.each(['memory', 'redis'] as const)('host links open once, state back en
     const again = await openLink(port, `${base}/s/${s.id}/invite`, hostP.gatewayCookie);
     expect(again.text).not.toContain(secretOf(hostUrl));
     expect(again.text).toContain('The current host link has not been opened yet');
+
+    // The same form sent again (a reload of its answer, an older tab), or one that names no link:
+    // nothing changes, so the link just given out keeps working.
+    const nextCurrent = /name="current" value="([^"]+)"/.exec(res.text)?.[1] ?? '';
+    expect(nextCurrent).not.toBe(current);
+    for (const fields of [{ csrf, current }, { csrf }, { csrf, current: 'x'.repeat(22) }] as Record<string, string>[]) {
+      const resent = await postForm(port, base, path, hostP.gatewayCookie, fields, { origin: 'null' });
+      expect(resent.status, resent.text).toBe(409);
+      expect(resent.text).toContain('Nothing changed: this form was sent before');
+      expect(resent.text).not.toContain(secretOf(hostUrl));
+      expect(resent.text).toContain(`name="current" value="${nextCurrent}"`);
+      expect((await view(s)).links.hostUrl).toBe(hostUrl);
+    }
 
     // The old link stops; the new one opens once; the old host stays.
     expect((await openLink(port, s.hostUrl)).status).toBe(404);

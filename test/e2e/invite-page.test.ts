@@ -255,6 +255,8 @@ describe('the invite page', () => {
     await invite.goto(inviteUrl);
     expect(await invite.locator('#host-link').innerText()).toContain('The current host link has been opened');
     expect(await invite.locator('#hostUrl').count()).toBe(0);
+    const stale = await host.context.newPage();
+    await stale.goto(inviteUrl);
 
     // The browser's own form post (Origin: null under the page's no-referrer policy, Sec-Fetch-Site same-origin).
     const [answer] = await Promise.all([invite.waitForResponse((r) => r.url() === `${inviteUrl}/host-link`), invite.click('#new-host-link')]);
@@ -265,6 +267,20 @@ describe('the invite page', () => {
     expect(hostUrl).toMatch(/\/j\/[\w-]{32}$/);
     expect(hostUrl).not.toBe(session.hostUrl);
     expect(invite.url()).not.toContain(secretOf(hostUrl));
+    // A reload does not send the form again (the answer's entry became the page's address): the
+    // page comes back without the link, and the link it gave stays the current one.
+    expect(invite.url()).toBe(inviteUrl);
+    const [reloaded] = await Promise.all([invite.waitForResponse((r) => r.url().startsWith(inviteUrl)), invite.reload()]);
+    expect(reloaded.request().method()).toBe('GET');
+    expect(reloaded.status()).toBe(200);
+    expect(await invite.locator('#hostUrl').count()).toBe(0);
+    expect(await invite.locator('#host-link').innerText()).toContain('The current host link has not been opened yet');
+    // The form of an older tab (opened before the new link was made) changes nothing either.
+    const [staleAnswer] = await Promise.all([stale.waitForResponse((r) => r.url() === `${inviteUrl}/host-link`), stale.click('#new-host-link')]);
+    expect(staleAnswer.status()).toBe(409);
+    await expect.poll(() => stale.locator('#notice').innerText()).toContain('Nothing changed');
+    expect(await stale.locator('#hostUrl').count()).toBe(0);
+    await stale.close();
     // Shown once: the page opened again does not have it.
     await invite.goto(inviteUrl);
     expect(await invite.locator('#hostUrl').count()).toBe(0);
