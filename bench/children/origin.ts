@@ -1,8 +1,10 @@
 // The bench origin (node:http, one process): a 100 KB image, a 1 KB JSON answer, 50 KB and
-// 500 KB HTML pages, plus cookie endpoints. Everything is built once, in memory.
+// 500 KB HTML pages (the 50 KB one also gzipped), plus cookie endpoints. Everything is built once,
+// in memory.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { serveRpc, usage } from '../lib/child-rpc.js';
 import { htmlPage, imageBytes, jsonBody, sha256 } from '../lib/content.js';
 
@@ -16,10 +18,13 @@ export interface Asset {
 const COOKIE_COUNT = 30;
 const PIXEL = imageBytes(64);
 
-const assets = new Map<string, { type: string; body: Buffer }>([
+const page50k = htmlPage(50 * 1024, 'Bench page 50 KB');
+/** `body`: what the client gets once decoded (the manifest's length and hash); `gzip`: sent so, as a site with static compression (level 6) does. */
+const assets = new Map<string, { type: string; body: Buffer; gzip?: Buffer }>([
   ['/img/100k.png', { type: 'image/png', body: imageBytes(100 * 1024) }],
   ['/api/1k.json', { type: 'application/json', body: jsonBody(1024) }],
-  ['/page/50k.html', { type: 'text/html; charset=utf-8', body: htmlPage(50 * 1024, 'Bench page 50 KB') }],
+  ['/page/50k.html', { type: 'text/html; charset=utf-8', body: page50k }],
+  ['/page/50k-gzip.html', { type: 'text/html; charset=utf-8', body: page50k, gzip: gzipSync(page50k, { level: 6 }) }],
   ['/page/500k.html', { type: 'text/html; charset=utf-8', body: htmlPage(500 * 1024, 'Bench page 500 KB') }],
 ]);
 
@@ -32,6 +37,18 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const asset = assets.get(path);
   if (asset) {
+    if (asset.gzip) {
+      // Always gzip (the bench's clients all accept it), as a static file server with .gz files does.
+      res.writeHead(200, {
+        'content-type': asset.type,
+        'content-length': asset.gzip.length,
+        'content-encoding': 'gzip',
+        vary: 'Accept-Encoding',
+        'cache-control': 'no-cache',
+      });
+      res.end(asset.gzip);
+      return;
+    }
     res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
     res.end(asset.body);
     return;

@@ -2,6 +2,7 @@
 // target's answer (status, length, hash, injected script) before it measures, then measures the
 // targets interleaved (run 1 of every target, then run 2, ...) so drift hits all of them alike.
 
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Asset } from '../children/origin.js';
 import { INJECT_MARKER, sha256, withoutInjection } from '../lib/content.js';
 import type { Bench } from '../lib/context.js';
@@ -16,6 +17,8 @@ interface Case {
   path: string;
   /** HTML through the gateway gets the script; compare the rest with the origin's bytes. */
   html: boolean;
+  /** The origin sends it gzipped: clients accept gzip and br, and every target must answer compressed. */
+  compressed?: boolean;
 }
 
 interface Target extends LoadTarget {
@@ -25,6 +28,8 @@ interface Target extends LoadTarget {
 
 const NAV_HEADERS = { accept: 'text/html,application/xhtml+xml,application/xhtml+xml;q=0.9,*/*;q=0.8', 'sec-fetch-dest': 'document' };
 const ASSET_HEADERS = { accept: '*/*' };
+/** What a browser sends (Chromium adds zstd, which the gateway does not offer upstream). */
+const ACCEPT_COMPRESSED = { 'accept-encoding': 'gzip, deflate, br' };
 
 function assetFor(bench: Bench, path: string): Asset {
   const asset = bench.origin.ready.manifest.find((a) => a.path === path);
@@ -33,7 +38,23 @@ function assetFor(bench: Bench, path: string): Asset {
 }
 
 function withCaseHeaders(target: Target, c: Case): Target {
-  return { ...target, path: c.path, headers: { ...target.headers, ...(c.html ? NAV_HEADERS : ASSET_HEADERS) } };
+  return { ...target, path: c.path, headers: { ...target.headers, ...(c.html ? NAV_HEADERS : ASSET_HEADERS), ...(c.compressed ? ACCEPT_COMPRESSED : {}) } };
+}
+
+/** A body decoded as its Content-Encoding says. */
+function decodedBody(body: Buffer, coding: string, where: string): Buffer {
+  switch (coding) {
+    case '':
+      return body;
+    case 'gzip':
+      return gunzipSync(body);
+    case 'br':
+      return brotliDecompressSync(body);
+    case 'deflate':
+      return inflateSync(body);
+    default:
+      throw new Error(`${where}: unexpected content-encoding ${coding}`);
+  }
 }
 
 /** Fetches `c` through `target` once and checks it is exactly what the origin serves. */
@@ -43,7 +64,9 @@ async function verify(bench: Bench, target: Target, c: Case): Promise<void> {
   const res = await httpRequest(t.port, 'GET', c.path, t.headers);
   const where = `${c.path} through ${target.name}`;
   if (res.status !== 200) throw new Error(`${where}: status ${res.status}, expected 200 (${res.body.toString().slice(0, 200)})`);
-  let body = res.body;
+  const coding = String(res.headers['content-encoding'] ?? '');
+  if (c.compressed && coding === '') throw new Error(`${where}: the answer is not compressed (the origin gzipped it)`);
+  let body = decodedBody(res.body, coding, where);
   if (target.injects && c.html) {
     const text = body.toString('latin1');
     const at = text.indexOf(INJECT_MARKER);
@@ -244,11 +267,12 @@ export function htmlPages(bench: Bench): Promise<ScenarioTable> {
     '2. HTML pages (the gateway decodes, rewrites and injects its script; the baselines pass the page through)',
     [
       { label: 'HTML 50 KB', path: '/page/50k.html', html: true },
+      { label: 'HTML 50 KB gzip', path: '/page/50k-gzip.html', html: true, compressed: true },
       { label: 'HTML 500 KB', path: '/page/500k.html', html: true },
     ],
     [
       'Checked first: through the gateway the page holds <script src="/__cobrowse/inject.js"> as the first element of <head> and, with that tag taken out, is byte-identical to the origin\'s page; the baselines pass it unchanged.',
-      'The origin sends the pages uncompressed (no Content-Encoding; a gzip/br origin would add decoding in the gateway). Whatever the gateway does to HTML in the working tree at the time of the run (script injection, and URL rewriting when gateway/rewrite is in the pipeline) is what is measured; the pages hold only relative URLs, so the rewriter has nothing to change but must scan every byte.',
+      'The origin sends the pages uncompressed, except "HTML 50 KB gzip": the same 50 KB page gzipped (level 6, 7 KB, as a site with static compression sends it) to clients that accept gzip, deflate and br; the baselines pass the gzip bytes on, the gateway decodes, rewrites and compresses again (br quality 1, response-encoding.ts), and every answer is checked to be compressed and to decode to the page. Whatever the gateway does to HTML in the working tree at the time of the run (script injection, and URL rewriting when gateway/rewrite is in the pipeline) is what is measured; the pages hold only relative URLs, so the rewriter has nothing to change but must scan every byte.',
       '"gateway, rewriter off": a second gateway process whose HTML rewriter hands every chunk on as it came (no scan, no script tag; children/gateway.ts, rewriterOff), a measuring instrument: the ceiling of the gateway\'s HTML path with a rewriter that costs nothing. Its page is checked to be the origin\'s, byte for byte.',
     ],
     rewriterOff,
