@@ -23,7 +23,7 @@ import { CssRewriter } from './rewrite/css-rewriter.js';
 import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
-import { type ChunkRewriter, decodedBody, decoderFor, isDecodingError, sendRewritten } from './rewritten-body.js';
+import { type ChunkRewriter, codingOf, decodedWhole, isDecodingError, sendRewritten } from './rewritten-body.js';
 import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
@@ -250,22 +250,21 @@ export async function proxyRequest(
 
     const encoding = String(raw['content-encoding'] ?? '');
     const rewritten = contentKind(raw, request, upstream.statusCode);
-    const decoder = rewritten === 'other' ? 'unsupported' : decoderFor(encoding);
+    const decoder = rewritten === 'other' ? 'unsupported' : codingOf(encoding);
     const kind = decoder === 'unsupported' || request.method === 'HEAD' ? 'other' : rewritten;
     exchange.annotations.kind = kind;
     gw.metrics?.proxiedResponse(upstream.statusCode, kind, upstreamSeconds);
     applyDocumentPolicies(exchange, mapped.headers, raw, upstream.statusCode, rewritten === 'html' && decoder !== 'unsupported');
     let checked: Buffer | null = null;
     if (integrity !== null && request.method !== 'HEAD' && upstream.statusCode >= 200 && upstream.statusCode < 300) {
-      const plain = decoderFor(encoding);
-      checked = await readChecked(plain === 'unsupported' ? null : plain ? decodedBody(upstream.body, plain) : upstream.body, integrity).catch(
-        (err: unknown) => {
-          upstream.body.destroy();
-          const what = rewritten === 'script' || rewritten === 'worker' ? 'script' : 'stylesheet';
-          gw.log.warn(`${what} refused: integrity`, { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
-          throw err;
-        },
-      );
+      const plain = codingOf(encoding);
+      const body = plain === 'unsupported' ? null : plain ? (await decodedWhole(upstream.body, plain)).body : upstream.body;
+      checked = await readChecked(body, integrity).catch((err: unknown) => {
+        upstream.body.destroy();
+        const what = rewritten === 'script' || rewritten === 'worker' ? 'script' : 'stylesheet';
+        gw.log.warn(`${what} refused: integrity`, { sessionId: session.id, participantId: participant?.id, role: participant?.role, origin: target.origin });
+        throw err;
+      });
       // Checked whole, so decoded: it leaves compressed again when the site had compressed it (response-encoding.ts).
       const coding = reencodingFor(encoding, request.headers['accept-encoding']);
       if (kind === 'script') {
@@ -313,7 +312,10 @@ export async function proxyRequest(
         gw.log.warn('html stream failed', { ...who, origin: target.origin, kind, error: err.message });
       }
     };
-    let source: AsyncIterable<Buffer> = checked ? Readable.from([checked]) : decoder ? decodedBody(upstream.body, decoder) : upstream.body;
+    let source: AsyncIterable<Buffer> = upstream.body;
+    let decodedLength: number | null = null;
+    if (checked) source = Readable.from([checked]);
+    else if (decoder) ({ body: source, length: decodedLength } = await decodedWhole(upstream.body, decoder));
     if (kind === 'worker') {
       const settings = {
         origin: target.origin,
@@ -373,9 +375,13 @@ export async function proxyRequest(
           });
     const length = checked
       ? checked.length
-      : decoder === null && !transcoded && raw['content-length'] !== undefined
-        ? Number(raw['content-length'])
-        : Number.NaN;
+      : transcoded
+        ? Number.NaN
+        : decoder
+          ? (decodedLength ?? Number.NaN)
+          : raw['content-length'] !== undefined
+            ? Number(raw['content-length'])
+            : Number.NaN;
     // What the site compressed leaves compressed again (response-encoding.ts); a 304 or 204 has no body to say it of.
     const status = upstream.statusCode;
     const coding = status >= 200 && status !== 204 && status !== 304 ? reencodingFor(encoding, request.headers['accept-encoding']) : null;

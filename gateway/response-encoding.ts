@@ -6,10 +6,11 @@
 //
 // Costs measured on the development machine for the bench's 50 KB page (bench/README.md, session
 // 19): br quality 1 ~190 µs and 8.3 KB, gzip level 1 ~390 µs and 8.8 KB (level 6: ~1.2 ms, 6.9 KB),
-// hence br first and the fastest levels. The compression runs on libuv's thread pool (zlib's
-// asynchronous API), not on the event loop's thread.
+// hence br first and the fastest levels. A body given whole (up to WHOLE_ENCODE_MAX) is compressed
+// in one synchronous call on the event loop's thread; one sent in parts, or a larger one, on
+// libuv's thread pool (zlib's streams).
 
-import { constants, createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
+import { brotliCompressSync, constants, createBrotliCompress, createDeflate, createGzip, deflateSync, gzipSync } from 'node:zlib';
 import { acceptedCodings } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
 
@@ -46,33 +47,36 @@ export function encodedBodyHeaders(headers: [string, string][], coding: ContentC
 type Compressor = ReturnType<typeof createGzip> | ReturnType<typeof createBrotliCompress>;
 
 /**
+ * Largest body compressed in one synchronous call: ~5 ms of br quality 1 on the development
+ * machine. A stream compressor cost ~4x the CPU of one call for a 50 KB page there (~970 µs
+ * against ~240 µs, bench/README.md, session 21); a larger body, or one sent in parts, goes through
+ * the stream compressor on libuv's thread pool.
+ */
+export const WHOLE_ENCODE_MAX = 1024 * 1024;
+
+const BROTLI_PARAMS = { [constants.BROTLI_PARAM_QUALITY]: 1 };
+
+/**
  * One body's compressor, fed in parts: each `encode` returns the bytes that make everything given
- * so far decodable (a sync flush), or, with `last`, the end of the encoded body.
+ * so far decodable (a sync flush), or, with `last`, the end of the encoded body. A body given whole
+ * (its first `encode` is its last) of at most WHOLE_ENCODE_MAX bytes is compressed in one call.
  */
 export class BodyEncoder {
-  private readonly stream: Compressor;
-  private readonly flushKind: number;
+  private stream: Compressor | null = null;
   private out: Buffer[] = [];
   private failure: Error | null = null;
 
-  constructor(readonly coding: ContentCoding) {
-    if (coding === 'br') {
-      this.stream = createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
-      this.flushKind = constants.BROTLI_OPERATION_FLUSH;
-    } else {
-      this.stream = coding === 'gzip' ? createGzip({ level: 1 }) : createDeflate({ level: 1 });
-      this.flushKind = constants.Z_SYNC_FLUSH;
-    }
-    this.stream.on('data', (chunk: Buffer) => this.out.push(chunk));
-    this.stream.on('error', (err: Error) => {
-      this.failure = err;
-    });
-  }
+  constructor(readonly coding: ContentCoding) {}
 
   /** Compresses `pieces`; resolves with the encoded bytes produced, all of them decodable now. */
   async encode(pieces: readonly Uint8Array[], last: boolean): Promise<Buffer[]> {
     if (this.failure) throw this.failure;
-    const stream = this.stream;
+    if (last && this.stream === null) {
+      let size = 0;
+      for (const piece of pieces) size += piece.byteLength;
+      if (size <= WHOLE_ENCODE_MAX) return [this.encodeAtOnce(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces))];
+    }
+    const stream = this.open();
     for (const piece of pieces) if (piece.byteLength > 0) stream.write(piece);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: Error) => reject(err);
@@ -84,7 +88,7 @@ export class BodyEncoder {
       if (last) {
         stream.once('end', done);
         stream.end();
-      } else stream.flush(this.flushKind, done);
+      } else stream.flush(this.coding === 'br' ? constants.BROTLI_OPERATION_FLUSH : constants.Z_SYNC_FLUSH, done);
     });
     const out = this.out;
     this.out = [];
@@ -93,7 +97,24 @@ export class BodyEncoder {
 
   /** Stops the compressor (the body was abandoned). */
   destroy(): void {
-    this.stream.destroy();
+    this.stream?.destroy();
+  }
+
+  private encodeAtOnce(body: Uint8Array): Buffer {
+    if (this.coding === 'br') return brotliCompressSync(body, { params: BROTLI_PARAMS });
+    return this.coding === 'gzip' ? gzipSync(body, { level: 1 }) : deflateSync(body, { level: 1 });
+  }
+
+  private open(): Compressor {
+    if (this.stream) return this.stream;
+    const stream =
+      this.coding === 'br' ? createBrotliCompress({ params: BROTLI_PARAMS }) : this.coding === 'gzip' ? createGzip({ level: 1 }) : createDeflate({ level: 1 });
+    stream.on('data', (chunk: Buffer) => this.out.push(chunk));
+    stream.on('error', (err: Error) => {
+      this.failure = err;
+    });
+    this.stream = stream;
+    return stream;
   }
 }
 

@@ -5,7 +5,7 @@
 // leaves in one cork, its pieces written back to back (never copied into one buffer).
 
 import { pipeline, Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from 'node:zlib';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
 import type { BodyEncoder } from './response-encoding.js';
 
@@ -15,21 +15,101 @@ export interface ChunkRewriter {
   end(): Buffer[];
 }
 
-/** The decompressor for a Content-Encoding: null for none, 'unsupported' for one the gateway cannot decode. */
-export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
+/** A Content-Encoding the gateway decodes. */
+export type DecodedCoding = 'gzip' | 'deflate' | 'br';
+
+/** The coding of a Content-Encoding header: null for none, 'unsupported' for one the gateway cannot decode. */
+export function codingOf(encoding: string): DecodedCoding | null | 'unsupported' {
   switch (encoding.trim().toLowerCase()) {
     case '':
     case 'identity':
       return null;
     case 'gzip':
     case 'x-gzip':
-      return createGunzip();
+      return 'gzip';
     case 'deflate':
-      return createInflate();
+      return 'deflate';
     case 'br':
-      return createBrotliDecompress();
+      return 'br';
     default:
       return 'unsupported';
+  }
+}
+
+/** The decompressor for a Content-Encoding: null for none, 'unsupported' for one the gateway cannot decode. */
+export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
+  const coding = codingOf(encoding);
+  return coding === null || coding === 'unsupported' ? coding : streamDecoder(coding);
+}
+
+function streamDecoder(coding: DecodedCoding): NodeJS.ReadWriteStream {
+  return coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress();
+}
+
+/**
+ * Largest body decoded in one synchronous call (decoded size): ~4 ms of gunzip on the development
+ * machine, about what the rewriter then spends on it. A larger one is streamed.
+ */
+export const WHOLE_DECODE_MAX = 1024 * 1024;
+
+/**
+ * `body` (compressed in `coding`) decoded. When all of it is here before the event loop's next
+ * turn (the usual page: its compressed bytes come in one read) and it decodes to at most
+ * WHOLE_DECODE_MAX bytes, it is decoded in one synchronous call and comes as one chunk, with its
+ * decoded `length`: on the development machine a stream decompressor cost 2-2.5x the CPU of one
+ * call for a 50 KB page (bench/README.md, session 21), and the page then leaves complete with its
+ * length (sendRewritten). Otherwise it is streamed through the decompressor as it arrives
+ * (decodedBody; `length` null). A body that cannot be decoded fails the iteration with an error
+ * isDecodingError knows, either way.
+ */
+export async function decodedWhole(
+  body: AsyncIterable<Buffer> & { destroy?: () => void },
+  coding: DecodedCoding,
+): Promise<{ body: AsyncIterable<Buffer>; length: number | null }> {
+  const it = body[Symbol.asyncIterator]();
+  const got: Buffer[] = [];
+  let size = 0;
+  let pending: Promise<IteratorResult<Buffer>> | null = it.next();
+  while (pending !== null && size <= WHOLE_DECODE_MAX) {
+    const r: IteratorResult<Buffer> | typeof LATER = got.length === 0 ? await pending : await settledSoon(pending);
+    if (r === LATER) break;
+    if (r.done) {
+      pending = null;
+      break;
+    }
+    got.push(r.value);
+    size += r.value.length;
+    pending = it.next();
+  }
+  if (pending === null) {
+    const decoded = decodeAtOnce(coding, got.length === 1 ? got[0]! : Buffer.concat(got));
+    if (decoded !== null) return { body: once(decoded), length: decoded.length };
+  }
+  // The rest comes later, or it is too large for one call: as it arrives, what came first first.
+  const rest = pending;
+  const replay = {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+      yield* got;
+      if (rest === null) return;
+      for (let r = await rest; !r.done; r = await it.next()) yield r.value;
+    },
+    destroy: () => body.destroy?.(),
+  };
+  return { body: decodedBody(replay, streamDecoder(coding)), length: null };
+}
+
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
+
+/** `input` decoded in one call; null when it decodes to more than WHOLE_DECODE_MAX bytes. */
+function decodeAtOnce(coding: DecodedCoding, input: Buffer): Buffer | null {
+  const options = { maxOutputLength: WHOLE_DECODE_MAX };
+  try {
+    return coding === 'gzip' ? gunzipSync(input, options) : coding === 'deflate' ? inflateSync(input, options) : brotliDecompressSync(input, options);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    throw Object.assign(err as Error, { [DECODING]: true });
   }
 }
 
@@ -38,7 +118,7 @@ export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'u
  * both). A source that is not a stream (an UpstreamBody) is destroyed as soon as the pipeline
  * fails: pipeline would only close it when its next chunk came, which a stalled origin never sends.
  */
-export function decodedBody(body: AsyncIterable<Buffer>, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
+export function decodedBody(body: AsyncIterable<Buffer> & { destroy?: () => void }, decoder: NodeJS.ReadWriteStream): AsyncIterable<Buffer> {
   // The decoder is destroyed with the source's error too (a reset upstream, the client gone): only
   // an error the source did not raise is the decoder's. Marked before anyone reading the decoded
   // body sees it (isDecodingError).

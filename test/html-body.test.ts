@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WHOLE_DECODE_MAX } from '../gateway/rewritten-body.js';
 import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
 
 let originUrl = '';
@@ -21,6 +22,10 @@ const PAGE = (o: string) => `<!DOCTYPE html><html><head><title>T</title></head><
 const BIG = Buffer.from(
   `<!DOCTYPE html><html><head><title>Big</title></head><body>${Array.from({ length: 3000 }, (_, i) => `<p class="row" data-i="${i}"><a href="/r/${i}">row ${i}</a> <img src="https://blocked.invalid/${i}.png"></p>`).join('\n')}</body></html>`,
 );
+
+/** A page of ~1.5 MB (more than WHOLE_DECODE_MAX) with an absolute link at its end. */
+const LARGE = (o: string) =>
+  `<!DOCTYPE html><html><head><title>T</title></head><body>${'<p class="row">the same row, again and again</p>\n'.repeat(30_000)}<a id="last" href="${o}/last">last</a></body></html>`;
 
 /** A 6 MB stylesheet with one absolute URL at its start: checked whole (integrity), rewritten, and sent in pieces far larger than a socket buffer. */
 const HUGE_CSS = (o: string) => Buffer.from(`a{background:url(${o}/bg.png)}\n${'b{color:red}\n'.repeat(500_000)}`);
@@ -71,6 +76,29 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       const gz = gzipSync(page);
       res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': gz.length });
       res.end(gz);
+      return;
+    }
+    case '/gzip-corrupt': {
+      // Complete at once, but not valid gzip past its header.
+      const gz = gzipSync(page);
+      for (let i = 12; i < gz.length - 8; i++) gz[i] = gz[i]! ^ 0x5a;
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': gz.length });
+      res.end(gz);
+      return;
+    }
+    case '/gzip-large': {
+      // Complete at once and small compressed, but larger decoded than one synchronous call takes.
+      const gz = gzipSync(LARGE(originUrl));
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': gz.length });
+      res.end(gz);
+      return;
+    }
+    case '/gzip-parts': {
+      // The second half of the compressed bytes comes a moment later.
+      const gz = gzipSync(page);
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+      res.write(gz.subarray(0, gz.length >> 1));
+      setTimeout(() => res.end(gz.subarray(gz.length >> 1)), 100);
       return;
     }
     case '/big': {
@@ -190,11 +218,36 @@ describe('rewritten bodies', () => {
     expect(res.text === expected).toBe(true);
   });
 
-  it('decodes a gzip page and sends it decoded', async () => {
+  it('decodes a gzip page and sends it decoded: all of it came at once, so it leaves complete, with its length', async () => {
     const res = await get('/gzip');
     expectRewritten(res.text);
     expect(res.headers['content-encoding']).toBeUndefined();
-    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+  });
+
+  it('a gzip page that comes in parts is decoded as it comes and leaves chunked', async () => {
+    const res = await get('/gzip-parts');
+    expectRewritten(res.text);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it('a gzip page that came at once but decodes to more than one call takes is streamed through the decompressor', async () => {
+    const res = await get('/gzip-large');
+    expect(res.status).toBe(200);
+    expect(Buffer.from(LARGE(originUrl)).length).toBeGreaterThan(WHOLE_DECODE_MAX);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    const tag = res.text.slice(res.text.indexOf('<script'), res.text.indexOf('</script>') + 9);
+    const expected = LARGE(originUrl).replace('<head>', `<head>${tag}`).replace(`href="${originUrl}/last"`, `href="${host.proxiedOrigin}/last"`);
+    expect(res.text.length).toBe(expected.length);
+    expect(res.text === expected).toBe(true);
+  });
+
+  it('a gzip page that came at once but does not decode is a 502 that says so', async () => {
+    const res = await get('/gzip-corrupt');
+    expect(res.status).toBe(502);
+    expect(res.text).toContain('UPSTREAM_FAILED');
+    expect(res.text).toContain('could not be decoded (content encoding gzip)');
   });
 
   it('keeps a 304 answer without a body (no script injected)', async () => {
