@@ -11,7 +11,6 @@
 // decoded, with a weak ETag and no Accept-Ranges whether it changed or not (RFC 9110 8.8.1: the
 // bytes may not be the site's, so no range request may be combined with them).
 
-import { Readable } from 'node:stream';
 import { changedBodyHeaders } from './header-policy.js';
 import { type Exchange, LATER, settledSoon } from './http-bridge.js';
 import { BodyEncoder, type ContentCoding, encodedBodyHeaders, sendDecodedWhole } from './response-encoding.js';
@@ -19,7 +18,7 @@ import { bytesMayHaveImports, JAVASCRIPT_ESSENCES } from './rewrite/js-imports.j
 import { bytesMayReferenceTop } from './rewrite/js-top.js';
 import { scriptTextEdits } from './rewrite/script-edits.js';
 import { byteCodec, lexableAsBytes } from './rewrite/text-codec.js';
-import { decodedBody, decoderFor, encodedParts } from './rewritten-body.js';
+import { codingOf, decodedWhole, encodedParts } from './rewritten-body.js';
 import { type ByteEdit, editedPieces, HeldScript } from './script-hold.js';
 
 /** Largest script (as sent, and decoded) whose imports the gateway rewrites; a longer one is piped as it is. */
@@ -144,13 +143,23 @@ export async function sendScript(
   rewrite: ScriptRewrite,
   coding: ContentCoding | null = null,
 ): Promise<ScriptSent> {
-  const decoder = decoderFor(encoding);
+  const decoder = codingOf(encoding);
   if (decoder === 'unsupported') {
     await exchange.sendStream(status, headers, body, length);
     return { outcome: 'unread', streamed: true };
   }
   const raw = new RawBody(body);
-  const decoded = decoder === null ? raw.read() : decodedBody(Readable.from(raw.read(), { objectMode: true }), decoder);
+  let decoded: AsyncIterable<Buffer> = raw.read();
+  if (decoder !== null) {
+    try {
+      // In one call when all of it is here (decodedWhole), else streamed.
+      decoded = (await decodedWhole(decoded, decoder)).body;
+    } catch {
+      // A broken compressed body, all of it here: as it came.
+      await exchange.sendStream(status, headers, raw.copyAndRest(), length);
+      return { outcome: 'unread', streamed: true };
+    }
+  }
   const it = decoded[Symbol.asyncIterator]();
   let ended = false;
   const next = async (): Promise<Buffer | null> => {

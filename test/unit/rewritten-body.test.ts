@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodedBody, decoderFor, isDecodingError } from '../../gateway/rewritten-body.js';
+import { decodedBody, decodedWhole, decoderFor, isDecodingError, WHOLE_DECODE_MAX } from '../../gateway/rewritten-body.js';
 
 async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -53,5 +53,62 @@ describe('decoderFor', () => {
   ])('%j', (encoding, expected) => {
     const decoder = decoderFor(encoding);
     expect(decoder === null || decoder === 'unsupported' ? decoder : typeof decoder).toBe(expected);
+  });
+});
+
+describe('decodedWhole', () => {
+  const doc = Buffer.from(`<!DOCTYPE html><p>${'text to compress '.repeat(2000)}</p>`);
+  const encoded = { gzip: gzipSync(doc), deflate: deflateSync(doc), br: brotliCompressSync(doc) };
+  /** The chunks, each after the previous one by `gapMs` (0: back to back, in the same turn). */
+  async function* chunks(parts: Buffer[], gapMs = 0): AsyncGenerator<Buffer> {
+    for (const [i, part] of parts.entries()) {
+      if (i > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      yield part;
+    }
+  }
+  const halves = (b: Buffer) => [b.subarray(0, b.length >> 1), b.subarray(b.length >> 1)];
+
+  it.each(['gzip', 'deflate', 'br'] as const)('%s, all of it here: decoded in one call, one chunk with its length', async (coding) => {
+    const out = await decodedWhole(chunks(halves(encoded[coding])), coding);
+    expect(out.length).toBe(doc.length);
+    const pieces: Buffer[] = [];
+    for await (const piece of out.body) pieces.push(piece);
+    expect(pieces).toHaveLength(1);
+    expect(pieces[0]!.equals(doc)).toBe(true);
+  });
+
+  it('the rest still to come: streamed as it comes, no length, the same bytes', async () => {
+    const out = await decodedWhole(chunks(halves(encoded.gzip), 30), 'gzip');
+    expect(out.length).toBeNull();
+    expect((await collect(out.body)).equals(doc)).toBe(true);
+  });
+
+  it('more than WHOLE_DECODE_MAX decoded: streamed, the same bytes', async () => {
+    const big = Buffer.alloc(WHOLE_DECODE_MAX + 1000, 'a');
+    const out = await decodedWhole(chunks([gzipSync(big)]), 'gzip');
+    expect(out.length).toBeNull();
+    expect((await collect(out.body)).equals(big)).toBe(true);
+  });
+
+  it('not decodable, all of it here: a decoding error at once; arriving in parts: a decoding error while read', async () => {
+    const broken = Buffer.from(encoded.gzip);
+    for (let i = 12; i < broken.length - 8; i++) broken[i] = broken[i]! ^ 0x5a;
+    const atOnce = await decodedWhole(chunks([broken]), 'gzip').catch((err: unknown) => err);
+    expect(isDecodingError(atOnce)).toBe(true);
+    const streamed = await decodedWhole(chunks(halves(broken), 30), 'gzip');
+    const read = await collect(streamed.body).catch((err: unknown) => err);
+    expect(isDecodingError(read)).toBe(true);
+  });
+
+  it('a failure of the body while it is streamed is the body’s, not a decoding error', async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield encoded.gzip.subarray(0, 100);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      throw new Error('upstream reset');
+    }
+    const out = await decodedWhole(failing(), 'gzip');
+    const err = await collect(out.body).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('upstream reset');
+    expect(isDecodingError(err)).toBe(false);
   });
 });
