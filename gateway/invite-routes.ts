@@ -42,6 +42,14 @@ function invitePagePeople(session: Session, viewer: Participant): InvitePagePart
 
 /** Adds the invite page and its forms to the gateway host's app. */
 export function addInviteRoutes(app: Hono, gw: GatewayContext): void {
+  /** The invite page as the host `participant` sees it, with `notice`, and a new host link to show once. */
+  const pageFor = (session: Session, participant: Participant, nonce: string, notice: InvitePageNotice, newHostUrl?: string): string => {
+    const { joinUrl, observeUrl } = inviteLinks(gw, session);
+    const csrf = invitePageCsrf(session.id, participant.token);
+    const hostLink = { hostLinkOpened: newHostUrl === undefined && session.hostLinkOpened, newHostUrl, current: hostLinkTag(session) };
+    return invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, invitePagePeople(session, participant), notice, hostLink);
+  };
+
   // The session's join links for its host (the panel's "Invite…" button opens this page): never
   // sent to a proxied page, whose scripts are the sites'. The host is known by its cookie on this
   // host only (set by /j/ when it opened the host link); anyone else gets a 403 page. No CORS
@@ -51,17 +59,9 @@ export function addInviteRoutes(app: Hono, gw: GatewayContext): void {
     const headers = invitePageHeaders(nonce);
     const host = await inviteHost(c, headers);
     if (host instanceof Response) return host;
-    const { session, participant } = host;
-    const { joinUrl, observeUrl } = inviteLinks(gw, session);
-    const people = invitePagePeople(session, participant);
     const done = c.req.query('done');
     const notice: InvitePageNotice = done === 'rotated' || done === 'removed' ? done : null;
-    const csrf = invitePageCsrf(session.id, participant.token);
-    return c.html(
-      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, notice, { hostLinkOpened: session.hostLinkOpened, current: hostLinkTag(session) }),
-      200,
-      headers,
-    );
+    return c.html(pageFor(host.session, host.participant, nonce, notice), 200, headers);
   });
 
   // The invite page's forms: same origin only (Sec-Fetch-Site, else Origin), the host's
@@ -84,30 +84,14 @@ export function addInviteRoutes(app: Hono, gw: GatewayContext): void {
     const host = await inviteForm(c, headers);
     if (host instanceof Response) return host;
     const { session, participant } = host;
-    const csrf = invitePageCsrf(session.id, participant.token);
     // Only the link the page was shown with is replaced: the same form sent again must not take
     // away the link its first answer gave (the host may have sent it to someone already).
     if (!sameSecret(host.form.get('current'), hostLinkTag(session))) {
       gw.log.info('new host link not made: the form named another link', { sessionId: session.id, participantId: participant.id });
-      const { joinUrl, observeUrl } = inviteLinks(gw, session);
-      const page = invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, invitePagePeople(session, participant), 'host-link-stale', {
-        hostLinkOpened: session.hostLinkOpened,
-        current: hostLinkTag(session),
-      });
-      return c.html(page, 409, headers);
+      return c.html(pageFor(session, participant, nonce, 'host-link-stale'), 409, headers);
     }
     await gw.registry.members.rotateHostInvite(session, participant);
-    const { hostUrl, joinUrl, observeUrl } = inviteLinks(gw, session);
-    const people = invitePagePeople(session, participant);
-    return c.html(
-      invitePage(session.id, { joinUrl, observeUrl }, nonce, csrf, people, 'host-link', {
-        hostLinkOpened: false,
-        newHostUrl: hostUrl,
-        current: hostLinkTag(session),
-      }),
-      200,
-      headers,
-    );
+    return c.html(pageFor(session, participant, nonce, 'host-link', inviteLinks(gw, session).hostUrl), 200, headers);
   });
 
   app.post('/s/:sessionId/invite/remove', async (c) => {
