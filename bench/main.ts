@@ -38,6 +38,7 @@ const USAGE = `npm run bench [-- options]
   --results=DIR    write the run's .md and .json into DIR (default bench/results)
   --no-build       use the dist/inject.js that is there instead of building it first
   --rewriter-throughput   only the HTML rewriter's throughput (bench/rewriter-throughput.ts, bundled)
+  --zlib-calls            only zlib streams against one call each (bench/zlib-calls.ts, bundled)
   --help`;
 
 function settingsFor(full: boolean): Settings {
