@@ -373,15 +373,9 @@ export async function proxyRequest(
               formCharset,
             }),
           });
-    const length = checked
-      ? checked.length
-      : transcoded
-        ? Number.NaN
-        : decoder
-          ? (decodedLength ?? Number.NaN)
-          : raw['content-length'] !== undefined
-            ? Number(raw['content-length'])
-            : Number.NaN;
+    // Known when the body is here whole (checked, or decoded at once) or came plain with its length.
+    const plainLength = decoder === null && raw['content-length'] !== undefined ? Number(raw['content-length']) : null;
+    const length = checked ? checked.length : transcoded ? null : decoder ? decodedLength : plainLength;
     // What the site compressed leaves compressed again (response-encoding.ts); a 304 or 204 has no body to say it of.
     const status = upstream.statusCode;
     const coding = status >= 200 && status !== 204 && status !== 304 ? reencodingFor(encoding, request.headers['accept-encoding']) : null;
@@ -392,7 +386,7 @@ export async function proxyRequest(
       },
       onError: (err: Error) => onStreamError(err),
     };
-    const bodyLength = Number.isFinite(length) ? length : null;
+    const bodyLength = length !== null && Number.isFinite(length) ? length : null;
     const headersSent = coding === null ? headersOut : encodedBodyHeaders(headersOut, coding);
     await sendRewritten(exchange, status, headersSent, source, rewriter, bodyLength, hooks, coding === null ? null : new BodyEncoder(coding));
   } catch (err) {
