@@ -18,7 +18,7 @@ export interface InvitePageParticipant {
 }
 
 /** What the page says after one of its forms did its work. */
-export type InvitePageNotice = 'rotated' | 'removed' | 'host-link' | 'host-link-stale' | null;
+export type InvitePageNotice = 'rotated' | 'removed' | 'removed-rotated' | 'host-link' | 'host-link-stale' | null;
 
 /** The host link's part of the page: whether the current one was opened, and a new one to show (once). */
 export interface InvitePageHostLink {
@@ -91,13 +91,18 @@ function csrfField(csrf: string): string {
 function personRow(sessionId: string, p: InvitePageParticipant, csrf: string): string {
   const who = `<span class="who"><strong>${escapeHtml(p.name)}</strong>${p.self ? ' (you)' : ''} <span class="muted">· ${ROLE_NAMES[p.role]} · ${p.connected ? 'connected' : 'not connected'}</span></span>`;
   if (p.role === 'host') return `<li data-participant="${escapeHtml(p.id)}">${who}</li>`;
-  const form = `<form method="post" action="/s/${escapeHtml(sessionId)}/invite/remove">${csrfField(csrf)}<input type="hidden" name="participant" value="${escapeHtml(p.id)}"><button type="submit" class="danger" id="remove-${escapeHtml(p.id)}" aria-label="Remove ${escapeHtml(p.name)}">Remove</button></form>`;
+  const id = escapeHtml(p.id);
+  const name = escapeHtml(p.name);
+  // "Remove and new links": the removed person cannot come back from another browser with the link they had.
+  const form = `<form method="post" action="/s/${escapeHtml(sessionId)}/invite/remove">${csrfField(csrf)}<input type="hidden" name="participant" value="${id}"><button type="submit" class="danger" id="remove-${id}" aria-label="Remove ${name}">Remove</button> <button type="submit" class="danger" name="rotate" value="1" id="remove-rotate-${id}" aria-label="Remove ${name} and make new links">Remove and new links</button></form>`;
   return `<li data-participant="${escapeHtml(p.id)}">${who}${form}</li>`;
 }
 
 const NOTICES: Record<Exclude<InvitePageNotice, null>, string> = {
   rotated: 'New links are ready: the old ones no longer work. People already in the session stay.',
   removed: 'The participant was removed: their view closed and their entry no longer works.',
+  'removed-rotated':
+    'The participant was removed and the join links were replaced: their view closed, and the links they had no longer work, in any browser. Send the new links to the people who should still join. People already in the session stay.',
   'host-link': 'A new host link is ready (below): the old host link no longer works. Hosts already in the session stay.',
   'host-link-stale':
     'Nothing changed: this form was sent before, or the host link was replaced since this page was shown, so it did not replace the current one (which may be on its way to someone). To make another one, press "New host link" below.',
@@ -138,6 +143,6 @@ ${linkRow('observeUrl', 'Watch-only link', links.observeUrl, 'People with this l
 ${hostLinkCard(id, csrf, hostLink)}
 <section class="card" id="people" aria-label="Participants"><h2>In this session</h2>
 <ul class="people">${participants.map((p) => personRow(sessionId, p, csrf)).join('')}</ul>
-<p class="muted">Removing someone closes their view and stops their entry. Whoever still has a link can come back as a new guest: make new links too.</p>
+<p class="muted">Removing someone closes their view and stops their entry in that browser. With the link they had they could come back from another browser as a new guest: "Remove and new links" also replaces both join links (the people already in stay).</p>
 </section></main><script nonce="${nonce}">${SCRIPT}</script></body></html>`;
 }

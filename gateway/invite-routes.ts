@@ -60,7 +60,7 @@ export function addInviteRoutes(app: Hono, gw: GatewayContext): void {
     const host = await inviteHost(c, headers);
     if (host instanceof Response) return host;
     const done = c.req.query('done');
-    const notice: InvitePageNotice = done === 'rotated' || done === 'removed' ? done : null;
+    const notice: InvitePageNotice = done === 'rotated' || done === 'removed' || done === 'removed-rotated' ? done : null;
     return c.html(pageFor(host.session, host.participant, nonce, notice), 200, headers);
   });
 
@@ -110,7 +110,11 @@ export function addInviteRoutes(app: Hono, gw: GatewayContext): void {
         headers,
       );
     }
-    return c.redirect(`/s/${host.session.id}/invite?done=removed`, 303);
+    // The links they had stop too: nobody comes back with them, from any browser.
+    if (host.form.get('rotate') !== '1') return c.redirect(`/s/${host.session.id}/invite?done=removed`, 303);
+    await gw.registry.members.rotateInvites(host.session, host.participant);
+    gw.log.info('join links replaced by the host with a removal', { sessionId: host.session.id, participantId: host.participant.id });
+    return c.redirect(`/s/${host.session.id}/invite?done=removed-rotated`, 303);
   });
 
   /** The session and its host behind an invite page request, or the refusal page to send. */

@@ -269,6 +269,50 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
     obs.ws.close();
   });
 
+  it('"Remove and new links": the removed guest cannot come back from another browser with the link it had; the others stay, the new links join', async () => {
+    const s = await createSession(t, `${t.demoOrigin}/`);
+    const hostP = await join(port, s.hostUrl);
+    const host = await live(port, hostP);
+    const ctlP = await join(port, s.joinUrl);
+    const ctl = await mirror(port, ctlP);
+    const obsP = await join(port, s.observeUrl);
+    const obs = await mirror(port, obsP);
+    const ctlId = String((await ctl.next('welcome')).participantId);
+    const page = await invitePage(port, base, s.id, hostP.gatewayCookie);
+    expect(page.text).toContain(`id="remove-rotate-${ctlId}"`);
+
+    // The form's second button.
+    const res = await postForm(port, base, `/s/${s.id}/invite/remove`, hostP.gatewayCookie, { csrf: page.csrf, participant: ctlId, rotate: '1' });
+    expect(res.status, res.text).toBe(303);
+    expect(res.headers.location).toBe(`/s/${s.id}/invite?done=removed-rotated`);
+    expect((await ctl.next('error')).code).toBe('REMOVED');
+    const after = await invitePage(port, base, s.id, hostP.gatewayCookie, '?done=removed-rotated');
+    expect(after.text).toContain('the links they had no longer work, in any browser');
+    expect(after.people).not.toContain(ctlId);
+
+    // Another browser (no cookie) with the links the guest had: gone. The new links join.
+    expect((await openLink(port, s.joinUrl)).status).toBe(404);
+    expect((await openLink(port, s.observeUrl)).status).toBe(404);
+    const links = (await t.call('GET', `${base}/api/sessions/${s.id}`, { headers: admin(s) })).json<{ links: { joinUrl: string; observeUrl: string } }>().links;
+    expect(links.joinUrl).not.toBe(s.joinUrl);
+    expect((await openLink(port, links.joinUrl)).status).toBe(302);
+    // The observer who was in stays; the audit says the links were replaced by the host.
+    expect(obs.ws.readyState).toBe(obs.ws.OPEN);
+    expect((await callNode(port, 'GET', `${obsP.proxiedOrigin}/__cobrowse/view`, { headers: { cookie: obsP.cookie } })).status).toBe(200);
+    const entries = await audit(s);
+    expect(entries.find((e) => e.event === 'remove')?.participantId).toBe(ctlId);
+    expect(entries.some((e) => e.event === 'invites' && /new join links/.test(e.detail ?? ''))).toBe(true);
+
+    // A removal that fails replaces nothing.
+    const unknown = await postForm(port, base, `/s/${s.id}/invite/remove`, hostP.gatewayCookie, { csrf: page.csrf, participant: ctlId, rotate: '1' });
+    expect(unknown.status).toBe(404);
+    expect((await t.call('GET', `${base}/api/sessions/${s.id}`, { headers: admin(s) })).json<{ links: { joinUrl: string } }>().links.joinUrl).toBe(
+      links.joinUrl,
+    );
+    host.ws.close();
+    obs.ws.close();
+  });
+
   it('the API: POST /api/sessions/:id/invites/rotate and DELETE /api/sessions/:id/participants/:pid (a host too)', async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await join(port, s.hostUrl);

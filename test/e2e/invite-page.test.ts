@@ -234,14 +234,28 @@ describe('the invite page', () => {
     const row = invite.locator('ul.people li', { hasText: 'Guest' });
     await expect.poll(() => row.count()).toBe(1);
     expect(await invite.locator('ul.people li', { hasText: '(you)' }).locator('button').count()).toBe(0);
-    await Promise.all([invite.waitForURL(`${inviteUrl}?done=removed`), row.locator('button', { hasText: 'Remove' }).click()]);
+    await Promise.all([invite.waitForURL(`${inviteUrl}?done=removed`), row.locator('button[id^="remove-"]:not([id^="remove-rotate-"])').click()]);
     expect(await invite.locator('ul.people li', { hasText: 'Guest' }).count()).toBe(0);
     await expect.poll(() => guest.page.locator('#cobrowse-status').innerText()).toBe('The host removed you from this session.');
     // It stays out: its view page does not load again.
     const back = await guest.page.reload();
     expect(back?.status()).toBe(403);
     expect(await guest.page.locator('body').innerText()).toContain('You are not a participant of this session.');
-    expect([...host.errors, ...guest.errors]).toEqual([]);
+
+    // "Remove and new links": a guest removed so cannot come back from another browser with its link.
+    const other = await newParticipant(second);
+    await other.page.goto(joinUrl);
+    await expect.poll(() => other.page.locator('#roster').innerText()).toMatch(/\(you\)[^\n]*\n?\s*controller/);
+    await invite.goto(inviteUrl);
+    const otherRow = invite.locator('ul.people li', { hasText: 'Guest' });
+    await expect.poll(() => otherRow.count()).toBe(1);
+    await Promise.all([invite.waitForURL(`${inviteUrl}?done=removed-rotated`), otherRow.locator('button[id^="remove-rotate-"]').click()]);
+    await expect.poll(() => invite.locator('#notice').innerText()).toContain('the links they had no longer work, in any browser');
+    expect(await invite.inputValue('#joinUrl')).not.toBe(joinUrl);
+    await expect.poll(() => other.page.locator('#cobrowse-status').innerText()).toBe('The host removed you from this session.');
+    const elsewhere = await newParticipant(second);
+    expect((await elsewhere.page.goto(joinUrl))?.status()).toBe(404);
+    expect([...host.errors, ...guest.errors, ...other.errors]).toEqual([]);
     await Promise.all([host.context.close(), second.close()]);
   });
 
