@@ -83,9 +83,10 @@ describe('decodedWhole', () => {
     expect((await collect(out.body)).equals(doc)).toBe(true);
   });
 
-  it('more than WHOLE_DECODE_MAX decoded: streamed, the same bytes', async () => {
+  it.each(['gzip', 'deflate', 'br'] as const)('%s, more than WHOLE_DECODE_MAX decoded: streamed, the same bytes', async (coding) => {
     const big = Buffer.alloc(WHOLE_DECODE_MAX + 1000, 'a');
-    const out = await decodedWhole(chunks([gzipSync(big)]), 'gzip');
+    const compressed = coding === 'gzip' ? gzipSync(big) : coding === 'deflate' ? deflateSync(big) : brotliCompressSync(big);
+    const out = await decodedWhole(chunks([compressed]), coding);
     expect(out.length).toBeNull();
     expect((await collect(out.body)).equals(big)).toBe(true);
   });
