@@ -104,7 +104,8 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
       entries: { event: string; participantId?: string; detail?: string }[];
     }>().entries;
 
-  it('"New links": the old links and an old link’s unused ticket are refused, the new ones work, who is in stays', async () => {
+  /** A session with its host's live page, a controller's and an observer's mirror, all connected. */
+  const hostControllerObserver = async () => {
     const s = await createSession(t, `${t.demoOrigin}/`);
     const hostP = await join(port, s.hostUrl);
     const host = await live(port, hostP);
@@ -112,6 +113,11 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
     const ctl = await mirror(port, ctlP);
     const obsP = await join(port, s.observeUrl);
     const obs = await mirror(port, obsP);
+    return { s, hostP, host, ctlP, ctl, obsP, obs };
+  };
+
+  it('"New links": the old links and an old link’s unused ticket are refused, the new ones work, who is in stays', async () => {
+    const { s, hostP, host, ctlP, ctl, obs } = await hostControllerObserver();
     // Opened the old control link, not entered yet: holds a ticket and a gateway-host cookie.
     const pending = await openLink(port, s.joinUrl);
     expect(pending.status).toBe(302);
@@ -204,13 +210,7 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
   });
 
   it('"Remove": the follower’s socket closes with the reason, its cookies stop, control goes back, the roster and audit say so', async () => {
-    const s = await createSession(t, `${t.demoOrigin}/`);
-    const hostP = await join(port, s.hostUrl);
-    const host = await live(port, hostP);
-    const ctlP = await join(port, s.joinUrl);
-    const ctl = await mirror(port, ctlP);
-    const obsP = await join(port, s.observeUrl);
-    const obs = await mirror(port, obsP);
+    const { s, hostP, host, ctlP, ctl, obsP, obs } = await hostControllerObserver();
     const ctlId = String((await ctl.next('welcome')).participantId);
     ctl.send({ type: 'control', action: 'request' });
     await expect.poll(() => lastRoster(host)?.controlHolder).toBe(ctlId);
@@ -270,13 +270,7 @@ describe.each(['memory', 'redis'] as const)('invite page management, state back 
   });
 
   it('"Remove and new links": the removed guest cannot come back from another browser with the link it had; the others stay, the new links join', async () => {
-    const s = await createSession(t, `${t.demoOrigin}/`);
-    const hostP = await join(port, s.hostUrl);
-    const host = await live(port, hostP);
-    const ctlP = await join(port, s.joinUrl);
-    const ctl = await mirror(port, ctlP);
-    const obsP = await join(port, s.observeUrl);
-    const obs = await mirror(port, obsP);
+    const { s, hostP, host, ctl, obsP, obs } = await hostControllerObserver();
     const ctlId = String((await ctl.next('welcome')).participantId);
     const page = await invitePage(port, base, s.id, hostP.gatewayCookie);
     expect(page.text).toContain(`id="remove-rotate-${ctlId}"`);
