@@ -48,8 +48,8 @@ type Compressor = ReturnType<typeof createGzip> | ReturnType<typeof createBrotli
 
 /**
  * Largest body compressed in one synchronous call: ~5 ms of br quality 1 on the development
- * machine. A stream compressor cost ~4x the CPU of one call for a 50 KB page there (~970 µs
- * against ~240 µs, bench/README.md, session 21); a larger body, or one sent in parts, goes through
+ * machine. A stream compressor cost 2.0-3.9x the CPU of one call for a 50 KB page there (353-679 µs
+ * against 174-196, `npm run bench -- --zlib-calls`, bench/README.md session 21); a larger body, or one sent in parts, goes through
  * the stream compressor on libuv's thread pool.
  */
 export const WHOLE_ENCODE_MAX = 1024 * 1024;

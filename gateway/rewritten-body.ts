@@ -36,13 +36,8 @@ export function codingOf(encoding: string): DecodedCoding | null | 'unsupported'
   }
 }
 
-/** The decompressor for a Content-Encoding: null for none, 'unsupported' for one the gateway cannot decode. */
-export function decoderFor(encoding: string): NodeJS.ReadWriteStream | null | 'unsupported' {
-  const coding = codingOf(encoding);
-  return coding === null || coding === 'unsupported' ? coding : streamDecoder(coding);
-}
-
-function streamDecoder(coding: DecodedCoding): NodeJS.ReadWriteStream {
+/** The stream decompressor for `coding` (what decodedBody reads through). */
+export function streamDecoder(coding: DecodedCoding): NodeJS.ReadWriteStream {
   return coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress();
 }
 
@@ -56,8 +51,8 @@ export const WHOLE_DECODE_MAX = 1024 * 1024;
  * `body` (compressed in `coding`) decoded. When all of it is here before the event loop's next
  * turn (the usual page: its compressed bytes come in one read) and it decodes to at most
  * WHOLE_DECODE_MAX bytes, it is decoded in one synchronous call and comes as one chunk, with its
- * decoded `length`: on the development machine a stream decompressor cost 2-2.5x the CPU of one
- * call for a 50 KB page (bench/README.md, session 21), and the page then leaves complete with its
+ * decoded `length`: on the development machine a stream decompressor cost 3.6-4.9x the CPU of one
+ * call for a 50 KB page (gunzip, `npm run bench -- --zlib-calls`, bench/README.md session 21), and the page then leaves complete with its
  * length (sendRewritten). Otherwise it is streamed through the decompressor as it arrives
  * (decodedBody; `length` null). A body that cannot be decoded fails the iteration with an error
  * isDecodingError knows, either way.
