@@ -41,9 +41,11 @@ const WINDOW: usize = 1 << 20;
 /** The class table, then the input with 16 bytes of slack for the vector loads that cross its end. */
 const TABLE: usize = (__heap_base + 15) & ~15;
 const INPUT: usize = TABLE + 256;
+/** Two tables of 26 u16 after the input's slack (KIND_LENGTHS, STOP_LENGTHS below). */
+const KIND_LENGTHS: usize = INPUT + WINDOW + 16;
 
 function setUp(): void {
-  const need = <i32>((INPUT + WINDOW + 16 + 0xffff) >> 16);
+  const need = <i32>((INPUT + WINDOW + 16 + 128 + 0xffff) >> 16);
   if (memory.size() < need) memory.grow(need - memory.size());
   for (let c: u32 = 0; c < 256; c++) {
     let b: u32 = 0;
@@ -154,6 +156,41 @@ const W_SET = word('set');
 const W_CONTENT = word('content');
 const W_XLINK = word('xlink');
 
+/** Which (first letter, length) pairs of a start tag's name isStopElement may answer true for (as KIND_LENGTHS for kindOf). */
+const STOP_LENGTHS: usize = KIND_LENGTHS + 64;
+
+function setUpStops(): void {
+  for (let k: usize = 0; k < 26; k++) store<u16>(STOP_LENGTHS + 2 * k, 0);
+  const mark = (letter: u32, len: i32): void => {
+    const at = STOP_LENGTHS + 2 * <usize>(letter - 0x61);
+    store<u16>(at, load<u16>(at) | (<u16>1 << <u16>len));
+  };
+  mark(0x73, 6); // script
+  mark(0x73, 5); // style
+  mark(0x73, 3); // svg
+  mark(0x74, 8); // textarea
+  mark(0x74, 5); // title
+  mark(0x78, 3); // xmp
+  mark(0x69, 6); // iframe
+  mark(0x6e, 7); // noembed
+  mark(0x6e, 8); // noframes noscript
+  mark(0x70, 9); // plaintext
+  mark(0x6d, 4); // math meta
+  mark(0x6c, 4); // link
+  mark(0x62, 4); // base
+}
+setUpStops();
+
+/** isStopElement, with the common false answered from STOP_LENGTHS (names of 15 letters and more are never stop elements). */
+// @ts-ignore: decorator
+@inline
+function stopQuick(s: usize, len: i32): bool {
+  const letter = low(s) - 0x61;
+  if (letter >= 26 || len >= 15) return false;
+  const lengths = <u32>load<u16>(STOP_LENGTHS + 2 * <usize>letter);
+  return ((lengths >> <u32>len) & 1) != 0 && isStopElement(s, len);
+}
+
 /** Start tags never skipped: they switch the tokenizer or are rewritten from several attributes. */
 function isStopElement(s: usize, len: i32): bool {
   switch (low(s)) {
@@ -187,6 +224,44 @@ const K_LIST = 2;
 const K_STYLE = 3;
 /** on + at least one more character. */
 const K_HANDLER = 4;
+
+/**
+ * Which (first letter, length) pairs kindOf may answer other than K_OTHER for: bit `len` (15 for 15
+ * and more) of the entry of the letter, so that most attributes (class, id, alt, width, data-*) are
+ * judged without kindOf's dispatch on the first letter, which was mispredicted at many attributes.
+ */
+
+function setUpKinds(): void {
+  for (let k: usize = 0; k < 26; k++) store<u16>(KIND_LENGTHS + 2 * k, 0);
+  const mark = (letter: u32, len: i32): void => {
+    const at = KIND_LENGTHS + 2 * <usize>(letter - 0x61);
+    store<u16>(at, load<u16>(at) | (<u16>1 << <u16>len));
+  };
+  mark(0x68, 4); // href
+  mark(0x73, 3); // src
+  mark(0x73, 6); // srcset srcdoc
+  mark(0x73, 5); // style
+  mark(0x61, 6); // action
+  mark(0x66, 10); // formaction
+  mark(0x70, 6); // poster
+  mark(0x70, 4); // ping
+  mark(0x64, 4); // data
+  mark(0x62, 10); // background
+  mark(0x69, 11); // imagesrcset
+  mark(0x63, 7); // content
+  for (let len = 3; len <= 15; len++) mark(0x6f, len); // on...
+}
+setUpKinds();
+
+/** kindOf, with the common K_OTHER answered from KIND_LENGTHS. */
+// @ts-ignore: decorator
+@inline
+function kindQuick(s: usize, len: i32): i32 {
+  const letter = low(s) - 0x61;
+  if (letter >= 26) return K_OTHER;
+  const lengths = <u32>load<u16>(KIND_LENGTHS + 2 * <usize>letter);
+  return ((lengths >> <u32>(len < 15 ? len : 15)) & 1) == 0 ? K_OTHER : kindOf(s, len);
+}
 
 function kindOf(s: usize, len: i32): i32 {
   switch (low(s)) {
@@ -286,8 +361,9 @@ function unquotedEnd(s: usize, n: usize, ok: u32): usize {
 
 /** Where the attribute at p (not a separator, not `>`) ends, or 0 when the fast path must stop. */
 function attribute(p: usize, n: usize, endTag: bool): usize {
+  // The byte at n is a space (skip's sentinel): no bound test in the name's loop.
   let e = p;
-  while (e < n && (cls(e) & ATTR_NAME_END) == 0) e++;
+  while ((cls(e) & ATTR_NAME_END) == 0) e++;
   if (e >= n || e == p) return 0;
   let c = at(e);
   let kind: i32;
@@ -301,7 +377,7 @@ function attribute(p: usize, n: usize, endTag: bool): usize {
     kind = K_URL;
   } else {
     if (c == DQ || c == SQ || c == LT) return 0;
-    kind = endTag ? K_OTHER : kindOf(p, <i32>(e - p));
+    kind = endTag ? K_OTHER : kindQuick(p, <i32>(e - p));
   }
   let g = e;
   while (g < n && (cls(g) & WS) != 0) g++;
@@ -346,9 +422,9 @@ function plainTag(lt: usize, n: usize): usize {
   if (endTag && ++p >= n) return 0;
   if ((cls(p) & ALPHA) == 0) return 0;
   const nameStart = p++;
-  while (p < n && (cls(p) & NAME_END) == 0) p++;
+  while ((cls(p) & NAME_END) == 0) p++;
   if (p >= n) return 0;
-  if (!endTag && isStopElement(nameStart, <i32>(p - nameStart))) return 0;
+  if (!endTag && stopQuick(nameStart, <i32>(p - nameStart))) return 0;
   for (;;) {
     const sep = p;
     let c: u32 = 0;
@@ -370,6 +446,8 @@ function plainTag(lt: usize, n: usize): usize {
 export function skip(i: i32, len: i32): i32 {
   let p = INPUT + <usize>i;
   const n = INPUT + <usize>len;
+  // A sentinel past the text, in the slack: every name loop stops there (a space ends a name).
+  store<u8>(n, 0x20);
   for (;;) {
     if (p >= n) return len;
     if (at(p) != LT) {

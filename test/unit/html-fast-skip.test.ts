@@ -77,6 +77,10 @@ const TAGS = [
   'a<b',
   'a=b',
   'img/',
+  // Names the module's (first letter, length) tables judge: a stop element's letter at another
+  // length, and longer than the tables' 15.
+  'metadata',
+  'x-very-long-custom-element',
 ];
 const ATTRS = [
   'href',
@@ -116,6 +120,11 @@ const ATTRS = [
   '=y',
   'a:b',
   'style-x',
+  // As above, for attributes: style's letter and length, a handler over 15 letters, a long other name.
+  'sizes',
+  'onbeforeunload',
+  'onanimationiteration',
+  'abcdefghijklmnopq',
 ];
 const VALUES = [
   '/a',
