@@ -380,11 +380,16 @@ function attribute(p: usize, n: usize, endTag: bool): usize {
     kind = endTag ? K_OTHER : kindQuick(p, <i32>(e - p));
   }
   let g = e;
-  while (g < n && (cls(g) & WS) != 0) g++;
-  if (g >= n || at(g) != EQ) return e;
-  g++;
-  while (g < n && (cls(g) & WS) != 0) g++;
-  if (g >= n) return 0;
+  if (c == EQ && e + 1 < n && (cls(e + 1) & WS) == 0) {
+    // name=value, the usual spelling: no whitespace to cross.
+    g = e + 1;
+  } else {
+    while (g < n && (cls(g) & WS) != 0) g++;
+    if (g >= n || at(g) != EQ) return e;
+    g++;
+    while (g < n && (cls(g) & WS) != 0) g++;
+    if (g >= n) return 0;
+  }
   const q = at(g);
   if (q == DQ || q == SQ) {
     const close = find(g + 1, n, q);
