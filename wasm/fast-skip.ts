@@ -39,12 +39,16 @@ const ALPHA: u32 = 128;
 /** Largest input, in bytes: a longer text is scanned a window at a time by the caller. */
 const WINDOW: usize = 1 << 20;
 /** The class table, then the input with 16 bytes of slack for the vector loads that cross its end. */
-const TABLE: usize = (__heap_base + 15) & ~15;
+// Fixed addresses, not computed from __heap_base: a computed one is a global, loaded again at every
+// byte of the scan's loops (the class table's address at each cls()). The module's static data
+// (the words' strings) stays below TABLE: setUp checks it.
+const TABLE: usize = 0x10000;
 const INPUT: usize = TABLE + 256;
 /** Two tables of 26 u16 after the input's slack (KIND_LENGTHS, STOP_LENGTHS below). */
 const KIND_LENGTHS: usize = INPUT + WINDOW + 16;
 
 function setUp(): void {
+  if (__heap_base > TABLE) unreachable();
   const need = <i32>((INPUT + WINDOW + 16 + 128 + 0xffff) >> 16);
   if (memory.size() < need) memory.grow(need - memory.size());
   for (let c: u32 = 0; c < 256; c++) {
@@ -108,6 +112,24 @@ function find(p: usize, end: usize, c: u32): usize {
     p += 16;
   }
   return end;
+}
+
+/**
+ * The first byte of class `end` from p on: a name's end. The caller's text ends with a sentinel of
+ * every class that ends a name (skip's space), so there is no bound to test; four bytes a turn,
+ * because each turn of a loop also tests the stack's limit.
+ */
+// @ts-ignore: decorator
+@inline
+function nameEnd(p: usize, end: u32): usize {
+  for (;;) {
+    if ((cls(p) & end) != 0) return p;
+    if ((cls(p + 1) & end) != 0) return p + 1;
+    if ((cls(p + 2) & end) != 0) return p + 2;
+    if ((cls(p + 3) & end) != 0) return p + 3;
+    p += 4;
+  }
+  return unreachable();
 }
 
 /** A lowercase ASCII word of up to 8 letters as a little-endian u64. */
@@ -362,8 +384,7 @@ function unquotedEnd(s: usize, n: usize, ok: u32): usize {
 /** Where the attribute at p (not a separator, not `>`) ends, or 0 when the fast path must stop. */
 function attribute(p: usize, n: usize, endTag: bool): usize {
   // The byte at n is a space (skip's sentinel): no bound test in the name's loop.
-  let e = p;
-  while ((cls(e) & ATTR_NAME_END) == 0) e++;
+  let e = nameEnd(p, ATTR_NAME_END);
   if (e >= n || e == p) return 0;
   let c = at(e);
   let kind: i32;
@@ -427,7 +448,7 @@ function plainTag(lt: usize, n: usize): usize {
   if (endTag && ++p >= n) return 0;
   if ((cls(p) & ALPHA) == 0) return 0;
   const nameStart = p++;
-  while ((cls(p) & NAME_END) == 0) p++;
+  p = nameEnd(p, NAME_END);
   if (p >= n) return 0;
   if (!endTag && stopQuick(nameStart, <i32>(p - nameStart))) return 0;
   for (;;) {
