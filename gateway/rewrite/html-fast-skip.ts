@@ -65,6 +65,23 @@ export function textTicket(): number {
  * call. A text longer than the module's input (1 MiB) is scanned a window at a time, and a tag cut
  * by a window's end is left to the slow path.
  */
+/**
+ * skipPlainMarkup over bytes (each a latin1 character) instead of a string: the same answers, with
+ * the bytes copied into the module as they are, so that a rewriter need not make a string of the
+ * markup the fast path crosses (html-rewriter.ts).
+ */
+export function skipPlainBytes(bytes: Uint8Array, i: number, ticket = textTicket()): number {
+  const n = bytes.length;
+  if (i >= n) return n;
+  if (ticket !== loadedTicket || i < from || i >= to) {
+    from = i;
+    to = Math.min(n, i + CAPACITY);
+    memory.set(from === 0 && to === n ? bytes : bytes.subarray(from, to), INPUT);
+    loadedTicket = ticket;
+  }
+  return from + scanner.skip(i - from, to - from);
+}
+
 export function skipPlainMarkup(text: string, i: number, ticket = textTicket()): number {
   const n = text.length;
   if (i >= n) return n;

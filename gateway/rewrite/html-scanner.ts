@@ -109,6 +109,15 @@ export class HtmlScanner {
     this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
   }
 
+  /**
+   * The next text is read from plain data with the fast path (html-fast-skip.ts): what
+   * skipPlainMarkup skips from its start would be consumed with no edit and no change of state, so
+   * the caller may cross it itself (skipPlainBytes) and feed from where it stops.
+   */
+  get inPlainData(): boolean {
+    return this.state === S_DATA && this.fast && !this.foreign.open;
+  }
+
   /** Adds the edits of text to `edits` and returns how much of it was consumed; the rest must be fed again with more input. */
   feed(text: string, final: boolean, edits: Edits): number {
     this.edits = edits;

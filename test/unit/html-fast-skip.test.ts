@@ -429,6 +429,38 @@ describe('the HTML scanner fast path', () => {
     }
   });
 
+  it('gives the bytes of the reference on documents longer than its windows, with constructs longer than a window, whole and cut', () => {
+    // HtmlRewriter feeds a chunk in windows (4 KB first, doubling) and crosses the plain markup
+    // between them on the bytes: long plain runs, and constructs the scanner reads itself that are
+    // longer than one window or several (a script, a comment, a style sheet, an attribute, SVG).
+    const random = mulberry32(Number(process.env.FAST_SKIP_SEED ?? 20261201) + 2);
+    const plain = (k: number) => `<li class="card" data-id="${k}"><a href="/p/${k}"><img src="/i/${k}.png" alt="x"></a><p>text ${k}</p></li>\n`;
+    const long = [
+      () => `<script>var s = "${'<a href=//evil.test>'.repeat(300 + Math.floor(random() * 400))}";</script>`,
+      () => `<!-- ${'<img src=//evil.test/c> '.repeat(200 + Math.floor(random() * 500))} -->`,
+      () => `<style>${'.a { background: url(https://allowed.test/bg.png) } '.repeat(100 + Math.floor(random() * 200))}</style>`,
+      () => `<div title="${'x'.repeat(5000 + Math.floor(random() * 9000))}" style="background: url(//evil.test/s)">`,
+      () => `<svg>${'<a href="https://allowed.test/s"><text>t</text></a>'.repeat(100 + Math.floor(random() * 150))}</svg>`,
+      () => `<textarea>${'<a href=//x>'.repeat(500)}</textarea>`,
+    ];
+    for (let d = 0; d < 8; d++) {
+      let html = d % 2 === 0 ? '<!DOCTYPE html><html><head><title>t</title></head><body>' : '';
+      for (let k = 0; k < 12; k++) {
+        const run = Math.floor(random() * 120);
+        for (let j = 0; j < run; j++) html += plain(j);
+        html += random() < 0.5 ? pick(random, long)() : document(random, 40);
+      }
+      const bytes = Buffer.from(html, 'utf8');
+      expect(bytes.length).toBeGreaterThan(8192);
+      const reference = rewriteChunks(bytes, [], false).toString('latin1');
+      expect(rewriteChunks(bytes, [], true).toString('latin1'), `document ${d} whole`).toBe(reference);
+      for (let c = 0; c < 40; c++) {
+        const cuts = [Math.floor(random() * bytes.length), Math.floor(random() * bytes.length)].sort((a, b) => a - b);
+        expect(rewriteChunks(bytes, cuts, true).toString('latin1'), `document ${d} cut at ${cuts.join(', ')}`).toBe(reference);
+      }
+    }
+  });
+
   it('stays linear on tags that fail to match after long runs of whitespace (no backtracking blow-up)', () => {
     // With an optional attribute after each separator, a run of N spaces could be split 2^N ways,
     // all retried when the tag failed: the 113-byte <img> below took about two minutes.
