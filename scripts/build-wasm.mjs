@@ -1,4 +1,4 @@
-// Compiles wasm/fast-skip.ts (AssemblyScript) and writes the module, base64-encoded, into
+// Compiles wasm/fast-skip.ts (AssemblyScript, with the wasm/names.ts it imports) and writes the module, base64-encoded, into
 // gateway/rewrite/fast-skip-wasm.ts, the file the gateway loads it from (so that it bundles and
 // runs from dist/ with no file beside it). `npm run build:wasm` after a change of the source;
 // test/unit/fast-skip-wasm.test.ts checks that the committed module is the source's build.

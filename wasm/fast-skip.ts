@@ -1,5 +1,6 @@
-// The HTML scanner's fast path, in AssemblyScript (compiled by scripts/build-wasm.mjs into
-// gateway/rewrite/fast-skip-wasm.ts; gateway/rewrite/html-fast-skip.ts loads it). It decides what
+// The HTML scanner's fast path, in AssemblyScript (wasm/names.ts judges tag and attribute names),
+// compiled by scripts/build-wasm.mjs into gateway/rewrite/fast-skip-wasm.ts, which
+// gateway/rewrite/html-fast-skip.ts loads. It decides what
 // the regular expression of test/helpers/fast-skip-reference.ts decides, byte for byte, over bytes
 // the caller copies into linear memory: text, and start and end tags of HTML content whose every
 // attribute is plainly harmless, are skipped; it stops before everything else (see
@@ -8,6 +9,8 @@
 //
 // Text runs and quoted values are crossed 16 bytes at a time (SIMD); the rest is a byte-level
 // state machine with a class table. Positions are absolute addresses in memory; 0 means "fails".
+
+import { K_HANDLER, K_LIST, K_OTHER, K_STYLE, K_URL, NAME_TABLES, W_HREF, W_XLINK, is, kindQuick, low, setUpNames, stopQuick } from './names';
 
 const LT: u32 = 0x3c;
 const GT: u32 = 0x3e;
@@ -39,17 +42,15 @@ const ALPHA: u32 = 128;
 /** Largest input, in bytes: a longer text is scanned a window at a time by the caller. */
 const WINDOW: usize = 1 << 20;
 /** The class table, then the input with 16 bytes of slack for the vector loads that cross its end. */
-// Fixed addresses, not computed from __heap_base: a computed one is a global, loaded again at every
+// Fixed addresses (names.ts's tables below them), not computed from __heap_base: a computed one is a global, loaded again at every
 // byte of the scan's loops (the class table's address at each cls()). The module's static data
 // (the words' strings) stays below TABLE: setUp checks it.
 const TABLE: usize = 0x10000;
 const INPUT: usize = TABLE + 256;
-/** Two tables of 26 u16 after the input's slack (KIND_LENGTHS, STOP_LENGTHS below). */
-const KIND_LENGTHS: usize = INPUT + WINDOW + 16;
 
 function setUp(): void {
-  if (__heap_base > TABLE) unreachable();
-  const need = <i32>((INPUT + WINDOW + 16 + 128 + 0xffff) >> 16);
+  if (__heap_base > NAME_TABLES) unreachable();
+  const need = <i32>((INPUT + WINDOW + 16 + 0xffff) >> 16);
   if (memory.size() < need) memory.grow(need - memory.size());
   for (let c: u32 = 0; c < 256; c++) {
     let b: u32 = 0;
@@ -67,6 +68,7 @@ function setUp(): void {
     if (alpha || (c >= 0x30 && c <= 0x39) || c == 0x2b || c == 0x2e || c == 0x2d || c == 0x09 || c == 0x0a || c == 0x0d) b |= SCHEME;
     store<u8>(TABLE + c, b);
   }
+  setUpNames();
 }
 setUp();
 
@@ -92,11 +94,6 @@ function cls(p: usize): u32 {
   return load<u8>(TABLE + load<u8>(p));
 }
 
-// @ts-ignore: decorator
-@inline
-function low(p: usize): u32 {
-  return load<u8>(p) | 0x20;
-}
 
 /** The first byte c from p on, or end. */
 // @ts-ignore: decorator
@@ -130,188 +127,6 @@ function nameEnd(p: usize, end: u32): usize {
     p += 4;
   }
   return unreachable();
-}
-
-/** A lowercase ASCII word of up to 8 letters as a little-endian u64. */
-function word(s: string): u64 {
-  let v: u64 = 0;
-  for (let k = 0; k < s.length; k++) v |= (<u64>s.charCodeAt(k)) << (<u64>(8 * k));
-  return v;
-}
-
-/** The len (<= 8) bytes at p, ASCII-lowercased (`| 0x20`: only compared with words of letters), are w. */
-function is(p: usize, len: i32, w: u64): bool {
-  let v: u64 = 0;
-  for (let k = 0; k < len; k++) v |= (<u64>(load<u8>(p + k) | 0x20)) << (<u64>(8 * k));
-  return v == w;
-}
-
-const W_SCRIPT = word('script');
-const W_STYLE = word('style');
-const W_SVG = word('svg');
-const W_TEXTAREA = word('textarea');
-const W_TITLE = word('title');
-const W_XMP = word('xmp');
-const W_IFRAME = word('iframe');
-const W_NOEMBED = word('noembed');
-const W_NOFRAMES = word('noframes');
-const W_NOSCRIPT = word('noscript');
-const W_PLAINTEX = word('plaintex');
-const W_MATH = word('math');
-const W_META = word('meta');
-const W_LINK = word('link');
-const W_BASE = word('base');
-const W_HREF = word('href');
-const W_SRC = word('src');
-const W_SRCSET = word('srcset');
-const W_SRCDOC = word('srcdoc');
-const W_ACTION = word('action');
-const W_FORMACTI = word('formacti');
-const W_ON = word('on');
-const W_POSTER = word('poster');
-const W_PING = word('ping');
-const W_DATA = word('data');
-const W_BACKGROU = word('backgrou');
-const W_ND = word('nd');
-const W_IMAGESRC = word('imagesrc');
-const W_SET = word('set');
-const W_CONTENT = word('content');
-const W_XLINK = word('xlink');
-
-/** Which (first letter, length) pairs of a start tag's name isStopElement may answer true for (as KIND_LENGTHS for kindOf). */
-const STOP_LENGTHS: usize = KIND_LENGTHS + 64;
-
-function setUpStops(): void {
-  for (let k: usize = 0; k < 26; k++) store<u16>(STOP_LENGTHS + 2 * k, 0);
-  const mark = (letter: u32, len: i32): void => {
-    const at = STOP_LENGTHS + 2 * <usize>(letter - 0x61);
-    store<u16>(at, load<u16>(at) | (<u16>1 << <u16>len));
-  };
-  mark(0x73, 6); // script
-  mark(0x73, 5); // style
-  mark(0x73, 3); // svg
-  mark(0x74, 8); // textarea
-  mark(0x74, 5); // title
-  mark(0x78, 3); // xmp
-  mark(0x69, 6); // iframe
-  mark(0x6e, 7); // noembed
-  mark(0x6e, 8); // noframes noscript
-  mark(0x70, 9); // plaintext
-  mark(0x6d, 4); // math meta
-  mark(0x6c, 4); // link
-  mark(0x62, 4); // base
-}
-setUpStops();
-
-/** isStopElement, with the common false answered from STOP_LENGTHS (names of 15 letters and more are never stop elements). */
-// @ts-ignore: decorator
-@inline
-function stopQuick(s: usize, len: i32): bool {
-  const letter = low(s) - 0x61;
-  if (letter >= 26 || len >= 15) return false;
-  const lengths = <u32>load<u16>(STOP_LENGTHS + 2 * <usize>letter);
-  return ((lengths >> <u32>len) & 1) != 0 && isStopElement(s, len);
-}
-
-/** Start tags never skipped: they switch the tokenizer or are rewritten from several attributes. */
-function isStopElement(s: usize, len: i32): bool {
-  switch (low(s)) {
-    case 0x73: // s
-      return (len == 6 && is(s, 6, W_SCRIPT)) || (len == 5 && is(s, 5, W_STYLE)) || (len == 3 && is(s, 3, W_SVG));
-    case 0x74: // t
-      return (len == 8 && is(s, 8, W_TEXTAREA)) || (len == 5 && is(s, 5, W_TITLE));
-    case 0x78: // x
-      return len == 3 && is(s, 3, W_XMP);
-    case 0x69: // i
-      return len == 6 && is(s, 6, W_IFRAME);
-    case 0x6e: // n
-      return (len == 7 && is(s, 7, W_NOEMBED)) || (len == 8 && (is(s, 8, W_NOFRAMES) || is(s, 8, W_NOSCRIPT)));
-    case 0x70: // p
-      return len == 9 && is(s, 8, W_PLAINTEX) && low(s + 8) == 0x74;
-    case 0x6d: // m
-      return len == 4 && (is(s, 4, W_MATH) || is(s, 4, W_META));
-    case 0x6c: // l
-      return len == 4 && is(s, 4, W_LINK);
-    case 0x62: // b
-      return len == 4 && is(s, 4, W_BASE);
-  }
-  return false;
-}
-
-const K_OTHER = 0;
-/** One URL: href src action formaction poster data background (and xlink:href). */
-const K_URL = 1;
-/** A URL list or a document: srcset imagesrcset ping content srcdoc. */
-const K_LIST = 2;
-const K_STYLE = 3;
-/** on + at least one more character. */
-const K_HANDLER = 4;
-
-/**
- * Which (first letter, length) pairs kindOf may answer other than K_OTHER for: bit `len` (15 for 15
- * and more) of the entry of the letter, so that most attributes (class, id, alt, width, data-*) are
- * judged without kindOf's dispatch on the first letter, which was mispredicted at many attributes.
- */
-
-function setUpKinds(): void {
-  for (let k: usize = 0; k < 26; k++) store<u16>(KIND_LENGTHS + 2 * k, 0);
-  const mark = (letter: u32, len: i32): void => {
-    const at = KIND_LENGTHS + 2 * <usize>(letter - 0x61);
-    store<u16>(at, load<u16>(at) | (<u16>1 << <u16>len));
-  };
-  mark(0x68, 4); // href
-  mark(0x73, 3); // src
-  mark(0x73, 6); // srcset srcdoc
-  mark(0x73, 5); // style
-  mark(0x61, 6); // action
-  mark(0x66, 10); // formaction
-  mark(0x70, 6); // poster
-  mark(0x70, 4); // ping
-  mark(0x64, 4); // data
-  mark(0x62, 10); // background
-  mark(0x69, 11); // imagesrcset
-  mark(0x63, 7); // content
-  for (let len = 3; len <= 15; len++) mark(0x6f, len); // on...
-}
-setUpKinds();
-
-/** kindOf, with the common K_OTHER answered from KIND_LENGTHS. */
-// @ts-ignore: decorator
-@inline
-function kindQuick(s: usize, len: i32): i32 {
-  const letter = low(s) - 0x61;
-  if (letter >= 26) return K_OTHER;
-  const lengths = <u32>load<u16>(KIND_LENGTHS + 2 * <usize>letter);
-  return ((lengths >> <u32>(len < 15 ? len : 15)) & 1) == 0 ? K_OTHER : kindOf(s, len);
-}
-
-function kindOf(s: usize, len: i32): i32 {
-  switch (low(s)) {
-    case 0x68: // h
-      return len == 4 && is(s, 4, W_HREF) ? K_URL : K_OTHER;
-    case 0x73: // s
-      if (len == 3) return is(s, 3, W_SRC) ? K_URL : K_OTHER;
-      if (len == 6) return is(s, 6, W_SRCSET) || is(s, 6, W_SRCDOC) ? K_LIST : K_OTHER;
-      return len == 5 && is(s, 5, W_STYLE) ? K_STYLE : K_OTHER;
-    case 0x61: // a
-      return len == 6 && is(s, 6, W_ACTION) ? K_URL : K_OTHER;
-    case 0x66: // f
-      return len == 10 && is(s, 8, W_FORMACTI) && is(s + 8, 2, W_ON) ? K_URL : K_OTHER;
-    case 0x70: // p
-      if (len == 6) return is(s, 6, W_POSTER) ? K_URL : K_OTHER;
-      return len == 4 && is(s, 4, W_PING) ? K_LIST : K_OTHER;
-    case 0x64: // d
-      return len == 4 && is(s, 4, W_DATA) ? K_URL : K_OTHER;
-    case 0x62: // b
-      return len == 10 && is(s, 8, W_BACKGROU) && is(s + 8, 2, W_ND) ? K_URL : K_OTHER;
-    case 0x69: // i
-      return len == 11 && is(s, 8, W_IMAGESRC) && is(s + 8, 3, W_SET) ? K_LIST : K_OTHER;
-    case 0x63: // c
-      return len == 7 && is(s, 7, W_CONTENT) ? K_LIST : K_OTHER;
-    case 0x6f: // o
-      return len >= 3 && low(s + 1) == 0x6e ? K_HANDLER : K_OTHER;
-  }
-  return K_OTHER;
 }
 
 /** An event handler's value [s, e) holds `top` (any case) or `&`: it may reference the top window. */

@@ -58,14 +58,6 @@ export function textTicket(): number {
 }
 
 /**
- * Where the plain markup of text (bytes held as a latin1 string) starting at `i` ends (i itself
- * when there is none), in HTML content (no SVG/MathML element open), for a rewriter that keeps
- * relative URLs. `ticket` (textTicket()) names the text: it is copied into the module once per
- * ticket (a page's chunk is scanned from several places); without one the text is copied for this
- * call. A text longer than the module's input (1 MiB) is scanned a window at a time, and a tag cut
- * by a window's end is left to the slow path.
- */
-/**
  * skipPlainMarkup over bytes (each a latin1 character) instead of a string: the same answers, with
  * the bytes copied into the module as they are, so that a rewriter need not make a string of the
  * markup the fast path crosses (html-rewriter.ts).
@@ -73,23 +65,30 @@ export function textTicket(): number {
 export function skipPlainBytes(bytes: Uint8Array, i: number, ticket = textTicket()): number {
   const n = bytes.length;
   if (i >= n) return n;
-  if (ticket !== loadedTicket || i < from || i >= to) {
-    from = i;
-    to = Math.min(n, i + CAPACITY);
-    memory.set(from === 0 && to === n ? bytes : bytes.subarray(from, to), INPUT);
-    loadedTicket = ticket;
-  }
+  if (mustLoad(n, i, ticket)) memory.set(from === 0 && to === n ? bytes : bytes.subarray(from, to), INPUT);
   return from + scanner.skip(i - from, to - from);
 }
 
+/**
+ * Where the plain markup of text (bytes held as a latin1 string) starting at `i` ends (i itself
+ * when there is none), in HTML content (no SVG/MathML element open), for a rewriter that keeps
+ * relative URLs. `ticket` (textTicket()) names the text: it is copied into the module once per
+ * ticket (a page's chunk is scanned from several places); without one the text is copied for this
+ * call. A text longer than the module's input (1 MiB) is scanned a window at a time, and a tag cut
+ * by a window's end is left to the slow path.
+ */
 export function skipPlainMarkup(text: string, i: number, ticket = textTicket()): number {
   const n = text.length;
   if (i >= n) return n;
-  if (ticket !== loadedTicket || i < from || i >= to) {
-    from = i;
-    to = Math.min(n, i + CAPACITY);
-    memory.write(from === 0 && to === n ? text : text.slice(from, to), INPUT, 'latin1');
-    loadedTicket = ticket;
-  }
+  if (mustLoad(n, i, ticket)) memory.write(from === 0 && to === n ? text : text.slice(from, to), INPUT, 'latin1');
   return from + scanner.skip(i - from, to - from);
+}
+
+/** Whether the window of a text of n characters with this ticket for a scan from i must be copied in; it becomes [from, to). */
+function mustLoad(n: number, i: number, ticket: number): boolean {
+  if (ticket === loadedTicket && i >= from && i < to) return false;
+  from = i;
+  to = Math.min(n, i + CAPACITY);
+  loadedTicket = ticket;
+  return true;
 }
