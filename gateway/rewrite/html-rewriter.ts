@@ -91,7 +91,8 @@ export class HtmlRewriter {
     if (scanner === null) return [chunk];
     const bytes = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     const out: Buffer[] = [];
-    const consumed = this.fast ? this.feedWindows(scanner, bytes, out) : this.feedText(scanner, bytes, 0, bytes.length, out);
+    // A chunk of one window is fed whole: crossing its plain markup first would scan it twice.
+    const consumed = this.fast && bytes.length > FIRST_WINDOW ? this.feedWindows(scanner, bytes, out) : this.feedText(scanner, bytes, 0, bytes.length, out);
     this.tail = consumed < bytes.length ? Buffer.from(bytes.subarray(consumed)) : null;
     return out;
   }
