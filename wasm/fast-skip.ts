@@ -42,9 +42,10 @@ const ALPHA: u32 = 128;
 /** Largest input, in bytes: a longer text is scanned a window at a time by the caller. */
 const WINDOW: usize = 1 << 20;
 /** The class table, then the input with 16 bytes of slack for the vector loads that cross its end. */
-// Fixed addresses (names.ts's tables below them), not computed from __heap_base: a computed one is a global, loaded again at every
-// byte of the scan's loops (the class table's address at each cls()). The module's static data
-// (the words' strings) stays below TABLE: setUp checks it.
+// Fixed addresses, not computed from __heap_base: a computed one is a global, loaded again at
+// every byte of the scan's loops (the class table's address at each cls()). names.ts's tables sit
+// below TABLE, at NAME_TABLES, and the module's static data (the words' strings) below them: setUp
+// checks it.
 const TABLE: usize = 0x10000;
 const INPUT: usize = TABLE + 256;
 
@@ -93,7 +94,6 @@ function at(p: usize): u32 {
 function cls(p: usize): u32 {
   return load<u8>(TABLE + load<u8>(p));
 }
-
 
 /** The first byte c from p on, or end. */
 // @ts-ignore: decorator
