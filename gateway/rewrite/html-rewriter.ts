@@ -76,13 +76,9 @@ export class HtmlRewriter {
   private readonly edits = new Edits();
   private tail: Buffer | null = null;
 
-  /** The fast path applies (relativeUrlsStay), so chunks are fed in windows (feedWindows). */
-  private readonly fast: boolean;
-
   constructor(options: HtmlRewriteOptions) {
     const codec = byteCodec(options.charset);
     this.scanner = codec ? scannerFor(options, codec) : null;
-    this.fast = (options.relativeUrlsStay ?? false) && (options.fastPath ?? true);
   }
 
   /** Rewrites the next chunk; returns the bytes to send now, in order (slices of `chunk` where nothing changed). */
@@ -92,7 +88,8 @@ export class HtmlRewriter {
     const bytes = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     const out: Buffer[] = [];
     // A chunk of one window is fed whole: crossing its plain markup first would scan it twice.
-    const consumed = this.fast && bytes.length > FIRST_WINDOW ? this.feedWindows(scanner, bytes, out) : this.feedText(scanner, bytes, 0, bytes.length, out);
+    const consumed =
+      scanner.usesFastPath && bytes.length > FIRST_WINDOW ? this.feedWindows(scanner, bytes, out) : this.feedText(scanner, bytes, 0, bytes.length, out);
     this.tail = consumed < bytes.length ? Buffer.from(bytes.subarray(consumed)) : null;
     return out;
   }

@@ -109,6 +109,11 @@ export class HtmlScanner {
     this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
   }
 
+  /** The fast path (html-fast-skip.ts) is used: the mapper keeps relative URLs and the fast path was not turned off. */
+  get usesFastPath(): boolean {
+    return this.fast;
+  }
+
   /**
    * The next text is read from plain data with the fast path (html-fast-skip.ts): what
    * skipPlainMarkup skips from its start would be consumed with no edit and no change of state, so
