@@ -18,7 +18,7 @@ export function findInjectionPoint(text: string, final: boolean): Scan {
   if (text.startsWith(bom)) i = 3;
   else if (!final && text.length < 3 && bom.startsWith(text)) return { kind: 'need-more' };
   for (;;) {
-    while (i < text.length && /[\t\n\f\r ]/.test(text[i]!)) i++;
+    while (i < text.length && isSpace(text.charCodeAt(i))) i++;
     if (i >= text.length) return final ? { kind: 'insert-at', index: text.length } : { kind: 'need-more' };
     if (text[i] !== '<') return { kind: 'insert-at', index: i };
     const rest = text.slice(i, i + 6).toLowerCase();
@@ -29,8 +29,8 @@ export function findInjectionPoint(text: string, final: boolean): Scan {
       i = end + 3;
       continue;
     }
-    const isHtml = /^<html[\s>/]/.test(rest) || (rest === '<html' && final);
-    const isHead = /^<head[\s>/]/.test(rest);
+    const isHtml = opensTag(rest, '<html') || (rest === '<html' && final);
+    const isHead = opensTag(rest, '<head');
     if (rest.startsWith('<!') || rest.startsWith('<?') || isHtml || isHead) {
       const end = tagEnd(text, i + 1);
       if (end === -1) return final ? { kind: 'insert-at', index: text.length } : { kind: 'need-more' };
@@ -44,15 +44,27 @@ export function findInjectionPoint(text: string, final: boolean): Scan {
 
 /** Index of the `>` closing the tag that starts before `from`, skipping quoted attribute values. */
 function tagEnd(text: string, from: number): number {
-  let quote = '';
+  let quote = 0;
   for (let i = from; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === quote) quote = '';
-    } else if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '>') return i;
+    const c = text.charCodeAt(i);
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+    } else if (c === 0x22 || c === 0x27) quote = c;
+    else if (c === 0x3e) return i;
   }
   return -1;
+}
+
+/** HTML whitespace: tab, LF, FF, CR, space. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === 0x0c;
+}
+
+/** `rest` (lowercased, 6 characters or fewer) opens the tag `open` (`<html`, `<head`): whitespace, `>` or `/` follows its name. */
+function opensTag(rest: string, open: string): boolean {
+  if (rest.length <= open.length || !rest.startsWith(open)) return false;
+  const c = rest.charCodeAt(open.length);
+  return isSpace(c) || c === 0x3e || c === 0x2f;
 }
 
 /** A Transform that inserts `snippet` at the start of <head> (created implicitly when absent). */

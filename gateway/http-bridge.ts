@@ -347,9 +347,11 @@ export class Exchange {
     let partial: { chunk: Uint8Array; start: number } | null = null;
     this.res.cork(() => {
       this.writeHead(status, headers);
+      // Every piece before this one was taken whole (tryEnd said ok): the body's write offset is
+      // the sum of their lengths, not asked of uWS again for each piece.
+      let start = 0;
       while (next < pieces.length) {
         const chunk = pieces[next++]!;
-        const start = this.res.getWriteOffset();
         const [ok, finished] = this.res.tryEnd(chunk, length);
         this.bytesOut += chunk.byteLength;
         if (finished) {
@@ -360,6 +362,7 @@ export class Exchange {
           partial = { chunk, start };
           return;
         }
+        start += chunk.byteLength;
       }
     });
     if (this.done) return;

@@ -85,6 +85,11 @@ describe('findInjectionPoint on a complete document', () => {
     ['<headx><p>', '|<headx><p>'],
     ['<htmlx><head>', '|<htmlx><head>'],
     ['<body><head>', '|<body><head>'],
+    // A tag name ends at tab, LF, FF, CR, space, `/` or `>` only: a vertical tab or a no-break space (0xA0 in latin1) is part of it, as the browser reads it.
+    ['<head\u000b><meta>', '|<head\u000b><meta>'],
+    ['<html\u00a0><head><meta>', '|<html\u00a0><head><meta>'],
+    ['<head\f><meta>', '<head\f>|<meta>'],
+    ['<html\r><head\t/><meta>', '<html\r><head\t/>|<meta>'],
     [`${BOM}<head><meta>`, `${BOM}<head>|<meta>`],
     [`${BOM}<p>hi`, `${BOM}|<p>hi`],
     [`${BOM}hi`, `${BOM}|hi`],
