@@ -76,10 +76,15 @@ export function messageTypeOf(encoded: string): string {
 const SEND_BACKPRESSURE = 0;
 const SEND_DROPPED = 2;
 
+/** Most updates that wait for GatewayMetrics.flush (see `later`). */
+const FLUSH_AT = 2048;
+
 /** The metrics of one gateway and the calls that move them. */
 export class GatewayMetrics {
   readonly registry = new Registry();
   private sources: MetricsSources | null = null;
+  /** Updates of the per-request and per-message calls not yet applied to the registry. */
+  private pending: (() => void)[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   private readonly sessionsCreated = this.counter('cobrowse_sessions_created_total', 'Sessions created through the API.');
@@ -212,9 +217,29 @@ export class GatewayMetrics {
     this.sources = sources;
   }
 
-  /** The Prometheus text exposition of every metric. */
+  /** The Prometheus text exposition of every metric (the waiting updates applied first: a scrape reads exact values). */
   async render(): Promise<{ contentType: string; body: string }> {
+    this.flush();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /**
+   * Applies `update` to the registry later, in a batch (flush), with the others of the hot paths:
+   * one by one, each prom-client update (its labels hashed and validated, its series looked up)
+   * cost ~1 µs of the loaded gateway's main thread, run cold between the rest of a request's work
+   * (five of them per proxied page, perf, bench/README.md session 23); in a batch they run warm. At
+   * most FLUSH_AT wait; the values they were made of are computed at the call, so nothing large is
+   * held.
+   */
+  private later(update: () => void): void {
+    if (this.pending.push(update) >= FLUSH_AT) this.flush();
+  }
+
+  /** Applies the updates waiting since the last flush. */
+  flush(): void {
+    const updates = this.pending;
+    this.pending = [];
+    for (const update of updates) update();
   }
 
   /** Stops the event-loop monitor (the gateway closed). */
@@ -232,15 +257,19 @@ export class GatewayMetrics {
 
   /** One HTTP exchange finished: where it went and its body bytes each way. */
   httpExchange(host: HostKind, bytesIn: number, bytesOut: number): void {
-    this.httpRequests.inc({ host });
-    if (bytesIn > 0) this.httpBytes.inc({ direction: 'in' }, bytesIn);
-    if (bytesOut > 0) this.httpBytes.inc({ direction: 'out' }, bytesOut);
+    this.later(() => {
+      this.httpRequests.inc({ host });
+      if (bytesIn > 0) this.httpBytes.inc({ direction: 'in' }, bytesIn);
+      if (bytesOut > 0) this.httpBytes.inc({ direction: 'out' }, bytesOut);
+    });
   }
 
   /** An upstream response arrived: its status, what its body is, and how long its headers took. */
   proxiedResponse(status: number, kind: ContentKind, upstreamSeconds: number): void {
-    this.proxied.inc({ status_class: `${Math.floor(status / 100)}xx`, kind });
-    this.upstreamLatency.observe({ kind }, upstreamSeconds);
+    this.later(() => {
+      this.proxied.inc({ status_class: `${Math.floor(status / 100)}xx`, kind });
+      this.upstreamLatency.observe({ kind }, upstreamSeconds);
+    });
   }
 
   /** An upstream request failed without a response (UPSTREAM_TIMEOUT, UPSTREAM_FAILED, ...). */
@@ -256,32 +285,40 @@ export class GatewayMetrics {
 
   /** One HTML response was rewritten in `seconds` of CPU time (see rewritten-body.ts). */
   htmlRewritten(seconds: number): void {
-    this.rewriteTime.observe(seconds);
+    this.later(() => this.rewriteTime.observe(seconds));
   }
 
   /** A valid hub message of `type` arrived. */
   wsReceived(type: string): void {
-    this.wsMessages.inc({ direction: 'in', type });
+    this.later(() => this.wsMessages.inc({ direction: 'in', type }));
   }
 
   /** Bytes of a hub message as received (counted before validation). */
   wsReceivedBytes(bytes: number): void {
-    this.wsBytes.inc({ direction: 'in' }, bytes);
+    this.later(() => this.wsBytes.inc({ direction: 'in' }, bytes));
   }
 
   /** One direct `ws.send` of `encoded`, with the status uWS returned (0 backpressure, 1 sent, 2 dropped). */
   wsSent(encoded: string, status: number): void {
-    this.wsMessages.inc({ direction: 'out', type: messageTypeOf(encoded) });
-    this.wsBytes.inc({ direction: 'out' }, Buffer.byteLength(encoded));
-    if (status === SEND_BACKPRESSURE) this.wsBackpressure.inc({ outcome: 'buffered' });
-    else if (status === SEND_DROPPED) this.wsBackpressure.inc({ outcome: 'dropped' });
+    const type = messageTypeOf(encoded);
+    const bytes = Buffer.byteLength(encoded);
+    this.later(() => {
+      this.wsMessages.inc({ direction: 'out', type });
+      this.wsBytes.inc({ direction: 'out' }, bytes);
+      if (status === SEND_BACKPRESSURE) this.wsBackpressure.inc({ outcome: 'buffered' });
+      else if (status === SEND_DROPPED) this.wsBackpressure.inc({ outcome: 'dropped' });
+    });
   }
 
   /** `encoded` was published to `recipients` sockets (uWS does not report per-recipient drops of a publish). */
   wsPublished(encoded: string, recipients: number): void {
     if (recipients <= 0) return;
-    this.wsMessages.inc({ direction: 'out', type: messageTypeOf(encoded) }, recipients);
-    this.wsBytes.inc({ direction: 'out' }, Buffer.byteLength(encoded) * recipients);
+    const type = messageTypeOf(encoded);
+    const bytes = Buffer.byteLength(encoded) * recipients;
+    this.later(() => {
+      this.wsMessages.inc({ direction: 'out', type }, recipients);
+      this.wsBytes.inc({ direction: 'out' }, bytes);
+    });
   }
 
   /** A hub socket closed with `code`. */

@@ -114,4 +114,39 @@ describe('GatewayMetrics', () => {
       b.close();
     }
   });
+
+  it('counts every hot-path update exactly, those applied in batches on the way and those still waiting at the scrape', async () => {
+    const m = new GatewayMetrics();
+    try {
+      // More than one batch (2048 wait at most), and a rest that only the scrape applies.
+      const n = 5000;
+      for (let i = 0; i < n; i++) {
+        m.httpExchange('proxied', 10, 1000);
+        m.proxiedResponse(i % 2 === 0 ? 200 : 404, 'html', 0.003);
+        m.htmlRewritten(0.0002);
+        m.wsReceived('cursor');
+        m.wsReceivedBytes(7);
+      }
+      const text = (await m.render()).body;
+      for (const line of [
+        `cobrowse_http_requests_total{host="proxied"} ${n}`,
+        `cobrowse_http_bytes_total{direction="in"} ${10 * n}`,
+        `cobrowse_http_bytes_total{direction="out"} ${1000 * n}`,
+        `cobrowse_proxied_requests_total{status_class="2xx",kind="html"} ${n / 2}`,
+        `cobrowse_proxied_requests_total{status_class="4xx",kind="html"} ${n / 2}`,
+        `cobrowse_upstream_latency_seconds_count{kind="html"} ${n}`,
+        `cobrowse_upstream_latency_seconds_bucket{le="0.005",kind="html"} ${n}`,
+        `cobrowse_html_rewrite_seconds_count ${n}`,
+        `cobrowse_html_rewrite_seconds_bucket{le="0.00025"} ${n}`,
+        `cobrowse_ws_messages_total{direction="in",type="cursor"} ${n}`,
+        `cobrowse_ws_bytes_total{direction="in"} ${7 * n}`,
+      ]) {
+        expect(text).toContain(line);
+      }
+      // Nothing is counted twice by a second scrape.
+      expect((await m.render()).body).toContain(`cobrowse_http_requests_total{host="proxied"} ${n}\n`);
+    } finally {
+      m.close();
+    }
+  });
 });
