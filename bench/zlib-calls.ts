@@ -4,13 +4,16 @@
 // response-encoding.ts BodyEncoder), on the bench origin's 50 KB and 500 KB pages, in the same run.
 // CPU is the process's (every thread: the stream work runs on libuv's pool), per operation.
 // Run: npm run bench -- --zlib-calls (bundled, in plain Node, as the gateway runs; under vite-node
-// the streams come out cheaper, its process keeping libuv's pool awake).
+// the streams come out cheaper, its process keeping libuv's pool awake). A second table gives the
+// levels the gateway could compress with, one call each: CPU and size (response-encoding.ts uses
+// br quality 0 since session 23).
 
 import { loadavg } from 'node:os';
 import { brotliCompressSync, constants, createBrotliCompress, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { htmlPage } from './lib/content.js';
 
-const BROTLI = { [constants.BROTLI_PARAM_QUALITY]: 1 };
+/** What response-encoding.ts compresses with. */
+const BROTLI = { [constants.BROTLI_PARAM_QUALITY]: 0 };
 const RUNS = 5;
 const MIN_RUN_MS = 300;
 
@@ -56,7 +59,7 @@ for (const size of [50 * 1024, 500 * 1024]) {
   const gz = gzipSync(page, { level: 6 });
   const rows: [string, () => Promise<number>, () => number][] = [
     ['gunzip (level 6 page)', () => streamed(createGunzip(), gz), () => gunzipSync(gz).length],
-    ['br quality 1', () => streamed(createBrotliCompress({ params: BROTLI }), page), () => brotliCompressSync(page, { params: BROTLI }).length],
+    ['br quality 0', () => streamed(createBrotliCompress({ params: BROTLI }), page), () => brotliCompressSync(page, { params: BROTLI }).length],
   ];
   for (const [name, stream, call] of rows) {
     const s = await cpuPerOp(stream);
@@ -64,5 +67,20 @@ for (const size of [50 * 1024, 500 * 1024]) {
     console.log(
       `${`${size / 1024} KB`.padEnd(8)}${name.padEnd(28)}${s.toFixed(0).padStart(8)}${c.toFixed(0).padStart(10)}${`${(s / c).toFixed(2)}x`.padStart(14)}`,
     );
+  }
+}
+
+console.log('\nlevels, one call each (CPU µs per operation, median of 5; bytes out)');
+console.log('page    coding            call     bytes');
+for (const size of [50 * 1024, 500 * 1024]) {
+  const page = htmlPage(size, `Bench page ${size / 1024} KB`);
+  const levels: [string, () => number][] = [
+    ['br quality 0', () => brotliCompressSync(page, { params: { [constants.BROTLI_PARAM_QUALITY]: 0 } }).length],
+    ['br quality 1', () => brotliCompressSync(page, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }).length],
+    ['gzip level 1', () => gzipSync(page, { level: 1 }).length],
+  ];
+  for (const [name, call] of levels) {
+    const c = await cpuPerOp(call);
+    console.log(`${`${size / 1024} KB`.padEnd(8)}${name.padEnd(16)}${c.toFixed(0).padStart(6)}${String(call()).padStart(10)}`);
   }
 }

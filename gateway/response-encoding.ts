@@ -4,9 +4,11 @@
 // the gateway costs the network what it costs directly (a 50 KB page of the bench is ~8 KB in br or
 // gzip). A body the site sent uncompressed stays so: the gateway does not spend CPU the site did not.
 //
-// Costs measured on the development machine for the bench's 50 KB page (bench/README.md, session
-// 19): br quality 1 ~190 µs and 8.3 KB, gzip level 1 ~390 µs and 8.8 KB (level 6: ~1.2 ms, 6.9 KB),
-// hence br first and the fastest levels. A body given whole (up to WHOLE_ENCODE_MAX) is compressed
+// Costs measured on the development machine for the bench's 50 KB page, one call each
+// (`npm run bench -- --zlib-calls`, bench/README.md session 23): br quality 0 91 µs and 9.4 KB,
+// br quality 1 117 µs and 8.3 KB, gzip level 1 153 µs and 8.8 KB (500 KB: 729, 1,257 and
+// 1,834 µs); hence br first, at quality 0 (1 KB more than quality 1 for a 50 KB page, still a
+// fifth of the plain page), and the fastest gzip and deflate level. A body given whole (up to WHOLE_ENCODE_MAX) is compressed
 // in one synchronous call on the event loop's thread; one sent in parts, or a larger one, on
 // libuv's thread pool (zlib's streams).
 
@@ -47,14 +49,15 @@ export function encodedBodyHeaders(headers: [string, string][], coding: ContentC
 type Compressor = ReturnType<typeof createGzip> | ReturnType<typeof createBrotliCompress>;
 
 /**
- * Largest body compressed in one synchronous call: ~5 ms of br quality 1 on the development
- * machine. A stream compressor cost 2.0-3.9x the CPU of one call for a 50 KB page there (353-679 µs
- * against 174-196, `npm run bench -- --zlib-calls`, bench/README.md session 21); a larger body, or one sent in parts, goes through
- * the stream compressor on libuv's thread pool.
+ * Largest body compressed in one synchronous call: ~1.5 ms of br quality 0 on the development
+ * machine. A stream compressor cost 2.0-3.9x the CPU of one call for a 50 KB page there (br
+ * quality 1: 353-679 µs against 174-196, bench/README.md session 21; quality 0: 2.8x, session 23;
+ * `npm run bench -- --zlib-calls`); a larger body, or one sent in parts, goes through the stream
+ * compressor on libuv's thread pool.
  */
 export const WHOLE_ENCODE_MAX = 1024 * 1024;
 
-const BROTLI_PARAMS = { [constants.BROTLI_PARAM_QUALITY]: 1 };
+const BROTLI_PARAMS = { [constants.BROTLI_PARAM_QUALITY]: 0 };
 
 /**
  * One body's compressor, fed in parts: each `encode` returns the bytes that make everything given
