@@ -5,6 +5,7 @@
 
 import { Readable } from 'node:stream';
 import type { RawHeaders } from './header-policy.js';
+import { whatwgEncoding } from './rewrite/text-codec.js';
 
 /** How many bytes the prescan looks at (the HTML standard's limit). */
 export const PRESCAN_BYTES = 1024;
@@ -19,11 +20,7 @@ export type CharsetSource = 'bom' | 'declaration';
 export function encodingForLabel(label: string): string | null {
   const trimmed = label.trim().toLowerCase();
   if (trimmed === 'x-user-defined') return 'windows-1252';
-  try {
-    return new TextDecoder(trimmed).encoding;
-  } catch {
-    return null;
-  }
+  return whatwgEncoding(trimmed);
 }
 
 /** The encoding a byte order mark at the start of `bytes` stands for. */

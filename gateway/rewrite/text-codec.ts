@@ -36,16 +36,31 @@ export function lexableAsBytes(text: string, codec: TextCodec): boolean {
   return codec.notLexable === undefined || !codec.notLexable.test(text);
 }
 
+/** Labels whose encoding whatwgEncoding remembers (a site's labels are few; unknown ones past that are resolved each time). */
+const ENCODING_MEMO_MAX = 256;
+const encodingMemo = new Map<string, string | null>();
+
+/**
+ * The WHATWG encoding TextDecoder reads `label` as (`latin1` -> `windows-1252`), or null when it
+ * knows no such label. Remembered per label: a TextDecoder made only to read its `encoding` cost
+ * ~1 µs of the loaded gateway, twice per page.
+ */
+export function whatwgEncoding(label: string): string | null {
+  const known = encodingMemo.get(label);
+  if (known !== undefined) return known;
+  let encoding: string | null;
+  try {
+    encoding = new TextDecoder(label).encoding;
+  } catch {
+    encoding = null;
+  }
+  if (encodingMemo.size < ENCODING_MEMO_MAX) encodingMemo.set(label, encoding);
+  return encoding;
+}
+
 /** A codec for bytes held as a latin1 string in `charset` (default UTF-8); null if the charset is not ASCII-compatible. */
 export function byteCodec(charset?: string): TextCodec | null {
-  let encoding = 'utf-8';
-  if (charset) {
-    try {
-      encoding = new TextDecoder(charset.trim()).encoding;
-    } catch {
-      encoding = 'utf-8';
-    }
-  }
+  const encoding = (charset ? whatwgEncoding(charset.trim()) : null) ?? 'utf-8';
   if (encoding.startsWith('utf-16') || encoding === 'replacement') return null;
   if (encoding === 'utf-8') return UTF8_CODEC;
   const decoder = new TextDecoder(encoding);

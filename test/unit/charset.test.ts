@@ -14,6 +14,7 @@ import {
   sniffCharset,
   utf8From,
 } from '../../gateway/charset.js';
+import { whatwgEncoding } from '../../gateway/rewrite/text-codec.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -158,5 +159,29 @@ describe('utf8From (UTF-16, ISO-2022-JP)', () => {
     // 実<a href="/x"> in ISO-2022-JP: ESC $ B, then the kanji as the bytes "<B", ESC ( B, then ASCII.
     const jis = Buffer.from('1b24423c421b28423c6120687265663d222f78223e', 'hex');
     for (let cut = 0; cut <= jis.length; cut++) expect(await transcode(jis, 'iso-2022-jp', [cut]), `cut ${cut}`).toBe('実<a href="/x">');
+  });
+});
+
+describe('whatwgEncoding', () => {
+  it('reads labels as TextDecoder does, the same answer again from memory, null for unknown ones', () => {
+    for (const [label, encoding] of [
+      ['latin1', 'windows-1252'],
+      ['ISO-8859-1', 'windows-1252'],
+      ['utf8', 'utf-8'],
+      ['UTF-8', 'utf-8'],
+      ['gb2312', 'gbk'],
+      ['utf-16', 'utf-16le'],
+      ['no-such-charset', null],
+      ['', null],
+    ] as const) {
+      expect(whatwgEncoding(label)).toBe(encoding);
+      expect(whatwgEncoding(label)).toBe(encoding);
+    }
+  });
+
+  it('still answers for labels past the ones it remembers', () => {
+    for (let i = 0; i < 300; i++) expect(whatwgEncoding(`x-unknown-${i}`)).toBeNull();
+    expect(whatwgEncoding('windows-1251')).toBe('windows-1251');
+    expect(whatwgEncoding('csISOLatin1')).toBe('windows-1252');
   });
 });
