@@ -29,7 +29,7 @@ import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewr
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { sendUpstream, type UpstreamResponse, upstreamError } from './upstream.js';
-import { withPathOf } from './url-mapper.js';
+import { type OriginTable, withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
 /** Maps a real URL to what the browser should load: the proxied host, or the "not allowed" page. */
@@ -62,10 +62,21 @@ async function scriptCookiesOf(session: Session, target: URL, context: SameSiteC
   return { cookies: view.cookies, cookiesExpire: view.expires };
 }
 
-/** The session's origin table as real origin -> proxied origin, for the page's URL runtime. */
-export function proxiedOriginTable(gw: GatewayContext, session: Session): Record<string, string> {
+/** proxiedOriginTable's last answer per session's table, with the table's size then. */
+const originTables = new WeakMap<OriginTable, { size: number; table: Readonly<Record<string, string>> }>();
+
+/**
+ * The session's origin table as real origin -> proxied origin, for the page's URL runtime: the
+ * same frozen object until the session labels another origin (the injected tag's serialization of
+ * it is remembered too, html-inject.ts), instead of a new one per page.
+ */
+export function proxiedOriginTable(gw: GatewayContext, session: Session): Readonly<Record<string, string>> {
+  const known = originTables.get(session.origins);
+  if (known && known.size === session.origins.size) return known.table;
   const table: Record<string, string> = {};
   for (const [label, origin] of session.origins.entries()) table[origin] = gw.mapper.proxiedOrigin({ label, sessionId: session.id });
+  Object.freeze(table);
+  originTables.set(session.origins, { size: session.origins.size, table });
   return table;
 }
 

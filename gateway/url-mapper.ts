@@ -72,6 +72,11 @@ export class OriginTable {
     return this.byLabel.get(label);
   }
 
+  /** How many origins are labelled (the table only grows: a count names its state). */
+  get size(): number {
+    return this.byLabel.size;
+  }
+
   /** Every (label, origin) pair, for persistence and the API. */
   entries(): [string, string][] {
     return [...this.byLabel.entries()];
