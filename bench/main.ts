@@ -39,6 +39,8 @@ const USAGE = `npm run bench [-- options]
   --no-build       use the dist/inject.js that is there instead of building it first
   --rewriter-throughput   only the HTML rewriter's throughput (bench/rewriter-throughput.ts, bundled)
   --zlib-calls            only zlib streams against one call each (bench/zlib-calls.ts, bundled)
+  --side-by-side [--base=REV] [--rate=N] [--rounds=N] [--seconds=N] [--path=P] [--gzip]
+                          the working tree's gateway against REV's (default HEAD) at a fixed rate: main-thread CPU per page (bench/side-by-side.ts)
   --help`;
 
 function settingsFor(full: boolean): Settings {

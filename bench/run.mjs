@@ -4,6 +4,7 @@
 // Node children, and each would otherwise pay vite-node's start-up and module runner.
 
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -34,6 +35,7 @@ await build({
     'children/sync-followers': 'bench/children/sync-followers.ts',
     'rewriter-throughput': 'bench/rewriter-throughput.ts',
     'zlib-calls': 'bench/zlib-calls.ts',
+    'side-by-side': 'bench/side-by-side.ts',
   },
   outdir,
   bundle: true,
@@ -45,9 +47,45 @@ await build({
   logLevel: 'warning',
 });
 
+// --side-by-side: the gateway of the working tree against the one of --base (a git revision,
+// default HEAD), both bundled here: the base's sources come out of git into bench/tmp/base-src.
+const sideBySide = process.argv.includes('--side-by-side');
+if (sideBySide) {
+  const base = process.argv.find((a) => a.startsWith('--base='))?.slice('--base='.length) ?? 'HEAD';
+  const rev = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { encoding: 'utf8' });
+  if (rev.status !== 0) {
+    console.error(`bench: --base=${base} is not a commit of this repository`);
+    process.exit(1);
+  }
+  const src = resolve(root, 'bench/tmp/base-src');
+  rmSync(src, { recursive: true, force: true });
+  mkdirSync(src, { recursive: true });
+  const archive = spawnSync('sh', ['-c', `git archive ${rev.stdout.trim()} | tar -x -C "${src}"`], { stdio: 'inherit' });
+  if (archive.status !== 0) {
+    console.error(`bench: could not take the sources of ${base} out of git`);
+    process.exit(1);
+  }
+  await build({
+    entryPoints: { 'children/gateway-base': resolve(src, 'bench/children/gateway.ts') },
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
+
 process.setSourceMapsEnabled(true);
 // --rewriter-throughput: the HTML rewriter alone (bench/rewriter-throughput.ts), bundled as the gateway runs it.
 // --zlib-calls: zlib's streams against one call each (bench/zlib-calls.ts), in plain Node as the gateway runs
 // (under vite-node the stream figures come out lower: its process keeps libuv's pool busier).
-const entry = process.argv.includes('--rewriter-throughput') ? 'rewriter-throughput.js' : process.argv.includes('--zlib-calls') ? 'zlib-calls.js' : 'main.js';
+const entry = process.argv.includes('--rewriter-throughput')
+  ? 'rewriter-throughput.js'
+  : process.argv.includes('--zlib-calls')
+    ? 'zlib-calls.js'
+    : sideBySide
+      ? 'side-by-side.js'
+      : 'main.js';
 await import(pathToFileURL(resolve(outdir, entry)).href);
