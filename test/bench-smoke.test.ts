@@ -36,3 +36,10 @@ it('every bench scenario runs and passes its checks (one short run each, no ngin
   for (const title of ['1. Static assets', '2. HTML pages', '3. Cookie-jar overhead', '6. Memory per idle session']) expect(md).toContain(title);
   expect(md).toContain('gateway, rewriter off');
 });
+
+it('the side-by-side instrument builds a revision and the working tree and compares them (one short round)', { timeout: 180_000 }, async () => {
+  const { code, output } = await runBench(['--side-by-side', '--no-build', '--base=HEAD', '--rounds=1', '--seconds=1', '--rate=300'], 160_000);
+  expect({ code, tail: output.slice(-2000) }).toMatchObject({ code: 0 });
+  expect(output).toMatch(/round 1: A \d+\.\d µs main .* B \d+\.\d .* B\/A \d\.\d{3}/);
+  expect(output).toMatch(/B\/A paired by round, median: \d\.\d{3}/);
+});
