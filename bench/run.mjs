@@ -23,7 +23,10 @@ if (!process.argv.includes('--no-build')) {
 }
 
 const outdir = resolve(root, 'bench/tmp/dist');
+/** How every bundle of the bench is built: the gateway's sources included, npm packages left external. */
+const BUNDLE = { outdir, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' };
 await build({
+  ...BUNDLE,
   entryPoints: {
     main: 'bench/main.ts',
     'children/origin': 'bench/children/origin.ts',
@@ -37,14 +40,7 @@ await build({
     'zlib-calls': 'bench/zlib-calls.ts',
     'side-by-side': 'bench/side-by-side.ts',
   },
-  outdir,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
   sourcemap: 'linked',
-  logLevel: 'warning',
 });
 
 // --side-by-side: the gateway of the working tree against the one of --base (a git revision,
@@ -65,16 +61,7 @@ if (sideBySide) {
     console.error(`bench: could not take the sources of ${base} out of git`);
     process.exit(1);
   }
-  await build({
-    entryPoints: { 'children/gateway-base': resolve(src, 'bench/children/gateway.ts') },
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  await build({ ...BUNDLE, entryPoints: { 'children/gateway-base': resolve(src, 'bench/children/gateway.ts') } });
 }
 
 process.setSourceMapsEnabled(true);

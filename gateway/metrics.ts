@@ -235,11 +235,19 @@ export class GatewayMetrics {
     if (this.pending.push(update) >= FLUSH_AT) this.flush();
   }
 
-  /** Applies the updates waiting since the last flush. */
+  /** Applies the updates waiting since the last flush; one that throws (a bug) stops none of the others, and its error is thrown after them. */
   flush(): void {
     const updates = this.pending;
     this.pending = [];
-    for (const update of updates) update();
+    let failure: unknown = null;
+    for (const update of updates) {
+      try {
+        update();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== null) throw failure;
   }
 
   /** Stops the event-loop monitor (the gateway closed). */
