@@ -77,9 +77,9 @@ export function escapeHtml(text: string): string {
   let last = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    const escape = code < 0x3f ? ESCAPES[code] : undefined;
-    if (escape === undefined) continue;
-    out += text.slice(last, i) + escape;
+    const entity = code < 0x3f ? ESCAPES[code] : undefined;
+    if (entity === undefined) continue;
+    out += text.slice(last, i) + entity;
     last = i + 1;
   }
   return last === 0 ? text : out + text.slice(last);
