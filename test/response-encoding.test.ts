@@ -213,7 +213,8 @@ describe('rewritten bodies leave compressed when the site compressed them', () =
     expect(String(res.headers.vary)).toMatch(/Accept-Encoding/i);
     const bytes = Buffer.from(await res.body.arrayBuffer());
     expect(Number(res.headers['content-length'])).toBe(bytes.length);
-    expect(bytes.length).toBeLessThan(plainText.length / 5);
+    // br quality 0 (response-encoding.ts, session 23): this JSON comes out 4.4x smaller (9x at quality 1).
+    expect(bytes.length).toBeLessThan(plainText.length / 4);
     expect(brotliDecompressSync(bytes).toString()).toBe(plainText);
     if (path === '/module.js') expect(plainText).toContain(`${running.host.proxiedOrigin}/a.js'`);
     else expect(plainText).toBe(DATA);
