@@ -41,6 +41,15 @@ export const UNREACHABLE_PAGE: readonly [string, string][] = [
 /** Destinations whose response's CSP binds a worker (with the sandbox its origin is opaque and its requests lose their cookies). */
 const WORKER_DESTS = new Set(['worker', 'sharedworker', 'serviceworker']);
 
+/**
+ * Types no browser runs as a script, a worker's included (Chromium refuses image, audio, video and
+ * text/csv for every script load, measured in Chromium 156; a text/plain, JSON, XML or PDF
+ * response still runs as a classic worker). Without Fetch Metadata they get the sandbox anyway.
+ */
+function neverScript(type: string): boolean {
+  return type.startsWith('image/') || type.startsWith('audio/') || type.startsWith('video/') || type === 'text/csv';
+}
+
 /** Content types Chromium's PDF viewer renders: its own two, and those it sniffs (a PDF's bytes make one). */
 const PDF_VIEWER_TYPES = new Set(['application/pdf', 'text/pdf', '', '*/*', 'unknown/unknown', 'application/unknown']);
 
@@ -67,8 +76,15 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
     return;
   }
   const dest = exchange.request.headers['sec-fetch-dest'];
-  // Without Fetch Metadata (an origin that is not potentially trustworthy) a worker's request cannot be told apart.
-  if (injected || dest === undefined || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
+  if (injected || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
+  if (dest === undefined) {
+    // No Fetch Metadata (a plain-http gateway on a name other than localhost): a worker's request
+    // cannot be told apart, so only what cannot be a worker's script is sandboxed (images, SVG's
+    // scripts among them). The rest of such documents keep the browser's cookie accessors: the
+    // gateway's deployment notes ask for HTTPS or localhost (ARCHITECTURE.md, cookie shim).
+    if (neverScript(mediaType(raw['content-type']))) headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+    return;
+  }
   headers.push(['vary', 'Sec-Fetch-Dest']);
   if (WORKER_DESTS.has(dest)) {
     removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
