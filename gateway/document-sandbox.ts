@@ -78,11 +78,7 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
   const dest = exchange.request.headers['sec-fetch-dest'];
   if (injected || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
   if (dest === undefined) {
-    // No Fetch Metadata (a plain-http gateway on a name other than localhost): a worker's request
-    // cannot be told apart, so only what cannot be a worker's script is sandboxed (images, SVG's
-    // scripts among them). The rest of such documents keep the browser's cookie accessors: the
-    // gateway's deployment notes ask for HTTPS or localhost (ARCHITECTURE.md, cookie shim).
-    if (neverScript(mediaType(raw['content-type']))) headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+    withoutFetchMetadata(headers, raw, navigational(exchange.request.headers));
     return;
   }
   headers.push(['vary', 'Sec-Fetch-Dest']);
@@ -99,12 +95,51 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
 }
 
 /**
+ * Without Fetch Metadata (a plain-http gateway on a name other than localhost) the request's Accept
+ * tells a load into a browsing context (a page, frame, popup, object or embed: Chromium asks for
+ * text/html first) from the rest (workers, fetch, XHR: `*\/*`; images ask for image types).
+ * Measured in Chromium 156. A page's fetch may ask for text/html too: it then gets a sandboxed
+ * answer, inert on a fetch.
+ */
+function navigational(request: Readonly<Record<string, string>>): boolean {
+  return /\btext\/html\b/i.test(request.accept ?? '');
+}
+
+/**
+ * The policies of an uninjected response without Fetch Metadata: a browsing context's gets the
+ * sandbox (and the PDF isolation) and no validators; any other gets the sandbox only for a type no
+ * browser runs as a script (so that a worker's script keeps its origin). All vary on Accept, so
+ * that the browser's cache hands neither kind to the other without asking the gateway again; and
+ * the gateway sends browsing contexts' requests upstream without their conditions
+ * (unconditionalForWorkers), so that what it asks again is never answered by a 304 that would give
+ * a document another load's stored headers, nor a worker a document's.
+ */
+function withoutFetchMetadata(headers: [string, string][], raw: RawHeaders, context: boolean): void {
+  headers.push(['vary', 'Accept']);
+  const type = mediaType(raw['content-type']);
+  if (!context) {
+    if (neverScript(type)) headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+    return;
+  }
+  removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
+  headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
+  if (PDF_VIEWER_TYPES.has(type)) {
+    removeAll(headers, (name) => name === 'document-isolation-policy');
+    headers.push(['document-isolation-policy', PDF_ISOLATION]);
+  }
+}
+
+/**
  * A worker's script request goes upstream without its conditions: the browser holds validators
  * only for a stored response of another destination (a worker's carries none), and the 304 would
- * make the worker run that response, with its sandbox.
+ * make the worker run that response, with its sandbox. Without Fetch Metadata, a browsing
+ * context's request goes without them instead (withoutFetchMetadata): the validators it holds are
+ * another load's, whose stored headers a 304 would give the document (an injected page's
+ * navigation then always gets a 200 on such a gateway).
  */
 export function unconditionalForWorkers(request: Readonly<Record<string, string>>, upstream: Record<string, string>): void {
-  if (!WORKER_DESTS.has(request['sec-fetch-dest'] ?? '')) return;
+  const dest = request['sec-fetch-dest'];
+  if (dest === undefined ? !navigational(request) : !WORKER_DESTS.has(dest)) return;
   delete upstream['if-none-match'];
   delete upstream['if-modified-since'];
 }
@@ -112,8 +147,8 @@ export function unconditionalForWorkers(request: Readonly<Record<string, string>
 function keepStoredPolicies(exchange: Exchange, headers: [string, string][]): void {
   removeAll(headers, (name) => STORED_POLICIES.has(name));
   exchange.extraHeaders = exchange.extraHeaders.filter(([name]) => !STORED_POLICIES.has(name));
-  // A 304's Vary replaces the stored one: it keeps the destination in it.
-  if (headers.some(([name]) => name === 'vary')) headers.push(['vary', 'Sec-Fetch-Dest']);
+  // A 304's Vary replaces the stored one: it keeps the destination in it (the Accept without Fetch Metadata).
+  if (headers.some(([name]) => name === 'vary')) headers.push(['vary', exchange.request.headers['sec-fetch-dest'] === undefined ? 'Accept' : 'Sec-Fetch-Dest']);
 }
 
 function removeAll(headers: [string, string][], match: (name: string) => boolean): void {

@@ -1,9 +1,12 @@
 // Documents the gateway does not inject into, on a gateway that is not a potentially trustworthy
 // origin: plain http under a name other than localhost (`cobrowse.test`, which Chromium resolves to
-// loopback here by --host-resolver-rules). Chromium sends no Fetch Metadata there, so the gateway
-// cannot tell a worker's script request from a document's: it sandboxes only the types Chromium
-// never runs as a script (images, SVG among them, audio, video, text/csv), and a worker whose
-// script is text/plain keeps working. The other types' gap is named in ARCHITECTURE.md.
+// loopback here by --host-resolver-rules). Chromium sends no Fetch Metadata there; the gateway tells
+// a load into a browsing context (page, frame, popup, object, embed: Accept asks for text/html) from
+// the rest (workers, fetch: */*) by the Accept header instead. Those get the sandbox whatever their
+// type, the rest only for types Chromium never runs as a script (images, SVG among them, audio,
+// video, text/csv), so a worker whose script is text/plain keeps its origin; both vary on Accept,
+// and the browser's cache never hands one the other's stored headers (no validators on the first
+// kind, their requests sent upstream unconditional).
 
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -18,6 +21,8 @@ const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><te
 const WORKER = 'postMessage(self.origin)';
 
 let site: Server;
+/** The requests for /cached* the site got, and whether each came with a condition. */
+const requests: { path: string; conditional: boolean }[] = [];
 let originUrl = '';
 let t: TestGateway;
 let browser: Browser;
@@ -40,8 +45,16 @@ beforeAll(async () => {
     if (path === '/img.png') return send('image/png', PNG);
     if (path === '/t.txt') return send('text/plain', 'hello text');
     if (path === '/data.csv') return send('text/csv', 'a,b');
+    if (path === '/doc.pdf') return send('application/pdf', '%PDF-1.1');
     if (path === '/w.js') return send('text/javascript', WORKER);
     if (path === '/w.txt') return send('text/plain', WORKER);
+    // Stored by the browser, fresh for 10 minutes (its ETag answered by a 304).
+    if (path.startsWith('/cached')) {
+      requests.push({ path, conditional: req.headers['if-none-match'] !== undefined });
+      const headers = { 'content-type': 'text/plain', etag: '"c1"', 'cache-control': 'max-age=600' };
+      if (req.headers['if-none-match'] === '"c1"') return res.writeHead(304, headers).end();
+      return res.writeHead(200, headers).end(path.includes('worker') ? WORKER : 'cached text');
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', () => resolve()));
@@ -66,19 +79,49 @@ afterAll(async () => {
 });
 
 describe('documents the gateway does not inject into, without Fetch Metadata (plain http, not localhost)', () => {
-  it('what each response carries: the sandbox on images, SVG, audio, video and CSV only; none on text, JSON-like or script types', async () => {
+  it('what each response carries: a browsing context gets the sandbox and no validators; other loads only for types never run as a script', async () => {
     const session = await createSession(t, `${originUrl}/a.html`);
     const host = await t.join(session.hostUrl);
-    const sandboxed = async (path: string) => {
-      const res = await t.call('GET', `${host.proxiedOrigin}${path}`, { headers: { cookie: host.cookie } });
-      expect(res.status, path).toBe(200);
-      return ([] as string[]).concat(res.headers['content-security-policy'] ?? []).some((v) => /(^|;)\s*sandbox\b/.test(v));
+    const NAVIGATION = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+    const get = async (path: string, accept: string, extra: Record<string, string> = {}) => {
+      const res = await t.call('GET', `${host.proxiedOrigin}${path}`, { headers: { cookie: host.cookie, accept, ...extra } });
+      const all = (name: string) => ([] as string[]).concat(res.headers[name] ?? []);
+      return {
+        status: res.status,
+        sandboxed: all('content-security-policy').some((v) => /(^|;)\s*sandbox\b/.test(v)),
+        varies: all('vary').some((v) => /\baccept\b/i.test(v)),
+        validators: all('etag').length,
+        isolation: all('document-isolation-policy').join(','),
+      };
     };
-    for (const path of ['/pic.svg', '/img.png', '/data.csv']) expect(await sandboxed(path), path).toBe(true);
-    for (const path of ['/t.txt', '/w.js', '/w.txt', '/a.html']) expect(await sandboxed(path), path).toBe(false);
+    for (const path of ['/pic.svg', '/img.png', '/data.csv']) {
+      for (const accept of [NAVIGATION, '*/*', 'image/avif,image/webp,*/*;q=0.8']) {
+        expect(await get(path, accept), `${path} ${accept}`).toMatchObject({ status: 200, sandboxed: true, varies: true });
+      }
+    }
+    for (const path of ['/t.txt', '/w.js', '/w.txt']) {
+      expect(await get(path, NAVIGATION), path).toMatchObject({ status: 200, sandboxed: true, varies: true });
+      expect(await get(path, '*/*'), path).toMatchObject({ status: 200, sandboxed: false, varies: true });
+    }
+    // The PDF viewer ignores the sandbox: a browsing context's PDF is isolated too.
+    expect(await get('/doc.pdf', NAVIGATION)).toMatchObject({ sandboxed: true, isolation: 'isolate-and-credentialless' });
+    expect(await get('/doc.pdf', '*/*')).toMatchObject({ sandboxed: false, isolation: '' });
+    // The injected page: neither, whatever the load.
+    for (const accept of [NAVIGATION, '*/*']) expect(await get('/a.html', accept)).toMatchObject({ status: 200, sandboxed: false, varies: false });
+    // Validators only on what is not a browsing context's; a browsing context's condition never reaches the site.
+    requests.length = 0;
+    expect(await get('/cached.txt', '*/*')).toMatchObject({ status: 200, sandboxed: false, varies: true, validators: 1 });
+    // The site's 304 has no Vary: the stored one (Accept) stays.
+    expect(await get('/cached.txt', '*/*', { 'if-none-match': '"c1"' })).toMatchObject({ status: 304, sandboxed: false, varies: false });
+    expect(await get('/cached.txt', NAVIGATION, { 'if-none-match': '"c1"' })).toMatchObject({ status: 200, sandboxed: true, varies: true, validators: 0 });
+    expect(requests).toEqual([
+      { path: '/cached.txt', conditional: false },
+      { path: '/cached.txt', conditional: true },
+      { path: '/cached.txt', conditional: false },
+    ]);
   });
 
-  it('in Chromium: a frame navigated to an SVG or an image is in an opaque origin, and workers from a script or a text file keep the page origin', async () => {
+  it('in Chromium: frames navigated to a text file, an SVG or an image and an object showing a text file are opaque; workers from a script or a text file keep the page origin; the cache (popups) mixes neither', async () => {
     const session = await createSession(t, `${originUrl}/a.html`);
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -93,40 +136,59 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
     await page.waitForFunction('window.__cobrowse !== undefined');
 
     const parent = new URL(session.hostUrl).hostname;
-    const seen = await page.evaluate(async (parent) => {
-      const shows = async (w: Window, path: string) => {
-        for (let i = 0; i < 500; i++) {
-          try {
-            if (w.location.pathname === path && w.document.readyState === 'complete') return;
-          } catch {
-            return;
+    // Writes a cookie on the gateway's parent domain through the document of each of `urls` in a
+    // frame (navigated there from a page of the site), or in an <object>.
+    const attempts = (urls: string[], how: 'frame' | 'object' | 'popup') =>
+      page.evaluate(
+        async ({ urls, how, parent }) => {
+          const shows = async (w: Window, path: string) => {
+            for (let i = 0; i < 500; i++) {
+              try {
+                if (w.location.pathname === path && w.document.readyState === 'complete') return;
+              } catch {
+                return;
+              }
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            throw new Error(`the frame never showed ${path}`);
+          };
+          const out: string[] = [];
+          for (const url of urls) {
+            let w: Window;
+            if (how === 'frame') {
+              const frame = document.createElement('iframe');
+              frame.src = '/a.html';
+              document.body.append(frame);
+              w = window[window.length - 1] as Window;
+              await shows(w, '/a.html');
+              w.location.href = url;
+            } else if (how === 'popup') {
+              w = window.open(url) as Window;
+            } else {
+              const object = document.createElement('object');
+              object.data = url;
+              object.type = 'text/plain';
+              const loaded = new Promise((r) => object.addEventListener('load', r, { once: true }));
+              document.body.append(object);
+              await loaded;
+              w = object.contentWindow as Window;
+            }
+            await shows(w, url);
+            try {
+              w.document.cookie = `planted=1; domain=${parent}; path=/`;
+              out.push('written');
+            } catch (err) {
+              out.push((err as Error).name);
+            }
           }
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        throw new Error(`the frame never showed ${path}`);
-      };
-      const out: string[] = [];
-      for (const url of ['/pic.svg', '/img.png']) {
-        const frame = document.createElement('iframe');
-        frame.src = '/a.html';
-        document.body.append(frame);
-        const w = window[window.length - 1] as Window;
-        await shows(w, '/a.html');
-        w.location.href = url;
-        await shows(w, url);
-        try {
-          w.document.cookie = `planted=1; domain=${parent}; path=/`;
-          out.push('written');
-        } catch (err) {
-          out.push((err as Error).name);
-        }
-      }
-      return out;
-    }, parent);
+          return out;
+        },
+        { urls, how, parent },
+      );
+    expect(await attempts(['/t.txt', '/pic.svg', '/img.png'], 'frame')).toEqual(['SecurityError', 'SecurityError', 'SecurityError']);
     expect(metadata.length).toBeGreaterThan(0);
     expect(metadata.every((dest) => dest === undefined)).toBe(true);
-    expect(seen).toEqual(['SecurityError', 'SecurityError']);
-    expect((await context.cookies()).filter((c) => c.name === 'planted')).toEqual([]);
+    expect(await attempts(['/t.txt'], 'object')).toEqual(['SecurityError']);
 
     const workerOrigin = (url: string) =>
       page.evaluate(
@@ -140,6 +202,22 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
       );
     expect(await workerOrigin('/w.js')).toBe(proxied);
     expect(await workerOrigin('/w.txt')).toBe(proxied);
+
+    // The cache (a popup: Chromium keys a frame's document apart from the page's loads): a text
+    // file fetched first (stored, with its ETag), then shown in a popup; a worker's text file
+    // shown in a popup first, then run as the worker.
+    requests.length = 0;
+    expect(await page.evaluate(async () => (await fetch('/cached-a.txt')).text())).toBe('cached text');
+    expect(await attempts(['/cached-a.txt'], 'popup')).toEqual(['SecurityError']);
+    expect(await attempts(['/cached-worker.txt'], 'popup')).toEqual(['SecurityError']);
+    expect(await workerOrigin('/cached-worker.txt')).toBe(proxied);
+    // Each load asked the site again (Vary: Accept), the popups' without a condition.
+    expect(requests.filter((r) => r.path === '/cached-a.txt')).toEqual([
+      { path: '/cached-a.txt', conditional: false },
+      { path: '/cached-a.txt', conditional: false },
+    ]);
+    expect(requests.filter((r) => r.path === '/cached-worker.txt').length).toBe(2);
+    expect((await context.cookies()).filter((c) => c.name === 'planted')).toEqual([]);
     await context.close();
   });
 });
