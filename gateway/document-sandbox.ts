@@ -86,8 +86,13 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
     removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
     return;
   }
+  sandboxDocument(headers, mediaType(raw['content-type']));
+}
+
+/** The sandbox, and for the PDF viewer's types the isolation too (whose one value replaces the site's). */
+function sandboxDocument(headers: [string, string][], type: string): void {
   headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
-  if (PDF_VIEWER_TYPES.has(mediaType(raw['content-type']))) {
+  if (PDF_VIEWER_TYPES.has(type)) {
     // One value only: two would not parse, and the document would be isolated by neither.
     removeAll(headers, (name) => name === 'document-isolation-policy');
     headers.push(['document-isolation-policy', PDF_ISOLATION]);
@@ -122,11 +127,7 @@ function withoutFetchMetadata(headers: [string, string][], raw: RawHeaders, cont
     return;
   }
   removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
-  headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
-  if (PDF_VIEWER_TYPES.has(type)) {
-    removeAll(headers, (name) => name === 'document-isolation-policy');
-    headers.push(['document-isolation-policy', PDF_ISOLATION]);
-  }
+  sandboxDocument(headers, type);
 }
 
 /**

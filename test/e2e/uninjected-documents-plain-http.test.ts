@@ -9,12 +9,13 @@
 // kind, their requests sent upstream unconditional).
 
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH } from '../helpers/browser.js';
 import { CHROMIUM_FLAGS } from '../helpers/chromium-flags.js';
 import { createSession, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { freePort } from '../helpers/redis.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="4" y="24">svg text</text></svg>';
@@ -26,15 +27,6 @@ const requests: { path: string; conditional: boolean }[] = [];
 let originUrl = '';
 let t: TestGateway;
 let browser: Browser;
-
-/** A loopback port free now: the gateway's public URL must name the port it listens on, which Chromium then reaches under cobrowse.test. */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   site = createServer((req, res) => {
@@ -59,6 +51,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', () => resolve()));
   originUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  // The public URL names the port the gateway listens on: Chromium reaches it under cobrowse.test.
   const port = await freePort();
   t = await startTestGateway({
     demo: { enabled: false },
@@ -137,7 +130,7 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
 
     const parent = new URL(session.hostUrl).hostname;
     // Writes a cookie on the gateway's parent domain through the document of each of `urls` in a
-    // frame (navigated there from a page of the site), or in an <object>.
+    // frame (navigated there from a page of the site), a popup, or an <object>.
     const attempts = (urls: string[], how: 'frame' | 'object' | 'popup') =>
       page.evaluate(
         async ({ urls, how, parent }) => {
