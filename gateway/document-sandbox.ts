@@ -68,14 +68,18 @@ function first(value: string | string[] | undefined): string {
  * first. A worker's script gets neither policy and no validators: revalidated for a document, its
  * 304 would hand the document the worker's headers. A 304 carries no policies at all (not even
  * the containment policy, `exchange.extraHeaders`): the browser replaces the stored headers of
- * each name a 304 has, and keeps those it was given with the body.
+ * each name a 304 has, and keeps those it was given with the body. Without Fetch Metadata, every
+ * answer to a browsing context's load has its validators marked (withoutFetchMetadata).
  */
 export function applyDocumentPolicies(exchange: Exchange, headers: [string, string][], raw: RawHeaders, status: number, injected: boolean): void {
+  const { headers: request } = exchange.request;
+  const dest = request['sec-fetch-dest'];
+  if (status === 304) weakAsStored(headers, request['if-none-match']);
+  if (dest === undefined && navigational(request)) markNavigationValidators(headers);
   if (status === 304) {
     keepStoredPolicies(exchange, headers);
     return;
   }
-  const dest = exchange.request.headers['sec-fetch-dest'];
   if (injected || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
   if (dest === undefined) {
     withoutFetchMetadata(headers, raw, navigational(exchange.request.headers));
@@ -112,12 +116,12 @@ function navigational(request: Readonly<Record<string, string>>): boolean {
 
 /**
  * The policies of an uninjected response without Fetch Metadata: a browsing context's gets the
- * sandbox (and the PDF isolation) and no validators; any other gets the sandbox only for a type no
- * browser runs as a script (so that a worker's script keeps its origin). All vary on Accept, so
- * that the browser's cache hands neither kind to the other without asking the gateway again; and
- * the gateway sends browsing contexts' requests upstream without their conditions
- * (unconditionalForWorkers), so that what it asks again is never answered by a 304 that would give
- * a document another load's stored headers, nor a worker a document's.
+ * sandbox (and the PDF isolation) and marked validators (markNavigationValidators); any other gets
+ * the sandbox only for a type no browser runs as a script (so that a worker's script keeps its
+ * origin). All vary on Accept, so that the browser's cache hands neither kind to the other without
+ * asking the gateway again, and upstreamConditions lets a condition through only to the kind of
+ * load whose stored response it came from: a 304 never gives a document another load's stored
+ * headers, nor a worker a document's.
  */
 function withoutFetchMetadata(headers: [string, string][], raw: RawHeaders, context: boolean): void {
   headers.push(['vary', 'Accept']);
@@ -126,23 +130,117 @@ function withoutFetchMetadata(headers: [string, string][], raw: RawHeaders, cont
     if (neverScript(type)) headers.push(['content-security-policy', DOCUMENT_SANDBOX]);
     return;
   }
-  removeAll(headers, (name) => name === 'etag' || name === 'last-modified');
   sandboxDocument(headers, type);
 }
 
 /**
- * A worker's script request goes upstream without its conditions: the browser holds validators
- * only for a stored response of another destination (a worker's carries none), and the 304 would
- * make the worker run that response, with its sandbox. Without Fetch Metadata, a browsing
- * context's request goes without them instead (withoutFetchMetadata): the validators it holds are
- * another load's, whose stored headers a 304 would give the document (an injected page's
- * navigation then always gets a 200 on such a gateway).
+ * Put at the start of the opaque part of the entity tags the gateway gives to a browsing context's
+ * load without Fetch Metadata: a condition holding such a tag came from such a load's stored
+ * response, whatever load the browser sends it with (Chromium revalidates a stored response of
+ * another Accept with that response's validators).
  */
-export function unconditionalForWorkers(request: Readonly<Record<string, string>>, upstream: Record<string, string>): void {
+const NAVIGATION_TAG = 'cb-nav:';
+
+interface EntityTag {
+  weak: boolean;
+  opaque: string;
+}
+
+/** The entity tags of a validator or condition (`W/"a", "b"`), or null when it is anything else (`*`, a date, a malformed value). */
+export function entityTags(value: string): EntityTag[] | null {
+  const tags: EntityTag[] = [];
+  let i = 0;
+  const n = value.length;
+  for (;;) {
+    while (i < n && (value[i] === ' ' || value[i] === '\t' || value[i] === ',')) i++;
+    if (i >= n) return tags.length > 0 ? tags : null;
+    const weak = value.startsWith('W/', i);
+    if (weak) i += 2;
+    if (value[i] !== '"') return null;
+    const close = value.indexOf('"', i + 1);
+    if (close < 0) return null;
+    tags.push({ weak, opaque: value.slice(i + 1, close) });
+    i = close + 1;
+    if (i < n && value[i] !== ',' && value[i] !== ' ' && value[i] !== '\t') return null;
+  }
+}
+
+function formatTags(tags: readonly EntityTag[]): string {
+  return tags.map((t) => `${t.weak ? 'W/' : ''}"${t.opaque}"`).join(', ');
+}
+
+const marked = (tag: EntityTag): boolean => tag.opaque.startsWith(NAVIGATION_TAG);
+const unmarked = (tag: EntityTag): EntityTag => (marked(tag) ? { weak: tag.weak, opaque: tag.opaque.slice(NAVIGATION_TAG.length) } : tag);
+
+/**
+ * The validators of an answer (200 or 304, injected or not) to a browsing context's load without
+ * Fetch Metadata: its entity tag marked (NAVIGATION_TAG; one that does not parse is dropped), no
+ * Last-Modified (a date cannot be marked), so that its revalidation can be told from another
+ * load's and still be answered by the site's 304.
+ */
+function markNavigationValidators(headers: [string, string][]): void {
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const [name, value] = headers[i]!;
+    if (name === 'last-modified') headers.splice(i, 1);
+    else if (name === 'etag') {
+      const tags = entityTags(value);
+      if (tags === null || tags.length !== 1 || marked(tags[0]!)) headers.splice(i, 1);
+      else headers[i] = ['etag', formatTags([{ weak: tags[0]!.weak, opaque: NAVIGATION_TAG + tags[0]!.opaque }])];
+    }
+  }
+}
+
+/**
+ * A 304's entity tag, weak where the browser's condition holds it weak: a body the gateway changes
+ * is sent with the site's tag made weak (changedBodyHeaders), and the browser takes the 304's
+ * validator into what it stored, so the site's strong tag must not come back on it (a range of
+ * the site's bytes would then be combined with the changed body, RFC 9110 8.8.1). The site's 304
+ * carries no Content-Type to tell a changed body by; the condition it answers tells.
+ */
+function weakAsStored(headers: [string, string][], condition: string | undefined): void {
+  const held = condition === undefined ? null : entityTags(condition);
+  if (held === null) return;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name !== 'etag') continue;
+    const tags = entityTags(value);
+    if (tags?.length !== 1 || tags[0]!.weak) continue;
+    const { opaque } = tags[0]!;
+    if (held.some((tag) => tag.weak && unmarked(tag).opaque === opaque)) headers[i] = ['etag', `W/${value.trim()}`];
+  }
+}
+
+/**
+ * The conditions a request sends upstream. A worker's script request goes without them: the
+ * browser holds validators only for a stored response of another destination (a worker's carries
+ * none), and the 304 would make the worker run that response, with its sandbox. Without Fetch
+ * Metadata, a browsing context's request keeps only the entity tags the gateway marked (given to
+ * such a load, markNavigationValidators), unmarked, and no date; any other load drops the marked
+ * ones: a 304 then only ever updates a stored response of the same kind of load. If-Match and
+ * If-Range go with their tags unmarked.
+ */
+export function upstreamConditions(request: Readonly<Record<string, string>>, upstream: Record<string, string>): void {
   const dest = request['sec-fetch-dest'];
-  if (dest === undefined ? !navigational(request) : !WORKER_DESTS.has(dest)) return;
-  delete upstream['if-none-match'];
-  delete upstream['if-modified-since'];
+  if (dest !== undefined) {
+    if (!WORKER_DESTS.has(dest)) return;
+    delete upstream['if-none-match'];
+    delete upstream['if-modified-since'];
+    return;
+  }
+  const context = navigational(request);
+  if (context) delete upstream['if-modified-since'];
+  const noneMatch = upstream['if-none-match'];
+  if (noneMatch !== undefined) {
+    const tags = entityTags(noneMatch);
+    const kept = tags === null ? null : tags.filter((tag) => marked(tag) === context).map(unmarked);
+    if (kept === null ? context : kept.length === 0) delete upstream['if-none-match'];
+    else if (kept !== null) upstream['if-none-match'] = formatTags(kept);
+  }
+  for (const name of ['if-match', 'if-range']) {
+    const value = upstream[name];
+    const tags = value === undefined ? null : entityTags(value);
+    if (tags?.some(marked)) upstream[name] = formatTags(tags.map(unmarked));
+  }
 }
 
 function keepStoredPolicies(exchange: Exchange, headers: [string, string][]): void {

@@ -10,7 +10,7 @@ import { siteFor } from './allowlist.js';
 import { charsetOf, encodingForLabel, isTranscoded, setCharset, sniffCharset, utf8From, withCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
-import { applyDocumentPolicies, unconditionalForWorkers } from './document-sandbox.js';
+import { applyDocumentPolicies, upstreamConditions } from './document-sandbox.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, mediaType, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet, type SnippetOptions } from './html-inject.js';
@@ -215,7 +215,7 @@ export async function proxyRequest(
   const jarCookie = participant ? await session.jar.cookieHeader(target, sameSite.request) : '';
   const headers = upstreamRequestHeaders(request.headers, toReal, jarCookie, upstreamFetchSite(facts));
   applyUpstreamIdentity(session, participant, headers);
-  unconditionalForWorkers(request.headers, headers);
+  upstreamConditions(request.headers, headers);
 
   let upstream: UpstreamResponse;
   const started = performance.now();

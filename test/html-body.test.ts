@@ -251,7 +251,7 @@ describe('rewritten bodies', () => {
   });
 
   it('keeps a 304 answer without a body (no script injected)', async () => {
-    const res = await get('/not-modified', { 'if-none-match': '"1"' });
+    const res = await get('/not-modified', { 'if-none-match': 'W/"1"', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' });
     expect(res.status).toBe(304);
     expect(res.text).toBe('');
     // The validator of the rewritten page the browser holds (weak: its bytes are not the site's).
@@ -272,18 +272,36 @@ describe('rewritten bodies', () => {
   });
 
   it('gives a rewritten page a weak ETag and no Accept-Ranges, and revalidates it with the site', async () => {
-    const res = await get('/validated');
+    const navigation = { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+    const res = await get('/validated', navigation);
     expect(res.status).toBe(200);
     expect(res.headers.etag).toBe('W/"v1"');
     expect(res.headers['accept-ranges']).toBeUndefined();
     expectRewritten(res.text);
-    const again = await get('/validated', { 'if-none-match': 'W/"v1"', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' });
+    // The site's 304 has no Content-Type: its tag comes back as weak as the browser holds it.
+    const again = await get('/validated', { 'if-none-match': 'W/"v1"', ...navigation });
     expect(again.status).toBe(304);
-    // Without Fetch Metadata (a plain-http gateway on a name other than localhost) a browsing
-    // context's request goes upstream without its conditions (document-sandbox.ts): a 200; any
-    // other load is revalidated.
+    expect(again.headers.etag).toBe('W/"v1"');
+    const strong = await get('/validated', { 'if-none-match': '"v1"', ...navigation });
+    expect(strong.status).toBe(304);
+    expect(strong.headers.etag).toBe('"v1"');
+  });
+
+  it("without Fetch Metadata, marks the ETag of a browsing context's page and revalidates it only with a marked tag (document-sandbox.ts)", async () => {
+    // A plain-http gateway on a name other than localhost: Accept tells a browsing context's load.
+    const res = await get('/validated');
+    expect(res.status).toBe(200);
+    expect(res.headers.etag).toBe('W/"cb-nav:v1"');
+    expectRewritten(res.text);
+    const again = await get('/validated', { 'if-none-match': 'W/"cb-nav:v1"' });
+    expect(again.status).toBe(304);
+    expect(again.headers.etag).toBe('W/"cb-nav:v1"');
+    // Another load's tag never revalidates a browsing context's page, nor a marked tag another load.
     expect((await get('/validated', { 'if-none-match': 'W/"v1"' })).status).toBe(200);
-    expect((await get('/validated', { 'if-none-match': 'W/"v1"', accept: '*/*' })).status).toBe(304);
+    expect((await get('/validated', { 'if-none-match': 'W/"cb-nav:v1"', accept: '*/*' })).status).toBe(200);
+    const fetched = await get('/validated', { 'if-none-match': 'W/"v1"', accept: '*/*' });
+    expect(fetched.status).toBe(304);
+    expect(fetched.headers.etag).toBe('W/"v1"');
   });
 
   it('passes a 206 range of an HTML resource on as the site sent it (a range cannot be rewritten alone)', async () => {

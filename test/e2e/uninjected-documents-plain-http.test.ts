@@ -5,8 +5,9 @@
 // the rest (workers, fetch: */*) by the Accept header instead. Those get the sandbox whatever their
 // type, the rest only for types Chromium never runs as a script (images, SVG among them, audio,
 // video, text/csv), so a worker whose script is text/plain keeps its origin; both vary on Accept,
-// and the browser's cache never hands one the other's stored headers (no validators on the first
-// kind, their requests sent upstream unconditional).
+// and the browser's cache never hands one the other's stored headers: the first kind's entity
+// tags are marked, and a condition reaches the site only from the kind of load it was given to (so
+// that a reloaded page is still answered by the site's 304).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,8 @@ const WORKER = 'postMessage(self.origin)';
 let site: Server;
 /** The requests for /cached* the site got, and whether each came with a condition. */
 const requests: { path: string; conditional: boolean }[] = [];
+/** The If-None-Match of each request for /page-etag.html the site got (null: none). */
+const pageConditions: (string | null)[] = [];
 let originUrl = '';
 let t: TestGateway;
 let browser: Browser;
@@ -40,6 +43,14 @@ beforeAll(async () => {
     if (path === '/doc.pdf') return send('application/pdf', '%PDF-1.1');
     if (path === '/w.js') return send('text/javascript', WORKER);
     if (path === '/w.txt') return send('text/plain', WORKER);
+    // An injected page with an ETag, revalidated at every navigation.
+    if (path === '/page-etag.html') {
+      const condition = req.headers['if-none-match'] ?? null;
+      pageConditions.push(condition);
+      const headers = { 'content-type': 'text/html', etag: '"p1"', 'cache-control': 'no-cache' };
+      if (condition?.replace(/^W\//, '') === '"p1"') return res.writeHead(304, headers).end();
+      return res.writeHead(200, headers).end('<!doctype html><html><head><title>p</title></head><body><p id="p">page with an etag</p></body></html>');
+    }
     // Stored by the browser, fresh for 10 minutes (its ETag answered by a 304).
     if (path.startsWith('/cached')) {
       requests.push({ path, conditional: req.headers['if-none-match'] !== undefined });
@@ -72,7 +83,7 @@ afterAll(async () => {
 });
 
 describe('documents the gateway does not inject into, without Fetch Metadata (plain http, not localhost)', () => {
-  it('what each response carries: a browsing context gets the sandbox and no validators; other loads only for types never run as a script', async () => {
+  it('what each response carries: a browsing context gets the sandbox and a marked entity tag; other loads only for types never run as a script', async () => {
     const session = await createSession(t, `${originUrl}/a.html`);
     const host = await t.join(session.hostUrl);
     const NAVIGATION = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
@@ -84,6 +95,7 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
         sandboxed: all('content-security-policy').some((v) => /(^|;)\s*sandbox\b/.test(v)),
         varies: all('vary').some((v) => /\baccept\b/i.test(v)),
         validators: all('etag').length,
+        etag: all('etag').join(','),
         isolation: all('document-isolation-policy').join(','),
       };
     };
@@ -101,13 +113,23 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
     expect(await get('/doc.pdf', '*/*')).toMatchObject({ sandboxed: false, isolation: '' });
     // The injected page: neither, whatever the load.
     for (const accept of [NAVIGATION, '*/*']) expect(await get('/a.html', accept)).toMatchObject({ status: 200, sandboxed: false, varies: false });
-    // Validators only on what is not a browsing context's; a browsing context's condition never reaches the site.
+    // A browsing context's entity tag is marked; a condition reaches the site only from the kind of
+    // load its tag was given to.
     requests.length = 0;
-    expect(await get('/cached.txt', '*/*')).toMatchObject({ status: 200, sandboxed: false, varies: true, validators: 1 });
+    expect(await get('/cached.txt', '*/*')).toMatchObject({ status: 200, sandboxed: false, varies: true, etag: '"c1"' });
     // The site's 304 has no Vary: the stored one (Accept) stays.
-    expect(await get('/cached.txt', '*/*', { 'if-none-match': '"c1"' })).toMatchObject({ status: 304, sandboxed: false, varies: false });
-    expect(await get('/cached.txt', NAVIGATION, { 'if-none-match': '"c1"' })).toMatchObject({ status: 200, sandboxed: true, varies: true, validators: 0 });
+    expect(await get('/cached.txt', '*/*', { 'if-none-match': '"c1"' })).toMatchObject({ status: 304, sandboxed: false, varies: false, etag: '"c1"' });
+    expect(await get('/cached.txt', NAVIGATION, { 'if-none-match': '"c1"' })).toMatchObject({
+      status: 200,
+      sandboxed: true,
+      varies: true,
+      etag: '"cb-nav:c1"',
+    });
+    expect(await get('/cached.txt', NAVIGATION, { 'if-none-match': '"cb-nav:c1"' })).toMatchObject({ status: 304, sandboxed: false, etag: '"cb-nav:c1"' });
+    expect(await get('/cached.txt', '*/*', { 'if-none-match': '"cb-nav:c1"' })).toMatchObject({ status: 200, sandboxed: false, etag: '"c1"' });
     expect(requests).toEqual([
+      { path: '/cached.txt', conditional: false },
+      { path: '/cached.txt', conditional: true },
       { path: '/cached.txt', conditional: false },
       { path: '/cached.txt', conditional: true },
       { path: '/cached.txt', conditional: false },
@@ -209,8 +231,34 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
       { path: '/cached-a.txt', conditional: false },
       { path: '/cached-a.txt', conditional: false },
     ]);
-    expect(requests.filter((r) => r.path === '/cached-worker.txt').length).toBe(2);
+    // The worker's condition came with the popup's (marked) tag: it did not reach the site either.
+    expect(requests.filter((r) => r.path === '/cached-worker.txt')).toEqual([
+      { path: '/cached-worker.txt', conditional: false },
+      { path: '/cached-worker.txt', conditional: false },
+    ]);
     expect((await context.cookies()).filter((c) => c.name === 'planted')).toEqual([]);
+    await context.close();
+  });
+
+  it("in Chromium: a page navigated to again is answered by the site's 304 (its marked tag unmarked for the site) and still runs the gateway's script", async () => {
+    const session = await createSession(t, `${originUrl}/a.html`);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(session.hostUrl);
+    await page.waitForSelector('#a');
+    const proxied = new URL(page.url()).origin;
+    pageConditions.length = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await page.goto(`${proxied}/page-etag.html`);
+      statuses.push(res?.status() ?? 0);
+      await page.waitForSelector('#p');
+      await page.waitForFunction('window.__cobrowse !== undefined');
+    }
+    expect(pageConditions).toEqual([null, 'W/"p1"']);
+    // The second answer came from the browser's cache, revalidated.
+    expect(statuses).toEqual([200, 200]);
+    expect(await page.evaluate(() => document.scripts[0]?.getAttribute('src'))).toBe('/__cobrowse/inject.js');
     await context.close();
   });
 });
