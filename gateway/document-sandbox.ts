@@ -75,14 +75,14 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
   const { headers: request } = exchange.request;
   const dest = request['sec-fetch-dest'];
   if (status === 304) weakAsStored(headers, request['if-none-match']);
-  if (dest === undefined && navigational(request)) markNavigationValidators(headers);
+  if (dest === undefined) markedOnlyForNavigations(headers, navigational(request));
   if (status === 304) {
     keepStoredPolicies(exchange, headers);
     return;
   }
   if (injected || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
   if (dest === undefined) {
-    withoutFetchMetadata(headers, raw, navigational(exchange.request.headers));
+    withoutFetchMetadata(headers, raw, navigational(request));
     return;
   }
   headers.push(['vary', 'Sec-Fetch-Dest']);
@@ -116,7 +116,7 @@ function navigational(request: Readonly<Record<string, string>>): boolean {
 
 /**
  * The policies of an uninjected response without Fetch Metadata: a browsing context's gets the
- * sandbox (and the PDF isolation) and marked validators (markNavigationValidators); any other gets
+ * sandbox (and the PDF isolation) and marked validators (markedOnlyForNavigations); any other gets
  * the sandbox only for a type no browser runs as a script (so that a worker's script keeps its
  * origin). All vary on Accept, so that the browser's cache hands neither kind to the other without
  * asking the gateway again, and upstreamConditions lets a condition through only to the kind of
@@ -173,19 +173,22 @@ const marked = (tag: EntityTag): boolean => tag.opaque.startsWith(NAVIGATION_TAG
 const unmarked = (tag: EntityTag): EntityTag => (marked(tag) ? { weak: tag.weak, opaque: tag.opaque.slice(NAVIGATION_TAG.length) } : tag);
 
 /**
- * The validators of an answer (200 or 304, injected or not) to a browsing context's load without
- * Fetch Metadata: its entity tag marked (NAVIGATION_TAG; one that does not parse is dropped), no
+ * The validators of an answer (200 or 304, injected or not) without Fetch Metadata. A browsing
+ * context's: its entity tag marked (NAVIGATION_TAG; one that does not parse is dropped), no
  * Last-Modified (a date cannot be marked), so that its revalidation can be told from another
- * load's and still be answered by the site's 304.
+ * load's and still be answered by the site's 304. Any other load's: a tag the site sent marked is
+ * dropped, so that no stored response of such a load holds a tag that would pass for a browsing
+ * context's (a site could otherwise have its unsandboxed text shown in a frame, from the cache).
  */
-function markNavigationValidators(headers: [string, string][]): void {
+function markedOnlyForNavigations(headers: [string, string][], context: boolean): void {
   for (let i = headers.length - 1; i >= 0; i--) {
     const [name, value] = headers[i]!;
-    if (name === 'last-modified') headers.splice(i, 1);
+    if (name === 'last-modified' && context) headers.splice(i, 1);
     else if (name === 'etag') {
       const tags = entityTags(value);
-      if (tags === null || tags.length !== 1 || marked(tags[0]!)) headers.splice(i, 1);
-      else headers[i] = ['etag', formatTags([{ weak: tags[0]!.weak, opaque: NAVIGATION_TAG + tags[0]!.opaque }])];
+      const tag = tags?.length === 1 ? tags[0]! : null;
+      if (tag === null ? context : marked(tag)) headers.splice(i, 1);
+      else if (tag !== null && context) headers[i] = ['etag', formatTags([{ weak: tag.weak, opaque: NAVIGATION_TAG + tag.opaque }])];
     }
   }
 }
@@ -215,7 +218,7 @@ function weakAsStored(headers: [string, string][], condition: string | undefined
  * browser holds validators only for a stored response of another destination (a worker's carries
  * none), and the 304 would make the worker run that response, with its sandbox. Without Fetch
  * Metadata, a browsing context's request keeps only the entity tags the gateway marked (given to
- * such a load, markNavigationValidators), unmarked, and no date; any other load drops the marked
+ * such a load, markedOnlyForNavigations), unmarked, and no date; any other load drops the marked
  * ones: a 304 then only ever updates a stored response of the same kind of load. If-Match and
  * If-Range go with their tags unmarked.
  */

@@ -43,6 +43,8 @@ beforeAll(async () => {
     if (path === '/doc.pdf') return send('application/pdf', '%PDF-1.1');
     if (path === '/w.js') return send('text/javascript', WORKER);
     if (path === '/w.txt') return send('text/plain', WORKER);
+    // A tag that looks like one the gateway marks, from the site itself.
+    if (path === '/marked.txt') return res.writeHead(200, { 'content-type': 'text/plain', etag: '"cb-nav:c1"' }).end('marked');
     // An injected page with an ETag, revalidated at every navigation.
     if (path === '/page-etag.html') {
       const condition = req.headers['if-none-match'] ?? null;
@@ -134,6 +136,8 @@ describe('documents the gateway does not inject into, without Fetch Metadata (pl
       { path: '/cached.txt', conditional: true },
       { path: '/cached.txt', conditional: false },
     ]);
+    // The site's own tag never passes for a marked one: stored for a fetch, it would revalidate a frame's load.
+    for (const accept of ['*/*', NAVIGATION]) expect(await get('/marked.txt', accept), accept).toMatchObject({ status: 200, validators: 0 });
   });
 
   it('in Chromium: frames navigated to a text file, an SVG or an image and an object showing a text file are opaque; workers from a script or a text file keep the page origin; the cache (popups) mixes neither', async () => {
