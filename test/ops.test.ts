@@ -17,7 +17,7 @@ import type { IncomingRequest } from '../gateway/http-bridge.js';
 import { Lifecycle } from '../gateway/lifecycle.js';
 import { Logger } from '../gateway/log.js';
 import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
-import { clientAddress, loggablePath } from '../gateway/server.js';
+import { clientAddress, loggablePath } from '../gateway/request-entry.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { createSession, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { callNode as call } from './helpers/hub-client.js';
