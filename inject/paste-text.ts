@@ -1,7 +1,9 @@
 // Long text for contenteditable elements, both sides. The follower sends a text too long for one
 // message in parts (planEdits); the host's page joins them (EditParts) and inserts the whole text
 // at once, a pasted or dropped text with line breaks the way Chromium's own paste of plain text
-// does: its lines as one fragment, one replace-selection command (insertPlainText).
+// does: its lines as one fragment, one replace-selection command (insertPlainText), each line in
+// the inline style of the caret's place (typingStyle: insertHTML does not match the style as the
+// paste does, so a multi-line paste after bold text came out plain).
 // execCommand('insertText') makes a paragraph per line break and lays the element out again for
 // each one: 10,000 short lines took ~4 minutes in 12 parts (the host's page frozen meanwhile), one
 // insertHTML of their lines 0.8 s (measured in Chromium).
@@ -111,6 +113,8 @@ export class EditParts {
 export interface PasteContext {
   preservesNewlines: boolean;
   block: { tag: string; attributes: readonly (readonly [string, string])[] } | null;
+  /** The inline style the text takes at the selection, as the tags around each line's content (typingStyle). */
+  style?: { open: string; close: string } | null;
 }
 
 const TAG = /^[a-z][a-z0-9._-]*$/;
@@ -159,7 +163,8 @@ function lineMarkup(line: string): string {
 
 /** The markup of `text` (line breaks as \n) as a paste of plain text into `context` makes it. */
 export function plainTextMarkup(text: string, context: PasteContext): string {
-  if (context.preservesNewlines) return escapeText(text);
+  const style = context.style ?? { open: '', close: '' };
+  if (context.preservesNewlines) return `${style.open}${escapeText(text)}${style.close}`;
   const block = context.block && TAG.test(context.block.tag) ? context.block : null;
   const open = block
     ? `<${block.tag}${block.attributes
@@ -170,25 +175,108 @@ export function plainTextMarkup(text: string, context: PasteContext): string {
   const close = block ? `</${block.tag}>` : '</div>';
   return text
     .split('\n')
-    .map((line) => `${open}${lineMarkup(line)}${close}`)
+    .map((line) => `${open}${style.open}${lineMarkup(line)}${style.close}${close}`)
     .join('');
 }
 
 /** The context of the selection in editing host `host`: whether line breaks stay text there, and the block a new line is made of. */
 export function pasteContext(host: HTMLElement): PasteContext {
   const sel = document.getSelection();
-  const node = sel && sel.rangeCount > 0 ? sel.getRangeAt(0).startContainer : host;
+  const range = sel && sel.rangeCount > 0 ? sel.getRangeAt(0) : null;
+  const node = range ? caretNode(range.startContainer, range.startOffset) : host;
   let start = node.nodeType === Node.ELEMENT_NODE ? (node as Element) : node.parentElement;
   if (!start || !host.contains(start)) start = host;
   const style = getComputedStyle(start);
   const collapse = style.getPropertyValue('white-space-collapse') || style.whiteSpace;
   const preservesNewlines = /^(preserve|preserve-breaks|break-spaces|pre|pre-wrap|pre-line)$/.test(collapse);
-  for (let el: Element | null = start; el && el !== host; el = el.parentElement) {
+  const inline: Element[] = [];
+  let el: Element | null = start;
+  for (; el && el !== host; el = el.parentElement) {
     const display = getComputedStyle(el).display;
-    if (display.startsWith('inline') || display === 'contents') continue;
-    return { preservesNewlines, block: { tag: el.localName, attributes: Array.from(el.attributes, (a) => [a.name, a.value] as const) } };
+    if (!display.startsWith('inline') && display !== 'contents') break;
+    inline.push(el);
   }
-  return { preservesNewlines, block: null };
+  const blockEl = el && el !== host ? el : host;
+  const block = el && el !== host ? { tag: el.localName, attributes: Array.from(el.attributes, (a) => [a.name, a.value] as const) } : null;
+  return { preservesNewlines, block, style: typingStyle(start, inline, blockEl) };
+}
+
+/**
+ * The node a caret at (container, offset) edits in, as Chromium reads it: between an element's
+ * children, the end of the deepest last node before it (the start of the first, at offset 0), so
+ * that a caret after `<b>Hello</b>` types bold.
+ */
+function caretNode(container: Node, offset: number): Node {
+  if (container.nodeType !== Node.ELEMENT_NODE || container.childNodes.length === 0) return container;
+  const before = offset > 0;
+  let node: Node = container.childNodes[Math.min(offset, container.childNodes.length) - (before ? 1 : 0)] ?? container;
+  for (let next = before ? node.lastChild : node.firstChild; next; next = before ? node.lastChild : node.firstChild) node = next;
+  return node;
+}
+
+/** `rgb(r, g, b)` as `#rrggbb`; null for a color with transparency or another syntax. */
+function hexColor(color: string): string | null {
+  const m = /^rgb\((\d+), (\d+), (\d+)\)$/.exec(color);
+  return m
+    ? `#${m
+        .slice(1, 4)
+        .map((c) => Number(c).toString(16).padStart(2, '0'))
+        .join('')}`
+    : null;
+}
+
+/**
+ * The inline style at the selection that its block does not have, as Chromium's paste of plain
+ * text gives it to the pasted text (it matches the text to the style where it goes, in legacy
+ * tags: a <font> for the color and the face, then <b>, <i>, <u>, <strike>, <sub> or <sup>; a
+ * <span style> for a size or background): `start` is the selection's element, `inline` the inline
+ * elements from it up to `block` (their text decorations and backgrounds are not inherited, so
+ * they are read off each). Links are not continued, as in Chromium. Null when there is none.
+ */
+function typingStyle(start: Element, inline: readonly Element[], block: Element): { open: string; close: string } | null {
+  if (inline.length === 0) return null;
+  const at = getComputedStyle(start);
+  const base = getComputedStyle(block);
+  const decorations = new Set<string>();
+  let background = '';
+  for (const el of inline) {
+    const style = getComputedStyle(el);
+    for (const line of style.textDecorationLine.split(' ')) if (line !== 'none') decorations.add(line);
+    if (!background && style.backgroundColor !== 'rgba(0, 0, 0, 0)' && style.backgroundColor !== 'transparent') background = style.backgroundColor;
+  }
+  const tags: [string, string][] = [];
+  const font: string[] = [];
+  const css: string[] = [];
+  if (at.color !== base.color) {
+    const hex = hexColor(at.color);
+    if (hex) font.push(`color="${hex}"`);
+    else css.push(`color: ${at.color}`);
+  }
+  if (at.fontFamily !== base.fontFamily) font.push(`face="${escapeAttribute(at.fontFamily)}"`);
+  if (font.length > 0) tags.push([`<font ${font.join(' ')}>`, '</font>']);
+  if (at.fontSize !== base.fontSize) css.push(`font-size: ${at.fontSize}`);
+  if (background) css.push(`background-color: ${background}`);
+  if (css.length > 0) tags.push([`<span style="${escapeAttribute(css.join('; '))};">`, '</span>']);
+  const bold = (weight: string) => Number(weight) >= 600;
+  if (bold(at.fontWeight) && !bold(base.fontWeight)) tags.push(['<b>', '</b>']);
+  if (at.fontStyle !== base.fontStyle && at.fontStyle !== 'normal') tags.push(['<i>', '</i>']);
+  if (decorations.has('underline')) tags.push(['<u>', '</u>']);
+  if (decorations.has('line-through')) tags.push(['<strike>', '</strike>']);
+  for (const el of inline) {
+    const align = getComputedStyle(el).verticalAlign;
+    if (align === 'sub' || align === 'super') {
+      tags.push(align === 'sub' ? ['<sub>', '</sub>'] : ['<sup>', '</sup>']);
+      break;
+    }
+  }
+  if (tags.length === 0) return null;
+  return {
+    open: tags.map(([open]) => open).join(''),
+    close: tags
+      .map(([, close]) => close)
+      .reverse()
+      .join(''),
+  };
 }
 
 /**

@@ -19,9 +19,17 @@ const PAGE = `<!DOCTYPE html><html><head><title>editor</title></head><body>
 <div id="native" contenteditable="true">Hello</div>
 </body></html>`;
 
-const env = useOneSite((_req: IncomingMessage, res: ServerResponse) => {
+/** Editors whose text ends in inline style: bold and italic elements; a link, a colored span and an underline. */
+const STYLED = `<!DOCTYPE html><html><head><title>styled</title></head><body>
+<div id="editor" contenteditable="true">Say <b>Hel<i>lo</i></b></div>
+<div id="native" contenteditable="true">Say <b>Hel<i>lo</i></b></div>
+<div id="editor2" contenteditable="true">Say <a href="#x"><span style="color: red">He<u>llo</u></span></a></div>
+<div id="native2" contenteditable="true">Say <a href="#x"><span style="color: red">He<u>llo</u></span></a></div>
+</body></html>`;
+
+const env = useOneSite((req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(PAGE);
+  res.end(req.url === '/styled' ? STYLED : PAGE);
 });
 
 const MIRROR_EDITOR = `document.getElementById('cobrowse-mirror').contentDocument.getElementById('editor')`;
@@ -45,8 +53,8 @@ interface Shared {
   closed: () => number;
 }
 
-async function share(): Promise<Shared> {
-  const session = await createSession(env.t, `${env.origin}/`);
+async function share(path = '/', text = 'Hello'): Promise<Shared> {
+  const session = await createSession(env.t, `${env.origin}${path}`);
   const host = await newParticipant(env.browser);
   await host.page.goto(session.hostUrl);
   const controller = await newParticipant(env.browser);
@@ -57,7 +65,7 @@ async function share(): Promise<Shared> {
     ws.on('close', () => closed++);
   });
   await controller.page.goto(session.joinUrl);
-  await expect.poll(() => controller.page.evaluate(`${MIRROR_EDITOR}?.textContent ?? null`), { timeout: 10_000 }).toBe('Hello');
+  await expect.poll(() => controller.page.evaluate(`${MIRROR_EDITOR}?.textContent ?? null`), { timeout: 10_000 }).toBe(text);
   await controller.page.locator('#cobrowse-status').filter({ hasText: 'live' }).waitFor();
   return { host: host.page, controller: controller.page, contexts: [host.context, controller.context], sent, closed: () => closed };
 }
@@ -70,12 +78,12 @@ function editsSent(sent: string[]): { data: string | null; part?: { index: numbe
     .map((m) => m.event as { data: string | null });
 }
 
-/** A real paste (Ctrl+V) of `text` at the end of the mirror's editor. */
-async function paste(page: Page, context: BrowserContext, text: string): Promise<void> {
+/** A real paste (Ctrl+V) of `text` at the end of the mirror's editor (or element `id` of the mirror). */
+async function paste(page: Page, context: BrowserContext, text: string, id = 'editor'): Promise<void> {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.evaluate((t) => navigator.clipboard.writeText(t), text);
   await page.evaluate(`(() => {
-    const el = ${MIRROR_EDITOR};
+    const el = document.getElementById('cobrowse-mirror').contentDocument.getElementById(${JSON.stringify(id)});
     el.focus();
     const sel = el.ownerDocument.getSelection();
     sel.selectAllChildren(el);
@@ -95,6 +103,27 @@ const LINES_OF = `(el) => {
     else lines[lines.length - 1] += node.textContent;
   }
   return lines.join('\\n').replace(/\\u00a0/g, ' ');
+}`;
+
+/**
+ * The text of an element in runs of one look: the weight, style and color of each text's element,
+ * the decorations of every element up to `el` (they are not inherited), and whether it is in a link.
+ */
+const STYLE_RUNS = `(el) => {
+  const runs = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const style = getComputedStyle(node.parentElement);
+    const lines = new Set();
+    for (let e = node.parentElement; e && e !== el.parentElement; e = e.parentElement) {
+      for (const line of getComputedStyle(e).textDecorationLine.split(' ')) if (line !== 'none') lines.add(line);
+    }
+    const look = [style.fontWeight, style.fontStyle, style.color, [...lines].sort().join('+'), node.parentElement.closest('a') ? 'link' : ''].join('/');
+    const last = runs[runs.length - 1];
+    if (last && last[1] === look) last[0] += node.data;
+    else runs.push([node.data, look]);
+  }
+  return runs;
 }`;
 
 function hostText(host: Page, id = 'editor'): Promise<string> {
@@ -181,6 +210,39 @@ describe('long text into a contenteditable element', () => {
     expect(editsSent(sent).filter((e) => e.part).length).toBeGreaterThan(1);
     await Promise.all(contexts.map((c) => c.close()));
   }, 90_000);
+
+  it("a text pasted in parts takes the style where it goes as the host page's own paste does: bold and italic, a color and an underline, not a link", async () => {
+    const { host, controller, contexts } = await share('/styled', 'Say Hello');
+    await contexts[0]?.grantPermissions(['clipboard-read', 'clipboard-write']);
+    for (const [id, native] of [
+      ['editor', 'native'],
+      ['editor2', 'native2'],
+    ] as const) {
+      await paste(controller, contexts[1] as BrowserContext, PROSE, id);
+      await expect.poll(() => hostText(host, id), { timeout: 30_000 }).toBe(`Say Hello${PROSE}`);
+      await host.evaluate((t) => navigator.clipboard.writeText(t), PROSE);
+      await host.evaluate((id) => {
+        const el = document.getElementById(id) as HTMLElement;
+        el.focus();
+        const sel = getSelection();
+        sel?.selectAllChildren(el);
+        sel?.collapseToEnd();
+      }, native);
+      await host.keyboard.press('Control+V');
+      await expect.poll(() => hostText(host, native), { timeout: 30_000 }).toBe(`Say Hello${PROSE}`);
+      const runs = (el: string) => host.evaluate(`(${STYLE_RUNS})(document.getElementById(${JSON.stringify(el)}))`) as Promise<[string, string][]>;
+      const [pasted, own] = [await runs(id), await runs(native)];
+      expect(pasted, id).toEqual(own);
+      // After the editor's own text, the pasted one has one look: the style at the caret's place.
+      expect(own.map(([, look]) => look)).toEqual(
+        id === 'editor'
+          ? ['400/normal/rgb(0, 0, 0)//', '700/normal/rgb(0, 0, 0)//', '700/italic/rgb(0, 0, 0)//']
+          : // The link's own underline covers "He" too; the pasted text keeps the color and the underline, out of the link.
+            ['400/normal/rgb(0, 0, 0)//', '400/normal/rgb(255, 0, 0)/underline/link', '400/normal/rgb(255, 0, 0)/underline/'],
+      );
+    }
+    await Promise.all(contexts.map((c) => c.close()));
+  }, 120_000);
 
   it('the same text dropped on the editor reaches the host whole, where it was dropped', async () => {
     const { host, controller, contexts, sent, closed } = await share();

@@ -123,6 +123,14 @@ describe('plainTextMarkup', () => {
     expect(plainTextMarkup('one\n\n<b>&amp;</b>', flow)).toBe('<div>one</div><div><br></div><div>&lt;b&gt;&amp;amp;&lt;/b&gt;</div>');
   });
 
+  it('the style where the text goes around each line, the empty ones too (Chromium matches a pasted text to it)', () => {
+    const style = { open: '<font color="#ff0000"><b>', close: '</b></font>' };
+    expect(plainTextMarkup('one\n\ntwo', { ...flow, style })).toBe(
+      '<div><font color="#ff0000"><b>one</b></font></div><div><font color="#ff0000"><b><br></b></font></div><div><font color="#ff0000"><b>two</b></font></div>',
+    );
+    expect(plainTextMarkup('a\nb', { preservesNewlines: true, block: null, style })).toBe('<font color="#ff0000"><b>a\nb</b></font>');
+  });
+
   // As Chromium's paste of plain text keeps them (measured: the line between "x\n" and "\ny").
   it.each<[string, string]>([
     ['a b', 'a b'],
