@@ -228,22 +228,18 @@ function hexColor(color: string): string | null {
 /**
  * The inline style at the selection that its block does not have, as Chromium's paste of plain
  * text gives it to the pasted text (it matches the text to the style where it goes, in legacy
- * tags: a <font> for the color and the face, then <b>, <i>, <u>, <strike>, <sub> or <sup>; a
- * <span style> for a size or background): `start` is the selection's element, `inline` the inline
- * elements from it up to `block` (their text decorations and backgrounds are not inherited, so
- * they are read off each). Links are not continued, as in Chromium. Null when there is none.
+ * tags: a <font> for the color and the face, a <span style> for a size or a weight or slant the
+ * block has and the selection has not, then <b>, <i>, <u>, <strike>): `start` is the selection's
+ * element, `inline` the inline elements from it up to `block` (text decorations are not inherited,
+ * so they are read off each). As in Chromium 156, a link is not continued (its color and underline
+ * are), nor a background, and sub or sup give only their smaller size. Null when there is none.
  */
 function typingStyle(start: Element, inline: readonly Element[], block: Element): { open: string; close: string } | null {
   if (inline.length === 0) return null;
   const at = getComputedStyle(start);
   const base = getComputedStyle(block);
   const decorations = new Set<string>();
-  let background = '';
-  for (const el of inline) {
-    const style = getComputedStyle(el);
-    for (const line of style.textDecorationLine.split(' ')) if (line !== 'none') decorations.add(line);
-    if (!background && style.backgroundColor !== 'rgba(0, 0, 0, 0)' && style.backgroundColor !== 'transparent') background = style.backgroundColor;
-  }
+  for (const el of inline) for (const line of getComputedStyle(el).textDecorationLine.split(' ')) if (line !== 'none') decorations.add(line);
   const tags: [string, string][] = [];
   const font: string[] = [];
   const css: string[] = [];
@@ -255,20 +251,14 @@ function typingStyle(start: Element, inline: readonly Element[], block: Element)
   if (at.fontFamily !== base.fontFamily) font.push(`face="${escapeAttribute(at.fontFamily)}"`);
   if (font.length > 0) tags.push([`<font ${font.join(' ')}>`, '</font>']);
   if (at.fontSize !== base.fontSize) css.push(`font-size: ${at.fontSize}`);
-  if (background) css.push(`background-color: ${background}`);
-  if (css.length > 0) tags.push([`<span style="${escapeAttribute(css.join('; '))};">`, '</span>']);
   const bold = (weight: string) => Number(weight) >= 600;
+  if (!bold(at.fontWeight) && bold(base.fontWeight)) css.push(`font-weight: ${at.fontWeight}`);
+  if (at.fontStyle === 'normal' && base.fontStyle !== 'normal') css.push('font-style: normal');
+  if (css.length > 0) tags.push([`<span style="${escapeAttribute(css.join('; '))};">`, '</span>']);
   if (bold(at.fontWeight) && !bold(base.fontWeight)) tags.push(['<b>', '</b>']);
   if (at.fontStyle !== base.fontStyle && at.fontStyle !== 'normal') tags.push(['<i>', '</i>']);
   if (decorations.has('underline')) tags.push(['<u>', '</u>']);
   if (decorations.has('line-through')) tags.push(['<strike>', '</strike>']);
-  for (const el of inline) {
-    const align = getComputedStyle(el).verticalAlign;
-    if (align === 'sub' || align === 'super') {
-      tags.push(align === 'sub' ? ['<sub>', '</sub>'] : ['<sup>', '</sup>']);
-      break;
-    }
-  }
   if (tags.length === 0) return null;
   return {
     open: tags.map(([open]) => open).join(''),

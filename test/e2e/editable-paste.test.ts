@@ -19,12 +19,21 @@ const PAGE = `<!DOCTYPE html><html><head><title>editor</title></head><body>
 <div id="native" contenteditable="true">Hello</div>
 </body></html>`;
 
-/** Editors whose text ends in inline style: bold and italic elements; a link, a colored span and an underline. */
+/**
+ * Editors whose text ends in inline style: bold and italic elements; a link, a colored span and an
+ * underline; a background and a size; a strike and a subscript; a normal span in a bold block.
+ */
 const STYLED = `<!DOCTYPE html><html><head><title>styled</title></head><body>
 <div id="editor" contenteditable="true">Say <b>Hel<i>lo</i></b></div>
 <div id="native" contenteditable="true">Say <b>Hel<i>lo</i></b></div>
 <div id="editor2" contenteditable="true">Say <a href="#x"><span style="color: red">He<u>llo</u></span></a></div>
 <div id="native2" contenteditable="true">Say <a href="#x"><span style="color: red">He<u>llo</u></span></a></div>
+<div id="editor3" contenteditable="true">Say <span style="background-color: yellow; font-size: 20px">Hello</span></div>
+<div id="native3" contenteditable="true">Say <span style="background-color: yellow; font-size: 20px">Hello</span></div>
+<div id="editor4" contenteditable="true">Say <s>Hel<sub>lo</sub></s></div>
+<div id="native4" contenteditable="true">Say <s>Hel<sub>lo</sub></s></div>
+<div id="editor5" contenteditable="true"><p style="font-weight: bold">Say <span style="font-weight: normal">Hello</span></p></div>
+<div id="native5" contenteditable="true"><p style="font-weight: bold">Say <span style="font-weight: normal">Hello</span></p></div>
 </body></html>`;
 
 const env = useOneSite((req: IncomingMessage, res: ServerResponse) => {
@@ -106,8 +115,9 @@ const LINES_OF = `(el) => {
 }`;
 
 /**
- * The text of an element in runs of one look: the weight, style and color of each text's element,
- * the decorations of every element up to `el` (they are not inherited), and whether it is in a link.
+ * The text of an element in runs of one look: the weight, style, color and size of each text's
+ * element, the decorations of every element up to `el` and the nearest background (neither is
+ * inherited), and whether it is in a link.
  */
 const STYLE_RUNS = `(el) => {
   const runs = [];
@@ -115,10 +125,13 @@ const STYLE_RUNS = `(el) => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const style = getComputedStyle(node.parentElement);
     const lines = new Set();
+    let background = '';
     for (let e = node.parentElement; e && e !== el.parentElement; e = e.parentElement) {
       for (const line of getComputedStyle(e).textDecorationLine.split(' ')) if (line !== 'none') lines.add(line);
+      const color = getComputedStyle(e).backgroundColor;
+      if (!background && color !== 'rgba(0, 0, 0, 0)') background = ' on ' + color;
     }
-    const look = [style.fontWeight, style.fontStyle, style.color, [...lines].sort().join('+'), node.parentElement.closest('a') ? 'link' : ''].join('/');
+    const look = [style.fontWeight, style.fontStyle, style.color, [...lines].sort().join('+'), node.parentElement.closest('a') ? 'link' : '', style.fontSize].join('/') + background;
     const last = runs[runs.length - 1];
     if (last && last[1] === look) last[0] += node.data;
     else runs.push([node.data, look]);
@@ -236,13 +249,36 @@ describe('long text into a contenteditable element', () => {
       // After the editor's own text, the pasted one has one look: the style at the caret's place.
       expect(own.map(([, look]) => look)).toEqual(
         id === 'editor'
-          ? ['400/normal/rgb(0, 0, 0)//', '700/normal/rgb(0, 0, 0)//', '700/italic/rgb(0, 0, 0)//']
+          ? ['400/normal/rgb(0, 0, 0)///16px', '700/normal/rgb(0, 0, 0)///16px', '700/italic/rgb(0, 0, 0)///16px']
           : // The link's own underline covers "He" too; the pasted text keeps the color and the underline, out of the link.
-            ['400/normal/rgb(0, 0, 0)//', '400/normal/rgb(255, 0, 0)/underline/link', '400/normal/rgb(255, 0, 0)/underline/'],
+            ['400/normal/rgb(0, 0, 0)///16px', '400/normal/rgb(255, 0, 0)/underline/link/16px', '400/normal/rgb(255, 0, 0)/underline//16px'],
       );
     }
     await Promise.all(contexts.map((c) => c.close()));
   }, 120_000);
+
+  it("a short multi-line paste too, where Chromium's own paste keeps a size but not a background, a strike but not a subscript, a normal weight in a bold block", async () => {
+    const { host, controller, contexts } = await share('/styled', 'Say Hello');
+    await contexts[0]?.grantPermissions(['clipboard-read', 'clipboard-write']);
+    const text = 'one\ntwo\n\nfour';
+    const runs = (el: string) => host.evaluate(`(${STYLE_RUNS})(document.getElementById(${JSON.stringify(el)}))`) as Promise<[string, string][]>;
+    for (const n of [3, 4, 5]) {
+      await paste(controller, contexts[1] as BrowserContext, text, `editor${n}`);
+      await expect.poll(() => host.evaluate((id) => document.getElementById(id)?.textContent, `editor${n}`), { timeout: 10_000 }).toBe('Say Helloonetwofour');
+      await host.evaluate((t) => navigator.clipboard.writeText(t), text);
+      await host.evaluate((id) => {
+        const el = document.getElementById(id) as HTMLElement;
+        el.focus();
+        const sel = getSelection();
+        sel?.selectAllChildren(el);
+        sel?.collapseToEnd();
+      }, `native${n}`);
+      await host.keyboard.press('Control+V');
+      await expect.poll(() => host.evaluate((id) => document.getElementById(id)?.textContent, `native${n}`), { timeout: 10_000 }).toBe('Say Helloonetwofour');
+      expect(await runs(`editor${n}`), `editor${n}`).toEqual(await runs(`native${n}`));
+    }
+    await Promise.all(contexts.map((c) => c.close()));
+  }, 60_000);
 
   it('the same text dropped on the editor reaches the host whole, where it was dropped', async () => {
     const { host, controller, contexts, sent, closed } = await share();
