@@ -143,6 +143,24 @@ function hostText(host: Page, id = 'editor'): Promise<string> {
   return host.evaluate(`(${LINES_OF})(document.getElementById(${JSON.stringify(id)}))`);
 }
 
+/** The host's own paste (Ctrl+V) of `text` at the end of its element `id` (clipboard permissions granted). */
+async function nativePaste(host: Page, id: string, text: string): Promise<void> {
+  await host.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await host.evaluate((id) => {
+    const el = document.getElementById(id) as HTMLElement;
+    el.focus();
+    const sel = getSelection();
+    sel?.selectAllChildren(el);
+    sel?.collapseToEnd();
+  }, id);
+  await host.keyboard.press('Control+V');
+}
+
+/** STYLE_RUNS of the host's element `id`. */
+function styleRuns(host: Page, id: string): Promise<[string, string][]> {
+  return host.evaluate(`(${STYLE_RUNS})(document.getElementById(${JSON.stringify(id)}))`) as Promise<[string, string][]>;
+}
+
 function rejections(): unknown[] {
   return env.t.logs.filter((l) => l.msg === 'hub message rejected');
 }
@@ -208,15 +226,7 @@ describe('long text into a contenteditable element', () => {
     await expect.poll(() => hostText(host), { timeout: 30_000 }).toBe(`Hello${PROSE}`);
     // The host pastes the same text into the other editor itself.
     await contexts[0]?.grantPermissions(['clipboard-read', 'clipboard-write']);
-    await host.evaluate((t) => navigator.clipboard.writeText(t), PROSE);
-    await host.evaluate(() => {
-      const el = document.getElementById('native') as HTMLElement;
-      el.focus();
-      const sel = getSelection();
-      sel?.selectAllChildren(el);
-      sel?.collapseToEnd();
-    });
-    await host.keyboard.press('Control+V');
+    await nativePaste(host, 'native', PROSE);
     await expect.poll(() => hostText(host, 'native'), { timeout: 30_000 }).toBe(`Hello${PROSE}`);
     const [pasted, native] = await host.evaluate(() => [document.getElementById('editor')?.innerHTML, document.getElementById('native')?.innerHTML]);
     expect(pasted).toBe(native);
@@ -233,18 +243,9 @@ describe('long text into a contenteditable element', () => {
     ] as const) {
       await paste(controller, contexts[1] as BrowserContext, PROSE, id);
       await expect.poll(() => hostText(host, id), { timeout: 30_000 }).toBe(`Say Hello${PROSE}`);
-      await host.evaluate((t) => navigator.clipboard.writeText(t), PROSE);
-      await host.evaluate((id) => {
-        const el = document.getElementById(id) as HTMLElement;
-        el.focus();
-        const sel = getSelection();
-        sel?.selectAllChildren(el);
-        sel?.collapseToEnd();
-      }, native);
-      await host.keyboard.press('Control+V');
+      await nativePaste(host, native, PROSE);
       await expect.poll(() => hostText(host, native), { timeout: 30_000 }).toBe(`Say Hello${PROSE}`);
-      const runs = (el: string) => host.evaluate(`(${STYLE_RUNS})(document.getElementById(${JSON.stringify(el)}))`) as Promise<[string, string][]>;
-      const [pasted, own] = [await runs(id), await runs(native)];
+      const [pasted, own] = [await styleRuns(host, id), await styleRuns(host, native)];
       expect(pasted, id).toEqual(own);
       // After the editor's own text, the pasted one has one look: the style at the caret's place.
       expect(own.map(([, look]) => look)).toEqual(
@@ -261,21 +262,12 @@ describe('long text into a contenteditable element', () => {
     const { host, controller, contexts } = await share('/styled', 'Say Hello');
     await contexts[0]?.grantPermissions(['clipboard-read', 'clipboard-write']);
     const text = 'one\ntwo\n\nfour';
-    const runs = (el: string) => host.evaluate(`(${STYLE_RUNS})(document.getElementById(${JSON.stringify(el)}))`) as Promise<[string, string][]>;
     for (const n of [3, 4, 5]) {
       await paste(controller, contexts[1] as BrowserContext, text, `editor${n}`);
       await expect.poll(() => host.evaluate((id) => document.getElementById(id)?.textContent, `editor${n}`), { timeout: 10_000 }).toBe('Say Helloonetwofour');
-      await host.evaluate((t) => navigator.clipboard.writeText(t), text);
-      await host.evaluate((id) => {
-        const el = document.getElementById(id) as HTMLElement;
-        el.focus();
-        const sel = getSelection();
-        sel?.selectAllChildren(el);
-        sel?.collapseToEnd();
-      }, `native${n}`);
-      await host.keyboard.press('Control+V');
+      await nativePaste(host, `native${n}`, text);
       await expect.poll(() => host.evaluate((id) => document.getElementById(id)?.textContent, `native${n}`), { timeout: 10_000 }).toBe('Say Helloonetwofour');
-      expect(await runs(`editor${n}`), `editor${n}`).toEqual(await runs(`native${n}`));
+      expect(await styleRuns(host, `editor${n}`), `editor${n}`).toEqual(await styleRuns(host, `native${n}`));
     }
     await Promise.all(contexts.map((c) => c.close()));
   }, 60_000);
