@@ -229,7 +229,9 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     c.header('Cache-Control', 'no-store');
     const current = new URL(session.currentUrl);
     const label = session.origins.labelFor(current.origin) ?? 'o1';
-    const to = participant.role === 'host' ? `${current.pathname}${current.search}` : '/__cobrowse/view';
+    // The fragment goes along (the enter redirect's Location keeps it): a session started on
+    // `/docs#install` opens its host at that anchor, as the link would open directly.
+    const to = participant.role === 'host' ? `${current.pathname}${current.search}${current.hash}` : '/__cobrowse/view';
     return c.redirect(await enterUrl(gw, session, participant, label, to), 302);
   });
 

@@ -95,6 +95,32 @@ describe('one cobrowsed page end to end', () => {
     await Promise.all([host.context.close(), follower.context.close()]);
   });
 
+  it('a start URL with a fragment opens the host at it, and the host link re-opens the page where the host is now', async () => {
+    const session = await createSession(env.t, `${env.t.demoOrigin}/products?sort=name#items`);
+    const host = await newParticipant(env.browser);
+    await host.page.goto(session.hostUrl);
+    const at = new URL(host.page.url());
+    expect(`${at.pathname}${at.search}${at.hash}`).toBe('/products?sort=name#items');
+    // The browser took the fragment as it would from the real link: the anchor is the target.
+    expect(await host.page.evaluate(`document.querySelector(':target') && document.querySelector(':target').id`)).toBe('items');
+    // The host moves to another anchor: the session's page follows, and the host link (same
+    // browser) goes back to it.
+    await host.page.evaluate(`location.hash = '#title'`);
+    await expect
+      .poll(
+        async () =>
+          (await env.t.call('GET', `${env.t.gateway.url}/api/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.adminToken}` } })).json<{
+            url: string;
+          }>().url,
+      )
+      .toBe(`${env.t.demoOrigin}/products?sort=name#title`);
+    await host.page.goto('about:blank');
+    await host.page.goto(session.hostUrl);
+    expect(new URL(host.page.url()).hash).toBe('#title');
+    expect(host.errors).toEqual([]);
+    await host.context.close();
+  });
+
   it('the landing page starts a session and shows the three links', async () => {
     const visitor = await newParticipant(env.browser);
     await visitor.page.goto(`${env.t.gateway.url}/`);
