@@ -143,12 +143,23 @@ export class Exchange {
     this.done = true;
     this.res.cork(() => {
       this.writeHead(status, headers);
-      if (this.request.method === 'HEAD') this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+      if (this.request.method === 'HEAD') this.endEmpty(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
       else {
         this.res.end(body);
         this.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
       }
     });
+  }
+
+  /**
+   * Ends the response without a body, announcing `length` bytes (what a GET would get) when it
+   * is known. The header is written here, never through `endWithoutBody(length)`: with a length
+   * above 0 this uWS leaves the response open, as if that many bytes were still to come, and
+   * closes the connection at the client's next request on it (test/passthrough-body.test.ts).
+   */
+  private endEmpty(length: number | null): void {
+    if (length !== null) this.res.writeHeader('Content-Length', String(length));
+    this.res.endWithoutBody();
   }
 
   /**
@@ -163,7 +174,8 @@ export class Exchange {
       this.res.cork(() => {
         this.writeHead(status, headers);
         if (status === 204 || status === 304) this.res.endWithoutBody();
-        else this.res.endWithoutBody(length ?? 0);
+        // A HEAD of unknown length says none (Content-Length: 0 would claim an empty body).
+        else this.endEmpty(this.request.method === 'HEAD' ? length : (length ?? 0));
       });
       if (body && Symbol.asyncIterator in body) await drain(body);
       return;

@@ -309,8 +309,16 @@ export async function proxyRequest(
       return;
     }
     if (decoder === 'unsupported' || request.method === 'HEAD') {
-      const length = raw['content-length'] === undefined ? null : Number(raw['content-length']);
-      await exchange.sendStream(upstream.statusCode, mapped.headers, upstream.body, Number.isFinite(length) ? length : null);
+      // A HEAD of a body the gateway rewrites answers with a GET's headers (changedBodyHeaders) and
+      // no length: the site's is not the rewritten body's, which is not known before it is made.
+      const changes = decoder !== 'unsupported';
+      const length = changes || raw['content-length'] === undefined ? null : Number(raw['content-length']);
+      await exchange.sendStream(
+        upstream.statusCode,
+        changes ? changedBodyHeaders(mapped.headers) : mapped.headers,
+        upstream.body,
+        Number.isFinite(length) ? length : null,
+      );
       return;
     }
 

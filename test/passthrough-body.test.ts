@@ -18,6 +18,7 @@ let nextEvent: () => void = () => {};
 let streamClosed: Promise<void> = Promise.resolve();
 
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ id: i, name: `item ${i}` })) });
+const PAGE = '<!doctype html><html><head><title>page</title></head><body><a href="/sized">sized</a></body></html>';
 const BIG = Buffer.alloc(6 * 1024 * 1024);
 for (let i = 0; i < BIG.length; i++) BIG[i] = (i * 7919) & 0xff;
 
@@ -82,6 +83,14 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'after=hints; Path=/', 'x-final': 'yes' });
       res.end('final answer');
       return;
+    case '/sized':
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(JSON_BODY)) });
+      res.end(req.method === 'HEAD' ? undefined : JSON_BODY);
+      return;
+    case '/page.html':
+      res.writeHead(200, { 'content-type': 'text/html', 'content-length': String(Buffer.byteLength(PAGE)), etag: '"p1"' });
+      res.end(req.method === 'HEAD' ? undefined : PAGE);
+      return;
     default:
       res.writeHead(404).end();
   }
@@ -127,6 +136,115 @@ function rawStatusLine(method: string, path: string): Promise<string> {
     }, 5000);
   });
 }
+
+/** An answer read off a raw socket: its head, and its body as framed by Content-Length or chunks (none for HEAD). */
+interface RawAnswer {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/**
+ * Requests sent one after the other on one keep-alive connection, each when the answer before it
+ * is complete, as a browser reuses a connection; an answer that does not come (the gateway closed
+ * the connection instead) ends the list with `null`.
+ */
+async function onOneConnection(requests: { method: string; path: string }[]): Promise<(RawAnswer | null)[]> {
+  const socket = connect(t.gateway.port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let text = '';
+  let closed = false;
+  let wake = (): void => {};
+  socket.on('data', (d) => {
+    text += d.toString('latin1');
+    wake();
+  });
+  socket.on('close', () => {
+    closed = true;
+    wake();
+  });
+  socket.on('error', () => {});
+  const complete = (method: string): { answer: RawAnswer; rest: string } | null => {
+    const headEnd = text.indexOf('\r\n\r\n');
+    if (headEnd === -1) return null;
+    const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
+    const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const status = Number(statusLine!.split(' ')[1]);
+    let at = headEnd + 4;
+    let body = '';
+    if (method !== 'HEAD' && headers.has('content-length')) {
+      const length = Number(headers.get('content-length'));
+      if (text.length < at + length) return null;
+      body = text.slice(at, at + length);
+      at += length;
+    } else if (method !== 'HEAD' && headers.get('transfer-encoding') === 'chunked') {
+      for (;;) {
+        const lineEnd = text.indexOf('\r\n', at);
+        if (lineEnd === -1) return null;
+        const size = Number.parseInt(text.slice(at, lineEnd), 16);
+        if (text.length < lineEnd + 2 + size + 2) return null;
+        body += text.slice(lineEnd + 2, lineEnd + 2 + size);
+        at = lineEnd + 2 + size + 2;
+        if (size === 0) break;
+      }
+    }
+    return { answer: { status, headers, body }, rest: text.slice(at) };
+  };
+  const answers: (RawAnswer | null)[] = [];
+  try {
+    for (const { method, path } of requests) {
+      socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${new URL(host.proxiedOrigin).host}\r\nCookie: ${host.cookie}\r\nAccept: text/html,*/*\r\n\r\n`);
+      const deadline = Date.now() + 5000;
+      let done = complete(method);
+      while (!done && !closed && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+        done = complete(method);
+      }
+      if (!done) {
+        answers.push(null);
+        break;
+      }
+      answers.push(done.answer);
+      text = done.rest;
+    }
+  } finally {
+    socket.destroy();
+  }
+  return answers;
+}
+
+describe('HEAD requests', () => {
+  it("answer with a GET's head and no body, and leave the connection open for the next request", async () => {
+    const answers = await onOneConnection([
+      { method: 'HEAD', path: '/sized' },
+      { method: 'GET', path: '/sized' },
+      { method: 'HEAD', path: '/api/items' },
+      { method: 'GET', path: '/sized' },
+      { method: 'HEAD', path: '/page.html' },
+      { method: 'GET', path: '/page.html' },
+      { method: 'HEAD', path: '/__cobrowse/no-such-endpoint' },
+      { method: 'GET', path: '/sized' },
+    ]);
+    expect(answers.map((a) => a?.status ?? 'connection closed')).toEqual([200, 200, 200, 200, 200, 200, 404, 200]);
+    const [headSized, getSized, headStreamed, , headPage, getPage, headOwn] = answers as RawAnswer[];
+    // A body passed on as it is: the site's length, the one a GET gets.
+    expect(headSized!.headers.get('content-length')).toBe(String(Buffer.byteLength(JSON_BODY)));
+    expect(getSized!.body).toBe(JSON_BODY);
+    // A length the site did not give is not claimed (Content-Length: 0 would say the body is empty).
+    expect(headStreamed!.headers.has('content-length')).toBe(false);
+    // A page the gateway rewrites: not the site's length (the GET's body is longer, the script
+    // injected), and the validator a GET gets.
+    expect(getPage!.body).toContain('<title>page</title>');
+    expect(Number(getPage!.headers.get('content-length') ?? getPage!.body.length)).toBeGreaterThan(Buffer.byteLength(PAGE));
+    expect(headPage!.headers.has('content-length')).toBe(false);
+    expect(headPage!.headers.get('etag')).toBe(getPage!.headers.get('etag'));
+    // The gateway's own answers (an error page here) say the length of the body a GET would get.
+    expect(Number(headOwn!.headers.get('content-length'))).toBeGreaterThan(0);
+  });
+});
 
 describe('streamed bodies the gateway passes through', () => {
   it('passes on the final answer after an interim 103 Early Hints', async () => {
