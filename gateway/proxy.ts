@@ -28,7 +28,7 @@ import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite }
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
-import { sendUpstream, type UpstreamResponse, upstreamError } from './upstream.js';
+import { sendUpstream, type UpstreamResponse, upstreamBodyError, upstreamError } from './upstream.js';
 import { type OriginTable, withPathOf } from './url-mapper.js';
 import { isWorkerScript, WorkerPreludeStream } from './worker-prelude.js';
 
@@ -418,6 +418,6 @@ export async function proxyRequest(
         { cause: err },
       );
     }
-    throw err;
+    throw upstreamBodyError(err, target) ?? err;
   }
 }

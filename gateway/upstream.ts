@@ -206,6 +206,21 @@ export function sendUpstream(agent: Agent, request: UpstreamRequest, client: Abo
   });
 }
 
+/**
+ * The gateway's answer when the site's body failed after its head arrived and before the gateway
+ * had sent anything of it (a page held for rewriting): the site closed the connection or stopped
+ * sending. Null for an error that is not the upstream connection's.
+ */
+export function upstreamBodyError(err: unknown, target: URL): GatewayError | null {
+  if (err instanceof undiciErrors.BodyTimeoutError) {
+    return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} stopped sending its answer before its end.`, { cause: err });
+  }
+  if (err instanceof undiciErrors.SocketError || err instanceof undiciErrors.ResponseContentLengthMismatchError) {
+    return new GatewayError('UPSTREAM_FAILED', 502, `${target.origin} broke off its answer before its end.`, { cause: err });
+  }
+  return null;
+}
+
 /** The gateway's answer to a request to `target` that failed before its response's head arrived. */
 export function upstreamError(err: unknown, target: URL): GatewayError {
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {

@@ -147,6 +147,13 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(304, { 'content-type': 'text/html', etag: '"1"' });
       res.end();
       return;
+    case '/cut': {
+      // The page's first bytes, then the origin closes the connection with the rest owed.
+      res.writeHead(200, { 'content-type': 'text/html', 'content-length': page.length + 50_000 });
+      res.write(page);
+      setTimeout(() => res.destroy(), 30);
+      return;
+    }
     case '/style.css': {
       const css = Buffer.from(`a{background:url(${originUrl}/bg.png)} b{background:url(/rel.png)}`);
       res.writeHead(200, { 'content-type': 'text/css', 'content-length': css.length });
@@ -248,6 +255,13 @@ describe('rewritten bodies', () => {
     expect(res.status).toBe(502);
     expect(res.text).toContain('UPSTREAM_FAILED');
     expect(res.text).toContain('could not be decoded (content encoding gzip)');
+  });
+
+  it('a page the site broke off before anything of it was sent is a 502 that says so', async () => {
+    const res = await get('/cut');
+    expect(res.status).toBe(502);
+    expect(res.text).toContain('UPSTREAM_FAILED');
+    expect(res.text).toContain(`${originUrl} broke off its answer before its end.`);
   });
 
   it('keeps a 304 answer without a body (no script injected)', async () => {
