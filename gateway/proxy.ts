@@ -206,6 +206,10 @@ export async function proxyRequest(
 
   // undici would take any answer to CONNECT for a tunnel: the gateway proxies no tunnels.
   if (request.method === 'CONNECT') throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'CONNECT is not proxied.');
+  // A site answering TRACE echoes the request it got: the session's cookies from the jar, HttpOnly
+  // ones too, which no participant's script may read. Browsers never send it (a forbidden method).
+  // (TRACK never gets here: uWS closes the connection of a method it does not know.)
+  if (request.method === 'TRACE') throw new GatewayError('METHOD_NOT_ALLOWED', 405, "TRACE is not proxied: its echo would show the session's cookies.");
   const toReal = (u: URL) => gw.mapper.toRealUrl(u, session.id, session.origins);
   // The browser sees one site in all of the session's hosts: the jar applies SameSite from the
   // request's real initiator and Fetch Metadata (same-site.ts), and Sec-Fetch-Site is rebuilt from them.

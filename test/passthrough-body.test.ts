@@ -83,6 +83,17 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'after=hints; Path=/', 'x-final': 'yes' });
       res.end('final answer');
       return;
+    case '/upload': {
+      let received = 0;
+      req.on('data', (c: Buffer) => {
+        received += c.length;
+      });
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`received ${received} bytes, expect: ${req.headers.expect ?? 'none'}`);
+      });
+      return;
+    }
     case '/sized':
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(JSON_BODY)) });
       res.end(req.method === 'HEAD' ? undefined : JSON_BODY);
@@ -246,6 +257,30 @@ describe('HEAD requests', () => {
   });
 });
 
+describe('request bodies', () => {
+  it('an upload that asks for 100-continue (as curl does above 1 KB) gets it, then the site gets the body without the header', async () => {
+    const body = Buffer.alloc(200 * 1024, 97);
+    const socket = connect(t.gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+    });
+    try {
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST /upload HTTP/1.1\r\nHost: ${new URL(host.proxiedOrigin).host}\r\nCookie: ${host.cookie}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+      );
+      await expect.poll(() => text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+      socket.write(body);
+      await expect.poll(() => text, { timeout: 5000 }).toContain('bytes, expect: ');
+      expect(text).toMatch(/\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      expect(text).toContain(`received ${body.length} bytes, expect: none`);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe('streamed bodies the gateway passes through', () => {
   it('passes on the final answer after an interim 103 Early Hints', async () => {
     const res = await open('/early-hints');
@@ -255,8 +290,9 @@ describe('streamed bodies the gateway passes through', () => {
     expect(await res.body.text()).toBe('final answer');
   });
 
-  it('answers CONNECT with 405 at once instead of opening a tunnel', async () => {
+  it('answers CONNECT with 405 at once instead of opening a tunnel, and TRACE with 405 (its echo would show the jar)', async () => {
     expect(await rawStatusLine('CONNECT', '/x')).toMatch(/^HTTP\/1\.1 405 /);
+    expect(await rawStatusLine('TRACE', '/x')).toMatch(/^HTTP\/1\.1 405 /);
     // The gateway goes on serving.
     expect((await open('/api/items')).statusCode).toBe(200);
   });

@@ -53,6 +53,7 @@ describe('upstreamRequestHeaders', () => {
     'http2-settings',
     'host',
     'content-length',
+    'expect',
     'forwarded',
     'x-forwarded-for',
     'x-forwarded-host',
