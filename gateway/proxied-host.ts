@@ -2,7 +2,7 @@
 // participant check, role rules, then the proxy pipeline.
 
 import type { Readable } from 'node:stream';
-import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
+import { FORBIDDEN_METHODS, METHOD_HEADER, METHOD_TOKEN, RUNTIME_HEADER, RUNTIME_HEADER_VALUE, SERVER_METHODS } from '../protocol/runtime-requests.js';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
@@ -92,6 +92,33 @@ function requireOwnPage(gw: GatewayContext, exchange: Exchange, host: ProxiedHos
   if (header && headers[RUNTIME_HEADER] !== RUNTIME_HEADER_VALUE) refuse(`the ${RUNTIME_HEADER} header is missing`);
   if (site !== undefined && site !== 'same-origin') refuse(`Sec-Fetch-Site is ${site}`);
   if (origin !== undefined && origin !== 'null' && origin !== own) refuse(`the request came from ${origin}`);
+}
+
+/**
+ * A request the page runtime sent as a POST naming its method in METHOD_HEADER (one the gateway's
+ * server does not take, see protocol/runtime-requests.ts) becomes that request again, for the
+ * follower rules, the logs and the site. Only the page's own requests may ask it: the header is
+ * honoured with this host's own Origin only (a POST from anywhere else, which a site could have
+ * refused as PROPPATCH or DELETE-like, stays a POST to nobody).
+ */
+function restoreTunneledMethod(gw: GatewayContext, exchange: Exchange, host: ProxiedHost): void {
+  const { request } = exchange;
+  const asked = request.headers[METHOD_HEADER];
+  if (asked === undefined) return;
+  const own = gw.mapper.proxiedOrigin(host);
+  if (request.method !== 'POST') throw new GatewayError('BAD_REQUEST', 400, `${METHOD_HEADER} comes on a POST only.`);
+  if (request.headers.origin !== own || (request.headers['sec-fetch-site'] ?? 'same-origin') !== 'same-origin') {
+    throw new GatewayError('BAD_ORIGIN', 403, `Only this site's own page may send ${METHOD_HEADER}.`);
+  }
+  if (!METHOD_TOKEN.test(asked) || SERVER_METHODS.includes(asked) || FORBIDDEN_METHODS.includes(asked.toUpperCase())) {
+    throw new GatewayError(
+      'BAD_REQUEST',
+      400,
+      `${METHOD_HEADER} must name a method the gateway cannot take as it is (not ${JSON.stringify(asked.slice(0, 40))}).`,
+    );
+  }
+  request.method = asked;
+  delete request.headers[METHOD_HEADER];
 }
 
 function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {
@@ -221,6 +248,7 @@ async function readText(body: Readable, max: number): Promise<string> {
 }
 
 async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, body: ReturnType<Exchange['readBody']>): Promise<void> {
+  restoreTunneledMethod(gw, exchange, host);
   const { request } = exchange;
   const url = new URL(request.url, 'http://path.invalid');
   if (url.pathname === '/__cobrowse/inject.js') {

@@ -2,6 +2,7 @@
 // to the gateway (`UrlRuntime.map`), and credentialed requests to the session's other hosts carry
 // the participant's cookie (the host entered first).
 
+import { FORBIDDEN_METHODS, METHOD_HEADER, METHOD_TOKEN, SERVER_METHODS } from '../protocol/runtime-requests.js';
 import { decodeDataUrl } from './data-url.js';
 import type { UrlRuntime } from './url-runtime.js';
 
@@ -9,7 +10,7 @@ import type { UrlRuntime } from './url-runtime.js';
 const WORKER_RUNTIME = '/__cobrowse/inject-worker.js';
 
 /** The globals wrapped here; a window and a worker scope both have them. */
-type NetworkScope = typeof globalThis & { XMLHttpRequest: typeof XMLHttpRequest };
+type NetworkScope = typeof globalThis & { XMLHttpRequest: typeof XMLHttpRequest; document?: Document };
 
 /** Wraps fetch, XMLHttpRequest, WebSocket, EventSource, Worker and SharedWorker of `scope`. */
 export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): void {
@@ -17,14 +18,29 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
   const w = scope as unknown as Record<string, unknown>;
 
   const nativeFetch = scope.fetch;
+  const ownOrigin = (url: string) => {
+    try {
+      return new URL(url, scope.document?.baseURI ?? scope.location.href).origin === scope.location.origin;
+    } catch {
+      return false;
+    }
+  };
   scope.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
     const url = map(input instanceof Request ? input.url : String(input));
-    const request = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
+    let request: RequestInfo = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
+    const tunnel = tunneledMethod(String(init?.method ?? (input instanceof Request ? input.method : 'GET')));
+    if (tunnel !== null && ownOrigin(url)) {
+      const asked = new Request(request, init);
+      const headers = new Headers(asked.headers);
+      headers.set(METHOD_HEADER, tunnel);
+      request = new Request(asked, { method: 'POST', headers });
+      init = undefined;
+    }
     // As on the real site, only a request that asks for credentials carries a cookie to another
     // origin: then the participant's, once the other host has it (entered first), and the gateway
     // adds the session's cookies of that site. Others go without it, and the gateway proxies them
     // without the session's cookies (proxied-host.ts); either way the site's CORS answer decides.
-    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : 'same-origin');
+    const credentials = init?.credentials ?? (request instanceof Request ? request.credentials : 'same-origin');
     if (credentials !== 'include' || !runtime.isOtherSessionHost(url)) return nativeFetch.call(this, request, init);
     return runtime.entry.enter(url).then(() => nativeFetch.call(this, request, init));
   } as typeof fetch;
@@ -35,7 +51,10 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     const mapped = map(String(url));
     if (runtime.isOtherSessionHost(mapped)) crossTarget.set(this, { url: mapped, async: rest[0] !== false });
     else crossTarget.delete(this);
-    return (open as (...a: unknown[]) => void).call(this, method, mapped, ...rest);
+    const tunnel = tunneledMethod(String(method));
+    if (tunnel === null || !ownOrigin(mapped)) return (open as (...a: unknown[]) => void).call(this, method, mapped, ...rest);
+    (open as (...a: unknown[]) => void).call(this, 'POST', mapped, ...rest);
+    this.setRequestHeader(METHOD_HEADER, tunnel);
   } as typeof scope.XMLHttpRequest.prototype.open;
   scope.XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
     const cross = crossTarget.get(this);
@@ -72,6 +91,18 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
     }
     w[name] = Wrapped;
   }
+}
+
+/**
+ * The method a request of the page's `method` goes to its own host with as METHOD_HEADER, or null
+ * when it goes as it is (one the gateway's server takes, or one fetch and XHR refuse themselves,
+ * which they then do). Names are normalized as fetch does (`delete` is DELETE, `patch` stays).
+ */
+export function tunneledMethod(method: string): string | null {
+  const upper = method.toUpperCase();
+  const normalized = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'].includes(upper) ? upper : method;
+  if (SERVER_METHODS.includes(normalized) || FORBIDDEN_METHODS.includes(upper) || !METHOD_TOKEN.test(method)) return null;
+  return normalized;
 }
 
 /**

@@ -8,3 +8,18 @@
 /** Request header name (lower case) and its value. */
 export const RUNTIME_HEADER = 'x-cobrowse-runtime';
 export const RUNTIME_HEADER_VALUE = '1';
+
+/**
+ * Methods the gateway's HTTP server (uWS 20.30) takes as they are, case and all: it closes the
+ * connection of any other (WebDAV's PROPFIND, REPORT, MKCOL, a lowercase `patch`). The page
+ * runtime sends a request of another method to its own host as a POST naming the method in
+ * METHOD_HEADER, and the gateway sends the site the request as the page made it.
+ */
+export const SERVER_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
+export const METHOD_HEADER = 'x-cobrowse-method';
+
+/** An HTTP method token (RFC 9110 section 5.6.2). */
+export const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Methods no page can send (fetch and XMLHttpRequest throw), nor the gateway proxy. */
+export const FORBIDDEN_METHODS: readonly string[] = ['CONNECT', 'TRACE', 'TRACK'];
