@@ -177,6 +177,31 @@ function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const HIGH_BYTE = /[\x80-\xff]/;
+
+/**
+ * A header value as undici gives it (each byte one latin1 character) read as browsers read the
+ * URLs in Location, Refresh and Link: as UTF-8 when its bytes are UTF-8 (a site's `Location:
+ * /café` in UTF-8 is /caf%C3%A9, not the %C3%83%C2%A9 its latin1 reading would give); as it is
+ * otherwise.
+ */
+function utf8Text(value: string): string {
+  if (!HIGH_BYTE.test(value)) return value;
+  try {
+    return UTF8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
+}
+
+/** `map` of the value as text (utf8Text), given back as bytes again: its URLs are ASCII once mapped, the rest goes as it came. */
+function mapAsText(value: string, map: (text: string) => string): string {
+  const text = utf8Text(value);
+  const out = map(text);
+  return text === value ? out : Buffer.from(out, 'utf8').toString('latin1');
+}
+
 function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
   try {
     return new URL(toBrowser(new URL(value))).origin;
@@ -210,18 +235,25 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         case 'location':
         case 'content-location':
           try {
-            headers.push([lower, toBrowser(new URL(v, requestUrl))]);
+            headers.push([lower, toBrowser(new URL(utf8Text(v), requestUrl))]);
           } catch {
             headers.push([lower, v]);
           }
           break;
         case 'refresh':
-          headers.push([lower, mapRefresh(v, requestUrl, toBrowser)]);
+          headers.push([lower, mapAsText(v, (text) => mapRefresh(text, requestUrl, toBrowser))]);
           break;
         case 'link': {
-          const link = mapLinkHeader(v, requestUrl, toBrowser);
-          headers.push([lower, link.value]);
-          markedModules.push(...link.markedModules);
+          let markedLinks: MarkedModule[] = [];
+          headers.push([
+            lower,
+            mapAsText(v, (text) => {
+              const link = mapLinkHeader(text, requestUrl, toBrowser);
+              markedLinks = link.markedModules;
+              return link.value;
+            }),
+          ]);
+          markedModules.push(...markedLinks);
           break;
         }
         case 'access-control-allow-origin':

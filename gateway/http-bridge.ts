@@ -17,6 +17,19 @@ export interface IncomingRequest {
   remoteAddress: string;
 }
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * A header value with characters above 0x7f, for uWS, which writes a string as UTF-8. The site's
+ * values are byte strings (undici reads each byte as one latin1 character): they go as those
+ * bytes, so a filename or URL the site wrote in UTF-8 reaches the browser as it was sent, not
+ * encoded twice. A value with characters above 0xff is text of the gateway's own: UTF-8.
+ */
+function headerBytes(value: string): string | Buffer {
+  return NOT_LATIN1.test(value) ? value : Buffer.from(value, 'latin1');
+}
+
 /** Response headers that the bridge writes itself or that must never be relayed. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
 
@@ -247,7 +260,7 @@ export class Exchange {
     this.status = status;
     this.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
     for (const [name, value] of headers) {
-      if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, value);
+      if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, NOT_ASCII.test(value) ? headerBytes(value) : value);
     }
     for (const [name, value] of this.extraHeaders) this.res.writeHeader(name, value);
   }

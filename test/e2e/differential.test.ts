@@ -5,7 +5,7 @@
 
 import type { Download, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { BLOB_BIN, DATA_BIN, REPORT_CSV } from '../fixtures/differential-sites.js';
+import { BLOB_BIN, DATA_BIN, REPORT_CSV, REPORT_NAME } from '../fixtures/differential-sites.js';
 import { runDirect, runProxied } from '../helpers/differential.js';
 import { settle, useDifferentialSuite } from '../helpers/differential-suite.js';
 
@@ -22,8 +22,13 @@ async function allImagesDone(page: Page): Promise<void> {
 }
 
 describe('differential: the same page directly and through the gateway', () => {
-  it('a redirect chain across two allowed origins (absolute and relative Location)', async () => {
-    await suite.same({ path: '/redirect-start' });
+  it('a redirect chain across two allowed origins (absolute and relative Location, one in UTF-8 bytes)', async () => {
+    await suite.same({
+      path: '/redirect-start',
+      run: async (page) => {
+        expect(new URL(page.url()).search).toBe('?via=b&name=caf%C3%A9');
+      },
+    });
   });
 
   it('a form POST to the other origin (body, Origin and Referer as the site sees them)', async () => {
@@ -44,6 +49,7 @@ describe('differential: the same page directly and through the gateway', () => {
       run: async (page, ctx) => {
         const [first] = await Promise.all([ctx.download(), page.click('#dl')]);
         expect((await bytesOf(first)).toString()).toBe(REPORT_CSV);
+        expect(first.suggestedFilename()).toBe(REPORT_NAME);
         const [second] = await Promise.all([ctx.download(), page.click('#dl2')]);
         expect((await bytesOf(second)).equals(BLOB_BIN)).toBe(true);
       },

@@ -256,6 +256,27 @@ describe('downstreamResponseHeaders: URL mapping', () => {
     expect(downstream({ link: value }).headers).toEqual([['link', expected]]);
   });
 
+  // Header values come from undici as byte strings (one latin1 character per byte).
+  const bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+  it.each<[string, string, string]>([
+    // UTF-8 bytes in a URL are read as UTF-8, as browsers do (the latin1 reading gave /caf%C3%83%C2%A9).
+    ['location', bytes('/café?q=€'), 'browser(https://shop.example.com/caf%C3%A9?q=%E2%82%AC)'],
+    ['content-location', bytes('/ü.json'), 'browser(https://shop.example.com/%C3%BC.json)'],
+    // Bytes that are not UTF-8: as latin1 characters, as before.
+    ['location', '/caf\u00e9', 'browser(https://shop.example.com/caf%C3%A9)'],
+    ['refresh', bytes('0; url=/café'), '0; url=browser(https://shop.example.com/caf%C3%A9)'],
+    // The rest of the value goes back as the bytes it came as.
+    [
+      'link',
+      bytes('</ü.css>; rel=preload; as=style; title="Grüße"'),
+      bytes('<browser(https://shop.example.com/%C3%BC.css)>; rel=preload; as=style; title="Grüße"'),
+    ],
+    ['content-disposition', bytes('attachment; filename="café.txt"'), bytes('attachment; filename="café.txt"')],
+  ])('%s with bytes above 0x7f: %j', (name, value, expected) => {
+    expect(downstream({ [name]: value }).headers).toEqual([[name, expected]]);
+  });
+
   it('maps every value of a repeated Link header', () => {
     expect(downstream({ link: ['</a>; rel=preload', '</b>; rel=preload'] }).headers).toEqual([
       ['link', '<browser(https://shop.example.com/a)>; rel=preload'],
