@@ -32,6 +32,7 @@ import { guardSocketBehavior } from './socket-guard.js';
 import { memoryBackend } from './state/memory-store.js';
 import { connectRedis, type RedisBackend, redactRedisUrl } from './state/redis-backend.js';
 import type { StateBackend } from './state/store.js';
+import { MAX_RESPONSE_HEAD } from './upstream.js';
 import { guardedConnector, lookupsByPort } from './upstream-dns.js';
 import { UrlMapper } from './url-mapper.js';
 import { readWorkerBundle } from './worker-prelude.js';
@@ -226,6 +227,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       headersTimeout: 30_000,
       bodyTimeout: 60_000,
       keepAliveTimeout: 10_000,
+      // What Chromium takes (its limit is 256 KB): undici's default, 16 KB, refused real sites'
+      // answers with large policies and cookies that the browser would have shown.
+      maxHeaderSize: MAX_RESPONSE_HEAD,
       connect: guardedConnector(lookupFor),
     }),
     apiKey: options.apiKey ?? null,

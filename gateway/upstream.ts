@@ -221,8 +221,14 @@ export function upstreamBodyError(err: unknown, target: URL): GatewayError | nul
   return null;
 }
 
+/** The largest response head the gateway takes from a site, in bytes (server.ts's Agent). */
+export const MAX_RESPONSE_HEAD = 256 * 1024;
+
 /** The gateway's answer to a request to `target` that failed before its response's head arrived. */
 export function upstreamError(err: unknown, target: URL): GatewayError {
+  if (err instanceof undiciErrors.HeadersOverflowError) {
+    return new GatewayError('UPSTREAM_FAILED', 502, `${target.origin} sent response headers larger than ${MAX_RESPONSE_HEAD / 1024} KB.`, { cause: err });
+  }
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
     return new GatewayError('UPSTREAM_TIMEOUT', 504, `${target.origin} did not answer in time.`, { cause: err });
   }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OriginBehindGateway, originBehindGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -92,6 +92,16 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(`received ${received} bytes, expect: ${req.headers.expect ?? 'none'}`);
       });
+      return;
+    }
+    case '/large-head':
+    case '/huge-head': {
+      // 48 KB of headers (a site's large policy and cookies), or 320 KB (more than browsers take).
+      const count = req.url === '/large-head' ? 96 : 640;
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      for (let i = 0; i < count; i++) headers[`x-policy-${i}`] = 'p'.repeat(500);
+      res.writeHead(200, headers);
+      res.end('head read');
       return;
     }
     case '/sized':
@@ -288,6 +298,24 @@ describe('streamed bodies the gateway passes through', () => {
     expect(res.headers['x-final']).toBe('yes');
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(await res.body.text()).toBe('final answer');
+  });
+
+  it('takes a response head as large as browsers do (256 KB), and says so when a site sends more', async () => {
+    // undici, as a client, takes 16 KB of head by default; browsers take 256 KB.
+    const client = new Agent({ maxHeaderSize: 300 * 1024 });
+    const large = await request(`http://127.0.0.1:${t.gateway.port}/large-head`, {
+      headers: { host: new URL(host.proxiedOrigin).host, cookie: host.cookie },
+      dispatcher: client,
+    });
+    expect(large.statusCode).toBe(200);
+    expect(large.headers['x-policy-95']).toBe('p'.repeat(500));
+    expect(await large.body.text()).toBe('head read');
+    await client.close();
+    const huge = await open('/huge-head', undefined, { accept: 'application/json' });
+    expect(huge.statusCode).toBe(502);
+    expect(await huge.body.json()).toEqual({
+      error: { code: 'UPSTREAM_FAILED', message: `${running.originUrl} sent response headers larger than 256 KB.` },
+    });
   });
 
   it('answers CONNECT with 405 at once instead of opening a tunnel, and TRACE with 405 (its echo would show the jar)', async () => {
