@@ -7,6 +7,7 @@
 // Secure is refused.
 
 import { Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie';
+import { utf8Bytes, utf8Text } from './byte-text.js';
 import type { SameSiteContext } from './same-site.js';
 
 /** Limits one session's jar keeps to. */
@@ -115,7 +116,9 @@ export class SessionCookieJar {
 
   /** Stores one `document.cookie = ...` assignment made by a page at `url` whose document.cookie is in `context` (HttpOnly refused). */
   async setFromScript(assignment: string, url: URL, context: SameSiteContext): Promise<StoreResult> {
-    return this.set([assignment], url, false, context);
+    // The page's text goes on the wire in UTF-8, as the browser sends what a script set; the jar
+    // keeps bytes (as a site's Set-Cookie came).
+    return this.set([utf8Bytes(assignment)], url, false, context);
   }
 
   private async set(headers: readonly string[], url: URL, http: boolean, context: SameSiteContext): Promise<StoreResult> {
@@ -187,7 +190,8 @@ export class SessionCookieJar {
       const pair = c.cookieString();
       header.push(pair);
       if (c.httpOnly) continue;
-      script.push(pair);
+      // A script reads the cookie's bytes as UTF-8, as document.cookie does.
+      script.push(utf8Text(pair));
       if (finite && (scriptExpires === null || at < scriptExpires)) scriptExpires = at;
     }
     const view: JarView = { header: header.join('; '), script: { cookies: script.join('; '), expires: scriptExpires } };

@@ -1,5 +1,6 @@
 // Which headers cross the gateway, and how URLs in them are mapped. Pure functions only.
 
+import { utf8Bytes, utf8Text } from './byte-text.js';
 import { type MarkedModule, mapLinkHeader } from './link-header.js';
 import { refreshUrlSpan } from './rewrite/meta-refresh.js';
 
@@ -177,29 +178,15 @@ function mapRefresh(value: string, base: URL, toBrowser: ToBrowserUrl): string {
   }
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const HIGH_BYTE = /[\x80-\xff]/;
-
 /**
- * A header value as undici gives it (each byte one latin1 character) read as browsers read the
- * URLs in Location, Refresh and Link: as UTF-8 when its bytes are UTF-8 (a site's `Location:
- * /café` in UTF-8 is /caf%C3%A9, not the %C3%83%C2%A9 its latin1 reading would give); as it is
- * otherwise.
+ * `map` of a header value as browsers read the URLs in Location, Refresh and Link (utf8Text: a
+ * site's `Location: /café` in UTF-8 is /caf%C3%A9, not the %C3%83%C2%A9 its latin1 reading would
+ * give), given back as bytes: its URLs are ASCII once mapped, the rest goes as it came.
  */
-function utf8Text(value: string): string {
-  if (!HIGH_BYTE.test(value)) return value;
-  try {
-    return UTF8.decode(Buffer.from(value, 'latin1'));
-  } catch {
-    return value;
-  }
-}
-
-/** `map` of the value as text (utf8Text), given back as bytes again: its URLs are ASCII once mapped, the rest goes as it came. */
 function mapAsText(value: string, map: (text: string) => string): string {
   const text = utf8Text(value);
   const out = map(text);
-  return text === value ? out : Buffer.from(out, 'utf8').toString('latin1');
+  return text === value ? out : utf8Bytes(out);
 }
 
 function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
@@ -235,7 +222,7 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         case 'location':
         case 'content-location':
           try {
-            headers.push([lower, toBrowser(new URL(utf8Text(v), requestUrl))]);
+            headers.push([lower, mapAsText(v, (text) => toBrowser(new URL(text, requestUrl)))]);
           } catch {
             headers.push([lower, v]);
           }

@@ -165,5 +165,11 @@ export function injectionTag(options: SnippetOptions = {}): string {
   if (options.hostOnlyUrls && options.hostOnlyUrls.length > 0) attrs.push(`data-host-only-urls="${jsonAttribute(options.hostOnlyUrls)}"`);
   if (options.enter && options.enter.length > 0) attrs.push(`data-enter="${jsonAttribute(options.enter)}"`);
   if (options.formCharset) attrs.push(`data-form-charset="${escapeHtml(options.formCharset)}"`);
-  return `<script ${attrs.join(' ')}></script>`;
+  const tag = `<script ${attrs.join(' ')}></script>`;
+  // ASCII whatever the page's charset (a cookie or a mask selector may hold any character): the
+  // rest as character references, which the attribute's reader gets back as the same text.
+  return NOT_ASCII.test(tag) ? tag.replace(NOT_ASCII_CHARS, (c) => `&#${c.codePointAt(0)};`) : tag;
 }
+
+const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII_CHARS = /[^\x00-\x7f]/gu;

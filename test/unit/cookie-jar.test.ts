@@ -48,6 +48,17 @@ describe('SessionCookieJar', () => {
     expect(await jar.cookieHeader(site, 'strict')).toBe('q="a b,c"; u=caf%C3%A9');
   });
 
+  it('keeps bytes for the wire and gives scripts their UTF-8 text, as Chromium does', async () => {
+    const jar = new SessionCookieJar();
+    const bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+    // A Set-Cookie in UTF-8 bytes (undici gives each byte as one latin1 character), one in latin1.
+    await jar.store([`srv=${bytes('café')}; Path=/`, 'old=caf\u00e9; Path=/'], site, 'strict');
+    await jar.setFromScript('page=été 😀; Path=/', site, 'strict');
+    expect(await jar.cookieHeader(site, 'strict')).toBe(`srv=${bytes('café')}; old=caf\u00e9; page=${bytes('été 😀')}`);
+    // Bytes that are not UTF-8 stay as they are (latin1).
+    expect(await jar.scriptCookies(site, 'strict')).toBe('srv=café; old=caf\u00e9; page=été 😀');
+  });
+
   it('document.cookie writes cannot set or overwrite HttpOnly cookies and reads never see them', async () => {
     const jar = new SessionCookieJar();
     await jar.store(['sid=secret; HttpOnly; Path=/', 'pref=1; Path=/'], site, 'strict');

@@ -37,6 +37,13 @@ describe('injectionSnippet', () => {
     expect(injectionSnippet({ nonce: 'r4nd0m' }).toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse nonce="r4nd0m"></script>');
   });
 
+  it('is ASCII whatever it carries (character references for the rest), so that any page charset reads it alike', () => {
+    const tag = injectionSnippet({ cookies: 'name=José; e=😀', mask: ['.naïve'] }).toString('latin1');
+    expect(tag).toBe(
+      '<script src="/__cobrowse/inject.js" data-cobrowse data-mask="[&quot;.na&#239;ve&quot;]" data-cookies="name=Jos&#233;; e=&#128512;"></script>',
+    );
+  });
+
   it('escapes what it carries for the runtime', () => {
     const tag = injectionSnippet({
       mask: ['.a"b'],
