@@ -154,7 +154,8 @@ function jsonAttribute(value: object): string {
 
 /** The same tag as text, for pages the gateway writes itself. */
 export function injectionTag(options: SnippetOptions = {}): string {
-  const attrs: string[] = [`src="/__cobrowse/inject.js"`, OWN_NODE_MARKER];
+  // Every attribute with a value: an XHTML page (parsed as XML) refuses one without.
+  const attrs: string[] = [`src="/__cobrowse/inject.js"`, `${OWN_NODE_MARKER}=""`];
   if (options.nonce) attrs.push(`nonce="${escapeHtml(options.nonce)}"`);
   if (options.mask && options.mask.length > 0) attrs.push(`data-mask="${jsonAttribute(options.mask)}"`);
   if (options.cookies !== undefined && options.cookies !== null) attrs.push(`data-cookies="${escapeHtml(options.cookies)}"`);

@@ -27,6 +27,7 @@ import { type ChunkRewriter, codingOf, decodedWhole, isDecodingError, sendRewrit
 import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
+import { SNIFF_BYTES, sniffsAsHtml, sniffsType } from './sniff.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { sendUpstream, type UpstreamResponse, upstreamBodyError, upstreamError } from './upstream.js';
 import { type OriginTable, withPathOf } from './url-mapper.js';
@@ -115,6 +116,29 @@ function resolveTarget(session: Session, label: string, path: string): URL {
 /** Refuses a target off the allowlist (counted where the error is answered: proxied-host.ts). */
 function checkAllowed(gw: GatewayContext, target: URL): void {
   if (!gw.allowlist.allows(target)) throw new GatewayError('SITE_NOT_ALLOWED', 403, gw.allowlist.refusal(target));
+}
+
+/**
+ * The site's response headers, with `text/html` as the type of a document the site sent without
+ * one (or with one that says it does not know) when the browser would sniff it as HTML (sniff.ts):
+ * it is then rewritten and injected like any page, and says what it is.
+ */
+async function sniffedHeaders(upstream: UpstreamResponse, request: Exchange['request']): Promise<RawHeaders> {
+  const raw = upstream.headers;
+  const status = upstream.statusCode;
+  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) return raw;
+  const noSniff = String(raw['x-content-type-options'] ?? '')
+    .toLowerCase()
+    .includes('nosniff');
+  if (!sniffsType(raw['content-type'], noSniff) || !rendersAsDocument(request.headers)) return raw;
+  return sniffsAsHtml(await upstream.body.peek(SNIFF_BYTES)) ? { ...raw, 'content-type': 'text/html' } : raw;
+}
+
+/** A request whose answer the browser renders as a document (a page, a frame, an object), so sniffs. */
+function rendersAsDocument(headers: Record<string, string>): boolean {
+  const dest = headers['sec-fetch-dest'];
+  if (dest !== undefined) return dest === 'document' || dest === 'iframe' || dest === 'frame' || dest === 'object' || dest === 'embed';
+  return (headers.accept ?? '').includes('text/html');
 }
 
 /**
@@ -239,7 +263,7 @@ export async function proxyRequest(
   // From here the response's body is ours: whatever fails before it was read lets go of it (a
   // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).
   try {
-    const raw = upstream.headers;
+    const raw = await sniffedHeaders(upstream, request);
     const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
     if (mapped.setCookies.length > 0 && participant) {
       const { refused } = await session.jar.store(mapped.setCookies, target, sameSite.response);

@@ -59,6 +59,7 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
   private waiter: { resolve: (r: IteratorResult<Buffer>) => void; reject: (err: Error) => void } | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private iterated = false;
+  private peeker: (() => void) | null = null;
 
   /** @internal the handler's side */
   attach(controller: Dispatcher.DispatchController): void {
@@ -77,6 +78,27 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
     this.queue.push(chunk);
     this.queued += chunk.byteLength;
     if (this.queued > HIGH_WATER) this.controller?.pause();
+    this.wakePeeker();
+  }
+
+  private wakePeeker(): void {
+    const peeker = this.peeker;
+    this.peeker = null;
+    peeker?.();
+  }
+
+  /**
+   * The body's first bytes, up to `max`, once that many have arrived or the body is complete (as
+   * many as came). They stay to be read. Not while the body is being read.
+   */
+  async peek(max: number): Promise<Buffer> {
+    while (this.queued < max && !this.complete) {
+      await new Promise<void>((resolve) => {
+        this.peeker = resolve;
+      });
+    }
+    const head = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
+    return head.subarray(0, max);
   }
 
   /** @internal */
@@ -86,6 +108,7 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.resolve({ value: undefined, done: true });
+    this.wakePeeker();
   }
 
   /** @internal */
@@ -95,6 +118,7 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.reject(err);
+    this.wakePeeker();
   }
 
   /** Bytes that arrived and wait for the reader. */

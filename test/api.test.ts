@@ -133,7 +133,7 @@ describe('join flow and proxied hosts', () => {
     const page = await t.call('GET', `${host.proxiedOrigin}/`, { headers: { cookie: host.cookie } });
     expect(page.status).toBe(200);
     expect(page.text).toMatch(
-      /<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse data-mask="\[&quot;.private&quot;\]" data-cookies="[^"]*" data-origin="http:\/\/127\.0\.0\.1:\d+" data-origins="[^"]*"[^>]*><\/script>/,
+      /<head>\s*<script src="\/__cobrowse\/inject.js" data-cobrowse="" data-mask="\[&quot;.private&quot;\]" data-cookies="[^"]*" data-origin="http:\/\/127\.0\.0\.1:\d+" data-origins="[^"]*"[^>]*><\/script>/,
     );
     expect(page.headers['set-cookie']).toBeUndefined();
     const bundle = await t.call('GET', `${host.proxiedOrigin}/__cobrowse/inject.js`);

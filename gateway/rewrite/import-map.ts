@@ -76,7 +76,7 @@ export function integrityImportMap(url: string, marked: string, ctx: IntegrityMa
   }
   const address = relative ? `./${marked.replace(/^[\x00-\x20]+/, '')}` : marked.replace(/^[\x00-\x20]+/, '');
   const nonce = ctx.nonce === null ? '' : ` nonce="${ctx.nonce}"`;
-  return `<script type="importmap" ${OWN_NODE_MARKER}${nonce}>${scriptSafeJson({ imports: { [key]: address } })}</script>`;
+  return `<script type="importmap" ${OWN_NODE_MARKER}=""${nonce}>${scriptSafeJson({ imports: { [key]: address } })}</script>`;
 }
 
 /**

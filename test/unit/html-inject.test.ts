@@ -30,17 +30,17 @@ function splitAt(buf: Buffer, ...cuts: number[]): Buffer[] {
 
 describe('injectionSnippet', () => {
   it('loads the bundle and carries the own-node marker', () => {
-    expect(injectionSnippet().toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse></script>');
+    expect(injectionSnippet().toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse=""></script>');
   });
 
   it('adds the nonce when given', () => {
-    expect(injectionSnippet({ nonce: 'r4nd0m' }).toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse nonce="r4nd0m"></script>');
+    expect(injectionSnippet({ nonce: 'r4nd0m' }).toString('latin1')).toBe('<script src="/__cobrowse/inject.js" data-cobrowse="" nonce="r4nd0m"></script>');
   });
 
   it('is ASCII whatever it carries (character references for the rest), so that any page charset reads it alike', () => {
     const tag = injectionSnippet({ cookies: 'name=José; e=😀', mask: ['.naïve'] }).toString('latin1');
     expect(tag).toBe(
-      '<script src="/__cobrowse/inject.js" data-cobrowse data-mask="[&quot;.na&#239;ve&quot;]" data-cookies="name=Jos&#233;; e=&#128512;"></script>',
+      '<script src="/__cobrowse/inject.js" data-cobrowse="" data-mask="[&quot;.na&#239;ve&quot;]" data-cookies="name=Jos&#233;; e=&#128512;"></script>',
     );
   });
 
@@ -52,7 +52,7 @@ describe('injectionSnippet', () => {
       origins: { 'https://a.example': 'http://o1--s.localhost' },
     }).toString('utf8');
     expect(tag).toBe(
-      '<script src="/__cobrowse/inject.js" data-cobrowse data-mask="[&quot;.a\\&quot;b&quot;]" data-cookies="x=&lt;1&gt;" data-origin="https://a.example" data-origins="{&quot;https://a.example&quot;:&quot;http://o1--s.localhost&quot;}"></script>',
+      '<script src="/__cobrowse/inject.js" data-cobrowse="" data-mask="[&quot;.a\\&quot;b&quot;]" data-cookies="x=&lt;1&gt;" data-origin="https://a.example" data-origins="{&quot;https://a.example&quot;:&quot;http://o1--s.localhost&quot;}"></script>',
     );
   });
 });

@@ -203,7 +203,7 @@ describe('rewriteHtml: meta refresh, link and integrity', () => {
     [
       'modulepreload: integrity moves into the URL',
       '<link rel=modulepreload href="https://other.test/m.js" integrity="x">',
-      `<script type="importmap" data-cobrowse>{"imports":{"${O2}m.js":"${O2}m.js?__cobrowse_sri=x"}}</script><link rel=modulepreload href="${O2}m.js?__cobrowse_sri=x">`,
+      `<script type="importmap" data-cobrowse="">{"imports":{"${O2}m.js":"${O2}m.js?__cobrowse_sri=x"}}</script><link rel=modulepreload href="${O2}m.js?__cobrowse_sri=x">`,
     ],
     [
       'icon and manifest',

@@ -21,7 +21,7 @@ const rw = (html: string) => rewriteHtml(html, { mapUrl, relativeUrlsStay: true 
 
 /** The import map the gateway puts before an element that fetches a module with an integrity marker. */
 const integrityMap = (url: string, marked: string, nonce = '') =>
-  `<script type="importmap" data-cobrowse${nonce ? ` nonce="${nonce}"` : ''}>${JSON.stringify({ imports: { [url]: marked } })}</script>`;
+  `<script type="importmap" data-cobrowse=""${nonce ? ` nonce="${nonce}"` : ''}>${JSON.stringify({ imports: { [url]: marked } })}</script>`;
 
 /** The document rewritten in pieces cut at `cuts` (`options`: more of the rewriter's options). */
 function chunked(html: string, cuts: number[], options: Partial<HtmlRewriteOptions> = {}): string {
