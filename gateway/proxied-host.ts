@@ -11,6 +11,7 @@ import { GATEWAY_ANSWER_SANDBOX, UNREACHABLE_PAGE } from './document-sandbox.js'
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { browserUrlFor, maskSelectorsFor, proxyRequest } from './proxy.js';
+import { realCookieDomain } from './script-cookie-domain.js';
 import type { Participant, Session } from './session.js';
 import { MAX_REQUEST_BODY } from './upstream.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';
@@ -225,7 +226,8 @@ async function serveScriptCookies(
   // only, and which the copy embedded in such a page has: see same-site.ts).
   if (exchange.request.method === 'POST') {
     const assignment = body ? await readText(body, MAX_COOKIE_ASSIGNMENT) : '';
-    await session.jar.setFromScript(assignment, pageUrl, 'strict');
+    const proxiedHostname = new URL(gw.mapper.proxiedOrigin(host)).hostname;
+    await session.jar.setFromScript(realCookieDomain(assignment, proxiedHostname, pageUrl.hostname), pageUrl, 'strict');
   }
   const view = await session.jar.scriptView(pageUrl, 'strict');
   // JSON with nosniff: never a script another page could run (`n=1` was one), nor readable by ORB.

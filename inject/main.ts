@@ -6,6 +6,7 @@ import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
 import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
 import { inheritCookieShim, installCookieShim } from './cookie-shim.js';
+import { installDocumentDomain } from './document-domain.js';
 import { startMirror } from './follower.js';
 import { installFormCharset } from './form-charset.js';
 import { startFrameRecorder } from './frame-bridge.js';
@@ -98,6 +99,7 @@ try {
       else startMirror(masker);
     } else {
       const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire, realHostOf(script));
+      if (script?.dataset.origin) installDocumentDomain(window, realHostOf(script));
       // A document the gateway did not serve (about:blank, srcdoc): its parent's jar view, or none.
       if (!cookies) inheritCookieShim();
       const runtime = installRuntime(script, mark?.runtime);
