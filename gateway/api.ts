@@ -69,6 +69,10 @@ export function parseStartUrl(gw: GatewayContext, raw: unknown): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new GatewayError('BAD_REQUEST', 400, '"url" must start with http:// or https://.');
   }
+  if (url.username !== '' || url.password !== '') {
+    // The allowlist refuses them (it said the site was not allowed, which was not why).
+    throw new GatewayError('BAD_REQUEST', 400, '"url" must not carry a user name or password: sign in on the site once the session has started.');
+  }
   if (!gw.allowlist.allows(url)) {
     throw new GatewayError('SITE_NOT_ALLOWED', 403, gw.allowlist.refusal(url));
   }

@@ -35,14 +35,17 @@ describe('POST /api/sessions', () => {
     ['a site outside the allowlist', '{"url":"https://evil.example.org/"}', 403, 'SITE_NOT_ALLOWED'],
     ['the bare domain of a wildcard entry', '{"url":"https://allowed.example/"}', 403, 'SITE_NOT_ALLOWED'],
     ['a suffix trick', '{"url":"https://allowed.example.evil.org/"}', 403, 'SITE_NOT_ALLOWED'],
-    ['credentials in the URL', '{"url":"https://user:pw@a.allowed.example/"}', 403, 'SITE_NOT_ALLOWED'],
-  ])('refuses %s', async (_name, body, status, code) => {
+    // Refused as what they are (the allowlist refuses them too, but said the site was not allowed).
+    ['credentials in the URL', '{"url":"https://user:pw@a.allowed.example/"}', 400, 'BAD_REQUEST', 'must not carry a user name or password'],
+    ['an allowed name as the user name', '{"url":"https://a.allowed.example@evil.example.org/"}', 400, 'BAD_REQUEST', 'must not carry a user name or password'],
+  ])('refuses %s', async (_name, body, status, code, says?: string) => {
     const res = await t.call('POST', `${t.gateway.url}/api/sessions`, { headers: json, body });
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const err = res.json<{ error: { code: string; message: string } }>().error;
     expect(err.code).toBe(code);
     expect(err.message.length).toBeGreaterThan(10);
+    if (says) expect(err.message).toContain(says);
   });
 
   it('accepts a subdomain of a wildcard entry', async () => {
