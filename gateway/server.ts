@@ -18,6 +18,7 @@ import {
   patternCoversGateway,
 } from './allowlist.js';
 import { createGatewayApp } from './api.js';
+import { bundlePath } from './bundle-path.js';
 import { DEFAULT_CHECKPOINT_LIMITS } from './checkpoint.js';
 import type { GatewayContext } from './context.js';
 import { Hub } from './hub.js';
@@ -88,8 +89,8 @@ export const DRAINING_MESSAGE = 'This cobrowsing gateway is restarting: the sess
 /** Base host when no publicUrl is configured; browsers resolve every *.localhost to loopback. */
 export const DEFAULT_BASE_HOST = 'cobrowse.localhost';
 
-/** Path of the built browser bundle, relative to the working directory. */
-export const INJECT_BUNDLE_PATH = 'dist/inject.js';
+/** Path of the built browser bundle (bundle-path.ts). */
+export const INJECT_BUNDLE_PATH = bundlePath('inject.js');
 
 function readInjectBundle(): Uint8Array {
   try {

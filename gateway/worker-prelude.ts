@@ -4,9 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
+import { bundlePath } from './bundle-path.js';
 
-/** Path of the built worker runtime, relative to the working directory. */
-export const WORKER_BUNDLE_PATH = 'dist/inject-worker.js';
+/** Path of the built worker runtime (bundle-path.ts). */
+export const WORKER_BUNDLE_PATH = bundlePath('inject-worker.js');
 
 /** Reads the built worker runtime; fails with the command that builds it. */
 export function readWorkerBundle(): Uint8Array {

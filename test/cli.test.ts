@@ -2,9 +2,9 @@
 // non-zero without a stack trace; a good config starts and serves.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 
@@ -59,9 +59,11 @@ describe('start command', () => {
     expect(runCli(['--help']).stdout).toContain('--config FILE');
   });
 
-  it('starts on --port with the default config, serves the landing page, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['dist/gateway.js', '--config', 'gateway.config.yaml', '--port', '0'], {
+  it('starts on --port with the default config from any working directory, serves the landing page and its bundle, and stops on SIGTERM', async () => {
+    // Another working directory (a service manager's): the bundles are found next to dist/gateway.js.
+    const child = spawn(process.execPath, [resolve('dist/gateway.js'), '--config', resolve('gateway.config.yaml'), '--port', '0'], {
       env: { ...process.env, LOG_LEVEL: 'warn' },
+      cwd: tmpdir(),
     });
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -89,6 +91,9 @@ describe('start command', () => {
       const health = await request(`http://127.0.0.1:${port}/healthz`, { headers: { host: `127.0.0.1:${port}` } });
       expect(health.statusCode).toBe(200);
       await health.body.dump();
+      const bundle = await request(`http://127.0.0.1:${port}/__cobrowse/inject.js`, { headers: { host: `o1--${'a'.repeat(26)}.cobrowse.localhost:${port}` } });
+      expect(bundle.statusCode).toBe(200);
+      expect(Buffer.from(await bundle.body.arrayBuffer()).equals(readFileSync('dist/inject.js'))).toBe(true);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
