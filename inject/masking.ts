@@ -3,6 +3,8 @@
 // numbers (Luhn) and card numbers in text, and everything inside elements matching the site's
 // configured selectors.
 
+import { report } from './report.js';
+
 /** What a masked form value, attribute or text is replaced with (fixed length: no length leak). */
 export const MASKED_VALUE = '••••••••';
 
@@ -144,7 +146,11 @@ export class Masker {
   private readonly regions = new Set<Element>();
 
   constructor(selectors: readonly string[]) {
-    this.selector = selectors.filter((s) => isValidSelector(s)).join(',');
+    const unreadable = selectors.filter((s) => !isValidSelector(s));
+    // Fail closed: a rule this browser cannot read may be the one meant to hide a card number, so
+    // the whole page is masked rather than that content sent (the rule must be fixed in the config).
+    this.selector = unreadable.length > 0 ? '*' : selectors.join(',');
+    if (unreadable.length > 0) report(new Error(`mask rules this browser cannot read, so the whole page is masked: ${unreadable.join(' | ')}`));
   }
 
   /**
