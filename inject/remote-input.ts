@@ -327,7 +327,9 @@ export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRule
   try {
     if (rules.selector && el.closest(rules.selector)) return 'Only the host can use this part of the page.';
   } catch {
-    // A selector this browser rejects: nothing is reserved by it.
+    // A rule this browser cannot read may be the one reserving this element: fail closed, the
+    // page is the host's alone until the site's hostOnly rules are fixed.
+    return "Only the host can use this page: one of the site's host-only rules cannot be read.";
   }
   const link = el.closest('a[href]');
   if (input.kind === 'click' && link && hostOnlyPath(link.getAttribute('href') ?? '', rules)) return 'Only the host can open this page.';
