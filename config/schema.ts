@@ -13,6 +13,7 @@ import {
   type SitePattern,
 } from '../gateway/allowlist.js';
 import type { ControlPolicy } from '../protocol/messages.js';
+import { selectorMistake } from './selector-check.js';
 import { defaultOf, settingKeys } from './settings.js';
 
 /** One allowed site as configured. */
@@ -312,8 +313,12 @@ function selectorList(v: unknown, path: string, c: Collector): string[] {
     return out;
   }
   v.forEach((sel: unknown, j: number) => {
-    if (typeof sel !== 'string' || sel.trim() === '' || /[{}<>]/.test(sel))
+    if (typeof sel !== 'string' || sel.trim() === '' || /[{}<]/.test(sel)) {
       c.add(`${path}[${j}]`, `must be a CSS selector such as .card-number, got ${JSON.stringify(sel)}`);
+      return;
+    }
+    const mistake = selectorMistake(sel.trim());
+    if (mistake) c.add(`${path}[${j}]`, `${JSON.stringify(sel)} is not a selector browsers accept: ${mistake}`);
     else out.push(sel.trim());
   });
   return out;

@@ -86,7 +86,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     type: 'list of CSS selectors',
     defaultText: 'none',
     example: '[.card-number, "#ssn"]',
-    description: "elements masked in the host's browser before anything is sent (password fields always are)",
+    description:
+      "elements masked in the host's browser before anything is sent (password fields always are); a selector the browser cannot read masks the whole page (the config check refuses plain syntax mistakes at start)",
   },
   {
     key: 'sites[].control',
@@ -100,7 +101,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     type: 'list of CSS selectors',
     defaultText: 'none',
     example: '["#pay-now", "form.checkout button"]',
-    description: 'elements only the host may click or fill in; a participant with control is refused and told why',
+    description:
+      'elements only the host may click or fill in; a participant with control is refused and told why; a selector the browser cannot read reserves the whole page',
   },
   {
     key: 'sites[].hostOnlyUrls',

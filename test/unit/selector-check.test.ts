@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { selectorMistake } from '../../config/selector-check.js';
+
+describe('selectorMistake (config selectors a browser would refuse)', () => {
+  it.each([
+    '.card-number',
+    'input[type=password]',
+    'ul > li + li ~ p',
+    ':is(.a, .b) :not([data-x="a,b)"])',
+    '#\\31 st-card',
+    '[id="1st-card"]',
+    '.a\\:b',
+    'li:nth-child(2n+1 of .x)',
+    "[data-label='x > y']",
+    '#_x, .-y, .--z',
+    'a[href$=".pdf" i]',
+  ])('accepts %j', (selector) => {
+    expect(selectorMistake(selector)).toBeNull();
+  });
+
+  it.each([
+    ['#1st-card', 'cannot start with a digit'],
+    ['.2col', 'cannot start with a digit'],
+    ['.-3x', 'cannot start with a digit'],
+    ['##bad', 'needs a name'],
+    ['.', 'needs a name'],
+    ['a >', 'nothing after it'],
+    ['a,', 'nothing after it'],
+    [',a', 'nothing before it'],
+    ['a,,b', 'nothing before it'],
+    ['[data-x', 'is missing'],
+    [':not(.a', 'is missing'],
+    ['a)', 'closes nothing'],
+    ['[a="b]', 'not closed'],
+  ])('refuses %j (%s)', (selector, why) => {
+    expect(selectorMistake(selector)).toContain(why);
+  });
+});
