@@ -237,6 +237,7 @@ function validateSites(v: unknown, c: Collector, publicUrl: string | null, liste
     return [];
   }
   const sites: SiteConfig[] = [];
+  const listed = new Map<string, number>();
   v.forEach((entry: unknown, i: number) => {
     const path = `sites[${i}]`;
     const raw = typeof entry === 'string' ? { url: entry } : entry;
@@ -254,6 +255,13 @@ function validateSites(v: unknown, c: Collector, publicUrl: string | null, liste
       c.add(`${path}.url`, parsed.error);
       return;
     }
+    const first = listed.get(parsed.value.text);
+    if (first !== undefined) {
+      // Which entry's masks and rules would apply is not for the gateway to guess.
+      c.add(`${path}.url`, `${JSON.stringify(parsed.value.text)} is listed twice (sites[${first}] too): merge the two entries`);
+      return;
+    }
+    listed.set(parsed.value.text, i);
     if (gateway && patternCoversGateway(parsed.value, gateway)) {
       c.add(
         `${path}.url`,

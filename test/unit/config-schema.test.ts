@@ -191,6 +191,7 @@ describe('validateConfig: every error names its setting path', () => {
     ['second site bad pattern', 'sites[1].url', { sites: ['https://a.com', { url: 'https://*.com' }] }],
     ['mask not a list', 'sites[0].mask', { sites: [{ url: 'https://a.com', mask: '.x' }] }],
     ['mask entry not a selector', 'sites[0].mask[1]', { sites: [{ url: 'https://a.com', mask: ['.ok', '} body {'] }] }],
+    ['a site listed twice', 'sites[1].url', { sites: [{ url: 'https://a.com', mask: ['.x'] }, { url: 'HTTPS://A.COM/' }] }],
     // Selectors a browser refuses: the host's page would mask everything (or reserve everything) for them.
     ['mask entry a browser refuses', 'sites[0].mask[0]', { sites: [{ url: 'https://a.com', mask: ['#1st-card'] }] }],
     ['hostOnly entry a browser refuses', 'sites[0].hostOnly[0]', { sites: [{ url: 'https://a.com', hostOnly: ['button[name=pay'] }] }],
