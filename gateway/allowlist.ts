@@ -185,8 +185,3 @@ export class Allowlist {
       : `${url.origin} is not on this gateway's list of allowed sites.`;
   }
 }
-
-/** The first configured site whose pattern matches `url`'s origin. */
-export function siteFor<T extends { pattern: SitePattern }>(sites: readonly T[], url: URL): T | undefined {
-  return sites.find((s) => patternMatches(s.pattern, url));
-}

@@ -2,9 +2,9 @@
 // The hub hands these messages here; roles and the site's control policy are enforced here.
 
 import type { ClientMessage, ControlPolicy, RosterEntry, ServerMessage } from '../protocol/messages.js';
-import { siteFor } from './allowlist.js';
 import type { GatewayContext } from './context.js';
 import type { ChatEntry, Participant, Session } from './session.js';
+import { siteRules } from './site-rules.js';
 
 /** How the hub lets this module talk to a session's sockets. */
 export interface CollabIo {
@@ -21,7 +21,7 @@ type CollabMessage = Extract<ClientMessage, { type: 'presence' | 'chat' | 'name'
 
 /** The control policy of the site a session started on (configured per site; `take` by default). */
 export function controlPolicyFor(gw: GatewayContext, session: Session): ControlPolicy {
-  return siteFor(gw.sites, session.startUrl)?.control ?? 'take';
+  return siteRules(gw.sites, session.startUrl).control;
 }
 
 /** The roster message everyone gets when someone joins, leaves, is renamed or changes role. */

@@ -6,7 +6,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
-import { siteFor } from './allowlist.js';
 import { charsetOf, encodingForLabel, isTranscoded, setCharset, sniffCharset, utf8From, withCharset } from './charset.js';
 import type { GatewayContext } from './context.js';
 import { rewriteCsp } from './csp.js';
@@ -27,6 +26,7 @@ import { type ChunkRewriter, codingOf, decodedWhole, isDecodingError, sendRewrit
 import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
+import { siteRules } from './site-rules.js';
 import { SNIFF_BYTES, sniffsAsHtml, sniffsType } from './sniff.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { sendUpstream, type UpstreamResponse, upstreamBodyError, upstreamError } from './upstream.js';
@@ -92,7 +92,7 @@ function notEnteredOrigins(gw: GatewayContext, session: Session, participant: Pa
 /** The mask selectors configured for the site a session's origin label belongs to. */
 export function maskSelectorsFor(gw: GatewayContext, session: Session, label: string): string[] {
   const origin = session.origins.originOf(label);
-  return origin ? (siteFor(gw.sites, new URL(origin))?.mask ?? []) : [];
+  return origin ? siteRules(gw.sites, new URL(origin)).mask : [];
 }
 
 /** One upstream identity per session: the host's User-Agent and Accept-Language for everyone's requests. */
@@ -392,7 +392,7 @@ export async function proxyRequest(
       charset = 'utf-8';
       setCharset(headersOut, 'utf-8');
     }
-    const site = kind === 'html' ? siteFor(gw.sites, target) : undefined;
+    const site = kind === 'html' ? siteRules(gw.sites, target) : undefined;
     const rewriter: ChunkRewriter =
       kind === 'css'
         ? new CssRewriter(mapUrl, { charset, relativeUrlsStay: true })
