@@ -2,6 +2,7 @@
 // participant check, role rules, then the proxy pipeline.
 
 import type { Readable } from 'node:stream';
+import { realCookieDomain } from '../protocol/cookie-domain.js';
 import { FORBIDDEN_METHODS, METHOD_HEADER, METHOD_TOKEN, RUNTIME_HEADER, RUNTIME_HEADER_VALUE, SERVER_METHODS } from '../protocol/runtime-requests.js';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
@@ -11,7 +12,6 @@ import { GATEWAY_ANSWER_SANDBOX, UNREACHABLE_PAGE } from './document-sandbox.js'
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { browserUrlFor, maskSelectorsFor, proxyRequest } from './proxy.js';
-import { realCookieDomain } from './script-cookie-domain.js';
 import type { Participant, Session } from './session.js';
 import { MAX_REQUEST_BODY } from './upstream.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';

@@ -12,6 +12,7 @@
 // document has no jar view of its own and uses its parent's (or opener's), as the browser gives an
 // about:blank document its creator's cookies.
 
+import { realDomainOf } from '../protocol/cookie-domain.js';
 import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 
 /** Where the gateway serves the page's script-visible cookies (JSON: {cookies, expires}; only with the runtime's header). */
@@ -343,8 +344,10 @@ function guardCookieStore(win: Realm, access: CookieAccess): void {
   };
   const checkDomain = (domain: unknown): string | null => {
     if (domain === undefined || domain === null) return null;
-    const d = String(domain).toLowerCase();
-    if (d.startsWith('.')) throw new win.TypeError(`Failed to execute on 'CookieStore': Cookie domain cannot start with "."`);
+    const written = String(domain).toLowerCase();
+    if (written.startsWith('.')) throw new win.TypeError(`Failed to execute on 'CookieStore': Cookie domain cannot start with "."`);
+    // The page's view of its host is the proxied host: a domain built from it is the real site's.
+    const d = (access.host !== '' ? realDomainOf(written, location.hostname, access.host) : null) ?? written;
     if (access.host !== d && !access.host.endsWith(`.${d}`))
       throw new win.TypeError(`Failed to execute on 'CookieStore': Cookie domain must domain-match current host`);
     return d;

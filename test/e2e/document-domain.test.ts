@@ -25,6 +25,13 @@ window.__seen = (async () => {
   document.cookie = 'parent=3; path=/; domain=.' + location.hostname.split('.').slice(-2).join('.');
   document.cookie = 'foreign=4; path=/; domain=other.localhost';
   seen.push(document.cookie);
+  await cookieStore.set({ name: 'store', value: '5', domain: location.hostname });
+  try {
+    await cookieStore.set({ name: 'elsewhere', value: '6', domain: 'other.localhost' });
+  } catch (e) {
+    seen.push('cookieStore other.localhost: ' + e.name);
+  }
+  seen.push(document.cookie);
   await fetch('/check');
   return seen;
 })();
@@ -59,8 +66,10 @@ it('document.domain, and cookies whose Domain a script builds from the host name
       'localhost: SecurityError',
       'hop.localhost: SecurityError',
       'host=1; doc=2; parent=3',
+      'cookieStore other.localhost: TypeError',
+      'host=1; doc=2; parent=3; store=5',
     ],
-    'host=1; doc=2; parent=3',
+    'host=1; doc=2; parent=3; store=5',
   ]);
   const proxied = await run((await createSession(env.t, `${env.origin('www.shop')}/`)).hostUrl);
   expect(proxied).toEqual(direct);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { realCookieDomain } from '../../gateway/script-cookie-domain.js';
+import { realCookieDomain } from '../../protocol/cookie-domain.js';
 
 const PROXIED = 'o1--abcdefghijklmnopqrstuvwxyz.cobrowse.example.net';
 

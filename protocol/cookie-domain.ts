@@ -8,6 +8,21 @@
 
 const DOMAIN_ATTRIBUTE = /^(\s*domain\s*=\s*)(\.?)([^;]*?)(\s*)$/i;
 
+/**
+ * The real site's domain for a cookie domain `written` (no leading dot) from the proxied host's
+ * view: the real host for the proxied host, as many of its last labels for a parent of the proxied
+ * host; null for any other domain (it goes as written). The gateway's cookie endpoint uses it, and
+ * the page's cookieStore for its own check (inject/cookie-shim.ts).
+ */
+export function realDomainOf(written: string, proxiedHostname: string, realHostname: string): string | null {
+  const domain = written.toLowerCase();
+  const proxied = proxiedHostname.toLowerCase();
+  if (domain === proxied) return realHostname;
+  if (domain === '' || !proxied.endsWith(`.${domain}`) || isIpAddress(realHostname)) return null;
+  const labels = realHostname.split('.');
+  return labels.slice(-Math.min(domain.split('.').length, labels.length)).join('.');
+}
+
 /** `assignment` (a document.cookie assignment) with its Domain attribute mapped from the proxied host's view to the real host's. */
 export function realCookieDomain(assignment: string, proxiedHostname: string, realHostname: string): string {
   const parts = assignment.split(';');
@@ -15,14 +30,7 @@ export function realCookieDomain(assignment: string, proxiedHostname: string, re
   for (let i = 1; i < parts.length; i++) {
     const m = DOMAIN_ATTRIBUTE.exec(parts[i]!);
     if (!m) continue;
-    const written = m[3]!.toLowerCase();
-    const proxied = proxiedHostname.toLowerCase();
-    let real: string | null = null;
-    if (written === proxied) real = realHostname;
-    else if (written !== '' && proxied.endsWith(`.${written}`) && !isIpAddress(realHostname)) {
-      const labels = realHostname.split('.');
-      real = labels.slice(-Math.min(written.split('.').length, labels.length)).join('.');
-    }
+    const real = realDomainOf(m[3]!, proxiedHostname, realHostname);
     if (real === null) continue;
     parts[i] = `${m[1]}${m[2]}${real}${m[4]}`;
     changed = true;
