@@ -123,15 +123,20 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
  * one (or with one that says it does not know) when the browser would sniff it as HTML (sniff.ts):
  * it is then rewritten and injected like any page, and says what it is.
  */
-async function sniffedHeaders(upstream: UpstreamResponse, request: Exchange['request']): Promise<RawHeaders> {
+async function sniffedHeaders(upstream: UpstreamResponse): Promise<RawHeaders> {
+  const raw = upstream.headers;
+  return sniffsAsHtml(await upstream.body.peek(SNIFF_BYTES)) ? { ...raw, 'content-type': 'text/html' } : raw;
+}
+
+/** Whether the browser sniffs this answer's type (a document with no type, or one that says it does not know). */
+function sniffs(upstream: UpstreamResponse, request: Exchange['request']): boolean {
   const raw = upstream.headers;
   const status = upstream.statusCode;
-  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) return raw;
+  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) return false;
   const noSniff = String(raw['x-content-type-options'] ?? '')
     .toLowerCase()
     .includes('nosniff');
-  if (!sniffsType(raw['content-type'], noSniff) || !rendersAsDocument(request.headers)) return raw;
-  return sniffsAsHtml(await upstream.body.peek(SNIFF_BYTES)) ? { ...raw, 'content-type': 'text/html' } : raw;
+  return sniffsType(raw['content-type'], noSniff) && rendersAsDocument(request.headers);
 }
 
 /** A request whose answer the browser renders as a document (a page, a frame, an object), so sniffs. */
@@ -263,7 +268,7 @@ export async function proxyRequest(
   // From here the response's body is ours: whatever fails before it was read lets go of it (a
   // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).
   try {
-    const raw = await sniffedHeaders(upstream, request);
+    const raw = sniffs(upstream, request) ? await sniffedHeaders(upstream) : upstream.headers;
     const mapped = downstreamResponseHeaders(raw, target, (real) => browserUrlFor(gw, session, real));
     if (mapped.setCookies.length > 0 && participant) {
       const { refused } = await session.jar.store(mapped.setCookies, target, sameSite.response);
