@@ -128,11 +128,18 @@ async function sniffedHeaders(upstream: UpstreamResponse): Promise<RawHeaders> {
   return sniffsAsHtml(await upstream.body.peek(SNIFF_BYTES)) ? { ...raw, 'content-type': 'text/html' } : raw;
 }
 
+/** A navigation's answer that the browser saves instead of rendering (Content-Disposition: attachment). */
+function isDownload(headers: RawHeaders, request: Exchange['request']): boolean {
+  const disposition = headers['content-disposition'];
+  const first = Array.isArray(disposition) ? disposition[0] : disposition;
+  return first !== undefined && /^\s*attachment\b/i.test(first) && rendersAsDocument(request.headers);
+}
+
 /** Whether the browser sniffs this answer's type (a document with no type, or one that says it does not know). */
 function sniffs(upstream: UpstreamResponse, request: Exchange['request']): boolean {
   const raw = upstream.headers;
   const status = upstream.statusCode;
-  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200) return false;
+  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200 || isDownload(raw, request)) return false;
   const noSniff = String(raw['x-content-type-options'] ?? '')
     .toLowerCase()
     .includes('nosniff');
@@ -155,6 +162,10 @@ function contentKind(headers: RawHeaders, request: Exchange['request'], status: 
   // A range of the site's bytes is passed on as it is: it cannot be rewritten alone, and the
   // rewritten documents carry no Accept-Ranges and a weak ETag, so a browser never combines it with them.
   if (status === 206) return 'other';
+  // A document the browser downloads (it never renders it): saved as the site sent it, not with the
+  // gateway's script and mapped URLs in it. A subresource so marked is still used (a stylesheet
+  // applies whatever its disposition), so it is rewritten as usual.
+  if (isDownload(headers, request)) return 'other';
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';

@@ -5,7 +5,7 @@
 
 import type { Download, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { BLOB_BIN, DATA_BIN, REPORT_CSV, REPORT_NAME } from '../fixtures/differential-sites.js';
+import { BLOB_BIN, DATA_BIN, EXPORT_HTML, REPORT_CSV, REPORT_NAME } from '../fixtures/differential-sites.js';
 import { runDirect, runProxied } from '../helpers/differential.js';
 import { settle, useDifferentialSuite } from '../helpers/differential-suite.js';
 
@@ -43,7 +43,7 @@ describe('differential: the same page directly and through the gateway', () => {
     });
   });
 
-  it('file downloads: an attachment from the other origin and a same-origin download link', async () => {
+  it('file downloads: an attachment from the other origin, a same-origin download link, an HTML page saved as it is', async () => {
     await suite.same({
       path: '/download',
       run: async (page, ctx) => {
@@ -52,6 +52,8 @@ describe('differential: the same page directly and through the gateway', () => {
         expect(first.suggestedFilename()).toBe(REPORT_NAME);
         const [second] = await Promise.all([ctx.download(), page.click('#dl2')]);
         expect((await bytesOf(second)).equals(BLOB_BIN)).toBe(true);
+        const [third] = await Promise.all([ctx.download(), page.click('#dl3')]);
+        expect((await bytesOf(third)).toString()).toBe(EXPORT_HTML(suite.sites.b));
       },
     });
   });
