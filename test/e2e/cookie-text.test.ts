@@ -3,6 +3,7 @@
 // same text in document.cookie), the first page's cookies included (they come in its script tag).
 
 import { expect, it } from 'vitest';
+import { evaluateAt } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useOneSite } from '../helpers/one-site.js';
 
@@ -28,15 +29,9 @@ window.__cookies = (async () => {
 </script>`);
 });
 
+/** What the page's script saw, and the Cookie header the site got last. */
 async function run(url: string): Promise<[unknown, string | undefined]> {
-  const context = await env.browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(url);
-    return [await page.evaluate('window.__cookies'), received.at(-1)];
-  } finally {
-    await context.close();
-  }
+  return [await evaluateAt(env.browser, url, 'window.__cookies'), received.at(-1)];
 }
 
 it('cookies in UTF-8 (from the site and from the page) read and travel as they do directly', async () => {

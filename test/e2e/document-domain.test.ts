@@ -5,6 +5,7 @@
 // analytics and consent scripts compute it).
 
 import { expect, it } from 'vitest';
+import { evaluateAt } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useNamedSites } from '../helpers/named-sites.js';
 
@@ -43,15 +44,9 @@ const env = useNamedSites(['www.shop'], (req, res) => {
   res.end(req.url === '/check' ? 'ok' : PAGE);
 });
 
+/** What the page's script saw, and the Cookie header the site got last. */
 async function run(url: string): Promise<[unknown, string | undefined]> {
-  const context = await env.browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(url);
-    return [await page.evaluate('window.__seen'), received.at(-1)];
-  } finally {
-    await context.close();
-  }
+  return [await evaluateAt(env.browser, url, 'window.__seen'), received.at(-1)];
 }
 
 it('document.domain, and cookies whose Domain a script builds from the host name, are as on the real site', async () => {

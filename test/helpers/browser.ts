@@ -31,6 +31,18 @@ export async function newParticipant(
   return { context, page, errors };
 }
 
+/** Opens `url` in a fresh browser profile and returns what `expression` evaluates to there (awaited); the profile is closed after. */
+export async function evaluateAt<T = unknown>(browser: Browser, url: string, expression: string): Promise<T> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    return (await page.evaluate(expression)) as T;
+  } finally {
+    await context.close();
+  }
+}
+
 /** Waits until the follower's mirror shows the host page's normalized body. */
 export async function converge(follower: Page, host: Page, timeout = 10_000): Promise<void> {
   // Both sides are read again each time: a host page that is still loading (a new host after the
