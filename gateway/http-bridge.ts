@@ -18,6 +18,8 @@ export interface IncomingRequest {
 }
 
 const NOT_ASCII = /[^\x00-\x7f]/;
+/** A reason phrase as HTTP allows it (tabs, spaces, visible characters, obs-text bytes). */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const NOT_LATIN1 = /[^\x00-\xff]/;
 
 /**
@@ -52,6 +54,8 @@ export class Exchange {
   private onWritableOnce: ((offset: number) => boolean) | null = null;
   /** Headers every response of this exchange carries, whoever writes it (the containment policy of proxied hosts). */
   extraHeaders: readonly [string, string][] = [];
+  /** The site's status and reason phrase: a response of that status goes with the site's phrase (a page reads it as statusText). */
+  siteReason: { status: number; text: string } | null = null;
 
   // Lifetime rule: construct synchronously inside the uWS handler, before any await; it copies
   // the request and registers onAborted/onWritable, which uWS requires before returning.
@@ -258,7 +262,9 @@ export class Exchange {
   private writeHead(status: number, headers: Iterable<[string, string]>): void {
     this.headWritten = true;
     this.status = status;
-    this.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+    const site = this.siteReason;
+    const reason = site !== null && site.status === status && REASON_PHRASE.test(site.text) ? site.text : (STATUS_CODES[status] ?? '');
+    this.res.writeStatus(NOT_ASCII.test(reason) ? Buffer.from(`${status} ${reason}`, 'latin1') : `${status} ${reason}`);
     for (const [name, value] of headers) {
       if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, NOT_ASCII.test(value) ? headerBytes(value) : value);
     }

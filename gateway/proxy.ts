@@ -276,6 +276,7 @@ export async function proxyRequest(
     throw failure;
   }
 
+  exchange.siteReason = { status: upstream.statusCode, text: upstream.statusText };
   // From here the response's body is ours: whatever fails before it was read lets go of it (a
   // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).
   try {

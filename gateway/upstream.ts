@@ -27,6 +27,8 @@ export interface UpstreamRequest {
 /** A response whose head has arrived. */
 export interface UpstreamResponse {
   statusCode: number;
+  /** The site's reason phrase ('' when it sent none). */
+  statusText: string;
   headers: RawHeaders;
   body: UpstreamBody;
 }
@@ -189,12 +191,12 @@ export function sendUpstream(agent: Agent, request: UpstreamRequest, client: Abo
         body.attach(c);
         if (gone) c.abort(new ClientGoneError());
       },
-      onResponseStart(_c, statusCode, headers) {
+      onResponseStart(_c, statusCode, headers, statusMessage) {
         // An interim answer (100 Continue, 102 Processing, 103 Early Hints) comes before the
         // final one, whose head (and Set-Cookie) is the one that counts: it is not passed on.
         if (statusCode < 200) return;
         started = true;
-        resolve({ statusCode, headers: headers as RawHeaders, body });
+        resolve({ statusCode, statusText: statusMessage ?? '', headers: headers as RawHeaders, body });
       },
       onRequestUpgrade(_c, _statusCode, _headers, socket) {
         // undici takes any answer to CONNECT (or to an Upgrade request) for an upgrade; the

@@ -104,6 +104,14 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.end('head read');
       return;
     }
+    case '/reason':
+      res.writeHead(299, 'Everything Fine', { 'content-type': 'text/plain' });
+      res.end('custom');
+      return;
+    case '/reason-page':
+      res.writeHead(404, 'Gone Fishing', { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><html><head><title>gone</title></head><body>gone</body></html>');
+      return;
     case '/sized':
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(JSON_BODY)) });
       res.end(req.method === 'HEAD' ? undefined : JSON_BODY);
@@ -316,6 +324,12 @@ describe('streamed bodies the gateway passes through', () => {
     expect(await huge.body.json()).toEqual({
       error: { code: 'UPSTREAM_FAILED', message: `${running.originUrl} sent response headers larger than 256 KB.` },
     });
+  });
+
+  it("passes the site's reason phrase on (a page reads it as statusText), rewritten pages too; the gateway's own answers keep theirs", async () => {
+    expect(await rawStatusLine('GET', '/reason')).toBe('HTTP/1.1 299 Everything Fine');
+    expect(await rawStatusLine('GET', '/reason-page')).toBe('HTTP/1.1 404 Gone Fishing');
+    expect(await rawStatusLine('TRACE', '/reason')).toBe('HTTP/1.1 405 Method Not Allowed');
   });
 
   it('answers CONNECT with 405 at once instead of opening a tunnel, and TRACE with 405 (its echo would show the jar)', async () => {
