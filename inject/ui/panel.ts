@@ -76,10 +76,12 @@ export class Panel {
     this.panel.className = 'panel';
     this.panel.setAttribute('role', 'complementary');
     this.panel.setAttribute('aria-label', 'Cobrowsing');
+    // Markup here is XML as well as HTML (void elements closed, attributes with values): an XHTML
+    // page parses it as XML and refuses anything else.
     this.panel.innerHTML = `<header><span class="dot" aria-hidden="true"></span><span class="title" id="title">Cobrowsing</span><button type="button" id="toggle" aria-expanded="true">Hide</button></header>
 <div class="body"><div class="row" id="you"></div><ul id="roster" aria-label="Participants"></ul><div id="requests"></div><div class="row" id="control"></div>
-<div class="row" id="session"></div><p class="notice" id="notice" role="status" aria-live="polite" hidden></p>
-<div class="chat-log" id="chat" aria-label="Chat" aria-live="polite"></div><form id="chat-form"><input id="chat-input" aria-label="Message" maxlength="2000" placeholder="Message everyone"><button type="submit">Send</button></form></div>`;
+<div class="row" id="session"></div><p class="notice" id="notice" role="status" aria-live="polite" hidden="hidden"></p>
+<div class="chat-log" id="chat" aria-label="Chat" aria-live="polite"></div><form id="chat-form"><input id="chat-input" aria-label="Message" maxlength="2000" placeholder="Message everyone" /><button type="submit">Send</button></form></div>`;
     this.root.append(this.panel);
     const toggle = this.$('toggle');
     toggle.addEventListener('click', () => {
@@ -122,7 +124,7 @@ export class Panel {
 
   private renderYou(name: string | null): void {
     const you = this.$('you');
-    you.innerHTML = `<form id="name-form" class="grow"><input id="name-input" aria-label="Your name" maxlength="60" placeholder="Your name"><button type="submit">${name ? 'Rename' : 'Set name'}</button></form>`;
+    you.innerHTML = `<form id="name-form" class="grow"><input id="name-input" aria-label="Your name" maxlength="60" placeholder="Your name" /><button type="submit">${name ? 'Rename' : 'Set name'}</button></form>`;
     const input = this.root.getElementById('name-input') as HTMLInputElement;
     input.value = name ?? '';
     this.root.getElementById('name-form')?.addEventListener('submit', (ev) => {
@@ -265,7 +267,7 @@ export class Panel {
     if (!me) return;
     if (this.options.mode === 'mirror') {
       const label = document.createElement('label');
-      label.innerHTML = '<input type="checkbox" id="follow" checked> Follow the host';
+      label.innerHTML = '<input type="checkbox" id="follow" checked="checked" /> Follow the host';
       row.append(label);
       label.querySelector('input')?.addEventListener('change', (ev) => this.options.onFollow?.((ev.target as HTMLInputElement).checked));
     }

@@ -6,13 +6,14 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { newParticipant, readMirror } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useOneSite } from '../helpers/one-site.js';
 
 const page = (origin: string) =>
   `\n  <!DOCTYPE html><html><head><title>t</title></head><body><a id="abs" href="${origin}/next">next</a><img src="${origin}/i.png"><script>window.__seen = [document.contentType, typeof window.__cobrowse, document.getElementById('abs').href]</script></body></html>`;
 const xhtml = (origin: string) =>
-  `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><a id="abs" href="${origin}/next">next</a><img src="${origin}/i.png"/><script>window.__seen = [document.contentType, typeof window.__cobrowse, document.getElementById('abs').href]</script></body></html>`;
+  `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><p id="p">XHTML TEXT</p><button id="b" onclick="document.getElementById('p').textContent = 'CLICKED'">b</button><a id="abs" href="${origin}/next">next</a><img src="${origin}/i.png"/><script>window.__seen = [document.contentType, typeof window.__cobrowse, document.getElementById('abs').href]</script></body></html>`;
 
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const origin = `http://${req.headers.host}`;
@@ -67,6 +68,24 @@ describe('documents the browser sniffs, and XHTML', () => {
     // Nothing of the page went to the real site: its image came through the gateway.
     expect(proxied.requests.filter((u) => !u.startsWith(proxiedOrigin) && !u.startsWith(env.t.gateway.url))).toEqual([]);
     expect(proxied.requests).toContain(`${proxiedOrigin}/i.png`);
+  });
+
+  it("an XHTML page is cobrowsed: a follower's mirror shows it and a controller's click acts on the host's page", async () => {
+    const session = await createSession(env.t, `${env.origin}/xhtml`);
+    const host = await newParticipant(env.browser);
+    const follower = await newParticipant(env.browser);
+    try {
+      await host.page.goto(session.hostUrl);
+      await follower.page.goto(session.joinUrl);
+      const text = () => readMirror<string | null>(follower.page, `(doc) => doc.getElementById('p')?.textContent ?? null`);
+      await expect.poll(text, { timeout: 10_000 }).toBe('XHTML TEXT');
+      await follower.page.frameLocator('#cobrowse-mirror').locator('#b').click();
+      await expect.poll(() => host.page.textContent('#p')).toBe('CLICKED');
+      await expect.poll(text).toBe('CLICKED');
+      expect([...host.errors, ...follower.errors]).toEqual([]);
+    } finally {
+      await Promise.all([host.context.close(), follower.context.close()]);
+    }
   });
 
   it.each(['/untyped-nosniff', '/untyped-text'])('%s: not HTML to the browser, passed as it came', async (path) => {
