@@ -107,8 +107,17 @@ function restoreTunneledMethod(gw: GatewayContext, exchange: Exchange, host: Pro
   const asked = request.headers[METHOD_HEADER];
   if (asked === undefined) return;
   const own = gw.mapper.proxiedOrigin(host);
+  if (request.method === 'GET' || request.method === 'HEAD') {
+    // The browser following a 303 (or a 301/302 the site sent another way): a GET now, the header
+    // kept, as directly the browser sends a GET then too.
+    delete request.headers[METHOD_HEADER];
+    return;
+  }
   if (request.method !== 'POST') throw new GatewayError('BAD_REQUEST', 400, `${METHOD_HEADER} comes on a POST only.`);
-  if (request.headers.origin !== own || (request.headers['sec-fetch-site'] ?? 'same-origin') !== 'same-origin') {
+  const site = request.headers['sec-fetch-site'];
+  // `Origin: null` is what a same-origin request says under Referrer-Policy: no-referrer; then only with Fetch Metadata.
+  const ownOrigin = request.headers.origin === own || (request.headers.origin === 'null' && site === 'same-origin');
+  if (!ownOrigin || (site ?? 'same-origin') !== 'same-origin') {
     throw new GatewayError('BAD_ORIGIN', 403, `Only this site's own page may send ${METHOD_HEADER}.`);
   }
   if (!METHOD_TOKEN.test(asked) || SERVER_METHODS.includes(asked) || FORBIDDEN_METHODS.includes(asked.toUpperCase())) {
@@ -120,6 +129,7 @@ function restoreTunneledMethod(gw: GatewayContext, exchange: Exchange, host: Pro
   }
   request.method = asked;
   delete request.headers[METHOD_HEADER];
+  exchange.annotations.tunneled = true;
 }
 
 function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {

@@ -276,6 +276,13 @@ export async function proxyRequest(
     throw failure;
   }
 
+  if (exchange.annotations.tunneled === true && (upstream.statusCode === 301 || upstream.statusCode === 302)) {
+    // The browser sent a POST for the page's method: on a 301 or 302 it would follow with a GET,
+    // where directly it repeats the method (only a POST becomes a GET). 308 and 307 mean the same
+    // for any other method and keep the request as it is.
+    upstream.statusCode = upstream.statusCode === 301 ? 308 : 307;
+    upstream.statusText = upstream.statusCode === 308 ? 'Permanent Redirect' : 'Temporary Redirect';
+  }
   exchange.siteReason = { status: upstream.statusCode, text: upstream.statusText };
   // From here the response's body is ours: whatever fails before it was read lets go of it (a
   // paused body would otherwise hold its connection: undici's body timeout sleeps while paused).

@@ -33,6 +33,11 @@ window.__results = (async () => {
   await answer('fetch patch', () => fetch('/dav/lower', { method: 'patch', body: 'lower' }));
   await answer('fetch delete', () => fetch('/dav/gone', { method: 'delete' }));
   await answer('fetch TRACE', () => fetch('/dav/t', { method: 'TRACE' }));
+  // A collection without its slash: the site redirects, and the method (with its body) follows.
+  await answer('PROPFIND 301', () => fetch('/dav/redirect-301', { method: 'PROPFIND', body: 'again' }));
+  await answer('COPY 302', () => fetch('/dav/redirect-302', { method: 'COPY' }));
+  // See Other: the browser follows with a GET.
+  await answer('MKCOL 303', () => fetch('/dav/redirect-303', { method: 'MKCOL' }));
   out.push(await xhr('MKCOL', '/dav/new-folder/', null));
   out.push(await xhr('LOCK', '/dav/file', '<lockinfo/>'));
   out.push(await xhr('PUT', '/dav/file', 'plain put'));
@@ -45,6 +50,12 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   if (!req.url?.startsWith('/dav/')) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(PAGE);
+    return;
+  }
+  const redirect = /^\/dav\/redirect-(30[123])$/.exec(req.url ?? '');
+  if (redirect) {
+    res.writeHead(Number(redirect[1]), { location: redirect[1] === '303' ? '/dav/after' : '/dav/folder/' });
+    res.end();
     return;
   }
   let body = '';
@@ -99,6 +110,9 @@ describe('methods the gateway server does not take as they are', () => {
       ['fetch patch', 400, '', '/dav/lower'],
       ['fetch delete', 200, 'DELETE /dav/gone (0 bytes)', '/dav/gone'],
       ['fetch TRACE', 'error', 'TypeError'],
+      ['PROPFIND 301', 207, 'PROPFIND /dav/folder/ (5 bytes)', '/dav/folder/'],
+      ['COPY 302', 200, 'COPY /dav/folder/ (0 bytes)', '/dav/folder/'],
+      ['MKCOL 303', 200, 'GET /dav/after (0 bytes)', '/dav/after'],
       ['xhr MKCOL', 201, 'MKCOL /dav/new-folder/ (0 bytes)', '/dav/new-folder/'],
       ['xhr LOCK', 200, 'LOCK /dav/file (11 bytes)', '/dav/file'],
       ['xhr PUT', 200, 'PUT /dav/file (9 bytes)', '/dav/file'],
