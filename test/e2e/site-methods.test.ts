@@ -137,6 +137,9 @@ describe('methods the gateway server does not take as they are', () => {
       ['POST', { 'x-cobrowse-method': 'PROPFIND', origin: 'http://elsewhere.example' }, 403, 'BAD_ORIGIN'],
       ['POST', { 'x-cobrowse-method': 'PROPFIND' }, 403, 'BAD_ORIGIN'],
       ['POST', { 'x-cobrowse-method': 'PROPFIND', origin: own, 'sec-fetch-site': 'same-site' }, 403, 'BAD_ORIGIN'],
+      // Origin: null counts as the page's own only with same-origin Fetch Metadata.
+      ['POST', { 'x-cobrowse-method': 'PROPFIND', origin: 'null' }, 403, 'BAD_ORIGIN'],
+      ['POST', { 'x-cobrowse-method': 'PROPFIND', origin: 'null', 'sec-fetch-site': 'cross-site' }, 403, 'BAD_ORIGIN'],
       ['PUT', { 'x-cobrowse-method': 'PROPFIND', origin: own }, 400, 'BAD_REQUEST'],
       ['POST', { 'x-cobrowse-method': 'DELETE', origin: own }, 400, 'BAD_REQUEST'],
       ['POST', { 'x-cobrowse-method': 'trace', origin: own }, 400, 'BAD_REQUEST'],
@@ -150,6 +153,11 @@ describe('methods the gateway server does not take as they are', () => {
     expect(seen).toEqual([]);
     const res = await ask('POST', { 'x-cobrowse-method': 'PROPFIND', origin: own, 'sec-fetch-site': 'same-origin' });
     expect([res.status, res.text]).toEqual([207, 'PROPFIND /dav/probe (1 bytes)']);
-    expect(seen.map((s) => JSON.parse(s)[6])).toEqual([[]]);
+    const noReferrer = await ask('POST', { 'x-cobrowse-method': 'REPORT', origin: 'null', 'sec-fetch-site': 'same-origin' });
+    expect([noReferrer.status, noReferrer.text]).toEqual([207, 'REPORT /dav/probe (1 bytes)']);
+    // A GET carrying the header (a 303 followed) goes on as a GET, without it.
+    const followed = await ask('GET', { 'x-cobrowse-method': 'MKCOL' });
+    expect([followed.status, followed.text]).toEqual([200, 'GET /dav/probe (0 bytes)']);
+    expect(seen.map((s) => JSON.parse(s)[6])).toEqual([[], [], []]);
   });
 });
