@@ -13,7 +13,7 @@ import {
   type SitePattern,
 } from '../gateway/allowlist.js';
 import type { ControlPolicy } from '../protocol/messages.js';
-import { selectorMistake } from './selector-check.js';
+import { selectorMistake } from '../protocol/selector-check.js';
 import { defaultOf, settingKeys } from './settings.js';
 
 /** One allowed site as configured. */

@@ -3,6 +3,7 @@
 // never throws into the site's page.
 
 import { VIEW_PAGE_MARKER } from '../protocol/messages.js';
+import { selectorMistake } from '../protocol/selector-check.js';
 import { RUNTIME_MARK } from './child-windows.js';
 import type { HubConnection } from './connection.js';
 import { inheritCookieShim, installCookieShim } from './cookie-shim.js';
@@ -11,7 +12,7 @@ import { startMirror } from './follower.js';
 import { installFormCharset } from './form-charset.js';
 import { startFrameRecorder } from './frame-bridge.js';
 import { startLive } from './live.js';
-import { Masker } from './masking.js';
+import { isValidSelector, Masker } from './masking.js';
 import type { HostOnlyRules } from './remote-input.js';
 import { report } from './report.js';
 import { installUrlRuntime, UrlRuntime } from './url-runtime.js';
@@ -43,7 +44,13 @@ function hostOnlyRules(script: HTMLScriptElement | null): HostOnlyRules {
       return [];
     }
   };
-  return { selector: list(script?.dataset.hostOnly).join(','), paths: list(script?.dataset.hostOnlyUrls) };
+  const selectors = list(script?.dataset.hostOnly);
+  return {
+    selector: selectors.join(','),
+    paths: list(script?.dataset.hostOnlyUrls),
+    // As the Masker's rules: one this browser cannot read, alone or joined, reserves the whole page.
+    unreadable: selectors.some((s) => !isValidSelector(s) || selectorMistake(s) !== null),
+  };
 }
 
 /** The real site's host of this page (the gateway names its origin on the script tag). */

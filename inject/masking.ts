@@ -3,6 +3,7 @@
 // numbers (Luhn) and card numbers in text, and everything inside elements matching the site's
 // configured selectors.
 
+import { selectorMistake } from '../protocol/selector-check.js';
 import { report } from './report.js';
 
 /** What a masked form value, attribute or text is replaced with (fixed length: no length leak). */
@@ -146,7 +147,9 @@ export class Masker {
   private readonly regions = new Set<Element>();
 
   constructor(selectors: readonly string[]) {
-    const unreadable = selectors.filter((s) => !isValidSelector(s));
+    // A rule this browser refuses, or one that reads otherwise in the joined list (an open quote or
+    // bracket, a comment, a trailing backslash swallow the rules after it).
+    const unreadable = selectors.filter((s) => !isValidSelector(s) || selectorMistake(s) !== null);
     // Fail closed: a rule this browser cannot read may be the one meant to hide a card number, so
     // the whole page is masked rather than that content sent (the rule must be fixed in the config).
     this.selector = unreadable.length > 0 ? '*' : selectors.join(',');
@@ -307,7 +310,7 @@ const ELEMENT_NODE = 1;
 const DOCUMENT_NODE = 9;
 const DOCUMENT_FRAGMENT_NODE = 11;
 
-function isValidSelector(selector: string): boolean {
+export function isValidSelector(selector: string): boolean {
   try {
     document.createDocumentFragment().querySelector(selector);
     return true;

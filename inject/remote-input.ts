@@ -273,6 +273,8 @@ function navigate(url: string): void {
 export interface HostOnlyRules {
   selector: string;
   paths: readonly string[];
+  /** A rule the host's browser cannot read (alone, or once joined): every remote input is refused. */
+  unreadable?: boolean;
 }
 
 function pathPattern(pattern: string): RegExp {
@@ -324,12 +326,14 @@ export function refusalFor(input: RemoteInput, ids: NodeIds, rules: HostOnlyRule
   const target = input.target === null ? document.activeElement : ids.node(input.target);
   if (!target || target.nodeType !== Node.ELEMENT_NODE) return null;
   const el = target as Element;
+  const unreadable = "Only the host can use this page: one of the site's host-only rules cannot be read.";
+  if (rules.unreadable) return unreadable;
   try {
     if (rules.selector && el.closest(rules.selector)) return 'Only the host can use this part of the page.';
   } catch {
     // A rule this browser cannot read may be the one reserving this element: fail closed, the
     // page is the host's alone until the site's hostOnly rules are fixed.
-    return "Only the host can use this page: one of the site's host-only rules cannot be read.";
+    return unreadable;
   }
   const link = el.closest('a[href]');
   if (input.kind === 'click' && link && hostOnlyPath(link.getAttribute('href') ?? '', rules)) return 'Only the host can open this page.';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectorMistake } from '../../config/selector-check.js';
+import { selectorMistake } from '../../protocol/selector-check.js';
 
 describe('selectorMistake (config selectors a browser would refuse)', () => {
   it.each([
@@ -14,6 +14,8 @@ describe('selectorMistake (config selectors a browser would refuse)', () => {
     "[data-label='x > y']",
     '#_x, .-y, .--z',
     'a[href$=".pdf" i]',
+    '[title="a,,b"]',
+    "[data-x=',a']",
   ])('accepts %j', (selector) => {
     expect(selectorMistake(selector)).toBeNull();
   });
@@ -32,7 +34,19 @@ describe('selectorMistake (config selectors a browser would refuse)', () => {
     [':not(.a', 'is missing'],
     ['a)', 'closes nothing'],
     ['[a="b]', 'not closed'],
+    // Valid alone, but they swallow the rules joined after them.
+    ['.card /*', 'comment'],
+    ['.card\\', 'ends with a backslash'],
   ])('refuses %j (%s)', (selector, why) => {
     expect(selectorMistake(selector)).toContain(why);
+  });
+});
+
+describe('selectorMistake escape hints', () => {
+  it.each([
+    ['#1st-card', '#\\31 st-card'],
+    ['#-1a', '#-\\31 a'],
+  ])('%j -> %j', (selector, hint) => {
+    expect(selectorMistake(selector)).toContain(`(${hint})`);
   });
 });
