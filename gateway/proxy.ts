@@ -27,7 +27,7 @@ import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite }
 import { checkedScript, isJavaScriptType, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
 import { siteRules } from './site-rules.js';
-import { SNIFF_BYTES, sniffsAsHtml, sniffsType } from './sniff.js';
+import { htmlVerdict, SNIFF_BYTES, sniffsType } from './sniff.js';
 import { readChecked, takeIntegrityMarker } from './subresource-integrity.js';
 import { sendUpstream, type UpstreamResponse, upstreamBodyError, upstreamError } from './upstream.js';
 import { type OriginTable, withPathOf } from './url-mapper.js';
@@ -125,7 +125,20 @@ function checkAllowed(gw: GatewayContext, target: URL): void {
  */
 async function sniffedHeaders(upstream: UpstreamResponse): Promise<RawHeaders> {
   const raw = upstream.headers;
-  return sniffsAsHtml(await upstream.body.peek(SNIFF_BYTES)) ? { ...raw, 'content-type': 'text/html' } : raw;
+  // As many bytes as have come, then each time more come, until the verdict is in.
+  let want = 1;
+  for (;;) {
+    const head = await upstream.body.peek(want, SNIFF_BYTES);
+    const verdict = htmlVerdict(head, upstream.body.complete || head.length >= SNIFF_BYTES);
+    if (verdict === false) return raw;
+    if (verdict === true) {
+      // The site's parameters (a charset) stay with the type.
+      const given = String(raw['content-type'] ?? '');
+      const params = given.includes(';') ? given.slice(given.indexOf(';')) : '';
+      return { ...raw, 'content-type': `text/html${params}` };
+    }
+    want = Math.min(SNIFF_BYTES, head.length + 1);
+  }
 }
 
 /** A navigation's answer that the browser saves instead of rendering (Content-Disposition: attachment). */
@@ -139,7 +152,8 @@ function isDownload(headers: RawHeaders, request: Exchange['request']): boolean 
 function sniffs(upstream: UpstreamResponse, request: Exchange['request']): boolean {
   const raw = upstream.headers;
   const status = upstream.statusCode;
-  if (request.method === 'HEAD' || status === 204 || status === 304 || status < 200 || isDownload(raw, request)) return false;
+  // Redirects are not rendered; 204 and 304 have no body.
+  if (request.method === 'HEAD' || status < 200 || (status >= 300 && status < 400) || status === 204 || isDownload(raw, request)) return false;
   const noSniff = String(raw['x-content-type-options'] ?? '')
     .toLowerCase()
     .includes('nosniff');

@@ -39,20 +39,33 @@ const HTML_STARTS = [
   '<!--',
 ].map((s) => Buffer.from(s, 'latin1'));
 
-/** True when the browser would sniff `head` (the body's first bytes) as text/html. */
+/** True when the browser would sniff `head` (all the bytes it gets to look at) as text/html. */
 export function sniffsAsHtml(head: Buffer): boolean {
+  return htmlVerdict(head, true) === true;
+}
+
+/**
+ * Whether `head`, the body's first bytes, sniffs as text/html; null while more bytes could still
+ * decide it (a pattern begun but not complete), unless `final` (the body ended, or the browser
+ * looks no further). Decided as early as the bytes allow, so a page that sends its first bytes
+ * and then waits is not held.
+ */
+export function htmlVerdict(head: Buffer, final: boolean): boolean | null {
   let at = 0;
   // Leading whitespace (HT, LF, FF, CR, space) is skipped; a byte order mark is not.
   while (at < head.length && (head[at] === 0x09 || head[at] === 0x0a || head[at] === 0x0c || head[at] === 0x0d || head[at] === 0x20)) at++;
+  if (at === head.length) return final ? false : null;
+  let open = false;
   for (const start of HTML_STARTS) {
     const end = at + start.length;
-    if (end >= head.length) continue;
     let same = true;
-    for (let i = 0; i < start.length && same; i++) {
+    for (let i = 0; i < start.length && same && at + i < head.length; i++) {
       const b = head[at + i]!;
       same = (b >= 0x41 && b <= 0x5a ? b | 0x20 : b) === start[i];
     }
-    if (same && (head[end] === 0x20 || head[end] === 0x3e)) return true;
+    if (!same) continue;
+    if (end >= head.length) open = true;
+    else if (head[end] === 0x20 || head[end] === 0x3e) return true;
   }
-  return false;
+  return open && !final ? null : false;
 }

@@ -90,17 +90,18 @@ export class UpstreamBody implements AsyncIterable<Buffer>, AsyncIterator<Buffer
   }
 
   /**
-   * The body's first bytes, up to `max`, once that many have arrived or the body is complete (as
-   * many as came). They stay to be read. Not while the body is being read.
+   * The body's first bytes that have arrived, up to `limit`, once there are at least `min` of them
+   * or the body is complete (as many as came). They stay to be read. Not while the body is being
+   * read.
    */
-  async peek(max: number): Promise<Buffer> {
-    while (this.queued < max && !this.complete) {
+  async peek(min: number, limit: number): Promise<Buffer> {
+    while (this.queued < min && !this.complete) {
       await new Promise<void>((resolve) => {
         this.peeker = resolve;
       });
     }
     const head = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
-    return head.subarray(0, max);
+    return head.subarray(0, limit);
   }
 
   /** @internal */

@@ -5,6 +5,7 @@
 // nosniff, passes as it came.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { newParticipant, readMirror } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
@@ -26,7 +27,14 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   else if (req.url === '/unknown') untyped(page(origin), { 'content-type': 'unknown/unknown' });
   else if (req.url === '/untyped-nosniff') untyped(page(origin), { 'x-content-type-options': 'nosniff' });
   else if (req.url === '/untyped-text') untyped('just text, <html> later');
-  else if (req.url === '/xhtml') {
+  else if (req.url === '/unknown-charset') untyped(page(origin), { 'content-type': 'unknown/unknown; charset=windows-1252' });
+  else if (req.url === '/untyped-slow') {
+    // The page's first bytes, then the rest a while later (a page streamed as it is made).
+    res.removeHeader('content-type');
+    res.writeHead(200, {});
+    res.write('<html><head><title>slow</title></head><body><p>first</p>');
+    setTimeout(() => res.end('<p>rest</p></body></html>'), 1500);
+  } else if (req.url === '/xhtml') {
     res.writeHead(200, { 'content-type': 'application/xhtml+xml' });
     res.end(xhtml(origin));
   } else {
@@ -86,6 +94,31 @@ describe('documents the browser sniffs, and XHTML', () => {
     } finally {
       await Promise.all([host.context.close(), follower.context.close()]);
     }
+  });
+
+  it('decides as soon as the first bytes allow (a streamed untyped page is not held), and keeps the charset the site gave', async () => {
+    const session = await createSession(env.t, `${env.origin}/`);
+    const host = await env.t.join(session.hostUrl);
+    const headers = {
+      host: new URL(host.proxiedOrigin).host,
+      cookie: host.cookie,
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'sec-fetch-mode': 'navigate',
+    };
+    const started = performance.now();
+    const slow = await request(`http://127.0.0.1:${env.t.gateway.port}/untyped-slow`, { headers });
+    const reader = slow.body[Symbol.asyncIterator]();
+    const first = String((await reader.next()).value);
+    expect(performance.now() - started).toBeLessThan(1200);
+    expect(slow.headers['content-type']).toBe('text/html');
+    expect(first).toContain('/__cobrowse/inject.js');
+    let rest = '';
+    for (let r = await reader.next(); !r.done; r = await reader.next()) rest += String(r.value);
+    expect(`${first}${rest}`).toContain('<p>rest</p>');
+    const typed = await request(`http://127.0.0.1:${env.t.gateway.port}/unknown-charset`, { headers });
+    expect(typed.headers['content-type']).toMatch(/^text\/html; charset=windows-1252$/i);
+    expect(await typed.body.text()).toContain('/__cobrowse/inject.js');
   });
 
   it.each(['/untyped-nosniff', '/untyped-text'])('%s: not HTML to the browser, passed as it came', async (path) => {

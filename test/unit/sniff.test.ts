@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sniffsAsHtml, sniffsType } from '../../gateway/sniff.js';
+import { htmlVerdict, sniffsAsHtml, sniffsType } from '../../gateway/sniff.js';
 
 describe('sniffsAsHtml (the browser reading an untyped document)', () => {
   it.each([
@@ -28,6 +28,24 @@ describe('sniffsAsHtml (the browser reading an untyped document)', () => {
     ['', false],
   ])('%j -> %s', (text, expected) => {
     expect(sniffsAsHtml(Buffer.from(text, 'utf8'))).toBe(expected);
+  });
+});
+
+describe('htmlVerdict (decided as early as the bytes allow)', () => {
+  it.each<[string, boolean, boolean | null]>([
+    ['<ht', false, null],
+    ['<ht', true, false],
+    ['  <html>', false, true],
+    ['<p', false, null],
+    ['<p>', false, true],
+    ['<pre', false, false],
+    ['hello', false, false],
+    ['   ', false, null],
+    ['   ', true, false],
+    ['<!DOCTYPE', false, null],
+    ['<!DOCTYPE HTML>', false, true],
+  ])('%j (final %s) -> %s', (text, final, expected) => {
+    expect(htmlVerdict(Buffer.from(text, 'latin1'), final)).toBe(expected);
   });
 });
 
