@@ -3,7 +3,7 @@
 
 import type { Readable } from 'node:stream';
 import { realCookieDomain } from '../protocol/cookie-domain.js';
-import { FORBIDDEN_METHODS, METHOD_HEADER, METHOD_TOKEN, RUNTIME_HEADER, RUNTIME_HEADER_VALUE, SERVER_METHODS } from '../protocol/runtime-requests.js';
+import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
@@ -13,6 +13,7 @@ import { errorPage, GatewayError, toGatewayError } from './errors.js';
 import type { Exchange } from './http-bridge.js';
 import { browserUrlFor, maskSelectorsFor, proxyRequest } from './proxy.js';
 import type { Participant, Session } from './session.js';
+import { restoreTunneledMethod } from './tunneled-method.js';
 import { MAX_REQUEST_BODY } from './upstream.js';
 import { type ProxiedHost, withPathOf } from './url-mapper.js';
 import { viewPage } from './view-page.js';
@@ -93,43 +94,6 @@ function requireOwnPage(gw: GatewayContext, exchange: Exchange, host: ProxiedHos
   if (header && headers[RUNTIME_HEADER] !== RUNTIME_HEADER_VALUE) refuse(`the ${RUNTIME_HEADER} header is missing`);
   if (site !== undefined && site !== 'same-origin') refuse(`Sec-Fetch-Site is ${site}`);
   if (origin !== undefined && origin !== 'null' && origin !== own) refuse(`the request came from ${origin}`);
-}
-
-/**
- * A request the page runtime sent as a POST naming its method in METHOD_HEADER (one the gateway's
- * server does not take, see protocol/runtime-requests.ts) becomes that request again, for the
- * follower rules, the logs and the site. Only the page's own requests may ask it: the header is
- * honoured with this host's own Origin only (a POST from anywhere else, which a site could have
- * refused as PROPPATCH or DELETE-like, stays a POST to nobody).
- */
-function restoreTunneledMethod(gw: GatewayContext, exchange: Exchange, host: ProxiedHost): void {
-  const { request } = exchange;
-  const asked = request.headers[METHOD_HEADER];
-  if (asked === undefined) return;
-  const own = gw.mapper.proxiedOrigin(host);
-  if (request.method === 'GET' || request.method === 'HEAD') {
-    // The browser following a 303 (or a 301/302 the site sent another way): a GET now, the header
-    // kept, as directly the browser sends a GET then too.
-    delete request.headers[METHOD_HEADER];
-    return;
-  }
-  if (request.method !== 'POST') throw new GatewayError('BAD_REQUEST', 400, `${METHOD_HEADER} comes on a POST only.`);
-  const site = request.headers['sec-fetch-site'];
-  // `Origin: null` is what a same-origin request says under Referrer-Policy: no-referrer; then only with Fetch Metadata.
-  const ownOrigin = request.headers.origin === own || (request.headers.origin === 'null' && site === 'same-origin');
-  if (!ownOrigin || (site ?? 'same-origin') !== 'same-origin') {
-    throw new GatewayError('BAD_ORIGIN', 403, `Only this site's own page may send ${METHOD_HEADER}.`);
-  }
-  if (!METHOD_TOKEN.test(asked) || SERVER_METHODS.includes(asked) || FORBIDDEN_METHODS.includes(asked.toUpperCase())) {
-    throw new GatewayError(
-      'BAD_REQUEST',
-      400,
-      `${METHOD_HEADER} must name a method the gateway cannot take as it is (not ${JSON.stringify(asked.slice(0, 40))}).`,
-    );
-  }
-  request.method = asked;
-  delete request.headers[METHOD_HEADER];
-  exchange.annotations.tunneled = true;
 }
 
 function redirect(exchange: Exchange, location: string, extra: [string, string][] = []): void {
