@@ -304,13 +304,17 @@ export async function proxyRequest(
       return;
     }
     if (decoder === 'unsupported' || request.method === 'HEAD') {
-      // A HEAD of a body the gateway rewrites answers with a GET's headers (changedBodyHeaders) and
-      // no length: the site's is not the rewritten body's, which is not known before it is made.
+      // A HEAD of a body the gateway rewrites answers with a GET's headers (changedBodyHeaders, and
+      // the coding a GET would come in) and no length: the site's is not the rewritten body's,
+      // which is not known before it is made.
       const changes = decoder !== 'unsupported';
       const length = changes || raw['content-length'] === undefined ? null : Number(raw['content-length']);
+      const status = upstream.statusCode;
+      const coding = changes && status >= 200 && status !== 204 && status !== 304 ? reencodingFor(encoding, request.headers['accept-encoding']) : null;
+      const changed = changes ? changedBodyHeaders(mapped.headers) : mapped.headers;
       await exchange.sendStream(
-        upstream.statusCode,
-        changes ? changedBodyHeaders(mapped.headers) : mapped.headers,
+        status,
+        coding === null ? changed : encodedBodyHeaders(changed, coding),
         upstream.body,
         Number.isFinite(length) ? length : null,
       );

@@ -116,6 +116,12 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(JSON_BODY)) });
       res.end(req.method === 'HEAD' ? undefined : JSON_BODY);
       return;
+    case '/page-gz.html': {
+      const gz = gzipSync(PAGE);
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': String(gz.length) });
+      res.end(req.method === 'HEAD' ? undefined : gz);
+      return;
+    }
     case '/page.html':
       res.writeHead(200, { 'content-type': 'text/html', 'content-length': String(Buffer.byteLength(PAGE)), etag: '"p1"' });
       res.end(req.method === 'HEAD' ? undefined : PAGE);
@@ -222,7 +228,9 @@ async function onOneConnection(requests: { method: string; path: string }[]): Pr
   const answers: (RawAnswer | null)[] = [];
   try {
     for (const { method, path } of requests) {
-      socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${new URL(host.proxiedOrigin).host}\r\nCookie: ${host.cookie}\r\nAccept: text/html,*/*\r\n\r\n`);
+      socket.write(
+        `${method} ${path} HTTP/1.1\r\nHost: ${new URL(host.proxiedOrigin).host}\r\nCookie: ${host.cookie}\r\nAccept: text/html,*/*\r\nAccept-Encoding: gzip, br\r\n\r\n`,
+      );
       const deadline = Date.now() + 5000;
       let done = complete(method);
       while (!done && !closed && Date.now() < deadline) {
@@ -256,9 +264,15 @@ describe('HEAD requests', () => {
       { method: 'GET', path: '/page.html' },
       { method: 'HEAD', path: '/__cobrowse/no-such-endpoint' },
       { method: 'GET', path: '/sized' },
+      { method: 'HEAD', path: '/page-gz.html' },
+      { method: 'GET', path: '/page-gz.html' },
     ]);
-    expect(answers.map((a) => a?.status ?? 'connection closed')).toEqual([200, 200, 200, 200, 200, 200, 404, 200]);
-    const [headSized, getSized, headStreamed, , headPage, getPage, headOwn] = answers as RawAnswer[];
+    expect(answers.map((a) => a?.status ?? 'connection closed')).toEqual([200, 200, 200, 200, 200, 200, 404, 200, 200, 200]);
+    const [headSized, getSized, headStreamed, , headPage, getPage, headOwn, , headGz, getGz] = answers as RawAnswer[];
+    // A compressed page: the HEAD names the coding and Vary the GET comes with (the gateway compresses it again).
+    expect(getGz!.headers.get('content-encoding')).toBeDefined();
+    expect(headGz!.headers.get('content-encoding')).toBe(getGz!.headers.get('content-encoding'));
+    expect(headGz!.headers.get('vary')).toBe(getGz!.headers.get('vary'));
     // A body passed on as it is: the site's length, the one a GET gets.
     expect(headSized!.headers.get('content-length')).toBe(String(Buffer.byteLength(JSON_BODY)));
     expect(getSized!.body).toBe(JSON_BODY);
