@@ -9,6 +9,7 @@
 
 import { mediaType, type RawHeaders } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
+import { isAttachment } from './response-kind.js';
 
 /** The opaque origin of such a document: document.cookie throws, other pages cannot reach in; its own scripts (SVG, the XML viewer) still run. */
 export const DOCUMENT_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
@@ -56,10 +57,6 @@ const PDF_VIEWER_TYPES = new Set(['application/pdf', 'text/pdf', '', '*/*', 'unk
 /** Policies that stay with the body they were sent with. */
 const STORED_POLICIES = new Set(['content-security-policy', 'content-security-policy-report-only', 'document-isolation-policy']);
 
-function first(value: string | string[] | undefined): string {
-  return String(Array.isArray(value) ? value[0] : (value ?? ''));
-}
-
 /**
  * Sets the policies of a response from what it is, not where it goes: `injected` is HTML with the
  * runtime (for every destination). Everything else, downloads (Content-Disposition: attachment)
@@ -80,7 +77,7 @@ export function applyDocumentPolicies(exchange: Exchange, headers: [string, stri
     keepStoredPolicies(exchange, headers);
     return;
   }
-  if (injected || /^\s*attachment\b/i.test(first(raw['content-disposition']))) return;
+  if (injected || isAttachment(raw)) return;
   if (dest === undefined) {
     withoutFetchMetadata(headers, raw, navigational(request));
     return;

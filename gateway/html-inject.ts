@@ -4,6 +4,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import { OWN_NODE_MARKER } from '../protocol/messages.js';
+import { NOT_ASCII } from './byte-text.js';
 import { escapeHtml } from './errors.js';
 
 /** How much prologue is buffered while looking for <head> before inserting anyway. */
@@ -172,5 +173,4 @@ export function injectionTag(options: SnippetOptions = {}): string {
   return NOT_ASCII.test(tag) ? tag.replace(NOT_ASCII_CHARS, (c) => `&#${c.codePointAt(0)};`) : tag;
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
 const NOT_ASCII_CHARS = /[^\x00-\x7f]/gu;

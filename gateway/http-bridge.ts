@@ -4,6 +4,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
+import { NOT_ASCII, wireBytes } from './byte-text.js';
 import type { LogFields } from './log.js';
 
 /** A request as copied out of uWS while its HttpRequest was still valid. */
@@ -17,20 +18,8 @@ export interface IncomingRequest {
   remoteAddress: string;
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
 /** A reason phrase as HTTP allows it (tabs, spaces, visible characters, obs-text bytes). */
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const NOT_LATIN1 = /[^\x00-\xff]/;
-
-/**
- * A header value with characters above 0x7f, for uWS, which writes a string as UTF-8. The site's
- * values are byte strings (undici reads each byte as one latin1 character): they go as those
- * bytes, so a filename or URL the site wrote in UTF-8 reaches the browser as it was sent, not
- * encoded twice. A value with characters above 0xff is text of the gateway's own: UTF-8.
- */
-function headerBytes(value: string): string | Buffer {
-  return NOT_LATIN1.test(value) ? value : Buffer.from(value, 'latin1');
-}
 
 /** Response headers that the bridge writes itself or that must never be relayed. */
 const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
@@ -264,9 +253,9 @@ export class Exchange {
     this.status = status;
     const site = this.siteReason;
     const reason = site !== null && site.status === status && REASON_PHRASE.test(site.text) ? site.text : (STATUS_CODES[status] ?? '');
-    this.res.writeStatus(NOT_ASCII.test(reason) ? Buffer.from(`${status} ${reason}`, 'latin1') : `${status} ${reason}`);
+    this.res.writeStatus(NOT_ASCII.test(reason) ? wireBytes(`${status} ${reason}`) : `${status} ${reason}`);
     for (const [name, value] of headers) {
-      if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, NOT_ASCII.test(value) ? headerBytes(value) : value);
+      if (!FRAMING_HEADERS.has(name.toLowerCase())) this.res.writeHeader(name, NOT_ASCII.test(value) ? wireBytes(value) : value);
     }
     for (const [name, value] of this.extraHeaders) this.res.writeHeader(name, value);
   }

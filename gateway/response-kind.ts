@@ -34,11 +34,15 @@ export async function sniffedHeaders(upstream: UpstreamResponse): Promise<RawHea
   }
 }
 
-/** A navigation's answer that the browser saves instead of rendering (Content-Disposition: attachment). */
-function isDownload(headers: RawHeaders, request: Exchange['request']): boolean {
+/** An answer the site marks as a file to save (Content-Disposition: attachment). */
+export function isAttachment(headers: RawHeaders): boolean {
   const disposition = headers['content-disposition'];
-  const first = Array.isArray(disposition) ? disposition[0] : disposition;
-  return first !== undefined && /^\s*attachment\b/i.test(first) && rendersAsDocument(request.headers);
+  return /^\s*attachment\b/i.test(String(Array.isArray(disposition) ? disposition[0] : (disposition ?? '')));
+}
+
+/** A navigation's answer that the browser saves instead of rendering. */
+function isDownload(headers: RawHeaders, request: Exchange['request']): boolean {
+  return isAttachment(headers) && rendersAsDocument(request.headers);
 }
 
 /** Whether the browser sniffs this answer's type (a document with no type, or one that says it does not know). */

@@ -105,8 +105,9 @@ try {
       if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => startMirror(masker), { once: true });
       else startMirror(masker);
     } else {
-      const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire, realHostOf(script));
-      if (script?.dataset.origin) installDocumentDomain(window, realHostOf(script));
+      const realHost = realHostOf(script);
+      const cookies = installCookieShim(script?.dataset.cookies, script?.dataset.cookiesExpire, realHost);
+      if (script?.dataset.origin) installDocumentDomain(window, realHost);
       // A document the gateway did not serve (about:blank, srcdoc): its parent's jar view, or none.
       if (!cookies) inheritCookieShim();
       const runtime = installRuntime(script, mark?.runtime);
