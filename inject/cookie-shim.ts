@@ -1,6 +1,7 @@
 // document.cookie and cookieStore in the host's page, backed by the session's jar on the gateway.
-// Reads come from a local copy kept fresh by the hub; a write is stored in the jar (synchronously)
-// before the page can send its next request, so the site's next fetch carries it.
+// Reads come from a local copy kept fresh by the hub (and read again when the page came from the
+// browser's cache); a write is stored in the jar (synchronously) before the page can send its next
+// request, so the site's next fetch carries it.
 //
 // The browser's own accessors are made unreachable for the site's scripts: a real cookie set on
 // the gateway's parent domain would reach every session's hosts in this browser (a planted
@@ -195,6 +196,15 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
   realmAccess = access;
   guardCookies(window, access);
   guardInsertedFrames(window as Realm, access);
+  // A page the browser took from its cache (fresh, revalidated by a 304, a back/forward or a
+  // prefetched load) carries the view of when the gateway first served it; the jar may have
+  // changed since (a login on another page). The real site's page reads the browser's store as
+  // it is, so the view is read again before the site's first script runs. A page restored from
+  // the back/forward cache is read again before the site hears of it.
+  if (takenFromCache()) readSync();
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) readSync();
+  });
 
   // The jar's view again, without blocking (another participant or a response changed the jar). A
   // write of this page while it was on its way answered with a view that may be newer than this
@@ -212,6 +222,20 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
       .catch((err: unknown) => console.debug('[cobrowse] cookie refresh failed', err));
   };
   return { refresh };
+}
+
+/** Whether this document's bytes came from the browser's cache rather than from the gateway just now. */
+function takenFromCache(): boolean {
+  try {
+    const entry = performance.getEntriesByType('navigation')[0] as (PerformanceNavigationTiming & { deliveryType?: string }) | undefined;
+    if (!entry) return false;
+    const delivery = entry.deliveryType;
+    if (delivery !== undefined) return delivery === 'cache' || delivery === 'navigational-prefetch';
+    // A browser without deliveryType: a fresh hit transferred nothing (a 304 is not told apart there).
+    return entry.transferSize === 0 && entry.encodedBodySize > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**
