@@ -63,6 +63,17 @@ function isCorsRequest(request: Exchange['request']): boolean {
   return request.headers['sec-fetch-mode'] === 'cors';
 }
 
+/**
+ * A request that is no navigation, of a document whose origin is opaque or of a CORS request
+ * redirected across origins: `Origin: null` (no-cors ones of such a document carry it too).
+ */
+function fromOpaqueDocument(request: Exchange['request']): boolean {
+  const { headers } = request;
+  if (headers.origin !== 'null') return false;
+  const mode = headers['sec-fetch-mode'];
+  return mode === undefined ? !isDocumentNavigation(headers) : mode !== 'navigate';
+}
+
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
 
 /** On every answer of the runtime's endpoints, refusals too: never a script or a resource of another page. */
@@ -281,13 +292,18 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     // upstream, where the real site's CORS answer could allow another origin the runtime's header.
     throw new GatewayError('BAD_ORIGIN', 403, "The gateway's endpoints answer only their own page; no CORS request is allowed.");
   }
-  if (!found && isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) {
+  const opaque = fromOpaqueDocument(request) && !url.pathname.startsWith(RESERVED_PREFIX);
+  if (!found && ((isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) || opaque)) {
     // A CORS request without credentials from a page of the session (a preflight, module scripts
     // and fonts of another origin, `crossorigin="anonymous"`, fetch and XHR that do not ask for
     // credentials): the browser would send the real site no cookies either, so it goes upstream
     // without the session's jar, and the site's CORS answer decides what the page may read. Whoever
     // knows a session's host name can send such requests (the Origin is theirs to write): they
     // reach only the allowed sites, carry none of the session's cookies and see none of them.
+    // So does every request of a document with an opaque origin (a frame sandboxed without
+    // allow-same-origin, a CORS request redirected to another origin: `Origin: null`): the browser
+    // sends such requests no SameSite=Lax cookie, the participant's neither; the real site gets them
+    // without its Lax and Strict cookies, and the gateway cannot tell which session page made them.
     await proxyRequest(gw, exchange, session, null, host.label, body);
     return;
   }

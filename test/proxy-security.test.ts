@@ -58,6 +58,10 @@ function site(req: IncomingMessage, res: ServerResponse): ServerResponse | undef
       return json({ 'access-control-allow-origin': String(req.headers.origin ?? '*'), vary: 'Origin' });
     case '/api/credentialed':
       return json({ 'access-control-allow-origin': String(req.headers.origin ?? ''), 'access-control-allow-credentials': 'true', vary: 'Origin' });
+    case '/plant':
+      res.writeHead(200, { 'set-cookie': 'planted=FROM_OPAQUE; Path=/', 'access-control-allow-origin': '*' });
+      res.end('planted');
+      return;
     case '/clear-two':
       res.writeHead(200, { 'clear-site-data': ['"cache"', '"cookies"'] });
       res.end('cleared');
@@ -159,6 +163,43 @@ describe('CORS between two allowed sites of one session', () => {
     // A "preflight" without an Origin of the session is not proxied either.
     const preflight = await t.call('OPTIONS', `${host.proxiedOrigin}/page`, { headers: { 'access-control-request-method': 'GET' } });
     expect(preflight.status).toBe(401);
+  });
+});
+
+describe('requests of a document with an opaque origin (Origin: null: a sandboxed frame, a data: frame)', () => {
+  // Chromium sends them no SameSite=Lax cookie, so the participant's stays behind as well.
+  const opaque = (mode: string, dest: string) => ({ origin: 'null', 'sec-fetch-mode': mode, 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': dest });
+
+  it('go upstream without the session jar, and what they answer is not stored in it', async () => {
+    const { host } = await signedInSession();
+    bSeen.length = 0;
+    const image = await t.call('GET', `${host.proxiedOrigin}/logo.png`, { headers: opaque('no-cors', 'image') });
+    expect(image.status).toBe(200);
+    const read = await t.call('GET', `${host.proxiedOrigin}/api/public`, { headers: opaque('cors', 'empty') });
+    expect(read.text).toContain('anon');
+    const post = await t.call('POST', `${host.proxiedOrigin}/api/echo`, { headers: { ...opaque('cors', 'empty'), 'content-type': 'text/plain' }, body: 'x' });
+    expect([post.status, post.text]).toEqual([200, JSON.stringify({ account: 'anon' })]);
+    // The site's cookie in an answer to such a request does not reach the jar.
+    expect((await t.call('GET', `${host.proxiedOrigin}/plant`, { headers: opaque('cors', 'empty') })).status).toBe(200);
+    expect(bSeen.map((s) => s.cookie)).toEqual(['', '', '', '']);
+    bSeen.length = 0;
+    expect((await t.call('GET', `${host.proxiedOrigin}/api/echo`, { headers: { cookie: host.cookie } })).text).toContain('PRIVATE-ACCOUNT-DATA');
+    expect(bSeen.map((s) => s.cookie)).toEqual(['auth=B_SECRET; visible=SCRIPT_VISIBLE']);
+  });
+
+  it('are neither navigations nor requests for the gateway’s endpoints', async () => {
+    const { host } = await signedInSession();
+    bSeen.length = 0;
+    // A navigation without the cookie goes for a ticket (GET) or is refused, as any other.
+    const nav = await t.call('GET', `${host.proxiedOrigin}/page`, { headers: opaque('navigate', 'iframe') });
+    expect(nav.status).toBe(302);
+    expect(nav.headers.location).toMatch(/\/t\//);
+    expect((await t.call('POST', `${host.proxiedOrigin}/page`, { headers: opaque('navigate', 'iframe'), body: 'x' })).status).toBe(401);
+    // Without Fetch Metadata, a request for HTML counts as a navigation.
+    const untagged = await t.call('GET', `${host.proxiedOrigin}/page`, { headers: { origin: 'null', accept: 'text/html' } });
+    expect(untagged.status).toBe(302);
+    expect((await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies`, { headers: { ...opaque('no-cors', 'script'), ...RUNTIME } })).status).toBe(401);
+    expect(bSeen).toEqual([]);
   });
 });
 
