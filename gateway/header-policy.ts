@@ -47,6 +47,11 @@ const RESPONSE_DROP = new Set([
   'public-key-pins-report-only',
   'expect-ct',
   'content-length',
+  // Where the browser itself sends reports (network errors, deprecations, COOP/COEP violations):
+  // the real site's endpoints, straight from the browser, naming the proxied host. Not relayed.
+  'report-to',
+  'reporting-endpoints',
+  'nel',
 ]);
 
 /** Maps a URL seen by the browser back to the real site; null when it is not of this session. */

@@ -175,6 +175,9 @@ describe('downstreamResponseHeaders: dropped and kept', () => {
     'expect-ct',
     'content-length',
     'set-cookie2',
+    'report-to',
+    'Reporting-Endpoints',
+    'nel',
   ])('drops %s', (name) => {
     const { headers } = downstream({ [name]: 'v', 'content-type': 'text/plain' });
     expect(headers).toEqual([['content-type', 'text/plain']]);
