@@ -52,6 +52,9 @@ const RESPONSE_DROP = new Set([
   'report-to',
   'reporting-endpoints',
   'nel',
+  // Rule sets the browser fetches and acts on by itself: their URLs would have to be mapped in the
+  // JSON too (rules in pages are, see protocol/speculation-rules.ts); without them nothing is prefetched.
+  'speculation-rules',
 ]);
 
 /** Maps a URL seen by the browser back to the real site; null when it is not of this session. */

@@ -7,7 +7,7 @@
 import { isJavascriptUrl, javascriptUrl } from '../protocol/javascript-url.js';
 import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { mapCssUrls } from './css-mapping.js';
-import { isJavaScriptElement } from './script-text-mapping.js';
+import { mappedScriptText } from './script-text-mapping.js';
 
 const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'poster', 'data', 'xlink:href', 'background'];
 /** Attributes that hold the URL of a document shown in the element (which may be an HTML data: URL). */
@@ -76,8 +76,8 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
     const style = el.getAttribute('style');
     if (style !== null && ABSOLUTE.test(style)) el.setAttribute('style', mapCssUrls(style, map));
     if (el.localName === 'style' && ABSOLUTE.test(el.textContent ?? '')) el.textContent = mapCssUrls(el.textContent ?? '', map);
-    if (el instanceof HTMLScriptElement && !el.hasAttribute('src') && isJavaScriptElement(el)) {
-      const code = scriptWithTopReferences(el.text);
+    if (el instanceof HTMLScriptElement) {
+      const code = mappedScriptText(el, el.text, map);
       if (code !== null) el.text = code;
     }
     const srcdoc = el.localName === 'iframe' ? el.getAttribute('srcdoc') : null;

@@ -1,11 +1,13 @@
 // The text of inline <script> elements the page's script makes: its references to the top window
 // are wrapped as the gateway wraps them in pages (protocol/top-references.ts) before the browser
-// runs it, which it does once the element is in the document with text: when a script element is
-// put into the document (appendChild, insertBefore, replaceChild, append, prepend, before, after,
-// replaceWith), and when text is set on one already there (text, textContent, innerText,
-// innerHTML). Markup with scripts (document.write, createContextualFragment) is handled with the
-// rest of markup (markup-mapping.ts). Text nodes appended to a script one by one are not seen.
+// runs it, and the URLs of speculation rules are mapped (protocol/speculation-rules.ts) before the
+// browser reads them, which it does once the element is in the document with text: when a script
+// element is put into the document (appendChild, insertBefore, replaceChild, append, prepend,
+// before, after, replaceWith), and when text is set on one already there (text, textContent,
+// innerText, innerHTML). Markup with scripts (document.write, createContextualFragment) is handled
+// with the rest of markup (markup-mapping.ts). Text nodes appended to a script one by one are not seen.
 
+import { mapSpeculationRules } from '../protocol/speculation-rules.js';
 import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { report } from './report.js';
 
@@ -15,10 +17,22 @@ export function isJavaScriptElement(el: Element): boolean {
   return type === '' || type === 'module' || /^(?:text|application)\/(?:x-)?(?:java|ecma)script(?:1\.\d)?$|^text\/(?:jscript|livescript)$/.test(type);
 }
 
-/** `code` with its references wrapped, or null when nothing changes (never throws). */
-function wrapped(code: string): string | null {
+/** Whether a script element holds speculation rules. */
+function isSpeculationRules(el: Element): boolean {
+  return (el.getAttribute('type') ?? '').trim().toLowerCase() === 'speculationrules';
+}
+
+/**
+ * What an inline script element's text becomes before the browser reads it: `code` with its
+ * references to the top window wrapped (JavaScript) or its rules' URLs mapped (speculation rules);
+ * null when nothing changes or the element is neither (never throws).
+ */
+export function mappedScriptText(el: Element, code: string, mapUrl: (url: string) => string): string | null {
   try {
-    return scriptWithTopReferences(code);
+    if (el.hasAttribute('src')) return null;
+    if (isJavaScriptElement(el)) return scriptWithTopReferences(code);
+    if (isSpeculationRules(el)) return mapSpeculationRules(code, mapUrl);
+    return null;
   } catch (err) {
     report(err);
     return null;
@@ -26,15 +40,15 @@ function wrapped(code: string): string | null {
 }
 
 /** Installs the wrapping on the ways script gives an inline script element its text and runs it. */
-export function installScriptTextMapping(): void {
+export function installScriptTextMapping(mapUrl: (url: string) => string): void {
   const text = Object.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'text');
   if (!text?.get || !text.set) return;
   const getText = text.get;
   const setText = text.set;
   /** Wraps the text of a script element about to run (no src: an external script's text is not run). */
   const prepare = (node: unknown): void => {
-    if (!(node instanceof HTMLScriptElement) || node.hasAttribute('src') || !isJavaScriptElement(node)) return;
-    const code = wrapped(getText.call(node) as string);
+    if (!(node instanceof HTMLScriptElement)) return;
+    const code = mappedScriptText(node, getText.call(node) as string, mapUrl);
     try {
       if (code !== null) setText.call(node, code);
     } catch (err) {
@@ -47,7 +61,7 @@ export function installScriptTextMapping(): void {
     enumerable: text.enumerable ?? true,
     get: getText,
     set(this: HTMLScriptElement, value: unknown) {
-      const code = typeof value === 'string' && !this.hasAttribute('src') && isJavaScriptElement(this) ? wrapped(value) : null;
+      const code = typeof value === 'string' ? mappedScriptText(this, value, mapUrl) : null;
       setText.call(this, code ?? value);
     },
   });
@@ -64,8 +78,8 @@ export function installScriptTextMapping(): void {
       enumerable: desc.enumerable ?? true,
       get: desc.get,
       set(this: Node, value: unknown) {
-        if (this instanceof HTMLScriptElement && typeof value === 'string' && !this.hasAttribute('src') && isJavaScriptElement(this)) {
-          set.call(this, wrapped(value) ?? value);
+        if (this instanceof HTMLScriptElement && typeof value === 'string') {
+          set.call(this, mappedScriptText(this, value, mapUrl) ?? value);
           return;
         }
         set.call(this, value);

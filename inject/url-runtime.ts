@@ -346,7 +346,7 @@ export function installUrlRuntime(runtime: UrlRuntime): void {
   installMarkupMapping(map, frames);
   installCssMapping(map);
   installStyleTextMapping(map);
-  installScriptTextMapping();
+  installScriptTextMapping(map);
 
   // postMessage target origins name real origins; the browser only knows the proxied ones. The
   // window objects a page posts to (its own, its opener, frames, event sources) are handed out

@@ -1,14 +1,17 @@
 // The text of a <script> element in HTML: where it ends (html-raw-text.ts), and, for scripts the
-// browser runs (classic and module) or reads as an import map, the URLs in it, mapped as in
-// external scripts (js-imports.ts, import-map.ts), and references to the top window wrapped
+// browser runs (classic and module) or reads as an import map or speculation rules, the URLs in
+// it, mapped as in external scripts (js-imports.ts, import-map.ts, protocol/speculation-rules.ts),
+// and references to the top window wrapped
 // (js-top.ts). The text is copied through as it arrives until the word `import` (or `export`, in a
 // module, or such a reference) shows up; from there it is held until </script>,
-// then lexed whole (with the text before it as context) and edited. Import maps are held whole.
+// then lexed whole (with the text before it as context) and edited. Import maps and speculation
+// rules are held whole.
 // In a page whose Content-Security-Policy works with hashes, a rewritten element no longer
 // matches its hash: there the start tag is held with the text (the scanner feeds both again until
 // </script> is in), so that the tag can get the gateway's nonce when the site's policy allows the
 // original text (csp-inline-scripts.ts).
 
+import { mapSpeculationRules } from '../../protocol/speculation-rules.js';
 import { firstTopCandidate, referenceTailStart } from '../../protocol/top-references.js';
 import { trimAsciiWhitespace } from '../../protocol/trim.js';
 import { type InlineScriptPolicy, inlineSourceText } from '../csp-inline-scripts.js';
@@ -39,6 +42,7 @@ export const SCRIPT_DATA = 0;
 export const SCRIPT_CLASSIC = 1;
 export const SCRIPT_MODULE = 2;
 export const SCRIPT_IMPORT_MAP = 3;
+export const SCRIPT_SPECULATION_RULES = 4;
 
 /** What the browser makes of a <script> start tag's text (HTML standard, "prepare the script element"): an external script's text is not run. */
 export function scriptTextKind(text: string, tag: TagTokens, attributes: AttributeRewriter): number {
@@ -48,6 +52,7 @@ export function scriptTextKind(text: string, tag: TagTokens, attributes: Attribu
   if (type === '' || JAVASCRIPT_ESSENCES.has(type)) return SCRIPT_CLASSIC;
   if (type === 'module') return SCRIPT_MODULE;
   if (type === 'importmap') return SCRIPT_IMPORT_MAP;
+  if (type === 'speculationrules') return SCRIPT_SPECULATION_RULES;
   return SCRIPT_DATA;
 }
 
@@ -127,7 +132,7 @@ export class ScriptText {
       this.tagStart = -1;
     }
     if (!this.holding) {
-      const from = this.kind === SCRIPT_IMPORT_MAP ? i : this.firstWord(text, i, stop);
+      const from = this.kind === SCRIPT_IMPORT_MAP || this.kind === SCRIPT_SPECULATION_RULES ? i : this.firstWord(text, i, stop);
       if (from !== -1 && !complete) {
         this.holding = true;
         this.before += text.slice(i, from);
@@ -175,6 +180,13 @@ export class ScriptText {
 
   /** Adds the edits of the script's text: what was sent on, then text[i, r). */
   private rewrite(text: string, i: number, r: number, edits: Edits): void {
+    if (this.kind === SCRIPT_SPECULATION_RULES) {
+      const mapped = mapSpeculationRules(this.codec.decode(text.slice(i, r)), this.mapSpecifier);
+      if (mapped === null) return;
+      this.addNonce(text, i, r, edits);
+      edits.add(i, r, mapped);
+      return;
+    }
     if (this.kind === SCRIPT_IMPORT_MAP) {
       const json = this.codec.decode(text.slice(i, r));
       const mapped = rewriteImportMap(json, this.mapSpecifier);

@@ -8,6 +8,7 @@
 
 import { OWN_NODE_MARKER } from '../../protocol/messages.js';
 import { absoluteSpecifier } from '../../protocol/module-specifier.js';
+import { scriptSafeJson } from '../../protocol/script-json.js';
 import { trimC0 } from '../../protocol/trim.js';
 import { withIntegrityMarker } from '../subresource-integrity.js';
 
@@ -20,11 +21,6 @@ function isUrlLike(key: string): boolean {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** ASCII JSON (for any charset of the page) with no '<' that could end the script element. */
-function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The top-level "imports" keys of an import map (as written), or none when it is not one. */

@@ -47,6 +47,9 @@ const PAGE = [
   '<script type="text/template">import("https://cdn.test/tpl.js")</script>',
   '<script type="module" src="https://cdn.test/ext.js">import("https://cdn.test/ignored.js")</script>',
   '<script type="module">export * from "https://cdn.test/re.js"; </script>',
+  '<script type=" SpeculationRules ">{"prefetch": [{"source": "list", "urls": ["https://cdn.test/next", "/rel", "https://evil.test/x", 7]}],',
+  ' "prerender": [{"where": {"href_matches": "https://cdn.test/*"}}]}</script>',
+  '<script type="speculationrules">{"prefetch": [{"urls": ["/only-relative"]}]}</script>',
   '</head><body><p>import("https://cdn.test/text.js")</p></body></html>',
 ].join('\n');
 
@@ -59,11 +62,14 @@ const EXPECTED = [
   '<script type="text/template">import("https://cdn.test/tpl.js")</script>',
   `<script type="module" src="${O2}/ext.js">import("https://cdn.test/ignored.js")</script>`,
   `<script type="module">export * from "${O2}/re.js"; </script>`,
+  // The URLs of list rules (the browser fetches them itself, outside CSP); document rules stay.
+  `<script type=" SpeculationRules ">{"prefetch":[{"source":"list","urls":["${O2}/next","/rel","${BLOCKED('https://evil.test/x')}",7]}],"prerender":[{"where":{"href_matches":"https://cdn.test/*"}}]}</script>`,
+  '<script type="speculationrules">{"prefetch": [{"urls": ["/only-relative"]}]}</script>',
   '</head><body><p>import("https://cdn.test/text.js")</p></body></html>',
 ].join('\n');
 
 describe('inline scripts in HTML', () => {
-  it('rewrites module scripts, classic scripts with import() and import maps; leaves data blocks and external scripts’ text', () => {
+  it('rewrites module scripts, classic scripts with import(), import maps and speculation rules; leaves data blocks and external scripts’ text', () => {
     expect(rw(PAGE)).toBe(EXPECTED);
   });
 
