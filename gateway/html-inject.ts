@@ -127,6 +127,8 @@ export interface SnippetOptions {
   hostOnlyUrls?: readonly string[];
   /** The charset the page's forms submit in, when the page was transcoded from it (ISO-2022-JP). */
   formCharset?: string;
+  /** The proxied origin the runtime is loaded from and whose endpoints it uses, for a document of another origin (a data: frame's); default the page's own. */
+  gateway?: string;
 }
 
 /** The tag that loads the sync script, as bytes for the HTML stream. */
@@ -156,7 +158,8 @@ function jsonAttribute(value: object): string {
 /** The same tag as text, for pages the gateway writes itself. */
 export function injectionTag(options: SnippetOptions = {}): string {
   // Every attribute with a value: an XHTML page (parsed as XML) refuses one without.
-  const attrs: string[] = [`src="/__cobrowse/inject.js"`, `${OWN_NODE_MARKER}=""`];
+  const attrs: string[] = [`src="${options.gateway ? escapeHtml(options.gateway) : ''}/__cobrowse/inject.js"`, `${OWN_NODE_MARKER}=""`];
+  if (options.gateway) attrs.push(`data-gateway="${escapeHtml(options.gateway)}"`);
   if (options.nonce) attrs.push(`nonce="${escapeHtml(options.nonce)}"`);
   if (options.mask && options.mask.length > 0) attrs.push(`data-mask="${jsonAttribute(options.mask)}"`);
   if (options.cookies !== undefined && options.cookies !== null) attrs.push(`data-cookies="${escapeHtml(options.cookies)}"`);

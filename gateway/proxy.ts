@@ -12,7 +12,7 @@ import { rewriteCsp } from './csp.js';
 import { applyDocumentPolicies, upstreamConditions } from './document-sandbox.js';
 import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, mediaType, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
-import { injectionSnippet, type SnippetOptions } from './html-inject.js';
+import { injectionSnippet, injectionTag, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
 import type { MarkedModule } from './link-header.js';
 import { applyClearSiteData, applyCsp, cspContext } from './page-policies.js';
@@ -376,6 +376,16 @@ export async function proxyRequest(
             // runtime's connections too), with the response's nonce, which the inline scripts the
             // gateway rewrites after it carry (so the page can read that nonce in the meta's content).
             metaPolicy: (policy) => rewriteCsp(policy, cspContext(gw, session, label, target, nonce ?? randomBytes(16).toString('base64'))),
+            // A data: frame's document (opaque origin): the runtime from this host, with the origins known when the frame is met.
+            dataDocumentTag: participant
+              ? () =>
+                  injectionTag({
+                    nonce,
+                    origin: 'null',
+                    gateway: gw.mapper.proxiedOrigin({ label, sessionId: session.id }),
+                    origins: proxiedOriginTable(gw, session),
+                  })
+              : null,
             snippet: withModuleMaps(mapped.markedModules, nonce, {
               nonce,
               // The session's origin `label` is target's origin: the site's settings, found once.

@@ -5,36 +5,9 @@
 // the runtime's endpoints and goes back into a data: URL: it keeps its opaque origin and its data:
 // location, as on the real site. A blob: document of this page (same origin) goes into a new blob.
 
+import { decodeDataUrl, decodeHtml, isHtmlDataUrl, MAPPED_DATA_DOCUMENT } from '../protocol/data-url.js';
 import { insertRuntimeTag, type RuntimeTagSettings } from './child-windows.js';
-import { decodeDataUrl } from './data-url.js';
 import { mapDocumentTree, parseDocument, serializeDocument } from './markup-mapping.js';
-
-/** The media type parameter that marks a data: document as mapped already. */
-const MAPPED = 'cobrowse=1';
-
-/** True for a data: URL whose body is an HTML document. */
-export function isHtmlDataUrl(url: string): boolean {
-  return /^[\0- ]*data:[\t\n\f\r ]*text\/html[\t\n\f\r ]*(?:[;,])/i.test(url);
-}
-
-/** The charset label of an HTML body: from the media type, a byte order mark, a <meta> in its first 1024 bytes, else windows-1252. */
-function charsetOf(type: string, bytes: Uint8Array): string {
-  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
-  if (declared) return declared;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
-  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) return bytes[0] === 0xfe ? 'utf-16be' : 'utf-16le';
-  let head = '';
-  for (const b of bytes.subarray(0, 1024)) head += String.fromCharCode(b);
-  return /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1] ?? 'windows-1252';
-}
-
-function decode(bytes: Uint8Array, label: string): string {
-  try {
-    return new TextDecoder(label).decode(bytes);
-  } catch {
-    return new TextDecoder('windows-1252').decode(bytes);
-  }
-}
 
 function toBase64(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -78,7 +51,7 @@ export function mapBlobDocument(
   const body = readBlob(url.replace(/#.*$/s, ''), NativeXHR);
   let mapped = url;
   if (body && /^\s*text\/html\s*(;|$)/i.test(body.type)) {
-    const html = mapMarkup(decode(body.bytes, charsetOf(body.type, body.bytes)));
+    const html = mapMarkup(decodeHtml(body));
     mapped = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' })) + (/#.*$/s.exec(url)?.[0] ?? '');
     blobDocuments.set(mapped, mapped);
   }
@@ -99,11 +72,11 @@ export function mapDataDocument(
   if (!isHtmlDataUrl(url)) return url;
   const body = decodeDataUrl(url.replace(/^[\0- ]+/, ''));
   const params = body?.type.toLowerCase().split(';') ?? [];
-  if (!body || params.some((p) => p.trim() === MAPPED)) return url;
-  const doc = parseDocument(decode(body.bytes, charsetOf(body.type, body.bytes)));
+  if (!body || params.some((p) => p.trim() === MAPPED_DATA_DOCUMENT)) return url;
+  const doc = parseDocument(decodeHtml(body));
   mapDocumentTree(doc);
   // An opaque origin: the runtime's endpoints are on the page's host.
   insertRuntimeTag(doc, { ...settingsNow(), realOrigin: 'null' });
   const hash = /#.*$/s.exec(url)?.[0] ?? '';
-  return `data:text/html;charset=utf-8;${MAPPED};base64,${toBase64(serializeDocument(doc))}${hash}`;
+  return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${toBase64(serializeDocument(doc))}${hash}`;
 }

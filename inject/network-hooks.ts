@@ -2,8 +2,8 @@
 // to the gateway (`UrlRuntime.map`), and credentialed requests to the session's other hosts carry
 // the participant's cookie (the host entered first).
 
+import { decodeDataUrl } from '../protocol/data-url.js';
 import { FORBIDDEN_METHODS, METHOD_HEADER, METHOD_TOKEN, SERVER_METHODS } from '../protocol/runtime-requests.js';
-import { decodeDataUrl } from './data-url.js';
 import type { UrlRuntime } from './url-runtime.js';
 
 /** Where a proxied host serves the worker runtime (for workers made from blob: and data: URLs). */

@@ -2,12 +2,13 @@
 // the gateway before the browser uses them, so that nothing reaches a real origin directly.
 // Same-origin and relative URLs need nothing (each origin has a proxied host of its own).
 
+import { isHtmlDataUrl } from '../protocol/data-url.js';
 import { javascriptUrl } from '../protocol/javascript-url.js';
 import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
 import { TOP_HOOK } from '../protocol/top-window.js';
 import { adoptWindow, type RuntimeTagSettings, runtimeTagMarkup } from './child-windows.js';
 import { installCssMapping } from './css-mapping.js';
-import { isHtmlDataUrl, mapBlobDocument, mapDataDocument } from './data-documents.js';
+import { mapBlobDocument, mapDataDocument } from './data-documents.js';
 import { installElementUrls } from './element-urls.js';
 import { HostEntry } from './host-entry.js';
 import { installMarkupMapping, mapMarkupWith } from './markup-mapping.js';

@@ -4,6 +4,7 @@
 // js-top.ts) into edits of the scanned text. Values are decoded (charset, character references)
 // before mapping and encoded for their quotes after it.
 
+import { isHtmlDataUrl } from '../../protocol/data-url.js';
 import { javascriptUrl } from '../../protocol/javascript-url.js';
 import { scriptWithTopReferences } from '../../protocol/top-references.js';
 import { trimC0 } from '../../protocol/trim.js';
@@ -52,6 +53,8 @@ const HANDLER = bit(A.HANDLER);
 const ANY_ELEMENT = STYLE | HANDLER;
 
 const TABLE_BACKGROUND = bit(A.BACKGROUND);
+/** Elements whose `src` loads a document of its own (an HTML data: URL there is rewritten as one). */
+const FRAME_SRC = new Set(['iframe', 'frame', 'embed']);
 /** URL attributes of HTML elements. */
 export const HTML_WANT = new Map<string, number>([
   ['a', bit(A.HREF) | bit(A.PING)],
@@ -129,6 +132,8 @@ export class AttributeRewriter {
     private readonly metaPolicy: MetaPolicy | null = null,
     /** Wrap references to the top window in event handlers and javascript: URLs (a document with the runtime in it). */
     private readonly topReferences = true,
+    /** Rewrites the HTML document of a data: URL a frame loads (the URL in, a data: URL out), or null when nothing changed. */
+    private readonly dataDocument: (url: string) => string | null = () => null,
   ) {
     this.styleAttr = new CssScanner((url) => this.mapUrl(url, this.cssContext), UNICODE_CODEC, relativeUrlsStay);
   }
@@ -267,6 +272,7 @@ export class AttributeRewriter {
       case A.HANDLER:
         return this.topReferences ? scriptWithTopReferences(value) : null;
       default:
+        if (((id === A.SRC && FRAME_SRC.has(tag)) || (id === A.DATA && tag === 'object')) && isHtmlDataUrl(value)) return this.dataDocument(value);
         return (this.topReferences ? javascriptUrl(value) : null) ?? this.mapOne(value, context);
     }
   }

@@ -28,6 +28,8 @@ export interface HtmlRewriteOptions {
   fastPath?: boolean;
   /** Rewrites the policy of a `<meta http-equiv="content-security-policy">` (null keeps it); without it the policy is kept. */
   metaPolicy?: MetaPolicy | null;
+  /** The runtime's tag (markup) for the HTML data: documents of the page's frames, asked for when one is met; without it they get none. */
+  dataDocumentTag?: (() => string) | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -67,6 +69,7 @@ function scannerFor(options: ScannerOptions, codec: TextCodec): HtmlScanner {
     options.fastPath ?? true,
     options.scripts ?? null,
     options.metaPolicy ?? null,
+    options.dataDocumentTag ?? null,
   );
 }
 

@@ -4,6 +4,7 @@
 // rewriting, and records its replacements as edits; every other byte stays where it is. Text is
 // bytes held as a latin1 string, so offsets are byte offsets for any ASCII-compatible charset.
 
+import { decodeDataUrl, decodeHtml, MAPPED_DATA_DOCUMENT } from '../../protocol/data-url.js';
 import { findInjectionPoint } from '../html-inject.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
@@ -98,6 +99,8 @@ export class HtmlScanner {
     fastPath = true,
     private readonly page: PageScriptContext | null = null,
     private readonly metaPolicy: MetaPolicy | null = null,
+    /** The runtime's tag for an HTML data: document a frame of this page loads (Unicode markup); null: its markup is rewritten, no runtime goes in. */
+    private readonly dataDocumentTag: (() => string) | null = null,
   ) {
     this.fast = relativeUrlsStay && fastPath;
     this.state = snippet === null ? S_DATA : S_PROLOGUE;
@@ -105,7 +108,15 @@ export class HtmlScanner {
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
     // An srcdoc document parsed from the page gets the runtime only if the parent's runtime adopted
     // the frame's first window in time: no hook to count on, so its references to the top window stay.
-    this.attributes = new AttributeRewriter(mapUrl, codec, relativeUrlsStay, (html) => this.rewriteSrcdoc(html), metaPolicy, depth === 0);
+    this.attributes = new AttributeRewriter(
+      mapUrl,
+      codec,
+      relativeUrlsStay,
+      (html) => this.rewriteSrcdoc(html),
+      metaPolicy,
+      depth === 0,
+      (url) => this.rewriteDataDocument(url),
+    );
     this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
   }
 
@@ -436,6 +447,48 @@ export class HtmlScanner {
       }
     }
     return gt + 1;
+  }
+
+  /**
+   * The HTML document of a data: URL a frame loads (iframe, frame, embed src; object data),
+   * rewritten as a document of its own with the runtime's tag first (it keeps its opaque origin
+   * and its data: location, as on the real site), as a UTF-8 data: URL marked as mapped (the
+   * runtime leaves it alone when the page's script sets it again); null when it cannot be read, was
+   * mapped already, or nothing changed. Without it the frame's absolute URLs were refused by the
+   * containment policy, where the real site shows them.
+   */
+  private rewriteDataDocument(url: string): string | null {
+    if (this.depth >= MAX_SRCDOC_DEPTH) return null;
+    const trimmed = url.replace(/^[\0- ]+/, '');
+    const body = decodeDataUrl(trimmed);
+    if (
+      !body ||
+      body.type
+        .toLowerCase()
+        .split(';')
+        .some((p) => p.trim() === MAPPED_DATA_DOCUMENT)
+    )
+      return null;
+    const tag = this.dataDocumentTag?.() ?? null;
+    const snippet = tag === null ? null : Buffer.from(tag, 'utf8').toString('latin1');
+    const inner = new HtmlScanner(
+      this.mapUrl,
+      UTF8_CODEC,
+      snippet,
+      this.depth + 1,
+      this.relativeUrlsStay,
+      this.fast,
+      null,
+      this.metaPolicy,
+      this.dataDocumentTag,
+    );
+    const text = Buffer.from(decodeHtml(body), 'utf8').toString('latin1');
+    const edits = new Edits();
+    inner.feed(text, true, edits);
+    if (!inner.changed) return null;
+    const html = Buffer.from(edits.applyToString(text, 0, text.length), 'latin1');
+    const hash = /#.*$/s.exec(trimmed)?.[0] ?? '';
+    return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${html.toString('base64')}${hash}`;
   }
 
   /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */

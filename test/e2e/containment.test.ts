@@ -1,7 +1,7 @@
 // The gateway's containment policy (gateway/csp.ts containmentPolicy) in real Chromium: requests
 // the rewriter and the URL runtime do not see (import() in eval, new Function, an event handler
-// or a string timer; a module the lexer misreads; the fetch of a data: frame written in the
-// site's HTML) are refused by the browser instead of reaching the real site, while the page's
+// or a string timer, also in a data: frame written in the site's HTML; a module the lexer
+// misreads) are refused by the browser instead of reaching the real site, while the page's
 // mapped URLs keep working and the sync script runs.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,7 +17,8 @@ const bHits: string[] = [];
 
 /** A page whose escapes no rewriting sees; every one of them asks site B for a path starting /esc-. */
 function escapes(): string {
-  const dataFrame = `<script>fetch('${sites.bOrigin}/esc-data-frame')</script>`;
+  // A data: frame written in the page gets the runtime from the rewriter; an import() in its eval is seen by neither.
+  const dataFrame = `<script>eval("import('${sites.bOrigin}/esc-data-frame.js').catch(() => {})")</script>`;
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Escapes</title></head><body>
 <h1 id="title">Escapes</h1>
 <img id="mapped" src="${sites.bOrigin}/img.png" alt="">

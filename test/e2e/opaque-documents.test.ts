@@ -1,4 +1,5 @@
-// Documents with an opaque origin: a frame sandboxed without allow-same-origin, a data: frame, and
+// Documents with an opaque origin: a frame sandboxed without allow-same-origin, data: frames (one
+// the page's script makes, one written in the site's HTML, which the gateway did not rewrite), and
 // the CORS request a redirect sent to another origin (`Origin: null`). Chromium sends their requests
 // no SameSite=Lax cookie, so the participant's stayed behind and every image, style sheet and
 // fetch of such a frame was a 401 through the gateway, where the real site shows them. They go
@@ -48,12 +49,18 @@ function serve(name: 'a' | 'b', other: () => string) {
       case '/framed':
         return html(`<!doctype html><title>framed</title><link rel="stylesheet" href="/style.css"><img id="img" src="/img.png">${REPORT}`);
       default: {
-        // The data: frame is made by the page's script (the runtime maps its markup; one written in
-        // the site's HTML is not rewritten, see ARCHITECTURE.md).
-        const dataDoc = `<!doctype html><title>data</title><body><img id="img" src="${url.searchParams.get('self')}/img.png"><script>addEventListener('load', () => parent.postMessage({ doc: 'data', origin: self.origin, img: document.getElementById('img').naturalWidth }, '*'))</script></body>`;
+        // One data: frame is made by the page's script (the runtime maps its markup), one is written
+        // in the site's HTML (the gateway's rewriter maps it); both with absolute URLs of the site.
+        const own = url.searchParams.get('self');
+        const dataDoc = `<!doctype html><title>data</title><body><img id="img" src="${own}/img.png"><script>addEventListener('load', () => parent.postMessage({ doc: 'data', origin: self.origin, img: document.getElementById('img').naturalWidth }, '*'))</script></body>`;
+        const markupDoc =
+          `<!doctype html><title>data-markup</title><body><img id="img" src="${own}/img.png"><script>addEventListener('load', async () => {` +
+          `let fetched; try { fetched = await (await fetch('${own}/api')).text(); } catch (err) { fetched = String(err); }` +
+          `parent.postMessage({ doc: 'data-markup', origin: self.origin, img: document.getElementById('img').naturalWidth, fetched }, '*'); })</script></body>`;
         return html(
           `<!doctype html><title>top</title><script>window.reports = []; addEventListener('message', (e) => reports.push(e.data));</script>` +
             `<iframe id="sandboxed" sandbox="allow-scripts" src="/framed"></iframe>` +
+            `<iframe id="data-markup" src="data:text/html;charset=utf-8,${encodeURIComponent(markupDoc).replace(/'/g, '%27')}"></iframe>` +
             `<script>const frame = document.createElement('iframe'); frame.src = ${JSON.stringify(`data:text/html,${encodeURIComponent(dataDoc)}`)}; document.body.append(frame);</script>`,
         );
       }
@@ -76,7 +83,7 @@ async function open(browser: Browser, url: string): Promise<Seen> {
   const { context, page, errors } = await newParticipant(browser);
   try {
     await page.goto(url);
-    await page.waitForFunction('window.reports?.length === 2', undefined, { timeout: 10_000 });
+    await page.waitForFunction('window.reports?.length === 3', undefined, { timeout: 10_000 });
     const reports = ((await page.evaluate('window.reports')) as { doc: string }[]).sort((x, y) => x.doc.localeCompare(y.doc));
     // The top page's fetch of B, redirected by B to A: Origin: null at A.
     const redirected = (await page.evaluate(`fetch(${JSON.stringify(`${sites.bOrigin}/to-other`)}).then((r) => r.text(), (e) => String(e))`)) as string;
@@ -94,6 +101,7 @@ describe('documents with an opaque origin', () => {
     // The real site's frames got everything: the check below is not vacuous.
     expect(direct.reports).toEqual([
       { doc: 'data', origin: 'null', img: 2 },
+      { doc: 'data-markup', origin: 'null', img: 2, fetched: JSON.stringify({ from: 'a', origin: 'null' }) },
       { doc: 'framed', origin: 'null', img: 2, color: 'rgb(0, 128, 0)', fetched: JSON.stringify({ from: 'a', origin: 'null' }) },
     ]);
     expect(direct.redirected).toBe(JSON.stringify({ from: 'a', origin: 'null' }));

@@ -1,7 +1,7 @@
 // decodeDataUrl: how the page-side runtime reads a data: worker script before starting it from a blob:.
 
 import { describe, expect, it } from 'vitest';
-import { decodeDataUrl } from '../../inject/data-url.js';
+import { decodeDataUrl } from '../../protocol/data-url.js';
 
 const text = (url: string) => {
   const body = decodeDataUrl(url);
