@@ -205,6 +205,33 @@ function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
   }
 }
 
+/** The proxied origin of a session's real origin `value`; null when it is none of the session's (the "not allowed" page). */
+function sessionOrigin(value: string, toBrowser: ToBrowserUrl): string | null {
+  try {
+    const real = new URL(value);
+    if (real.protocol !== 'http:' && real.protocol !== 'https:') return null;
+    const mapped = new URL(toBrowser(real));
+    return mapped.pathname === '/' && mapped.search === '' ? mapped.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A Permissions-Policy (a structured dictionary: origins are its strings) or Feature-Policy (origins
+ * are bare words) with the session's origins mapped to their proxied hosts, so that a feature the
+ * site grants a frame of another of its origins (`geolocation=(self "https://maps.example")`) is
+ * granted to that frame through the gateway. Other origins stay as written (they match no frame
+ * here: the feature stays off for them, as for an origin the site did not list).
+ */
+export function mapPermissionsPolicy(value: string, legacy: boolean, toBrowser: ToBrowserUrl): string {
+  if (legacy) return value.replace(/https?:\/\/[^\s;,'"]+/gi, (origin) => sessionOrigin(origin, toBrowser) ?? origin);
+  return value.replace(/"([^"\\]*)"/g, (whole, origin: string) => {
+    const mapped = sessionOrigin(origin, toBrowser);
+    return mapped === null ? whole : `"${mapped}"`;
+  });
+}
+
 /**
  * Headers for the browser: hop-by-hop, HSTS and Alt-Svc dropped (X-Frame-Options kept: each
  * origin has a proxied host of its own, so it means what it means on the real site), Set-Cookie
@@ -251,6 +278,13 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
           markedModules.push(...markedLinks);
           break;
         }
+        case 'permissions-policy':
+        case 'permissions-policy-report-only':
+          headers.push([lower, mapPermissionsPolicy(v, false, toBrowser)]);
+          break;
+        case 'feature-policy':
+          headers.push([lower, mapPermissionsPolicy(v, true, toBrowser)]);
+          break;
         case 'access-control-allow-origin':
           // CORS answers name the real origin that asked; the browser asked from its proxied host.
           // Access-Control-Allow-Credentials goes as the site sent it: the browser sends a cookie

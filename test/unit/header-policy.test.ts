@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, type RawHeaders, type ToBrowserUrl, type ToRealUrl, upstreamRequestHeaders } from '../../gateway/header-policy.js';
+import {
+  downstreamResponseHeaders,
+  mapPermissionsPolicy,
+  type RawHeaders,
+  type ToBrowserUrl,
+  type ToRealUrl,
+  upstreamRequestHeaders,
+} from '../../gateway/header-policy.js';
 import { mapLinkHeader } from '../../gateway/link-header.js';
 
 const PROXY_ORIGIN = 'http://o1--abcdefghijklmnopqrstuvwxyz.localhost:8080';
@@ -317,5 +324,30 @@ describe('Link header preloads with integrity', () => {
   it('keeps commas and semicolons inside quoted parameters and URLs', () => {
     const out = mapLinkHeader('<https://cdn.test/a,b.js>; rel=preload; as=script; title="x, y; z"', base, toBrowser);
     expect(out.value).toBe('<http://o2--s.localhost/a,b.js>; rel=preload; as=script; title="x, y; z"');
+  });
+});
+
+describe('mapPermissionsPolicy', () => {
+  // maps.test is a session origin; anything else goes to the "not allowed" page.
+  const map: ToBrowserUrl = (u) =>
+    u.host === 'maps.test' ? `http://o2--s.localhost${u.pathname}${u.search}` : `http://gw.localhost/blocked?url=${encodeURIComponent(u.href)}`;
+
+  it.each<[string, boolean, string]>([
+    ['geolocation=(self "https://maps.test"), camera=()', false, 'geolocation=(self "http://o2--s.localhost"), camera=()'],
+    ['payment=("https://maps.test" "https://pay.other"), fullscreen=*', false, 'payment=("http://o2--s.localhost" "https://pay.other"), fullscreen=*'],
+    ['geolocation="https://maps.test";report-to=main', false, 'geolocation="http://o2--s.localhost";report-to=main'],
+    ['geolocation=("https://*.maps.test" "not a url")', false, 'geolocation=("https://*.maps.test" "not a url")'],
+    ["geolocation 'self' https://maps.test; camera 'none'", true, "geolocation 'self' http://o2--s.localhost; camera 'none'"],
+    ['microphone https://other.test https://maps.test/', true, 'microphone https://other.test http://o2--s.localhost'],
+  ])('%s', (value, legacy, expected) => {
+    expect(mapPermissionsPolicy(value, legacy, map)).toBe(expected);
+  });
+
+  it('is applied to the policy headers the browser gets', () => {
+    const raw = { 'Permissions-Policy': 'geolocation=(self "https://maps.test")', 'feature-policy': 'geolocation https://maps.test' };
+    expect(downstreamResponseHeaders(raw, REQUEST_URL, map).headers).toEqual([
+      ['permissions-policy', 'geolocation=(self "http://o2--s.localhost")'],
+      ['feature-policy', 'geolocation http://o2--s.localhost'],
+    ]);
   });
 });
