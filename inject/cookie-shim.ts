@@ -202,9 +202,14 @@ export function installCookieShim(initial: string | undefined, initialExpiry: st
   // it is, so the view is read again before the site's first script runs. A page restored from
   // the back/forward cache is read again before the site hears of it.
   if (takenFromCache()) readSync();
-  window.addEventListener('pageshow', (event) => {
-    if (event.persisted) readSync();
-  });
+  // Captured: before any listener of the site's, in the capture phase too.
+  window.addEventListener(
+    'pageshow',
+    (event) => {
+      if (event.persisted) readSync();
+    },
+    { capture: true },
+  );
 
   // The jar's view again, without blocking (another participant or a response changed the jar). A
   // write of this page while it was on its way answered with a view that may be newer than this

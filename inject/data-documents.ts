@@ -5,7 +5,7 @@
 // the runtime's endpoints and goes back into a data: URL: it keeps its opaque origin and its data:
 // location, as on the real site. A blob: document of this page (same origin) goes into a new blob.
 
-import { decodeDataUrl, decodeHtml, isHtmlDataUrl, MAPPED_DATA_DOCUMENT } from '../protocol/data-url.js';
+import { decodeDataUrl, decodeHtml, isHtmlDataUrl, isMappedDataDocument, mappedDataUrl } from '../protocol/data-url.js';
 import { insertRuntimeTag, type RuntimeTagSettings } from './child-windows.js';
 import { mapDocumentTree, parseDocument, serializeDocument } from './markup-mapping.js';
 
@@ -71,12 +71,10 @@ export function mapDataDocument(
 ): string {
   if (!isHtmlDataUrl(url)) return url;
   const body = decodeDataUrl(url.replace(/^[\0- ]+/, ''));
-  const params = body?.type.toLowerCase().split(';') ?? [];
-  if (!body || params.some((p) => p.trim() === MAPPED_DATA_DOCUMENT)) return url;
+  if (!body || isMappedDataDocument(body.type)) return url;
   const doc = parseDocument(decodeHtml(body));
   mapDocumentTree(doc);
   // An opaque origin: the runtime's endpoints are on the page's host.
   insertRuntimeTag(doc, { ...settingsNow(), realOrigin: 'null' });
-  const hash = /#.*$/s.exec(url)?.[0] ?? '';
-  return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${toBase64(serializeDocument(doc))}${hash}`;
+  return mappedDataUrl(toBase64(serializeDocument(doc)), url);
 }

@@ -3,7 +3,9 @@
 // which the gateway's rewriter (pages) and the runtime (URLs the page's script sets) rewrite.
 
 /** The media type and bytes of a data: URL, or null when it is not one. */
-export function decodeDataUrl(url: string): { type: string; bytes: Uint8Array } | null {
+export function decodeDataUrl(input: string): { type: string; bytes: Uint8Array } | null {
+  // The URL parser drops tabs and newlines anywhere in a URL.
+  const url = input.replace(/[\t\n\r]/g, '');
   if (!/^data:/i.test(url)) return null;
   const comma = url.indexOf(',');
   if (comma === -1) return null;
@@ -51,18 +53,38 @@ export const MAPPED_DATA_DOCUMENT = 'cobrowse=1';
 
 /** True for a data: URL whose body is an HTML document. */
 export function isHtmlDataUrl(url: string): boolean {
-  return /^[\0- ]*data:[\t\n\f\r ]*text\/html[\t\n\f\r ]*(?:[;,])/i.test(url);
+  return /^[\0- ]*data:[\f ]*text\/html[\f ]*(?:[;,])/i.test(url.replace(/[\t\n\r]/g, ''));
 }
 
-/** The charset label of an HTML body: from the media type, a byte order mark, a <meta> in its first 1024 bytes, else windows-1252. */
+/** Whether a data: URL's media type marks its document as mapped already. */
+export function isMappedDataDocument(type: string): boolean {
+  return type
+    .toLowerCase()
+    .split(';')
+    .some((p) => p.trim() === MAPPED_DATA_DOCUMENT);
+}
+
+/** The data: URL of a mapped document (its UTF-8 bytes in base64), with the fragment of the URL it came from. */
+export function mappedDataUrl(base64: string, from: string): string {
+  return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${base64}${/#.*$/s.exec(from)?.[0] ?? ''}`;
+}
+
+/**
+ * The charset label of an HTML body as the browser finds it: a byte order mark, the media type's
+ * charset, a <meta> in its first 1024 bytes (UTF-16 there means UTF-8, x-user-defined
+ * windows-1252), else windows-1252.
+ */
 function htmlCharset(type: string, bytes: Uint8Array): string {
-  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
-  if (declared) return declared;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
   if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) return bytes[0] === 0xfe ? 'utf-16be' : 'utf-16le';
+  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
+  if (declared) return declared;
   let head = '';
   for (const b of bytes.subarray(0, 1024)) head += String.fromCharCode(b);
-  return /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1] ?? 'windows-1252';
+  const meta = /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1]?.toLowerCase();
+  if (meta === undefined) return 'windows-1252';
+  if (meta.startsWith('utf-16') || meta === 'unicode' || meta === 'ucs-2') return 'utf-8';
+  return meta === 'x-user-defined' ? 'windows-1252' : meta;
 }
 
 /** The text of a data: URL's HTML body, in the charset the browser would read it in. */

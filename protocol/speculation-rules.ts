@@ -7,18 +7,18 @@
 // so those links are not prefetched: slower, never outside the gateway). Shared by the gateway's
 // rewriter (rules in pages) and the page runtime (rules the page's script writes).
 
-import { scriptSafeJson } from './script-json.js';
+import { isJsonObject, scriptSafeJson } from './script-json.js';
 
 /** The rule lists a rule set may hold, each of rules that may have `urls`. */
 const ACTIONS = ['prefetch', 'prerender', 'prefetch_with_subresources'];
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** What a rule set becomes when its URLs cannot be mapped: none (the browser speculates nothing). */
+export const NO_RULES = '{}';
 
 /**
  * The rule set `json` with the URLs of its list rules mapped by `mapUrl` (null: keep), as
- * script-safe JSON; null when nothing changed or `json` is no rule set (the browser ignores it too).
+ * script-safe JSON; null when nothing changed or `json` is no rule set (the browser ignores it too);
+ * NO_RULES when a URL could not be mapped or the result written (never throws).
  */
 export function mapSpeculationRules(json: string, mapUrl: (url: string) => string | null): string | null {
   let rules: unknown;
@@ -27,21 +27,27 @@ export function mapSpeculationRules(json: string, mapUrl: (url: string) => strin
   } catch {
     return null;
   }
-  if (!isObject(rules)) return null;
-  let changed = false;
-  for (const action of ACTIONS) {
-    const list = rules[action];
-    if (!Array.isArray(list)) continue;
-    for (const rule of list) {
-      if (!isObject(rule) || !Array.isArray(rule.urls)) continue;
-      rule.urls = rule.urls.map((url: unknown) => {
-        if (typeof url !== 'string') return url;
-        const mapped = mapUrl(url);
-        if (mapped === null || mapped === url) return url;
-        changed = true;
-        return mapped;
-      });
+  if (!isJsonObject(rules)) return null;
+  try {
+    let changed = false;
+    for (const action of ACTIONS) {
+      const list = rules[action];
+      if (!Array.isArray(list)) continue;
+      for (const rule of list) {
+        if (!isJsonObject(rule) || !Array.isArray(rule.urls)) continue;
+        rule.urls = rule.urls.map((url: unknown) => {
+          if (typeof url !== 'string') return url;
+          const mapped = mapUrl(url);
+          if (mapped === null || mapped === url) return url;
+          changed = true;
+          return mapped;
+        });
+      }
     }
+    return changed ? scriptSafeJson(rules) : null;
+  } catch {
+    // A mapper that threw, or a rule set nested too deep to write back: left as it was, the
+    // browser would fetch its real URLs itself.
+    return NO_RULES;
   }
-  return changed ? scriptSafeJson(rules) : null;
 }

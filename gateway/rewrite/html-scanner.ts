@@ -4,7 +4,7 @@
 // rewriting, and records its replacements as edits; every other byte stays where it is. Text is
 // bytes held as a latin1 string, so offsets are byte offsets for any ASCII-compatible charset.
 
-import { decodeDataUrl, decodeHtml, MAPPED_DATA_DOCUMENT } from '../../protocol/data-url.js';
+import { decodeDataUrl, decodeHtml, isMappedDataDocument, mappedDataUrl } from '../../protocol/data-url.js';
 import { findInjectionPoint } from '../html-inject.js';
 import { CssScanner } from './css-scanner.js';
 import { Edits } from './edits.js';
@@ -107,17 +107,19 @@ export class HtmlScanner {
     const styleContext = { tag: 'style', attr: '' };
     this.styleText = new CssScanner((url) => mapUrl(url, styleContext), codec, relativeUrlsStay);
     // An srcdoc document parsed from the page gets the runtime only if the parent's runtime adopted
-    // the frame's first window in time: no hook to count on, so its references to the top window stay.
+    // the frame's first window in time: no hook to count on, so its references to the top window
+    // stay. A document with the runtime's tag first (the page, a data: frame's) has the hook.
+    const withRuntime = depth === 0 || snippet !== null;
     this.attributes = new AttributeRewriter(
       mapUrl,
       codec,
       relativeUrlsStay,
       (html) => this.rewriteSrcdoc(html),
       metaPolicy,
-      depth === 0,
+      withRuntime,
       (url) => this.rewriteDataDocument(url),
     );
-    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, depth === 0);
+    this.scriptText = new ScriptText(this.rest, mapUrl, codec, page?.inlineScripts ?? null, withRuntime);
   }
 
   /** The fast path (html-fast-skip.ts) is used: the mapper keeps relative URLs and the fast path was not turned off. */
@@ -458,19 +460,21 @@ export class HtmlScanner {
    * containment policy, where the real site shows them.
    */
   private rewriteDataDocument(url: string): string | null {
-    if (this.depth >= MAX_SRCDOC_DEPTH) return null;
-    const trimmed = url.replace(/^[\0- ]+/, '');
-    const body = decodeDataUrl(trimmed);
-    if (
-      !body ||
-      body.type
-        .toLowerCase()
-        .split(';')
-        .some((p) => p.trim() === MAPPED_DATA_DOCUMENT)
-    )
-      return null;
+    const body = decodeDataUrl(url.replace(/^[\0- ]+/, ''));
+    if (!body || isMappedDataDocument(body.type)) return null;
     const tag = this.dataDocumentTag?.() ?? null;
-    const snippet = tag === null ? null : Buffer.from(tag, 'utf8').toString('latin1');
+    const html = this.rewriteInner(decodeHtml(body), tag === null ? null : Buffer.from(tag, 'utf8').toString('latin1'));
+    return html === null ? null : mappedDataUrl(html.toString('base64'), url);
+  }
+
+  /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */
+  private rewriteSrcdoc(html: string): string | null {
+    return this.rewriteInner(html, null)?.toString('utf8') ?? null;
+  }
+
+  /** A document in this page (Unicode), rewritten as one of its own (UTF-8 bytes) with `snippet` first (latin1-held), or null when nothing changed. */
+  private rewriteInner(html: string, snippet: string | null): Buffer | null {
+    if (this.depth >= MAX_SRCDOC_DEPTH) return null;
     const inner = new HtmlScanner(
       this.mapUrl,
       UTF8_CODEC,
@@ -482,22 +486,9 @@ export class HtmlScanner {
       this.metaPolicy,
       this.dataDocumentTag,
     );
-    const text = Buffer.from(decodeHtml(body), 'utf8').toString('latin1');
-    const edits = new Edits();
-    inner.feed(text, true, edits);
-    if (!inner.changed) return null;
-    const html = Buffer.from(edits.applyToString(text, 0, text.length), 'latin1');
-    const hash = /#.*$/s.exec(trimmed)?.[0] ?? '';
-    return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${html.toString('base64')}${hash}`;
-  }
-
-  /** An iframe's srcdoc document, rewritten as a document of its own (no snippet), or null when nothing changed. */
-  private rewriteSrcdoc(html: string): string | null {
-    if (this.depth >= MAX_SRCDOC_DEPTH) return null;
-    const inner = new HtmlScanner(this.mapUrl, UTF8_CODEC, null, this.depth + 1, this.relativeUrlsStay, this.fast, null, this.metaPolicy);
     const text = Buffer.from(html, 'utf8').toString('latin1');
     const edits = new Edits();
     inner.feed(text, true, edits);
-    return inner.changed ? Buffer.from(edits.applyToString(text, 0, text.length), 'latin1').toString('utf8') : null;
+    return inner.changed ? Buffer.from(edits.applyToString(text, 0, text.length), 'latin1') : null;
   }
 }

@@ -63,6 +63,8 @@ export class ScriptText {
   /** Where to hold from after a scan returned -1. */
   holdPos = 0;
   private kind = SCRIPT_DATA;
+  /** The rest of this script's text is left out (speculation rules too long to map). */
+  private discard = false;
   /** The script's text already sent on, before the held part (context for the lexer). */
   private before = '';
   private holding = false;
@@ -93,6 +95,7 @@ export class ScriptText {
   /** A <script> start tag text[tagStart, tagEnd) was seen; its text is of `kind` (scriptTextKind); `ownNonce`: it has a nonce attribute. */
   begin(kind: number, tagStart: number, tagEnd: number, ownNonce: boolean): void {
     this.kind = kind;
+    this.discard = false;
     this.before = '';
     this.holding = false;
     this.resume = 0;
@@ -115,6 +118,7 @@ export class ScriptText {
       const r = rest.script(text, i, end, final);
       this.ended = rest.ended;
       if (r < 0) this.holdPos = rest.holdPos;
+      if (this.discard) this.drop(i, r < 0 ? rest.holdPos : r, edits);
       return r;
     }
     const r = rest.script(text, this.holding ? i + this.resume : i, end, final);
@@ -154,7 +158,12 @@ export class ScriptText {
       return this.done(r);
     }
     if (this.before.length + stop - i > MAX_INLINE_SCRIPT) {
-      // Too long to hold: sent on as it is.
+      // Too long to hold: sent on as it is. Speculation rules (held from their first byte) are
+      // left out instead: unmapped, the browser would fetch their real URLs itself.
+      if (this.kind === SCRIPT_SPECULATION_RULES) {
+        this.discard = true;
+        this.drop(i, stop, edits);
+      }
       this.kind = SCRIPT_DATA;
       this.holding = false;
       return r < 0 ? this.hold(stop) : r;
@@ -219,7 +228,13 @@ export class ScriptText {
     if (nonce !== null) edits.add(this.tagGt, this.tagGt, ` nonce="${nonce}"`);
   }
 
+  /** Leaves text[i, end) out of the page (a script's text that must not reach the browser). */
+  private drop(i: number, end: number, edits: Edits): void {
+    if (end > i && i >= edits.lastEnd) edits.add(i, end, '');
+  }
+
   private done(r: number): number {
+    this.discard = false;
     this.tagStart = -1;
     this.kind = SCRIPT_DATA;
     this.before = '';

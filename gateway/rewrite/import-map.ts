@@ -8,7 +8,7 @@
 
 import { OWN_NODE_MARKER } from '../../protocol/messages.js';
 import { absoluteSpecifier } from '../../protocol/module-specifier.js';
-import { scriptSafeJson } from '../../protocol/script-json.js';
+import { isJsonObject, scriptSafeJson } from '../../protocol/script-json.js';
 import { trimC0 } from '../../protocol/trim.js';
 import { withIntegrityMarker } from '../subresource-integrity.js';
 
@@ -19,15 +19,11 @@ function isUrlLike(key: string): boolean {
   return /^\.{0,2}\//.test(key) || absoluteSpecifier(key) !== null;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The top-level "imports" keys of an import map (as written), or none when it is not one. */
 export function importMapKeys(json: string): string[] {
   try {
     const map: unknown = JSON.parse(json);
-    return isObject(map) && isObject(map.imports) ? Object.keys(map.imports) : [];
+    return isJsonObject(map) && isJsonObject(map.imports) ? Object.keys(map.imports) : [];
   } catch {
     return [];
   }
@@ -87,7 +83,7 @@ export function rewriteImportMap(json: string, mapUrl: (url: string) => string |
   } catch {
     return null;
   }
-  if (!isObject(map)) return null;
+  if (!isJsonObject(map)) return null;
   let changed = false;
   const mapOne = (value: string): string => {
     const url = absoluteSpecifier(value);
@@ -103,7 +99,7 @@ export function rewriteImportMap(json: string, mapUrl: (url: string) => string |
     return mapped;
   };
   const integrity = new Map<string, string>();
-  if (isObject(map.integrity)) {
+  if (isJsonObject(map.integrity)) {
     for (const [key, value] of Object.entries(map.integrity)) if (typeof value === 'string') integrity.set(mapOne(key), value);
   }
   const mapSpecifiers = (specifiers: SpecifierMap): SpecifierMap => {
@@ -117,15 +113,15 @@ export function rewriteImportMap(json: string, mapUrl: (url: string) => string |
     return out;
   };
   const out: Record<string, unknown> = { ...map };
-  if (isObject(map.imports)) out.imports = mapSpecifiers(map.imports);
-  if (isObject(map.scopes)) {
+  if (isJsonObject(map.imports)) out.imports = mapSpecifiers(map.imports);
+  if (isJsonObject(map.scopes)) {
     const scopes: Record<string, unknown> = {};
-    for (const [prefix, specifiers] of Object.entries(map.scopes)) scopes[mapOne(prefix)] = isObject(specifiers) ? mapSpecifiers(specifiers) : specifiers;
+    for (const [prefix, specifiers] of Object.entries(map.scopes)) scopes[mapOne(prefix)] = isJsonObject(specifiers) ? mapSpecifiers(specifiers) : specifiers;
     out.scopes = scopes;
   }
   if (integrity.size > 0) {
     // Entries for URLs that no address names (a module imported by its URL): the URL itself is mapped to the marked one.
-    const imports = (isObject(out.imports) ? out.imports : {}) as SpecifierMap;
+    const imports = (isJsonObject(out.imports) ? out.imports : {}) as SpecifierMap;
     for (const [url, metadata] of integrity) {
       if (isUrlLike(url) && !(url in imports)) imports[url] = withIntegrityMarker(url, metadata);
     }

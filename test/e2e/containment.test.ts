@@ -1,7 +1,7 @@
 // The gateway's containment policy (gateway/csp.ts containmentPolicy) in real Chromium: requests
 // the rewriter and the URL runtime do not see (import() in eval, new Function, an event handler
-// or a string timer, also in a data: frame written in the site's HTML; a module the lexer
-// misreads) are refused by the browser instead of reaching the real site, while the page's
+// or a string timer, also in a data: frame written in the site's HTML; a data: frame that says
+// it was mapped already; a module the lexer misreads) are refused by the browser instead of reaching the real site, while the page's
 // mapped URLs keep working and the sync script runs.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,6 +19,8 @@ const bHits: string[] = [];
 function escapes(): string {
   // A data: frame written in the page gets the runtime from the rewriter; an import() in its eval is seen by neither.
   const dataFrame = `<script>eval("import('${sites.bOrigin}/esc-data-frame.js').catch(() => {})")</script>`;
+  // One that says it was mapped already is left as it is (no runtime, no mapping): its fetch is refused.
+  const forgedFrame = `<script>fetch('${sites.bOrigin}/esc-forged-frame').catch(() => {})</script>`;
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Escapes</title></head><body>
 <h1 id="title">Escapes</h1>
 <img id="mapped" src="${sites.bOrigin}/img.png" alt="">
@@ -34,6 +36,7 @@ import '${sites.bOrigin}/esc-lexer.js';
 //'
 </script>
 <iframe id="data" src="data:text/html,${encodeURIComponent(dataFrame)}"></iframe>
+<iframe id="forged" src="data:text/html;cobrowse=1,${encodeURIComponent(forgedFrame)}"></iframe>
 <iframe id="own" src="/__cobrowse/entered"></iframe>
 <iframe id="error" src="/__cobrowse/no-such-page"></iframe>
 <script>
@@ -94,9 +97,9 @@ describe('containment policy', () => {
     await expect.poll(() => host.page.evaluate(() => (document.getElementById('mapped') as HTMLImageElement).naturalWidth)).toBe(2);
     await expect.poll(() => host.page.evaluate(() => (document.getElementById('handler') as HTMLImageElement).naturalWidth)).toBe(2);
     expect(await host.page.evaluate('window.__cobrowse && window.__cobrowse.mode')).toBe('live');
-    // Every escape has been tried (and refused) once the policy said so for each of the six; the
+    // Every escape has been tried (and refused) once the policy said so for each of the seven; the
     // gateway's own documents could not even be reached.
-    await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    await expect.poll(() => new Set(refused.map((m) => /esc-[a-z-]+/.exec(m)?.[0])).size, { timeout: 10_000 }).toBeGreaterThanOrEqual(7);
     await expect
       .poll(() => host.page.evaluate(() => ((window as unknown as { ownFrames?: string[] }).ownFrames ?? []).sort()))
       .toEqual(['error SecurityError', 'own SecurityError']);

@@ -328,15 +328,16 @@ describe('Link header preloads with integrity', () => {
 });
 
 describe('mapPermissionsPolicy', () => {
-  // maps.test is a session origin; anything else goes to the "not allowed" page.
+  // maps.test (and, as an allowlist pattern would, any name ending so) is a session origin; anything else goes to the "not allowed" page.
   const map: ToBrowserUrl = (u) =>
-    u.host === 'maps.test' ? `http://o2--s.localhost${u.pathname}${u.search}` : `http://gw.localhost/blocked?url=${encodeURIComponent(u.href)}`;
+    u.host.endsWith('maps.test') ? `http://o2--s.localhost${u.pathname}${u.search}` : `http://gw.localhost/blocked?url=${encodeURIComponent(u.href)}`;
 
   it.each<[string, boolean, string]>([
     ['geolocation=(self "https://maps.test"), camera=()', false, 'geolocation=(self "http://o2--s.localhost"), camera=()'],
     ['payment=("https://maps.test" "https://pay.other"), fullscreen=*', false, 'payment=("http://o2--s.localhost" "https://pay.other"), fullscreen=*'],
     ['geolocation="https://maps.test";report-to=main', false, 'geolocation="http://o2--s.localhost";report-to=main'],
     ['geolocation=("https://*.maps.test" "not a url")', false, 'geolocation=("https://*.maps.test" "not a url")'],
+    ['geolocation=("https://*.test")', false, 'geolocation=("https://*.test")'],
     ["geolocation 'self' https://maps.test; camera 'none'", true, "geolocation 'self' http://o2--s.localhost; camera 'none'"],
     ['microphone https://other.test https://maps.test/', true, 'microphone https://other.test http://o2--s.localhost'],
   ])('%s', (value, legacy, expected) => {

@@ -56,4 +56,27 @@ describe('HTML data: documents of frames in a page', () => {
     expect(frames(out)).toEqual([['text/html;charset=utf-8;cobrowse=1', `<img src=${O2}/x>`]]);
     expect(rw('<iframe src="data:text/html,<p>nothing to map</p>"></iframe>', false)).toBe('<iframe src="data:text/html,<p>nothing to map</p>"></iframe>');
   });
+
+  it('wrap references to the top window (the runtime in them has the hook), also in a srcdoc document', () => {
+    const doc = '<script>top.location.href = "https://cdn.test/x"</script><a onclick="top.location = 1">a</a>';
+    const [frame] = frames(rw(`<iframe src="data:text/html,${encodeURIComponent(doc)}"></iframe>`));
+    expect(frame?.[1]).toContain('__cobrowseTop(top).location.href');
+    expect(frame?.[1]).toContain('onclick="__cobrowseTop(top).location = 1"');
+    // Without the runtime (no tag) they stay, as in srcdoc documents.
+    expect(frames(rw(`<iframe src="data:text/html,${encodeURIComponent(`${doc}<img src=https://cdn.test/i>`)}"></iframe>`, false))[0]?.[1]).toContain(
+      '<script>top.location.href',
+    );
+    const srcdoc = rw(`<iframe srcdoc="<iframe src='data:text/html,<img src=https://cdn.test/y>'></iframe>"></iframe>`);
+    const inner = /src='(data:[^']*)'/.exec(srcdoc.replace(/&#39;|&quot;/g, "'"))?.[1] ?? '';
+    expect(Buffer.from(decodeDataUrl(inner)?.bytes ?? []).toString('utf8')).toBe(`${TAG}<img src=${O2}/y>`);
+  });
+
+  it('are read as the browser reads them: tabs and newlines dropped from the URL, a byte order mark first, UTF-16 in <meta> as UTF-8', () => {
+    const tabbed = 'da\tta:text/html,<scr\nipt src=https://cdn.test/s.js></scr\nipt>';
+    expect(frames(rw(`<iframe src="${tabbed}"></iframe>`))[0]?.[1]).toBe(`${TAG}<script src=${O2}/s.js></script>`);
+    const bom = `data:text/html;charset=windows-1252;base64,${Buffer.from('\ufeff<p>é</p><img src=https://cdn.test/b>').toString('base64')}`;
+    expect(frames(rw(`<iframe src="${bom}"></iframe>`))[0]?.[1]).toBe(`${TAG}<p>é</p><img src=${O2}/b>`);
+    const meta = `data:text/html,${encodeURIComponent('<meta charset=utf-16><p>é</p><img src=https://cdn.test/m>')}`;
+    expect(frames(rw(`<iframe src="${meta}"></iframe>`))[0]?.[1]).toBe(`${TAG}<meta charset=utf-16><p>é</p><img src=${O2}/m>`);
+  });
 });

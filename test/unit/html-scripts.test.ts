@@ -161,6 +161,16 @@ describe('inline scripts in HTML', () => {
     expect(chunked(short, cuts).startsWith(`<script type="module">import "${O2}/a.js";`)).toBe(true);
   });
 
+  it('leaves out speculation rules longer than the limit (unmapped, the browser would fetch their real URLs), and nothing after them', () => {
+    const rules = `{"prefetch":[{"urls":["https://cdn.test/a"]}],"pad":"${' '.repeat(MAX_INLINE_SCRIPT + 100_000)}"}`;
+    const long = `<script type="speculationrules">${rules}</script><img src="https://cdn.test/i.png"><script>1</script>`;
+    const cuts = Array.from({ length: 18 }, (_, i) => (i + 1) * 64 * 1024);
+    const out = chunked(long, cuts);
+    expect(out).toBe(`<script type="speculationrules"></script><img src="${O2}/i.png"><script>1</script>`);
+    // Whole in one chunk, the same rules are mapped.
+    expect(rw(long).startsWith(`<script type="speculationrules">{"prefetch":[{"urls":["${O2}/a"]}]`)).toBe(true);
+  });
+
   it('decodes the script with the page charset', () => {
     const html = '<meta charset="windows-1252"><script type="module">import "https://cdn.test/caf\xe9.js"; const \xe9 = 1;</script>';
     const bytes = Buffer.from(html, 'latin1');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapSpeculationRules } from '../../protocol/speculation-rules.js';
+import { mapSpeculationRules, NO_RULES } from '../../protocol/speculation-rules.js';
 
 /** Absolute URLs of real.test go to the proxied host; everything else is left (null). */
 const map = (url: string) => (/^https?:\/\/real\.test\//.test(url) ? url.replace(/^https?:\/\/real\.test/, 'http://o1--s.gw.localhost') : null);
@@ -34,5 +34,14 @@ describe('mapSpeculationRules', () => {
       '',
     ])
       expect(mapSpeculationRules(text, map), text).toBeNull();
+  });
+
+  it('gives no rules (never the real URLs) when a URL cannot be mapped or the result cannot be written', () => {
+    const throwing = () => {
+      throw new Error('no');
+    };
+    expect(mapSpeculationRules('{"prefetch":[{"urls":["https://real.test/a"]}]}', throwing)).toBe(NO_RULES);
+    const deep = `{"prefetch":[{"urls":["https://real.test/a"]}],"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(mapSpeculationRules(deep, map)).toBe(NO_RULES);
   });
 });
