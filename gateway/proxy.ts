@@ -249,7 +249,8 @@ export async function proxyRequest(
       throw new GatewayError('FORBIDDEN', 403, "A follower's view loads the page's images, styles, fonts and media only; the host's page reads the rest.");
     }
     const { nonce, inlineScripts } = applyCsp(gw, session, label, target, mapped.headers);
-    session.touch();
+    // Only a participant's request keeps the session alive: a cookie-less one can come from anyone who knows a host name.
+    if (participant) session.touch();
     // The access-log line ("proxied", written when the body is sent) carries these; see server.ts.
     const upstreamSeconds = (performance.now() - started) / 1000;
     exchange.annotations.upstreamMs = Math.round(upstreamSeconds * 1000);

@@ -187,6 +187,19 @@ describe('requests of a document with an opaque origin (Origin: null: a sandboxe
     expect(bSeen.map((s) => s.cookie)).toEqual(['auth=B_SECRET; visible=SCRIPT_VISIBLE']);
   });
 
+  it('do not keep the session alive (a participant’s do)', async () => {
+    const { s, host } = await signedInSession();
+    const expiry = async () =>
+      (await t.call('GET', `${t.gateway.url}/api/sessions/${s.id}`, { headers: { authorization: `Bearer ${s.adminToken}` } })).json<{ expiresAt: string }>()
+        .expiresAt;
+    const before = await expiry();
+    await new Promise((r) => setTimeout(r, 30));
+    expect((await t.call('GET', `${host.proxiedOrigin}/api/public`, { headers: opaque('cors', 'empty') })).status).toBe(200);
+    expect(await expiry()).toBe(before);
+    expect((await t.call('GET', `${host.proxiedOrigin}/api/public`, { headers: { cookie: host.cookie } })).status).toBe(200);
+    expect(Date.parse(await expiry())).toBeGreaterThan(Date.parse(before));
+  });
+
   it('are neither navigations nor requests for the gateway’s endpoints', async () => {
     const { host } = await signedInSession();
     bSeen.length = 0;
