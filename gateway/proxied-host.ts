@@ -74,6 +74,18 @@ function fromOpaqueDocument(request: Exchange['request']): boolean {
   return mode === undefined ? !isDocumentNavigation(headers) : mode !== 'navigate';
 }
 
+/**
+ * A fetch of a page to its own host that omits credentials (`credentials: 'omit'`): CORS or
+ * same-origin mode, same-origin by Fetch Metadata, no Origin (a GET or HEAD) or the host's own.
+ * Never for /__cobrowse/ paths.
+ */
+function ownOmittingCredentials(request: Exchange['request'], url: URL, own: string): boolean {
+  const { headers } = request;
+  const mode = headers['sec-fetch-mode'];
+  if ((mode !== 'cors' && mode !== 'same-origin') || headers['sec-fetch-site'] !== 'same-origin' || url.pathname.startsWith(RESERVED_PREFIX)) return false;
+  return headers.origin === undefined || headers.origin === own;
+}
+
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
 
 /** On every answer of the runtime's endpoints, refusals too: never a script or a resource of another page. */
@@ -293,7 +305,12 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     throw new GatewayError('BAD_ORIGIN', 403, "The gateway's endpoints answer only their own page; no CORS request is allowed.");
   }
   const opaque = fromOpaqueDocument(request) && !url.pathname.startsWith(RESERVED_PREFIX);
-  if (!found && ((isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) || opaque)) {
+  if (
+    !found &&
+    ((isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) ||
+      ownOmittingCredentials(request, url, gw.mapper.proxiedOrigin(host)) ||
+      opaque)
+  ) {
     // A CORS request without credentials from a page of the session (a preflight, module scripts
     // and fonts of another origin, `crossorigin="anonymous"`, fetch and XHR that do not ask for
     // credentials): the browser would send the real site no cookies either, so it goes upstream
@@ -304,6 +321,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     // allow-same-origin, a CORS request redirected to another origin: `Origin: null`): the browser
     // sends such requests no SameSite=Lax cookie, the participant's neither; the real site gets them
     // without its Lax and Strict cookies, and the gateway cannot tell which session page made them.
+    // And a page's own fetch that omits credentials (`credentials: 'omit'`): same-origin, no cookie.
     await proxyRequest(gw, exchange, session, null, host.label, body);
     return;
   }

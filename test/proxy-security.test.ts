@@ -187,6 +187,23 @@ describe('requests of a document with an opaque origin (Origin: null: a sandboxe
     expect(bSeen.map((s) => s.cookie)).toEqual(['auth=B_SECRET; visible=SCRIPT_VISIBLE']);
   });
 
+  it('and a page’s own fetch that omits credentials go upstream without the jar; not for the gateway’s endpoints nor from elsewhere', async () => {
+    const { host } = await signedInSession();
+    bSeen.length = 0;
+    const own = { 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' };
+    expect((await t.call('GET', `${host.proxiedOrigin}/api/echo`, { headers: own })).text).toContain('anon');
+    expect(
+      (await t.call('POST', `${host.proxiedOrigin}/api/echo`, { headers: { ...own, 'sec-fetch-mode': 'same-origin', origin: host.proxiedOrigin }, body: 'x' }))
+        .text,
+    ).toContain('anon');
+    expect(bSeen.map((s) => s.cookie)).toEqual(['', '']);
+    bSeen.length = 0;
+    expect((await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies`, { headers: { ...own, ...RUNTIME } })).status).toBe(403);
+    expect((await t.call('POST', `${host.proxiedOrigin}/api/echo`, { headers: { ...own, origin: 'http://evil.example' }, body: 'x' })).status).toBe(401);
+    expect((await t.call('GET', `${host.proxiedOrigin}/api/echo`, { headers: { ...own, 'sec-fetch-site': 'cross-site' } })).status).toBe(401);
+    expect(bSeen).toEqual([]);
+  });
+
   it('do not keep the session alive (a participant’s do)', async () => {
     const { s, host } = await signedInSession();
     const expiry = async () =>
