@@ -7,6 +7,7 @@ import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-reques
 import { isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
+import { canBounce, fromOpaqueDocument, isCorsRequest, isDocumentNavigation, ownOmittingCredentials } from './cookieless-requests.js';
 import { containmentHeader } from './csp.js';
 import { GATEWAY_ANSWER_SANDBOX, UNREACHABLE_PAGE } from './document-sandbox.js';
 import { errorPage, GatewayError, toGatewayError } from './errors.js';
@@ -37,53 +38,6 @@ export async function participantFromCookie(
     if (found) return found;
   }
   return null;
-}
-
-/**
- * Requests without the participant cookie that may be sent through the gateway host for a ticket:
- * navigations (pages, frames) and no-cors subresources (images, styles, scripts) from a page of the
- * same site. The gateway host knows the browser by its own cookie; CORS requests cannot follow.
- */
-function canBounce(headers: Record<string, string>): boolean {
-  const mode = headers['sec-fetch-mode'];
-  if (mode === undefined) return isDocumentNavigation(headers);
-  const site = headers['sec-fetch-site'];
-  return mode === 'navigate' || (mode === 'no-cors' && (site === 'same-site' || site === 'same-origin'));
-}
-
-function isDocumentNavigation(headers: Record<string, string>): boolean {
-  const dest = headers['sec-fetch-dest'];
-  if (dest !== undefined) return dest === 'document';
-  return (headers.accept ?? '').includes('text/html');
-}
-
-/** A GET or HEAD in CORS mode: what a page sends without credentials to another origin (no cookie reached this host). */
-/** A CORS request (the browser sent no cookie: the page did not ask for credentials). */
-function isCorsRequest(request: Exchange['request']): boolean {
-  return request.headers['sec-fetch-mode'] === 'cors';
-}
-
-/**
- * A request that is no navigation, of a document whose origin is opaque or of a CORS request
- * redirected across origins: `Origin: null` (no-cors ones of such a document carry it too).
- */
-function fromOpaqueDocument(request: Exchange['request']): boolean {
-  const { headers } = request;
-  if (headers.origin !== 'null') return false;
-  const mode = headers['sec-fetch-mode'];
-  return mode === undefined ? !isDocumentNavigation(headers) : mode !== 'navigate';
-}
-
-/**
- * A fetch of a page to its own host that omits credentials (`credentials: 'omit'`): CORS or
- * same-origin mode, same-origin by Fetch Metadata, no Origin (a GET or HEAD) or the host's own.
- * Never for /__cobrowse/ paths.
- */
-function ownOmittingCredentials(request: Exchange['request'], url: URL, own: string): boolean {
-  const { headers } = request;
-  const mode = headers['sec-fetch-mode'];
-  if ((mode !== 'cors' && mode !== 'same-origin') || headers['sec-fetch-site'] !== 'same-origin' || url.pathname.startsWith(RESERVED_PREFIX)) return false;
-  return headers.origin === undefined || headers.origin === own;
 }
 
 const NO_STORE: [string, string][] = [['cache-control', 'no-store']];
@@ -298,19 +252,19 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
     return;
   }
 
+  // Before any cookie-less path: a module service worker's script is fetched without credentials.
+  if (request.headers['service-worker'] === 'script' || request.headers['sec-fetch-dest'] === 'serviceworker') {
+    throw new GatewayError('FORBIDDEN', 403, 'Service workers are disabled while cobrowsing.');
+  }
   const found = await participantFromCookie(gw, request.headers.cookie, session.id);
   if (!found && url.pathname.startsWith(RESERVED_PREFIX) && isCorsRequest(request)) {
     // A preflight (or any cookie-less CORS request) for the gateway's own endpoints: never sent
     // upstream, where the real site's CORS answer could allow another origin the runtime's header.
     throw new GatewayError('BAD_ORIGIN', 403, "The gateway's endpoints answer only their own page; no CORS request is allowed.");
   }
-  const opaque = fromOpaqueDocument(request) && !url.pathname.startsWith(RESERVED_PREFIX);
-  if (
-    !found &&
-    ((isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) ||
-      ownOmittingCredentials(request, url, gw.mapper.proxiedOrigin(host)) ||
-      opaque)
-  ) {
+  const withoutCredentials =
+    !url.pathname.startsWith(RESERVED_PREFIX) && (fromOpaqueDocument(request) || ownOmittingCredentials(request, gw.mapper.proxiedOrigin(host)));
+  if (!found && ((isCorsRequest(request) && sessionOriginOf(gw, session, request.headers.origin)) || withoutCredentials)) {
     // A CORS request without credentials from a page of the session (a preflight, module scripts
     // and fonts of another origin, `crossorigin="anonymous"`, fetch and XHR that do not ask for
     // credentials): the browser would send the real site no cookies either, so it goes upstream
@@ -378,9 +332,6 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       proxied === null ? proxiedOriginFor(gw, session, url.searchParams.get('origin') ?? '') : await realOriginFor(gw, session, proxied),
     );
     return;
-  }
-  if (exchange.request.headers['service-worker'] === 'script') {
-    throw new GatewayError('FORBIDDEN', 403, 'Service workers are disabled while cobrowsing.');
   }
   if (url.pathname === '/__cobrowse/cookies') {
     await serveScriptCookies(gw, exchange, host, session, participant, url, body);

@@ -69,21 +69,32 @@ export function mappedDataUrl(base64: string, from: string): string {
   return `data:text/html;charset=utf-8;${MAPPED_DATA_DOCUMENT};base64,${base64}${/#.*$/s.exec(from)?.[0] ?? ''}`;
 }
 
+/** The encoding a label names (WHATWG Encoding), or null when it names none. */
+function encodingOf(label: string): string | null {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * The charset label of an HTML body as the browser finds it: a byte order mark, the media type's
- * charset, a <meta> in its first 1024 bytes (UTF-16 there means UTF-8, x-user-defined
- * windows-1252), else windows-1252.
+ * The encoding of an HTML body as the browser finds it: a byte order mark, the media type's
+ * charset (when it names an encoding), a <meta> in its first 1024 bytes (UTF-16 there means
+ * UTF-8, x-user-defined windows-1252), else windows-1252.
  */
 function htmlCharset(type: string, bytes: Uint8Array): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
   if ((bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes[0] === 0xff && bytes[1] === 0xfe)) return bytes[0] === 0xfe ? 'utf-16be' : 'utf-16le';
   const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1];
-  if (declared) return declared;
+  const transport = declared === undefined ? null : encodingOf(declared);
+  if (transport !== null) return transport;
   let head = '';
   for (const b of bytes.subarray(0, 1024)) head += String.fromCharCode(b);
-  const meta = /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1]?.toLowerCase();
-  if (meta === undefined) return 'windows-1252';
-  if (meta.startsWith('utf-16') || meta === 'unicode' || meta === 'ucs-2') return 'utf-8';
+  const label = /<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1];
+  const meta = label === undefined ? null : encodingOf(label);
+  if (meta === null) return 'windows-1252';
+  if (meta === 'utf-16le' || meta === 'utf-16be') return 'utf-8';
   return meta === 'x-user-defined' ? 'windows-1252' : meta;
 }
 

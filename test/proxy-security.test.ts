@@ -201,6 +201,13 @@ describe('requests of a document with an opaque origin (Origin: null: a sandboxe
     expect((await t.call('GET', `${host.proxiedOrigin}/__cobrowse/cookies`, { headers: { ...own, ...RUNTIME } })).status).toBe(403);
     expect((await t.call('POST', `${host.proxiedOrigin}/api/echo`, { headers: { ...own, origin: 'http://evil.example' }, body: 'x' })).status).toBe(401);
     expect((await t.call('GET', `${host.proxiedOrigin}/api/echo`, { headers: { ...own, 'sec-fetch-site': 'cross-site' } })).status).toBe(401);
+    // A module service worker's script is fetched so (credentials omitted): refused, as with the cookie.
+    const serviceWorkerFetches: Record<string, string>[] = [
+      { ...own, 'sec-fetch-mode': 'same-origin', 'sec-fetch-dest': 'serviceworker', 'service-worker': 'script' },
+      { ...own, 'sec-fetch-mode': 'same-origin', 'sec-fetch-dest': 'serviceworker' },
+      { cookie: host.cookie, 'service-worker': 'script' },
+    ];
+    for (const headers of serviceWorkerFetches) expect((await t.call('GET', `${host.proxiedOrigin}/sw.js`, { headers })).status).toBe(403);
     expect(bSeen).toEqual([]);
   });
 

@@ -118,7 +118,11 @@ export class ScriptText {
       const r = rest.script(text, i, end, final);
       this.ended = rest.ended;
       if (r < 0) this.holdPos = rest.holdPos;
-      if (this.discard) this.drop(i, r < 0 ? rest.holdPos : r, edits);
+      if (this.discard) {
+        this.drop(i, r < 0 ? rest.holdPos : r, edits);
+        // The script ends here: what follows (another script entered without begin()) is kept.
+        if (rest.ended) this.discard = false;
+      }
       return r;
     }
     const r = rest.script(text, this.holding ? i + this.resume : i, end, final);

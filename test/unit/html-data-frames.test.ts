@@ -76,7 +76,12 @@ describe('HTML data: documents of frames in a page', () => {
     expect(frames(rw(`<iframe src="${tabbed}"></iframe>`))[0]?.[1]).toBe(`${TAG}<script src=${O2}/s.js></script>`);
     const bom = `data:text/html;charset=windows-1252;base64,${Buffer.from('\ufeff<p>é</p><img src=https://cdn.test/b>').toString('base64')}`;
     expect(frames(rw(`<iframe src="${bom}"></iframe>`))[0]?.[1]).toBe(`${TAG}<p>é</p><img src=${O2}/b>`);
-    const meta = `data:text/html,${encodeURIComponent('<meta charset=utf-16><p>é</p><img src=https://cdn.test/m>')}`;
-    expect(frames(rw(`<iframe src="${meta}"></iframe>`))[0]?.[1]).toBe(`${TAG}<meta charset=utf-16><p>é</p><img src=${O2}/m>`);
+    for (const label of ['utf-16', 'unicodefeff', 'csunicode']) {
+      const meta = `data:text/html,${encodeURIComponent(`<meta charset=${label}><p>é</p><img src=https://cdn.test/m>`)}`;
+      expect(frames(rw(`<iframe src="${meta}"></iframe>`))[0]?.[1], label).toBe(`${TAG}<meta charset=${label}><p>é</p><img src=${O2}/m>`);
+    }
+    // A media type charset that names no encoding is passed over, as the browser does.
+    const bogus = `data:text/html;charset=bogus,${encodeURIComponent('<meta charset=utf-8><p>é</p><img src=https://cdn.test/u>')}`;
+    expect(frames(rw(`<iframe src="${bogus}"></iframe>`))[0]?.[1]).toBe(`${TAG}<meta charset=utf-8><p>é</p><img src=${O2}/u>`);
   });
 });

@@ -167,6 +167,14 @@ describe('inline scripts in HTML', () => {
     const cuts = Array.from({ length: 18 }, (_, i) => (i + 1) * 64 * 1024);
     const out = chunked(long, cuts);
     expect(out).toBe(`<script type="speculationrules"></script><img src="${O2}/i.png"><script>1</script>`);
+    // A script after them whose start tag is itself too long to hold keeps its text.
+    const after = `<script type="speculationrules">${rules}</script><p>hi</p><script data-x="${'x'.repeat(MAX_INLINE_SCRIPT + 1000)}">window.keep = 1;</script>`;
+    const kept = chunked(
+      after,
+      Array.from({ length: 40 }, (_, i) => (i + 1) * 64 * 1024),
+    );
+    expect(kept.startsWith('<script type="speculationrules"></script><p>hi</p><script data-x=')).toBe(true);
+    expect(kept.endsWith('">window.keep = 1;</script>')).toBe(true);
     // Whole in one chunk, the same rules are mapped.
     expect(rw(long).startsWith(`<script type="speculationrules">{"prefetch":[{"urls":["${O2}/a"]}]`)).toBe(true);
   });
