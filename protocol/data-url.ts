@@ -5,12 +5,13 @@
 /** The media type and bytes of a data: URL, or null when it is not one. */
 export function decodeDataUrl(input: string): { type: string; bytes: Uint8Array } | null {
   // The URL parser drops tabs and newlines anywhere in a URL.
-  const url = input.replace(/[\t\n\r]/g, '');
+  // The fragment goes first: a comma after a `#` does not count (`data:text/html#x,y` has none).
+  const url = input.replace(/[\t\n\r]/g, '').replace(/#.*$/s, '');
   if (!/^data:/i.test(url)) return null;
   const comma = url.indexOf(',');
   if (comma === -1) return null;
   const meta = url.slice(5, comma).trim();
-  const payload = url.slice(comma + 1).replace(/#.*$/s, '');
+  const payload = url.slice(comma + 1);
   const base64 = /;[ \t]*base64$/i.test(meta);
   const type = (base64 ? meta.replace(/;[ \t]*base64$/i, '') : meta).trim() || 'text/plain;charset=US-ASCII';
   const raw = percentDecode(new TextEncoder().encode(payload));

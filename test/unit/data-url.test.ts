@@ -27,6 +27,8 @@ describe('decodeDataUrl', () => {
   it('not a data: URL, no comma, or bad base64: null', () => {
     expect(decodeDataUrl('blob:http://x/1')).toBeNull();
     expect(decodeDataUrl('data:text/javascript')).toBeNull();
+    // A comma after the fragment's `#` is the fragment's.
+    expect(decodeDataUrl('data:text/html#x,<p>y')).toBeNull();
     expect(decodeDataUrl('data:;base64,@@@')).toBeNull();
   });
 });
