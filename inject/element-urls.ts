@@ -2,6 +2,7 @@
 // setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries): mapped to
 // the gateway before the browser loads or navigates to them.
 
+import { mapFrameAllow } from '../protocol/frame-allow.js';
 import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { installAttrNodeUrls } from './attr-urls.js';
 import { mapCssUrls } from './css-mapping.js';
@@ -74,6 +75,7 @@ export function mapAttribute(el: Element, name: string, value: string, map: MapU
   if (lower === 'srcset' || lower === 'imagesrcset') return mapSrcset(value, map);
   if (lower === 'style') return mapCssUrls(value, map);
   if (lower === 'ping' && (el.localName === 'a' || el.localName === 'area')) return mapUrlList(value, map);
+  if (lower === 'allow' && html && el.localName === 'iframe') return mapFrameAllow(value, map) ?? value;
   return value;
 }
 
@@ -103,6 +105,7 @@ export function installElementUrls(map: MapUrl, frames: FrameDocuments): void {
     if (C) wrapProperty(C.prototype, prop, (v) => mapUrlList(v, map));
   }
   wrapProperty(HTMLIFrameElement.prototype, 'srcdoc', frames.srcdoc);
+  wrapProperty(HTMLIFrameElement.prototype, 'allow', (v) => mapFrameAllow(v, map) ?? v);
 
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string) {

@@ -4,6 +4,7 @@
 // loading images and scripts; references to the top window in its event handlers and javascript:
 // URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
 
+import { mapFrameAllow } from '../protocol/frame-allow.js';
 import { isJavascriptUrl, javascriptUrl } from '../protocol/javascript-url.js';
 import { scriptWithTopReferences } from '../protocol/top-references.js';
 import { mapCssUrls } from './css-mapping.js';
@@ -80,6 +81,9 @@ function mapTree(root: DocumentFragment | Document, map: MapUrl): void {
       const code = mappedScriptText(el, el.text, map);
       if (code !== null) el.text = code;
     }
+    const allow = el.localName === 'iframe' ? el.getAttribute('allow') : null;
+    const allowMapped = allow !== null ? mapFrameAllow(allow, map) : null;
+    if (allowMapped !== null) el.setAttribute('allow', allowMapped);
     const srcdoc = el.localName === 'iframe' ? el.getAttribute('srcdoc') : null;
     if (srcdoc !== null && frames) el.setAttribute('srcdoc', frames.srcdoc(srcdoc));
     if (el.localName === 'template') mapTree((el as HTMLTemplateElement).content, map);

@@ -5,6 +5,7 @@
 // before mapping and encoded for their quotes after it.
 
 import { isHtmlDataUrl } from '../../protocol/data-url.js';
+import { mapFrameAllow } from '../../protocol/frame-allow.js';
 import { javascriptUrl } from '../../protocol/javascript-url.js';
 import { scriptWithTopReferences } from '../../protocol/top-references.js';
 import { trimC0 } from '../../protocol/trim.js';
@@ -65,7 +66,7 @@ export const HTML_WANT = new Map<string, number>([
   ['image', bit(A.SRC) | bit(A.SRCSET)],
   ['source', bit(A.SRC) | bit(A.SRCSET)],
   ['script', bit(A.SRC)],
-  ['iframe', bit(A.SRC) | bit(A.SRCDOC)],
+  ['iframe', bit(A.SRC) | bit(A.SRCDOC) | bit(A.ALLOW)],
   ['frame', bit(A.SRC)],
   ['embed', bit(A.SRC)],
   ['track', bit(A.SRC)],
@@ -269,6 +270,8 @@ export class AttributeRewriter {
         return this.rewriteStyleAttr(value, context);
       case A.SRCDOC:
         return value.indexOf('<') === -1 ? null : this.srcdoc(value);
+      case A.ALLOW:
+        return mapFrameAllow(value, (url) => this.mapUrl(url, context));
       case A.HANDLER:
         return this.topReferences ? scriptWithTopReferences(value) : null;
       default:

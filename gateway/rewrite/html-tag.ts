@@ -63,6 +63,7 @@ export const ATTR = {
   NONCE: 24,
   /** Any event handler attribute (a name starting with `on`): its value is script (see js-top.ts). */
   HANDLER: 25,
+  ALLOW: 26,
 } as const;
 
 /** Lowercase attribute names by id. */
@@ -94,6 +95,7 @@ export const ATTR_NAMES: readonly string[] = [
   'nonce',
   // HANDLER: found by its prefix, not by name.
   '',
+  'allow',
 ];
 
 /** Finds a name of a fixed list (lowercase) in scanned text, in any ASCII case. */
