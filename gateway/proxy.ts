@@ -23,6 +23,7 @@ import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, codingOf, decodedWhole, isDecodingError, sendRewritten } from './rewritten-body.js';
+import { mappedRuleSet } from './rules-body.js';
 import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
@@ -138,6 +139,11 @@ function withModuleMaps(modules: readonly MarkedModule[], nonce: string | null, 
   const snippet = injectionSnippet(options);
   const maps = modules.map((m) => integrityImportMap(m.url, m.marked, { nonce, baseUrl: null, pageKeys: [] }) ?? '').join('');
   return maps === '' ? snippet : Buffer.concat([snippet, Buffer.from(maps, 'latin1')]);
+}
+
+/** markupUrl for what `base` holds: it keeps every relative URL, so the rewriters need not decode nor ask about those. */
+function mapUrlIn(gw: GatewayContext, session: Session, base: URL): (url: string) => string | null {
+  return (url) => markupUrl(gw, session, base, url);
 }
 
 /** `scheme://authority` (or `//authority`) at the start of a URL as written; the rest is kept as written. */
@@ -304,6 +310,14 @@ export async function proxyRequest(
       exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
       return;
     }
+    if (kind === 'rules') {
+      const decoded = decoder && decoder !== 'unsupported' ? (await decodedWhole(upstream.body, decoder)).body : upstream.body;
+      const rules = await mappedRuleSet(decoded, mapUrlIn(gw, session, target));
+      if (!rules.whole) upstream.body.destroy();
+      const coding = reencodingFor(encoding, request.headers['accept-encoding']);
+      await sendDecodedWhole(exchange, upstream.statusCode, changedBodyHeaders(mapped.headers), rules.body, coding);
+      return;
+    }
     if (decoder === 'unsupported' || request.method === 'HEAD') {
       // A HEAD of a body the gateway rewrites answers with a GET's headers (changedBodyHeaders, and
       // the coding a GET would come in) and no length: the site's is not the rewritten body's,
@@ -323,8 +337,7 @@ export async function proxyRequest(
     }
 
     const headersOut = changedBodyHeaders(mapped.headers);
-    // markupUrl keeps every relative URL, so the rewriters need not decode nor ask about those.
-    const mapUrl = (url: string) => markupUrl(gw, session, target, url);
+    const mapUrl = mapUrlIn(gw, session, target);
     const onStreamError = (err: Error | null) => {
       if (err && !exchange.finished) {
         const who = { sessionId: session.id, participantId: participant?.id, role: participant?.role };

@@ -3,9 +3,10 @@
 // range, a download, anything else), and the type of a document the site sent without one, read
 // as the browser reads it (sniff.ts).
 
-import type { RawHeaders } from './header-policy.js';
+import { mediaType, type RawHeaders } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
 import type { ContentKind } from './metrics.js';
+import { SPECULATION_RULES_TYPE } from './rules-body.js';
 import { isJavaScriptType, scriptRequestKind } from './script-body.js';
 import { htmlVerdict, SNIFF_BYTES, sniffsType } from './sniff.js';
 import type { UpstreamResponse } from './upstream.js';
@@ -66,8 +67,8 @@ function rendersAsDocument(headers: Record<string, string>): boolean {
 
 /**
  * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import),
- * the scripts of workers (the worker URL runtime in front, imports mapped) and other JavaScript the
- * browser runs (imports mapped).
+ * the scripts of workers (the worker URL runtime in front, imports mapped), other JavaScript the
+ * browser runs (imports mapped) and speculation rule sets (their URLs, rules-body.ts).
  */
 export function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
   // A range of the site's bytes is passed on as it is: it cannot be rewritten alone, and the
@@ -82,5 +83,6 @@ export function contentKind(headers: RawHeaders, request: Exchange['request'], s
   if (type.startsWith('text/css')) return 'css';
   if (status === 200 && isWorkerScript(request.headers)) return 'worker';
   if (status === 200 && isJavaScriptType(type) && scriptRequestKind(request.headers) !== null) return 'script';
+  if (status >= 200 && status < 300 && mediaType(type) === SPECULATION_RULES_TYPE) return 'rules';
   return 'other';
 }

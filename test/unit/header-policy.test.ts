@@ -185,7 +185,6 @@ describe('downstreamResponseHeaders: dropped and kept', () => {
     'report-to',
     'Reporting-Endpoints',
     'nel',
-    'Speculation-Rules',
   ])('drops %s', (name) => {
     const { headers } = downstream({ [name]: 'v', 'content-type': 'text/plain' });
     expect(headers).toEqual([['content-type', 'text/plain']]);
