@@ -91,7 +91,16 @@ const FOREIGN_WANT = bit(A.HREF) | bit(A.XLINK_HREF);
 /** <font> with one of these leaves SVG/MathML content. */
 const FONT_BREAKOUT = bit(A.COLOR) | bit(A.FACE) | bit(A.SIZE);
 
+/**
+ * Link types whose href the browser loads, or connects to (preconnect, dns-prefetch: outside CSP),
+ * by itself. Others (canonical, alternate, next) are read by the page's script and by crawlers, and
+ * stay as written.
+ */
 const LINK_RELS = new Set([
+  'preconnect',
+  'dns-prefetch',
+  'prerender',
+  'compression-dictionary',
   'stylesheet',
   'preload',
   'modulepreload',
