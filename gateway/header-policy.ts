@@ -200,7 +200,7 @@ function mapAsText(value: string, map: (text: string) => string): string {
 /**
  * A Speculation-Rules header (a structured list of strings, each the URL of a rule set the browser
  * fetches and acts on) with its absolute URLs mapped: the rule set is then fetched through the
- * gateway, which maps the URLs in it (rules-body.ts). Relative ones stay (they resolve against the
+ * gateway, which maps the URLs in it (json-body.ts). Relative ones stay (they resolve against the
  * proxied page); an item that is no string, or no URL, is kept (the browser skips it too). A data:
  * rule set (which the browser reads without asking anyone) has its URLs mapped in it; a URL of
  * another scheme becomes about:blank, which holds no rules.

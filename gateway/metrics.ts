@@ -20,7 +20,7 @@ export interface MetricsSources {
 export type HostKind = 'gateway' | 'proxied' | 'unknown';
 
 /** What a proxied response body is: HTML or CSS (decoded and rewritten), a worker script (runtime in front), a script (imports mapped) or anything else (piped). */
-export type ContentKind = 'html' | 'css' | 'worker' | 'script' | 'rules' | 'other';
+export type ContentKind = 'html' | 'css' | 'worker' | 'script' | 'rules' | 'manifest' | 'other';
 
 /** Error codes counted as rejections, and the reason label each one gets. */
 const REJECTION_REASONS: Record<string, string> = {

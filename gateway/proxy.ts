@@ -14,6 +14,7 @@ import { GatewayError } from './errors.js';
 import { changedBodyHeaders, downstreamResponseHeaders, mediaType, type RawHeaders, upstreamRequestHeaders } from './header-policy.js';
 import { injectionSnippet, injectionTag, type SnippetOptions } from './html-inject.js';
 import type { Exchange } from './http-bridge.js';
+import { mappedJson } from './json-body.js';
 import type { MarkedModule } from './link-header.js';
 import { applyClearSiteData, applyCsp, cspContext } from './page-policies.js';
 import { BodyEncoder, encodedBodyHeaders, reencodingFor, sendDecodedWhole } from './response-encoding.js';
@@ -23,7 +24,6 @@ import { HtmlRewriter } from './rewrite/html-rewriter.js';
 import { integrityImportMap } from './rewrite/import-map.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { type ChunkRewriter, codingOf, decodedWhole, isDecodingError, sendRewritten } from './rewritten-body.js';
-import { mappedRuleSet } from './rules-body.js';
 import { cookieContexts, requestFacts, type SameSiteContext, upstreamFetchSite } from './same-site.js';
 import { checkedScript, rewrittenScriptStream, type ScriptRewrite, scriptRequestKind, sendScript } from './script-body.js';
 import type { Participant, Session } from './session.js';
@@ -310,12 +310,12 @@ export async function proxyRequest(
       exchange.annotations.rewriteMs = Math.round((performance.now() - started) * 100) / 100;
       return;
     }
-    if (kind === 'rules') {
+    if (kind === 'rules' || kind === 'manifest') {
       const decoded = decoder && decoder !== 'unsupported' ? (await decodedWhole(upstream.body, decoder)).body : upstream.body;
-      const rules = await mappedRuleSet(decoded, mapUrlIn(gw, session, target));
-      if (!rules.whole) upstream.body.destroy();
+      const json = await mappedJson(kind, decoded, mapUrlIn(gw, session, target));
+      if (!json.whole) upstream.body.destroy();
       const coding = reencodingFor(encoding, request.headers['accept-encoding']);
-      await sendDecodedWhole(exchange, upstream.statusCode, changedBodyHeaders(mapped.headers), rules.body, coding);
+      await sendDecodedWhole(exchange, upstream.statusCode, changedBodyHeaders(mapped.headers), json.body, coding);
       return;
     }
     if (decoder === 'unsupported' || request.method === 'HEAD') {

@@ -5,8 +5,8 @@
 
 import { mediaType, type RawHeaders } from './header-policy.js';
 import type { Exchange } from './http-bridge.js';
+import { SPECULATION_RULES_TYPE } from './json-body.js';
 import type { ContentKind } from './metrics.js';
-import { SPECULATION_RULES_TYPE } from './rules-body.js';
 import { isJavaScriptType, scriptRequestKind } from './script-body.js';
 import { htmlVerdict, SNIFF_BYTES, sniffsType } from './sniff.js';
 import type { UpstreamResponse } from './upstream.js';
@@ -68,7 +68,7 @@ function rendersAsDocument(headers: Record<string, string>): boolean {
 /**
  * Which bodies the gateway rewrites: HTML (URLs in markup, the sync script), CSS (url(), @import),
  * the scripts of workers (the worker URL runtime in front, imports mapped), other JavaScript the
- * browser runs (imports mapped) and speculation rule sets (their URLs, rules-body.ts).
+ * browser runs (imports mapped), speculation rule sets and web app manifests (their URLs, json-body.ts).
  */
 export function contentKind(headers: RawHeaders, request: Exchange['request'], status: number): ContentKind {
   // A range of the site's bytes is passed on as it is: it cannot be rewritten alone, and the
@@ -84,5 +84,7 @@ export function contentKind(headers: RawHeaders, request: Exchange['request'], s
   if (status === 200 && isWorkerScript(request.headers)) return 'worker';
   if (status === 200 && isJavaScriptType(type) && scriptRequestKind(request.headers) !== null) return 'script';
   if (status >= 200 && status < 300 && mediaType(type) === SPECULATION_RULES_TYPE) return 'rules';
+  // Whatever its type (the browser reads a manifest of any type as JSON).
+  if (status >= 200 && status < 300 && request.headers['sec-fetch-dest'] === 'manifest') return 'manifest';
   return 'other';
 }

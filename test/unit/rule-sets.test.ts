@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downstreamResponseHeaders, mapSpeculationRulesHeader, type ToBrowserUrl } from '../../gateway/header-policy.js';
-import { mappedRuleSet } from '../../gateway/rules-body.js';
+import { mappedJson } from '../../gateway/json-body.js';
 import { NO_RULES } from '../../protocol/speculation-rules.js';
 
 const BASE = new URL('https://real.test/dir/page');
@@ -53,24 +53,24 @@ async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
   for (const part of parts) yield Buffer.from(part);
 }
 
-describe('mappedRuleSet', () => {
+describe('mappedJson: rule sets', () => {
   const map = (url: string) => (url.startsWith('https://real.test/') ? `http://o1--s.localhost/${url.slice(18)}` : null);
 
   it('maps the URLs of a rule set that came in pieces, as UTF-8', async () => {
     const json = JSON.stringify({ prefetch: [{ source: 'list', urls: ['https://real.test/é'] }], tag: 'ü' });
-    const out = await mappedRuleSet(chunks(json.slice(0, 10), json.slice(10)), map);
+    const out = await mappedJson('rules', chunks(json.slice(0, 10), json.slice(10)), map);
     expect(out.whole).toBe(true);
     expect(JSON.parse(out.body.toString('utf8'))).toEqual({ prefetch: [{ source: 'list', urls: ['http://o1--s.localhost/é'] }], tag: 'ü' });
   });
 
   it('passes on the bytes it did not change', async () => {
     const json = '\ufeff{"prefetch": [{"urls": ["/a"]}]}';
-    const out = await mappedRuleSet(chunks(json), map);
+    const out = await mappedJson('rules', chunks(json), map);
     expect(out.body.toString('utf8')).toBe(json);
   });
 
   it('gives no rules for a rule set larger than it holds (never its real URLs)', async () => {
     const big = JSON.stringify({ prefetch: [{ urls: ['https://real.test/a'] }], pad: 'x'.repeat(64) });
-    expect(await mappedRuleSet(chunks(big), map, 32)).toEqual({ body: Buffer.from(NO_RULES), whole: false });
+    expect(await mappedJson('rules', chunks(big), map, 32)).toEqual({ body: Buffer.from(NO_RULES), whole: false });
   });
 });
