@@ -253,6 +253,7 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
     if (!(await gw.registry.originOf(session, label))) throw new GatewayError('NOT_FOUND', 404, 'This session has no such site.');
     if (!isSafeLocalPath(to)) throw new GatewayError('BAD_REQUEST', 400, 'The "to" parameter must be a path on the proxied site.');
     c.header('Cache-Control', 'no-store');
+    c.header(...ENTRY_HOP_TIMING);
     return c.redirect(await enterUrl(gw, session, found.participant, label, to), 302);
   });
 
@@ -284,6 +285,14 @@ export function createGatewayApp(gw: GatewayContext, ops: OpsOptions = {}): Hono
 
   return app;
 }
+
+/**
+ * On the hops of a participant's entry to a host (the bounce to /t/, the ticket's redirect): a
+ * page may read the timing of what it loads there (Resource Timing) when the site's answer lets
+ * it, which the browser checks on every hop of a redirect chain. The chain crosses origins, so
+ * the request's origin is then no longer the page's: only a site's `*` passes on these loads.
+ */
+export const ENTRY_HOP_TIMING: [string, string] = ['timing-allow-origin', '*'];
 
 /** A browser whose cookie belongs to a participant the host removed does not come back through a link of that session. */
 async function refuseRemovedParticipant(gw: GatewayContext, invite: string, cookieHeader: string | undefined): Promise<void> {

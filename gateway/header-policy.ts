@@ -1,11 +1,9 @@
 // Which headers cross the gateway, and how URLs in them are mapped. Pure functions only.
 
-import { decodeDataUrl } from '../protocol/data-url.js';
-import { mapSpeculationRules } from '../protocol/speculation-rules.js';
 import { utf8Bytes, utf8Text } from './byte-text.js';
+import { mapSpeculationRulesHeader } from './json-body.js';
 import { type MarkedModule, mapLinkHeader } from './link-header.js';
 import { refreshUrlSpan } from './rewrite/meta-refresh.js';
-import { absoluteUrlForm } from './rewrite/relative-url.js';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and others that never cross the proxy. */
 const HOP_BY_HOP = new Set([
@@ -197,51 +195,6 @@ function mapAsText(value: string, map: (text: string) => string): string {
   return text === value ? out : utf8Bytes(out);
 }
 
-/**
- * A Speculation-Rules header (a structured list of strings, each the URL of a rule set the browser
- * fetches and acts on) with its absolute URLs mapped: the rule set is then fetched through the
- * gateway, which maps the URLs in it (json-body.ts). Relative ones stay (they resolve against the
- * proxied page); an item that is no string, or no URL, is kept (the browser skips it too). A data:
- * rule set (which the browser reads without asking anyone) has its URLs mapped in it; a URL of
- * another scheme becomes about:blank, which holds no rules.
- */
-export function mapSpeculationRulesHeader(value: string, base: URL, toBrowser: ToBrowserUrl): string {
-  return value.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, escaped: string) => {
-    const url = escaped.replace(/\\(.)/g, '$1');
-    if (absoluteUrlForm(url) === null) return whole;
-    try {
-      const real = new URL(url, base);
-      if (real.protocol === 'data:') return sfString(mappedDataRuleSet(url, toBrowser));
-      if (real.protocol !== 'http:' && real.protocol !== 'https:') return '"about:blank"';
-      return sfString(toBrowser(real));
-    } catch {
-      return whole;
-    }
-  });
-}
-
-/** A data: URL of a rule set with the URLs in it mapped (about:blank when it cannot be read); it resolves no relative URL. */
-function mappedDataRuleSet(url: string, toBrowser: ToBrowserUrl): string {
-  const data = decodeDataUrl(url);
-  if (data === null) return 'about:blank';
-  const rules = mapSpeculationRules(new TextDecoder('utf-8').decode(data.bytes), (u) => {
-    let real: URL;
-    try {
-      real = new URL(u);
-    } catch {
-      return null;
-    }
-    return real.protocol === 'http:' || real.protocol === 'https:' ? toBrowser(real) : null;
-  });
-  // Its own media type kept: the browser takes a rule set of this type only.
-  return rules === null ? url : `data:${data.type},${encodeURIComponent(rules)}`;
-}
-
-/** `text` as a structured field string. */
-function sfString(text: string): string {
-  return `"${text.replace(/["\\]/g, '\\$&')}"`;
-}
-
 function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
   try {
     return new URL(toBrowser(new URL(value))).origin;
@@ -334,6 +287,10 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
           break;
         case 'feature-policy':
           headers.push([lower, mapPermissionsPolicy(v, true, toBrowser)]);
+          break;
+        case 'timing-allow-origin':
+          // Origins whose pages may read the answer's timing: the session's are asked from their proxied hosts.
+          headers.push([lower, v.replace(/[^,\s]+/g, (origin) => sessionOrigin(origin, toBrowser) ?? origin)]);
           break;
         case 'access-control-allow-origin':
           // CORS answers name the real origin that asked; the browser asked from its proxied host.

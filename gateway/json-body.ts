@@ -5,7 +5,10 @@
 // on a proxied host, and icons of another origin are fetched from it, web-manifest.ts). Read
 // whole (they are small), decoded as UTF-8 as the browser decodes them.
 
+import { decodeDataUrl } from '../protocol/data-url.js';
 import { mapSpeculationRules, NO_RULES } from '../protocol/speculation-rules.js';
+import type { ToBrowserUrl } from './header-policy.js';
+import { absoluteUrlForm } from './rewrite/relative-url.js';
 import { mapManifest } from './web-manifest.js';
 
 /** The type the browser requires of a rule set it fetches (it ignores any other). */
@@ -42,4 +45,49 @@ export async function mappedJson(
   const bytes = Buffer.concat(chunks);
   const mapped = map(new TextDecoder('utf-8').decode(bytes), mapUrl);
   return { body: mapped === null ? bytes : Buffer.from(mapped), whole: true };
+}
+
+/**
+ * A Speculation-Rules header (a structured list of strings, each the URL of a rule set the browser
+ * fetches and acts on) with its absolute URLs mapped: the rule set is then fetched through the
+ * gateway, which maps the URLs in it (mappedJson). Relative ones stay (they resolve against the
+ * proxied page); an item that is no string, or no URL, is kept (the browser skips it too). A data:
+ * rule set (which the browser reads without asking anyone) has its URLs mapped in it; a URL of
+ * another scheme becomes about:blank, which holds no rules.
+ */
+export function mapSpeculationRulesHeader(value: string, base: URL, toBrowser: ToBrowserUrl): string {
+  return value.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, escaped: string) => {
+    const url = escaped.replace(/\\(.)/g, '$1');
+    if (absoluteUrlForm(url) === null) return whole;
+    try {
+      const real = new URL(url, base);
+      if (real.protocol === 'data:') return sfString(mappedDataRuleSet(url, toBrowser));
+      if (real.protocol !== 'http:' && real.protocol !== 'https:') return '"about:blank"';
+      return sfString(toBrowser(real));
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/** A data: URL of a rule set with the URLs in it mapped (about:blank when it cannot be read); it resolves no relative URL. */
+function mappedDataRuleSet(url: string, toBrowser: ToBrowserUrl): string {
+  const data = decodeDataUrl(url);
+  if (data === null) return 'about:blank';
+  const rules = mapSpeculationRules(new TextDecoder('utf-8').decode(data.bytes), (u) => {
+    let real: URL;
+    try {
+      real = new URL(u);
+    } catch {
+      return null;
+    }
+    return real.protocol === 'http:' || real.protocol === 'https:' ? toBrowser(real) : null;
+  });
+  // Its own media type kept: the browser takes a rule set of this type only.
+  return rules === null ? url : `data:${data.type},${encodeURIComponent(rules)}`;
+}
+
+/** `text` as a structured field string. */
+function sfString(text: string): string {
+  return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }

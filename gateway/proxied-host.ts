@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { realCookieDomain } from '../protocol/cookie-domain.js';
 import { RUNTIME_HEADER, RUNTIME_HEADER_VALUE } from '../protocol/runtime-requests.js';
-import { isSafeLocalPath } from './api.js';
+import { ENTRY_HOP_TIMING, isSafeLocalPath } from './api.js';
 import type { GatewayContext } from './context.js';
 import { readCookies } from './cookie-header.js';
 import { canBounce, fromOpaqueDocument, isCorsRequest, isDocumentNavigation, ownOmittingCredentials } from './cookieless-requests.js';
@@ -248,7 +248,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
       exchange.sendComplete(204, [cookie, ...NO_STORE, ...cors], '');
       return;
     }
-    redirect(exchange, to, [cookie]);
+    redirect(exchange, to, [cookie, ENTRY_HOP_TIMING]);
     return;
   }
 
@@ -282,7 +282,7 @@ async function route(gw: GatewayContext, exchange: Exchange, host: ProxiedHost, 
   if (!found) {
     if (request.method === 'GET' && canBounce(request.headers)) {
       const to = `${url.pathname}${url.search}`;
-      redirect(exchange, `${gw.mapper.gatewayOrigin}/t/${session.id}?host=${encodeURIComponent(host.label)}&to=${encodeURIComponent(to)}`);
+      redirect(exchange, `${gw.mapper.gatewayOrigin}/t/${session.id}?host=${encodeURIComponent(host.label)}&to=${encodeURIComponent(to)}`, [ENTRY_HOP_TIMING]);
       return;
     }
     throw new GatewayError('NOT_A_PARTICIPANT', 401, 'You are not a participant of this session. Open a join link first.');

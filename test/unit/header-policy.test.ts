@@ -351,3 +351,17 @@ describe('mapPermissionsPolicy', () => {
     ]);
   });
 });
+
+describe('downstreamResponseHeaders: Timing-Allow-Origin', () => {
+  const map: ToBrowserUrl = (u) =>
+    u.host === 'maps.test' ? `http://o2--s.localhost${u.pathname}` : `http://gw.localhost/blocked?url=${encodeURIComponent(u.href)}`;
+
+  it.each<[string, string]>([
+    ['https://maps.test', 'http://o2--s.localhost'],
+    ['https://other.test, https://maps.test', 'https://other.test, http://o2--s.localhost'],
+    ['*', '*'],
+    ['null,  https://*.maps.test', 'null,  https://*.maps.test'],
+  ])('%s', (value, expected) => {
+    expect(downstreamResponseHeaders({ 'Timing-Allow-Origin': value }, REQUEST_URL, map).headers).toEqual([['timing-allow-origin', expected]]);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, mapSpeculationRulesHeader, type ToBrowserUrl } from '../../gateway/header-policy.js';
-import { mappedJson } from '../../gateway/json-body.js';
+import { downstreamResponseHeaders, type ToBrowserUrl } from '../../gateway/header-policy.js';
+import { mappedJson, mapSpeculationRulesHeader } from '../../gateway/json-body.js';
 import { NO_RULES } from '../../protocol/speculation-rules.js';
 
 const BASE = new URL('https://real.test/dir/page');
