@@ -1,6 +1,6 @@
 // URLs the site's script gives elements and a few other objects (properties, setAttribute and
-// setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries): mapped to
-// the gateway before the browser loads or navigates to them.
+// setAttributeNS, srcset, srcdoc, `new Audio(url)`, worklet modules, history entries, protocol
+// handlers): mapped to the gateway before the browser loads or navigates to them.
 
 import { mapFrameAllow } from '../protocol/frame-allow.js';
 import { scriptWithTopReferences } from '../protocol/top-references.js';
@@ -133,6 +133,24 @@ export function installElementUrls(map: MapUrl, frames: FrameDocuments): void {
     const addModule = WorkletCtor.prototype.addModule;
     WorkletCtor.prototype.addModule = function (this: unknown, url: string, options?: unknown) {
       return addModule.call(this, map(String(url)), options);
+    };
+  }
+
+  // A protocol handler's URL must be of the document's origin: the real one is, on the real site.
+  // Another origin stays as written, so the browser refuses it as it would directly (mapped, it
+  // would be the gateway's "not allowed" page on this very host, which the browser would take).
+  for (const name of ['registerProtocolHandler', 'unregisterProtocolHandler'] as const) {
+    const original = (Navigator.prototype as unknown as Record<string, ((scheme: string, url: string) => void) | undefined>)[name];
+    if (typeof original !== 'function') continue;
+    (Navigator.prototype as unknown as Record<string, unknown>)[name] = function (this: Navigator, scheme: string, url: string) {
+      const mapped = map(String(url));
+      let refused = false;
+      try {
+        refused = new URL(mapped, location.href).pathname.startsWith('/__cobrowse/');
+      } catch {
+        refused = true;
+      }
+      return original.call(this, scheme, refused ? url : mapped);
     };
   }
 
