@@ -12,7 +12,7 @@ const WORKER_RUNTIME = '/__cobrowse/inject-worker.js';
 /** The globals wrapped here; a window and a worker scope both have them. */
 type NetworkScope = typeof globalThis & { XMLHttpRequest: typeof XMLHttpRequest; document?: Document };
 
-/** Wraps fetch, XMLHttpRequest, WebSocket, EventSource, Worker and SharedWorker of `scope`. */
+/** Wraps fetch, fetchLater, XMLHttpRequest, WebSocket, EventSource, Worker and SharedWorker of `scope`. */
 export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): void {
   const map = (u: string) => runtime.map(u);
   const w = scope as unknown as Record<string, unknown>;
@@ -25,7 +25,8 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
       return false;
     }
   };
-  scope.fetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+  /** What fetch and fetchLater are given, with the URL mapped and a method the gateway's server does not take tunneled. */
+  const prepared = (input: RequestInfo | URL, init: RequestInit | undefined): { url: string; request: RequestInfo; init: RequestInit | undefined } => {
     const url = map(input instanceof Request ? input.url : String(input));
     let request: RequestInfo = input instanceof Request ? (url === input.url ? input : new Request(url, input)) : url;
     const tunnel = tunneledMethod(String(init?.method ?? (input instanceof Request ? input.method : 'GET')));
@@ -34,8 +35,25 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
       const headers = new Headers(asked.headers);
       headers.set(METHOD_HEADER, tunnel);
       request = new Request(asked, { method: 'POST', headers });
-      init = undefined;
+      // fetchLater's own option stays.
+      const activateAfter = (init as { activateAfter?: number } | undefined)?.activateAfter;
+      init = activateAfter === undefined ? undefined : ({ activateAfter } as RequestInit);
     }
+    return { url, request, init };
+  };
+  // fetchLater (Fetch Later API): sent when the page goes away or after a delay, by the browser.
+  // Not mapped (left to the containment policy, which drops it): a Request with a body whose URL
+  // changes, since a Request made anew holds its body as a stream, which fetchLater refuses.
+  const nativeFetchLater = w.fetchLater as ((input: RequestInfo | URL, init?: RequestInit) => unknown) | undefined;
+  if (typeof nativeFetchLater === 'function') {
+    w.fetchLater = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      if (input instanceof Request && input.body !== null) return nativeFetchLater.call(this, input, init);
+      const p = prepared(input, init);
+      return nativeFetchLater.call(this, p.request, p.init);
+    };
+  }
+  scope.fetch = function (this: unknown, input: RequestInfo | URL, givenInit?: RequestInit) {
+    const { url, request, init } = prepared(input, givenInit);
     // As on the real site, only a request that asks for credentials carries a cookie to another
     // origin: then the participant's, once the other host has it (entered first), and the gateway
     // adds the session's cookies of that site. Others go without it, and the gateway proxies them
