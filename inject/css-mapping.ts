@@ -1,6 +1,6 @@
 // CSS the site's script writes (inline styles and rule declarations through `.style`, setProperty
 // and cssText, the typed OM's attributeStyleMap, style attributes, constructed and inserted
-// rules; <style> text is in style-text-mapping.ts): absolute URLs in url(), @import and
+// rules, FontFace sources; <style> text is in style-text-mapping.ts): absolute URLs in url(), @import and
 // image-set() go to the gateway before the browser loads them. A small tokenizer finds them:
 // comments, strings and escapes are read as CSS Syntax 3 reads them; everything else is copied.
 
@@ -240,4 +240,16 @@ export function installCssMapping(map: MapUrl): void {
   sheet.replaceSync = function (this: CSSStyleSheet, text: string) {
     return replaceSync.call(this, mapCss(String(text)));
   };
+  // new FontFace(family, 'url(...) format(...)'): the source is an @font-face src value. A
+  // subclass, so that what it makes is a FontFace (document.fonts takes it) and calling it without
+  // `new` still throws.
+  const NativeFontFace = window.FontFace;
+  if (typeof NativeFontFace === 'function') {
+    const isBinary = (source: unknown) => source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+    window.FontFace = class FontFace extends NativeFontFace {
+      constructor(family: string, source: string | BufferSource, descriptors?: FontFaceDescriptors) {
+        super(family, isBinary(source) ? source : mapCss(String(source)), descriptors);
+      }
+    };
+  }
 }
