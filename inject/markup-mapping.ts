@@ -1,5 +1,5 @@
 // Markup the site's script writes (innerHTML, outerHTML, insertAdjacentHTML, setHTMLUnsafe,
-// Range.createContextualFragment, document.write):
+// Range.createContextualFragment, document.write, execCommand insertHTML and insertImage):
 // absolute URLs in it are mapped before the browser parses it live, since parsing alone starts
 // loading images and scripts; references to the top window in its event handlers and javascript:
 // URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
@@ -177,6 +177,16 @@ export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments
       return setHTMLUnsafe.call(this, mapMarkup(String(html)));
     };
   }
+  // Editing commands that insert markup or a URL the browser loads (rich text editors).
+  const execCommand = Document.prototype.execCommand;
+  Document.prototype.execCommand = function (this: Document, command: string, showUI?: boolean, value?: string) {
+    const name = String(command).toLowerCase();
+    if (value !== undefined && value !== null) {
+      if (name === 'inserthtml') value = mapMarkup(String(value));
+      else if (name === 'insertimage') value = map(String(value));
+    }
+    return execCommand.call(this, command, showUI, value);
+  };
   for (const name of ['write', 'writeln'] as const) {
     const original = Document.prototype[name];
     Document.prototype[name] = function (this: Document, ...text: string[]) {
