@@ -203,6 +203,15 @@ function mapOrigin(value: string, toBrowser: ToBrowserUrl): string {
   }
 }
 
+/** Whether `value` is an origin as the browser serializes it (`https://a.example`, not `HTTPS://A.example/` nor `https://a.example:443`). */
+function isSerializedOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** The proxied origin of a session's real origin `value`; null when it is none of the session's (the "not allowed" page). */
 function sessionOrigin(value: string, toBrowser: ToBrowserUrl): string | null {
   // A wildcard (`https://*.maps.example`) stands for origins no proxied host can: kept as written.
@@ -282,15 +291,20 @@ export function downstreamResponseHeaders(raw: RawHeaders, requestUrl: URL, toBr
         case 'permissions-policy-report-only':
           headers.push([lower, mapPermissionsPolicy(v, false, toBrowser)]);
           break;
-        case 'speculation-rules':
-          headers.push([lower, mapAsText(v, (text) => mapSpeculationRulesHeader(text, requestUrl, toBrowser))]);
+        case 'speculation-rules': {
+          // A header the browser would ignore (a string that does not end) is not relayed.
+          const text = utf8Text(v);
+          const rules = mapSpeculationRulesHeader(text, requestUrl, toBrowser);
+          if (rules !== null) headers.push([lower, text === v ? rules : utf8Bytes(rules)]);
           break;
+        }
         case 'feature-policy':
           headers.push([lower, mapPermissionsPolicy(v, true, toBrowser)]);
           break;
         case 'timing-allow-origin':
           // Origins whose pages may read the answer's timing: the session's are asked from their proxied hosts.
-          headers.push([lower, v.replace(/[^,\s]+/g, (origin) => sessionOrigin(origin, toBrowser) ?? origin)]);
+          // The browser compares serialized origins as strings: only a token that is one is mapped.
+          headers.push([lower, v.replace(/[^,\s]+/g, (origin) => (isSerializedOrigin(origin) ? (sessionOrigin(origin, toBrowser) ?? origin) : origin))]);
           break;
         case 'access-control-allow-origin':
           // CORS answers name the real origin that asked; the browser asked from its proxied host.

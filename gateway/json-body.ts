@@ -9,7 +9,7 @@ import { decodeDataUrl } from '../protocol/data-url.js';
 import { mapSpeculationRules, NO_RULES } from '../protocol/speculation-rules.js';
 import type { ToBrowserUrl } from './header-policy.js';
 import { absoluteUrlForm } from './rewrite/relative-url.js';
-import { mapManifest } from './web-manifest.js';
+import { mapManifest, NO_MANIFEST } from './web-manifest.js';
 
 /** The type the browser requires of a rule set it fetches (it ignores any other). */
 export const SPECULATION_RULES_TYPE = 'application/speculationrules+json';
@@ -21,7 +21,7 @@ export type JsonKind = 'rules' | 'manifest';
 
 const MAPPERS: Record<JsonKind, { map: (json: string, mapUrl: (url: string) => string | null) => string | null; empty: string }> = {
   rules: { map: mapSpeculationRules, empty: NO_RULES },
-  manifest: { map: mapManifest, empty: '{}' },
+  manifest: { map: mapManifest, empty: NO_MANIFEST },
 };
 
 /**
@@ -30,7 +30,7 @@ const MAPPERS: Record<JsonKind, { map: (json: string, mapUrl: (url: string) => s
  */
 export async function mappedJson(
   kind: JsonKind,
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   mapUrl: (url: string) => string | null,
   max = MAX_JSON_BYTES,
 ): Promise<{ body: Buffer; whole: boolean }> {
@@ -53,31 +53,66 @@ export async function mappedJson(
  * gateway, which maps the URLs in it (mappedJson). Relative ones stay (they resolve against the
  * proxied page); an item that is no string, or no URL, is kept (the browser skips it too). A data:
  * rule set (which the browser reads without asking anyone) has its URLs mapped in it; a URL of
- * another scheme becomes about:blank, which holds no rules.
+ * another scheme becomes about:blank, which holds no rules. Null when a string does not end (the
+ * browser ignores such a header; it is not relayed). One pass over the value.
  */
-export function mapSpeculationRulesHeader(value: string, base: URL, toBrowser: ToBrowserUrl): string {
-  return value.replace(/"((?:[^"\\]|\\.)*)"/g, (whole, escaped: string) => {
-    const url = escaped.replace(/\\(.)/g, '$1');
-    if (absoluteUrlForm(url) === null) return whole;
-    try {
-      const real = new URL(url, base);
-      if (real.protocol === 'data:') return sfString(mappedDataRuleSet(url, toBrowser));
-      if (real.protocol !== 'http:' && real.protocol !== 'https:') return '"about:blank"';
-      return sfString(toBrowser(real));
-    } catch {
-      return whole;
+export function mapSpeculationRulesHeader(value: string, base: URL, toBrowser: ToBrowserUrl): string | null {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const quote = value.indexOf('"', i);
+    if (quote === -1) return out + value.slice(i);
+    out += value.slice(i, quote);
+    // The string's end: the next quote no backslash escapes.
+    let url = '';
+    let j = quote + 1;
+    for (;;) {
+      if (j >= value.length) return null;
+      const c = value.charCodeAt(j);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        if (j + 1 >= value.length) return null;
+        url += value[j + 1];
+        j += 2;
+      } else {
+        url += value[j];
+        j++;
+      }
     }
-  });
+    out += mappedRuleSetUrl(url, base, toBrowser) ?? value.slice(quote, j + 1);
+    i = j + 1;
+  }
+  return out;
 }
 
-/** A data: URL of a rule set with the URLs in it mapped (about:blank when it cannot be read); it resolves no relative URL. */
-function mappedDataRuleSet(url: string, toBrowser: ToBrowserUrl): string {
+/** The header item for the rule set at `url` (a structured field string), or null to keep it as written. */
+function mappedRuleSetUrl(url: string, base: URL, toBrowser: ToBrowserUrl): string | null {
+  if (absoluteUrlForm(url) === null) return null;
+  try {
+    const real = new URL(url, base);
+    if (real.protocol === 'data:') return sfString(mappedDataRuleSet(url, base, toBrowser));
+    if (real.protocol !== 'http:' && real.protocol !== 'https:') return '"about:blank"';
+    return sfString(toBrowser(real));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A data: URL of a rule set with the URLs in it mapped (about:blank when it cannot be read). Its
+ * relative URLs resolve against nothing, or against the document (`relative_to: "document"`):
+ * every URL that names a host (scheme-relative too) is resolved against the document's real URL
+ * and mapped.
+ */
+function mappedDataRuleSet(url: string, base: URL, toBrowser: ToBrowserUrl): string {
   const data = decodeDataUrl(url);
   if (data === null) return 'about:blank';
   const rules = mapSpeculationRules(new TextDecoder('utf-8').decode(data.bytes), (u) => {
+    const absolute = absoluteUrlForm(u);
+    if (absolute === null) return null;
     let real: URL;
     try {
-      real = new URL(u);
+      real = new URL(absolute, base);
     } catch {
       return null;
     }

@@ -285,7 +285,8 @@ export async function proxyRequest(
         await sendDecodedWhole(exchange, upstream.statusCode, out.headers, out.body, coding);
         return;
       }
-      if (kind !== 'css' && kind !== 'worker') {
+      // Rule sets and manifests checked are mapped below as any (a marked URL must not bring the site's URLs unmapped).
+      if (kind !== 'css' && kind !== 'worker' && kind !== 'rules' && kind !== 'manifest') {
         await sendDecodedWhole(exchange, upstream.statusCode, changedBodyHeaders(mapped.headers), checked, coding);
         return;
       }
@@ -311,7 +312,7 @@ export async function proxyRequest(
       return;
     }
     if (kind === 'rules' || kind === 'manifest') {
-      const decoded = decoder && decoder !== 'unsupported' ? (await decodedWhole(upstream.body, decoder)).body : upstream.body;
+      const decoded = checked ? [checked] : decoder && decoder !== 'unsupported' ? (await decodedWhole(upstream.body, decoder)).body : upstream.body;
       const json = await mappedJson(kind, decoded, mapUrlIn(gw, session, target));
       if (!json.whole) upstream.body.destroy();
       const coding = reencodingFor(encoding, request.headers['accept-encoding']);

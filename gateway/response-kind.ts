@@ -78,13 +78,13 @@ export function contentKind(headers: RawHeaders, request: Exchange['request'], s
   // gateway's script and mapped URLs in it. A subresource so marked is still used (a stylesheet
   // applies whatever its disposition), so it is rewritten as usual.
   if (isDownload(headers, request)) return 'other';
+  // Whatever its type (the browser reads a manifest of any type as JSON: `text/html` is PHP's default).
+  if (status >= 200 && status < 300 && request.headers['sec-fetch-dest'] === 'manifest') return 'manifest';
   const type = String(headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('text/html') || type.startsWith('application/xhtml+xml')) return 'html';
   if (type.startsWith('text/css')) return 'css';
   if (status === 200 && isWorkerScript(request.headers)) return 'worker';
   if (status === 200 && isJavaScriptType(type) && scriptRequestKind(request.headers) !== null) return 'script';
   if (status >= 200 && status < 300 && mediaType(type) === SPECULATION_RULES_TYPE) return 'rules';
-  // Whatever its type (the browser reads a manifest of any type as JSON).
-  if (status >= 200 && status < 300 && request.headers['sec-fetch-dest'] === 'manifest') return 'manifest';
   return 'other';
 }

@@ -6,7 +6,7 @@
 // real origin. Relative URLs stay (they resolve against the manifest's proxied URL).
 // related_applications stay (links to app stores, not loaded).
 
-import { isJsonObject } from '../protocol/script-json.js';
+import { isJsonObject, parseLenientJson, UNREADABLE } from '../protocol/script-json.js';
 
 type MapUrl = (url: string) => string | null;
 
@@ -25,34 +25,43 @@ function mapMember(obj: Record<string, unknown>, key: string, mapUrl: MapUrl): b
   return true;
 }
 
-/** Maps `key` of every object of the list `list`, and the images of its own image lists; true when any changed. */
-function mapList(list: unknown, key: string | null, mapUrl: MapUrl): boolean {
+/** Maps `key` of every object of the list `list`, and the images of their own image lists (one level); true when any changed. */
+function mapList(list: unknown, key: string | null, mapUrl: MapUrl, nested = true): boolean {
   if (!Array.isArray(list)) return false;
   let changed = false;
   for (const item of list) {
     if (!isJsonObject(item)) continue;
     if (key !== null && mapMember(item, key, mapUrl)) changed = true;
-    for (const images of IMAGE_LISTS) if (mapList(item[images], 'src', mapUrl)) changed = true;
+    if (nested) for (const images of IMAGE_LISTS) if (mapList(item[images], 'src', mapUrl, false)) changed = true;
   }
   return changed;
 }
 
-/** The manifest `json` with its URLs mapped, or null when nothing changed or it is no manifest (the browser reads none either). */
+/** What a manifest that cannot be read or written becomes: none (never one with its URLs unmapped). */
+export const NO_MANIFEST = '{}';
+
+/**
+ * The manifest `json` with its URLs mapped, or null when nothing changed or it is no manifest (the
+ * browser reads none either); NO_MANIFEST when it cannot be read (Blink's reader takes comments
+ * and more, parseLenientJson) or written back (never throws).
+ */
 export function mapManifest(json: string, mapUrl: MapUrl): string | null {
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(json);
-  } catch {
-    return null;
-  }
+  if (json.trim() === '') return null;
+  const manifest = parseLenientJson(json);
+  if (manifest === UNREADABLE) return NO_MANIFEST;
   if (!isJsonObject(manifest)) return null;
-  let changed = false;
-  for (const key of URL_MEMBERS) if (mapMember(manifest, key, mapUrl)) changed = true;
-  for (const images of IMAGE_LISTS) if (mapList(manifest[images], 'src', mapUrl)) changed = true;
-  if (mapList(manifest.shortcuts, 'url', mapUrl)) changed = true;
-  if (mapList(manifest.protocol_handlers, 'url', mapUrl)) changed = true;
-  if (mapList(manifest.file_handlers, 'action', mapUrl)) changed = true;
-  if (isJsonObject(manifest.share_target) && mapMember(manifest.share_target, 'action', mapUrl)) changed = true;
-  if (isJsonObject(manifest.note_taking) && mapMember(manifest.note_taking, 'new_note_url', mapUrl)) changed = true;
-  return changed ? JSON.stringify(manifest) : null;
+  try {
+    let changed = false;
+    for (const key of URL_MEMBERS) if (mapMember(manifest, key, mapUrl)) changed = true;
+    for (const images of IMAGE_LISTS) if (mapList(manifest[images], 'src', mapUrl, false)) changed = true;
+    if (mapList(manifest.shortcuts, 'url', mapUrl)) changed = true;
+    if (mapList(manifest.protocol_handlers, 'url', mapUrl)) changed = true;
+    if (mapList(manifest.file_handlers, 'action', mapUrl)) changed = true;
+    if (isJsonObject(manifest.share_target) && mapMember(manifest.share_target, 'action', mapUrl)) changed = true;
+    if (isJsonObject(manifest.note_taking) && mapMember(manifest.note_taking, 'new_note_url', mapUrl)) changed = true;
+    return changed ? JSON.stringify(manifest) : null;
+  } catch {
+    // A mapper that threw, or a manifest nested too deep to write back.
+    return NO_MANIFEST;
+  }
 }

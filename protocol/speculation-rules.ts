@@ -7,7 +7,7 @@
 // so those links are not prefetched: slower, never outside the gateway). Shared by the gateway's
 // rewriter (rules in pages) and the page runtime (rules the page's script writes).
 
-import { isJsonObject, scriptSafeJson } from './script-json.js';
+import { isJsonObject, parseLenientJson, scriptSafeJson, UNREADABLE } from './script-json.js';
 
 /** The rule lists a rule set may hold, each of rules that may have `urls`. */
 const ACTIONS = ['prefetch', 'prerender', 'prefetch_with_subresources'];
@@ -18,15 +18,13 @@ export const NO_RULES = '{}';
 /**
  * The rule set `json` with the URLs of its list rules mapped by `mapUrl` (null: keep), as
  * script-safe JSON; null when nothing changed or `json` is no rule set (the browser ignores it too);
- * NO_RULES when a URL could not be mapped or the result written (never throws).
+ * NO_RULES when it cannot be read (Blink's reader takes more than JSON.parse, parseLenientJson),
+ * a URL could not be mapped or the result written (never throws).
  */
 export function mapSpeculationRules(json: string, mapUrl: (url: string) => string | null): string | null {
-  let rules: unknown;
-  try {
-    rules = JSON.parse(json);
-  } catch {
-    return null;
-  }
+  if (json.trim() === '') return null;
+  const rules = parseLenientJson(json);
+  if (rules === UNREADABLE) return NO_RULES;
   if (!isJsonObject(rules)) return null;
   try {
     let changed = false;

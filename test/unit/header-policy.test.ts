@@ -361,6 +361,8 @@ describe('downstreamResponseHeaders: Timing-Allow-Origin', () => {
     ['https://other.test, https://maps.test', 'https://other.test, http://o2--s.localhost'],
     ['*', '*'],
     ['null,  https://*.maps.test', 'null,  https://*.maps.test'],
+    // Not serialized origins: they match nothing directly, and nothing through the gateway.
+    ['https://MAPS.test, https://maps.test/, https://maps.test:443', 'https://MAPS.test, https://maps.test/, https://maps.test:443'],
   ])('%s', (value, expected) => {
     expect(downstreamResponseHeaders({ 'Timing-Allow-Origin': value }, REQUEST_URL, map).headers).toEqual([['timing-allow-origin', expected]]);
   });

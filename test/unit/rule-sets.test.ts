@@ -28,10 +28,29 @@ describe('mapSpeculationRulesHeader', () => {
     expect(mapSpeculationRulesHeader(value, BASE, toBrowser)).toBe(expected);
   });
 
+  it('is null (the header is not relayed) when a string does not end, in one pass however long', () => {
+    expect(mapSpeculationRulesHeader('"https://real.test/a.json", "/b', BASE, toBrowser)).toBeNull();
+    expect(mapSpeculationRulesHeader('"\\', BASE, toBrowser)).toBeNull();
+    // Escaped quotes, unterminated: a backtracking expression took a minute over this.
+    expect(mapSpeculationRulesHeader(`"${'\\"'.repeat(125_000)}`, BASE, toBrowser)).toBeNull();
+    expect(mapSpeculationRulesHeader(`${'"/r", '.repeat(40_000)}"https://real.test/last"`, BASE, toBrowser)).toMatch(/"http:\/\/o1--s\.localhost\/last"$/);
+  });
+
+  it('maps URLs that name a host in a data: rule set whose URLs are relative to the document', () => {
+    const rules = { prefetch: [{ source: 'list', relative_to: 'document', urls: ['//real.test/a', '/\\real.test/b', '/same', '//other.test/c'] }] };
+    const out = JSON.parse(mapSpeculationRulesHeader(`"${dataRules(rules)}"`, BASE, toBrowser) ?? 'null') as string;
+    expect(JSON.parse(decodeURIComponent(out.slice(out.indexOf(',') + 1))).prefetch[0].urls).toEqual([
+      'http://o1--s.localhost/a',
+      'http://o1--s.localhost/b',
+      '/same',
+      `http://gw.localhost/blocked?url=${encodeURIComponent('https://other.test/c')}`,
+    ]);
+  });
+
   it('maps the URLs inside a data: rule set, keeping its type and its relative URLs', () => {
     const value = `"${dataRules({ prefetch: [{ source: 'list', urls: ['https://real.test/x', '/rel'] }] })}"`;
     const out = mapSpeculationRulesHeader(value, BASE, toBrowser);
-    const url = JSON.parse(out) as string;
+    const url = JSON.parse(out ?? 'null') as string;
     expect(url.startsWith('data:application/speculationrules+json,')).toBe(true);
     expect(JSON.parse(decodeURIComponent(url.slice(url.indexOf(',') + 1)))).toEqual({
       prefetch: [{ source: 'list', urls: ['http://o1--s.localhost/x', '/rel'] }],

@@ -30,10 +30,19 @@ describe('mapSpeculationRules', () => {
       '{"prefetch":{"urls":["https://real.test/a"]}}',
       '{"prefetch":[{"urls":"https://real.test/a"}]}',
       '["https://real.test/a"]',
-      '{"prefetch":[{"urls":["https://real.test/a"]}]',
       '',
+      ' \n',
     ])
       expect(mapSpeculationRules(text, map), text).toBeNull();
+  });
+
+  it('reads what Blink reads (the \\v escape, comments), and gives no rules for text it cannot read', () => {
+    const vtab = mapSpeculationRules('{"prefetch":[{"urls":["https://real.test/a"]}],"tag":"x\\vy"}', map);
+    expect(JSON.parse(vtab ?? 'null')).toEqual({ prefetch: [{ urls: ['http://o1--s.gw.localhost/a'] }], tag: 'x\u000by' });
+    const commented = mapSpeculationRules('/* c */ {"prefetch":[{"urls":["https://real.test/a"]}]} // end', map);
+    expect(JSON.parse(commented ?? 'null')).toEqual({ prefetch: [{ urls: ['http://o1--s.gw.localhost/a'] }] });
+    for (const text of ['{"prefetch":[{"urls":["https://real.test/a"]}]', '{"prefetch":[{"urls":["https://real.test/a"]}]} /* open', "{'prefetch':1}"])
+      expect(mapSpeculationRules(text, map), text).toBe(NO_RULES);
   });
 
   it('gives no rules (never the real URLs) when a URL cannot be mapped or the result cannot be written', () => {

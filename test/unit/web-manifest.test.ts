@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mappedJson } from '../../gateway/json-body.js';
-import { mapManifest } from '../../gateway/web-manifest.js';
+import { mapManifest, NO_MANIFEST } from '../../gateway/web-manifest.js';
 
 /** Absolute URLs of real.test go to the proxied host; everything else is left (null). */
 const map = (url: string) => (/^https:\/\/real\.test\//.test(url) ? url.replace('https://real.test', 'http://o1--s.gw.localhost') : null);
@@ -39,8 +39,19 @@ describe('mapManifest', () => {
   });
 
   it('is null when nothing changes or the text is no manifest', () => {
-    for (const text of ['{"start_url":"/app/","icons":[{"src":"i.png"}]}', '{"start_url":5,"icons":{"src":"https://real.test/i"}}', '[]', 'null', '{', ''])
+    for (const text of ['{"start_url":"/app/","icons":[{"src":"i.png"}]}', '{"start_url":5,"icons":{"src":"https://real.test/i"}}', '[]', 'null', '', '\n'])
       expect(mapManifest(text, map), text).toBeNull();
+  });
+
+  it('reads comments as Blink does, and gives no manifest for one it cannot read or write back', () => {
+    const commented = mapManifest('// app\n{ /* start */ "start_url": "https://real.test/a//b" }', map);
+    expect(JSON.parse(commented ?? 'null')).toEqual({ start_url: 'http://o1--s.gw.localhost/a//b' });
+    expect(mapManifest('{"start_url":"https://real.test/a"', map)).toBe(NO_MANIFEST);
+    const deep = `{"start_url":"https://real.test/a","x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    expect(mapManifest(deep, map)).toBe(NO_MANIFEST);
+    // Images of images are not followed (the browser reads one level).
+    const nested = JSON.stringify({ icons: [{ src: 'https://real.test/i', icons: [{ src: 'https://real.test/j' }] }] });
+    expect(JSON.parse(mapManifest(nested, map) ?? 'null').icons[0].icons[0].src).toBe('https://real.test/j');
   });
 
   it('comes through mappedJson: pieces, UTF-8, and a manifest too large to hold gives an empty one', async () => {
