@@ -5,7 +5,7 @@
 // gateway), and the page sees the same outcome (the body is no font, so both fail to decode it).
 
 import { describe, expect, it } from 'vitest';
-import { newParticipant } from '../helpers/browser.js';
+import { pageReading } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useTwoSites } from '../helpers/two-sites.js';
 
@@ -30,16 +30,8 @@ const sites = useTwoSites(
   },
 );
 
-async function fontFace(url: string): Promise<unknown> {
-  const { context, page, errors } = await newParticipant(sites.browser);
-  try {
-    await page.goto(url);
-    await page.waitForFunction('window.outcome', undefined, { timeout: 10_000 });
-    expect(errors).toEqual([]);
-    return await page.evaluate('({ isFace, outcome, binary, called })');
-  } finally {
-    await context.close();
-  }
+function fontFace(url: string): Promise<unknown> {
+  return pageReading(sites.browser, url, '({ isFace, outcome, binary, called })', 'window.outcome');
 }
 
 describe('FontFace', () => {

@@ -6,7 +6,7 @@
 // feature off. The same pages in Chromium directly and through the gateway.
 
 import { describe, expect, it } from 'vitest';
-import { newParticipant } from '../helpers/browser.js';
+import { pageReading } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useTwoSites } from '../helpers/two-sites.js';
 
@@ -44,16 +44,8 @@ const sites = useTwoSites(
   },
 );
 
-async function framePolicies(url: string): Promise<unknown> {
-  const { context, page, errors } = await newParticipant(sites.browser);
-  try {
-    await page.goto(url);
-    await page.waitForFunction('Object.keys(window.reports).length === 4', undefined, { timeout: 10_000 });
-    expect(errors).toEqual([]);
-    return await page.evaluate('window.reports');
-  } finally {
-    await context.close();
-  }
+function framePolicies(url: string): Promise<unknown> {
+  return pageReading(sites.browser, url, 'window.reports', 'Object.keys(window.reports).length === 4');
 }
 
 describe('iframe allow', () => {

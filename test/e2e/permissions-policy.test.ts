@@ -5,7 +5,7 @@
 // stay as written and keep the feature off). The same pages in Chromium directly and through the gateway.
 
 import { describe, expect, it } from 'vitest';
-import { newParticipant } from '../helpers/browser.js';
+import { pageReading } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useTwoSites } from '../helpers/two-sites.js';
 
@@ -30,16 +30,8 @@ const sites = useTwoSites(
   },
 );
 
-async function framePolicy(url: string): Promise<unknown> {
-  const { context, page, errors } = await newParticipant(sites.browser);
-  try {
-    await page.goto(url);
-    await page.waitForFunction('window.reports.length > 0', undefined, { timeout: 10_000 });
-    expect(errors).toEqual([]);
-    return await page.evaluate('window.reports[0]');
-  } finally {
-    await context.close();
-  }
+function framePolicy(url: string): Promise<unknown> {
+  return pageReading(sites.browser, url, 'window.reports[0]', 'window.reports.length > 0');
 }
 
 describe('Permissions-Policy', () => {

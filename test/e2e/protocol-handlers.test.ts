@@ -5,7 +5,7 @@
 // directly and through the gateway.
 
 import { describe, expect, it } from 'vitest';
-import { newParticipant } from '../helpers/browser.js';
+import { pageReading } from '../helpers/browser.js';
 import { createSession } from '../helpers/gateway.js';
 import { useOneSite } from '../helpers/one-site.js';
 
@@ -23,15 +23,8 @@ const site = useOneSite((req, res) => {
   </script>`);
 });
 
-async function results(url: string): Promise<unknown> {
-  const { context, page, errors } = await newParticipant(site.browser);
-  try {
-    await page.goto(url);
-    expect(errors).toEqual([]);
-    return await page.evaluate('window.results');
-  } finally {
-    await context.close();
-  }
+function results(url: string): Promise<unknown> {
+  return pageReading(site.browser, url, 'window.results');
 }
 
 describe('protocol handlers', () => {

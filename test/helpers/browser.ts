@@ -43,6 +43,23 @@ export async function evaluateAt<T = unknown>(browser: Browser, url: string, exp
   }
 }
 
+/**
+ * Opens `url` in a fresh browser profile, waits until `until` is true there (when given), and
+ * returns what `read` evaluates to; fails when the page threw. The profile is closed after.
+ */
+export async function pageReading<T = unknown>(browser: Browser, url: string, read: string, until?: string): Promise<T> {
+  const { context, page, errors } = await newParticipant(browser);
+  try {
+    await page.goto(url);
+    if (until !== undefined) await page.waitForFunction(until, undefined, { timeout: 10_000 });
+    const value = (await page.evaluate(read)) as T;
+    if (errors.length > 0) throw new Error(`the page at ${url} threw: ${errors.join('; ')}`);
+    return value;
+  } finally {
+    await context.close();
+  }
+}
+
 /** Waits until the follower's mirror shows the host page's normalized body. */
 export async function converge(follower: Page, host: Page, timeout = 10_000): Promise<void> {
   // Both sides are read again each time: a host page that is still loading (a new host after the
