@@ -4,6 +4,7 @@
 // image-set() go to the gateway before the browser loads them. A small tokenizer finds them:
 // comments, strings and escapes are read as CSS Syntax 3 reads them; everything else is copied.
 
+import { installCssObjects } from './css-objects.js';
 import { report } from './report.js';
 
 type MapUrl = (url: string) => string;
@@ -240,50 +241,5 @@ export function installCssMapping(map: MapUrl): void {
   sheet.replaceSync = function (this: CSSStyleSheet, text: string) {
     return replaceSync.call(this, mapCss(String(text)));
   };
-  // Keyframes of Web Animations (element.animate, new KeyframeEffect, setKeyframes): property
-  // values such as `backgroundImage: 'url(...)'`, the browser loads them as the animation runs.
-  const mapKeyframes = (keyframes: unknown): unknown => {
-    const mapFrame = (frame: unknown): unknown => {
-      if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return frame;
-      let out: Record<string, unknown> | null = null;
-      for (const [key, value] of Object.entries(frame)) {
-        const mapped = mayHoldUrl(value) ? mapCss(value) : Array.isArray(value) ? value.map((v) => (mayHoldUrl(v) ? mapCss(v) : v)) : value;
-        if (mapped === value || (Array.isArray(value) && (mapped as unknown[]).every((v, i) => v === value[i]))) continue;
-        out ??= { ...(frame as Record<string, unknown>) };
-        out[key] = mapped;
-      }
-      return out ?? frame;
-    };
-    return Array.isArray(keyframes) ? keyframes.map(mapFrame) : mapFrame(keyframes);
-  };
-  const animate = Element.prototype.animate;
-  Element.prototype.animate = function (this: Element, keyframes: Keyframe[] | PropertyIndexedKeyframes | null, options?: number | KeyframeAnimationOptions) {
-    return animate.call(this, mapKeyframes(keyframes) as Keyframe[] | null, options);
-  };
-  const NativeKeyframeEffect = window.KeyframeEffect;
-  if (typeof NativeKeyframeEffect === 'function') {
-    const setKeyframes = NativeKeyframeEffect.prototype.setKeyframes;
-    NativeKeyframeEffect.prototype.setKeyframes = function (this: KeyframeEffect, keyframes: Keyframe[] | PropertyIndexedKeyframes | null) {
-      return setKeyframes.call(this, mapKeyframes(keyframes) as Keyframe[] | null);
-    };
-    window.KeyframeEffect = class KeyframeEffect extends NativeKeyframeEffect {
-      constructor(...args: unknown[]) {
-        // (target, keyframes, options), or (source): a copy of another effect, mapped already.
-        if (args.length >= 2) args[1] = mapKeyframes(args[1]);
-        super(...(args as [Element | null, Keyframe[] | null, number | KeyframeEffectOptions | undefined]));
-      }
-    } as typeof KeyframeEffect;
-  }
-  // new FontFace(family, 'url(...) format(...)'): the source is an @font-face src value. A
-  // subclass, so that what it makes is a FontFace (document.fonts takes it) and calling it without
-  // `new` still throws.
-  const NativeFontFace = window.FontFace;
-  if (typeof NativeFontFace === 'function') {
-    const isBinary = (source: unknown) => source instanceof ArrayBuffer || ArrayBuffer.isView(source);
-    window.FontFace = class FontFace extends NativeFontFace {
-      constructor(family: string, source: string | BufferSource, descriptors?: FontFaceDescriptors) {
-        super(family, isBinary(source) ? source : mapCss(String(source)), descriptors);
-      }
-    };
-  }
+  installCssObjects(mapCss, mayHoldUrl);
 }

@@ -142,15 +142,20 @@ export function installElementUrls(map: MapUrl, frames: FrameDocuments): void {
   for (const name of ['registerProtocolHandler', 'unregisterProtocolHandler'] as const) {
     const original = (Navigator.prototype as unknown as Record<string, ((scheme: string, url: string) => void) | undefined>)[name];
     if (typeof original !== 'function') continue;
-    (Navigator.prototype as unknown as Record<string, unknown>)[name] = function (this: Navigator, scheme: string, url: string) {
-      const mapped = map(String(url));
-      let refused = false;
-      try {
-        refused = new URL(mapped, location.href).pathname.startsWith('/__cobrowse/');
-      } catch {
-        refused = true;
+    (Navigator.prototype as unknown as Record<string, unknown>)[name] = function (this: Navigator, ...args: unknown[]) {
+      // The URL rewritten only when given (too few arguments throw as the native call does).
+      if (args.length >= 2) {
+        const url = (args[1] = `${args[1] as string}`);
+        const mapped = map(url);
+        let refused = false;
+        try {
+          refused = new URL(mapped, location.href).pathname.startsWith('/__cobrowse/');
+        } catch {
+          refused = true;
+        }
+        if (!refused) args[1] = mapped;
       }
-      return original.call(this, scheme, refused ? url : mapped);
+      return Reflect.apply(original, this, args) as undefined;
     };
   }
 

@@ -1,5 +1,5 @@
 // Markup the site's script writes (innerHTML, outerHTML, insertAdjacentHTML, setHTMLUnsafe,
-// Range.createContextualFragment, document.write, execCommand insertHTML and insertImage):
+// Range.createContextualFragment, document.write, execCommand insertHTML, insertImage and createLink):
 // absolute URLs in it are mapped before the browser parses it live, since parsing alone starts
 // loading images and scripts; references to the top window in its event handlers and javascript:
 // URLs are wrapped as the gateway wraps them in pages (protocol/top-references.ts). It is parsed first in an inert <template>, mapped, re-serialized.
@@ -179,14 +179,15 @@ export function installMarkupMapping(map: MapUrl, frameDocuments: FrameDocuments
   }
   // Editing commands that insert markup or a URL the browser loads (rich text editors).
   const execCommand = Document.prototype.execCommand;
-  Document.prototype.execCommand = function (this: Document, command: string, showUI?: boolean, value?: string) {
-    const name = String(command).toLowerCase();
-    if (value !== undefined && value !== null) {
-      if (name === 'inserthtml') value = mapMarkup(String(value));
-      else if (name === 'insertimage') value = map(String(value));
+  Document.prototype.execCommand = function (this: Document, ...args: unknown[]) {
+    // Arguments rewritten only where given (too few still throws as the native call does), each converted once.
+    if (args.length >= 3 && args[2] !== undefined && args[2] !== null) {
+      const name = (args[0] = `${args[0] as string}`).toLowerCase();
+      if (name === 'inserthtml') args[2] = mapMarkup(`${args[2] as string}`);
+      else if (name === 'insertimage' || name === 'createlink') args[2] = map(`${args[2] as string}`);
     }
-    return execCommand.call(this, command, showUI, value);
-  };
+    return Reflect.apply(execCommand, this, args) as boolean;
+  } as typeof execCommand;
   for (const name of ['write', 'writeln'] as const) {
     const original = Document.prototype[name];
     Document.prototype[name] = function (this: Document, ...text: string[]) {

@@ -46,9 +46,16 @@ export function installNetworkHooks(scope: NetworkScope, runtime: UrlRuntime): v
   // changes, since a Request made anew holds its body as a stream, which fetchLater refuses.
   const nativeFetchLater = w.fetchLater as ((input: RequestInfo | URL, init?: RequestInit) => unknown) | undefined;
   if (typeof nativeFetchLater === 'function') {
-    w.fetchLater = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
-      if (input instanceof Request && input.body !== null) return nativeFetchLater.call(this, input, init);
+    w.fetchLater = function (this: unknown, ...args: unknown[]) {
+      // Too few arguments throw as the native call does.
+      if (args.length === 0) return Reflect.apply(nativeFetchLater, this, args);
+      const [input, init] = args as [RequestInfo | URL, RequestInit | undefined];
+      if (input instanceof Request && input.body !== null && map(input.url) !== input.url) return nativeFetchLater.call(this, input, init);
       const p = prepared(input, init);
+      // A credentialed request to another host of the session carries the participant's cookie once
+      // that host has it: it is entered now (the request may leave only when the page goes).
+      const credentials = p.init?.credentials ?? (p.request instanceof Request ? p.request.credentials : 'same-origin');
+      if (credentials === 'include' && runtime.isOtherSessionHost(p.url)) runtime.entry.enterNow(p.url);
       return nativeFetchLater.call(this, p.request, p.init);
     };
   }

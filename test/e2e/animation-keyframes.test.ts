@@ -1,7 +1,8 @@
 // Web Animations' keyframes hold CSS values the browser loads as the animation runs
 // (`backgroundImage: 'url(...)'`): an absolute URL of the site there was refused by the
 // containment policy, where directly the site served the image. The runtime maps them in
-// element.animate, new KeyframeEffect and setKeyframes, keyframes as a list or by property. The
+// element.animate, new KeyframeEffect and setKeyframes, keyframes as a list (any iterable) or by
+// property; the effects the browser makes itself are still KeyframeEffects. The
 // same page directly and through the gateway.
 
 import { describe, expect, it } from 'vitest';
@@ -12,20 +13,34 @@ import { useTwoSites } from '../helpers/two-sites.js';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
 /** What B was asked for. */
 const hits = new Set<string>();
-const IMAGES = ['/indexed-1.png', '/indexed-2.png', '/listed.png', '/effect.png', '/set.png'];
+const IMAGES = ['/indexed-1.png', '/indexed-2.png', '/listed.png', '/effect.png', '/set.png', '/generated.png', '/set-list.png', '/inherited.png'];
 
 const sites = useTwoSites(
   (_req, res) => {
     const b = sites.bOrigin;
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(`<!doctype html><div id=a style="width:10px;height:10px"></div><div id=b style="width:10px;height:10px"></div><div id=c style="width:10px;height:10px"></div><script>
+    res.end(`<!doctype html><div id=a style="width:10px;height:10px"></div><div id=b style="width:10px;height:10px"></div><div id=c style="width:10px;height:10px"></div><div id=d style="width:10px;height:10px"></div><div id=e style="width:10px;height:10px"></div><div id=f style="width:10px;height:10px"></div><script>
       const timing = { duration: 400, iterations: 3 };
       a.animate({ backgroundImage: ['url(${b}/indexed-1.png)', 'url("${b}/indexed-2.png")'] }, timing);
       b.animate([{ backgroundImage: 'url(${b}/listed.png)', opacity: 1 }, { opacity: 0.5 }], timing);
       const effect = new KeyframeEffect(c, [{ backgroundImage: 'url(${b}/effect.png)' }, { backgroundImage: 'none' }], timing);
       new Animation(effect, document.timeline).play();
       setTimeout(() => effect.setKeyframes([{ backgroundImage: 'url(${b}/set.png)' }, { backgroundImage: 'none' }]), 100);
-      window.kinds = [effect instanceof KeyframeEffect, effect instanceof AnimationEffect, String(new KeyframeEffect(effect).getKeyframes().length)];
+      // Keyframes from a generator, a property-indexed list from a Set, and an inherited easing.
+      const gen = (function* () { yield { backgroundImage: 'url(${b}/generated.png)' }; yield { backgroundImage: 'none' }; })();
+      d.animate(gen, timing);
+      e.animate({ backgroundImage: new Set(['url(${b}/set-list.png)', 'none']) }, timing);
+      const inherited = Object.create({ easing: 'steps(2)', composite: 'add' });
+      inherited.backgroundImage = 'url(${b}/inherited.png)';
+      const kf = f.animate([inherited, { backgroundImage: 'none' }], timing).effect.getKeyframes()[0];
+      const css = document.createElement('style');
+      css.textContent = '@keyframes spin { to { opacity: 0.5 } } #f { animation: spin 1s infinite; }';
+      document.head.append(css);
+      let threw = 'no';
+      try { a.animate(); } catch (e) { threw = e.name; }
+      window.kinds = [effect instanceof KeyframeEffect, effect instanceof AnimationEffect, String(new KeyframeEffect(effect).getKeyframes().length),
+        d.animate({ opacity: [0, 1] }, 100).effect instanceof KeyframeEffect, f.getAnimations().length > 1 && f.getAnimations().every((x) => x.effect instanceof KeyframeEffect && x.effect.constructor === KeyframeEffect),
+        KeyframeEffect.length, kf.easing, kf.composite, threw];
     </script>`);
   },
   (req, res) => {
@@ -50,7 +65,7 @@ async function animated(url: string): Promise<unknown> {
 describe('animation keyframes', () => {
   it('load the images they name through the gateway, as directly from the site', async () => {
     const direct = await animated(`${sites.aOrigin}/`);
-    expect(direct).toEqual([true, true, '2']);
+    expect(direct).toEqual([true, true, '2', true, true, 1, 'steps(2)', 'add', 'TypeError']);
     const session = await createSession(sites.t, `${sites.aOrigin}/`);
     const logged = sites.t.logs.length;
     expect(await animated(session.hostUrl)).toEqual(direct);

@@ -22,7 +22,12 @@ const sites = useTwoSites(
       getSelection().collapseToEnd();
       const html = document.execCommand('insertHTML', false, '<b>bold</b><img src="${b}/inserted.png" alt=x>');
       const image = document.execCommand('insertImage', false, '${b}/image.png');
-      window.result = { html, image, images: editor.querySelectorAll('img').length, text: editor.textContent };
+      getSelection().selectAllChildren(editor.querySelector('b'));
+      const link = document.execCommand('createLink', false, '${sites.aOrigin}/linked');
+      const a = editor.querySelector('a');
+      let few = 'no error';
+      try { document.execCommand(); } catch (e) { few = e.name; }
+      window.result = { html, image, link, linkOwnOrigin: a && new URL(a.href).origin === location.origin, images: editor.querySelectorAll('img').length, text: editor.textContent, few };
     </script>`);
   },
   (req, res) => {
@@ -47,7 +52,7 @@ async function edit(url: string): Promise<unknown> {
 describe('editing commands', () => {
   it('insert images the site serves, through the gateway', async () => {
     const direct = await edit(`${sites.aOrigin}/`);
-    expect(direct).toEqual({ html: true, image: true, images: 2, text: 'startbold' });
+    expect(direct).toEqual({ html: true, image: true, link: true, linkOwnOrigin: true, images: 2, text: 'startbold', few: 'TypeError' });
     const session = await createSession(sites.t, `${sites.aOrigin}/`);
     const logged = sites.t.logs.length;
     expect(await edit(session.hostUrl)).toEqual(direct);

@@ -22,6 +22,12 @@ const sites = useTwoSites(
       face.load().then(() => { window.outcome = 'loaded'; }, (e) => { window.outcome = e.name; });
       window.binary = new FontFace('Bin', new Uint8Array([0, 1, 2])).status;
       try { FontFace('x', 'url(/a)'); window.called = 'no error'; } catch (e) { window.called = e.name; }
+      try { new FontFace('x'); window.few = 'no error'; } catch (e) { window.few = e.name; }
+      const rule = document.createElement('style');
+      rule.textContent = '@font-face { font-family: Rule; src: local("Nothing At All"); }';
+      document.head.append(rule);
+      window.ruleFaces = [...document.fonts].filter((f) => f.family === 'Rule').map((f) => f instanceof FontFace && f.constructor === FontFace);
+      window.length = FontFace.length;
     </script>`);
   },
   (req, res) => {
@@ -31,14 +37,14 @@ const sites = useTwoSites(
 );
 
 function fontFace(url: string): Promise<unknown> {
-  return pageReading(sites.browser, url, '({ isFace, outcome, binary, called })', 'window.outcome');
+  return pageReading(sites.browser, url, '({ isFace, outcome, binary, called, few, ruleFaces, length })', 'window.outcome');
 }
 
 describe('FontFace', () => {
   it('loads a font face the page’s script makes from the site, through the gateway', async () => {
     const direct = await fontFace(`${sites.aOrigin}/`);
     expect(hits).toEqual(['/shop.woff2']);
-    expect(direct).toEqual({ isFace: true, outcome: 'NetworkError', binary: 'error', called: 'TypeError' });
+    expect(direct).toEqual({ isFace: true, outcome: 'NetworkError', binary: 'error', called: 'TypeError', few: 'TypeError', ruleFaces: [true], length: 2 });
     hits.length = 0;
     const session = await createSession(sites.t, `${sites.aOrigin}/`);
     const logged = sites.t.logs.length;
