@@ -84,9 +84,16 @@ export function installCssObjects(mapCss: MapCss, mayHoldUrl: (value: unknown) =
     // (target, keyframes, options), or (source): a copy of another effect, mapped already.
     window.KeyframeEffect = wrapConstructor(NativeKeyframeEffect, (args) => mapArg(args, 1, mapKeyframes));
   }
-  const NativeFontFace = window.FontFace;
-  if (typeof NativeFontFace === 'function') {
-    // A source that is no font data is an @font-face src value.
-    window.FontFace = wrapConstructor(NativeFontFace, (args) => mapArg(args, 1, (source) => (isBinary(source) ? source : mapCss(domString(source)))));
-  }
+  installFontFace(window, mapCss);
+}
+
+/** Maps the sources of `new FontFace(family, source)` in `scope` (a window, or a worker: they have FontFace and self.fonts too). */
+export function installFontFace(scope: { FontFace?: typeof FontFace }, mapCss: MapCss): void {
+  const NativeFontFace = scope.FontFace;
+  if (typeof NativeFontFace !== 'function') return;
+  // A source that is no font data is an @font-face src value.
+  scope.FontFace = wrapConstructor(NativeFontFace, (args) => {
+    if (args.length > 1) args[1] = isBinary(args[1]) ? args[1] : mapCss(domString(args[1]));
+    return args;
+  });
 }

@@ -1,9 +1,11 @@
 // Entry of dist/inject-worker.js, which the gateway puts in front of the site's worker scripts
 // (dedicated and shared): URLs the worker builds (fetch, XHR, WebSocket, EventSource,
-// importScripts, nested workers) go to the gateway as in the page. Its settings are in
+// importScripts, nested workers, FontFace sources) go to the gateway as in the page. Its settings are in
 // `self.__cobrowseWorker`, defined by the gateway just before it; they are removed once read.
 
 import { TOP_HOOK } from '../protocol/top-window.js';
+import { mapCssUrls, mapSafely } from './css-mapping.js';
+import { installFontFace } from './css-objects.js';
 import { installImportHook } from './module-imports.js';
 import { installNetworkHooks } from './network-hooks.js';
 import { report } from './report.js';
@@ -29,6 +31,7 @@ try {
     const runtime = new UrlRuntime(settings.origins, settings.origin, settings.enter);
     installNetworkHooks(self, runtime);
     installImportHook(self, runtime);
+    installFontFace(self as unknown as { FontFace?: typeof FontFace }, (css) => mapSafely(css, (text) => mapCssUrls(text, (u) => runtime.map(u))));
     // A script a worker imports is requested as a script (Sec-Fetch-Dest), like a page's, so the
     // gateway wraps its references to the top window too: a worker has none, the value is kept.
     if (!Object.hasOwn(scope, TOP_HOOK)) Object.defineProperty(scope, TOP_HOOK, { value: (value: unknown) => value });
