@@ -37,24 +37,24 @@ import '${sites.bOrigin}/esc-lexer.js';
 </script>
 <iframe id="data" src="data:text/html,${encodeURIComponent(dataFrame)}"></iframe>
 <iframe id="forged" src="data:text/html;cobrowse=1,${encodeURIComponent(forgedFrame)}"></iframe>
-<iframe id="own" src="/__cobrowse/entered"></iframe>
-<iframe id="error" src="/__cobrowse/no-such-page"></iframe>
 <script>
   // The gateway's own documents on this host: an import() in their realm would be seen by no
   // rewriting, but they have an opaque origin (document-sandbox.ts), out of the page's reach.
-  for (const id of ['own', 'error']) {
+  // (Tried from the frames' onload attributes: a listener added by a later script could come
+  // after a quick frame's load, when the parser yields in between.)
+  window.tryRealm = (id) => {
     const frame = document.getElementById(id);
-    frame.addEventListener('load', () => {
-      let seen = 'reached';
-      try {
-        frame.contentWindow.eval("import('${sites.bOrigin}/esc-" + id + "-realm.js').catch(() => {})");
-      } catch (err) {
-        seen = err.name;
-      }
-      window.ownFrames = [...(window.ownFrames ?? []), id + ' ' + seen];
-    });
-  }
+    let seen = 'reached';
+    try {
+      frame.contentWindow.eval("import('${sites.bOrigin}/esc-" + id + "-realm.js').catch(() => {})");
+    } catch (err) {
+      seen = err.name;
+    }
+    window.ownFrames = [...(window.ownFrames ?? []), id + ' ' + seen];
+  };
 </script>
+<iframe id="own" src="/__cobrowse/entered" onload="tryRealm('own')"></iframe>
+<iframe id="error" src="/__cobrowse/no-such-page" onload="tryRealm('error')"></iframe>
 </body></html>`;
 }
 
