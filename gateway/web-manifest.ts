@@ -6,7 +6,7 @@
 // real origin. Relative URLs stay (they resolve against the manifest's proxied URL).
 // related_applications stay (links to app stores, not loaded).
 
-import { isJsonObject, parseLenientJson, UNREADABLE } from '../protocol/script-json.js';
+import { isJsonObject, readJsonObject, UNREADABLE } from '../protocol/script-json.js';
 
 type MapUrl = (url: string) => string | null;
 
@@ -46,10 +46,9 @@ export const NO_MANIFEST = '{}';
  * and more, parseLenientJson) or written back (never throws).
  */
 export function mapManifest(json: string, mapUrl: MapUrl): string | null {
-  if (json.trim() === '') return null;
-  const manifest = parseLenientJson(json);
+  const manifest = readJsonObject(json);
   if (manifest === UNREADABLE) return NO_MANIFEST;
-  if (!isJsonObject(manifest)) return null;
+  if (manifest === null) return null;
   try {
     let changed = false;
     for (const key of URL_MEMBERS) if (mapMember(manifest, key, mapUrl)) changed = true;

@@ -62,3 +62,14 @@ export function parseLenientJson(text: string): unknown {
     return UNREADABLE;
   }
 }
+
+/**
+ * The JSON object of a rule set or manifest `text`: null when it is blank or no object (the
+ * browser reads none either), UNREADABLE when no reading parses it (parseLenientJson).
+ */
+export function readJsonObject(text: string): Record<string, unknown> | null | typeof UNREADABLE {
+  if (text.trim() === '') return null;
+  const value = parseLenientJson(text);
+  if (value === UNREADABLE) return UNREADABLE;
+  return isJsonObject(value) ? value : null;
+}

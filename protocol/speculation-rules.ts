@@ -7,7 +7,7 @@
 // so those links are not prefetched: slower, never outside the gateway). Shared by the gateway's
 // rewriter (rules in pages) and the page runtime (rules the page's script writes).
 
-import { isJsonObject, parseLenientJson, scriptSafeJson, UNREADABLE } from './script-json.js';
+import { isJsonObject, readJsonObject, scriptSafeJson, UNREADABLE } from './script-json.js';
 
 /** The rule lists a rule set may hold, each of rules that may have `urls`. */
 const ACTIONS = ['prefetch', 'prerender', 'prefetch_with_subresources'];
@@ -22,10 +22,9 @@ export const NO_RULES = '{}';
  * a URL could not be mapped or the result written (never throws).
  */
 export function mapSpeculationRules(json: string, mapUrl: (url: string) => string | null): string | null {
-  if (json.trim() === '') return null;
-  const rules = parseLenientJson(json);
+  const rules = readJsonObject(json);
   if (rules === UNREADABLE) return NO_RULES;
-  if (!isJsonObject(rules)) return null;
+  if (rules === null) return null;
   try {
     let changed = false;
     for (const action of ACTIONS) {
