@@ -64,6 +64,11 @@ export class ForeignContent {
   active = false;
   private readonly frames: Frame[] = [];
 
+  /** The current element is SVG (its <style> holds CSS; MathML's does not). */
+  get inSvg(): boolean {
+    return this.active && this.frames[this.frames.length - 1]!.name === 'svg';
+  }
+
   /** Whether any frame is open (end tags matter only then). */
   get open(): boolean {
     return this.frames.length > 0;

@@ -88,6 +88,8 @@ export class HtmlScanner {
   /** The fast path's name for the text being fed (html-fast-skip.ts). */
   private ticket = 0;
   private readonly scriptText: ScriptText;
+  /** In an SVG <style> (foreign content, so its text is data and CDATA): that text is CSS, mapped as an HTML <style>'s. */
+  private svgStyle = false;
 
   /** `snippet` (latin1-held bytes) goes at the start of <head>; `depth` counts srcdoc nesting. */
   constructor(
@@ -175,6 +177,12 @@ export class HtmlScanner {
           r = rest.bogus(text, i, end);
           break;
         case S_CDATA:
+          if (this.svgStyle) {
+            r = this.svgStyleCdata(text, i, end, final);
+            if (r < 0) return this.holdPos;
+            i = r;
+            continue;
+          }
           r = rest.cdata(text, i, end, final);
           break;
         case S_RAW:
@@ -256,6 +264,10 @@ export class HtmlScanner {
     const fast = this.fast && end === text.length;
     for (;;) {
       if (fast && !this.foreign.open) i = this.skipPlain(text, i, this.ticket);
+      if (this.svgStyle) {
+        i = this.svgStyleText(text, i, end, final);
+        if (i < 0) return i;
+      }
       const lt = text.indexOf('<', i);
       if (lt === -1 || lt >= end) return end;
       if (lt + 1 >= end) return final ? end : this.hold(lt);
@@ -324,6 +336,33 @@ export class HtmlScanner {
     return this.hold(consumed);
   }
 
+  /** Text of an SVG <style> from i up to the next markup: CSS; where the text ends, or -1 (hold) for a token that may go on in the next chunk. */
+  private svgStyleText(text: string, i: number, end: number, final: boolean): number {
+    const lt = text.indexOf('<', i);
+    const to = lt === -1 || lt >= end ? end : lt;
+    if (to === i) return i;
+    const consumed = this.styleText.scan(text, i, to, to < end || final, this.edits);
+    return consumed < to ? this.hold(consumed) : to;
+  }
+
+  /** A CDATA section in an SVG <style>: its text is CSS too. */
+  private svgStyleCdata(text: string, i: number, end: number, final: boolean): number {
+    const rest = this.rest;
+    const r = rest.cdata(text, i, end, final);
+    const found = rest.ended;
+    if (found) this.state = S_DATA;
+    const regionEnd = r < 0 ? rest.holdPos : found ? r - 3 : r;
+    const consumed = this.styleText.scan(text, i, regionEnd, found || final, this.edits);
+    if (found || consumed === end) return r;
+    return this.hold(consumed);
+  }
+
+  /** An end tag named `name` while foreign content is open. */
+  private foreignEndTag(name: string): void {
+    this.foreign.endTag(name);
+    if (this.svgStyle && (name === 'style' || !this.foreign.active)) this.svgStyle = false;
+  }
+
   /** A start or end tag at lt: where it ends, after acting on it; -1 (hold) when it is not complete yet. */
   private tagAt(text: string, lt: number, end: number, final: boolean, isEnd: boolean): number {
     const nameStart = lt + (isEnd ? 2 : 1);
@@ -342,7 +381,7 @@ export class HtmlScanner {
       } else {
         const ne = tag.nameEnd;
         r = text.charCodeAt(ne) === GT ? ne + 1 : tag.skip(text, limit);
-        if (r >= 0 && this.foreign.open) this.foreign.endTag(lowerName(text, nameStart, ne));
+        if (r >= 0 && this.foreign.open) this.foreignEndTag(lowerName(text, nameStart, ne));
       }
     }
     if (r >= 0) return r;
@@ -378,6 +417,7 @@ export class HtmlScanner {
     if (foreign && (BREAKOUT.has(name) || (name === 'font' && attributes.fontBreaksOut(tag)))) {
       fc.breakOut();
       foreign = fc.active;
+      this.svgStyle = false;
     }
     const html = !foreign && t >= 0;
     if (tag.count > 0) {
@@ -387,6 +427,7 @@ export class HtmlScanner {
     if (foreign) {
       const encoding =
         name === 'annotation-xml' && (tag.seen & bit(ATTR.ENCODING)) !== 0 ? attributes.value(text, tag, ATTR.ENCODING).trim().toLowerCase() : '';
+      if (name === 'style' && !tag.selfClosing && fc.inSvg) this.svgStyle = true;
       fc.enter(name, tag.selfClosing, encoding);
     } else if (html && this.transitions[t] !== 0) {
       if (this.transitions[t] === TO_SCRIPT)
@@ -439,9 +480,12 @@ export class HtmlScanner {
     const name = long.name;
     const fc = this.foreign;
     if (long.isEnd) {
-      if (fc.open) fc.endTag(name);
+      if (fc.open) this.foreignEndTag(name);
     } else {
-      if (fc.active && BREAKOUT.has(name)) fc.breakOut();
+      if (fc.active && BREAKOUT.has(name)) {
+        fc.breakOut();
+        this.svgStyle = false;
+      }
       if (fc.active) fc.enter(name, long.selfClosing, '');
       else {
         const transition = tagTransition(name);

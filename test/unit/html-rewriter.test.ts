@@ -326,6 +326,21 @@ describe('rewriteHtml: template, SVG, MathML, srcdoc', () => {
     ['xlink:href is not an HTML attribute', '<a xlink:href="https://other.test/x">x</a>', '<a xlink:href="https://other.test/x">x</a>'],
     ['SVG style attribute', '<svg><rect style="fill:url(https://other.test/p.svg#g)"/></svg>', `<svg><rect style="fill:url(${O2}p.svg#g)"/></svg>`],
     [
+      'SVG <style> text is CSS, in CDATA too, across comments',
+      '<svg><style>a{b:url(https://other.test/1.png)}<!-- x -->c{d:url("https://other.test/2.png")}<![CDATA[@import "https://other.test/3.css";]]></style><text>url(https://other.test/t)</text></svg>',
+      `<svg><style>a{b:url(${O2}1.png)}<!-- x -->c{d:url("${O2}2.png")}<![CDATA[@import "${O2}3.css";]]></style><text>url(https://other.test/t)</text></svg>`,
+    ],
+    [
+      "MathML's <style> is no stylesheet; a self-closing SVG one holds nothing",
+      '<math><style>a{b:url(https://other.test/m)}</style></math><svg><style/><text>a{b:url(https://other.test/s)}</text></svg>',
+      '<math><style>a{b:url(https://other.test/m)}</style></math><svg><style/><text>a{b:url(https://other.test/s)}</text></svg>',
+    ],
+    [
+      'an HTML start tag ends an SVG <style> with its SVG',
+      '<svg><style>a{b:url(https://other.test/1)}<div>c{d:url(https://other.test/2)}</div></style></svg>',
+      `<svg><style>a{b:url(${O2}1)}<div>c{d:url(https://other.test/2)}</div></style></svg>`,
+    ],
+    [
       'an HTML element breaks out of SVG, so <script> is raw again',
       `<svg><p><script>"<a href='https://other.test/x'>"</script><a href="https://other.test/y">`,
       `<svg><p><script>"<a href='https://other.test/x'>"</script><a href="${O2}y">`,
@@ -512,7 +527,8 @@ const SAMPLE = [
   '<noembed><a href="https://other.test/noembed"></noembed><noframes><a href="https://other.test/noframes"></noframes>\n',
   '<iframe srcdoc="<p><a href=&quot;https://other.test/srcdoc&quot;>x</a></p>" src="https://other.test/frame"></iframe>\n',
   '<template><a href="https://other.test/template">t</a></template>\n',
-  '<svg viewBox="0 0 10 10"><a xlink:href="https://other.test/svg-xlink"><image href="https://other.test/svg.png"/></a><![CDATA[ <a href="https://other.test/cdata"> ]]></svg>\n',
+  '<svg viewBox="0 0 10 10"><a xlink:href="https://other.test/svg-xlink"><image href="https://other.test/svg.png"/></a><![CDATA[ <a href="https://other.test/cdata"> ]]>',
+  '<style>.s{fill:url(https://other.test/svg-style.png)}</style><style><![CDATA[.c{fill:url("https://other.test/svg-cdata.png")}]]></style></svg>\n',
   '<math><mi><a href="https://other.test/mi">m</a></mi></math>\n',
   '<!----><!-- <a href="https://other.test/comment"> --!><?xml-stylesheet href="https://other.test/pi"?>\n',
   '<p>text with &amp; and <b>bold</b> ✓ 日本語</p>\n',
@@ -558,6 +574,8 @@ describe('HtmlRewriteStream on a sample with every construct', () => {
       `<a href="${O2}template">`,
       `xlink:href="${O2}svg-xlink"`,
       `<image href="${O2}svg.png"/>`,
+      `.s{fill:url(${O2}svg-style.png)}`,
+      `<![CDATA[.c{fill:url("${O2}svg-cdata.png")}]]>`,
       `<a href="${O2}mi">`,
       `<a href="${O2}after-escape">`,
     ]) {
